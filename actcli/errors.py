@@ -1,0 +1,67 @@
+"""One exception hierarchy for actcli.
+
+`actcli.cli.main` is the only place that turns these into a one-line message on stderr and an
+exit code; library users catch `ActcliError` (or a subclass, which also subclasses the matching
+built-in so that ``except ValueError`` keeps working).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_RESOURCE = 3
+EXIT_INTERRUPTED = 130
+
+
+class ActcliError(Exception):
+    """Base class of every error actcli raises on purpose."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(ActcliError, ValueError):
+    """A command was called with options or arguments that do not make sense together."""
+
+
+class ExpressionError(ActcliError, ValueError):
+    """An expression string is outside the grammar or its size limits.
+
+    `column` is 1-based and refers to the expression text; the spec loader adds file and line.
+    """
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+    def __str__(self) -> str:
+        if self.column is None:
+            return self.message
+        return f"{self.message} at column {self.column}"
+
+
+class SpecError(ActcliError, ValueError):
+    """One or more problems in spec files; each problem is one `file:line: field: what` line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class UnknownActivationError(ActcliError, LookupError):
+    """A name that is neither a built-in, an alias, a user spec, nor a spec file."""
+
+
+class InputError(ActcliError, ValueError):
+    """Bad data on stdin or in a data file (not a spec)."""
+
+
+class AnalysisError(ActcliError, ArithmeticError):
+    """A mathematical analysis could not be carried out (not the user's fault, or not provable)."""
+
+
+class ResourceLimitError(ActcliError, RuntimeError):
+    """A time or memory limit was hit."""
+
+    exit_code = EXIT_RESOURCE

@@ -1,0 +1,130 @@
+"""SymPy functions that actcli adds to SymPy's own: sigmoid, softplus and index reductions.
+
+sigmoid and softplus are kept as functions (not expanded to exp/log) so that derivatives stay in
+the stable forms (softplus' = sigmoid, sigmoid' = sigmoid(u)*sigmoid(-u)) and numeric code can map
+them to overflow-free implementations. `to_elementary` rewrites them, and log1p/expm1, into
+exp/log for symbolic analysis (limits, solveset, simplify).
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.cfunctions import expm1, log1p
+
+
+class sigmoid(sympy.Function):  # noqa: N801 - printed name must match the grammar
+    """Logistic function 1/(1 + exp(-u))."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sympy.Rational(1, 2)
+        if u is sympy.oo:
+            return sympy.S.One
+        if u is sympy.S.NegativeInfinity:
+            return sympy.S.Zero
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return sigmoid(u) * sigmoid(-u)
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return 1 / (1 + sympy.exp(-u))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sympy.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real or None
+
+
+class softplus(sympy.Function):  # noqa: N801 - printed name must match the grammar
+    """Softplus log(1 + exp(u))."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sympy.log(2)
+        if u is sympy.oo:
+            return sympy.oo
+        if u is sympy.S.NegativeInfinity:
+            return sympy.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return sympy.log(1 + sympy.exp(u))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sympy.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real or None
+
+
+class _Reduction(sympy.Function):
+    """A reduction of an expression over the index `j` = 0..n-1 (args: expr, j, n)."""
+
+    nargs = 3
+
+    @property
+    def free_symbols(self):
+        body, index, length = self.args
+        return (body.free_symbols - {index}) | length.free_symbols
+
+
+class reduce_max(_Reduction):  # noqa: N801
+    """max over j of the body: `max(EXPR, j)` in the grammar."""
+
+
+class reduce_min(_Reduction):  # noqa: N801
+    """min over j of the body: `min(EXPR, j)` in the grammar."""
+
+
+class logsumexp(_Reduction):  # noqa: N801
+    """log(sum over j of exp(body)): `logsumexp(EXPR, j)` in the grammar."""
+
+    def _eval_rewrite_as_log(self, body, index, length, **kwargs):
+        return sympy.log(sympy.Sum(sympy.exp(body), (index, 0, length - 1)))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+
+def to_elementary(expr: sympy.Basic) -> sympy.Basic:
+    """Rewrite actcli's own functions and log1p/expm1 into exp and log."""
+    replacements = {
+        sigmoid: lambda u: 1 / (1 + sympy.exp(-u)),
+        softplus: lambda u: sympy.log(1 + sympy.exp(u)),
+        log1p: lambda u: sympy.log(1 + u),
+        expm1: lambda u: sympy.exp(u) - 1,
+        logsumexp: lambda body, j, n: sympy.log(sympy.Sum(sympy.exp(body), (j, 0, n - 1))),
+    }
+    return expr.replace(
+        lambda node: node.func in replacements,
+        lambda node: replacements[node.func](*node.args),
+    )
+
+
+__all__ = [
+    "expm1",
+    "log1p",
+    "logsumexp",
+    "reduce_max",
+    "reduce_min",
+    "sigmoid",
+    "softplus",
+    "to_elementary",
+]
