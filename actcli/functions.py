@@ -12,7 +12,7 @@ import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
 
-class sigmoid(sympy.Function):  # noqa: N801 - printed name must match the grammar
+class sigmoid(sympy.Function):
     """Logistic function 1/(1 + exp(-u))."""
 
     nargs = 1
@@ -43,7 +43,7 @@ class sigmoid(sympy.Function):  # noqa: N801 - printed name must match the gramm
         return self.args[0].is_real or None
 
 
-class softplus(sympy.Function):  # noqa: N801 - printed name must match the grammar
+class softplus(sympy.Function):
     """Softplus log(1 + exp(u))."""
 
     nargs = 1
@@ -86,15 +86,15 @@ class _Reduction(sympy.Function):
         return (body.free_symbols - {index}) | length.free_symbols
 
 
-class reduce_max(_Reduction):  # noqa: N801
+class reduce_max(_Reduction):
     """max over j of the body: `max(EXPR, j)` in the grammar."""
 
 
-class reduce_min(_Reduction):  # noqa: N801
+class reduce_min(_Reduction):
     """min over j of the body: `min(EXPR, j)` in the grammar."""
 
 
-class logsumexp(_Reduction):  # noqa: N801
+class logsumexp(_Reduction):
     """log(sum over j of exp(body)): `logsumexp(EXPR, j)` in the grammar."""
 
     def _eval_rewrite_as_log(self, body, index, length, **kwargs):
@@ -110,7 +110,9 @@ def to_elementary(expr: sympy.Basic) -> sympy.Basic:
         softplus: lambda u: sympy.log(1 + sympy.exp(u)),
         log1p: lambda u: sympy.log(1 + u),
         expm1: lambda u: sympy.exp(u) - 1,
-        logsumexp: lambda body, j, n: sympy.log(sympy.Sum(sympy.exp(body), (j, 0, n - 1))),
+        logsumexp: lambda body, j, n: sympy.log(
+            sympy.Sum(sympy.exp(body), (j, 0, n - 1))
+        ),
     }
     return expr.replace(
         lambda node: node.func in replacements,

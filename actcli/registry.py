@@ -1,0 +1,126 @@
+"""The registry of activations: built-in specs plus the user's, looked up by name or alias.
+
+Names are case-insensitive and `-`/`_` are interchangeable. Two specs that claim the same name or
+alias are an error naming both files; actcli never picks one silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from actcli.errors import SpecError, UnknownActivationError
+from actcli.spec import Spec, load_spec
+
+SPEC_PATH_VARIABLE = "ACTCLI_SPEC_PATH"
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def normalize(name: str) -> str:
+    """The lookup key of a name: lowercase, `-` read as `_`."""
+    return name.strip().lower().replace("-", "_")
+
+
+def builtin_spec_dir() -> Path:
+    """Where the built-in specs are: inside the installed package, or the source tree's specs/."""
+    package = Path(__file__).resolve().parent
+    installed = package / "specs"
+    return installed if installed.is_dir() else package.parent / "specs"
+
+
+def spec_files(directory: Path) -> list[Path]:
+    """The spec files in a directory, sorted (deterministic clash messages)."""
+    return sorted(
+        p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()
+    )
+
+
+class Registry:
+    """Specs by normalised name and alias.
+
+    Raises:
+        SpecError: two specs share a name or alias (both files are named).
+    """
+
+    def __init__(self, specs: list[Spec]) -> None:
+        self._specs: list[Spec] = []
+        self._by_key: dict[str, Spec] = {}
+        problems: list[str] = []
+        for spec in specs:
+            for key in (spec.name, *spec.aliases):
+                other = self._by_key.get(normalize(key))
+                if other is not None and other is not spec:
+                    problems.append(
+                        f"{spec.source}: name: {key!r} is already defined by {other.source.path}"
+                    )
+                else:
+                    self._by_key[normalize(key)] = spec
+            self._specs.append(spec)
+        if problems:
+            raise SpecError(problems)
+
+    @classmethod
+    def default(cls, *, check: bool = False) -> Registry:
+        """Built-ins plus every spec in the directories on ACTCLI_SPEC_PATH.
+
+        Args:
+            check: also parse every expression (slow: imports SymPy); structure is always checked.
+        """
+        directories = [(builtin_spec_dir(), True)]
+        for entry in os.environ.get(SPEC_PATH_VARIABLE, "").split(os.pathsep):
+            if entry.strip():
+                directory = Path(entry).expanduser()
+                if not directory.is_dir():
+                    raise SpecError([f"{SPEC_PATH_VARIABLE}: {entry}: not a directory"])
+                directories.append((directory, False))
+        specs: list[Spec] = []
+        problems: list[str] = []
+        for directory, builtin in directories:
+            for path in spec_files(directory):
+                try:
+                    specs.append(load_spec(path, builtin=builtin, check=check))
+                except SpecError as exc:
+                    problems.extend(exc.problems)
+        if problems:
+            raise SpecError(problems)
+        return cls(specs)
+
+    def __iter__(self) -> Iterator[Spec]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __contains__(self, name: str) -> bool:
+        return normalize(name) in self._by_key
+
+    def get(self, name: str) -> Spec:
+        """The spec for a name or alias.
+
+        Raises:
+            UnknownActivationError: with the closest known names as suggestions.
+        """
+        spec = self._by_key.get(normalize(name))
+        if spec is None:
+            raise UnknownActivationError(unknown_message(name, list(self._by_key)))
+        return spec
+
+
+def unknown_message(name: str, known: list[str]) -> str:
+    """`unknown activation 'gleu' (did you mean: gelu, elu?)`, or the hint to list them."""
+    close = difflib.get_close_matches(normalize(name), known, n=3, cutoff=0.6)
+    if close:
+        return f"unknown activation {name!r} (did you mean: {', '.join(close)}?)"
+    return f"unknown activation {name!r} (see `actcli list`, or give a .yaml spec file)"
+
+
+def resolve_spec(argument: str, registry: Registry | None = None) -> Spec:
+    """A name, alias or path to a spec file → its spec (a path wins when the file exists)."""
+    path = Path(argument)
+    if path.suffix in SPEC_SUFFIXES or os.sep in argument:
+        if not path.is_file():
+            raise UnknownActivationError(f"spec file {argument!r} not found")
+        return load_spec(path)
+    return (registry or Registry.default()).get(argument)
