@@ -18,6 +18,7 @@ from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from actcli.errors import ExpressionError
 from actcli.functions import (
+    erfc,
     expm1,
     log1p,
     logsumexp,
@@ -70,7 +71,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sympy.Basic], tuple[int, ...] | None]] 
     "cosh": (sympy.cosh, (1,)),
     "atan": (sympy.atan, (1,)),
     "erf": (sympy.erf, (1,)),
-    "erfc": (sympy.erfc, (1,)),
+    "erfc": (erfc, (1,)),
     "max": (sympy.Max, None),
     "min": (sympy.Min, None),
     "heaviside": (_heaviside, (1, 2)),

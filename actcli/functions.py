@@ -75,6 +75,20 @@ class softplus(sympy.Function):
         return self.args[0].is_real or None
 
 
+class erfc(sympy.erfc):
+    """SymPy's erfc, but erfc(-u) is kept as written.
+
+    SymPy rewrites erfc(-u) as 2 - erfc(u), which turns the stable form x/2*erfc(-x/sqrt(2)) of
+    GELU back into the cancelling 1 + erf(...) form (0 instead of -7.6e-23 at x = -10).
+    """
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.could_extract_minus_sign():
+            return None
+        return super().eval(arg)
+
+
 class _Reduction(sympy.Function):
     """A reduction of an expression over the index `j` = 0..n-1 (args: expr, j, n)."""
 
@@ -121,6 +135,7 @@ def to_elementary(expr: sympy.Basic) -> sympy.Basic:
 
 
 __all__ = [
+    "erfc",
     "expm1",
     "log1p",
     "logsumexp",

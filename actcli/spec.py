@@ -60,6 +60,8 @@ CLAIM_KEYS = (
     "zero_at_origin",
     "identity_near_origin",
 )
+# A claim or stable form may say it holds only approximately: |it - truth| <= tolerance*|truth|.
+APPROXIMATION_FIELDS = {"tolerance": False, "note": False}
 BOOLEAN_CLAIMS = (
     "bounded_below",
     "bounded_above",
@@ -492,7 +494,7 @@ class _SpecReader:
         parameters = self.parameters(field_node("parameters"))
         constraints = self.texts(field_node("constraints"), "constraints")
         definition = self.definition(field_node("definition"), "definition")
-        stable = self.definition(field_node("stable"), "stable")
+        stable = self.definition(field_node("stable"), "stable", APPROXIMATION_FIELDS)
         stable_derivatives = self.stable_derivatives(field_node("stable_derivatives"))
         variants = self.variants(field_node("variants"))
         claims = self.claims(field_node("claims"), kind, parameters)
@@ -745,7 +747,7 @@ class _SpecReader:
         for key, (key_node, value_node) in mapping.items():
             where = f"stable_derivatives.{key}"
             order = self.order(key_node, key, where)
-            definition = self.definition(value_node, where)
+            definition = self.definition(value_node, where, APPROXIMATION_FIELDS)
             if order is not None and definition is not None:
                 found[order] = definition
         return found
@@ -792,7 +794,7 @@ class _SpecReader:
         mapping = self.mapping(node, "claims") or {}
         self.check_keys(node, mapping, "claims", dict.fromkeys(CLAIM_KEYS, False))
         found = {}
-        claim_fields = {"tolerance": False, "note": False}
+        claim_fields = APPROXIMATION_FIELDS
         for key, (key_node, value_node) in mapping.items():
             where = f"claims.{key}"
             value: Any = None

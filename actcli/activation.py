@@ -1,0 +1,346 @@
+"""An activation: a spec bound to parameter values, as SymPy expressions and numeric functions.
+
+Symbolic results are exact (parameters as exact rationals, or as symbols over their domains);
+numeric results come from `actcli.numeric`, compiled from the spec's stable forms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from actcli.errors import ExpressionError, UsageError
+from actcli.spec import Definition, Piece, Source, Spec, Text
+
+if TYPE_CHECKING:
+    import sympy
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where the derivative of some order is not defined: one-sided limits differ.
+
+    `left[k]` and `right[k]` are the one-sided limits of f^(k) at `x` for k = 0..order.
+    """
+
+    x: float
+    x_exact: str
+    left: tuple[float, ...]
+    right: tuple[float, ...]
+
+    def first_jump(self) -> int | None:
+        """The lowest order whose one-sided limits differ, or None."""
+        for order, (a, b) in enumerate(zip(self.left, self.right, strict=True)):
+            if not _close(a, b):
+                return order
+        return None
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A spec with every parameter given an exact value (`values`, SymPy numbers)."""
+
+    spec: Spec
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Parameter values as floats, in the spec's order."""
+        return {name: float(self.values[name]) for name in self.spec.parameter_names}
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @cached_property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        from actcli.spec import parameter_symbols
+
+        return parameter_symbols(self.spec)
+
+    def symbolic(self, definition: Definition | None = None) -> sympy.Expr:
+        """A definition (the spec's own by default) with parameters left as symbols."""
+        return build_expression(
+            definition or self.spec.definition, self.spec, self.symbols
+        )
+
+    def substitute(self, expression: sympy.Expr) -> sympy.Expr:
+        """Put the parameter values into an expression in the spec's parameter symbols."""
+        return expression.subs(
+            {self.symbols[name]: v for name, v in self.values.items()}
+        )
+
+    @cached_property
+    def expression(self) -> sympy.Expr:
+        """The definition with parameter values substituted (exact)."""
+        return self.substitute(self.symbolic())
+
+    def derivative(self, order: int = 1) -> sympy.Expr:
+        """The exact order-th derivative of the definition w.r.t. x, parameters substituted."""
+        import sympy
+
+        from actcli.expr import X
+
+        return (
+            sympy.diff(to_piecewise(self.expression), X, order)
+            if order
+            else self.expression
+        )
+
+    def numeric_source(self, order: int) -> sympy.Expr:
+        """What numeric evaluation of f^(order) compiles: the stable form closest to it."""
+        import sympy
+
+        from actcli.expr import X
+
+        given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
+        if given:
+            start = max(given)
+            base = self.substitute(self.symbolic(given[start]))
+        else:
+            start = 0
+            base = (
+                self.substitute(self.symbolic(self.spec.stable))
+                if self.spec.stable
+                else None
+            )
+            base = self.expression if base is None else base
+        base = to_piecewise(base)
+        return sympy.diff(base, X, order - start) if order > start else base
+
+    def function(self, order: int = 0) -> Any:
+        """A NumPy function computing f^(order) elementwise (float64 in, float64 out)."""
+        from actcli import numeric
+
+        if self.kind == "vector":
+            if order:
+                raise UsageError(
+                    f"{self.name} is a vector activation: only order 0 can be evaluated "
+                    "(its Jacobian is a matrix)"
+                )
+            return numeric.compile_vector(self.substitute(self._stable_or_definition()))
+        return numeric.compile_scalar(self.numeric_source(order))
+
+    def _stable_or_definition(self) -> sympy.Expr:
+        return self.symbolic(self.spec.stable) if self.spec.stable else self.symbolic()
+
+    def breakpoints(self) -> list[tuple[float, sympy.Expr]]:
+        """Points where the piecewise definition switches pieces, as (float, exact), sorted."""
+        return breakpoints(to_piecewise(self.expression))
+
+    def kinks(self, order: int) -> list[Kink]:
+        """Breakpoints where f or a derivative up to `order` jumps, with the one-sided limits."""
+        from actcli.expr import X
+
+        piecewise = to_piecewise(self.expression)
+        found = []
+        points = breakpoints(piecewise)
+        for index, (point, exact) in enumerate(points):
+            gap = min(
+                [
+                    abs(point - other)
+                    for other, _ in points[:index] + points[index + 1 :]
+                ]
+                + [1.0]
+            )
+            step = min(1e-6 * max(1.0, abs(point)), gap / 4)
+            left = _one_sided(piecewise, X, exact, point - step, order)
+            right = _one_sided(piecewise, X, exact, point + step, order)
+            kink = Kink(point, str(exact), left, right)
+            if kink.first_jump() is not None:
+                found.append(kink)
+        return found
+
+
+def bind(
+    spec: Spec,
+    overrides: Mapping[str, str | float] | None = None,
+    *,
+    source: str = "--param",
+) -> Activation:
+    """Give every parameter a value: its default, or an override (checked against its domain).
+
+    Raises:
+        UsageError: an unknown parameter, a value that is not a number, a value outside the
+            parameter's domain, or a violated constraint between parameters.
+    """
+    overrides = dict(overrides or {})
+    names = spec.parameter_names
+    for name in overrides:
+        if name not in names:
+            known = ", ".join(names) or "none"
+            raise UsageError(
+                f"{source} {name}: {spec.name} has no such parameter (has: {known})"
+            )
+    values = {}
+    for parameter in spec.parameters:
+        text = str(overrides.get(parameter.name, parameter.default))
+        label = f"{source} {parameter.name}={text}"
+        value = exact_number(text, label)
+        number = float(value)
+        if not parameter.domain.contains(number):
+            raise UsageError(f"{label}: outside the domain {parameter.domain.text}")
+        values[parameter.name] = value
+    activation = Activation(spec, values)
+    _check_constraints(activation)
+    return activation
+
+
+def exact_number(text: str, label: str) -> sympy.Expr:
+    """A parameter value as an exact SymPy number ("0.1" is 1/10, "1/3" is 1/3)."""
+    from actcli.expr import Namespace, parse_expression
+
+    try:
+        value = parse_expression(text, Namespace({}))
+    except ExpressionError as exc:
+        raise UsageError(f"{label}: not a number ({exc})") from None
+    if not value.is_number or not value.is_real:
+        raise UsageError(f"{label}: not a real number")
+    if not math.isfinite(float(value)):
+        raise UsageError(f"{label}: not a finite number")
+    return value
+
+
+def _check_constraints(activation: Activation) -> None:
+    from actcli.expr import parse_expression, scalar_namespace, vector_namespace
+
+    spec = activation.spec
+    make = vector_namespace if spec.kind == "vector" else scalar_namespace
+    namespace = make(activation.symbols, variables=())
+    for constraint in spec.constraints:
+        condition = parse_expression(constraint.text, namespace, condition=True)
+        if not bool(activation.substitute(condition)):
+            values = ", ".join(f"{k}={v:g}" for k, v in activation.params.items())
+            raise UsageError(
+                f"parameters violate {spec.name}'s constraint {constraint.text} ({values})"
+            )
+
+
+def build_expression(
+    definition: Definition, spec: Spec, symbols: Mapping[str, Any]
+) -> sympy.Expr:
+    """A Definition as one SymPy expression (a Piecewise for `piecewise:`)."""
+    import sympy
+
+    from actcli.expr import parse_expression, scalar_namespace, vector_namespace
+
+    make = vector_namespace if spec.kind == "vector" else scalar_namespace
+    namespace = make(symbols)
+    branches = []
+    for piece in definition.pieces:
+        value = parse_expression(piece.value.text, namespace)
+        condition = (
+            sympy.true
+            if piece.when is None
+            else parse_expression(piece.when.text, namespace, condition=True)
+        )
+        branches.append((value, condition))
+    if not definition.piecewise:
+        return branches[0][0]
+    return sympy.Piecewise(*branches)
+
+
+def inline_spec(text: str, parameters: Mapping[str, str] | None = None) -> Spec:
+    """A spec for `--expr TEXT`: scalar, or vector if it subscripts x; --param names declare
+    its parameters (domain real)."""
+    from actcli.spec import NAMED_DOMAINS, Parameter
+
+    source = Source("<expr>")
+    declared = tuple(
+        Parameter(name, str(value), NAMED_DOMAINS["real"], "", source)
+        for name, value in (parameters or {}).items()
+    )
+    kind = "vector" if "[" in text else "scalar"
+    definition = Definition((Piece(Text(text, source, "--expr")),), piecewise=False)
+    spec = Spec("expr", text, kind, definition, (), source, parameters=declared)
+    from actcli.spec import expression_problems
+
+    problems = expression_problems(spec)
+    if problems:
+        message = problems[0].split(": ", 2)[-1]
+        raise ExpressionError(f"--expr {text!r}: {message}")
+    return spec
+
+
+def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
+    """Rewrite max/min/abs/sign/heaviside as Piecewise and fold nested Piecewise.
+
+    Differentiating the folded form never produces DiracDelta or a Heaviside(0) convention, and
+    its conditions are where the breakpoints are.
+    """
+    import sympy
+
+    kinds = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
+    if not expression.has(*kinds):
+        return expression
+    rewritten = expression.replace(
+        lambda node: isinstance(node, kinds), lambda node: node.rewrite(sympy.Piecewise)
+    )
+    return sympy.piecewise_fold(rewritten)
+
+
+def breakpoints(expression: sympy.Expr) -> list[tuple[float, sympy.Expr]]:
+    """Real x where a Piecewise condition in `expression` changes truth value, sorted."""
+    import sympy
+
+    from actcli.expr import X
+
+    found: dict[float, sympy.Expr] = {}
+    for piecewise in expression.atoms(sympy.Piecewise):
+        for _, condition in piecewise.args:
+            for relation in condition.atoms(sympy.core.relational.Relational):
+                boundary = relation.lhs - relation.rhs
+                if X not in boundary.free_symbols:
+                    continue
+                solutions = sympy.solveset(boundary, X, sympy.S.Reals)
+                if isinstance(solutions, sympy.FiniteSet):
+                    for solution in solutions:
+                        found.setdefault(float(solution), solution)
+    return sorted(found.items(), key=lambda item: item[0])
+
+
+def _one_sided(
+    piecewise: sympy.Expr, x: sympy.Symbol, point: sympy.Expr, probe: float, order: int
+) -> tuple[float, ...]:
+    """Limits of f, f', ..., f^(order) at `point` from the side containing `probe`.
+
+    The branch active at `probe` is analytic up to `point`, so its value there is the limit
+    (SymPy's `limit` on the whole Piecewise ignores the direction; see DESIGN.md).
+    """
+    import sympy
+
+    branch = active_branch(piecewise, x, probe)
+    values = []
+    for k in range(order + 1):
+        value = sympy.diff(branch, x, k).subs(x, point) if k else branch.subs(x, point)
+        number = complex(sympy.N(value, 30))
+        values.append(number.real if abs(number.imag) < 1e-300 else math.nan)
+    return tuple(values)
+
+
+def active_branch(expression: sympy.Expr, x: sympy.Symbol, probe: float) -> sympy.Expr:
+    """The expression with every Piecewise replaced by the branch that holds at x = probe."""
+    import sympy
+
+    probe_value = sympy.Float(probe, 30)
+
+    def choose(piecewise: sympy.Piecewise) -> sympy.Expr:
+        for value, condition in piecewise.args:
+            if bool(condition.subs(x, probe_value)):
+                return value
+        return sympy.nan
+
+    return expression.replace(lambda node: isinstance(node, sympy.Piecewise), choose)
+
+
+def _close(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))

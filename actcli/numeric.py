@@ -1,0 +1,206 @@
+"""Numeric evaluation: SymPy expressions compiled to NumPy, and a high-precision mpmath reference.
+
+Special functions go to overflow-free implementations: sigmoid to `scipy.special.expit`,
+softplus to `numpy.logaddexp(0, u)`, erf/erfc to `scipy.special` (SymPy's own numpy printer
+would send erf to `math.erf`, which fails on arrays). Accuracy comes from the spec's stable
+forms; this module adds no rewriting of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from actcli.errors import AnalysisError
+
+ScalarFunction = Callable[[np.ndarray], np.ndarray]
+
+
+def _softplus(u: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, u)
+
+
+def _heaviside(u: np.ndarray, h0: float = 0.5) -> np.ndarray:
+    return np.heaviside(u, h0)
+
+
+def _numpy_namespace() -> dict[str, Any]:
+    from scipy import special
+
+    return {
+        "sigmoid": special.expit,
+        "softplus": _softplus,
+        "erf": special.erf,
+        "erfc": special.erfc,
+        "Heaviside": _heaviside,
+        "log1p": np.log1p,
+        "expm1": np.expm1,
+    }
+
+
+def compile_scalar(expression: Any) -> ScalarFunction:
+    """f(x) for a SymPy expression in `x`; overflow in discarded Piecewise branches is silent."""
+    import sympy
+
+    from actcli.expr import X
+
+    extra = expression.free_symbols - {X}
+    if extra:
+        names = ", ".join(sorted(map(str, extra)))
+        raise AnalysisError(
+            f"cannot evaluate numerically: symbols without values: {names}"
+        )
+    compiled = sympy.lambdify(X, expression, modules=[_numpy_namespace(), "numpy"])
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            result = compiled(x)
+        return np.broadcast_to(np.asarray(result, dtype=np.float64), x.shape).copy()
+
+    return evaluate
+
+
+def compile_vector(expression: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """y = f(x) for a vector kind, x of shape (batch, n).
+
+    The index expression is interpreted directly with NumPy broadcasting: the output index i
+    runs along axis 1 and a reduction's index j along axis 2, so nothing is expanded per n.
+    Returns shape (batch, n) when the expression has a free i, else (batch,).
+    """
+    from actcli.expr import I
+
+    has_output_index = I in expression.free_symbols
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise AnalysisError("a vector activation takes rows of numbers")
+        with np.errstate(all="ignore"):
+            value = _VectorEvaluator(x).visit(expression)
+        value = np.broadcast_to(
+            value, (x.shape[0], x.shape[1] if has_output_index else 1, 1)
+        )
+        return value[:, :, 0] if has_output_index else value[:, 0, 0].copy()
+
+    return evaluate
+
+
+class _VectorEvaluator:
+    """Evaluates a vector-kind SymPy tree on a (batch, n) array; shapes are (batch, i, j)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+
+    def visit(self, node: Any) -> np.ndarray:
+        import sympy
+        from scipy import special
+
+        from actcli.expr import I, J, N
+        from actcli.functions import (
+            logsumexp,
+            reduce_max,
+            reduce_min,
+            sigmoid,
+            softplus,
+        )
+
+        if node.is_Number or node in (sympy.pi, sympy.E):
+            return np.asarray(float(node))
+        if node == N:
+            return np.asarray(float(self.x.shape[1]))
+        if isinstance(node, sympy.Indexed):
+            index = node.indices[0]
+            if index == I:
+                return self.x[:, :, None]
+            if index == J:
+                return self.x[:, None, :]
+        if isinstance(node, sympy.Add):
+            return sum((self.visit(arg) for arg in node.args), np.asarray(0.0))
+        if isinstance(node, sympy.Mul):
+            result = np.asarray(1.0)
+            for arg in node.args:
+                result = result * self.visit(arg)
+            return result
+        if isinstance(node, sympy.Pow):
+            return np.power(self.visit(node.base), self.visit(node.exp))
+        reductions = {
+            sympy.Sum: np.sum,
+            reduce_max: np.max,
+            reduce_min: np.min,
+            logsumexp: special.logsumexp,
+        }
+        for kind, reduce in reductions.items():
+            if isinstance(node, kind):
+                return reduce(self.visit(node.args[0]), axis=2, keepdims=True)
+        elementwise = {
+            sympy.exp: np.exp,
+            sympy.log: np.log,
+            sympy.tanh: np.tanh,
+            sympy.Abs: np.abs,
+            sigmoid: special.expit,
+            softplus: _softplus,
+        }
+        for kind, function in elementwise.items():
+            if isinstance(node, kind):
+                return function(self.visit(node.args[0]))
+        if isinstance(node, sympy.Max | sympy.Min):
+            combine = np.maximum if isinstance(node, sympy.Max) else np.minimum
+            result = self.visit(node.args[0])
+            for arg in node.args[1:]:
+                result = combine(result, self.visit(arg))
+            return result
+        if isinstance(node, sympy.Function) and len(node.args) == 1:
+            name = type(node).__name__
+            function = _numpy_namespace().get(name) or getattr(np, name, None)
+            if function is not None:
+                return function(self.visit(node.args[0]))
+        raise AnalysisError(
+            f"cannot evaluate {node} numerically for a vector activation"
+        )
+
+
+def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any]:
+    """A high-precision mpmath evaluator of a scalar expression in `x` (for checks and tests).
+
+    The working precision is doubled until two evaluations agree to `digits` significant digits,
+    so cancellation in the definition (1 + erf(x/sqrt(2)) at x = -20) cannot fool it. A value
+    that stays below 1e-400 in magnitude up to 2000 digits is returned as it is (far below
+    the smallest float64). actcli's own functions are
+    rewritten to exp/log first, so this shares no code path with `compile_scalar` beyond SymPy.
+    """
+    import mpmath
+    import sympy
+
+    from actcli.expr import X
+    from actcli.functions import to_elementary
+
+    compiled = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    tiny = mpmath.mpf("1e-400")
+
+    def evaluate(x: Any) -> Any:
+        previous = None
+        dps = digits + 10
+        while dps <= 2000:
+            with mpmath.workdps(dps):
+                value = compiled(mpmath.mpf(x))
+            if previous is not None and _agree(mpmath, value, previous, digits):
+                return +value
+            previous, dps = value, 2 * dps
+        if abs(previous) < tiny:
+            return +previous
+        raise AnalysisError(
+            f"no {digits}-digit reference value at x = {x} (ill-conditioned)"
+        )
+
+    return evaluate
+
+
+def _agree(mpmath: Any, a: Any, b: Any, digits: int) -> bool:
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return a == b or (mpmath.isnan(a) and mpmath.isnan(b))
+    if a == 0 or b == 0:
+        return False  # zero may be total cancellation: look again at higher precision
+    return abs(a - b) <= mpmath.mpf(10) ** (-digits) * max(abs(a), abs(b))
