@@ -67,15 +67,11 @@ class Activation:
 
     def symbolic(self, definition: Definition | None = None) -> sympy.Expr:
         """A definition (the spec's own by default) with parameters left as symbols."""
-        return build_expression(
-            definition or self.spec.definition, self.spec, self.symbols
-        )
+        return build_expression(definition or self.spec.definition, self.spec, self.symbols)
 
     def substitute(self, expression: sympy.Expr) -> sympy.Expr:
         """Put the parameter values into an expression in the spec's parameter symbols."""
-        return expression.subs(
-            {self.symbols[name]: v for name, v in self.values.items()}
-        )
+        return expression.subs({self.symbols[name]: v for name, v in self.values.items()})
 
     @cached_property
     def expression(self) -> sympy.Expr:
@@ -88,11 +84,7 @@ class Activation:
 
         from actcli.expr import X
 
-        return (
-            sympy.diff(to_piecewise(self.expression), X, order)
-            if order
-            else self.expression
-        )
+        return sympy.diff(to_piecewise(self.expression), X, order) if order else self.expression
 
     def numeric_source(self, order: int) -> sympy.Expr:
         """What numeric evaluation of f^(order) compiles: the stable form closest to it."""
@@ -106,11 +98,7 @@ class Activation:
             base = self.substitute(self.symbolic(given[start]))
         else:
             start = 0
-            base = (
-                self.substitute(self.symbolic(self.spec.stable))
-                if self.spec.stable
-                else None
-            )
+            base = self.substitute(self.symbolic(self.spec.stable)) if self.spec.stable else None
             base = self.expression if base is None else base
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
@@ -144,11 +132,7 @@ class Activation:
         points = breakpoints(piecewise)
         for index, (point, exact) in enumerate(points):
             gap = min(
-                [
-                    abs(point - other)
-                    for other, _ in points[:index] + points[index + 1 :]
-                ]
-                + [1.0]
+                [abs(point - other) for other, _ in points[:index] + points[index + 1 :]] + [1.0]
             )
             step = min(1e-6 * max(1.0, abs(point)), gap / 4)
             left = _one_sided(piecewise, X, exact, point - step, order)
@@ -176,9 +160,7 @@ def bind(
     for name in overrides:
         if name not in names:
             known = ", ".join(names) or "none"
-            raise UsageError(
-                f"{source} {name}: {spec.name} has no such parameter (has: {known})"
-            )
+            raise UsageError(f"{source} {name}: {spec.name} has no such parameter (has: {known})")
     values = {}
     for parameter in spec.parameters:
         text = str(overrides.get(parameter.name, parameter.default))
@@ -194,7 +176,7 @@ def bind(
 
 
 def exact_number(text: str, label: str) -> sympy.Expr:
-    """A parameter value as an exact SymPy number ("0.1" is 1/10, "1/3" is 1/3)."""
+    """A parameter value as an exact SymPy number ("0.1" is 1/10, "1/3" is 1/3, "sqrt(2)")."""
     from actcli.expr import Namespace, parse_expression
 
     try:
@@ -223,9 +205,7 @@ def _check_constraints(activation: Activation) -> None:
             )
 
 
-def build_expression(
-    definition: Definition, spec: Spec, symbols: Mapping[str, Any]
-) -> sympy.Expr:
+def build_expression(definition: Definition, spec: Spec, symbols: Mapping[str, Any]) -> sympy.Expr:
     """A Definition as one SymPy expression (a Piecewise for `piecewise:`)."""
     import sympy
 

@@ -65,3 +65,7 @@ class ResourceLimitError(ActcliError, RuntimeError):
     """A time or memory limit was hit."""
 
     exit_code = EXIT_RESOURCE
+
+
+class OutputClosed(ActcliError):
+    """stdout was closed by its reader (`| head`): not an error, but nothing more can be written."""

@@ -41,7 +41,7 @@ X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y", real=True)
 X_VEC = sympy.IndexedBase("x", real=True)
 Y_VEC = sympy.IndexedBase("y", real=True)
-I = sympy.Symbol("i", integer=True, nonnegative=True)
+I = sympy.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the grammar's index i
 J = sympy.Symbol("j", integer=True, nonnegative=True)
 N = sympy.Symbol("n", integer=True, positive=True)
 
@@ -134,9 +134,7 @@ def vector_namespace(
     return Namespace(symbols, frozenset({"i", "j"}), frozenset(free), N)
 
 
-def parse_expression(
-    text: str, namespace: Namespace, *, condition: bool = False
-) -> sympy.Basic:
+def parse_expression(text: str, namespace: Namespace, *, condition: bool = False) -> sympy.Basic:
     """Parse `text` into a SymPy expression (or a boolean when `condition` is true).
 
     Raises:
@@ -144,13 +142,9 @@ def parse_expression(
             problem and, where there is one, its 1-based column.
     """
     if not isinstance(text, str):
-        raise ExpressionError(
-            f"expected an expression string, got {type(text).__name__}"
-        )
+        raise ExpressionError(f"expected an expression string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(
-            f"expression is {len(text)} characters long (limit {MAX_LENGTH})"
-        )
+        raise ExpressionError(f"expression is {len(text)} characters long (limit {MAX_LENGTH})")
     for column, char in enumerate(text, start=1):
         if not (char.isascii() and (char.isprintable() or char in " \t")):
             raise ExpressionError(f"character {char!r} is not allowed", column)
@@ -169,9 +163,7 @@ def parse_expression(
     result = _Builder(text, namespace, offset).build(tree.body)
     if condition:
         if not _is_boolean(result):
-            raise ExpressionError(
-                "a `when` condition must be a comparison such as x > 0"
-            )
+            raise ExpressionError("a `when` condition must be a comparison such as x > 0")
     elif _is_boolean(result):
         raise ExpressionError("a comparison is only allowed in a `when` condition")
     elif result.has(sympy.zoo, sympy.nan):
@@ -185,9 +177,7 @@ def _check_bracket_depth(text: str) -> None:
         if char in "([":
             depth += 1
             if depth > MAX_DEPTH:
-                raise ExpressionError(
-                    f"brackets nested deeper than {MAX_DEPTH}", column
-                )
+                raise ExpressionError(f"brackets nested deeper than {MAX_DEPTH}", column)
         elif char in ")]":
             depth -= 1
 
@@ -239,9 +229,7 @@ class _Builder:
         self.bound: set[str] = set()
 
     def fail(self, message: str, node: ast.AST | None = None) -> ExpressionError:
-        column = (
-            None if node is None else getattr(node, "col_offset", -1) + 1 + self.offset
-        )
+        column = None if node is None else getattr(node, "col_offset", -1) + 1 + self.offset
         return ExpressionError(message, column)
 
     def build(self, node: ast.AST) -> sympy.Basic:
@@ -261,9 +249,7 @@ class _Builder:
         if len(mantissa.replace(".", "").lstrip("0")) > MAX_LITERAL_DIGITS:
             raise self.fail(f"number has more than {MAX_LITERAL_DIGITS} digits", node)
         if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
-            raise self.fail(
-                f"number's exponent is beyond ±{MAX_DECIMAL_EXPONENT}", node
-            )
+            raise self.fail(f"number's exponent is beyond ±{MAX_DECIMAL_EXPONENT}", node)
         if any(char in literal.lower() for char in "xobj"):
             raise self.fail(f"number {literal!r} must be written in decimal", node)
         return sympy.Rational(literal.replace("_", ""))
@@ -273,13 +259,9 @@ class _Builder:
         if name in self.namespace.symbols:
             value = self.namespace.symbols[name]
             if isinstance(value, sympy.IndexedBase):
-                raise self.fail(
-                    f"'{name}' is a vector: write {name}[i] or {name}[j]", node
-                )
+                raise self.fail(f"'{name}' is a vector: write {name}[i] or {name}[j]", node)
             if name in self.namespace.indices and not self._in_scope(name):
-                raise self.fail(
-                    f"index '{name}' is used outside a reduction over it", node
-                )
+                raise self.fail(f"index '{name}' is used outside a reduction over it", node)
             if not isinstance(value, sympy.Basic):
                 raise self.fail(f"'{name}' is a function: call it", node)
             return value
@@ -305,9 +287,7 @@ class _Builder:
         left, right = self.build(node.left), self.build(node.right)
         if op in (ast.BitAnd, ast.BitOr):
             combine = sympy.And if op is ast.BitAnd else sympy.Or
-            return combine(
-                self._boolean(left, node.left), self._boolean(right, node.right)
-            )
+            return combine(self._boolean(left, node.left), self._boolean(right, node.right))
         if op in _OPERATOR_NAMES:
             raise self.fail(f"operator {_OPERATOR_NAMES[op]} is not allowed", node)
         left, right = self._numeric(left, node.left), self._numeric(right, node.right)
@@ -317,9 +297,7 @@ class _Builder:
             raise self.fail("division by zero", node)
         return _BINARY[op](left, right)
 
-    def _power(
-        self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST
-    ) -> sympy.Expr:
+    def _power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> sympy.Expr:
         if exponent.is_Integer and abs(int(exponent)) > MAX_INTEGER_EXPONENT:
             raise self.fail(f"integer exponent beyond ±{MAX_INTEGER_EXPONENT}", node)
         if base.is_Number and exponent.is_Number:
@@ -329,18 +307,14 @@ class _Builder:
             if magnitude > MAX_POWER_DIGITS:
                 raise self.fail(f"power has more than {MAX_POWER_DIGITS} digits", node)
         elif (
-            exponent.is_Number
-            and not exponent.is_Integer
-            and abs(exponent) > MAX_INTEGER_EXPONENT
+            exponent.is_Number and not exponent.is_Integer and abs(exponent) > MAX_INTEGER_EXPONENT
         ):
             raise self.fail(f"exponent beyond ±{MAX_INTEGER_EXPONENT}", node)
         return sympy.Pow(base, exponent)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> sympy.Basic:
         combine = sympy.And if isinstance(node.op, ast.And) else sympy.Or
-        return combine(
-            *(self._boolean(self.build(value), value) for value in node.values)
-        )
+        return combine(*(self._boolean(self.build(value), value) for value in node.values))
 
     def visit_Compare(self, node: ast.Compare) -> sympy.Basic:
         terms = [self.build(node.left), *(self.build(c) for c in node.comparators)]
@@ -355,23 +329,17 @@ class _Builder:
         return sympy.And(*relations)
 
     def visit_Subscript(self, node: ast.Subscript) -> sympy.Basic:
-        if not (
-            isinstance(node.value, ast.Name) and node.value.id in self.namespace.symbols
-        ):
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.namespace.symbols):
             raise self.fail("only x[i] and x[j] may be subscripted", node)
         base = self.namespace.symbols[node.value.id]
         if not isinstance(base, sympy.IndexedBase):
-            raise self.fail(
-                f"'{node.value.id}' is a scalar and cannot be subscripted", node
-            )
+            raise self.fail(f"'{node.value.id}' is a scalar and cannot be subscripted", node)
         index = node.slice
         if not (isinstance(index, ast.Name) and index.id in self.namespace.indices):
             allowed = " or ".join(sorted(self.namespace.indices))
             raise self.fail(f"index must be {allowed}", index)
         if not self._in_scope(index.id):
-            raise self.fail(
-                f"index '{index.id}' is used outside a reduction over it", index
-            )
+            raise self.fail(f"index '{index.id}' is used outside a reduction over it", index)
         return base[self.namespace.symbols[index.id]]
 
     def visit_Call(self, node: ast.Call) -> sympy.Basic:
@@ -420,25 +388,19 @@ class _Builder:
 
     def _reduction(self, name: str, node: ast.Call) -> sympy.Basic:
         if len(node.args) != 2:
-            raise self.fail(
-                f"{name}(EXPR, j) takes 2 arguments, got {len(node.args)}", node
-            )
+            raise self.fail(f"{name}(EXPR, j) takes 2 arguments, got {len(node.args)}", node)
         body_node, index_node = node.args
         index = index_node.id
         if index in self.namespace.free_indices:
             raise self.fail(f"cannot reduce over the free index '{index}'", index_node)
         if index in self.bound:
-            raise self.fail(
-                f"index '{index}' is already bound by an outer reduction", index_node
-            )
+            raise self.fail(f"index '{index}' is already bound by an outer reduction", index_node)
         self.bound.add(index)
         try:
             body = self._numeric(self.build(body_node), body_node)
         finally:
             self.bound.discard(index)
-        return REDUCTIONS[name](
-            body, self.namespace.symbols[index], self.namespace.length
-        )
+        return REDUCTIONS[name](body, self.namespace.symbols[index], self.namespace.length)
 
     def _delta(self, node: ast.Call) -> sympy.Basic:
         args = node.args
@@ -465,9 +427,7 @@ class _Builder:
 
 def _is_boolean(value: sympy.Basic) -> bool:
     # Not `isinstance(value, Boolean)`: SymPy's Symbol is a Boolean too.
-    return isinstance(
-        value, sympy.core.relational.Relational | BooleanFunction | BooleanAtom
-    )
+    return isinstance(value, sympy.core.relational.Relational | BooleanFunction | BooleanAtom)
 
 
 def _log10(number: sympy.Number) -> float:

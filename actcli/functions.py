@@ -124,9 +124,7 @@ def to_elementary(expr: sympy.Basic) -> sympy.Basic:
         softplus: lambda u: sympy.log(1 + sympy.exp(u)),
         log1p: lambda u: sympy.log(1 + u),
         expm1: lambda u: sympy.exp(u) - 1,
-        logsumexp: lambda body, j, n: sympy.log(
-            sympy.Sum(sympy.exp(body), (j, 0, n - 1))
-        ),
+        logsumexp: lambda body, j, n: sympy.log(sympy.Sum(sympy.exp(body), (j, 0, n - 1))),
     }
     return expr.replace(
         lambda node: node.func in replacements,

@@ -49,9 +49,7 @@ def compile_scalar(expression: Any) -> ScalarFunction:
     extra = expression.free_symbols - {X}
     if extra:
         names = ", ".join(sorted(map(str, extra)))
-        raise AnalysisError(
-            f"cannot evaluate numerically: symbols without values: {names}"
-        )
+        raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
     compiled = sympy.lambdify(X, expression, modules=[_numpy_namespace(), "numpy"])
 
     def evaluate(x: np.ndarray) -> np.ndarray:
@@ -80,9 +78,7 @@ def compile_vector(expression: Any) -> Callable[[np.ndarray], np.ndarray]:
             raise AnalysisError("a vector activation takes rows of numbers")
         with np.errstate(all="ignore"):
             value = _VectorEvaluator(x).visit(expression)
-        value = np.broadcast_to(
-            value, (x.shape[0], x.shape[1] if has_output_index else 1, 1)
-        )
+        value = np.broadcast_to(value, (x.shape[0], x.shape[1] if has_output_index else 1, 1))
         return value[:, :, 0] if has_output_index else value[:, 0, 0].copy()
 
     return evaluate
@@ -157,9 +153,7 @@ class _VectorEvaluator:
             function = _numpy_namespace().get(name) or getattr(np, name, None)
             if function is not None:
                 return function(self.visit(node.args[0]))
-        raise AnalysisError(
-            f"cannot evaluate {node} numerically for a vector activation"
-        )
+        raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
 
 
 def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any]:
@@ -191,9 +185,7 @@ def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any
             previous, dps = value, 2 * dps
         if abs(previous) < tiny:
             return +previous
-        raise AnalysisError(
-            f"no {digits}-digit reference value at x = {x} (ill-conditioned)"
-        )
+        raise AnalysisError(f"no {digits}-digit reference value at x = {x} (ill-conditioned)")
 
     return evaluate
 

@@ -32,9 +32,7 @@ def builtin_spec_dir() -> Path:
 
 def spec_files(directory: Path) -> list[Path]:
     """The spec files in a directory, sorted (deterministic clash messages)."""
-    return sorted(
-        p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()
-    )
+    return sorted(p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
 
 
 class Registry:

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +155,17 @@ NAMED_DOMAINS = {
     "negative": Domain("negative", upper=0.0),
     "nonpositive": Domain("nonpositive", upper=0.0, upper_closed=True),
     "integer": Domain("integer", integer=True),
-    "positive_integer": Domain(
-        "positive_integer", lower=1.0, lower_closed=True, integer=True
-    ),
+    "positive_integer": Domain("positive_integer", lower=1.0, lower_closed=True, integer=True),
 }
 _INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*$")
+
+
+def exact_default(text: str) -> Fraction | None:
+    """A default's exact value: "0.01", "1e-3", "1/3" (None if it is not a finite number)."""
+    try:
+        return Fraction(text.replace("_", "x"))
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def parse_domain(text: str) -> Domain:
@@ -168,9 +175,7 @@ def parse_domain(text: str) -> Domain:
     match = _INTERVAL.match(text)
     if not match:
         names = ", ".join(NAMED_DOMAINS)
-        raise ValueError(
-            f"unknown domain {text!r} (use {names}, or an interval like '(0, 1]')"
-        )
+        raise ValueError(f"unknown domain {text!r} (use {names}, or an interval like '(0, 1]')")
     open_bracket, low, high, close_bracket = match.groups()
     lower, upper = _endpoint(low), _endpoint(high)
     if not lower < upper:
@@ -196,7 +201,7 @@ def _endpoint(text: str) -> float:
 
 @dataclass(frozen=True)
 class Parameter:
-    """A named parameter; `default` is the text as written (a number or an exact expression)."""
+    """A named parameter; `default` is the text as written (a decimal or a fraction p/q)."""
 
     name: str
     default: str
@@ -298,17 +303,13 @@ def _compose(raw: bytes | str, label: str) -> Any:
 
     if isinstance(raw, bytes):
         if len(raw) > MAX_SPEC_BYTES:
-            raise SpecError(
-                [f"{label}: file is {len(raw)} bytes (limit {MAX_SPEC_BYTES})"]
-            )
+            raise SpecError([f"{label}: file is {len(raw)} bytes (limit {MAX_SPEC_BYTES})"])
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             bad = raw[exc.start]
-            raise SpecError(
-                [f"{label}:{line}: file is not UTF-8 (byte 0x{bad:02x})"]
-            ) from None
+            raise SpecError([f"{label}:{line}: file is not UTF-8 (byte 0x{bad:02x})"]) from None
     else:
         text = raw
     if not text.strip():
@@ -326,9 +327,7 @@ def _compose(raw: bytes | str, label: str) -> Any:
         raise SpecError([f"{label}: file is empty"])
     if len(documents) > 1:
         line = documents[1].start_mark.line + 1
-        raise SpecError(
-            [f"{label}:{line}: one activation per file (found a second document)"]
-        )
+        raise SpecError([f"{label}:{line}: one activation per file (found a second document)"])
     _check_safe(documents[0], label)
     return documents[0]
 
@@ -341,9 +340,7 @@ def _check_safe(root: Any, label: str) -> None:
         node = stack.pop()
         line = node.start_mark.line + 1
         if id(node) in seen:
-            raise SpecError(
-                [f"{label}:{line}: YAML aliases (*name) are not allowed in specs"]
-            )
+            raise SpecError([f"{label}:{line}: YAML aliases (*name) are not allowed in specs"])
         seen.add(id(node))
         if len(seen) > MAX_YAML_NODES:
             raise SpecError([f"{label}: more than {MAX_YAML_NODES} YAML nodes"])
@@ -355,8 +352,7 @@ def _check_safe(root: Any, label: str) -> None:
 
 
 _STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "map", "seq")
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
 }
 
 
@@ -462,9 +458,7 @@ class _SpecReader:
         for key, (key_node, _) in mapping.items():
             if key not in keys:
                 allowed = ", ".join(keys)
-                self.problem(
-                    key_node, _join(where, key), f"unknown key (allowed: {allowed})"
-                )
+                self.problem(key_node, _join(where, key), f"unknown key (allowed: {allowed})")
         for key, required in keys.items():
             if required and key not in mapping:
                 self.problem(node, _join(where, key), "missing (required)")
@@ -474,9 +468,7 @@ class _SpecReader:
         top = self.mapping(root, "spec")
         if top is None:
             if not self.problems:
-                self.problem(
-                    root, "spec", f"expected a mapping, got {_type_name(root)}"
-                )
+                self.problem(root, "spec", f"expected a mapping, got {_type_name(root)}")
             return None
         self.check_keys(root, top, "", TOP_LEVEL_KEYS)
 
@@ -487,9 +479,7 @@ class _SpecReader:
         title = self.string(field_node("title"), "title")
         kind = self.choice(field_node("kind"), "kind", KINDS)
         aliases = self.names(field_node("aliases"), "aliases")
-        tags = self.names(
-            field_node("tags"), "tags", pattern=re.compile(r"^[a-z][a-z0-9_-]*$")
-        )
+        tags = self.names(field_node("tags"), "tags", pattern=re.compile(r"^[a-z][a-z0-9_-]*$"))
         doc = self.string(field_node("doc"), "doc", allow_empty=True)
         parameters = self.parameters(field_node("parameters"))
         constraints = self.texts(field_node("constraints"), "constraints")
@@ -500,9 +490,7 @@ class _SpecReader:
         claims = self.claims(field_node("claims"), kind, parameters)
         references = self.references(field_node("references"))
         if name is not None and aliases and name in aliases:
-            self.problem(
-                field_node("aliases"), "aliases", f"alias {name!r} repeats the name"
-            )
+            self.problem(field_node("aliases"), "aliases", f"alias {name!r} repeats the name")
         if kind is None:  # expressions cannot be checked without knowing the namespace
             return None
         # With problems already found this is a partial spec: good enough to check expressions.
@@ -545,9 +533,7 @@ class _SpecReader:
             return None
         return value
 
-    def names(
-        self, node: Any, where: str, pattern: re.Pattern[str] = NAME_PATTERN
-    ) -> tuple:
+    def names(self, node: Any, where: str, pattern: re.Pattern[str] = NAME_PATTERN) -> tuple:
         items = self.sequence(node, where) or []
         found: list[str] = []
         for index, item in enumerate(items):
@@ -555,9 +541,7 @@ class _SpecReader:
             if value is None:
                 continue
             if not pattern.match(value):
-                self.problem(
-                    item, f"{where}[{index}]", f"{value!r} is not a valid name"
-                )
+                self.problem(item, f"{where}[{index}]", f"{value!r} is not a valid name")
             elif value in found:
                 self.problem(item, f"{where}[{index}]", f"{value!r} is listed twice")
             else:
@@ -580,9 +564,7 @@ class _SpecReader:
         items = self.sequence(node, "references")
         if items is not None and not items:
             self.problem(node, "references", "give at least one reference")
-        found = (
-            self.string(item, f"references[{i}]") for i, item in enumerate(items or [])
-        )
+        found = (self.string(item, f"references[{i}]") for i, item in enumerate(items or []))
         return tuple(value for value in found if value is not None)
 
     def parameters(self, node: Any) -> tuple[Parameter, ...]:
@@ -594,9 +576,7 @@ class _SpecReader:
                 self.problem(key_node, where, f"{name!r} is not a valid parameter name")
                 continue
             if name in RESERVED:
-                self.problem(
-                    key_node, where, f"'{name}' is reserved (x, y, n, i, j, functions)"
-                )
+                self.problem(key_node, where, f"'{name}' is reserved (x, y, n, i, j, functions)")
                 continue
             fields = self.mapping(value_node, where)
             if fields is None:
@@ -607,50 +587,32 @@ class _SpecReader:
                 where,
                 {"default": True, "domain": True, "doc": False},
             )
-            domain_text = self.string(
-                fields.get("domain", (None, None))[1], f"{where}.domain"
-            )
+            domain_text = self.string(fields.get("domain", (None, None))[1], f"{where}.domain")
             domain = None
             if domain_text is not None:
                 try:
                     domain = parse_domain(domain_text)
                 except ValueError as exc:
                     self.problem(fields["domain"][1], f"{where}.domain", str(exc))
-            default = self.default(
-                fields.get("default", (None, None))[1], where, domain
-            )
+            default = self.default(fields.get("default", (None, None))[1], where, domain)
             doc = self.string(fields.get("doc", (None, None))[1], f"{where}.doc")
             if domain is not None and default is not None:
-                found.append(
-                    Parameter(name, default, domain, doc or "", self.source(key_node))
-                )
+                found.append(Parameter(name, default, domain, doc or "", self.source(key_node)))
         return tuple(found)
 
     def default(self, node: Any, where: str, domain: Domain | None) -> str | None:
-        """The default as written: digits are kept (a YAML float would round SELU's constants).
-
-        A number is checked against the domain here; an exact expression such as "1/3" is
-        checked by `expression_problems`.
-        """
+        """The default as written, a decimal or a fraction such as 1/3 (digits are kept: a YAML
+        float would round SELU's constants)."""
         value = self.plain(node, f"{where}.default")
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.problem(
-                node, f"{where}.default", f"expected a number, got {_type_name(node)}"
-            )
-            return None
         text = str(node.value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        if math.isnan(number) or math.isinf(number):
-            self.problem(node, f"{where}.default", f"{text} is not a finite number")
-        elif domain is not None and not domain.contains(number):
-            self.problem(
-                node, f"{where}.default", f"{text} is outside the domain {domain.text}"
-            )
+        number = exact_default(text)
+        if isinstance(value, bool) or number is None:
+            self.problem(node, f"{where}.default", f"{text!r} is not a number or a fraction p/q")
+            return None
+        if domain is not None and not domain.contains(float(number)):
+            self.problem(node, f"{where}.default", f"{text} is outside the domain {domain.text}")
         return text
 
     def definition(
@@ -662,9 +624,7 @@ class _SpecReader:
             text = self.string(node, where)
             if text is None:
                 return None
-            return Definition(
-                (Piece(Text(text, self.source(node), where)),), piecewise=False
-            )
+            return Definition((Piece(Text(text, self.source(node), where)),), piecewise=False)
         mapping = self.mapping(node, where)
         if mapping is None:
             return None
@@ -672,17 +632,13 @@ class _SpecReader:
         self.check_keys(node, mapping, where, allowed)
         forms = [key for key in ("expression", "piecewise") if key in mapping]
         if len(forms) != 1:
-            self.problem(
-                node, where, "give exactly one of `expression:` or `piecewise:`"
-            )
+            self.problem(node, where, "give exactly one of `expression:` or `piecewise:`")
             return None
         tolerance = None
         if "tolerance" in mapping:
             tolerance = self.number(mapping["tolerance"][1], f"{where}.tolerance")
             if tolerance is not None and not tolerance > 0:
-                self.problem(
-                    mapping["tolerance"][1], f"{where}.tolerance", "must be positive"
-                )
+                self.problem(mapping["tolerance"][1], f"{where}.tolerance", "must be positive")
         note = self.string(mapping.get("note", (None, None))[1], f"{where}.note")
         body = mapping[forms[0]][1]
         if forms[0] == "expression":
@@ -692,18 +648,14 @@ class _SpecReader:
             piece = Piece(Text(text, self.source(body), f"{where}.expression"))
             return Definition((piece,), False, tolerance, note or "")
         pieces = self.pieces(body, f"{where}.piecewise")
-        return (
-            None if pieces is None else Definition(pieces, True, tolerance, note or "")
-        )
+        return None if pieces is None else Definition(pieces, True, tolerance, note or "")
 
     def pieces(self, node: Any, where: str) -> tuple[Piece, ...] | None:
         items = self.sequence(node, where)
         if items is None:
             return None
         if not items:
-            self.problem(
-                node, where, "needs at least one `when` piece and an `otherwise`"
-            )
+            self.problem(node, where, "needs at least one `when` piece and an `otherwise`")
             return None
         pieces = []
         for index, item in enumerate(items):
@@ -719,15 +671,11 @@ class _SpecReader:
                 value_node = mapping["otherwise"][1]
                 text = self.string(value_node, f"{label}.otherwise")
                 if text is not None:
-                    pieces.append(
-                        Piece(Text(text, self.source(value_node), f"{label}.otherwise"))
-                    )
+                    pieces.append(Piece(Text(text, self.source(value_node), f"{label}.otherwise")))
                 continue
             self.check_keys(item, mapping, label, {"when": True, "value": True})
             if last:
-                self.problem(
-                    item, label, "the last piece must be `otherwise:` (the default)"
-                )
+                self.problem(item, label, "the last piece must be `otherwise:` (the default)")
             if "when" in mapping and "value" in mapping:
                 when_node, value_node = mapping["when"][1], mapping["value"][1]
                 when = self.string(when_node, f"{label}.when")
@@ -758,9 +706,7 @@ class _SpecReader:
         except (TypeError, ValueError):
             order = 0
         if str(order) != str(key) or not 1 <= order <= 20:
-            self.problem(
-                key_node, where, f"{key!r} is not a derivative order (1 to 20)"
-            )
+            self.problem(key_node, where, f"{key!r} is not a derivative order (1 to 20)")
             return None
         return order
 
@@ -788,9 +734,7 @@ class _SpecReader:
                     return value_node
         return None
 
-    def claims(
-        self, node: Any, kind: str | None, parameters: tuple
-    ) -> dict[str, Claim]:
+    def claims(self, node: Any, kind: str | None, parameters: tuple) -> dict[str, Claim]:
         mapping = self.mapping(node, "claims") or {}
         self.check_keys(node, mapping, "claims", dict.fromkeys(CLAIM_KEYS, False))
         found = {}
@@ -800,9 +744,7 @@ class _SpecReader:
             value: Any = None
             if key in EXPRESSION_CLAIMS:
                 if key == "jacobian" and kind == "scalar":
-                    self.problem(
-                        key_node, where, "only vector kinds have a Jacobian claim"
-                    )
+                    self.problem(key_node, where, "only vector kinds have a Jacobian claim")
                     continue
                 value = self.definition(value_node, where, claim_fields)
             elif key == "derivatives":
@@ -810,9 +752,7 @@ class _SpecReader:
                 value = {}
                 for order_key, (order_node, body) in orders.items():
                     order = self.order(order_node, order_key, f"{where}.{order_key}")
-                    definition = self.definition(
-                        body, f"{where}.{order_key}", claim_fields
-                    )
+                    definition = self.definition(body, f"{where}.{order_key}", claim_fields)
                     if order is not None and definition is not None:
                         value[order] = definition
             elif key == "derivative_wrt":
@@ -821,9 +761,7 @@ class _SpecReader:
                 value = {}
                 for name, (name_node, body) in targets.items():
                     if name not in names:
-                        self.problem(
-                            name_node, f"{where}.{name}", "not a declared parameter"
-                        )
+                        self.problem(name_node, f"{where}.{name}", "not a declared parameter")
                         continue
                     definition = self.definition(body, f"{where}.{name}", claim_fields)
                     if definition is not None:
@@ -831,9 +769,7 @@ class _SpecReader:
             elif key == "smoothness":
                 value = self.string(value_node, where)
                 if value is not None and not SMOOTHNESS_PATTERN.match(value):
-                    self.problem(
-                        value_node, where, f"{value!r} is not C-1, C0, C1, ..., or Cinf"
-                    )
+                    self.problem(value_node, where, f"{value!r} is not C-1, C0, C1, ..., or Cinf")
             elif key == "monotonic":
                 value = self.choice(value_node, where, MONOTONIC_VALUES)
             elif key == "range":
@@ -845,11 +781,7 @@ class _SpecReader:
                         f"{text!r} is not an interval like '(-1, oo)'",
                     )
                 else:
-                    value = (
-                        None
-                        if text is None
-                        else Text(text, self.source(value_node), where)
-                    )
+                    value = None if text is None else Text(text, self.source(value_node), where)
             elif key in BOOLEAN_CLAIMS:
                 value = self.boolean(value_node, where)
             if value is not None:
@@ -882,9 +814,7 @@ def parameter_symbols(spec: Spec) -> dict[str, Any]:
     """SymPy symbols for the spec's parameters, with assumptions from their domains."""
     import sympy
 
-    return {
-        p.name: sympy.Symbol(p.name, **p.domain.assumptions()) for p in spec.parameters
-    }
+    return {p.name: sympy.Symbol(p.name, **p.domain.assumptions()) for p in spec.parameters}
 
 
 def expression_problems(spec: Spec) -> list[str]:
@@ -897,9 +827,7 @@ def expression_problems(spec: Spec) -> list[str]:
     base = make(symbols)
     problems: list[str] = []
 
-    def check(
-        definition: Definition | None, namespace: Any, condition_space: Any = None
-    ) -> None:
+    def check(definition: Definition | None, namespace: Any, condition_space: Any = None) -> None:
         if definition is None:
             return
         for text, is_condition in definition.texts():
@@ -917,13 +845,9 @@ def expression_problems(spec: Spec) -> list[str]:
         check(variant.definition, base)
     for constraint in spec.constraints:
         try:
-            expr.parse_expression(
-                constraint.text, make(symbols, variables=()), condition=True
-            )
+            expr.parse_expression(constraint.text, make(symbols, variables=()), condition=True)
         except ExpressionError as exc:
             problems.append(f"{constraint.source}: {constraint.field}: {exc}")
-    for parameter in spec.parameters:
-        problems.extend(_default_problems(parameter))
     for key, claim in spec.claims.items():
         if key in ("derivative",):
             check(claim.value, base)
@@ -935,32 +859,8 @@ def expression_problems(spec: Spec) -> list[str]:
             for definition in claim.value.values():
                 check(definition, base)
         elif key == "range":
-            problems.extend(
-                _range_problems(claim.value, make(symbols, variables=("oo",)))
-            )
+            problems.extend(_range_problems(claim.value, make(symbols, variables=("oo",))))
     return problems
-
-
-def _default_problems(parameter: Parameter) -> list[str]:
-    from actcli.expr import Namespace, parse_expression
-
-    try:
-        float(parameter.default)
-        return []  # a plain number: checked with the structure
-    except ValueError:
-        pass
-    where = f"{parameter.source}: parameters.{parameter.name}.default"
-    try:
-        value = parse_expression(parameter.default, Namespace({}))
-    except ExpressionError as exc:
-        return [f"{where}: {exc}"]
-    if not value.is_number:
-        return [f"{where}: must be a number or an exact constant such as 1/3"]
-    if not parameter.domain.contains(float(value)):
-        return [
-            f"{where}: {parameter.default} is outside the domain {parameter.domain.text}"
-        ]
-    return []
 
 
 def _range_problems(text: Text, namespace: Any) -> list[str]:
@@ -973,7 +873,5 @@ def _range_problems(text: Text, namespace: Any) -> list[str]:
         try:
             parse_expression(endpoint, namespace)
         except ExpressionError as exc:
-            problems.append(
-                f"{text.source}: {text.field}: endpoint {endpoint!r}: {exc}"
-            )
+            problems.append(f"{text.source}: {text.field}: endpoint {endpoint!r}: {exc}")
     return problems

@@ -1,0 +1,446 @@
+"""The library functions behind the commands: each returns a frozen result that `render` prints.
+
+`actcli list` is `list_activations()`, `show` is `show()`, `validate` is `validate()`, `eval` is
+`evaluate()`. Results serialise to JSON through `to_json()`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from actcli.errors import InputError, SpecError, UsageError
+from actcli.registry import Registry, resolve_spec
+from actcli.spec import Definition, Spec, exact_default, load_spec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from actcli.activation import Activation
+
+AT_KINK_CONVENTIONS = ("left", "right", "mean")
+
+
+def json_number(value: float) -> float | str:
+    """A float for JSON: non-finite values as the strings "inf", "-inf", "nan"."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+# -- list ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    name: str
+    default: str
+    domain: str
+    doc: str
+
+    def to_json(self) -> dict[str, Any]:
+        default = exact_default(self.default)
+        return {
+            "name": self.name,
+            "default": json_number(default) if default is not None else self.default,
+            "default_exact": self.default,
+            "domain": self.domain,
+            "doc": self.doc,
+        }
+
+
+@dataclass(frozen=True)
+class ActivationInfo:
+    """What `actcli list` shows of one spec."""
+
+    name: str
+    title: str
+    kind: str
+    aliases: tuple[str, ...]
+    tags: tuple[str, ...]
+    parameters: tuple[ParameterInfo, ...]
+    source: str
+    builtin: bool
+
+    @classmethod
+    def of(cls, spec: Spec) -> ActivationInfo:
+        parameters = tuple(
+            ParameterInfo(p.name, p.default, p.domain.text, p.doc) for p in spec.parameters
+        )
+        return cls(
+            spec.name,
+            spec.title,
+            spec.kind,
+            spec.aliases,
+            spec.tags,
+            parameters,
+            spec.source.path,
+            spec.builtin,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "kind": self.kind,
+            "aliases": list(self.aliases),
+            "tags": list(self.tags),
+            "parameters": [p.to_json() for p in self.parameters],
+            "source": self.source,
+            "builtin": self.builtin,
+        }
+
+
+@dataclass(frozen=True)
+class ListResult:
+    activations: tuple[ActivationInfo, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"activations": [a.to_json() for a in self.activations]}
+
+
+def list_activations(tag: str | None = None, registry: Registry | None = None) -> ListResult:
+    """Every registered activation (built-in and ACTCLI_SPEC_PATH), optionally one family."""
+    registry = registry or Registry.default()
+    specs = sorted(registry, key=lambda spec: spec.name)
+    if tag is not None:
+        known = sorted({t for spec in specs for t in spec.tags})
+        if tag not in known:
+            raise UsageError(f"--tag {tag!r}: no activation has it (tags: {', '.join(known)})")
+        specs = [spec for spec in specs if tag in spec.tags]
+    return ListResult(tuple(ActivationInfo.of(spec) for spec in specs))
+
+
+# -- activation arguments ------------------------------------------------------------------
+
+
+def load_activation(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> Activation:
+    """A built-in name or alias, a spec file path, or an inline `expression`, bound to params.
+
+    For an inline expression, `params` also declares its parameters (domain: real).
+    """
+    from actcli.activation import bind, inline_spec
+
+    if (argument is None) == (expression is None):
+        raise UsageError("give an activation name or spec file, or --expr, but not both")
+    if expression is not None:
+        return bind(inline_spec(expression, params))
+    return bind(resolve_spec(argument, registry), params)
+
+
+def parse_param_options(options: Sequence[str]) -> dict[str, str]:
+    """`--param NAME=VALUE` options into a mapping (a repeated name is an error)."""
+    found: dict[str, str] = {}
+    for option in options:
+        name, sep, value = option.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise UsageError(f"--param {option!r}: expected NAME=VALUE, e.g. --param alpha=0.5")
+        if name in found:
+            raise UsageError(f"--param {name}: given twice")
+        found[name] = value
+    return found
+
+
+# -- show ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowResult:
+    """A spec as written, with the bound parameter values and the parsed definition."""
+
+    info: ActivationInfo
+    params: dict[str, float]
+    doc: str
+    definition: tuple[tuple[str, str | None], ...]
+    expression: str
+    latex: str
+    stable: tuple[tuple[str, str | None], ...] | None
+    variants: tuple[tuple[str, str, tuple[tuple[str, str | None], ...]], ...]
+    claims: tuple[tuple[str, str], ...]
+    references: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        def pieces(rows: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
+            return [{"when": when, "value": value} for value, when in rows]
+
+        return {
+            **self.info.to_json(),
+            "params": {k: json_number(v) for k, v in self.params.items()},
+            "doc": self.doc,
+            "definition": pieces(self.definition),
+            "expression": self.expression,
+            "latex": self.latex,
+            "stable": None if self.stable is None else pieces(self.stable),
+            "variants": [
+                {"name": name, "doc": doc, "definition": pieces(rows)}
+                for name, doc, rows in self.variants
+            ],
+            "claims": dict(self.claims),
+            "references": list(self.references),
+        }
+
+
+def show(activation: Activation) -> ShowResult:
+    """Everything a spec states, and the definition as SymPy and LaTeX with params applied."""
+    import sympy
+
+    spec = activation.spec
+    return ShowResult(
+        info=ActivationInfo.of(spec),
+        params=activation.params,
+        doc=spec.doc.strip(),
+        definition=_rows(spec.definition),
+        expression=sympy.sstr(activation.expression),
+        latex=sympy.latex(activation.symbolic()),
+        stable=_rows(spec.stable) if spec.stable else None,
+        variants=tuple((v.name, v.doc, _rows(v.definition)) for v in spec.variants.values()),
+        claims=tuple((key, _claim_text(claim.value)) for key, claim in spec.claims.items()),
+        references=spec.references,
+    )
+
+
+def _rows(definition: Definition) -> tuple[tuple[str, str | None], ...]:
+    return tuple(
+        (piece.value.text, None if piece.when is None else piece.when.text)
+        for piece in definition.pieces
+    )
+
+
+def pieces_text(rows: Iterable[tuple[str, str | None]], piecewise: bool) -> str:
+    """`1 if x > 0; exp(x/alpha) otherwise` (a plain expression stays as it is)."""
+    if not piecewise:
+        return next(iter(rows))[0]
+    return "; ".join(f"{v} otherwise" if w is None else f"{v} if {w}" for v, w in rows)
+
+
+def _claim_text(value: Any) -> str:
+    if isinstance(value, Definition):
+        text = pieces_text(_rows(value), value.piecewise)
+        return text + (f" (within {value.tolerance:g} relative)" if value.tolerance else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_claim_text(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return getattr(value, "text", str(value))
+
+
+# -- validate ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    name: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    files: tuple[FileReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.ok,
+            "files": [
+                {
+                    "path": f.path,
+                    "name": f.name,
+                    "valid": f.ok,
+                    "problems": list(f.problems),
+                }
+                for f in self.files
+            ],
+        }
+
+
+def validate(paths: Sequence[str], registry: Registry | None = None) -> ValidateResult:
+    """Check spec files in full (structure and every expression), and that their names do not
+    clash with each other or with the registry's."""
+    reports: list[FileReport] = []
+    specs: list[Spec] = []
+    for path in paths:
+        try:
+            spec = load_spec(path)
+        except SpecError as exc:
+            reports.append(FileReport(path, None, tuple(exc.problems)))
+            continue
+        specs.append(spec)
+        reports.append(FileReport(path, spec.name, ()))
+    clashes = _clashes(specs, registry)
+    reports = [
+        FileReport(
+            r.path,
+            r.name,
+            r.problems + tuple(p for p in clashes if p.startswith(r.path)),
+        )
+        for r in reports
+    ]
+    return ValidateResult(tuple(reports))
+
+
+def _clashes(specs: list[Spec], registry: Registry | None) -> list[str]:
+    try:
+        base = list(registry or Registry.default())
+    except SpecError:
+        base = []
+    paths = {spec.source.path for spec in specs}
+    others = [spec for spec in base if spec.source.path not in paths]
+    try:
+        Registry(others + specs)
+    except SpecError as exc:
+        return exc.problems
+    return []
+
+
+# -- eval ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KinkNote:
+    """A point where the requested derivative does not exist, and what was printed there."""
+
+    x: float
+    order: int
+    left: float
+    right: float
+    jump_order: int
+    printed: str
+
+    def message(self, name: str) -> str:
+        jump = "f itself jumps" if self.jump_order == 0 else f"order {self.jump_order} jumps"
+        return (
+            f"{name}: the order-{self.order} derivative does not exist at x = {self.x!r} "
+            f"({jump}; one-sided limits {self.left!r} and {self.right!r}); printed {self.printed}"
+        )
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    activation: str
+    params: dict[str, float]
+    order: int
+    x: np.ndarray
+    y: np.ndarray
+    kinks: tuple[KinkNote, ...] = ()
+
+    @property
+    def vector(self) -> bool:
+        return self.x.ndim == 2
+
+    def to_json(self) -> dict[str, Any]:
+        def values(array: np.ndarray) -> list[Any]:
+            if array.ndim == 1:
+                return [json_number(v) for v in array.tolist()]
+            return [values(row) for row in array]
+
+        return {
+            "activation": self.activation,
+            "params": {k: json_number(v) for k, v in self.params.items()},
+            "order": self.order,
+            "x": values(self.x),
+            "y": values(self.y),
+            "undefined_at": [json_number(k.x) for k in self.kinks],
+        }
+
+
+def evaluate(
+    activation: Activation, x: np.ndarray, order: int = 0, at_kink: str | None = None
+) -> EvalResult:
+    """f^(order) at each x (rows of x for vector kinds), in float64.
+
+    Where the derivative does not exist (one-sided limits of f^(k), k <= order, differ) the
+    value is nan, or with `at_kink` the left or right limit of f^(order), or their mean.
+    """
+    import numpy as np
+
+    if order < 0:
+        raise UsageError(f"--order {order}: must be 0 or more")
+    if at_kink is not None and at_kink not in AT_KINK_CONVENTIONS:
+        raise UsageError(f"--at-kink {at_kink!r}: use one of {', '.join(AT_KINK_CONVENTIONS)}")
+    x = np.asarray(x, dtype=np.float64)
+    y = activation.function(order)(x)
+    notes = []
+    if order and activation.kind == "scalar":
+        for kink in activation.kinks(order):
+            hit = x == kink.x
+            if not hit.any():
+                continue
+            left, right = kink.left[order], kink.right[order]
+            value = {"left": left, "right": right, "mean": (left + right) / 2}.get(
+                at_kink, math.nan
+            )
+            y[hit] = value
+            printed = f"the {at_kink} value {value!r}" if at_kink else "nan"
+            notes.append(KinkNote(kink.x, order, left, right, kink.first_jump(), printed))
+    return EvalResult(activation.name, activation.params, order, x, y, tuple(notes))
+
+
+def parse_numbers(text: str, *, vector: bool, source: str = "stdin") -> np.ndarray:
+    """Numbers separated by whitespace (and commas, for vectors: one vector per line).
+
+    Raises:
+        InputError: naming the line and the token that is not a number.
+    """
+    import numpy as np
+
+    if not vector:
+        if "_" in text:  # NumPy and float() read 1_000 as 1000; a typo is likelier
+            _raise_bad_token(text, source, vector)
+        try:
+            return np.array(text.split(), dtype=np.float64)
+        except ValueError:
+            _raise_bad_token(text, source, vector)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        tokens = line.replace(",", " ").split()
+        if not tokens:
+            continue
+        try:
+            rows.append([_float(token) for token in tokens])
+        except ValueError:
+            _raise_bad_token(line, f"{source} line {number}", vector)
+    if not rows:
+        return np.empty((0, 0))
+    if len({len(row) for row in rows}) != 1:
+        raise InputError(f"{source}: vectors of different lengths (one vector per line)")
+    return np.array(rows, dtype=np.float64)
+
+
+def _float(token: str) -> float:
+    if "_" in token:
+        raise ValueError(token)
+    return float(token)
+
+
+def _raise_bad_token(text: str, source: str, vector: bool) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        for token in line.replace(",", " ").split() if vector else line.split():
+            try:
+                _float(token)
+            except ValueError:
+                where = (
+                    source
+                    if vector
+                    else f"{source} {'' if source == 'argument' else 'line '}{number}"
+                )
+                shown = token if len(token) <= 40 else token[:37] + "..."
+                raise InputError(f"{where}: {shown!r} is not a number") from None
+    raise InputError(f"{source}: not a list of numbers")

@@ -1,0 +1,207 @@
+"""The one place that prints results: table (rich), json, csv, tsv, text and latex.
+
+Results go to stdout, diagnostics to stderr. No colour or markup when stdout is not a terminal
+or NO_COLOR is set. JSON is one document per invocation; non-finite numbers are the strings
+"inf", "-inf", "nan".
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from actcli.api import (
+    EvalResult,
+    ListResult,
+    ShowResult,
+    ValidateResult,
+    pieces_text,
+)
+from actcli.errors import OutputClosed, UsageError
+
+FORMATS = ("table", "json", "csv", "tsv", "text", "latex")
+
+
+def wants_colour(stream: IO[str]) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def choose_format(requested: str | None, allowed: Sequence[str], fallback: str) -> str:
+    """The requested format, or `table` on a terminal (when allowed), else `fallback`."""
+    if requested is None:
+        return "table" if "table" in allowed and sys.stdout.isatty() else fallback
+    if requested not in allowed:
+        raise UsageError(f"--format {requested!r}: use one of {', '.join(allowed)}")
+    return requested
+
+
+def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+    """Print `result` in format `fmt` (already checked by `choose_format`).
+
+    Raises:
+        OutputClosed: stdout's reader went away (`| head`).
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        if fmt == "json":
+            json.dump(result.to_json(), out, indent=2, allow_nan=False)
+            out.write("\n")
+        else:
+            _RENDERERS[type(result)](result, fmt, out)
+        out.flush()
+    except BrokenPipeError:
+        raise OutputClosed("stdout closed") from None
+    _diagnostics(result, err)
+
+
+def flush() -> None:
+    """Flush stdout now, so a closed pipe is noticed here and not at interpreter exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise OutputClosed("stdout closed") from None
+
+
+def _diagnostics(result: Any, err: IO[str]) -> None:
+    if isinstance(result, EvalResult):
+        for note in result.kinks:
+            err.write(f"actcli: note: {note.message(result.activation)}\n")
+    elif isinstance(result, ValidateResult):
+        for report in result.files:
+            for problem in report.problems:
+                err.write(f"{problem}\n")
+
+
+def _table(
+    out: IO[str], title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    colour = wants_colour(out)
+    console = Console(file=out, no_color=not colour, highlight=False, soft_wrap=not colour)
+    table = Table(title=title, show_lines=False, header_style="bold" if colour else "")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row, style=None)
+    console.print(table)
+
+
+def _delimited(out: IO[str], fmt: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+
+
+def _render_list(result: ListResult, fmt: str, out: IO[str]) -> None:
+    columns = ("name", "aliases", "kind", "parameters", "tags", "title")
+    rows = [
+        (
+            a.name,
+            " ".join(a.aliases),
+            a.kind,
+            " ".join(f"{p.name}={p.default}" for p in a.parameters),
+            " ".join(a.tags),
+            a.title,
+        )
+        for a in result.activations
+    ]
+    if fmt == "table":
+        _table(out, f"{len(rows)} activations", columns, rows)
+    elif fmt in ("csv", "tsv"):
+        _delimited(out, fmt, columns, rows)
+    else:
+        out.writelines(f"{a.name}\n" for a in result.activations)
+
+
+def _render_show(result: ShowResult, fmt: str, out: IO[str]) -> None:
+    if fmt == "latex":
+        out.write(result.latex + "\n")
+        return
+    info = result.info
+    lines = [f"{info.name}: {info.title}"]
+    if info.aliases:
+        lines.append(f"aliases: {', '.join(info.aliases)}")
+    lines.append(f"kind: {info.kind}" + (f"   tags: {', '.join(info.tags)}" if info.tags else ""))
+    if info.parameters:
+        lines.append("parameters:")
+        for p in info.parameters:
+            value = result.params[p.name]
+            lines.append(f"  {p.name} = {value!r} (default {p.default}; {p.domain}) {p.doc}")
+    lines.append("definition:")
+    lines.extend(_piece_lines(result.definition))
+    lines.append(f"  = {result.expression}")
+    if result.stable:
+        lines.append("evaluated through the stable form:")
+        lines.extend(_piece_lines(result.stable))
+    for name, doc, rows in result.variants:
+        lines.append(f"variant {name}: {doc}".rstrip())
+        lines.extend(_piece_lines(rows))
+    if result.claims:
+        lines.append("claims (verified by `actcli check`):")
+        lines.extend(f"  {key}: {text}" for key, text in result.claims)
+    if result.doc:
+        lines.append("notes:")
+        lines.extend(f"  {line}" for line in result.doc.splitlines())
+    lines.append("references:")
+    lines.extend(f"  - {reference}" for reference in result.references)
+    if fmt == "table" and wants_colour(out):
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(file=out, highlight=False).print(escape("\n".join(lines)))
+    else:
+        out.write("\n".join(lines) + "\n")
+
+
+def _piece_lines(rows: Sequence[tuple[str, str | None]]) -> list[str]:
+    if len(rows) == 1 and rows[0][1] is None:
+        return [f"  {rows[0][0]}"]
+    return [f"  {line}" for line in pieces_text(rows, True).split("; ")]
+
+
+def _render_validate(result: ValidateResult, fmt: str, out: IO[str]) -> None:
+    for report in result.files:
+        if report.ok:
+            out.write(f"{report.path}: ok ({report.name})\n")
+
+
+def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
+    x, y = result.x, result.y
+    if fmt == "text":
+        if result.vector:
+            out.write("".join(" ".join(map(repr, row)) + "\n" for row in _rows(y)))
+        else:
+            out.write("".join(f"{value!r}\n" for value in y.tolist()))
+        return
+    if result.vector:
+        n = x.shape[1]
+        columns = [f"x{k}" for k in range(n)]
+        columns += [f"y{k}" for k in range(y.shape[1])] if y.ndim == 2 else ["y"]
+        rows = [[*map(repr, xr), *map(repr, yr)] for xr, yr in zip(_rows(x), _rows(y), strict=True)]
+    else:
+        columns = ["x", "y"]
+        rows = [[repr(a), repr(b)] for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    if fmt == "table":
+        _table(out, None, columns, rows)
+    else:
+        _delimited(out, fmt, columns, rows)
+
+
+def _rows(array: Any) -> list[list[float]]:
+    values = array.tolist()
+    return [row if isinstance(row, list) else [row] for row in values]
+
+
+_RENDERERS = {
+    ListResult: _render_list,
+    ShowResult: _render_show,
+    ValidateResult: _render_validate,
+    EvalResult: _render_eval,
+}
