@@ -8,6 +8,7 @@ forms; this module adds no rewriting of its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from actcli.errors import AnalysisError
 
 ScalarFunction = Callable[[np.ndarray], np.ndarray]
+MAX_REFERENCE_DPS = 4000
 
 
 def _softplus(u: np.ndarray) -> np.ndarray:
@@ -159,9 +161,10 @@ class _VectorEvaluator:
 def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any]:
     """A high-precision mpmath evaluator of a scalar expression in `x` (for checks and tests).
 
-    The working precision is doubled until two evaluations agree to `digits` significant digits,
-    so cancellation in the definition (1 + erf(x/sqrt(2)) at x = -20) cannot fool it. A value
-    that stays below 1e-400 in magnitude up to 2000 digits is returned as it is (far below
+    The working precision is doubled until two evaluations agree to `digits` significant digits
+    and it exceeds what the size of x and of the result call for, so cancellation in the
+    definition (1 + erf(x/sqrt(2)) at x = -20, log(1 + exp(x)) at x = -424) cannot fool it. A
+    value still below 1e-400 in magnitude at the precision cap is returned as it is (far below
     the smallest float64). actcli's own functions are
     rewritten to exp/log first, so this shares no code path with `compile_scalar` beyond SymPy.
     """
@@ -175,12 +178,16 @@ def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any
     tiny = mpmath.mpf("1e-400")
 
     def evaluate(x: Any) -> Any:
-        previous = None
-        dps = digits + 10
-        while dps <= 2000:
+        x = mpmath.mpf(x)
+        # Enough digits for exp(|x|) beside 1 from the start; a tiny result needs as many more
+        # as it is small, or 1 + exp(-424) = 1 at two precisions would "agree" on a wrong value.
+        base = digits + 10 + int(abs(x) / math.log(10))
+        dps, previous = base, None
+        while dps <= MAX_REFERENCE_DPS:
             with mpmath.workdps(dps):
-                value = compiled(mpmath.mpf(x))
-            if previous is not None and _agree(mpmath, value, previous, digits):
+                value = compiled(x)
+            needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value else 0)
+            if previous is not None and dps >= needed and _agree(mpmath, value, previous, digits):
                 return +value
             previous, dps = value, 2 * dps
         if abs(previous) < tiny:

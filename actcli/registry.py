@@ -47,11 +47,11 @@ class Registry:
         self._by_key: dict[str, Spec] = {}
         problems: list[str] = []
         for spec in specs:
-            for key in (spec.name, *spec.aliases):
+            for field, key in [("name", spec.name)] + [("aliases", a) for a in spec.aliases]:
                 other = self._by_key.get(normalize(key))
                 if other is not None and other is not spec:
                     problems.append(
-                        f"{spec.source}: name: {key!r} is already defined by {other.source.path}"
+                        f"{spec.source}: {field}: {key!r} is already defined by {other.source.path}"
                     )
                 else:
                     self._by_key[normalize(key)] = spec

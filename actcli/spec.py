@@ -22,6 +22,7 @@ from actcli.grammar import RESERVED
 
 MAX_SPEC_BYTES = 256 * 1024
 MAX_YAML_NODES = 5000
+MAX_DEFAULT = 1e300
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 SMOOTHNESS_PATTERN = re.compile(r"^C(-1|\d+|inf)$")
 MONOTONIC_VALUES = (
@@ -63,6 +64,12 @@ CLAIM_KEYS = (
 )
 # A claim or stable form may say it holds only approximately: |it - truth| <= tolerance*|truth|.
 APPROXIMATION_FIELDS = {"tolerance": False, "note": False}
+SCALAR_ONLY_CLAIMS = (
+    "derivative",
+    "derivatives",
+    "derivative_in_terms_of_output",
+    "derivative_wrt",
+)
 BOOLEAN_CLAIMS = (
     "bounded_below",
     "bounded_above",
@@ -128,7 +135,7 @@ class Domain:
     integer: bool = False
 
     def contains(self, value: float) -> bool:
-        if math.isnan(value) or (self.integer and value != int(value)):
+        if math.isnan(value) or (self.integer and not float(value).is_integer()):
             return False
         above = value >= self.lower if self.lower_closed else value > self.lower
         below = value <= self.upper if self.upper_closed else value < self.upper
@@ -319,20 +326,34 @@ def _compose(raw: bytes | str, label: str) -> Any:
         documents = list(yaml.compose_all(text, Loader=loader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{label}:{mark.line + 1}" if mark else label
+        if mark is not None:
+            line = mark.line + 1
+        else:  # a reader error (a control character) has only a character position
+            line = text[: getattr(exc, "position", 0)].count("\n") + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError([f"{where}: invalid YAML: {problem}"]) from None
+        raise SpecError([f"{label}:{line}: invalid YAML: {problem}"]) from None
     documents = [d for d in documents if d is not None]
     if not documents:
         raise SpecError([f"{label}: file is empty"])
     if len(documents) > 1:
         line = documents[1].start_mark.line + 1
         raise SpecError([f"{label}:{line}: one activation per file (found a second document)"])
-    _check_safe(documents[0], label)
+    _check_safe(documents[0], label, text)
     return documents[0]
 
 
-def _check_safe(root: Any, label: str) -> None:
+def _alias_line(text: str) -> int:
+    """The line of the first alias (`*name`): the composed tree only knows the anchor's."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark.line + 1
+    return 0
+
+
+def _check_safe(root: Any, label: str, text: str) -> None:
     """Refuse aliases (a billion-laughs bomb is built from them), foreign tags and huge trees."""
     seen: set[int] = set()
     stack = [root]
@@ -340,12 +361,13 @@ def _check_safe(root: Any, label: str) -> None:
         node = stack.pop()
         line = node.start_mark.line + 1
         if id(node) in seen:
-            raise SpecError([f"{label}:{line}: YAML aliases (*name) are not allowed in specs"])
+            raise SpecError([f"{label}:{_alias_line(text)}: YAML aliases (*name) are not allowed"])
         seen.add(id(node))
         if len(seen) > MAX_YAML_NODES:
             raise SpecError([f"{label}: more than {MAX_YAML_NODES} YAML nodes"])
         if node.tag not in _STANDARD_TAGS:
-            raise SpecError([f"{label}:{line}: YAML tag {node.tag!r} is not allowed"])
+            hint = " (quote the value if it is text)" if node.tag.startswith("tag:yaml") else ""
+            raise SpecError([f"{label}:{line}: YAML tag {node.tag!r} is not allowed{hint}"])
         if isinstance(node.value, list):
             for item in node.value:
                 stack.extend(item if isinstance(item, tuple) else (item,))
@@ -362,10 +384,11 @@ class _SpecReader:
     def __init__(self, label: str) -> None:
         self.label = label
         self.problems: list[str] = []
+        self._constructor: Any = None  # built on first non-string scalar
 
     def problem(self, node: Any, where: str, message: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 0
-        self.problems.append(f"{Source(self.label, line)}: {where}: {message}")
+        self.problems.append(f"{Source(self.label, line)}: {where or 'spec'}: {message}")
 
     def source(self, node: Any) -> Source:
         return Source(self.label, node.start_mark.line + 1)
@@ -388,9 +411,12 @@ class _SpecReader:
             return {key.value: (key, value) for key, value in node.value}
         if isinstance(node, yaml.SequenceNode):
             return list(node.value)
-        loader = yaml.SafeLoader("")
+        if node.tag.endswith(":str"):
+            return node.value
+        if self._constructor is None:
+            self._constructor = yaml.SafeLoader("")
         try:
-            return loader.construct_object(node)
+            return self._constructor.construct_object(node)
         except yaml.YAMLError as exc:
             self.problem(node, where, f"bad value: {exc}")
             return None
@@ -401,10 +427,12 @@ class _SpecReader:
             if value is not None or _is_null(node):
                 self.problem(node, where, f"expected a mapping, got {_type_name(node)}")
             return None
-        if len(value) != len(node.value):
-            keys = [k.value for k, _ in node.value]
-            duplicate = next(k for k in keys if keys.count(k) > 1)
-            self.problem(node, where, f"duplicate key {duplicate!r}")
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if key_node.value in seen:
+                field = _join(where, key_node.value)
+                self.problem(key_node, field, f"duplicate key {key_node.value!r}")
+            seen.add(key_node.value)
         return value
 
     def sequence(self, node: Any, where: str) -> list[Any] | None:
@@ -465,7 +493,7 @@ class _SpecReader:
 
     # -- the spec --------------------------------------------------------------------------
     def read(self, root: Any, builtin: bool) -> Spec | None:
-        top = self.mapping(root, "spec")
+        top = self.mapping(root, "")
         if top is None:
             if not self.problems:
                 self.problem(root, "spec", f"expected a mapping, got {_type_name(root)}")
@@ -604,12 +632,15 @@ class _SpecReader:
         """The default as written, a decimal or a fraction such as 1/3 (digits are kept: a YAML
         float would round SELU's constants)."""
         value = self.plain(node, f"{where}.default")
-        if value is None:
+        if node is None:
             return None
         text = str(node.value).strip()
         number = exact_default(text)
-        if isinstance(value, bool) or number is None:
+        if value is None or isinstance(value, bool) or number is None:
             self.problem(node, f"{where}.default", f"{text!r} is not a number or a fraction p/q")
+            return None
+        if abs(number) > MAX_DEFAULT:
+            self.problem(node, f"{where}.default", f"{text} is beyond ±{MAX_DEFAULT:g}")
             return None
         if domain is not None and not domain.contains(float(number)):
             self.problem(node, f"{where}.default", f"{text} is outside the domain {domain.text}")
@@ -637,8 +668,9 @@ class _SpecReader:
         tolerance = None
         if "tolerance" in mapping:
             tolerance = self.number(mapping["tolerance"][1], f"{where}.tolerance")
-            if tolerance is not None and not tolerance > 0:
-                self.problem(mapping["tolerance"][1], f"{where}.tolerance", "must be positive")
+            if tolerance is not None and not 0 < tolerance < math.inf:
+                message = "must be a positive finite number"
+                self.problem(mapping["tolerance"][1], f"{where}.tolerance", message)
         note = self.string(mapping.get("note", (None, None))[1], f"{where}.note")
         body = mapping[forms[0]][1]
         if forms[0] == "expression":
@@ -742,6 +774,9 @@ class _SpecReader:
         for key, (key_node, value_node) in mapping.items():
             where = f"claims.{key}"
             value: Any = None
+            if kind == "vector" and key in SCALAR_ONLY_CLAIMS:
+                self.problem(key_node, where, "a vector kind states its derivative as `jacobian`")
+                continue
             if key in EXPRESSION_CLAIMS:
                 if key == "jacobian" and kind == "scalar":
                     self.problem(key_node, where, "only vector kinds have a Jacobian claim")
