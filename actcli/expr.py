@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -31,10 +32,12 @@ from actcli.grammar import CONSTANT_NAMES, FUNCTION_NAMES, REDUCTION_NAMES
 
 MAX_LENGTH = 4000
 MAX_NODES = 1000
-MAX_DEPTH = 60
+MAX_DEPTH = 60  # brackets
+MAX_TREE_DEPTH = 200  # a flat sum of n terms is n deep
 MAX_LITERAL_DIGITS = 60
 MAX_DECIMAL_EXPONENT = 400
 MAX_POWER_DIGITS = 400
+MAX_NUMBER_BITS = int(MAX_POWER_DIGITS * 3.33)
 MAX_INTEGER_EXPONENT = 1000
 
 X = sympy.Symbol("x", real=True)
@@ -151,15 +154,17 @@ def parse_expression(text: str, namespace: Namespace, *, condition: bool = False
     if not text.strip():
         raise ExpressionError("expression is empty")
     _check_bracket_depth(text)
+    offset = len(text) - len(text.lstrip())
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "invalid decimal literal" in `x>1and x<3`
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        column = min(max(exc.offset or 1, 1), len(text) + 1)
+        column = min(max(exc.offset or 1, 1) + offset, len(text) + 1)
         raise ExpressionError(f"syntax error: {exc.msg}", column) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression is too deeply nested") from None
     _check_tree_size(tree)
-    offset = len(text) - len(text.lstrip())
     result = _Builder(text, namespace, offset).build(tree.body)
     if condition:
         if not _is_boolean(result):
@@ -168,6 +173,8 @@ def parse_expression(text: str, namespace: Namespace, *, condition: bool = False
         raise ExpressionError("a comparison is only allowed in a `when` condition")
     elif result.has(sympy.zoo, sympy.nan):
         raise ExpressionError("expression is undefined (a division by zero?)")
+    elif result.has(sympy.I):
+        raise ExpressionError("expression is not real (sqrt or log of a negative number?)")
     return result
 
 
@@ -190,8 +197,8 @@ def _check_tree_size(tree: ast.AST) -> None:
         count += 1
         if count > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} elements")
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested deeper than {MAX_DEPTH}")
+        if depth > MAX_TREE_DEPTH:
+            raise ExpressionError(f"expression is nested deeper than {MAX_TREE_DEPTH}")
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
@@ -236,7 +243,16 @@ class _Builder:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
             raise self.fail(f"{_describe(node)} is not allowed", node)
-        return method(node)
+        try:
+            result = method(node)
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            # SymPy refusing, e.g. max(sqrt(-1), 1) or log(0) > 1
+            raise self.fail(f"cannot be evaluated ({exc})", node) from None
+        if result.is_Rational and max(abs(result.p), result.q).bit_length() > MAX_NUMBER_BITS:
+            raise self.fail(f"number has more than {MAX_POWER_DIGITS} digits", node)
+        return result
 
     def visit_Constant(self, node: ast.Constant) -> sympy.Basic:
         value = node.value
@@ -245,13 +261,13 @@ class _Builder:
         if not isinstance(value, int | float):
             raise self.fail(f"{type(value).__name__} literal is not allowed", node)
         literal = ast.get_source_segment(self.text.strip(), node) or repr(value)
+        if any(char in literal.lower() for char in "xobj"):
+            raise self.fail(f"number {literal!r} must be written in decimal", node)
         mantissa, _, exponent = literal.lower().replace("_", "").partition("e")
         if len(mantissa.replace(".", "").lstrip("0")) > MAX_LITERAL_DIGITS:
             raise self.fail(f"number has more than {MAX_LITERAL_DIGITS} digits", node)
         if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise self.fail(f"number's exponent is beyond ±{MAX_DECIMAL_EXPONENT}", node)
-        if any(char in literal.lower() for char in "xobj"):
-            raise self.fail(f"number {literal!r} must be written in decimal", node)
         return sympy.Rational(literal.replace("_", ""))
 
     def visit_Name(self, node: ast.Name) -> sympy.Basic:
@@ -431,12 +447,19 @@ def _is_boolean(value: sympy.Basic) -> bool:
 
 
 def _log10(number: sympy.Number) -> float:
+    """log10 of |number| without forming it as a float (it may be far beyond 1e308)."""
     if number.is_zero:
         return 0.0
     if number.is_Rational:
-        p, q = abs(int(number.p)), int(number.q)
-        return (p.bit_length() - q.bit_length()) * math.log10(2)
+        return _log10_integer(abs(int(number.p))) - _log10_integer(int(number.q))
     return math.log10(abs(float(number)))
+
+
+def _log10_integer(value: int) -> float:
+    bits = value.bit_length()
+    if bits < 1000:
+        return math.log10(value)
+    return math.log10(value >> (bits - 60)) + (bits - 60) * math.log10(2)
 
 
 def _describe(node: ast.AST) -> str:
