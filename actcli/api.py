@@ -325,11 +325,20 @@ class KinkNote:
     printed: str
 
     def message(self, name: str) -> str:
-        jump = "f itself jumps" if self.jump_order == 0 else f"order {self.jump_order} jumps"
+        derivative = _derivative_name(self.order)
+        if self.jump_order == self.order:
+            why = f"one-sided limits {self.left!r} and {self.right!r}"
+        else:
+            why = f"{_derivative_name(self.jump_order)} already jumps there"
+        hint = "" if self.printed != "nan" else " (pick one with --at-kink left|right|mean)"
         return (
-            f"{name}: the order-{self.order} derivative does not exist at x = {self.x!r} "
-            f"({jump}; one-sided limits {self.left!r} and {self.right!r}); printed {self.printed}"
+            f"{name}: {derivative} does not exist at x = {self.x!r} ({why}); "
+            f"printed {self.printed}{hint}"
         )
+
+
+def _derivative_name(order: int) -> str:
+    return "f" + ("'" * order if order <= 3 else f"^({order})")
 
 
 @dataclass(frozen=True)

@@ -152,8 +152,10 @@ def eval_command(
 
     Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
-    words = list(arguments or [])
+    words = [word.strip() for word in arguments or []]
     name = None
+    if expr is not None and words and words[0] != "-" and not _is_number(words[0]):
+        raise UsageError(f"give an activation ({words[0]!r}) or --expr, not both")
     if expr is None:
         if not words:
             raise UsageError("give an activation name, spec file or --expr")
@@ -178,10 +180,21 @@ def eval_command(
     )
 
 
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script passes it to sys.exit)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
+    # with a space, which every number parser here ignores.
+    args = [f" {arg}" if arg.startswith("-") and _is_number(arg) else arg for arg in args]
     try:
         code = app(args=args, prog_name="actcli", standalone_mode=False)
         render.flush()
@@ -200,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         message = " ".join(exc.format_message().split())
-        print(f"actcli: error: {message} (see actcli --help)", file=sys.stderr)
+        if message:  # empty when the help was shown for a bare `actcli`
+            print(f"actcli: error: {message} (see actcli --help)", file=sys.stderr)
         return EXIT_USAGE
     except ActcliError as exc:
         if debug:
@@ -227,7 +241,3 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-
-
-def _console_script() -> None:
-    sys.exit(main())

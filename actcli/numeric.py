@@ -58,7 +58,9 @@ def compile_scalar(expression: Any) -> ScalarFunction:
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(all="ignore"):
             result = compiled(x)
-        return np.broadcast_to(np.asarray(result, dtype=np.float64), x.shape).copy()
+        result = np.broadcast_to(np.asarray(result, dtype=np.float64), x.shape).copy()
+        result[np.isnan(x)] = np.nan  # a Piecewise would send nan to its `otherwise` branch
+        return result
 
     return evaluate
 

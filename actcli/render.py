@@ -1,8 +1,8 @@
 """The one place that prints results: table (rich), json, csv, tsv, text and latex.
 
 Results go to stdout, diagnostics to stderr. No colour or markup when stdout is not a terminal
-or NO_COLOR is set. JSON is one document per invocation; non-finite numbers are the strings
-"inf", "-inf", "nan".
+or NO_COLOR is set. JSON is one document per invocation (indented on a terminal, one line
+otherwise); non-finite numbers are the strings "inf", "-inf", "nan".
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 from actcli.api import (
@@ -48,8 +48,8 @@ def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | Non
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        if fmt == "json":
-            json.dump(result.to_json(), out, indent=2, allow_nan=False)
+        if fmt == "json":  # indented for people, one line for pipes
+            json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
             _RENDERERS[type(result)](result, fmt, out)
@@ -176,9 +176,9 @@ def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
     x, y = result.x, result.y
     if fmt == "text":
         if result.vector:
-            out.write("".join(" ".join(map(repr, row)) + "\n" for row in _rows(y)))
+            _write_lines(out, (" ".join(map(repr, row)) for row in _rows(y)))
         else:
-            out.write("".join(f"{value!r}\n" for value in y.tolist()))
+            _write_lines(out, map(repr, y.tolist()))
         return
     if result.vector:
         n = x.shape[1]
@@ -192,6 +192,20 @@ def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
         _table(out, None, columns, rows)
     else:
         _delimited(out, fmt, columns, rows)
+
+
+def _write_lines(out: IO[str], lines: Iterable[str], chunk: int = 4096) -> None:
+    """Write in chunks: a reader that leaves (`| head`) is noticed at the next write, where one
+    huge write could be cut short without an error."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == chunk:
+            out.write("\n".join(batch) + "\n")
+            out.flush()
+            batch.clear()
+    if batch:
+        out.write("\n".join(batch) + "\n")
 
 
 def _rows(array: Any) -> list[list[float]]:

@@ -1,0 +1,953 @@
+"""The `actcli` command line: values, formats, errors, exit codes, pipes and signals.
+
+Expected values come from hand computation in this file, `math` and `mpmath`, never from
+actcli's own output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from actcli import __version__
+from actcli.cli import main
+
+ANSI = re.compile(r"\x1b\[")
+BUILTINS = {
+    "binary_step", "celu", "elu", "gelu", "gelu_tanh", "hard_sigmoid", "hardshrink", "hardswish",
+    "hardtanh", "identity", "leaky_relu", "log_softmax", "logsigmoid", "maxout", "mish", "prelu",
+    "relu", "relu6", "rrelu", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus",
+    "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("ACTCLI_SPEC_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def run(capsys, monkeypatch, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """main(argv) with `stdin` as standard input: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert not ANSI.search(out) and not ANSI.search(err), "ANSI escape codes in plain output"
+    return code, out, err
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    def call(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        return run(capsys, monkeypatch, *argv, stdin=stdin)
+
+    return call
+
+
+def values(out: str) -> list[float]:
+    return [float(line) for line in out.splitlines()]
+
+
+def vectors(out: str) -> list[list[float]]:
+    return [[float(v) for v in line.split()] for line in out.splitlines()]
+
+
+def assert_usage_error(code: int, out: str, err: str, *needles: str) -> None:
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("actcli: error: "), err
+    assert len(lines[0]) > len("actcli: error: ") + 3, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+# -- eval: numbers in, one value per line out ---------------------------------------------
+
+
+def test_eval_positional_numbers_including_negatives(cli) -> None:
+    code, out, err = cli("eval", "relu", "-1", "0", "2.5")
+    assert code == 0 and err == ""
+    assert out.splitlines() == ["0.0", "0.0", "2.5"]
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "expected"),
+    [
+        ("sigmoid", "0", 0.5),
+        ("relu", "2.5", 2.5),
+        ("relu", "-3", 0.0),
+        ("tanh", "1", math.tanh(1)),
+        ("gelu", "1", 0.5 * (1 + math.erf(1 / math.sqrt(2)))),
+        ("softplus", "0", math.log(2)),
+        ("softplus", "1000", 1000.0),
+        ("identity", "-7.25", -7.25),
+        ("softsign", "3", 0.75),  # 3 / (1 + 3)
+        ("relu6", "10", 6.0),
+        ("hardtanh", "-4", -1.0),
+    ],
+)
+def test_eval_shortest_round_trip_repr(cli, name: str, x: str, expected: float) -> None:
+    code, out, err = cli("eval", name, x)
+    assert code == 0 and err == ""
+    (line,) = out.splitlines()
+    assert float(line) == expected
+    assert line == repr(expected)
+
+
+def test_eval_softplus_far_left_underflows_to_tiny_nonnegative(cli) -> None:
+    # softplus(-1000) = log1p(exp(-1000)) ~ 5e-435, below the smallest subnormal
+    code, out, _ = cli("eval", "softplus", "-1000")
+    assert code == 0
+    (value,) = values(out)
+    assert 0.0 <= value < 1e-300
+
+
+def test_eval_sigmoid_far_left_is_finite_and_tiny(cli) -> None:
+    code, out, _ = cli("eval", "sigmoid", "-1000", "-40")
+    assert code == 0
+    tiny, small = values(out)
+    assert math.isfinite(tiny) and 0.0 <= tiny < 1e-300
+    assert math.isclose(small, float(1 / (1 + mpmath.exp(40))), rel_tol=1e-14)
+
+
+def test_eval_gelu_matches_mpmath(cli) -> None:
+    xs = ["-3", "-0.5", "0.25", "2"]
+    code, out, _ = cli("eval", "gelu", *xs)
+    assert code == 0
+    for x, got in zip(xs, values(out), strict=True):
+        exact = mpmath.mpf(x) / 2 * (1 + mpmath.erf(mpmath.mpf(x) / mpmath.sqrt(2)))
+        assert math.isclose(got, float(exact), rel_tol=1e-14), x
+
+
+@pytest.mark.parametrize("dash", [False, True])
+def test_eval_reads_stdin_whitespace_and_newlines(cli, dash: bool) -> None:
+    argv = ["eval", "relu", "-"] if dash else ["eval", "relu"]
+    code, out, err = cli(*argv, stdin="1 -2\t3\n\n  -4.5\n5e1  \n")
+    assert code == 0 and err == ""
+    assert values(out) == [1.0, 0.0, 3.0, 0.0, 50.0]
+
+
+def test_eval_stdin_without_trailing_newline(cli) -> None:
+    code, out, _ = cli("eval", "sigmoid", stdin="0")
+    assert code == 0
+    assert out == "0.5\n"
+
+
+# -- derivatives -----------------------------------------------------------------------------
+
+
+def test_eval_first_derivative_of_sigmoid(cli) -> None:
+    code, out, _ = cli("eval", "sigmoid", "0", "2", "--order", "1")
+    assert code == 0
+    at0, at2 = values(out)
+    assert at0 == 0.25 and out.splitlines()[0] == "0.25"
+    s = sigmoid(2)
+    assert math.isclose(at2, s * (1 - s), rel_tol=1e-14)
+
+
+def test_eval_second_derivative_of_tanh(cli) -> None:
+    xs = [-2.0, -0.3, 0.5, 1.0, 3.0]
+    code, out, _ = cli("eval", "tanh", *map(repr, xs), "--order", "2")
+    assert code == 0
+    for x, got in zip(xs, values(out), strict=True):
+        # d/dx sech^2 x = -2 tanh x sech^2 x
+        expected = -2 * math.tanh(x) / math.cosh(x) ** 2
+        assert math.isclose(got, expected, rel_tol=1e-13), x
+
+
+def test_eval_second_derivative_of_sigmoid(cli) -> None:
+    code, out, _ = cli("eval", "sigmoid", "1", "-k", "2")
+    assert code == 0
+    s = sigmoid(1.0)
+    assert math.isclose(values(out)[0], s * (1 - s) * (1 - 2 * s), rel_tol=1e-13)
+
+
+def test_eval_derivative_of_relu_away_from_zero(cli) -> None:
+    code, out, err = cli("eval", "relu", "-2", "3", "--order", "1")
+    assert code == 0 and err == ""
+    assert values(out) == [0.0, 1.0]
+
+
+# -- parameters and inline expressions ----------------------------------------------------
+
+
+def test_eval_param(cli) -> None:
+    code, out, _ = cli("eval", "elu", "-1", "--param", "alpha=2")
+    assert code == 0
+    assert math.isclose(values(out)[0], 2 * (math.exp(-1) - 1), rel_tol=1e-15)
+
+
+def test_eval_param_short_option_and_positive_side(cli) -> None:
+    code, out, _ = cli("eval", "elu", "3", "-p", "alpha=2")
+    assert code == 0
+    assert values(out) == [3.0]
+
+
+def test_eval_expr_with_declared_parameter(cli) -> None:
+    code, out, err = cli("eval", "--expr", "x*sigmoid(b*x)", "--param", "b=2", "-1", "0.5")
+    assert code == 0 and err == ""
+    got = values(out)
+    assert math.isclose(got[0], -1 * sigmoid(-2.0), rel_tol=1e-15)
+    assert math.isclose(got[1], 0.5 * sigmoid(1.0), rel_tol=1e-15)
+
+
+def test_eval_expr_derivative(cli) -> None:
+    code, out, _ = cli("eval", "--expr", "x**3", "2", "--order", "1")
+    assert code == 0
+    assert values(out) == [12.0]
+
+
+def test_eval_expr_undeclared_symbol_is_usage_error(cli) -> None:
+    assert_usage_error(*cli("eval", "--expr", "x*sigmoid(b*x)", "1"), "'b'")
+
+
+# -- non-finite inputs ----------------------------------------------------------------------
+
+
+def test_eval_relu_inf_via_stdin(cli) -> None:
+    code, out, _ = cli("eval", "relu", stdin="inf -inf")
+    assert code == 0
+    assert out.splitlines() == ["inf", "0.0"]
+
+
+def test_eval_relu_nan_passes_through(cli) -> None:
+    code, out, _ = cli("eval", "relu", stdin="nan")
+    assert code == 0
+    (value,) = values(out)
+    assert math.isnan(value), f"relu(nan) printed {out.strip()!r}, expected nan"
+
+
+def test_eval_relu_derivative_at_nan_is_nan(cli) -> None:
+    code, out, _ = cli("eval", "relu", "--order", "1", stdin="nan")
+    assert code == 0
+    assert math.isnan(values(out)[0]), f"relu'(nan) printed {out.strip()!r}"
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "expected"),
+    [
+        ("sigmoid", "inf", 1.0),
+        ("sigmoid", "-inf", 0.0),
+        ("tanh", "-inf", -1.0),
+        ("identity", "-inf", -math.inf),
+        ("softplus", "inf", math.inf),
+        ("sigmoid", "nan", math.nan),
+        ("tanh", "nan", math.nan),
+        ("elu", "nan", math.nan),
+        ("gelu", "nan", math.nan),
+        ("leaky_relu", "nan", math.nan),
+    ],
+)
+def test_eval_non_finite_inputs(cli, name: str, x: str, expected: float) -> None:
+    code, out, _ = cli("eval", name, stdin=x)
+    assert code == 0
+    (value,) = values(out)
+    if math.isnan(expected):
+        assert math.isnan(value)
+    else:
+        assert value == expected
+
+
+def test_eval_positional_inf_and_nan(cli) -> None:
+    code, out, err = cli("eval", "identity", "inf", "nan")
+    assert code == 0, err
+    got = values(out)
+    assert got[0] == math.inf and math.isnan(got[1])
+
+
+def test_eval_positional_negative_inf(cli) -> None:
+    """`-inf` is a number, not the short options -i -n -f."""
+    code, out, err = cli("eval", "relu", "-inf", "2")
+    assert code == 0, err
+    assert values(out) == [0.0, 2.0]
+
+
+def test_eval_positional_negative_exponent_notation(cli) -> None:
+    """`-1e5` is a number, not `-1` followed by `-e 5` (--expr 5)."""
+    code, out, err = cli("eval", "relu", "-1e5", "1e-3")
+    assert code == 0, err
+    assert values(out) == [0.0, 0.001]
+
+
+# -- vector kinds ----------------------------------------------------------------------------
+
+
+def _softmax(row: list[float]) -> list[float]:
+    m = max(row)
+    e = [math.exp(v - m) for v in row]
+    return [v / sum(e) for v in e]
+
+
+def test_eval_softmax_one_vector_per_line(cli) -> None:
+    code, out, err = cli("eval", "softmax", stdin="1 2 3\n0,0,0\n")
+    assert code == 0 and err == ""
+    rows = vectors(out)
+    assert len(rows) == 2
+    for x, y in zip([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], rows, strict=True):
+        assert len(y) == 3
+        assert math.isclose(sum(y), 1.0, rel_tol=1e-15)
+        exact = [math.exp(v) / sum(math.exp(u) for u in x) for v in x]
+        for got, want in zip(y, exact, strict=True):
+            assert math.isclose(got, want, rel_tol=1e-15)
+    assert rows[1] == [1 / 3] * 3
+
+
+def test_eval_softmax_large_inputs_are_finite(cli) -> None:
+    code, out, _ = cli("eval", "softmax", stdin="1000 0\n")
+    assert code == 0
+    ((big, small),) = vectors(out)
+    # exact: 1/(1 + e^-1000) and e^-1000/(1 + e^-1000) ~ 5e-435
+    tail = mpmath.exp(-1000)
+    assert big == float(1 / (1 + tail)) == 1.0
+    assert small == float(tail / (1 + tail)) == 0.0
+
+
+def test_eval_softmax_positional_is_one_vector(cli) -> None:
+    code, out, _ = cli("eval", "softmax", "0", "1")
+    assert code == 0
+    ((a, b),) = vectors(out)
+    assert math.isclose(a, 1 / (1 + math.e), rel_tol=1e-15)
+    assert math.isclose(b, math.e / (1 + math.e), rel_tol=1e-15)
+
+
+def test_eval_softmin_is_softmax_of_negated(cli) -> None:
+    code, out, _ = cli("eval", "softmin", stdin="1 2 3\n")
+    assert code == 0
+    for got, want in zip(vectors(out)[0], _softmax([-1.0, -2.0, -3.0]), strict=True):
+        assert math.isclose(got, want, rel_tol=1e-15)
+
+
+def test_eval_maxout_returns_the_max(cli) -> None:
+    code, out, _ = cli("eval", "maxout", stdin="1 2 3\n-5 -1 -7\n4,4,0.5\n")
+    assert code == 0
+    assert vectors(out) == [[3.0], [-1.0], [4.0]]
+
+
+def test_eval_log_softmax_is_log_of_softmax(cli) -> None:
+    x = [1.0, 2.0, 3.0]
+    code, out, _ = cli("eval", "log_softmax", stdin="1 2 3\n")
+    assert code == 0
+    (row,) = vectors(out)
+    lse = math.log(sum(math.exp(v) for v in x))
+    for got, s, xi in zip(row, _softmax(x), x, strict=True):
+        assert math.isclose(got, math.log(s), rel_tol=1e-14)
+        assert math.isclose(got, xi - lse, rel_tol=1e-15)
+
+
+def test_eval_log_softmax_large_inputs(cli) -> None:
+    code, out, _ = cli("eval", "log_softmax", stdin="1000 0\n")
+    assert code == 0
+    ((a, b),) = vectors(out)
+    # exact: -log1p(e^-1000) ~ -5e-435 and -1000 - log1p(e^-1000)
+    assert a == 0.0 and b == -1000.0
+
+
+def test_eval_vectors_of_different_lengths_is_input_error(cli) -> None:
+    assert_usage_error(*cli("eval", "softmax", stdin="1 2 3\n1 2\n"), "different lengths")
+
+
+def test_eval_vector_kind_with_order_is_usage_error(cli) -> None:
+    assert_usage_error(*cli("eval", "softmax", "--order", "1", stdin="1 2 3\n"), "softmax")
+
+
+# -- kinks -----------------------------------------------------------------------------------
+
+
+def test_eval_relu_derivative_at_zero_is_nan_with_one_note(cli) -> None:
+    code, out, err = cli("eval", "relu", "0", "--order", "1")
+    assert code == 0
+    assert out == "nan\n"
+    notes = err.splitlines()
+    assert len(notes) == 1
+    assert "x = 0" in notes[0]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("convention", "expected"), [("left", 0.0), ("right", 1.0), ("mean", 0.5)])
+def test_eval_at_kink_conventions(cli, convention: str, expected: float) -> None:
+    code, out, err = cli("eval", "relu", "-1", "0", "1", "--order", "1", "--at-kink", convention)
+    assert code == 0
+    assert values(out) == [0.0, expected, 1.0]
+    assert len(err.splitlines()) == 1 and "x = 0" in err
+
+
+def test_eval_kink_note_appears_once_for_many_zeros(cli) -> None:
+    stdin = "0\n" * 500 + "0 0 0 1 -1\n" + "0.0 -0\n"
+    code, out, err = cli("eval", "relu", "--order", "1", stdin=stdin)
+    assert code == 0
+    got = values(out)
+    assert len(got) == 507
+    assert all(math.isnan(v) for v in got[:503]) and got[503:505] == [1.0, 0.0]
+    assert all(math.isnan(v) for v in got[505:])
+    assert len(err.splitlines()) == 1, err
+
+
+def test_eval_step_derivative_at_jump_is_nan(cli) -> None:
+    code, out, err = cli("eval", "binary_step", "-1", "0", "1", "--order", "1")
+    assert code == 0
+    left, at0, right = values(out)
+    assert left == 0.0 and right == 0.0 and math.isnan(at0)
+    assert len(err.splitlines()) == 1 and "x = 0" in err
+
+
+def test_eval_step_itself_at_zero(cli) -> None:
+    # Heaviside with the convention f(0) = 1 (torch.heaviside(x, 1.0))
+    code, out, err = cli("eval", "step", "-1", "0", "2")
+    assert code == 0 and err == ""
+    assert values(out) == [0.0, 1.0, 1.0]
+
+
+# -- output formats --------------------------------------------------------------------------
+
+
+def test_eval_json_document(cli) -> None:
+    code, out, _ = cli("eval", "elu", "-1", "2", "--param", "alpha=2", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"activation", "params", "order", "x", "y"} <= set(doc)
+    assert doc["activation"] == "elu"
+    assert doc["params"] == {"alpha": 2.0}
+    assert doc["order"] == 0
+    assert doc["x"] == [-1.0, 2.0]
+    assert math.isclose(doc["y"][0], 2 * math.expm1(-1), rel_tol=1e-15)
+    assert doc["y"][1] == 2.0
+
+
+def test_eval_json_non_finite_as_strings(cli) -> None:
+    code, out, _ = cli("eval", "identity", "--format", "json", stdin="inf -inf nan 1.5")
+    assert code == 0
+    doc = json.loads(out)  # strict JSON: no bare NaN / Infinity
+    assert doc["x"] == ["inf", "-inf", "nan", 1.5]
+    assert doc["y"] == ["inf", "-inf", "nan", 1.5]
+    assert "NaN" not in out and "Infinity" not in out
+
+
+def test_eval_json_order_and_vector(cli) -> None:
+    code, out, _ = cli("eval", "softmax", "-f", "json", stdin="0 0\n")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["x"] == [[0.0, 0.0]] and doc["y"] == [[0.5, 0.5]]
+    code, out, _ = cli("eval", "sigmoid", "0", "--order", "1", "--format", "json")
+    assert json.loads(out)["order"] == 1 and json.loads(out)["y"] == [0.25]
+
+
+@pytest.mark.parametrize(("fmt", "delimiter"), [("csv", ","), ("tsv", "\t")])
+def test_eval_delimited(cli, fmt: str, delimiter: str) -> None:
+    code, out, _ = cli("eval", "relu", "-1", "2.5", "--format", fmt)
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out), delimiter=delimiter))
+    assert rows == [["x", "y"], ["-1.0", "0.0"], ["2.5", "2.5"]]
+
+
+def test_eval_table_has_no_ansi(cli) -> None:
+    code, out, _ = cli("eval", "relu", "1", "--format", "table")
+    assert code == 0
+    assert "1.0" in out and not ANSI.search(out)
+
+
+def test_list_json_has_every_builtin(cli) -> None:
+    code, out, _ = cli("list", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    names = {a["name"] for a in doc["activations"]}
+    assert BUILTINS <= names
+    elu = next(a for a in doc["activations"] if a["name"] == "elu")
+    assert elu["kind"] == "scalar" and [p["name"] for p in elu["parameters"]] == ["alpha"]
+
+
+def test_list_csv(cli) -> None:
+    code, out, _ = cli("list", "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["name", "aliases", "kind", "parameters", "tags", "title"]
+    assert BUILTINS <= {row[0] for row in rows[1:]}
+    assert all(len(row) == 6 for row in rows)
+
+
+def test_list_tsv_and_text(cli) -> None:
+    code, out, _ = cli("list", "--format", "tsv")
+    assert code == 0
+    assert out.splitlines()[0].split("\t") == [
+        "name",
+        "aliases",
+        "kind",
+        "parameters",
+        "tags",
+        "title",
+    ]
+    code, out, _ = cli("list", "--format", "text")
+    assert code == 0
+    assert set(out.split()) >= BUILTINS
+
+
+def test_list_tag_filters(cli) -> None:
+    code, out, _ = cli("list", "--tag", "relu-like", "--format", "text")
+    assert code == 0
+    names = set(out.split())
+    assert {"relu", "leaky_relu", "prelu"} <= names
+    assert not {"sigmoid", "tanh", "gelu", "softmax"} & names
+
+
+def test_list_unknown_tag_is_usage_error(cli) -> None:
+    assert_usage_error(*cli("list", "--tag", "no-such-family"), "no-such-family")
+
+
+def test_list_table_has_no_ansi(cli) -> None:
+    code, out, _ = cli("list", "--format", "table")
+    assert code == 0 and "relu" in out
+
+
+def test_show_json_keys(cli) -> None:
+    code, out, _ = cli("show", "elu", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"name", "title", "kind", "aliases", "tags", "parameters", "params"} <= set(doc)
+    assert {"definition", "expression", "latex", "claims", "references"} <= set(doc)
+    assert doc["name"] == "elu" and doc["params"] == {"alpha": 1.0}
+
+
+def test_show_param_binds(cli) -> None:
+    code, out, _ = cli("show", "elu", "--param", "alpha=0.5", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["params"] == {"alpha": 0.5}
+
+
+def test_show_gelu_latex(cli) -> None:
+    code, out, _ = cli("show", "gelu", "--format", "latex")
+    assert code == 0
+    assert "erf" in out
+    assert r"\operatorname{erf}" in out or r"\mathrm{erf}" in out
+
+
+def test_show_text_and_table(cli) -> None:
+    for fmt in ("text", "table"):
+        code, out, _ = cli("show", "sigmoid", "--format", fmt)
+        assert code == 0
+        assert out.startswith("sigmoid")
+
+
+def test_no_ansi_when_not_a_tty_even_without_no_color(cli, monkeypatch) -> None:
+    monkeypatch.delenv("NO_COLOR")
+    for argv in (
+        ["list", "--format", "table"],
+        ["show", "elu", "--format", "table"],
+        ["eval", "relu", "1", "--format", "table"],
+        ["eval", "gleu", "1"],
+    ):
+        cli(*argv)  # `run` asserts there is no escape code in stdout or stderr
+
+
+# -- errors: exit 2, one line, no traceback ---------------------------------------------------
+
+
+def test_unknown_activation_suggests(cli) -> None:
+    code, out, err = cli("eval", "gleu", "1")
+    assert_usage_error(code, out, err, "gleu", "gelu")
+
+
+def test_unknown_activation_in_show(cli) -> None:
+    assert_usage_error(*cli("show", "sigmiod"), "sigmoid")
+
+
+def test_unknown_parameter(cli) -> None:
+    assert_usage_error(*cli("eval", "elu", "1", "--param", "beta=2"), "beta")
+
+
+def test_out_of_domain_parameter(cli) -> None:
+    assert_usage_error(*cli("eval", "elu", "1", "--param", "alpha=-1"), "alpha")
+
+
+def test_malformed_param(cli) -> None:
+    assert_usage_error(*cli("eval", "elu", "1", "--param", "alpha"), "alpha")
+
+
+def test_param_given_twice(cli) -> None:
+    assert_usage_error(*cli("eval", "elu", "1", "-p", "alpha=1", "-p", "alpha=2"), "alpha")
+
+
+def test_stdin_non_number_names_the_line(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", stdin="1 2\n3\nfoo 4\n"), "stdin line 3", "foo")
+
+
+def test_stdin_vector_non_number_names_the_line(cli) -> None:
+    assert_usage_error(*cli("eval", "softmax", stdin="1 2\n3 x\n"), "line 2", "x")
+
+
+def test_argument_non_number(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", "1", "two"), "two")
+
+
+def test_empty_stdin(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", stdin=" \n"), "no numbers")
+
+
+def test_stdin_dash_mixed_with_numbers(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", "1", "-"), "-")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eval", "relu", "1", "--bogus"],
+        ["list", "--bogus"],
+        ["show", "elu", "--bogus"],
+    ],
+)
+def test_unknown_option(cli, argv: list[str]) -> None:
+    assert_usage_error(*cli(*argv), "--bogus")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eval", "relu", "1", "--format", "bogus"],
+        ["list", "--format", "bogus"],
+        ["show", "elu", "--format", "bogus"],
+        ["validate", "x.yaml", "--format", "bogus"],
+        ["show", "elu", "--format", "csv"],
+    ],
+)
+def test_bad_format(cli, argv: list[str]) -> None:
+    assert_usage_error(*cli(*argv), argv[-1])
+
+
+def test_expr_cannot_run_code(cli, tmp_path: Path) -> None:
+    code, out, err = cli("eval", "--expr", "__import__('os').system('touch pwned')", "1")
+    assert_usage_error(code, out, err)
+    assert not (tmp_path / "pwned").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "x.__class__",
+        "().__class__.__bases__[0]",
+        "open('pwned', 'w')",
+        "lambda: 1",
+        "x if x else 1",
+    ],
+)
+def test_expr_rejects_non_math(cli, tmp_path: Path, expression: str) -> None:
+    assert_usage_error(*cli("eval", "--expr", expression, "1"))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_negative_order(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", "1", "--order", "-1"), "order")
+
+
+def test_non_integer_order(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", "1", "--order", "one"))
+
+
+def test_bad_at_kink(cli) -> None:
+    assert_usage_error(
+        *cli("eval", "relu", "0", "--order", "1", "--at-kink", "sideways"), "sideways"
+    )
+
+
+def test_name_and_expr_together(cli) -> None:
+    assert_usage_error(*cli("eval", "relu", "1", "--expr", "x"))
+
+
+def test_eval_without_activation(cli) -> None:
+    assert_usage_error(*cli("eval"))
+
+
+def test_debug_shows_traceback(cli) -> None:
+    from actcli.errors import UnknownActivationError
+
+    with pytest.raises(UnknownActivationError, match="gleu"):
+        main(["--debug", "eval", "gleu", "1"])
+
+
+# -- validate --------------------------------------------------------------------------------
+
+GOOD_SPEC = """\
+name: my_gated_unit
+title: A test activation, x*sigmoid(2x)
+kind: scalar
+definition:
+  expression: "x*sigmoid(2*x)"
+references:
+  - "written for the tests"
+"""
+
+BAD_SPEC = """\
+name: my_broken_unit
+title: Broken
+kind: scalar
+definition:
+  expression: "x*sigmoid(x"
+references: []
+"""
+
+
+def test_validate_good_spec(cli, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD_SPEC)
+    code, out, err = cli("validate", "good.yaml")
+    assert code == 0 and err == ""
+    assert "good.yaml" in out and "ok" in out
+
+
+def test_validate_good_spec_json(cli, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD_SPEC)
+    code, out, _ = cli("validate", "good.yaml", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["valid"] is True and doc["files"][0]["name"] == "my_gated_unit"
+
+
+def test_validate_bad_spec(cli, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD_SPEC)
+    code, out, err = cli("validate", "bad.yaml")
+    assert code == 2
+    assert "Traceback" not in err
+    problems = err.splitlines()
+    assert len(problems) >= 2
+    assert all(re.match(r"bad\.yaml:\d+: ", line) for line in problems), err
+    assert any(line.startswith("bad.yaml:5:") for line in problems), err  # the expression line
+
+
+def test_validate_mixed_files_json(cli, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD_SPEC)
+    (tmp_path / "bad.yaml").write_text(BAD_SPEC)
+    code, out, _ = cli("validate", "good.yaml", "bad.yaml", "--format", "json")
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["valid"] is False
+    assert [f["valid"] for f in doc["files"]] == [True, False]
+    assert doc["files"][1]["problems"]
+
+
+def test_validate_missing_file(cli) -> None:
+    code, _, err = cli("validate", "missing.yaml")
+    assert code == 2 and "missing.yaml" in err and "Traceback" not in err
+
+
+def test_eval_spec_file(cli, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD_SPEC)
+    code, out, _ = cli("eval", "good.yaml", "1", "-1")
+    assert code == 0
+    got = values(out)
+    assert math.isclose(got[0], sigmoid(2.0), rel_tol=1e-15)
+    assert math.isclose(got[1], -sigmoid(-2.0), rel_tol=1e-15)
+
+
+# -- help and version (in-process) -----------------------------------------------------------
+
+
+def test_help(cli) -> None:
+    code, out, _ = cli("--help")
+    assert code == 0
+    for command in ("list", "show", "validate", "eval"):
+        assert command in out
+
+
+def test_no_arguments_shows_help_without_empty_error(cli) -> None:
+    code, out, err = cli()
+    assert code in (0, 2)
+    assert "Usage" in out or "Usage" in err
+    assert "actcli: error:  " not in err, f"empty error message: {err!r}"
+    assert "Traceback" not in err
+
+
+def test_version_in_process(cli) -> None:
+    code, out, _ = cli("--version")
+    assert code == 0
+    assert out.strip() == f"actcli {__version__}"
+
+
+# -- the real entry points (subprocess) ----------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="120")
+    env.pop("FORCE_COLOR", None)
+    env.pop("ACTCLI_SPEC_PATH", None)
+    return env
+
+
+PYTHON_M = [sys.executable, "-m", "actcli"]
+
+
+def _script() -> list[str]:
+    script = Path(sys.executable).parent / "actcli"
+    if not script.exists():
+        pytest.skip(f"no console script next to {sys.executable}")
+    return [str(script)]
+
+
+@pytest.fixture(params=["python -m actcli", "actcli script"])
+def entry(request) -> list[str]:
+    return PYTHON_M if request.param == "python -m actcli" else _script()
+
+
+def test_entry_point_version(entry, tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    proc = subprocess.run(
+        [*entry, "--version"], capture_output=True, text=True, env=_env(), cwd=tmp_path
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout == f"actcli {__version__}\n"
+    assert version("actcli") == __version__
+
+
+def test_entry_point_eval_and_exit_codes(entry, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [*entry, "eval", "sigmoid", "-"],
+        input="0\n",
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "0.5\n", "")
+    proc = subprocess.run(
+        [*entry, "eval", "gleu", "1"], capture_output=True, text=True, env=_env(), cwd=tmp_path
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("actcli: error: ") and len(proc.stderr.splitlines()) == 1
+
+
+def test_entry_point_debug_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [*PYTHON_M, "--debug", "eval", "gleu", "1"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "UnknownActivationError" in proc.stderr
+
+
+def test_entry_point_expr_injection_creates_nothing(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [*PYTHON_M, "eval", "--expr", "__import__('os').system('touch pwned')", "1"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_entry_point_no_ansi(entry, tmp_path: Path) -> None:
+    env = _env()
+    env.pop("NO_COLOR")  # stdout is a pipe, not a terminal: still no colour
+    for argv in (["list", "--format", "table"], ["--help"], ["eval", "gleu", "1"]):
+        proc = subprocess.run(
+            [*entry, *argv], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert not ANSI.search(proc.stdout) and not ANSI.search(proc.stderr), argv
+
+
+def test_broken_pipe_exits_141_silently(tmp_path: Path) -> None:
+    data = "".join(f"{i}\n" for i in range(200_000)).encode()
+    proc = subprocess.Popen(
+        [*PYTHON_M, "eval", "relu", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=tmp_path,
+    )
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(data)
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        first = proc.stdout.readline()
+        proc.stdout.close()  # the reader goes away, like `| head -1`
+        err = proc.stderr.read()
+        code = proc.wait(timeout=60)
+    finally:
+        feeder.join(timeout=10)
+        proc.stderr.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert first == b"0.0\n"
+    assert err == b"", err.decode(errors="replace")
+    assert code == 141, f"exit code {code} after the reader closed stdout (want 141)"
+
+
+def _wait_until_reading_stdin(pid: int, deadline: float) -> None:
+    """Until the process blocks in read(0, ...) (Linux), else a generous sleep."""
+    syscall, wchan = Path(f"/proc/{pid}/syscall"), Path(f"/proc/{pid}/wchan")
+    if not syscall.exists():
+        time.sleep(5)
+        return
+    while time.monotonic() < deadline:
+        try:
+            fields = syscall.read_text().split()
+            where = wchan.read_text()
+        except OSError:
+            break
+        if "pipe_read" in where or (fields[:2] == ["0", "0x0"] and os.uname().machine == "x86_64"):
+            time.sleep(0.1)
+            return
+        time.sleep(0.05)
+    time.sleep(5)
+
+
+def test_ctrl_c_while_reading_stdin_exits_130(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [*PYTHON_M, "eval", "relu"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    try:
+        _wait_until_reading_stdin(proc.pid, time.monotonic() + 30)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err.decode(errors="replace")
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+    assert out == b""
+    assert len(err.splitlines()) <= 1
