@@ -205,14 +205,22 @@ def _check_constraints(activation: Activation) -> None:
             )
 
 
-def build_expression(definition: Definition, spec: Spec, symbols: Mapping[str, Any]) -> sympy.Expr:
-    """A Definition as one SymPy expression (a Piecewise for `piecewise:`)."""
+def build_expression(
+    definition: Definition,
+    spec: Spec,
+    symbols: Mapping[str, Any],
+    variables: tuple[str, ...] = ("x",),
+) -> sympy.Expr:
+    """A Definition as one SymPy expression (a Piecewise for `piecewise:`).
+
+    `variables` adds `y` for claims written in terms of the output.
+    """
     import sympy
 
     from actcli.expr import parse_expression, scalar_namespace, vector_namespace
 
     make = vector_namespace if spec.kind == "vector" else scalar_namespace
-    namespace = make(symbols)
+    namespace = make(symbols, variables=variables)
     branches = []
     for piece in definition.pieces:
         value = parse_expression(piece.value.text, namespace)

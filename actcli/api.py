@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actcli.errors import InputError, SpecError, UsageError
@@ -301,8 +302,8 @@ def _clashes(specs: list[Spec], registry: Registry | None) -> list[str]:
         base = list(registry or Registry.default())
     except SpecError:
         base = []
-    paths = {spec.source.path for spec in specs}
-    others = [spec for spec in base if spec.source.path not in paths]
+    paths = {Path(spec.source.path).resolve() for spec in specs}
+    others = [spec for spec in base if Path(spec.source.path).resolve() not in paths]
     try:
         Registry(others + specs)
     except SpecError as exc:

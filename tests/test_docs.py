@@ -1,0 +1,58 @@
+"""The README and CI stay in step with the code: the test command, the commands, the examples."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from actcli.cli import app, main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+COMMANDS = sorted(command.name for command in app.registered_commands)
+BUILTINS = {
+    "identity", "binary_step", "sigmoid", "hard_sigmoid", "tanh", "hardtanh", "softsign",
+    "relu", "relu6", "leaky_relu", "prelu", "rrelu", "threshold", "elu", "celu", "selu",
+    "gelu", "gelu_tanh", "silu", "mish", "softplus", "logsigmoid", "tanhshrink", "softshrink",
+    "hardshrink", "hardswish", "softmax", "log_softmax", "softmin", "maxout",
+}  # fmt: skip
+
+
+def bash_blocks(text: str) -> list[str]:
+    return re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
+    run_command, test_command = bash_blocks(README)[:2]
+    assert run_command.startswith("pip install . &&")
+    assert "pytest" in test_command and '".[test]"' in test_command
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci_lines, "`.ci/run` must run exactly the README's test command"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example_and_is_documented(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert re.search(r"Example: .*actcli", capsys.readouterr().out)
+    assert f"actcli {command}" in README
+
+
+def test_installed_entry_point_finds_every_builtin_from_another_directory(tmp_path):
+    """The console script next to this interpreter, run outside the source tree: with a plain
+    `pip install .` (as .ci/run does) this reads the specs shipped inside the wheel."""
+    script = Path(sys.executable).parent / "actcli"
+    completed = subprocess.run(
+        [str(script), "list", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=True,
+    )
+    names = {entry["name"] for entry in json.loads(completed.stdout)["activations"]}
+    assert names == BUILTINS

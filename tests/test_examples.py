@@ -1,0 +1,45 @@
+"""Every file in examples/ runs: the shell pipeline, the Python API script, the custom spec."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from actcli.api import evaluate, load_activation
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+BIN = str(Path(sys.executable).parent)
+
+
+def run(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1"}
+    env.pop("ACTCLI_SPEC_PATH", None)
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def test_pipeline_script_runs(tmp_path):
+    completed = run(["bash", str(EXAMPLES / "pipeline.sh")], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    # softplus(1000) = 1000 exactly in float64; sigmoid(1) = 1/(1 + e^-1)
+    assert "1000.0,1000.0" in lines
+    assert repr(1 / (1 + np.exp(-1.0))) in lines
+    assert lines[-1].startswith("exit 2 : actcli: error: unknown activation")
+
+
+def test_python_api_example_runs(tmp_path):
+    completed = run([sys.executable, str(EXAMPLES / "python_api.py")], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "swish_1.5(2) =" in completed.stdout
+
+
+def test_example_spec_matches_its_paper_definition():
+    """Penalized tanh (Xu et al. 2016): tanh(x) for x > 0, a*tanh(x) otherwise."""
+    activation = load_activation(str(EXAMPLES / "penalized_tanh.yaml"), params={"a": "0.5"})
+    x = np.array([-2.0, -0.3, 0.0, 0.7, 3.0])
+    expected = np.where(x > 0, np.tanh(x), 0.5 * np.tanh(x))
+    np.testing.assert_allclose(evaluate(activation, x).y, expected, rtol=1e-15)
