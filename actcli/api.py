@@ -19,7 +19,7 @@ from actcli.spec import Definition, Spec, exact_default, load_spec
 if TYPE_CHECKING:
     import numpy as np
 
-    from actcli.activation import Activation
+    from actcli.activation import Activation, Kink
 
 AT_KINK_CONVENTIONS = ("left", "right", "mean")
 
@@ -129,13 +129,29 @@ def load_activation(
 
     For an inline expression, `params` also declares its parameters (domain: real).
     """
-    from actcli.activation import bind, inline_spec
+    from actcli.activation import bind
+
+    return bind(
+        load_spec_argument(argument, expression=expression, params=params, registry=registry),
+        params,
+    )
+
+
+def load_spec_argument(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> Spec:
+    """The spec an activation argument names (see `load_activation`), not yet bound."""
+    from actcli.activation import inline_spec
 
     if (argument is None) == (expression is None):
         raise UsageError("give an activation name or spec file, or --expr, but not both")
     if expression is not None:
-        return bind(inline_spec(expression, params))
-    return bind(resolve_spec(argument, registry), params)
+        return inline_spec(expression, params)
+    return resolve_spec(argument, registry)
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -371,6 +387,42 @@ class EvalResult:
         }
 
 
+@dataclass(frozen=True)
+class NumericPlan:
+    """What evaluating f^(order) of a bound scalar activation needs, free of SymPy: the
+    generated NumPy source, the parameter values and the kinks (cacheable as JSON)."""
+
+    name: str
+    params: dict[str, float]
+    source: str
+    kinks: tuple[Kink, ...] = ()
+
+    @classmethod
+    def of(cls, activation: Activation, order: int) -> NumericPlan:
+        from actcli.numeric import scalar_source
+
+        kinks = tuple(activation.kinks(order)) if order else ()
+        source = scalar_source(activation.numeric_source(order))
+        return cls(activation.name, activation.params, source, kinks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "params": self.params,
+            "source": self.source,
+            "kinks": [[k.x, k.x_exact, list(k.left), list(k.right)] for k in self.kinks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NumericPlan:
+        from actcli.activation import Kink
+
+        kinks = tuple(
+            Kink(x, exact, tuple(left), tuple(right)) for x, exact, left, right in data["kinks"]
+        )
+        return cls(data["name"], data["params"], data["source"], kinks)
+
+
 def evaluate(
     activation: Activation, x: np.ndarray, order: int = 0, at_kink: str | None = None
 ) -> EvalResult:
@@ -381,26 +433,66 @@ def evaluate(
     """
     import numpy as np
 
+    _check_eval_options(order, at_kink)
+    x = np.asarray(x, dtype=np.float64)
+    if activation.kind == "vector":
+        y = activation.function(order)(x)
+        return EvalResult(activation.name, activation.params, order, x, y)
+    return _run(NumericPlan.of(activation, order), x, order, at_kink)
+
+
+def evaluate_spec(
+    spec: Spec,
+    params: Mapping[str, str],
+    x: np.ndarray,
+    order: int = 0,
+    at_kink: str | None = None,
+) -> EvalResult:
+    """`evaluate` for a spec and --param texts, reusing a cached compilation when there is one
+    (a cache hit imports no SymPy: `actcli eval` on a large stdin starts fast)."""
+    import numpy as np
+
+    from actcli import cache
+    from actcli.activation import bind
+
+    _check_eval_options(order, at_kink)
+    if spec.kind == "vector":
+        return evaluate(bind(spec, params), x, order, at_kink)
+    parts = (spec.name, spec.kind, spec.parameters, spec.constraints, spec.definition)
+    variants = (spec.stable, sorted(spec.stable_derivatives.items()))
+    name = "numeric-" + cache.key(*parts, *variants, sorted(params.items()), order)
+    entry = cache.load(name)
+    if entry is None:
+        plan = NumericPlan.of(bind(spec, params), order)
+        cache.store(name, plan.to_json())
+    else:
+        plan = NumericPlan.from_json(entry)
+    return _run(plan, np.asarray(x, dtype=np.float64), order, at_kink)
+
+
+def _check_eval_options(order: int, at_kink: str | None) -> None:
     if order < 0:
         raise UsageError(f"--order {order}: must be 0 or more")
     if at_kink is not None and at_kink not in AT_KINK_CONVENTIONS:
         raise UsageError(f"--at-kink {at_kink!r}: use one of {', '.join(AT_KINK_CONVENTIONS)}")
-    x = np.asarray(x, dtype=np.float64)
-    y = activation.function(order)(x)
+
+
+def _run(plan: NumericPlan, x: np.ndarray, order: int, at_kink: str | None) -> EvalResult:
+    from actcli.numeric import function_from_source
+
+    y = function_from_source(plan.source)(x)
     notes = []
-    if order and activation.kind == "scalar":
-        for kink in activation.kinks(order):
-            hit = x == kink.x
-            if not hit.any():
-                continue
-            left, right = kink.left[order], kink.right[order]
-            value = {"left": left, "right": right, "mean": (left + right) / 2}.get(
-                at_kink, math.nan
-            )
-            y[hit] = value
-            printed = f"the {at_kink} value {value!r}" if at_kink else "nan"
-            notes.append(KinkNote(kink.x, order, left, right, kink.first_jump(), printed))
-    return EvalResult(activation.name, activation.params, order, x, y, tuple(notes))
+    for kink in plan.kinks:
+        hit = x == kink.x
+        if not hit.any():
+            continue
+        left, right = kink.left[order], kink.right[order]
+        conventions = {"left": left, "right": right, "mean": (left + right) / 2}
+        value = conventions.get(at_kink, math.nan)
+        y[hit] = value
+        printed = f"the {at_kink} value {value!r}" if at_kink else "nan"
+        notes.append(KinkNote(kink.x, order, left, right, kink.first_jump(), printed))
+    return EvalResult(plan.name, plan.params, order, x, y, tuple(notes))
 
 
 def parse_numbers(text: str, *, vector: bool, source: str = "stdin") -> np.ndarray:

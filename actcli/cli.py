@@ -163,8 +163,9 @@ def eval_command(
     unknown = [word for word in words if word.startswith("--")]
     if unknown:
         raise UsageError(f"no such option: {unknown[0]} (see actcli eval --help)")
-    bound = api.load_activation(name, expression=expr, params=api.parse_param_options(param or []))
-    vector = bound.kind == "vector"
+    params = api.parse_param_options(param or [])
+    spec = api.load_spec_argument(name, expression=expr, params=params)
+    vector = spec.kind == "vector"
     if not words or words == ["-"]:
         text, source = sys.stdin.read(), "stdin"
     else:
@@ -174,7 +175,7 @@ def eval_command(
     x = api.parse_numbers(text, vector=vector, source=source)
     if x.size == 0:
         raise InputError(f"{source}: no numbers given")
-    result = api.evaluate(bound, x, order=order, at_kink=at_kink)
+    result = api.evaluate_spec(spec, params, x, order=order, at_kink=at_kink)
     render.render(
         result, render.choose_format(fmt, ("text", "json", "csv", "tsv", "table"), "text")
     )

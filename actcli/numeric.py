@@ -1,9 +1,10 @@
 """Numeric evaluation: SymPy expressions compiled to NumPy, and a high-precision mpmath reference.
 
-Special functions go to overflow-free implementations: sigmoid to `scipy.special.expit`,
+Special functions go to overflow-free implementations: sigmoid to exp(-|u|) on each side of 0,
 softplus to `numpy.logaddexp(0, u)`, erf/erfc to `scipy.special` (SymPy's own numpy printer
 would send erf to `math.erf`, which fails on arrays). Accuracy comes from the spec's stable
-forms; this module adds no rewriting of its own.
+forms; this module adds no rewriting of its own. Compiled code is plain Python source, so it can
+be cached and reused without importing SymPy (see `actcli.cache`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ ScalarFunction = Callable[[np.ndarray], np.ndarray]
 MAX_REFERENCE_DPS = 4000
 
 
+def _sigmoid(u: np.ndarray) -> np.ndarray:
+    # exp of minus |u| only, so nothing overflows; both branches are accurate to ~1 ulp
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
+
+
 def _softplus(u: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, u)
 
@@ -28,22 +35,32 @@ def _heaviside(u: np.ndarray, h0: float = 0.5) -> np.ndarray:
     return np.heaviside(u, h0)
 
 
-def _numpy_namespace() -> dict[str, Any]:
-    from scipy import special
+def _namespace(source: str = "") -> dict[str, Any]:
+    """What generated code may call: NumPy, and actcli's functions; SciPy (slow to import) only
+    when the code uses erf or erfc."""
+    namespace: dict[str, Any] = {}
+    exec("from numpy import *", namespace)  # what lambdify's numpy printer assumes
+    namespace.update(
+        {
+            "numpy": np,
+            "sigmoid": _sigmoid,
+            "softplus": _softplus,
+            "Heaviside": _heaviside,
+            "log1p": np.log1p,
+            "expm1": np.expm1,
+        }
+    )
+    if "erf" in source:
+        from scipy import special
 
-    return {
-        "sigmoid": special.expit,
-        "softplus": _softplus,
-        "erf": special.erf,
-        "erfc": special.erfc,
-        "Heaviside": _heaviside,
-        "log1p": np.log1p,
-        "expm1": np.expm1,
-    }
+        namespace.update({"erf": special.erf, "erfc": special.erfc})
+    return namespace
 
 
-def compile_scalar(expression: Any) -> ScalarFunction:
-    """f(x) for a SymPy expression in `x`; overflow in discarded Piecewise branches is silent."""
+def scalar_source(expression: Any) -> str:
+    """Python source of a NumPy function `_lambdifygenerated(x)` computing the expression."""
+    import inspect
+
     import sympy
 
     from actcli.expr import X
@@ -52,7 +69,16 @@ def compile_scalar(expression: Any) -> ScalarFunction:
     if extra:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
-    compiled = sympy.lambdify(X, expression, modules=[_numpy_namespace(), "numpy"])
+    probe = dict.fromkeys(("erf", "erfc", "sigmoid", "softplus"))
+    function = sympy.lambdify(X, expression, modules=[probe, "numpy"])
+    return inspect.getsource(function)
+
+
+def function_from_source(source: str) -> ScalarFunction:
+    """The float64 function defined by `scalar_source` output (no SymPy needed)."""
+    namespace = _namespace(source)
+    exec(source, namespace)
+    compiled = namespace["_lambdifygenerated"]
 
     def evaluate(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -63,6 +89,11 @@ def compile_scalar(expression: Any) -> ScalarFunction:
         return result
 
     return evaluate
+
+
+def compile_scalar(expression: Any) -> ScalarFunction:
+    """f(x) for a SymPy expression in `x`; overflow in discarded Piecewise branches is silent."""
+    return function_from_source(scalar_source(expression))
 
 
 def compile_vector(expression: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -140,7 +171,7 @@ class _VectorEvaluator:
             sympy.log: np.log,
             sympy.tanh: np.tanh,
             sympy.Abs: np.abs,
-            sigmoid: special.expit,
+            sigmoid: _sigmoid,
             softplus: _softplus,
         }
         for kind, function in elementwise.items():
@@ -154,7 +185,7 @@ class _VectorEvaluator:
             return result
         if isinstance(node, sympy.Function) and len(node.args) == 1:
             name = type(node).__name__
-            function = _numpy_namespace().get(name) or getattr(np, name, None)
+            function = _namespace(name).get(name)
             if function is not None:
                 return function(self.visit(node.args[0]))
         raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
