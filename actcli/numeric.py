@@ -35,6 +35,69 @@ def _heaviside(u: np.ndarray, h0: float = 0.5) -> np.ndarray:
     return np.heaviside(u, h0)
 
 
+def _two_product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
+    """a*b - fl(a*b), exactly (Dekker's product, splitting each factor in two 26-bit halves)."""
+    split = 134217729.0  # 2**27 + 1
+    a_big = split * a
+    a_hi = a_big - (a_big - a)
+    a_lo = a - a_hi
+    b_big = split * b
+    b_hi = b_big - (b_big - b)
+    b_lo = b - b_hi
+    return ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _exp_accurate(u_hi: np.ndarray, u_lo: np.ndarray) -> np.ndarray:
+    """exp(u_hi + u_lo) for a double-double exponent (|u_lo| << ulp(u_hi))."""
+    return np.exp(u_hi) * (1 + u_lo)
+
+
+def _erfc(z: np.ndarray) -> np.ndarray:
+    """erfc accurate in the far right tail: SciPy's erfc loses ~140 ulp near z = 23.6 (it
+    rounds z**2), so there it is erfcx(z)*exp(-z**2) with z**2 carried to twice precision."""
+    from scipy.special import erfc, erfcx
+
+    z = np.asarray(z, dtype=np.float64)
+    tail = np.isfinite(z) & (z > 1)
+    square = z * z
+    square_error = _two_product_error(np.where(tail, z, 0.0), np.where(tail, z, 0.0), square)
+    accurate = erfcx(z) * _exp_accurate(-square, -square_error)
+    return np.where(tail, accurate, erfc(z))
+
+
+def _erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
+    """erfc(c*x) for a constant c = c_hi + c_lo given to twice float precision.
+
+    Rounding c*x costs a relative error of about 2*(c*x)**2 ulp in erfc (its log-derivative is
+    -2z): 900 ulp for GELU at x = -32. The rounding error e of the product is recovered exactly
+    and corrected to first order, erfc(z + e) = erfc(z) - e*2/sqrt(pi)*exp(-z**2).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    z = c_hi * x
+    safe = np.abs(x) < 1e150  # the splitting overflows beyond; erfc is 0 or 2 there anyway
+    error = np.where(safe, _two_product_error(np.where(safe, x, 0.0), c_hi, z) + c_lo * x, 0.0)
+    return _erfc(z) - error * (2 / np.sqrt(np.pi)) * np.exp(-z * z)
+
+
+def _exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
+    """exp(k*x**2) with x**2 and the product carried to twice precision: rounding x**2 alone
+    costs |k|*x**2 ulp (300 ulp in GELU's derivative at x = -33)."""
+    x = np.asarray(x, dtype=np.float64)
+    safe = np.abs(x) < 1e150
+    xs = np.where(safe, x, 0.0)
+    square = x * x
+    square_error = _two_product_error(xs, xs, square)
+    exponent = k_hi * square
+    exponent_error = np.where(
+        safe,
+        _two_product_error(np.where(safe, square, 0.0), k_hi, exponent)
+        + k_hi * square_error
+        + k_lo * square,
+        0.0,
+    )
+    return _exp_accurate(exponent, exponent_error)
+
+
 def _namespace(source: str = "") -> dict[str, Any]:
     """What generated code may call: NumPy, and actcli's functions; SciPy (slow to import) only
     when the code uses erf or erfc."""
@@ -48,12 +111,13 @@ def _namespace(source: str = "") -> dict[str, Any]:
             "Heaviside": _heaviside,
             "log1p": np.log1p,
             "expm1": np.expm1,
+            "exp_scaled_square": _exp_scaled_square,
         }
     )
     if "erf" in source:
         from scipy import special
 
-        namespace.update({"erf": special.erf, "erfc": special.erfc})
+        namespace.update({"erf": special.erf, "erfc": _erfc, "erfc_scaled": _erfc_scaled})
     return namespace
 
 
@@ -69,9 +133,55 @@ def scalar_source(expression: Any) -> str:
     if extra:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
-    probe = dict.fromkeys(("erf", "erfc", "sigmoid", "softplus"))
-    function = sympy.lambdify(X, expression, modules=[probe, "numpy"])
+    names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
+    compensated = _compensate_exp_square(_compensate_erfc(expression))
+    function = sympy.lambdify(X, compensated, modules=[dict.fromkeys(names), "numpy"])
     return inspect.getsource(function)
+
+
+def _split(constant: Any) -> tuple[Any, Any]:
+    """A real constant as two floats, high + low, for twice-precision arithmetic."""
+    import sympy
+
+    high = float(constant)
+    low = float(sympy.N(constant - sympy.Rational(high), 30))
+    return sympy.Float(high, 17), sympy.Float(low, 17)
+
+
+def _compensate_exp_square(expression: Any) -> Any:
+    """exp(k*x**2), k a constant (the Gaussian in GELU's derivatives) -> exp_scaled_square."""
+    import sympy
+
+    from actcli.expr import X
+
+    def matches(node: Any) -> bool:
+        if not isinstance(node, sympy.exp):
+            return False
+        factor = node.args[0] / X**2
+        return bool(factor.is_number and factor.is_real)
+
+    def scaled(node: Any) -> Any:
+        return sympy.Function("exp_scaled_square")(X, *_split(node.args[0] / X**2))
+
+    return expression.replace(matches, scaled)
+
+
+def _compensate_erfc(expression: Any) -> Any:
+    """erfc(c*x), c an irrational constant (GELU's -1/sqrt(2)) -> erfc_scaled(x, c_hi, c_lo)."""
+    import sympy
+
+    from actcli.expr import X
+
+    def is_scaled(node: Any) -> bool:
+        if not isinstance(node, sympy.erfc):
+            return False
+        factor = node.args[0] / X
+        return bool(factor.is_number and factor.is_real and not factor.is_Rational)
+
+    def scaled(node: Any) -> Any:
+        return sympy.Function("erfc_scaled")(X, *_split(node.args[0] / X))
+
+    return expression.replace(is_scaled, scaled)
 
 
 def function_from_source(source: str) -> ScalarFunction:
