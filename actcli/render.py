@@ -23,8 +23,6 @@ from actcli.api import (
 )
 from actcli.errors import OutputClosed, UsageError
 
-FORMATS = ("table", "json", "csv", "tsv", "text", "latex")
-
 
 def wants_colour(stream: IO[str]) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
