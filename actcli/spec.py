@@ -260,6 +260,12 @@ class Spec:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
 
 def load_spec(path: str | Path, *, builtin: bool = False, check: bool = True) -> Spec:
     """Read and validate one spec file.
