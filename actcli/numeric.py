@@ -331,10 +331,10 @@ def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any
                 value = compiled(x)
             needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value else 0)
             if previous is not None and dps >= needed and _agree(mpmath, value, previous, digits):
-                return +value
+                return value
             previous, dps = value, 2 * dps
         if abs(previous) < tiny:
-            return +previous
+            return previous
         raise AnalysisError(f"no {digits}-digit reference value at x = {x} (ill-conditioned)")
 
     return evaluate

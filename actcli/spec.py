@@ -750,7 +750,7 @@ class _SpecReader:
             if not NAME_PATTERN.match(str(name)):
                 self.problem(key_node, where, f"{name!r} is not a valid variant name")
                 continue
-            definition = self.definition(value_node, where, {"doc": False})
+            definition = self.definition(value_node, where, {"doc": False, **APPROXIMATION_FIELDS})
             fields = self.plain_mapping_value(value_node, "doc")
             doc = self.string(fields, f"{where}.doc") or ""
             if definition is not None:
