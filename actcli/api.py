@@ -251,6 +251,110 @@ def _claim_text(value: Any) -> str:
     return getattr(value, "text", str(value))
 
 
+# -- derive and check ----------------------------------------------------------------------
+
+
+def derive(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    order: int = 1,
+    wrt: str = "x",
+    output: bool = False,
+    n: int | None = None,
+    language: str | None = None,
+) -> Any:
+    """`actcli derive`: see `actcli.calculus.derive` (unbound parameters stay symbolic)."""
+    from actcli.calculus import derive as derive_spec
+
+    spec = load_spec_argument(argument, expression=expression, params=params)
+    return derive_spec(spec, params, order=order, wrt=wrt, output=output, n=n, language=language)
+
+
+def check(
+    arguments: Sequence[str] = (),
+    *,
+    every: bool = False,
+    expression: str | None = None,
+    claims: Sequence[str] = (),
+    params: Mapping[str, str] | None = None,
+) -> Any:
+    """`actcli check`: the claims of the named specs (or all), or `claims` (KEY=VALUE) about one
+    activation instead of its own."""
+    from actcli.check import check as check_specs
+
+    registry = Registry.default()
+    if every:
+        if arguments or expression:
+            raise UsageError("--all checks every registered activation: give no names with it")
+        specs = sorted(registry, key=lambda spec: spec.name)
+    elif expression is not None:
+        specs = [load_spec_argument(None, expression=expression, params=params)]
+        if arguments:
+            raise UsageError("give an activation or --expr, not both")
+    else:
+        if not arguments:
+            raise UsageError("name activations or spec files to check, or use --all")
+        specs = [resolve_spec(argument, registry) for argument in arguments]
+    if claims:
+        if len(specs) != 1:
+            raise UsageError("--claim applies to one activation")
+        specs = [with_claims(specs[0], claims)]
+    return check_specs(specs, params)
+
+
+def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
+    """The spec with its claims replaced by `--claim KEY=VALUE` options.
+
+    Keys: derivative, derivatives.K, derivative_in_terms_of_output, derivative_wrt.NAME,
+    zero_at_origin, identity_near_origin (true/false); values are expressions.
+    """
+    import dataclasses
+
+    from actcli.spec import Claim, Piece, Source, Text
+
+    claims: dict[str, Claim] = {}
+    source = Source("--claim")
+    for option in options:
+        key, sep, value = option.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise UsageError(f"--claim {option!r}: expected KEY=VALUE, e.g. derivative='1 - y**2'")
+        head, _, tail = key.partition(".")
+        definition = Definition((Piece(Text(value, source, key)),), piecewise=False)
+        if head in ("zero_at_origin", "identity_near_origin") and not tail:
+            if value.lower() not in ("true", "false"):
+                raise UsageError(f"--claim {key}: true or false")
+            claims[head] = Claim(head, value.lower() == "true", source)
+        elif head in ("derivative", "derivative_in_terms_of_output") and not tail:
+            claims[head] = Claim(head, definition, source)
+        elif head == "derivatives" and tail.isdigit():
+            previous = claims.get(head)
+            orders = dict(previous.value) if previous else {}
+            orders[int(tail)] = definition
+            claims[head] = Claim(head, orders, source)
+        elif head == "derivative_wrt" and tail in spec.parameter_names:
+            previous = claims.get(head)
+            targets = dict(previous.value) if previous else {}
+            targets[tail] = definition
+            claims[head] = Claim(head, targets, source)
+        else:
+            raise UsageError(
+                f"--claim {key}: use derivative, derivatives.K, derivative_in_terms_of_output, "
+                "derivative_wrt.PARAM, zero_at_origin or identity_near_origin"
+            )
+    checked = dataclasses.replace(
+        spec, claims=claims, stable=None, stable_derivatives={}, variants={}
+    )
+    from actcli.spec import expression_problems
+
+    problems = expression_problems(checked)
+    if problems:
+        raise UsageError(problems[0])
+    return checked
+
+
 # -- validate ------------------------------------------------------------------------------
 
 

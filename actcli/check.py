@@ -120,6 +120,8 @@ class _Checker:
         self.spec = activation.spec
         self.symbolic = symbolic
         self.definition = _piecewise(with_values(activation, symbolic))
+        # numeric checks take every parameter as an argument (derivative_wrt needs them all)
+        self.numeric_definition = _piecewise(activation.symbolic())
         self.rng = random.Random(f"actcli-check-{self.spec.name}")
         self.parameter_sets = self._parameter_sets()
 
@@ -183,11 +185,18 @@ class _Checker:
         name = f"derivative_wrt.{parameter}"
         claim = self.spec.claims["derivative_wrt"].value[parameter]
         symbol = self.activation.symbols[parameter]
+        bound = {
+            self.activation.symbols[k]: v
+            for k, v in self.activation.values.items()
+            if k not in self.symbolic
+        }
         return self._verdict(
             name,
             claim,
             self._build(claim),
-            truth=lambda branch: sympy.diff(branch, symbol),
+            # differentiate before putting in values: the parameter may be one of them
+            truth=lambda branch: sympy.diff(branch, symbol).subs(bound),
+            definition=self.numeric_definition,
             numeric_truth=lambda f, x, values: _numeric_diff_parameter(f, x, parameter, values),
             order=0,
             what=f"df/d{parameter}",
@@ -245,15 +254,17 @@ class _Checker:
         order: int,
         what: str,
         output_form: Callable[[Any], Any] | None = None,
+        definition: Any = None,
     ) -> ClaimResult:
         from actcli.calculus import active_branch_at, point_value
 
         spec_name = self.spec.name
+        definition = self.definition if definition is None else definition
         pieces = self._pieces(claimed)
         comparison = _Comparison()
         tolerance = claim.tolerance
         for piece in pieces:
-            branch = active_branch_at(self.definition, self.activation, piece.probe)
+            branch = active_branch_at(definition, self.activation, piece.probe)
             claimed_branch = active_branch_at(claimed, self.activation, piece.probe)
             if output_form is not None:
                 claimed_branch = claimed_branch.subs(_y(), branch)
@@ -317,7 +328,7 @@ class _Checker:
     ) -> None:
         import mpmath
 
-        definition_mp = self._mp_function(self.definition)
+        definition_mp = self._mp_function(self.numeric_definition)
         claim_mp = self._mp_function(claimed, with_y=output_form is not None)
         for values in self.parameter_sets:
             numbers = {k: mpmath.mpf(str(_float_exact(v))) for k, v in values.items()}
@@ -556,6 +567,7 @@ class _Checker:
             truth = zero and slope_one
             slope = sympy.sstr(value.left) if value.exists else "does not exist"
             detail = f"f(0) = {sympy.sstr(at_zero)}, f'(0) {'= ' if value.exists else ''}{slope}"
+        detail += f" (claimed: {key} = {'true' if claimed else 'false'})"
         if truth == claimed:
             return ClaimResult(self.spec.name, key, "holds", f"proven symbolically: {detail}")
         counterexample = {

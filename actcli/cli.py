@@ -14,6 +14,7 @@ import typer
 
 from actcli import __version__, api, render
 from actcli.errors import (
+    EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     ActcliError,
@@ -179,6 +180,82 @@ def eval_command(
     render.render(
         result, render.choose_format(fmt, ("text", "json", "csv", "tsv", "table"), "text")
     )
+
+
+@app.command("derive")
+def derive_command(
+    activation: Annotated[
+        str | None, typer.Argument(help="Name, alias, or spec file.", show_default=False)
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    order: Annotated[int, typer.Option("--order", "-k", help="Derivative order.")] = 1,
+    wrt: Annotated[str, typer.Option(help="Differentiate by x or by a parameter.")] = "x",
+    in_terms_of_output: Annotated[
+        bool, typer.Option("--in-terms-of-output", help="f' as a function of y = f(x).")
+    ] = False,
+    n: Annotated[
+        int | None, typer.Option("--n", help="Vector kinds: the explicit n x n Jacobian.")
+    ] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Derive exactly: cases between breakpoints, and where the derivative does not exist.
+
+    Parameters not given with --param stay symbolic. --format python or c prints code for f and
+    its derivatives up to --order (all parameters at their values).
+
+    Example: actcli derive elu --order 2
+    """
+    fmt = render.choose_format(fmt, ("text", "latex", "json", "python", "c"), "text")
+    result = api.derive(
+        activation,
+        expression=expr,
+        params=api.parse_param_options(param or []),
+        order=order,
+        wrt=wrt,
+        output=in_terms_of_output,
+        n=n,
+        language=fmt if fmt in ("python", "c") else None,
+    )
+    render.render(result, "text" if fmt in ("python", "c") else fmt)
+    if result.no_output_form:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command("check")
+def check_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Names, aliases or spec files.", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every registered activation.")] = False,
+    spec: Annotated[
+        list[str] | None, typer.Option("--spec", help="A spec file to check (repeatable).")
+    ] = None,
+    expr: ExprOption = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option("--claim", help="Check KEY=VALUE instead of the spec's own claims."),
+    ] = None,
+    param: ParamOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Prove or refute every claim of a spec: holds, holds_approximately, partial, refuted
+    (with a counterexample), unproven or not_yet_checked. Exit 1 when any is refuted.
+
+    Example: actcli check softsign --claim derivative_in_terms_of_output='1 - y**2'
+    """
+    fmt = render.choose_format(fmt, ("table", "text", "json", "csv", "tsv"), "text")
+    result = api.check(
+        [*(activations or []), *(spec or [])],
+        every=every,
+        expression=expr,
+        claims=claim or [],
+        params=api.parse_param_options(param or []),
+    )
+    render.render(result, fmt)
+    if result.refuted:
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _is_number(word: str) -> bool:

@@ -21,6 +21,8 @@ from actcli.api import (
     ValidateResult,
     pieces_text,
 )
+from actcli.calculus import DeriveResult
+from actcli.check import CheckResult
 from actcli.errors import OutputClosed, UsageError
 
 
@@ -211,9 +213,108 @@ def _rows(array: Any) -> list[list[float]]:
     return [row if isinstance(row, list) else [row] for row in values]
 
 
+def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
+    import sympy
+
+    if result.code:
+        out.write(result.code if result.code.endswith("\n") else result.code + "\n")
+        return
+    if result.jacobian is not None:
+        _render_jacobian(result, fmt, out)
+        return
+    derivative = result.derivative
+    if derivative is None:
+        out.write(f"no g with f'(x) = g(f(x)): {result.no_output_form}\n")
+        return
+    if fmt == "latex":
+        out.write(sympy.latex(derivative.expression()) + "\n")
+        return
+    symbolic = ", ".join(sorted(_free_parameters(derivative)))
+    head = _derive_heading(result) + (f"   ({symbolic} symbolic)" if symbolic else "")
+    lines = [head]
+    width = max(len(sympy.sstr(c.expression)) for c in derivative.cases)
+    for case in derivative.cases:
+        text = sympy.sstr(case.expression)
+        lines.append(
+            f"  {text}"
+            if len(derivative.cases) == 1
+            else f"  {text:<{width}}  if {case.condition()}"
+        )
+    for point in derivative.undefined_at:
+        where = f"at x = {sympy.sstr(point.x)}"
+        sides = f"left {sympy.sstr(point.left)}, right {sympy.sstr(point.right)}"
+        if point.exists is None:
+            lines.append(f"{where}: exists only if {sympy.sstr(point.condition)} ({sides})")
+        else:
+            reason = f"; {point.reason}" if point.reason else ""
+            lines.append(f"{where}: does not exist ({sides}{reason})")
+    out.write("\n".join(lines) + "\n")
+
+
+def _derive_heading(result: Any) -> str:
+    variable = "x" if result.wrt == "x" else result.wrt
+    if result.derivative is not None and result.derivative.in_terms_of_output:
+        return f"{result.activation}'(x) in terms of y = {result.activation}(x):"
+    power = "" if result.order == 1 else f"^{result.order}"
+    return f"d{power}/d{variable}{power} {result.activation}(x) ="
+
+
+def _free_parameters(derivative: Any) -> set[str]:
+    names = set()
+    for case in derivative.cases:
+        names |= {str(s) for s in case.expression.free_symbols}
+    return names - {"x", "y"}
+
+
+def _render_jacobian(result: Any, fmt: str, out: IO[str]) -> None:
+    import sympy
+
+    jac = result.jacobian
+    if fmt == "latex":
+        out.write(sympy.latex(jac.in_y if jac.in_y is not None else jac.in_x) + "\n")
+        return
+    lines = [f"d y_i / d x_j for {result.activation} (y = {result.activation}(x)):"]
+    if jac.in_y is not None:
+        lines.append(f"  {sympy.sstr(jac.in_y)}")
+        lines.append(f"  in x: {sympy.sstr(jac.in_x)}")
+    else:
+        lines.append(f"  {sympy.sstr(jac.in_x)}")
+    if jac.note:
+        lines.append(f"  ({jac.note})")
+    if jac.matrix is not None:
+        n = jac.matrix.shape[0]
+        lines.append(f"as a {n}x{n} matrix (rows y_r, columns x_c):")
+        lines.extend(f"  {[sympy.sstr(e) for e in row]}" for row in jac.matrix.tolist())
+    out.write("\n".join(lines) + "\n")
+
+
+def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
+    columns = ("activation", "claim", "status", "detail")
+    rows = []
+    for r in result.results:
+        detail = r.detail
+        if r.counterexample:
+            shown = ", ".join(f"{k}={v}" for k, v in r.counterexample.items())
+            detail += f" [counterexample: {shown}]"
+        rows.append((r.activation, r.claim, r.status, detail))
+    if fmt == "table":
+        _table(out, None, columns, rows)
+    elif fmt in ("csv", "tsv"):
+        _delimited(out, fmt, columns, rows)
+    else:
+        out.writelines(f"{a}  {c}: {s}: {d}\n" for a, c, s, d in rows)
+    counts: dict[str, int] = {}
+    for r in result.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    if fmt in ("table", "text"):
+        out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
+
+
 _RENDERERS = {
     ListResult: _render_list,
     ShowResult: _render_show,
     ValidateResult: _render_validate,
     EvalResult: _render_eval,
+    DeriveResult: _render_derive,
+    CheckResult: _render_check,
 }
