@@ -61,6 +61,21 @@ class PointValue:
     condition: Any = None
     reason: str = ""
 
+    def condition_text(self) -> str:
+        """`alpha = 1` rather than SymPy's `Eq(alpha, 1)`."""
+        return condition_text(self.condition)
+
+
+def condition_text(condition: Any) -> str:
+    import sympy
+
+    if isinstance(condition, sympy.Eq):
+        return f"{sympy.sstr(condition.lhs)} = {sympy.sstr(condition.rhs)}"
+    if isinstance(condition, sympy.And | sympy.Or):
+        joiner = " and " if isinstance(condition, sympy.And) else " or "
+        return joiner.join(condition_text(arg) for arg in condition.args)
+    return sympy.sstr(condition)
+
 
 @dataclass(frozen=True)
 class Derivative:
@@ -523,7 +538,7 @@ class DeriveResult:
                         "x": sympy.sstr(p.x),
                         "left": sympy.sstr(p.left),
                         "right": sympy.sstr(p.right),
-                        "exists_when": None if p.condition is None else sympy.sstr(p.condition),
+                        "exists_when": None if p.condition is None else p.condition_text(),
                     }
                     for p in result.undefined_at
                 ],

@@ -300,7 +300,7 @@ class _Checker:
             )
         if value.exists is None:
             return (
-                f"except at x = {point} unless {sympy.sstr(value.condition)}: {what} exists there "
+                f"except at x = {point} unless {value.condition_text()}: {what} exists there "
                 f"only then ({sides}; elsewhere the claim's value there is a convention)"
             )
         at = self._at_values(claimed).subs(X, value.x)

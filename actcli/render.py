@@ -244,7 +244,7 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
         where = f"at x = {sympy.sstr(point.x)}"
         sides = f"left {sympy.sstr(point.left)}, right {sympy.sstr(point.right)}"
         if point.exists is None:
-            lines.append(f"{where}: exists only if {sympy.sstr(point.condition)} ({sides})")
+            lines.append(f"{where}: exists only if {point.condition_text()} ({sides})")
         else:
             reason = f"; {point.reason}" if point.reason else ""
             lines.append(f"{where}: does not exist ({sides}{reason})")
