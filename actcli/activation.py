@@ -121,23 +121,24 @@ class Activation:
 
     def breakpoints(self) -> list[tuple[float, sympy.Expr]]:
         """Points where the piecewise definition switches pieces, as (float, exact), sorted."""
-        return breakpoints(to_piecewise(self.expression))
+        import sympy
+
+        from actcli.calculus import symbolic_breakpoints
+
+        points = symbolic_breakpoints(to_piecewise(self.expression), self)
+        return [(float(sympy.N(point)), point) for point in points]
 
     def kinks(self, order: int) -> list[Kink]:
         """Breakpoints where f or a derivative up to `order` jumps, with the one-sided limits."""
-        from actcli.expr import X
+        from actcli.calculus import active_branch_at, intervals
 
         piecewise = to_piecewise(self.expression)
+        pieces = intervals(piecewise, self)
         found = []
-        points = breakpoints(piecewise)
-        for index, (point, exact) in enumerate(points):
-            gap = min(
-                [abs(point - other) for other, _ in points[:index] + points[index + 1 :]] + [1.0]
-            )
-            step = min(1e-6 * max(1.0, abs(point)), gap / 4)
-            left = _one_sided(piecewise, X, exact, point - step, order)
-            right = _one_sided(piecewise, X, exact, point + step, order)
-            kink = Kink(point, str(exact), left, right)
+        for (_, point, left_probe), (_, _, right_probe) in zip(pieces, pieces[1:], strict=False):
+            left = _limits(active_branch_at(piecewise, self, left_probe), point, order)
+            right = _limits(active_branch_at(piecewise, self, right_probe), point, order)
+            kink = Kink(float(point), str(point), left, right)
             if kink.first_jump() is not None:
                 found.append(kink)
         return found
@@ -274,58 +275,22 @@ def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
     return sympy.piecewise_fold(rewritten)
 
 
-def breakpoints(expression: sympy.Expr) -> list[tuple[float, sympy.Expr]]:
-    """Real x where a Piecewise condition in `expression` changes truth value, sorted."""
-    import sympy
+def _limits(branch: sympy.Expr, point: sympy.Expr, order: int) -> tuple[float, ...]:
+    """f, f', ..., f^(order) of the branch at `point`: its one-sided limits there.
 
-    from actcli.expr import X
-
-    found: dict[float, sympy.Expr] = {}
-    for piecewise in expression.atoms(sympy.Piecewise):
-        for _, condition in piecewise.args:
-            for relation in condition.atoms(sympy.core.relational.Relational):
-                boundary = relation.lhs - relation.rhs
-                if X not in boundary.free_symbols:
-                    continue
-                solutions = sympy.solveset(boundary, X, sympy.S.Reals)
-                if isinstance(solutions, sympy.FiniteSet):
-                    for solution in solutions:
-                        found.setdefault(float(solution), solution)
-    return sorted(found.items(), key=lambda item: item[0])
-
-
-def _one_sided(
-    piecewise: sympy.Expr, x: sympy.Symbol, point: sympy.Expr, probe: float, order: int
-) -> tuple[float, ...]:
-    """Limits of f, f', ..., f^(order) at `point` from the side containing `probe`.
-
-    The branch active at `probe` is analytic up to `point`, so its value there is the limit
+    The branch active on one side is analytic up to `point`, so its value there is the limit
     (SymPy's `limit` on the whole Piecewise ignores the direction; see DESIGN.md).
     """
     import sympy
 
-    branch = active_branch(piecewise, x, probe)
+    from actcli.expr import X
+
     values = []
     for k in range(order + 1):
-        value = sympy.diff(branch, x, k).subs(x, point) if k else branch.subs(x, point)
+        value = sympy.diff(branch, X, k).subs(X, point) if k else branch.subs(X, point)
         number = complex(sympy.N(value, 30))
         values.append(number.real if abs(number.imag) < 1e-300 else math.nan)
     return tuple(values)
-
-
-def active_branch(expression: sympy.Expr, x: sympy.Symbol, probe: float) -> sympy.Expr:
-    """The expression with every Piecewise replaced by the branch that holds at x = probe."""
-    import sympy
-
-    probe_value = sympy.Float(probe, 30)
-
-    def choose(piecewise: sympy.Piecewise) -> sympy.Expr:
-        for value, condition in piecewise.args:
-            if bool(condition.subs(x, probe_value)):
-                return value
-        return sympy.nan
-
-    return expression.replace(lambda node: isinstance(node, sympy.Piecewise), choose)
 
 
 def _close(a: float, b: float) -> bool:

@@ -135,21 +135,21 @@ def derivative(
     if variable is None:
         known = ", ".join(("x", *activation.spec.parameter_names))
         raise UsageError(f"--wrt {wrt}: not x or a parameter of {activation.name} ({known})")
-    intervals = _intervals(definition, activation)
+    pieces = intervals(definition, activation)
     cases = []
-    for lower, upper, probe in intervals:
+    for lower, upper, probe in pieces:
         branch = active_branch_at(definition, activation, probe)
         for _ in range(order):  # one order at a time from the tidied form: shorter results
             branch = tidy(sympy.diff(branch, variable))
         cases.append(Case(lower, upper, branch))
     points = []
-    for index in range(1, len(intervals)):
-        point = intervals[index][0]
+    for index in range(1, len(pieces)):
+        point = pieces[index][0]
         if wrt != "x":  # by a parameter: cases may merge wherever their formulas agree
             points.append(PointValue(point, None, None, True))
             continue
-        left = active_branch_at(definition, activation, intervals[index - 1][2])
-        right = active_branch_at(definition, activation, intervals[index][2])
+        left = active_branch_at(definition, activation, pieces[index - 1][2])
+        right = active_branch_at(definition, activation, pieces[index][2])
         points.append(point_value(point, left, right, order, activation))
     merged = _merge(cases, points)
     return Derivative(
@@ -213,7 +213,7 @@ def default_values(activation: Activation) -> dict[Any, Any]:
     return {activation.symbols[name]: v for name, v in activation.values.items()}
 
 
-def _intervals(definition: sympy.Expr, activation: Activation) -> list[tuple[Any, Any, float]]:
+def intervals(definition: sympy.Expr, activation: Activation) -> list[tuple[Any, Any, float]]:
     """(lower, upper, probe) for each interval between breakpoints, left to right."""
     import sympy
 

@@ -478,10 +478,10 @@ class _Checker:
         label = f"variants.{name}"
         if not different:
             return ClaimResult(self.spec.name, label, "holds", "identical to the definition")
-        size, where = self._largest_difference(claimed, different)
+        size, where, place = self._largest_difference(claimed, different)
         parts = ", ".join(_interval_text(p) for p in different)
         detail = (
-            f"max |{name} - definition| = {size:.3g} at x = {where:.6g} (numeric, at "
+            f"max |{name} - definition| = {size:.3g} {place} (numeric, at "
             f"{_params_text(self._float_values())}); differs on {parts}"
         )
         tolerance = variant.definition.tolerance
@@ -505,7 +505,7 @@ class _Checker:
             return ClaimResult(self.spec.name, label, "partial", f"equal on {same}; {detail}")
         return ClaimResult(self.spec.name, label, "refuted", detail, counterexample)
 
-    def _largest_difference(self, claimed: Any, pieces: list[_Piece]) -> tuple[float, float]:
+    def _largest_difference(self, claimed: Any, pieces: list[_Piece]) -> tuple[float, float, str]:
         import mpmath
         import sympy
 
@@ -514,7 +514,7 @@ class _Checker:
         difference = self._at_values(claimed - self.definition)
         f = sympy.lambdify(X, _elementary(difference), modules="mpmath")
         symbols = {self.activation.symbols[k]: v for k, v in self.activation.values.items()}
-        best = (0.0, 0.0)
+        best: tuple[float, float, str] = (0.0, 0.0, "")
         with mpmath.workdps(30):
             for piece in pieces:
                 low = (
@@ -532,7 +532,7 @@ class _Checker:
                 for x in inner:
                     value = abs(float(f(mpmath.mpf(x))))
                     if value > best[0]:
-                        best = (value, x)
+                        best = (value, x, f"at x = {x:.6g}")
                 for edge, inward in ((low, 1), (high, -1)):
                     if (
                         piece.lower == -sympy.oo
@@ -544,7 +544,8 @@ class _Checker:
                     near = edge + inward * 1e-12 * max(1.0, abs(edge))
                     value = abs(float(f(mpmath.mpf(near))))
                     if value > best[0]:
-                        best = (value, edge)
+                        side = "above" if inward == 1 else "below"
+                        best = (value, edge, f"as x -> {edge:.6g} from {side}")
         return best
 
     # -- origin -------------------------------------------------------------------------
@@ -698,7 +699,8 @@ def _conclude(
             activation,
             name,
             "holds_approximately",
-            f"agrees within {comparison.worst_error:.3g} (tolerance {tolerance:g}) at {numbers}"
+            f"largest difference {comparison.worst_error:.3g} (tolerance {tolerance:g}) at "
+            f"{numbers}"
             f"{extra}",
         )
     failed = comparison.proven.count(False)
