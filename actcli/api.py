@@ -304,6 +304,21 @@ def check(
     return check_specs(specs, params)
 
 
+def smoothness(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    max_order: int = 3,
+    symbolic_params: bool = False,
+) -> Any:
+    """`actcli smoothness`: see `actcli.smoothness.smoothness`."""
+    from actcli.smoothness import smoothness as analyse
+
+    spec = load_spec_argument(argument, expression=expression, params=params)
+    return analyse(spec, params, max_order=max_order, symbolic_params=symbolic_params)
+
+
 def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
     """The spec with its claims replaced by `--claim KEY=VALUE` options.
 

@@ -258,6 +258,43 @@ def check_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+@app.command("smoothness")
+def smoothness_command(
+    activation: Annotated[
+        str | None, typer.Argument(help="Name, alias, or spec file.", show_default=False)
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    max_order: Annotated[int, typer.Option(help="Check f, f', ..., f^(K).")] = 3,
+    symbolic_params: Annotated[
+        bool,
+        typer.Option("--symbolic-params", help="Parameters symbolic: the condition of each class."),
+    ] = False,
+    require: Annotated[
+        str | None, typer.Option(help="Exit 1 when less smooth than this class, e.g. C1.")
+    ] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Continuity class (C-1, C0, ..., Cinf), the one-sided limits and jumps at every point
+    where it can fail, and for which parameter values each class holds.
+
+    Example: actcli smoothness celu --require C1 && echo ok
+    """
+    from actcli.smoothness import class_rank
+
+    required = class_rank(require) if require is not None else None
+    result = api.smoothness(
+        activation,
+        expression=expr,
+        params=api.parse_param_options(param or []),
+        max_order=max_order,
+        symbolic_params=symbolic_params,
+    )
+    render.render(result, render.choose_format(fmt, ("text", "json"), "text"))
+    if required is not None and class_rank(result.smoothness_class) < required:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
 def _is_number(word: str) -> bool:
     try:
         float(word)

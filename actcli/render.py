@@ -24,6 +24,7 @@ from actcli.api import (
 from actcli.calculus import DeriveResult
 from actcli.check import CheckResult
 from actcli.errors import OutputClosed, UsageError
+from actcli.smoothness import Smoothness
 
 
 def wants_colour(stream: IO[str]) -> bool:
@@ -310,6 +311,47 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
         out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
 
 
+def _render_smoothness(result: Smoothness, fmt: str, out: IO[str]) -> None:
+    lines = _smoothness_lines(result, "")
+    for name, variant in result.variants:
+        lines.append(f"variant {name}:")
+        lines.extend(_smoothness_lines(variant, "  "))
+    out.write("\n".join(lines) + "\n")
+
+
+def _smoothness_lines(result: Smoothness, indent: str) -> list[str]:
+    import sympy
+
+    params = ", ".join(f"{k} = {_short(sympy.sstr(v))}" for k, v in result.params.items())
+    at = f" at {params}" if params else ""
+    lines = [f"{indent}{result.activation}: {result.smoothness_class}{at}"]
+    for point in result.points:
+        data = point.to_json()
+        lines.append(f"{indent}  x = {data['x_exact']} ({point.kind}):")
+        for k, (left, right, jump) in enumerate(
+            zip(data["left_exact"], data["right_exact"], data["jumps_exact"], strict=True)
+        ):
+            name = "f" + ("'" * k if k <= 3 else f"^({k})")
+            number = data["jumps"][k]
+            shown = jump if len(jump) <= 24 else f"{number:.10g}"
+            lines.append(
+                f"{indent}    {name:<6} left {_short(left)}, right {_short(right)}, jump {shown}"
+            )
+    if not result.points:
+        lines.append(f"{indent}  no breakpoints, singularities or domain ends")
+    for klass, condition in result.conditions:
+        lines.append(f"{indent}  {klass} iff {condition}")
+    return lines
+
+
+def _short(text: str) -> str:
+    import sympy
+
+    if len(text) <= 24:
+        return text
+    return f"{float(sympy.N(sympy.sympify(text))):.10g}"
+
+
 _RENDERERS = {
     ListResult: _render_list,
     ShowResult: _render_show,
@@ -317,4 +359,5 @@ _RENDERERS = {
     EvalResult: _render_eval,
     DeriveResult: _render_derive,
     CheckResult: _render_check,
+    Smoothness: _render_smoothness,
 }

@@ -1,0 +1,358 @@
+"""`actcli smoothness`: the continuity class C-1, C0, C1, ..., Cinf, where it fails, and for which
+parameter values it holds.
+
+Points where smoothness can fail are the breakpoints of the (Piecewise-rewritten) definition, the
+real zeros of denominators (singularities) and the ends of the real domain of log and sqrt. At
+each point the one-sided limits of f, f', ..., f^(K) are the values of the branch active on each
+side (never `sympy.limit` of the whole Piecewise, which ignores the direction); a jump of order
+k is right minus left. With parameters symbolic, each class's condition is solved for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from actcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from actcli.activation import Activation
+    from actcli.spec import Spec
+
+MAX_ORDER = 8
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point: one-sided limits of f..f^(K) on each side and the jumps (right - left)."""
+
+    x: Any
+    kind: str  # breakpoint | singularity | domain
+    left: tuple[Any, ...]
+    right: tuple[Any, ...]
+    same_function: bool  # the pieces on both sides are one analytic function
+    branches: tuple[Any, Any] = (None, None)  # the pieces on each side
+    jumps: tuple[Any, ...] = ()  # right - left, per order
+
+    def __post_init__(self) -> None:
+        if not self.jumps:
+            pairs = zip(self.left, self.right, strict=True)
+            object.__setattr__(self, "jumps", tuple(_simple(r - lft) for lft, r in pairs))
+
+    def to_json(self) -> dict[str, Any]:
+        import sympy
+
+        from actcli.api import json_number
+
+        def numbers(values: tuple[Any, ...]) -> list[Any]:
+            return [json_number(_number(v)) for v in values]
+
+        return {
+            "x": json_number(_number(self.x)),
+            "x_exact": sympy.sstr(self.x),
+            "kind": self.kind,
+            "left": numbers(self.left),
+            "right": numbers(self.right),
+            "jumps": numbers(self.jumps),
+            "jumps_exact": [sympy.sstr(j) for j in self.jumps],
+            "left_exact": [sympy.sstr(v) for v in self.left],
+            "right_exact": [sympy.sstr(v) for v in self.right],
+        }
+
+
+@dataclass(frozen=True)
+class Smoothness:
+    """The class at the bound parameter values, the points, and (symbolic) class conditions."""
+
+    activation: str
+    params: dict[str, Any]
+    smoothness_class: str
+    max_order: int
+    points: tuple[Point, ...]
+    conditions: tuple[tuple[str, str], ...] = ()
+    variants: tuple[tuple[str, Smoothness], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        from actcli.api import json_number
+
+        return {
+            "activation": self.activation,
+            "params": {k: json_number(_number(v)) for k, v in self.params.items()},
+            "class": self.smoothness_class,
+            "max_order_checked": self.max_order,
+            "points": [p.to_json() for p in self.points],
+            "conditions": [{"class": c, "condition": text} for c, text in self.conditions],
+            "variants": [{"name": name, **result.to_json()} for name, result in self.variants],
+        }
+
+
+def class_rank(name: str) -> float:
+    """C-1 < C0 < C1 < ... ; C>=K counts as K; Cinf is infinite."""
+    if name == "Cinf":
+        return math.inf
+    text = name[1:].lstrip(">=")
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{name!r} is not a class (C-1, C0, C1, ..., Cinf)") from None
+
+
+def smoothness(
+    spec: Spec,
+    params: Mapping[str, str] | None = None,
+    *,
+    max_order: int = 3,
+    symbolic_params: bool = False,
+) -> Smoothness:
+    """The smoothness of a scalar spec's definition and of each of its variants."""
+    from actcli.activation import bind
+
+    if spec.kind != "scalar":
+        raise UsageError(f"{spec.name} is a vector activation: smoothness is for scalar kinds")
+    if not 0 <= max_order <= MAX_ORDER:
+        raise UsageError(f"--max-order {max_order}: give 0 to {MAX_ORDER}")
+    activation = bind(spec, params)
+    symbolic = (
+        [p for p in spec.parameter_names if p not in (params or {})] if symbolic_params else []
+    )
+    main = analyse(activation, activation.symbolic(), max_order, symbolic)
+    variants = tuple(
+        (name, analyse(activation, activation.symbolic(v.definition), max_order, symbolic))
+        for name, v in spec.variants.items()
+    )
+    return Smoothness(
+        main.activation,
+        main.params,
+        main.smoothness_class,
+        max_order,
+        main.points,
+        main.conditions,
+        variants,
+    )
+
+
+def analyse(
+    activation: Activation, expression: Any, max_order: int, symbolic: list[str]
+) -> Smoothness:
+    """Smoothness of `expression` (in the activation's parameter symbols)."""
+    from actcli.activation import to_piecewise
+    from actcli.calculus import active_branch_at, intervals
+
+    values = {activation.symbols[k]: v for k, v in activation.values.items() if k not in symbolic}
+    piecewise = to_piecewise(expression.subs(values))
+    pieces = intervals(piecewise, activation)
+    points = []
+    for (_, point, left_probe), (_, _, right_probe) in zip(pieces, pieces[1:], strict=False):
+        left = active_branch_at(piecewise, activation, left_probe)
+        right = active_branch_at(piecewise, activation, right_probe)
+        points.append(_point(point, "breakpoint", left, right, max_order))
+    points.extend(_singular_points(piecewise, activation, max_order))
+    at_values = {activation.symbols[k]: v for k, v in activation.values.items()}
+    klass = _class([_at(p, at_values) for p in points], max_order)
+    conditions = _conditions(points, max_order) if symbolic else ()
+    # the class is at these values (with --symbolic-params the conditions say the rest)
+    return Smoothness(
+        activation.name, dict(activation.values), klass, max_order, tuple(points), conditions
+    )
+
+
+def _point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
+    import sympy
+
+    from actcli.expr import X
+
+    def limits(branch: Any) -> tuple[Any, ...]:
+        return tuple(_simple(sympy.diff(branch, X, k).subs(X, x)) for k in range(max_order + 1))
+
+    return Point(x, kind, limits(left), limits(right), _identical(left, right), (left, right))
+
+
+def _identical(left: Any, right: Any) -> bool:
+    """The two branches are one analytic function (then no derivative jumps, at any order)."""
+    from actcli.check import _is_zero
+
+    return _is_zero(left - right)
+
+
+def _singular_points(piecewise: Any, activation: Activation, max_order: int) -> list[Point]:
+    """Real zeros of denominators (singularities) and of log/sqrt arguments (domain ends)."""
+    import sympy
+
+    from actcli.calculus import active_branch_at
+    from actcli.expr import X
+
+    found: list[Point] = []
+    candidates: list[tuple[Any, str]] = []
+    for power in piecewise.atoms(sympy.Pow):
+        if power.exp.is_negative and power.base.has(X):
+            candidates.append((power.base, "singularity"))
+        elif power.exp.is_Rational and not power.exp.is_Integer and power.base.has(X):
+            candidates.append((power.base, "domain"))
+    for log in piecewise.atoms(sympy.log):
+        if log.args[0].has(X):
+            candidates.append((log.args[0], "domain"))
+    seen = set()
+    for base, kind in candidates:
+        try:
+            roots = sympy.solve(base, X)
+        except NotImplementedError:
+            continue
+        for root in roots:
+            if not root.is_real or root in seen:
+                continue
+            seen.add(root)
+            value = float(sympy.N(root.subs(_values(activation))))
+            step = 1e-9 * max(1.0, abs(value))
+            left = active_branch_at(piecewise, activation, value - step)
+            right = active_branch_at(piecewise, activation, value + step)
+            if not (left.has(base) or right.has(base)):
+                continue  # the zero lies where another piece is active
+            found.append(_limits_point(root, kind, left, right, max_order))
+    return found
+
+
+def _limits_point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
+    """One-sided limits with sympy.limit of each (analytic) branch: here the branch itself is
+    singular at x, so its value there is no limit."""
+    import sympy
+
+    from actcli.expr import X
+
+    def limits(branch: Any, direction: str) -> tuple[Any, ...]:
+        values = []
+        for k in range(max_order + 1):
+            try:
+                value = sympy.limit(sympy.diff(branch, X, k), X, x, dir=direction)
+            except (NotImplementedError, ValueError):
+                value = sympy.nan
+            values.append(value)
+        return tuple(values)
+
+    return Point(x, kind, limits(left, "-"), limits(right, "+"), False, (left, right))
+
+
+def _values(activation: Activation) -> dict[Any, Any]:
+    return {activation.symbols[k]: v for k, v in activation.values.items()}
+
+
+def _at(point: Point, values: Mapping[Any, Any]) -> Point:
+    import sympy
+
+    def put(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(sympy.sympify(v).subs(values) for v in items)
+
+    left, right = (None if b is None else b.subs(values) for b in point.branches)
+    same = point.same_function or (
+        point.kind == "breakpoint" and left is not None and _identical(left, right)
+    )
+    x = sympy.sympify(point.x).subs(values)
+    return Point(x, point.kind, put(point.left), put(point.right), same, (left, right))
+
+
+def _class(points: list[Point], max_order: int) -> str:
+    """The class given points with numeric parameters."""
+    import sympy
+
+    worst = math.inf
+    for point in points:
+        if point.kind != "breakpoint":
+            return "C-1"
+        if point.same_function:
+            continue
+        for k, jump in enumerate(point.jumps):
+            value = complex(sympy.N(jump)) if jump.is_number else None
+            if (
+                value is None
+                or abs(value) > 0
+                or any(not math.isfinite(_number(v)) for v in (point.left[k], point.right[k]))
+            ):
+                worst = min(worst, k - 1)
+                break
+        else:
+            worst = min(worst, max_order + 0.5)
+    if worst == math.inf:
+        return "Cinf"
+    if worst == max_order + 0.5:
+        return f"C>={max_order}"
+    return f"C{int(worst)}"
+
+
+def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, str], ...]:
+    """For each class C0..C(max_order) (and Cinf), the parameter condition for it."""
+    import sympy
+
+    from actcli.calculus import condition_text
+
+    conditions = []
+    accumulated: Any = sympy.true
+    for k in range(max_order + 1):
+        for point in points:
+            if point.kind != "breakpoint":
+                accumulated = sympy.false
+                continue
+            jump = point.jumps[k]
+            if jump == 0:
+                continue
+            accumulated = sympy.And(accumulated, _solve_zero(jump))
+        accumulated = sympy.simplify(accumulated)
+        conditions.append((f"C{k}", condition_text(accumulated)))
+    same_everywhere = sympy.true
+    for point in points:
+        if point.kind != "breakpoint":
+            same_everywhere = sympy.false
+        elif not point.same_function:
+            same_everywhere = sympy.And(same_everywhere, _identical_condition(point))
+    conditions.append(("Cinf", condition_text(sympy.simplify(same_everywhere))))
+    return tuple(conditions)
+
+
+def _solve_zero(expression: Any) -> Any:
+    """The condition on the parameters under which `expression` = 0."""
+    import sympy
+
+    symbols = sorted(expression.free_symbols, key=str)
+    if not symbols:
+        return sympy.true if expression == 0 else sympy.false
+    if expression.is_zero is False:  # e.g. log1p(exp(-threshold))/beta with beta > 0
+        return sympy.false
+    if not expression.is_rational_function(*symbols):  # solve can take minutes on these
+        return sympy.Eq(expression, 0)
+    try:
+        solutions = sympy.solve(expression, symbols, dict=True)
+    except NotImplementedError:
+        return sympy.Eq(expression, 0)
+    if not solutions:
+        return sympy.false
+    return sympy.Or(*(sympy.And(*(sympy.Eq(k, v) for k, v in s.items())) for s in solutions))
+
+
+def _identical_condition(point: Point) -> Any:
+    """When the pieces meeting at a breakpoint become one analytic function: all derivative
+    jumps vanish (checked on the orders computed), and then the difference of the pieces."""
+    import sympy
+
+    condition = sympy.true
+    for jump in point.jumps:
+        if jump != 0:
+            condition = sympy.And(condition, _solve_zero(jump))
+    return condition
+
+
+def _simple(value: Any) -> Any:
+    """Simplified when that is cheap (limit values and jumps are usually small)."""
+    import sympy
+
+    value = sympy.sympify(value)
+    return sympy.simplify(value) if sympy.count_ops(value) <= 30 else value
+
+
+def _number(value: Any) -> float:
+    import sympy
+
+    try:
+        number = complex(sympy.N(value, 30))
+    except (TypeError, ValueError):
+        return math.nan
+    return number.real if abs(number.imag) < 1e-300 else math.nan
