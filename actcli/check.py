@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from actcli.spec import Definition, Spec
 
 STATUSES = ("holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked")
-NOT_YET = ("smoothness", "range", "bounded_below", "bounded_above", "monotonic")
+NOT_YET = ("range", "bounded_below", "bounded_above", "monotonic")
 DIGITS = 50
 POINTS_PER_PIECE = 6
 PROOF_BUDGET = 400  # count_ops beyond which no symbolic proof is attempted
@@ -150,6 +150,8 @@ class _Checker:
             for key in ("zero_at_origin", "identity_near_origin"):
                 if key in claims:
                     tasks.append((key, lambda k=key: self.origin(k)))
+            if "smoothness" in claims:
+                tasks.append(("smoothness", self.smoothness_claim))
         elif "jacobian" in claims:
             tasks.append(("jacobian", self.jacobian_claim))
         for key in NOT_YET:
@@ -158,8 +160,8 @@ class _Checker:
         return tasks
 
     def not_yet(self, key: str) -> ClaimResult:
-        detail = "range, monotonicity, bounds and smoothness are checked by `actcli smoothness`"
-        return ClaimResult(self.spec.name, key, "not_yet_checked", detail + " (not yet built)")
+        detail = "range, monotonicity and bounds are not checked yet (`actcli properties`)"
+        return ClaimResult(self.spec.name, key, "not_yet_checked", detail)
 
     # -- derivative-like claims ---------------------------------------------------------
     def derivative(self, name: str, order: int) -> ClaimResult:
@@ -547,6 +549,71 @@ class _Checker:
                         side = "above" if inward == 1 else "below"
                         best = (value, edge, f"as x -> {edge:.6g} from {side}")
         return best
+
+    # -- smoothness ---------------------------------------------------------------------
+    def smoothness_claim(self) -> ClaimResult:
+        """The claimed class must be the one that holds for every parameter value in the
+        domain (the parameters not given with --param); a value where the class is lower is
+        the counterexample."""
+        from actcli.smoothness import class_rank, smoothness
+
+        claimed = self.spec.claims["smoothness"].value
+        rank = class_rank(claimed)
+        given = {k: str(v) for k, v in self.activation.values.items() if k not in self.symbolic}
+        order = 3 if math.isinf(rank) else max(3, int(rank) + 1)
+        result = smoothness(self.spec, given, max_order=order, symbolic_params=True)
+        conditions = dict(result.conditions)
+        generic = self._generic_class(result, conditions, order)
+        special = [f"{k} iff {c}" for k, c in result.conditions if c not in ("True", "False")]
+        detail = f"{generic} for every value of the free parameters" if self.symbolic else generic
+        if special:
+            detail += "; " + "; ".join(special)
+        name = self.spec.name
+        if class_rank(generic) == rank or (
+            generic.startswith("C>=") and rank >= class_rank(generic)
+        ):
+            return ClaimResult(name, "smoothness", "holds", f"proven symbolically: {detail}")
+        counterexample = self._class_counterexample(rank, order)
+        return ClaimResult(name, "smoothness", "refuted", f"the class is {detail}", counterexample)
+
+    def _generic_class(self, result: Any, conditions: Mapping[str, str], order: int) -> str:
+        if not self.symbolic:
+            return result.smoothness_class
+        if conditions.get("Cinf") == "True":
+            return "Cinf"
+        best = "C-1"
+        for k in range(order + 1):
+            if conditions.get(f"C{k}") != "True":
+                break
+            best = f"C{k}"
+        else:
+            best = f"C>={order}"
+        return best
+
+    def _class_counterexample(self, rank: float, order: int) -> dict[str, Any]:
+        """Parameter values (0.5, 2, 1.5 times the default, ... in the domain) where the
+        class differs from the claim."""
+        from actcli.activation import bind
+        from actcli.smoothness import class_rank, smoothness
+
+        tries: list[dict[str, str]] = [{}]
+        for name in self.symbolic:
+            domain = self.spec.parameter(name).domain
+            default = float(self.activation.values[name])
+            for value in (0.5, 2.0, 1.5 * default, -0.5, 0.25 * default + 0.1):
+                if domain.contains(value):
+                    tries.append({name: repr(value)})
+        for trial in tries:
+            params = {**{k: str(v) for k, v in self.activation.values.items()}, **trial}
+            try:
+                bind(self.spec, params)
+            except ActcliError:
+                continue
+            result = smoothness(self.spec, params, max_order=order)
+            if class_rank(result.smoothness_class) != rank:
+                values = {k: _float_exact(v) for k, v in result.params.items()}
+                return {"params": values, "class": result.smoothness_class}
+        return {"params": self._float_values(), "class": "unknown"}
 
     # -- origin -------------------------------------------------------------------------
     def origin(self, key: str) -> ClaimResult:

@@ -39,6 +39,8 @@ EXPECTED = {
         1,
     ),
     "10_softplus_threshold.yaml": ("course_softplus", "variants.torch", "partial", 0),
+    "11_celu_c1_only_when_alpha_not_1.yaml": ("course_celu_smoothness", "smoothness", "refuted", 1),
+    "12_elu_c1_for_every_alpha.yaml": ("course_elu_smoothness", "smoothness", "refuted", 1),
 }
 NUMBER = r"([0-9.]+(?:e[+-]?[0-9]+)?)"
 
@@ -176,3 +178,19 @@ def test_softplus_threshold_difference(check, args, beta, threshold):
     expected = math.log1p(math.exp(-threshold)) / beta
     assert float(match.group(1)) == pytest.approx(expected, rel=0.01)
     assert expected == pytest.approx(2.06e-9 if beta == 1 else 0.0513, rel=0.01)
+
+
+def test_celu_is_c1_for_every_alpha(check):
+    """CELU's f' -> exp(0/alpha) = 1 from the left and 1 from the right, for any alpha > 0."""
+    code, result = check("11_celu_c1_only_when_alpha_not_1.yaml")
+    assert code == 1
+    assert "C1 for every value" in result["detail"]
+    assert result["counterexample"]["class"] == "C1"
+
+
+def test_elu_is_c0_at_alpha_one_half(check):
+    """ELU's f' -> alpha from the left and 1 from the right: at alpha = 0.5 it jumps by 1/2."""
+    code, result = check("12_elu_c1_for_every_alpha.yaml")
+    assert code == 1
+    assert result["counterexample"] == {"params": {"alpha": 0.5}, "class": "C0"}
+    assert "C1 iff alpha = 1" in result["detail"]
