@@ -1,0 +1,146 @@
+"""actcli smoothness against hand derivations (the expected classes and jumps of the issue)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import sympy
+
+from actcli.activation import inline_spec
+from actcli.cli import main
+from actcli.registry import Registry
+from actcli.smoothness import class_rank, smoothness
+
+REGISTRY = Registry.default()
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def analyse(name, params=None, **options):
+    return smoothness(REGISTRY.get(name), params, **options)
+
+
+def only_point(result):
+    (point,) = result.points
+    return point
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("relu", "C0"),
+        ("leaky_relu", "C0"),
+        ("prelu", "C0"),
+        ("celu", "C1"),
+        ("selu", "C0"),
+        ("softsign", "C1"),
+        ("hardswish", "C0"),
+        ("hardtanh", "C0"),
+        ("binary_step", "C-1"),
+        ("hardshrink", "C-1"),
+        ("sigmoid", "Cinf"),
+        ("gelu", "Cinf"),
+        ("softplus", "Cinf"),
+        ("mish", "Cinf"),
+    ],
+)
+def test_class_at_defaults(name, expected):
+    assert analyse(name).smoothness_class == expected
+
+
+def test_elu_conditions():
+    """f' jumps by 1 - alpha at 0 (alpha*e^0 on the left, 1 on the right); f'' by -alpha."""
+    alpha = sympy.Symbol("alpha", positive=True)
+    result = analyse("elu", symbolic_params=True)
+    point = only_point(result)
+    assert sympy.simplify(point.jumps[1] - (1 - alpha)) == 0
+    assert sympy.simplify(point.jumps[2] - (-alpha)) == 0
+    conditions = dict(result.conditions)
+    assert conditions["C0"] == "True"
+    assert conditions["C1"] == "alpha = 1"
+    assert conditions["C2"] == "False"
+    assert analyse("elu", {"alpha": "0.5"}).smoothness_class == "C0"
+    assert analyse("elu", {"alpha": "1"}).smoothness_class == "C1"
+
+
+def test_celu_c1_for_every_alpha_with_f2_jump():
+    """f'' is e^(x/alpha)/alpha -> 1/alpha on the left and 0 on the right: jump -1/alpha."""
+    alpha = sympy.Symbol("alpha", positive=True)
+    result = analyse("celu", symbolic_params=True)
+    conditions = dict(result.conditions)
+    assert (conditions["C1"], conditions["C2"]) == ("True", "False")
+    assert sympy.simplify(only_point(result).jumps[2] + 1 / alpha) == 0
+
+
+def test_selu_at_its_constants():
+    """f' jumps from lambda*alpha (~1.7581) to lambda (~1.0507); C1 iff alpha = 1."""
+    point = only_point(analyse("selu"))
+    assert math.isclose(float(point.left[1]), SELU_SCALE * SELU_ALPHA, rel_tol=1e-15)
+    assert math.isclose(float(point.right[1]), SELU_SCALE, rel_tol=1e-15)
+    assert dict(analyse("selu", symbolic_params=True).conditions)["C1"] == "alpha = 1"
+
+
+@pytest.mark.parametrize(("name", "slope"), [("leaky_relu", "negative_slope"), ("prelu", "a")])
+def test_leaky_is_cinf_iff_slope_one(name, slope):
+    conditions = dict(analyse(name, symbolic_params=True).conditions)
+    assert conditions["Cinf"] == f"{slope} = 1"
+    assert analyse(name, {slope: "1"}).smoothness_class == "Cinf"
+
+
+def test_softsign_second_derivative_jumps_from_2_to_minus_2():
+    point = only_point(analyse("softsign"))
+    assert (point.left[2], point.right[2]) == (2, -2)
+
+
+def test_hardswish_kinks_at_plus_minus_3():
+    """hardswish = x(x+3)/6 on [-3, 3]: f' = (2x+3)/6 is -1/2 at -3 and 3/2 at 3."""
+    low, high = analyse("hardswish").points
+    assert (low.x, low.left[1], low.right[1]) == (-3, 0, sympy.Rational(-1, 2))
+    assert (high.x, high.left[1], high.right[1]) == (3, sympy.Rational(3, 2), 1)
+
+
+def test_jump_sizes_of_discontinuous_ones():
+    assert only_point(analyse("binary_step")).jumps[0] == 1
+    low, high = analyse("hardshrink").points  # hardshrink(x) = x for |x| > 1/2, else 0
+    assert (low.jumps[0], high.jumps[0]) == (sympy.Rational(1, 2), sympy.Rational(1, 2))
+    threshold = analyse("threshold", {"threshold": "1", "value": "-2"})
+    assert threshold.smoothness_class == "C-1"
+    assert only_point(threshold).jumps[0] == 3  # from value -2 to x = 1
+
+
+@pytest.mark.parametrize(("beta", "threshold"), [(1.0, 20.0), (10.0, 0.4)])
+def test_pytorch_softplus_variant_jump(beta, threshold):
+    """Returning x when beta*x > threshold jumps by log1p(exp(-threshold))/beta."""
+    result = analyse("softplus", {"beta": repr(beta), "threshold": repr(threshold)})
+    assert result.smoothness_class == "Cinf"
+    ((name, variant),) = result.variants
+    assert (name, variant.smoothness_class) == ("torch", "C-1")
+    jump = float(only_point(variant).jumps[0])
+    assert math.isclose(abs(jump), math.log1p(math.exp(-threshold)) / beta, rel_tol=1e-12)
+
+
+def test_singularity_and_domain_end():
+    assert smoothness(inline_spec("1/x")).points[0].kind == "singularity"
+    assert smoothness(inline_spec("log(1 + x)")).points[0].kind == "domain"
+    assert smoothness(inline_spec("x*abs(x)")).smoothness_class == "C1"
+
+
+def test_class_order():
+    ranks = [class_rank(c) for c in ("C-1", "C0", "C1", "C>=3", "Cinf")]
+    assert ranks == sorted(ranks)
+
+
+def test_cli_require_and_json(capsys):
+    assert main(["smoothness", "celu", "--require", "C1"]) == 0
+    assert main(["smoothness", "elu", "--param", "alpha=0.5", "--require", "C1"]) == 1
+    capsys.readouterr()
+    assert main(["smoothness", "elu", "--symbolic-params", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["class"] == "C1" and data["max_order_checked"] == 3
+    (point,) = data["points"]
+    assert point["kind"] == "breakpoint" and point["x"] == 0.0
+    assert point["jumps_exact"][:2] == ["0", "1 - alpha"]
+    assert {"class": "C1", "condition": "alpha = 1"} in data["conditions"]
+    assert main(["smoothness", "softmax"]) == 2
