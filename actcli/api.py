@@ -319,11 +319,51 @@ def smoothness(
     return analyse(spec, params, max_order=max_order, symbolic_params=symbolic_params)
 
 
+@dataclass(frozen=True)
+class PropertiesResult:
+    """One row per activation (`actcli properties`)."""
+
+    rows: tuple[Any, ...]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [row.to_json() for row in self.rows]
+
+
+def properties(
+    arguments: Sequence[str] = (),
+    *,
+    every: bool = False,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+) -> PropertiesResult:
+    """`actcli properties`: see `actcli.properties.properties` (scalar kinds)."""
+    from actcli.activation import bind
+    from actcli.properties import properties as compute
+
+    registry = Registry.default()
+    if every:
+        if arguments or expression:
+            raise UsageError("--all takes every scalar activation: give no names with it")
+        specs = [s for s in sorted(registry, key=lambda spec: spec.name) if s.kind == "scalar"]
+    elif expression is not None:
+        specs = [load_spec_argument(None, expression=expression, params=params)]
+    elif arguments:
+        specs = [resolve_spec(argument, registry) for argument in arguments]
+    else:
+        raise UsageError("name activations or spec files, or use --all")
+    rows = []
+    for spec in specs:
+        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        rows.append(compute(bind(spec, own)))
+    return PropertiesResult(tuple(rows))
+
+
 def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
     """The spec with its claims replaced by `--claim KEY=VALUE` options.
 
     Keys: derivative, derivatives.K, derivative_in_terms_of_output, derivative_wrt.NAME,
-    zero_at_origin, identity_near_origin (true/false); values are expressions.
+    zero_at_origin, identity_near_origin (true/false); for vector kinds jacobian (in y[i],
+    y[j], delta(i, j)). Values are expressions.
     """
     import dataclasses
 
@@ -338,7 +378,12 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
             raise UsageError(f"--claim {option!r}: expected KEY=VALUE, e.g. derivative='1 - y**2'")
         head, _, tail = key.partition(".")
         definition = Definition((Piece(Text(value, source, key)),), piecewise=False)
-        if head in ("zero_at_origin", "identity_near_origin") and not tail:
+        if (spec.kind == "vector") != (head == "jacobian"):
+            kind = "vector activations take only" if spec.kind == "vector" else "only vector"
+            raise UsageError(f"--claim {key}: {kind} jacobian claims ({spec.name} is {spec.kind})")
+        if head == "jacobian" and not tail:
+            claims[head] = Claim(head, definition, source)
+        elif head in ("zero_at_origin", "identity_near_origin") and not tail:
             if value.lower() not in ("true", "false"):
                 raise UsageError(f"--claim {key}: true or false")
             claims[head] = Claim(head, value.lower() == "true", source)

@@ -1,0 +1,356 @@
+"""`actcli check`: verdicts on the built-in claims, and on wrong claims made on purpose.
+
+Every counterexample that actcli reports is recomputed here by hand (the true derivative written
+out in this file, evaluated with mpmath), never taken from actcli's own derivative.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from actcli import api
+from actcli.check import STATUSES, check, check_spec
+from actcli.cli import main
+from actcli.errors import UsageError
+from actcli.registry import Registry, resolve_spec
+from actcli.spec import load_spec
+
+SIX = {"holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked"}
+# Range, monotonicity and bounds are not checked yet; smoothness is (by `actcli smoothness`).
+NOT_YET = {"range", "bounded_below", "bounded_above", "monotonic"}
+KEYS = {"activation", "claim", "status", "detail", "counterexample"}
+BUILTINS = [
+    "binary_step", "celu", "elu", "gelu", "gelu_tanh", "hard_sigmoid", "hardshrink", "hardswish",
+    "hardtanh", "identity", "leaky_relu", "log_softmax", "logsigmoid", "maxout", "mish", "prelu",
+    "relu", "relu6", "rrelu", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus",
+    "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
+]  # fmt: skip
+
+
+def _is_derivative_claim(claim: str) -> bool:
+    return claim in ("derivative", "derivative_in_terms_of_output") or claim.startswith(
+        ("derivatives.", "derivative_wrt.")
+    )
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+
+
+def sigmoid(t: float) -> mpmath.mpf:
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(t)))
+
+
+@pytest.fixture(autouse=True)
+def _plain(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("ACTCLI_SPEC_PATH", raising=False)
+
+
+@pytest.fixture
+def cli(capsys):
+    def call(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def builtin_results() -> dict[str, list]:
+    return {spec.name: check_spec(spec) for spec in Registry.default()}
+
+
+def _one(results, claim: str):
+    found = [r for r in results if r.claim == claim]
+    assert len(found) == 1, f"{claim}: {results}"
+    return found[0]
+
+
+def _check_claims(name: str, claims: list[str], params: dict[str, str] | None = None):
+    spec = api.with_claims(resolve_spec(name), claims)
+    return check([spec], params).results
+
+
+# -- the built-ins' own claims ------------------------------------------------------------------
+
+
+def test_six_statuses() -> None:
+    assert set(STATUSES) == SIX and len(STATUSES) == 6
+
+
+def test_every_builtin_is_checked(builtin_results) -> None:
+    assert set(builtin_results) == set(BUILTINS)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtin_claims(builtin_results, name: str) -> None:
+    results = builtin_results[name]
+    spec = resolve_spec(name)
+    assert results, f"{name}: nothing checked"
+    for r in results:
+        assert r.activation == name
+        assert r.status in SIX
+        assert r.status not in ("refuted", "unproven"), f"{name} {r.claim}: {r.status} {r.detail}"
+        if _is_derivative_claim(r.claim) or r.claim == "jacobian":
+            assert r.status == "holds", f"{name} {r.claim}: {r.status} {r.detail}"
+        if r.claim == "smoothness":  # checked for scalar kinds; vector kinds may wait
+            allowed = ("holds",) if spec.kind == "scalar" else ("holds", "not_yet_checked")
+            assert r.status in allowed, f"{name} smoothness: {r.status} {r.detail}"
+        if r.claim in NOT_YET:
+            assert r.status == "not_yet_checked", f"{name} {r.claim}: {r.status}"
+        if r.status != "refuted":
+            assert r.counterexample is None or r.status == "partial"
+    checked = {r.claim for r in results}
+    for key in spec.claims:
+        if key in NOT_YET:
+            assert key in checked, f"{name}: {key} not reported"
+    if "derivative" in spec.claims:
+        assert "derivative" in checked
+    if "derivatives" in spec.claims:
+        for order in spec.claims["derivatives"].value:
+            assert f"derivatives.{order}" in checked
+    if "derivative_wrt" in spec.claims:
+        for parameter in spec.claims["derivative_wrt"].value:
+            assert f"derivative_wrt.{parameter}" in checked
+    for key in ("jacobian", "smoothness", "zero_at_origin", "identity_near_origin"):
+        if key in spec.claims:
+            assert key in checked, f"{name}: {key} not reported"
+
+
+def test_not_yet_checked_is_never_holds(builtin_results) -> None:
+    for results in builtin_results.values():
+        for r in results:
+            if r.claim in NOT_YET:
+                assert r.status == "not_yet_checked"
+
+
+# -- wrong claims are refuted, with a counterexample checked by hand -------------------------------
+
+
+def test_sigmoid_wrong_output_form_is_refuted(cli) -> None:
+    (r,) = _check_claims("sigmoid", ["derivative_in_terms_of_output=y*(1 + y)"])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    with mpmath.workdps(50):
+        s = sigmoid(cx["x"])
+        assert close(cx["claimed"], float(s * (1 + s)))
+        assert close(cx["true"], float(s * (1 - s)))  # sigmoid' = y(1 - y)
+    assert not close(cx["claimed"], cx["true"])
+    code, out, _ = cli(
+        "check", "sigmoid", "--claim", "derivative_in_terms_of_output=y*(1 + y)", "-f", "json"
+    )
+    assert code == 1
+    (row,) = json.loads(out)["results"]
+    assert row["status"] == "refuted" and row["counterexample"]["x"] == cx["x"]
+
+
+def test_relu_derivative_two_is_refuted(cli) -> None:
+    (r,) = _check_claims("relu", ["derivative=heaviside(x)*2"])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    assert cx["x"] > 0  # where the claim (2) differs from relu' (1); for x < 0 both are 0
+    assert cx["claimed"] == 2.0 and cx["true"] == 1.0
+    code, _, _ = cli("check", "relu", "--claim", "derivative=heaviside(x)*2")
+    assert code == 1
+
+
+def test_elu_derivative_with_exp_2x_is_refuted(cli) -> None:
+    claim = "derivative=heaviside(x) + alpha*exp(2*x)*heaviside(-x)"
+    (r,) = _check_claims("elu", [claim])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    assert cx["x"] < 0
+    a = cx["params"]["alpha"]
+    with mpmath.workdps(50):
+        t = mpmath.mpf(cx["x"])
+        assert close(cx["claimed"], float(a * mpmath.exp(2 * t)))
+        assert close(cx["true"], float(a * mpmath.exp(t)))  # elu' = alpha*exp(x) for x < 0
+    code, _, _ = cli("check", "elu", "--claim", claim)
+    assert code == 1
+
+
+def test_softsign_wrong_second_derivative_is_refuted(cli) -> None:
+    claim = "derivatives.2=2*sign(x)/(1 + abs(x))**3"
+    (r,) = _check_claims("softsign", [claim])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    t = cx["x"]
+    assert t != 0
+    # softsign'' = -2*sign(x)/(1 + |x|)**3 by hand
+    assert close(cx["true"], -2 * math.copysign(1, t) / (1 + abs(t)) ** 3)
+    assert close(cx["claimed"], 2 * math.copysign(1, t) / (1 + abs(t)) ** 3)
+    assert cli("check", "softsign", "--claim", claim)[0] == 1
+
+
+def test_elu_wrong_derivative_by_alpha_is_refuted() -> None:
+    (r,) = _check_claims("elu", ["derivative_wrt.alpha=exp(x)*heaviside(-x)"])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    assert cx["x"] < 0
+    with mpmath.workdps(50):
+        t = mpmath.mpf(cx["x"])
+        assert close(cx["true"], float(mpmath.expm1(t)))  # d/dalpha alpha*(exp(x) - 1)
+        assert close(cx["claimed"], float(mpmath.exp(t)))
+
+
+def test_leaky_relu_claim_true_only_at_the_default_slope_is_refuted() -> None:
+    (r,) = _check_claims("leaky_relu", ["derivative=heaviside(x) + 0.01*heaviside(-x)"])
+    assert r.status == "refuted"
+    cx = r.counterexample
+    assert cx["x"] < 0
+    slope = cx["params"]["negative_slope"]
+    assert slope != 0.01
+    assert close(cx["claimed"], 0.01) and close(cx["true"], slope)
+
+
+# -- correct claims in other forms hold ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "claim"),
+    [
+        ("tanh", "derivative=1/cosh(x)**2"),
+        ("sigmoid", "derivative=sigmoid(x)*sigmoid(-x)"),
+        ("softplus", "derivative=1/(1 + exp(-beta*x))"),
+        ("gelu", "derivative=erfc(-x/sqrt(2))/2 + x*exp(-x**2/2)/sqrt(2*pi)"),
+        ("elu", "derivative=heaviside(x) + alpha*exp(x)*heaviside(-x)"),
+        ("tanh", "derivative_in_terms_of_output=(1 - y)*(1 + y)"),
+    ],
+)
+def test_correct_claim_in_another_form_holds(cli, name: str, claim: str) -> None:
+    (r,) = _check_claims(name, [claim])
+    assert r.status == "holds", r.detail
+    assert r.counterexample is None
+    assert cli("check", name, "--claim", claim)[0] == 0
+
+
+# -- a claim true only at the default parameter ----------------------------------------------------
+
+ELU_Y_PLUS_ONE = """\
+name: elu_y_plus_one
+title: ELU with an output-form claim that holds only for alpha = 1
+kind: scalar
+parameters:
+  alpha: {default: 1.0, domain: positive, doc: saturation value}
+definition:
+  piecewise:
+    - {when: "x > 0", value: "x"}
+    - {otherwise: "alpha*(exp(x) - 1)"}
+claims:
+  derivative_in_terms_of_output:
+    piecewise:
+      - {when: "x > 0", value: "1"}
+      - {otherwise: "y + 1"}
+references:
+  - "made up for a test"
+"""
+
+
+@pytest.fixture
+def elu_y_plus_one(tmp_path: Path) -> Path:
+    path = tmp_path / "elu_y_plus_one.yaml"
+    path.write_text(ELU_Y_PLUS_ONE)
+    return path
+
+
+def _check_elu_counterexample(cx: dict) -> None:
+    a = cx["params"]["alpha"]
+    assert a != 1.0
+    assert cx["x"] < 0
+    with mpmath.workdps(50):
+        t = mpmath.mpf(cx["x"])
+        y = a * mpmath.expm1(t)
+        assert close(cx["claimed"], float(y + 1))
+        assert close(cx["true"], float(a * mpmath.exp(t)))  # elu' = alpha*exp(x) = y + alpha
+
+
+def test_claim_true_only_at_default_alpha_is_refuted(cli, elu_y_plus_one: Path) -> None:
+    (r,) = check_spec(load_spec(elu_y_plus_one))
+    assert r.status == "refuted"
+    _check_elu_counterexample(r.counterexample)
+    code, out, _ = cli("check", "--spec", str(elu_y_plus_one), "--format", "json")
+    assert code == 1
+    (row,) = json.loads(out)["results"]
+    assert row["status"] == "refuted"
+    _check_elu_counterexample(row["counterexample"])
+
+
+def test_claim_true_at_alpha_one_holds_there(cli, elu_y_plus_one: Path) -> None:
+    (r,) = check_spec(load_spec(elu_y_plus_one), {"alpha": "1"})
+    assert r.status == "holds", r.detail
+    code, out, _ = cli("check", "--spec", str(elu_y_plus_one), "-p", "alpha=1", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["results"][0]["status"] == "holds"
+
+
+def test_same_claim_with_claim_option(cli) -> None:
+    claim = "derivative_in_terms_of_output=heaviside(y) + (y + 1)*heaviside(-y)"
+    (r,) = _check_claims("elu", [claim])
+    assert r.status == "refuted"
+    _check_elu_counterexample(r.counterexample)
+    assert cli("check", "elu", "--claim", claim)[0] == 1
+    (r,) = _check_claims("elu", [claim], {"alpha": "1"})
+    assert r.status not in ("refuted", "holds_approximately", "partial")
+    assert cli("check", "elu", "-p", "alpha=1", "--claim", claim)[0] == 0
+
+
+# -- JSON and exit codes ---------------------------------------------------------------------
+
+
+def test_json_schema_and_all(cli) -> None:
+    code, out, err = cli("check", "--all", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert list(data) == ["results"]
+    assert {row["activation"] for row in data["results"]} == set(BUILTINS)
+    for row in data["results"]:
+        assert set(row) == KEYS
+        assert row["status"] in SIX
+        assert row["status"] not in ("refuted", "unproven")
+        assert isinstance(row["claim"], str) and isinstance(row["detail"], str)
+        assert row["counterexample"] is None or isinstance(row["counterexample"], dict)
+
+
+def test_check_text_output_names_statuses(cli) -> None:
+    code, out, _ = cli("check", "relu", "--format", "text")
+    assert code == 0
+    assert "holds" in out and "not_yet_checked" in out
+
+
+def test_check_with_nothing_is_usage_error(cli) -> None:
+    code, out, _ = cli("check")
+    assert code == 2 and out == ""
+    with pytest.raises(UsageError):
+        api.check([])
+
+
+def test_claim_with_two_activations_is_usage_error(cli) -> None:
+    assert cli("check", "relu", "elu", "--claim", "derivative=1")[0] == 2
+    with pytest.raises(UsageError):
+        api.check(["relu", "elu"], claims=["derivative=1"])
+
+
+def test_all_with_a_name_is_usage_error(cli) -> None:
+    assert cli("check", "--all", "relu")[0] == 2
+
+
+def test_unknown_claim_key_is_usage_error(cli) -> None:
+    assert cli("check", "relu", "--claim", "bogus=1")[0] == 2
+
+
+def test_claim_on_a_vector_activation_is_not_silently_dropped(cli) -> None:
+    """A derivative claim about softmax (a vector kind) must be rejected or checked, never
+    ignored with exit 0 and no result."""
+    code, out, _ = cli("check", "softmax", "--claim", "derivative=1", "--format", "json")
+    if code != 2:
+        results = json.loads(out)["results"]
+        assert any(row["claim"] == "derivative" for row in results), (code, out)
