@@ -321,12 +321,18 @@ def smoothness(
 
 @dataclass(frozen=True)
 class PropertiesResult:
-    """One row per activation (`actcli properties`)."""
+    """One row per activation (`actcli properties`): its properties and smoothness class."""
 
-    rows: tuple[Any, ...]
+    rows: tuple[tuple[Any, str], ...]
 
     def to_json(self) -> list[dict[str, Any]]:
-        return [row.to_json() for row in self.rows]
+        rows = []
+        for row, smoothness_class in self.rows:
+            data = row.to_json()
+            data["smoothness"] = smoothness_class
+            data["methods"]["smoothness"] = "symbolic"
+            rows.append(data)
+        return rows
 
 
 def properties(
@@ -339,6 +345,7 @@ def properties(
     """`actcli properties`: see `actcli.properties.properties` (scalar kinds)."""
     from actcli.activation import bind
     from actcli.properties import properties as compute
+    from actcli.smoothness import smoothness as analyse
 
     registry = Registry.default()
     if every:
@@ -354,7 +361,8 @@ def properties(
     rows = []
     for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
-        rows.append(compute(bind(spec, own)))
+        klass = analyse(spec, own).smoothness_class
+        rows.append((compute(bind(spec, own)), klass))
     return PropertiesResult(tuple(rows))
 
 
@@ -362,12 +370,21 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
     """The spec with its claims replaced by `--claim KEY=VALUE` options.
 
     Keys: derivative, derivatives.K, derivative_in_terms_of_output, derivative_wrt.NAME,
-    zero_at_origin, identity_near_origin (true/false); for vector kinds jacobian (in y[i],
+    zero_at_origin, identity_near_origin, bounded_below, bounded_above (true/false),
+    smoothness (C1, ...), monotonic, range ("(0, oo)"); for vector kinds jacobian (in y[i],
     y[j], delta(i, j)). Values are expressions.
     """
     import dataclasses
 
-    from actcli.spec import Claim, Piece, Source, Text
+    from actcli.spec import (
+        INTERVAL,
+        MONOTONIC_VALUES,
+        SMOOTHNESS_PATTERN,
+        Claim,
+        Piece,
+        Source,
+        Text,
+    )
 
     claims: dict[str, Claim] = {}
     source = Source("--claim")
@@ -383,6 +400,16 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
             raise UsageError(f"--claim {key}: {kind} jacobian claims ({spec.name} is {spec.kind})")
         if head == "jacobian" and not tail:
             claims[head] = Claim(head, definition, source)
+        elif head == "smoothness" and not tail and SMOOTHNESS_PATTERN.match(value):
+            claims[head] = Claim(head, value, source)
+        elif head == "monotonic" and not tail and value in MONOTONIC_VALUES:
+            claims[head] = Claim(head, value, source)
+        elif head in ("bounded_below", "bounded_above") and not tail:
+            if value.lower() not in ("true", "false"):
+                raise UsageError(f"--claim {key}: true or false")
+            claims[head] = Claim(head, value.lower() == "true", source)
+        elif head == "range" and not tail and INTERVAL.match(value):
+            claims[head] = Claim(head, Text(value, source, key), source)
         elif head in ("zero_at_origin", "identity_near_origin") and not tail:
             if value.lower() not in ("true", "false"):
                 raise UsageError(f"--claim {key}: true or false")
@@ -402,7 +429,8 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
         else:
             raise UsageError(
                 f"--claim {key}: use derivative, derivatives.K, derivative_in_terms_of_output, "
-                "derivative_wrt.PARAM, zero_at_origin or identity_near_origin"
+                "derivative_wrt.PARAM, zero_at_origin, identity_near_origin, smoothness, range, "
+                "monotonic, bounded_below or bounded_above (with a valid value)"
             )
     checked = dataclasses.replace(
         spec, claims=claims, stable=None, stable_derivatives={}, variants={}

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from actcli.spec import Definition, Spec
 
 STATUSES = ("holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked")
-NOT_YET = ("range", "bounded_below", "bounded_above", "monotonic")
+PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
 DIGITS = 50
 POINTS_PER_PIECE = 6
 PROOF_BUDGET = 400  # count_ops beyond which no symbolic proof is attempted
@@ -123,6 +123,7 @@ class _Checker:
         # numeric checks take every parameter as an argument (derivative_wrt needs them all)
         self.numeric_definition = _piecewise(activation.symbolic())
         self.rng = random.Random(f"actcli-check-{self.spec.name}")
+        self.properties_cache: dict[tuple[tuple[str, str], ...], Any] = {}
         self.parameter_sets = self._parameter_sets()
 
     # -- what to check ------------------------------------------------------------------
@@ -152,6 +153,9 @@ class _Checker:
                     tasks.append((key, lambda k=key: self.origin(k)))
             if "smoothness" in claims:
                 tasks.append(("smoothness", self.smoothness_claim))
+            for key in PROPERTY_CLAIMS:
+                if key in claims:
+                    tasks.append((key, lambda k=key: self.property_claim(k)))
         elif "jacobian" in claims:
             tasks.append(("jacobian", self.jacobian_claim))
         covered = {name.split(".")[0] for name, _ in tasks}
@@ -161,10 +165,7 @@ class _Checker:
         return tasks
 
     def not_yet(self, key: str) -> ClaimResult:
-        if key in NOT_YET:
-            detail = "range, monotonicity and bounds are not checked yet (`actcli properties`)"
-        else:
-            detail = f"{key} is not checked for {self.spec.kind} activations yet"
+        detail = f"{key} is not checked for {self.spec.kind} activations yet"
         return ClaimResult(self.spec.name, key, "not_yet_checked", detail)
 
     # -- derivative-like claims ---------------------------------------------------------
@@ -619,6 +620,70 @@ class _Checker:
                 return {"params": values, "class": result.smoothness_class}
         return {"params": self._float_values(), "class": "unknown"}
 
+    # -- range, bounds, monotonicity (actcli.properties) ---------------------------------
+    def property_claim(self, key: str) -> ClaimResult:
+        """Compared with `actcli.properties` at the default parameters and a random set."""
+        from actcli.activation import bind
+        from actcli.properties import properties
+
+        claim = self.spec.claims[key].value
+        methods = set()
+        truth = ""
+        for values in self.parameter_sets:
+            cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
+            if cache_key not in self.properties_cache:  # four claims share one computation
+                params = {k: str(v) for k, v in values.items()}
+                self.properties_cache[cache_key] = properties(bind(self.spec, params))
+            found = self.properties_cache[cache_key]
+            methods.add(found.methods.get(key, "numeric"))
+            agrees, truth, claimed = self._property_agrees(key, claim, found, values)
+            if not agrees:
+                counterexample = {
+                    "params": {k: _float_exact(v) for k, v in values.items()},
+                    "claimed": claimed,
+                    "true": truth,
+                }
+                return ClaimResult(self.spec.name, key, "refuted", f"it is {truth}", counterexample)
+        how = "symbolically" if methods == {"symbolic"} else "numerically (global search)"
+        at = "the default parameters" + (
+            " and a random set" if len(self.parameter_sets) > 1 else ""
+        )
+        return ClaimResult(self.spec.name, key, "holds", f"derived {how} at {at}: {truth}")
+
+    def _property_agrees(
+        self, key: str, claim: Any, found: Any, values: Mapping[str, Any]
+    ) -> tuple[bool, str, str]:
+        if key in ("bounded_below", "bounded_above"):
+            truth = bool(getattr(found, key))
+            return truth == claim, str(truth).lower(), str(claim).lower()
+        if key == "monotonic":
+            truth = found.monotonic
+            weaker = {"nondecreasing": ("increasing",), "nonincreasing": ("decreasing",)}
+            return claim == truth or truth in weaker.get(claim, ()), truth, claim
+        return self._range_agrees(claim, found.range, values)
+
+    def _range_agrees(
+        self, claim: Any, found: Any, values: Mapping[str, Any]
+    ) -> tuple[bool, str, str]:
+        import sympy
+
+        from actcli.expr import parse_expression, scalar_namespace
+        from actcli.spec import INTERVAL
+
+        opening, low, high, closing = INTERVAL.match(claim.text).groups()
+        namespace = scalar_namespace(self.activation.symbols, variables=("oo",))
+        symbols = {self.activation.symbols[k]: v for k, v in values.items()}
+        ends = [float(sympy.N(parse_expression(e, namespace).subs(symbols))) for e in (low, high)]
+        truth = found.exact if found.interval else f"{found.image} (not an interval)"
+        agrees = (
+            found.interval
+            and _same_end(ends[0], found.lower)
+            and _same_end(ends[1], found.upper)
+            and (opening == "[") == found.lower_closed
+            and (closing == "]") == found.upper_closed
+        )
+        return bool(agrees), truth, claim.text
+
     # -- origin -------------------------------------------------------------------------
     def origin(self, key: str) -> ClaimResult:
         import sympy
@@ -851,6 +916,12 @@ def _numerically_zero(expression: Any) -> bool:
         except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
             return True
     return True
+
+
+def _same_end(a: float, b: float) -> bool:
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
 def _working_digits(x: float) -> int:

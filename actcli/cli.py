@@ -295,6 +295,34 @@ def smoothness_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+@app.command("properties")
+def properties_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Names, aliases or spec files.", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every scalar activation.")] = False,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """The property table: range, bounds, monotonicity, f(0), identity near 0, smoothness,
+    saturation, zero-gradient regions, max |f'|, Gaussian moments, dead-unit probability; each
+    entry says whether it was derived symbolically or numerically.
+
+    Example: actcli properties relu gelu silu --format csv
+    """
+    result = api.properties(
+        activations or [],
+        every=every,
+        expression=expr,
+        params=api.parse_param_options(param or []),
+    )
+    render.render(
+        result, render.choose_format(fmt, ("table", "text", "json", "csv", "tsv"), "text")
+    )
+
+
 def _is_number(word: str) -> bool:
     try:
         float(word)

@@ -17,6 +17,7 @@ from typing import IO, Any
 from actcli.api import (
     EvalResult,
     ListResult,
+    PropertiesResult,
     ShowResult,
     ValidateResult,
     pieces_text,
@@ -352,6 +353,97 @@ def _short(text: str) -> str:
     return f"{float(sympy.N(sympy.sympify(text))):.10g}"
 
 
+def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None:
+    data = result.to_json()
+    if fmt in ("csv", "tsv"):
+        rows = [_flatten(row) for row in data]
+        columns = list(rows[0]) if rows else []
+        _delimited(out, fmt, columns, [[_cell(r[c]) for c in columns] for r in rows])
+        return
+    columns = (
+        "activation",
+        "range",
+        "monotonic",
+        "class",
+        "f(0)=0",
+        "f'(0)=1",
+        "saturates",
+        "f'=0 on",
+        "max|f'|",
+        "E[f]",
+        "E[f^2]",
+        "E[f'^2]",
+        "P(f'=0)",
+    )
+    rows = [_property_cells(row) for row in data]
+    if fmt == "table":
+        _table(out, "* derived numerically; the rest symbolically", columns, rows)
+        return
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    for line in [columns, *rows]:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        out.write("\n")
+    out.write("* derived numerically; the rest symbolically\n")
+
+
+def _property_cells(row: dict[str, Any]) -> list[str]:
+    methods = row["methods"]
+
+    def mark(key: str, text: str) -> str:
+        return text + ("*" if methods.get(key) == "numeric" else "")
+
+    def yes(value: bool) -> str:
+        return "yes" if value else "no"
+
+    def number(key: str) -> str:
+        value = row[key]
+        return mark(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+
+    sides = [s for s, k in (("left", "saturates_left"), ("right", "saturates_right")) if row[k]]
+    saturates = {0: "no", 1: sides[0] if sides else "", 2: "both"}[len(sides)]
+    exact = row["max_abs_derivative_exact"]
+    return [
+        row["activation"],
+        mark("range", row["range"]["exact" if row["range"]["interval"] else "image"]),
+        mark("monotonic", row["monotonic"]),
+        row["smoothness"],
+        mark("zero_at_origin", yes(row["zero_at_origin"])),
+        mark("identity_near_origin", yes(row["identity_near_origin"])),
+        mark("saturates_left", saturates),
+        mark("zero_gradient", " U ".join(row["zero_gradient"]) or "-"),
+        mark("max_abs_derivative", exact)
+        if exact and len(exact) <= 10
+        else number("max_abs_derivative"),
+        number("mean"),
+        number("second_moment"),
+        number("derivative_second_moment"),
+        number("dead_probability"),
+    ]
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and key != "params":
+            flat.update(_flatten(value, f"{name}_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 _RENDERERS = {
     ListResult: _render_list,
     ShowResult: _render_show,
@@ -360,4 +452,5 @@ _RENDERERS = {
     DeriveResult: _render_derive,
     CheckResult: _render_check,
     Smoothness: _render_smoothness,
+    PropertiesResult: _render_properties,
 }

@@ -164,7 +164,7 @@ NAMED_DOMAINS = {
     "integer": Domain("integer", integer=True),
     "positive_integer": Domain("positive_integer", lower=1.0, lower_closed=True, integer=True),
 }
-_INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*$")
+INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*$")
 
 
 def exact_default(text: str) -> Fraction | None:
@@ -179,7 +179,7 @@ def parse_domain(text: str) -> Domain:
     """A named domain or an interval such as "(0, 1]" or "[0, oo)"; ValueError if neither."""
     if text in NAMED_DOMAINS:
         return NAMED_DOMAINS[text]
-    match = _INTERVAL.match(text)
+    match = INTERVAL.match(text)
     if not match:
         names = ", ".join(NAMED_DOMAINS)
         raise ValueError(f"unknown domain {text!r} (use {names}, or an interval like '(0, 1]')")
@@ -809,7 +809,7 @@ class _SpecReader:
                 value = self.choice(value_node, where, MONOTONIC_VALUES)
             elif key == "range":
                 text = self.string(value_node, where)
-                if text is not None and not _INTERVAL.match(text):
+                if text is not None and not INTERVAL.match(text):
                     self.problem(
                         value_node,
                         where,
@@ -901,7 +901,7 @@ def expression_problems(spec: Spec) -> list[str]:
 def _range_problems(text: Text, namespace: Any) -> list[str]:
     from actcli.expr import parse_expression
 
-    match = _INTERVAL.match(text.text)
+    match = INTERVAL.match(text.text)
     assert match is not None
     problems = []
     for endpoint in match.group(2, 3):

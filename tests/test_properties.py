@@ -1,0 +1,487 @@
+"""actcli.properties against independent values: hand derivations, published constants, and
+mpmath computed here (never values pasted from the code's own output)."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+from functools import cache
+
+import mpmath
+import pytest
+
+from actcli.activation import bind, inline_spec
+from actcli.errors import UsageError
+from actcli.properties import Properties, properties
+from actcli.registry import Registry
+
+mpmath.mp.dps = 30
+
+# Klambauer et al. (2017), "Self-Normalizing Neural Networks", eq. (14)-(15)
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+@cache
+def _registry() -> Registry:
+    return Registry.default()
+
+
+@cache
+def _props(name: str, params: tuple[tuple[str, str], ...] = ()) -> Properties:
+    return properties(bind(_registry().get(name), dict(params)))
+
+
+def props(name: str, **params: str) -> Properties:
+    return _props(name, tuple(sorted(params.items())))
+
+
+def scalar_builtins() -> list[str]:
+    return sorted(spec.name for spec in _registry() if spec.kind == "scalar")
+
+
+# -- mpmath references ---------------------------------------------------------------------
+
+
+def m_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+def m_silu(x):
+    return x * m_sigmoid(x)
+
+
+def m_gelu(x):
+    return x * mpmath.ncdf(x)
+
+
+def m_mish(x):
+    return x * mpmath.tanh(mpmath.log1p(mpmath.exp(x)))
+
+
+def minimum(function, guess):
+    """(x*, f(x*)) at the root of f' near `guess` (f' by mpmath's numerical differentiation)."""
+    x = mpmath.findroot(lambda t: mpmath.diff(function, t), guess)
+    return x, function(x)
+
+
+def gaussian(function, points=(0,)):
+    """E[function(z)] for z ~ N(0, 1), split at the given points (kinks)."""
+    edges = [-mpmath.inf, *points, mpmath.inf]
+    return mpmath.quad(lambda z: function(z) * mpmath.npdf(z), edges)
+
+
+# -- range ---------------------------------------------------------------------------------
+
+
+def test_silu_minimum_is_minus_lambert_w():
+    w = mpmath.lambertw(1 / mpmath.e).real
+    x_star = -1 - w
+    value = m_silu(x_star)
+    assert abs(value + w) < 1e-25  # the hand derivation: x*sigmoid(x*) = -W(1/e)
+    r = props("silu").range
+    assert r.lower == pytest.approx(float(value), abs=1e-12)
+    assert r.lower_closed and r.lower_at == pytest.approx(float(x_star), abs=1e-9)
+    assert r.upper == math.inf and not r.upper_closed and r.interval
+    if r.lower_exact is not None:  # exact when sympy.solve finishes within its time limit
+        import sympy
+
+        assert float(sympy.sympify(r.lower_exact)) == pytest.approx(float(value), abs=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("name", "function", "guess", "x_approx", "value_approx"),
+    [
+        ("gelu", m_gelu, -0.75, -0.751792, -0.169971),
+        ("mish", m_mish, -1.2, -1.192431, -0.308843),
+    ],
+)
+def test_numeric_minimum(name, function, guess, x_approx, value_approx):
+    x_star, value = minimum(function, guess)
+    assert float(x_star) == pytest.approx(x_approx, abs=1e-6)
+    assert float(value) == pytest.approx(value_approx, abs=1e-6)
+    r = props(name).range
+    assert r.lower == pytest.approx(float(value), abs=1e-12)
+    assert r.lower_at == pytest.approx(float(x_star), abs=1e-8)
+    assert r.lower_closed and not r.upper_closed and r.upper == math.inf
+
+
+@pytest.mark.parametrize(
+    ("name", "lower", "upper", "lower_closed", "upper_closed"),
+    [
+        ("sigmoid", 0.0, 1.0, False, False),
+        ("tanh", -1.0, 1.0, False, False),
+        ("relu", 0.0, math.inf, True, False),
+        ("elu", -1.0, math.inf, False, False),  # alpha = 1: -alpha*(1 - exp(x)) -> -1
+        ("hardtanh", -1.0, 1.0, True, True),
+        ("softsign", -1.0, 1.0, False, False),
+        ("relu6", 0.0, 6.0, True, True),
+        ("selu", -SELU_LAMBDA * SELU_ALPHA, math.inf, False, False),
+        ("softplus", 0.0, math.inf, False, False),
+        ("logsigmoid", -math.inf, 0.0, False, False),
+        ("hardswish", -3 / 8, math.inf, True, False),  # x(x+3)/6 is least at x = -3/2
+        ("identity", -math.inf, math.inf, False, False),
+    ],
+)
+def test_ranges(name, lower, upper, lower_closed, upper_closed):
+    r = props(name).range
+    assert r.lower == pytest.approx(lower, abs=1e-12)
+    assert r.upper == pytest.approx(upper, abs=1e-12)
+    assert (r.lower_closed, r.upper_closed) == (lower_closed, upper_closed)
+    assert r.interval
+    assert props(name).bounded_below == math.isfinite(lower)
+    assert props(name).bounded_above == math.isfinite(upper)
+
+
+def test_exact_range_text():
+    assert props("relu").range.exact == "[0, oo)"
+    assert props("relu6").range.exact == "[0, 6]"
+    assert props("elu", alpha="2").range.exact == "(-2, oo)"
+    assert props("hardswish").range.exact == "[-3/8, oo)"
+    assert props("hardswish").range.lower_at == -1.5
+    assert props("sigmoid").range.method == "symbolic"
+
+
+def test_images_that_are_not_intervals():
+    # hardshrink: x for |x| > 1/2, else 0 -> (-oo, -1/2) U {0} U (1/2, oo)
+    r = props("hardshrink").range
+    assert not r.interval
+    assert (r.lower, r.upper) == (-math.inf, math.inf)
+    assert r.image == "(-oo, -1/2) U {0} U (1/2, oo)"
+    # binary step: {0, 1}, hull [0, 1]
+    r = props("binary_step").range
+    assert not r.interval and (r.lower, r.upper) == (0.0, 1.0)
+    assert r.lower_closed and r.upper_closed
+    assert r.image == "{0} U {1}"
+    # threshold 1 replaced by -3: {-3} U (1, oo)
+    r = props("threshold", threshold="1", value="-3").range
+    assert not r.interval and r.image == "{-3} U (1, oo)"
+    # replaced by 2, inside (1, oo): the image is the interval (1, oo)
+    r = props("threshold", threshold="1", value="2").range
+    assert r.interval and r.exact == "(1, oo)"
+
+
+# -- monotonicity --------------------------------------------------------------------------
+
+
+def _violates(function, witness):
+    a, b, c = (function(mpmath.mpf(x)) for x in witness)
+    assert witness[0] < witness[1] < witness[2]
+    return b < min(a, c) or b > max(a, c)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("relu", "nondecreasing"),
+        ("sigmoid", "increasing"),
+        ("silu", "none"),
+        ("hardtanh", "nondecreasing"),
+        ("tanh", "increasing"),
+        ("elu", "increasing"),
+        ("gelu", "none"),
+        ("mish", "none"),
+        ("hardswish", "none"),
+        ("hardshrink", "nondecreasing"),
+        ("binary_step", "nondecreasing"),
+    ],
+)
+def test_monotonic(name, kind):
+    assert props(name).monotonic == kind
+
+
+def test_monotonic_witnesses_really_violate():
+    assert props("sigmoid").monotonic_witness is None
+    assert _violates(m_silu, props("silu").monotonic_witness)
+    assert _violates(m_gelu, props("gelu").monotonic_witness)
+    # relu is flat for x < 0: the witness shows it is not strictly increasing
+    a, b = props("relu").monotonic_witness
+    assert a < b <= 0
+    assert props("identity").derivative_monotonic == "constant"
+    assert properties(bind(inline_spec("-x"))).monotonic == "decreasing"
+    assert properties(bind(inline_spec("min(-x, 0)"))).monotonic == "nonincreasing"
+
+
+def test_derivative_monotonic():
+    p = props("sigmoid")
+    assert p.derivative_monotonic == "none"
+    assert _violates(lambda x: m_sigmoid(x) * (1 - m_sigmoid(x)), p.derivative_monotonic_witness)
+    assert props("relu").derivative_monotonic == "nondecreasing"  # 0 then 1
+    assert props("softplus").derivative_monotonic == "increasing"  # f' = sigmoid
+    assert props("logsigmoid").derivative_monotonic == "decreasing"  # f' = sigmoid(-x)
+    # selu: f' = lambda*alpha*exp(x) rises to 1.758 at 0-, then drops to lambda = 1.051
+    p = props("selu")
+    assert p.derivative_monotonic == "none"
+    a, b, c = p.derivative_monotonic_witness
+
+    def selu_slope(x):
+        return SELU_LAMBDA * (SELU_ALPHA * math.exp(x) if x < 0 else 1.0)
+
+    assert a < b < c and 0 not in (a, b, c)
+    assert selu_slope(b) > max(selu_slope(a), selu_slope(c))
+
+
+# -- origin --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "zero", "identity"),
+    [
+        ("tanh", {}, True, True),
+        ("silu", {}, True, False),  # f'(0) = 1/2
+        ("elu", {"alpha": "1"}, True, True),  # f'(0-) = alpha = 1 = f'(0+)
+        ("elu", {"alpha": "2"}, True, False),  # f'(0-) = 2
+        ("relu", {}, True, False),  # f'(0) does not exist
+        ("softsign", {}, True, True),
+        ("gelu", {}, True, False),  # f'(0) = Phi(0) = 1/2
+        ("sigmoid", {}, False, False),  # f(0) = 1/2
+        ("identity", {}, True, True),
+        ("hardtanh", {}, True, True),
+    ],
+)
+def test_origin(name, params, zero, identity):
+    p = props(name, **params)
+    assert p.zero_at_origin is zero
+    assert p.identity_near_origin is identity
+
+
+# -- gradients -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "left", "right"),
+    [
+        ("sigmoid", True, True),
+        ("tanh", True, True),
+        ("relu", True, False),  # f' = 0 for x < 0
+        ("elu", True, False),
+        ("softplus", True, False),
+        ("identity", False, False),
+        ("leaky_relu", False, False),
+        ("hardtanh", True, True),
+        ("logsigmoid", False, True),
+        ("softsign", True, True),  # 1/(1 + |x|)^2 -> 0, slowly
+        ("gelu", True, False),
+        ("gelu_tanh", True, False),
+        ("tanhshrink", False, False),  # f' = tanh^2 -> 1
+    ],
+)
+def test_saturation(name, left, right):
+    p = props(name)
+    assert (p.saturates_left, p.saturates_right) == (left, right)
+
+
+@pytest.mark.parametrize(
+    ("name", "regions"),
+    [
+        ("relu", ("(-oo, 0)",)),
+        ("hardtanh", ("(-oo, -1)", "(1, oo)")),
+        ("relu6", ("(-oo, 0)", "(6, oo)")),
+        ("sigmoid", ()),
+        ("hardshrink", ("(-1/2, 1/2)",)),
+        ("binary_step", ("(-oo, 0)", "(0, oo)")),  # f' does not exist at the jump
+    ],
+)
+def test_zero_gradient(name, regions):
+    assert props(name).zero_gradient == regions
+
+
+def test_zero_gradient_closed_where_the_derivative_is_zero():
+    # max(x, 0)**2: f' = 2x for x > 0 and 0 for x < 0, so f'(0) = 0 exists
+    p = properties(bind(inline_spec("max(x, 0)**2")))
+    assert p.zero_gradient == ("(-oo, 0]",)
+
+
+def test_max_abs_derivative():
+    assert props("sigmoid").max_abs_derivative == pytest.approx(0.25, abs=1e-15)
+    assert props("sigmoid").max_abs_derivative_exact == "1/4"
+    assert props("tanh").max_abs_derivative == pytest.approx(1.0, abs=1e-15)
+    assert props("relu").max_abs_derivative == 1.0
+    assert props("softsign").max_abs_derivative == pytest.approx(1.0, abs=1e-15)
+    assert props("selu").max_abs_derivative == pytest.approx(SELU_LAMBDA * SELU_ALPHA, abs=1e-12)
+    # GELU's f' = Phi(x) + x*phi(x) peaks where f'' = (2 - x^2)*phi(x) = 0
+    slope = lambda x: mpmath.ncdf(x) + x * mpmath.npdf(x)  # noqa: E731
+    x_star = mpmath.findroot(lambda t: mpmath.diff(slope, t), 1.4)
+    assert float(x_star) == pytest.approx(math.sqrt(2), abs=1e-12)
+    assert props("gelu").max_abs_derivative == pytest.approx(float(slope(x_star)), abs=1e-12)
+    assert props("gelu").max_abs_derivative == pytest.approx(1.128904, abs=1e-6)
+
+
+# -- Gaussian moments ----------------------------------------------------------------------
+
+
+def test_relu_moments():
+    p = props("relu")
+    assert p.mean == pytest.approx(1 / math.sqrt(2 * math.pi), abs=1e-12)
+    assert p.second_moment == pytest.approx(0.5, abs=1e-12)
+    assert p.derivative_mean == pytest.approx(0.5, abs=1e-12)
+    assert p.derivative_second_moment == pytest.approx(0.5, abs=1e-12)
+    assert p.dead_probability == pytest.approx(0.5, abs=1e-15)
+
+
+def test_selu_fixed_point():
+    # the published property of the constants: mean 0 and variance 1 map to mean 0, variance 1
+    p = props("selu")
+    assert p.mean == pytest.approx(0.0, abs=1e-10)
+    assert p.second_moment == pytest.approx(1.0, abs=1e-10)
+    lam, alpha = mpmath.mpf(SELU_LAMBDA), mpmath.mpf(SELU_ALPHA)
+    slope_sq = gaussian(lambda z: (lam * alpha * mpmath.exp(z)) ** 2 if z < 0 else lam**2)
+    assert float(slope_sq) == pytest.approx(1.0716, abs=1e-4)
+    # (plain Gauss-Hermite quadrature on the kinked f' is biased: 1.0665 with 200 nodes)
+    assert p.derivative_second_moment == pytest.approx(float(slope_sq), abs=1e-10)
+
+
+def test_moments_of_smooth_activations():
+    assert props("tanh").mean == pytest.approx(0.0, abs=1e-12)
+    assert props("sigmoid").mean == pytest.approx(0.5, abs=1e-12)
+    # Stein's lemma: E[z*Phi(z)] = E[phi(z)] = 1/(2*sqrt(pi))
+    assert props("gelu").mean == pytest.approx(1 / (2 * math.sqrt(math.pi)), abs=1e-12)
+    for name, function in [("silu", m_silu), ("mish", m_mish), ("tanh", mpmath.tanh)]:
+        p = props(name)
+        assert p.mean == pytest.approx(float(gaussian(function, ())), abs=1e-10)
+        assert p.second_moment == pytest.approx(
+            float(gaussian(lambda z, f=function: f(z) ** 2, ())), abs=1e-10
+        )
+        slope = gaussian(lambda z, f=function: mpmath.diff(f, z), ())
+        assert p.derivative_mean == pytest.approx(float(slope), abs=1e-10)
+
+
+def test_moments_of_kinked_activations():
+    # softsign x/(1 + |x|): f' = 1/(1 + |x|)^2, kink in f' at 0
+    p = props("softsign")
+    second = gaussian(lambda z: (z / (1 + abs(z))) ** 2)
+    slope_sq = gaussian(lambda z: (1 + abs(z)) ** -4)
+    assert p.second_moment == pytest.approx(float(second), abs=1e-10)
+    assert p.derivative_second_moment == pytest.approx(float(slope_sq), abs=1e-10)
+    # hardtanh: E[f'] = P(|z| < 1), dead probability P(|z| > 1)
+    p = props("hardtanh")
+    inside = mpmath.ncdf(1) - mpmath.ncdf(-1)
+    assert p.derivative_mean == pytest.approx(float(inside), abs=1e-12)
+    assert p.dead_probability == pytest.approx(float(1 - inside), abs=1e-12)
+    # relu6: E[min(max(z, 0), 6)]
+    mean = gaussian(lambda z: min(max(z, 0), 6), (0, 6))
+    assert props("relu6").mean == pytest.approx(float(mean), abs=1e-12)
+    assert props("sigmoid").dead_probability == 0.0
+
+
+# -- every built-in, JSON ------------------------------------------------------------------
+
+RANGE_KEYS = {"lower", "upper", "lower_closed", "upper_closed", "exact", "interval"}
+KEYS = {
+    "activation",
+    "params",
+    "range",
+    "bounded_below",
+    "bounded_above",
+    "monotonic",
+    "monotonic_witness",
+    "derivative_monotonic",
+    "zero_at_origin",
+    "identity_near_origin",
+    "saturates_left",
+    "saturates_right",
+    "zero_gradient",
+    "max_abs_derivative",
+    "max_abs_derivative_exact",
+    "mean",
+    "second_moment",
+    "derivative_mean",
+    "derivative_second_moment",
+    "dead_probability",
+    "methods",
+}
+
+
+@pytest.mark.parametrize("name", scalar_builtins())
+def test_every_scalar_builtin(name):
+    p = props(name)
+    data = p.to_json()
+    assert KEYS <= set(data)
+    assert RANGE_KEYS <= set(data["range"])
+    json.dumps(data, allow_nan=False)
+    assert set(p.methods.values()) <= {"symbolic", "numeric"}
+    assert p.monotonic in ("increasing", "nondecreasing", "decreasing", "nonincreasing", "none")
+    assert 0.0 <= p.dead_probability <= 1.0
+    assert p.second_moment >= p.mean**2 - 1e-12
+    assert p.range.lower <= p.range.upper
+
+
+def test_claims_in_specs_agree():
+    """The range and monotonicity claims that the built-in specs make (written by hand)."""
+    for spec in _registry():
+        if spec.kind != "scalar":
+            continue
+        p = props(spec.name)
+        claims = spec.claims
+        if "monotonic" in claims:
+            assert p.monotonic == claims["monotonic"].value, spec.name
+        if "range" in claims:
+            opening, low, high, closing = _claimed_interval(spec, claims["range"].value.text)
+            r = p.range
+            assert (r.lower_closed, r.upper_closed) == (opening == "[", closing == "]"), spec.name
+            assert r.lower == pytest.approx(low, abs=1e-12), spec.name
+            assert r.upper == pytest.approx(high, abs=1e-12), spec.name
+        for key in ("bounded_below", "bounded_above", "zero_at_origin", "identity_near_origin"):
+            if key in claims:
+                assert getattr(p, key) == claims[key].value, (spec.name, key)
+
+
+def _claimed_interval(spec, text):
+    """A spec's range claim like "(-alpha, oo)" at the parameters' default values."""
+    import re
+
+    from actcli.expr import parse_expression, scalar_namespace
+
+    activation = bind(spec)
+    match = re.match(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*$", text)
+    namespace = scalar_namespace(activation.symbols, variables=("oo",))
+    low, high = (
+        float(activation.substitute(parse_expression(end, namespace))) for end in match.group(2, 3)
+    )
+    return match.group(1), low, high, match.group(4)
+
+
+def test_non_finite_values_in_json():
+    data = properties(bind(inline_spec("x**3"))).to_json()
+    assert data["max_abs_derivative"] == "inf"
+    assert data["range"]["lower"] == "-inf" and data["range"]["upper"] == "inf"
+    json.dumps(data, allow_nan=False)
+
+
+def test_vector_activation_is_refused():
+    with pytest.raises(UsageError, match="vector"):
+        properties(bind(_registry().get("softmax")))
+
+
+def test_user_expressions():
+    p = properties(bind(inline_spec("1/(1 + x**2)")))
+    r = p.range
+    assert (r.lower, r.upper, r.lower_closed, r.upper_closed) == (0.0, 1.0, False, True)
+    # f' = -2x/(1 + x^2)^2 peaks at x = 1/sqrt(3): 3*sqrt(3)/8
+    assert p.max_abs_derivative == pytest.approx(3 * math.sqrt(3) / 8, abs=1e-14)
+    r = properties(bind(inline_spec("sin(x)"))).range
+    assert (r.lower, r.upper, r.lower_closed, r.upper_closed) == (-1.0, 1.0, True, True)
+
+
+def test_alarm_nesting_and_threads():
+    """A caller's own alarm survives; off the main thread the analysis still runs."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *args: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        properties(bind(_registry().get("elu")))
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < left < 30.0
+        assert not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(properties(bind(_registry().get("tanh"))))
+    )
+    thread.start()
+    thread.join()
+    assert results and results[0].range.lower == -1.0 and results[0].monotonic == "increasing"
