@@ -628,7 +628,7 @@ class _Checker:
 
         claim = self.spec.claims[key].value
         methods = set()
-        truth = ""
+        shown = ""  # the truth at the default parameters
         for values in self.parameter_sets:
             cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
             if cache_key not in self.properties_cache:  # four claims share one computation
@@ -637,6 +637,7 @@ class _Checker:
             found = self.properties_cache[cache_key]
             methods.add(found.methods.get(key, "numeric"))
             agrees, truth, claimed = self._property_agrees(key, claim, found, values)
+            shown = shown or truth
             if not agrees:
                 counterexample = {
                     "params": {k: _float_exact(v) for k, v in values.items()},
@@ -648,7 +649,8 @@ class _Checker:
         at = "the default parameters" + (
             " and a random set" if len(self.parameter_sets) > 1 else ""
         )
-        return ClaimResult(self.spec.name, key, "holds", f"derived {how} at {at}: {truth}")
+        detail = f"derived {how} at {at}; at the defaults {shown}"
+        return ClaimResult(self.spec.name, key, "holds", detail)
 
     def _property_agrees(
         self, key: str, claim: Any, found: Any, values: Mapping[str, Any]
