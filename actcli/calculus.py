@@ -243,12 +243,34 @@ def symbolic_breakpoints(definition: sympy.Expr, activation: Activation) -> list
                 try:
                     solutions = sympy.solve(boundary, X)
                 except NotImplementedError:
-                    raise AnalysisError(f"cannot solve {relation} for x") from None
+                    solutions = numeric_roots(boundary.subs(values))
                 for solution in solutions:
                     number = complex(sympy.N(solution.subs(values)))
                     if abs(number.imag) < 1e-12:
                         found.setdefault(round(number.real, 12), sympy.simplify(solution))
     return [found[key] for key in sorted(found)]
+
+
+def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
+    """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid,
+    refined by bisection (Brent). They come back as SymPy Floats, which marks them numeric."""
+    import numpy as np
+    import sympy
+    from scipy.optimize import brentq
+
+    from actcli.numeric import compile_scalar
+
+    function = compile_scalar(expression)
+    grid = np.linspace(low, high, 200001)
+    values = function(grid)
+    roots = []
+    for a, b, fa, fb in zip(grid, grid[1:], values, values[1:], strict=False):
+        if fa == 0:
+            roots.append(sympy.Float(float(a), 17))
+        elif np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0:
+            root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
+            roots.append(sympy.Float(root, 17))
+    return roots
 
 
 def _probe_between(lower: Any, upper: Any, activation: Activation) -> float:

@@ -327,8 +327,9 @@ def _smoothness_lines(result: Smoothness, indent: str) -> list[str]:
     at = f" at {params}" if params else ""
     lines = [f"{indent}{result.activation}: {result.smoothness_class}{at}"]
     for point in result.points:
-        data = point.to_json()
-        lines.append(f"{indent}  x = {data['x_exact']} ({point.kind}):")
+        data = point.to_json(result.params)
+        found = ", found numerically" if data["found"] == "numeric" else ""
+        lines.append(f"{indent}  x = {data['x_exact']} ({point.kind}{found}):")
         for k, (left, right, jump) in enumerate(
             zip(data["left_exact"], data["right_exact"], data["jumps_exact"], strict=True)
         ):

@@ -10,6 +10,7 @@ k is right minus left. With parameters symbolic, each class's condition is solve
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,18 +42,25 @@ class Point:
             pairs = zip(self.left, self.right, strict=True)
             object.__setattr__(self, "jumps", tuple(_simple(r - lft) for lft, r in pairs))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Exact forms as SymPy strings; numbers at the parameter values `params`."""
         import sympy
 
         from actcli.api import json_number
 
+        def at(value: Any) -> Any:
+            value = sympy.sympify(value)
+            named = {s: params[s.name] for s in value.free_symbols if s.name in (params or {})}
+            return value.subs(named)
+
         def numbers(values: tuple[Any, ...]) -> list[Any]:
-            return [json_number(_number(v)) for v in values]
+            return [json_number(_number(at(v))) for v in values]
 
         return {
-            "x": json_number(_number(self.x)),
+            "x": json_number(_number(at(self.x))),
             "x_exact": sympy.sstr(self.x),
             "kind": self.kind,
+            "found": "numeric" if isinstance(self.x, sympy.Float) else "symbolic",
             "left": numbers(self.left),
             "right": numbers(self.right),
             "jumps": numbers(self.jumps),
@@ -71,7 +79,8 @@ class Smoothness:
     smoothness_class: str
     max_order: int
     points: tuple[Point, ...]
-    conditions: tuple[tuple[str, str], ...] = ()
+    conditions: tuple[tuple[str, str], ...] = ()  # (class, "alpha = 1")
+    conditions_exact: tuple[str, ...] = ()  # the same conditions as SymPy strings
     variants: tuple[tuple[str, Smoothness], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -82,8 +91,11 @@ class Smoothness:
             "params": {k: json_number(_number(v)) for k, v in self.params.items()},
             "class": self.smoothness_class,
             "max_order_checked": self.max_order,
-            "points": [p.to_json() for p in self.points],
-            "conditions": [{"class": c, "condition": text} for c, text in self.conditions],
+            "points": [p.to_json(self.params) for p in self.points],
+            "conditions": [
+                {"class": c, "condition": exact, "text": text}
+                for (c, text), exact in zip(self.conditions, self.conditions_exact, strict=True)
+            ],
             "variants": [{"name": name, **result.to_json()} for name, result in self.variants],
         }
 
@@ -122,23 +134,17 @@ def smoothness(
         (name, analyse(activation, activation.symbolic(v.definition), max_order, symbolic))
         for name, v in spec.variants.items()
     )
-    return Smoothness(
-        main.activation,
-        main.params,
-        main.smoothness_class,
-        max_order,
-        main.points,
-        main.conditions,
-        variants,
-    )
+    return dataclasses.replace(main, variants=variants)
 
 
 def analyse(
     activation: Activation, expression: Any, max_order: int, symbolic: list[str]
 ) -> Smoothness:
     """Smoothness of `expression` (in the activation's parameter symbols)."""
+    import sympy
+
     from actcli.activation import to_piecewise
-    from actcli.calculus import active_branch_at, intervals
+    from actcli.calculus import active_branch_at, condition_text, intervals
 
     values = {activation.symbols[k]: v for k, v in activation.values.items() if k not in symbolic}
     piecewise = to_piecewise(expression.subs(values))
@@ -154,7 +160,13 @@ def analyse(
     conditions = _conditions(points, max_order) if symbolic else ()
     # the class is at these values (with --symbolic-params the conditions say the rest)
     return Smoothness(
-        activation.name, dict(activation.values), klass, max_order, tuple(points), conditions
+        activation.name,
+        dict(activation.values),
+        klass,
+        max_order,
+        tuple(points),
+        tuple((name, condition_text(condition)) for name, condition in conditions),
+        tuple(sympy.sstr(condition) for _, condition in conditions),
     )
 
 
@@ -261,12 +273,15 @@ def _class(points: list[Point], max_order: int) -> str:
             return "C-1"
         if point.same_function:
             continue
+        # a breakpoint found numerically carries its rounding into the jumps
+        tolerance = 1e-10 if isinstance(point.x, sympy.Float) else 0.0
         for k, jump in enumerate(point.jumps):
             value = complex(sympy.N(jump)) if jump.is_number else None
+            sides = [_number(v) for v in (point.left[k], point.right[k])]
             if (
                 value is None
-                or abs(value) > 0
-                or any(not math.isfinite(_number(v)) for v in (point.left[k], point.right[k]))
+                or not all(math.isfinite(v) for v in sides)
+                or abs(value) > tolerance * max(1.0, *map(abs, sides))
             ):
                 worst = min(worst, k - 1)
                 break
@@ -279,11 +294,9 @@ def _class(points: list[Point], max_order: int) -> str:
     return f"C{int(worst)}"
 
 
-def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, str], ...]:
+def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], ...]:
     """For each class C0..C(max_order) (and Cinf), the parameter condition for it."""
     import sympy
-
-    from actcli.calculus import condition_text
 
     conditions = []
     accumulated: Any = sympy.true
@@ -297,14 +310,14 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, str], .
                 continue
             accumulated = sympy.And(accumulated, _solve_zero(jump))
         accumulated = sympy.simplify(accumulated)
-        conditions.append((f"C{k}", condition_text(accumulated)))
+        conditions.append((f"C{k}", accumulated))
     same_everywhere = sympy.true
     for point in points:
         if point.kind != "breakpoint":
             same_everywhere = sympy.false
         elif not point.same_function:
             same_everywhere = sympy.And(same_everywhere, _identical_condition(point))
-    conditions.append(("Cinf", condition_text(sympy.simplify(same_everywhere))))
+    conditions.append(("Cinf", sympy.simplify(same_everywhere)))
     return tuple(conditions)
 
 

@@ -142,5 +142,18 @@ def test_cli_require_and_json(capsys):
     (point,) = data["points"]
     assert point["kind"] == "breakpoint" and point["x"] == 0.0
     assert point["jumps_exact"][:2] == ["0", "1 - alpha"]
-    assert {"class": "C1", "condition": "alpha = 1"} in data["conditions"]
+    assert {"class": "C1", "condition": "Eq(alpha, 1)", "text": "alpha = 1"} in data["conditions"]
     assert main(["smoothness", "softmax"]) == 2
+
+
+def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
+    """max(0, g) kinks where g = x**5 + x + 1 + tanh(x) = 0, a root SymPy's solve cannot give."""
+    import mpmath
+
+    root = float(mpmath.findroot(lambda t: t**5 + t + 1 + mpmath.tanh(t), -0.5))
+    result = smoothness(inline_spec("max(0, x**5 + x + 1 + tanh(x))"), max_order=1)
+    assert result.smoothness_class == "C0"
+    (point,) = result.points
+    data = point.to_json()
+    assert data["found"] == "numeric"
+    assert math.isclose(data["x"], root, rel_tol=1e-13)
