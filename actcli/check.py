@@ -156,8 +156,11 @@ class _Checker:
             for key in PROPERTY_CLAIMS:
                 if key in claims:
                     tasks.append((key, lambda k=key: self.property_claim(k)))
-        elif "jacobian" in claims:
-            tasks.append(("jacobian", self.jacobian_claim))
+        else:
+            if "jacobian" in claims:
+                tasks.append(("jacobian", self.jacobian_claim))
+            if "smoothness" in claims:
+                tasks.append(("smoothness", self.smoothness_claim))
         covered = {name.split(".")[0] for name, _ in tasks}
         for key in claims:  # every claim gets a verdict, never silence
             if key not in covered:

@@ -339,7 +339,9 @@ def _smoothness_lines(result: Smoothness, indent: str) -> list[str]:
             lines.append(
                 f"{indent}    {name:<6} left {_short(left)}, right {_short(right)}, jump {shown}"
             )
-    if not result.points:
+    if result.note:
+        lines.append(f"{indent}  ({result.note})")
+    elif not result.points:
         lines.append(f"{indent}  no breakpoints, singularities or domain ends")
     for klass, condition in result.conditions:
         lines.append(f"{indent}  {klass} iff {condition}")

@@ -82,6 +82,7 @@ class Smoothness:
     conditions: tuple[tuple[str, str], ...] = ()  # (class, "alpha = 1")
     conditions_exact: tuple[str, ...] = ()  # the same conditions as SymPy strings
     variants: tuple[tuple[str, Smoothness], ...] = ()
+    note: str = ""  # how the class was found, where that is not from points (vector kinds)
 
     def to_json(self) -> dict[str, Any]:
         from actcli.api import json_number
@@ -97,6 +98,7 @@ class Smoothness:
                 for (c, text), exact in zip(self.conditions, self.conditions_exact, strict=True)
             ],
             "variants": [{"name": name, **result.to_json()} for name, result in self.variants],
+            "note": self.note,
         }
 
 
@@ -121,11 +123,12 @@ def smoothness(
     """The smoothness of a scalar spec's definition and of each of its variants."""
     from actcli.activation import bind
 
-    if spec.kind != "scalar":
-        raise UsageError(f"{spec.name} is a vector activation: smoothness is for scalar kinds")
     if not 0 <= max_order <= MAX_ORDER:
         raise UsageError(f"--max-order {max_order}: give 0 to {MAX_ORDER}")
     activation = bind(spec, params)
+    if spec.kind == "vector":
+        klass, note = vector_class(activation.expression)
+        return Smoothness(spec.name, dict(activation.values), klass, max_order, (), note=note)
     symbolic = (
         [p for p in spec.parameter_names if p not in (params or {})] if symbolic_params else []
     )
@@ -135,6 +138,49 @@ def smoothness(
         for name, v in spec.variants.items()
     )
     return dataclasses.replace(main, variants=variants)
+
+
+def vector_class(expression: Any) -> tuple[str, str]:
+    """The class of a vector activation from how it is composed.
+
+    exp, tanh, sigmoid, softplus, erf, polynomials and sums are analytic; log and powers are
+    analytic where their argument is positive, which must be provable (exp, or a sum or
+    logsumexp of exps); a max or min over the inputs is continuous with a gradient jump where
+    two inputs tie (n >= 2), so C0. Anything else is not decided here.
+    """
+    import sympy
+
+    from actcli.errors import AnalysisError
+    from actcli.functions import reduce_max, reduce_min
+
+    kinks = (reduce_max, reduce_min, sympy.Max, sympy.Min, sympy.Abs)
+    if expression.has(sympy.Piecewise, sympy.sign, sympy.Heaviside):
+        raise AnalysisError("smoothness of vector activations with jumps is not supported yet")
+    for node in sympy.preorder_traversal(expression):
+        argument = None
+        if isinstance(node, sympy.log):
+            argument = node.args[0]
+        elif isinstance(node, sympy.Pow) and not (node.exp.is_Integer and node.exp >= 0):
+            argument = node.base
+        if argument is not None and not _provably_positive(argument):
+            raise AnalysisError(f"cannot show that {argument} stays positive")
+    if expression.has(*kinks):
+        return "C0", "a max/min over the inputs: continuous, its gradient jumps at ties"
+    return "Cinf", "a composition of analytic functions (log and powers of positive sums)"
+
+
+def _provably_positive(expression: Any) -> bool:
+    import sympy
+
+    if expression.is_positive:
+        return True
+    if isinstance(expression, sympy.exp):
+        return True
+    if isinstance(expression, sympy.Sum):
+        return _provably_positive(expression.function)
+    if isinstance(expression, sympy.Add | sympy.Mul):
+        return all(_provably_positive(arg) for arg in expression.args)
+    return isinstance(expression, sympy.Pow) and _provably_positive(expression.base)
 
 
 def analyse(

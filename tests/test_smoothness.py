@@ -143,7 +143,17 @@ def test_cli_require_and_json(capsys):
     assert point["kind"] == "breakpoint" and point["x"] == 0.0
     assert point["jumps_exact"][:2] == ["0", "1 - alpha"]
     assert {"class": "C1", "condition": "Eq(alpha, 1)", "text": "alpha = 1"} in data["conditions"]
-    assert main(["smoothness", "softmax"]) == 2
+    assert main(["smoothness", "--expr", "log(x[i])"]) == 2  # log of a possibly negative input
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("softmax", "Cinf"), ("log_softmax", "Cinf"), ("softmin", "Cinf"), ("maxout", "C0")],
+)
+def test_vector_kinds(name, expected):
+    """exp and the log of a sum of exps are analytic; max over the inputs has a gradient jump
+    where two inputs tie (for x = (t, 0): d max/d t is 0 for t < 0 and 1 for t > 0)."""
+    assert analyse(name).smoothness_class == expected
 
 
 def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
