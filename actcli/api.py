@@ -301,7 +301,7 @@ def check(
         if len(specs) != 1:
             raise UsageError("--claim applies to one activation")
         specs = [with_claims(specs[0], claims)]
-    return check_specs(specs, params)
+    return check_specs(specs, params, claims_only=bool(claims))
 
 
 def smoothness(
@@ -395,9 +395,12 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
             raise UsageError(f"--claim {option!r}: expected KEY=VALUE, e.g. derivative='1 - y**2'")
         head, _, tail = key.partition(".")
         definition = Definition((Piece(Text(value, source, key)),), piecewise=False)
-        if (spec.kind == "vector") != (head == "jacobian"):
-            kind = "vector activations take only" if spec.kind == "vector" else "only vector"
-            raise UsageError(f"--claim {key}: {kind} jacobian claims ({spec.name} is {spec.kind})")
+        vector_keys = ("jacobian", "smoothness", "bounded_below", "bounded_above")
+        if spec.kind == "vector" and head not in vector_keys:
+            keys = ", ".join(vector_keys)
+            raise UsageError(f"--claim {key}: vector activations take {keys} ({spec.name})")
+        if spec.kind == "scalar" and head == "jacobian":
+            raise UsageError(f"--claim {key}: only vector activations have a Jacobian")
         if head == "jacobian" and not tail:
             claims[head] = Claim(head, definition, source)
         elif head == "smoothness" and not tail and SMOOTHNESS_PATTERN.match(value):
@@ -432,9 +435,11 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
                 "derivative_wrt.PARAM, zero_at_origin, identity_near_origin, smoothness, range, "
                 "monotonic, bounded_below or bounded_above (with a valid value)"
             )
-    checked = dataclasses.replace(
-        spec, claims=claims, stable=None, stable_derivatives={}, variants={}
-    )
+    # stable forms stay: numeric checks evaluate through them (check(..., claims_only=True)
+    # does not verify them again)
+    # stable forms stay: numeric checks evaluate through them (check(..., claims_only=True)
+    # does not verify them again)
+    checked = dataclasses.replace(spec, claims=claims, variants={})
     from actcli.spec import expression_problems
 
     problems = expression_problems(checked)

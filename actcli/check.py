@@ -66,23 +66,28 @@ class CheckResult:
         return {"results": [r.to_json() for r in self.results]}
 
 
-def check(specs: Iterable[Spec], params: Mapping[str, str] | None = None) -> CheckResult:
+def check(
+    specs: Iterable[Spec], params: Mapping[str, str] | None = None, *, claims_only: bool = False
+) -> CheckResult:
     """Check every claim of every spec (`params` are applied to each spec that has them)."""
     results: list[ClaimResult] = []
     for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
-        results.extend(check_spec(spec, own))
+        results.extend(check_spec(spec, own, claims_only=claims_only))
     return CheckResult(tuple(results))
 
 
-def check_spec(spec: Spec, params: Mapping[str, str] | None = None) -> list[ClaimResult]:
-    """Every claim of one spec, plus its stable forms and variants."""
+def check_spec(
+    spec: Spec, params: Mapping[str, str] | None = None, *, claims_only: bool = False
+) -> list[ClaimResult]:
+    """Every claim of one spec, plus (unless `claims_only`) its stable forms and variants."""
     from actcli.activation import bind
 
     activation = bind(spec, params)
     checker = _Checker(
         activation, symbolic=[p for p in spec.parameter_names if p not in (params or {})]
     )
+    checker.claims_only = claims_only
     results = []
     for name, run in checker.tasks():
         try:
@@ -124,6 +129,7 @@ class _Checker:
         self.numeric_definition = _piecewise(activation.symbolic())
         self.rng = random.Random(f"actcli-check-{self.spec.name}")
         self.properties_cache: dict[tuple[tuple[str, str], ...], Any] = {}
+        self.claims_only = False  # check only the spec's claims, not its stable forms
         self.parameter_sets = self._parameter_sets()
 
     # -- what to check ------------------------------------------------------------------
@@ -141,9 +147,11 @@ class _Checker:
                 tasks.append(("derivative_in_terms_of_output", self.output_form))
             for p in claims["derivative_wrt"].value if "derivative_wrt" in claims else ():
                 tasks.append((f"derivative_wrt.{p}", lambda p=p: self.derivative_wrt(p)))
-            if spec.stable is not None:
+            if spec.stable is not None and not self.claims_only:
                 tasks.append(("stable", lambda: self.stable("stable", spec.stable, 0)))
             for order, definition in sorted(spec.stable_derivatives.items()):
+                if self.claims_only:
+                    break
                 name = f"stable_derivatives.{order}"
                 tasks.append((name, lambda n=name, d=definition, k=order: self.stable(n, d, k)))
             for variant in spec.variants:
@@ -161,6 +169,9 @@ class _Checker:
                 tasks.append(("jacobian", self.jacobian_claim))
             if "smoothness" in claims:
                 tasks.append(("smoothness", self.smoothness_claim))
+            for key in ("bounded_below", "bounded_above"):
+                if key in claims:
+                    tasks.append((key, lambda k=key: self.vector_bound(k)))
         covered = {name.split(".")[0] for name, _ in tasks}
         for key in claims:  # every claim gets a verdict, never silence
             if key not in covered:
@@ -622,6 +633,40 @@ class _Checker:
                 values = {k: _float_exact(v) for k, v in result.params.items()}
                 return {"params": values, "class": result.smoothness_class}
         return {"params": self._float_values(), "class": "unknown"}
+
+    # -- vector kinds' bounds: numeric evidence only ----------------------------------------
+    def vector_bound(self, key: str) -> ClaimResult:
+        """Seeded random vectors (n = 1..6) at scales 1 to 1000: an output that grows with the
+        scale is evidence of no bound; one that stays put is consistent with a bound. Neither
+        is a proof, so agreement is `unproven` and disagreement `refuted` with the vector."""
+        import numpy as np
+
+        claimed = self.spec.claims[key].value
+        function = self.activation.function(0)
+        rng = np.random.default_rng(20261123)
+        sign = 1.0 if key == "bounded_below" else -1.0
+        extremes = {}
+        for scale in (1.0, 10.0, 100.0, 1000.0):
+            worst, where = math.inf, None
+            for n in range(1, 7):
+                x = rng.normal(scale=scale, size=(2000, n))
+                y = np.asarray(function(x)).reshape(len(x), -1)
+                values = sign * y.min(axis=1) if sign > 0 else sign * y.max(axis=1)
+                index = int(np.argmin(values))
+                if values[index] < worst:
+                    worst, where = float(values[index]), x[index].tolist()
+            extremes[scale] = (sign * worst, where)
+        low, high = extremes[1.0][0], extremes[1000.0][0]
+        grows = abs(high) > 10 * max(1.0, abs(low))
+        found = not grows
+        side = "below" if key == "bounded_below" else "above"
+        text = ", ".join(f"{v:.4g} at scale {s:g}" for s, (v, _) in extremes.items())
+        detail = f"numeric evidence only: the extreme output ({side}) is {text}"
+        if found == claimed:
+            return ClaimResult(self.spec.name, key, "unproven", detail)
+        value, vector = extremes[1000.0]
+        counterexample = {"x": vector, "value": value, "claimed": claimed, "true": found}
+        return ClaimResult(self.spec.name, key, "refuted", detail, counterexample)
 
     # -- range, bounds, monotonicity (actcli.properties) ---------------------------------
     def property_claim(self, key: str) -> ClaimResult:
