@@ -342,16 +342,18 @@ def properties(
     expression: str | None = None,
     params: Mapping[str, str] | None = None,
 ) -> PropertiesResult:
-    """`actcli properties`: see `actcli.properties.properties` (scalar kinds)."""
+    """`actcli properties`: `actcli.properties.properties` for scalar kinds; for vector kinds
+    the range and bounds from numeric evidence (`vector_properties`)."""
     from actcli.activation import bind
     from actcli.properties import properties as compute
+    from actcli.properties import vector_properties as vector_row
     from actcli.smoothness import smoothness as analyse
 
     registry = Registry.default()
     if every:
         if arguments or expression:
-            raise UsageError("--all takes every scalar activation: give no names with it")
-        specs = [s for s in sorted(registry, key=lambda spec: spec.name) if s.kind == "scalar"]
+            raise UsageError("--all takes every activation: give no names with it")
+        specs = sorted(registry, key=lambda spec: spec.name)
     elif expression is not None:
         specs = [load_spec_argument(None, expression=expression, params=params)]
     elif arguments:
@@ -362,7 +364,9 @@ def properties(
     for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
         klass = analyse(spec, own).smoothness_class
-        rows.append((compute(bind(spec, own)), klass))
+        activation = bind(spec, own)
+        row = vector_row(activation) if spec.kind == "vector" else compute(activation)
+        rows.append((row, klass))
     return PropertiesResult(tuple(rows))
 
 

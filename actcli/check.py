@@ -130,6 +130,7 @@ class _Checker:
         self.rng = random.Random(f"actcli-check-{self.spec.name}")
         self.properties_cache: dict[tuple[tuple[str, str], ...], Any] = {}
         self.claims_only = False  # check only the spec's claims, not its stable forms
+        self.extremes: Any = None  # vector kinds: numeric evidence, shared by bound claims
         self.parameter_sets = self._parameter_sets()
 
     # -- what to check ------------------------------------------------------------------
@@ -636,35 +637,24 @@ class _Checker:
 
     # -- vector kinds' bounds: numeric evidence only ----------------------------------------
     def vector_bound(self, key: str) -> ClaimResult:
-        """Seeded random vectors (n = 1..6) at scales 1 to 1000: an output that grows with the
-        scale is evidence of no bound; one that stays put is consistent with a bound. Neither
-        is a proof, so agreement is `unproven` and disagreement `refuted` with the vector."""
-        import numpy as np
+        """Seeded random vectors at scales 1 to 1000 (`properties.vector_extremes`): an output
+        that grows with the scale is evidence of no bound. Evidence is no proof, so agreement
+        is `unproven` and disagreement `refuted` with the input vector."""
+        from actcli.properties import SCALES, vector_extremes
 
+        if self.extremes is None:
+            self.extremes = vector_extremes(self.activation)
         claimed = self.spec.claims[key].value
-        function = self.activation.function(0)
-        rng = np.random.default_rng(20261123)
-        sign = 1.0 if key == "bounded_below" else -1.0
-        extremes = {}
-        for scale in (1.0, 10.0, 100.0, 1000.0):
-            worst, where = math.inf, None
-            for n in range(1, 7):
-                x = rng.normal(scale=scale, size=(2000, n))
-                y = np.asarray(function(x)).reshape(len(x), -1)
-                values = sign * y.min(axis=1) if sign > 0 else sign * y.max(axis=1)
-                index = int(np.argmin(values))
-                if values[index] < worst:
-                    worst, where = float(values[index]), x[index].tolist()
-            extremes[scale] = (sign * worst, where)
-        low, high = extremes[1.0][0], extremes[1000.0][0]
-        grows = abs(high) > 10 * max(1.0, abs(low))
-        found = not grows
+        found = getattr(self.extremes, key)
+        values = self.extremes.lowest if key == "bounded_below" else self.extremes.highest
         side = "below" if key == "bounded_below" else "above"
-        text = ", ".join(f"{v:.4g} at scale {s:g}" for s, (v, _) in extremes.items())
+        text = ", ".join(
+            f"{v:.4g} at scale {s:g}" for s, (v, _) in zip(SCALES, values, strict=True)
+        )
         detail = f"numeric evidence only: the extreme output ({side}) is {text}"
         if found == claimed:
             return ClaimResult(self.spec.name, key, "unproven", detail)
-        value, vector = extremes[1000.0]
+        value, vector = values[-1]
         counterexample = {"x": vector, "value": value, "claimed": claimed, "true": found}
         return ClaimResult(self.spec.name, key, "refuted", detail, counterexample)
 

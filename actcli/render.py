@@ -395,20 +395,24 @@ def _property_cells(row: dict[str, Any]) -> list[str]:
     def mark(key: str, text: str) -> str:
         return text + ("*" if methods.get(key) == "numeric" else "")
 
-    def yes(value: bool) -> str:
-        return "yes" if value else "no"
+    def yes(value: bool | None) -> str:
+        return "-" if value is None else "yes" if value else "no"
 
     def number(key: str) -> str:
         value = row[key]
+        if value is None:  # no meaning for vector kinds
+            return "-"
         return mark(key, f"{value:.6g}" if isinstance(value, float) else str(value))
 
     sides = [s for s, k in (("left", "saturates_left"), ("right", "saturates_right")) if row[k]]
     saturates = {0: "no", 1: sides[0] if sides else "", 2: "both"}[len(sides)]
+    if row["saturates_left"] is None:
+        saturates = "-"
     exact = row["max_abs_derivative_exact"]
     return [
         row["activation"],
         mark("range", row["range"]["exact" if row["range"]["interval"] else "image"]),
-        mark("monotonic", row["monotonic"]),
+        mark("monotonic", row["monotonic"] or "-"),
         row["smoothness"],
         mark("zero_at_origin", yes(row["zero_at_origin"])),
         mark("identity_near_origin", yes(row["identity_near_origin"])),

@@ -485,3 +485,25 @@ def test_alarm_nesting_and_threads():
     thread.start()
     thread.join()
     assert results and results[0].range.lower == -1.0 and results[0].monotonic == "increasing"
+
+
+@pytest.mark.parametrize(
+    ("name", "below", "above"),
+    [
+        ("softmax", True, True),  # exp(x_i)/sum exp(x_j) lies in (0, 1)
+        ("softmin", True, True),
+        ("log_softmax", False, True),  # x_i - logsumexp(x) <= 0; about t for x = (t, 0), t -> -oo
+        ("maxout", False, False),  # max(x) = t for x = (t, t)
+    ],
+)
+def test_vector_rows_from_numeric_evidence(name, below, above):
+    import json
+
+    from actcli.activation import bind
+    from actcli.properties import vector_properties
+    from actcli.registry import Registry
+
+    row = vector_properties(bind(Registry.default().get(name))).to_json()
+    assert (row["bounded_below"], row["bounded_above"]) == (below, above)
+    assert row["range"]["method"] == "numeric" and row["mean"] is None
+    json.dumps(row, allow_nan=False)
