@@ -360,8 +360,8 @@ def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None
     data = result.to_json()
     if fmt in ("csv", "tsv"):
         rows = [_flatten(row) for row in data]
-        columns = list(rows[0]) if rows else []
-        _delimited(out, fmt, columns, [[_cell(r[c]) for c in columns] for r in rows])
+        columns = list(dict.fromkeys(c for row in rows for c in row))  # vector rows have fewer
+        _delimited(out, fmt, columns, [[_cell(r.get(c)) for c in columns] for r in rows])
         return
     columns = (
         "activation",

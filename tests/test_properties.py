@@ -507,3 +507,15 @@ def test_vector_rows_from_numeric_evidence(name, below, above):
     assert (row["bounded_below"], row["bounded_above"]) == (below, above)
     assert row["range"]["method"] == "numeric" and row["mean"] is None
     json.dumps(row, allow_nan=False)
+
+
+def test_csv_of_scalar_and_vector_rows(capsys):
+    import csv
+    import io
+
+    from actcli.cli import main
+
+    assert main(["properties", "relu", "softmax", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["activation"] for r in rows] == ["relu", "softmax"]
+    assert rows[0]["range_lower_closed"] == "true" and rows[1]["range_lower_closed"] == ""
