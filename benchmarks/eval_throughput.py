@@ -29,8 +29,10 @@ def main() -> None:
         command = [actcli, "eval", args.activation, "--order", str(args.order), "-"]
         seconds = best_time(command, args.repeats, stdin_path=data.name)
     rate = args.count / seconds
-    print(f"actcli eval {args.activation} --order {args.order} on {args.count} numbers: "
-          f"{seconds:.2f} s ({rate / 1e6:.2f} M numbers/s; target < 3 s for 10^6)")
+    print(
+        f"actcli eval {args.activation} --order {args.order} on {args.count} numbers: "
+        f"{seconds:.2f} s ({rate / 1e6:.2f} M numbers/s; target < 3 s for 10^6)"
+    )
 
 
 if __name__ == "__main__":
