@@ -6,7 +6,6 @@ alias are an error naming both files; actcli never picks one silently.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +107,8 @@ class Registry:
 
 def unknown_message(name: str, known: list[str]) -> str:
     """`unknown activation 'gleu' (did you mean: gelu, elu?)`, or the hint to list them."""
+    import difflib
+
     close = difflib.get_close_matches(normalize(name), known, n=3, cutoff=0.6)
     if close:
         return f"unknown activation {name!r} (did you mean: {', '.join(close)}?)"

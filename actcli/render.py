@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from actcli.api import (
     EvalResult,
@@ -22,10 +22,12 @@ from actcli.api import (
     ValidateResult,
     pieces_text,
 )
-from actcli.calculus import DeriveResult
-from actcli.check import CheckResult
 from actcli.errors import OutputClosed, UsageError
-from actcli.smoothness import Smoothness
+
+if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of these
+    from actcli.calculus import DeriveResult
+    from actcli.check import CheckResult
+    from actcli.smoothness import Smoothness
 
 
 def wants_colour(stream: IO[str]) -> bool:
@@ -54,7 +56,7 @@ def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | Non
             json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
-            _RENDERERS[type(result)](result, fmt, out)
+            _RENDERERS[type(result).__name__](result, fmt, out)
         out.flush()
     except BrokenPipeError:
         raise OutputClosed("stdout closed") from None
@@ -452,12 +454,12 @@ def _cell(value: Any) -> str:
 
 
 _RENDERERS = {
-    ListResult: _render_list,
-    ShowResult: _render_show,
-    ValidateResult: _render_validate,
-    EvalResult: _render_eval,
-    DeriveResult: _render_derive,
-    CheckResult: _render_check,
-    Smoothness: _render_smoothness,
-    PropertiesResult: _render_properties,
+    "ListResult": _render_list,
+    "ShowResult": _render_show,
+    "ValidateResult": _render_validate,
+    "EvalResult": _render_eval,
+    "DeriveResult": _render_derive,
+    "CheckResult": _render_check,
+    "Smoothness": _render_smoothness,
+    "PropertiesResult": _render_properties,
 }
