@@ -43,6 +43,7 @@ on the machine's speed, never its value beyond rounding.
 
 from __future__ import annotations
 
+import gc
 import math
 import signal
 import threading
@@ -246,6 +247,8 @@ def _bounded(call: Callable[[], Any], seconds: float, budget: _Budget) -> Any:
     seconds = min(seconds, budget.left())
     if seconds <= 0.01:
         return None
+    collecting = gc.isenabled()
+    gc.disable()  # the alarm must not fire inside a gc callback, where nothing can catch it
     try:
         with _alarm(seconds):
             return call()
@@ -255,6 +258,9 @@ def _bounded(call: Callable[[], Any], seconds: float, budget: _Budget) -> Any:
         return None
     except Exception:  # SymPy raises many kinds; none of them may end the analysis
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # -- internal values -----------------------------------------------------------------------
