@@ -72,16 +72,21 @@ class Registry:
                 if not directory.is_dir():
                     raise SpecError([f"{SPEC_PATH_VARIABLE}: {entry}: not a directory"])
                 directories.append((directory, False))
+        files = [(path, builtin) for d, builtin in directories for path in spec_files(d)]
+        cached = None if check else _cached_specs(files)
+        if cached is not None:
+            return cls(cached)
         specs: list[Spec] = []
         problems: list[str] = []
-        for directory, builtin in directories:
-            for path in spec_files(directory):
-                try:
-                    specs.append(load_spec(path, builtin=builtin, check=check))
-                except SpecError as exc:
-                    problems.extend(exc.problems)
+        for path, builtin in files:
+            try:
+                specs.append(load_spec(path, builtin=builtin, check=check))
+            except SpecError as exc:
+                problems.extend(exc.problems)
         if problems:
             raise SpecError(problems)
+        if not check:
+            _store_specs(files, specs)
         return cls(specs)
 
     def __iter__(self) -> Iterator[Spec]:
@@ -123,3 +128,73 @@ def resolve_spec(argument: str, registry: Registry | None = None) -> Spec:
             raise UnknownActivationError(f"spec file {argument!r} not found")
         return load_spec(path)
     return (registry or Registry.default()).get(argument)
+
+
+# -- a cache of the structurally checked specs (what `actcli list` needs), keyed by the files'
+# paths, sizes and modification times; see actcli.cache. Only actcli's own dataclasses can be
+# rebuilt from it: nothing in it is executed.
+
+
+def _cache_name(files: list[tuple[Path, bool]]) -> str:
+    from actcli import cache, spec
+
+    stats = [(str(p), b, p.stat().st_mtime_ns, p.stat().st_size) for p, b in files]
+    code = Path(spec.__file__).stat()
+    return "registry-" + cache.key(stats, code.st_mtime_ns, code.st_size)
+
+
+def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
+    from actcli import cache
+
+    try:
+        entry = cache.load(_cache_name(files))
+        return None if entry is None else [_decode(item) for item in entry["specs"]]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
+    from actcli import cache
+
+    try:
+        cache.store(_cache_name(files), {"specs": [_encode(s) for s in specs]})
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def _encode(value: object) -> object:
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        fields = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"__type": type(value).__name__, **fields}
+    if isinstance(value, tuple):
+        return {"__tuple": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"__dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot cache {type(value).__name__}")
+
+
+def _decode(value: object) -> object:
+    from actcli import spec as module
+
+    allowed = {
+        "Spec", "Definition", "Piece", "Text", "Source", "Parameter", "Domain", "Variant", "Claim"
+    }  # fmt: skip
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__tuple" in value:
+        return tuple(_decode(v) for v in value["__tuple"])
+    if "__dict" in value:
+        return {_decode(k): _decode(v) for k, v in value["__dict"]}
+    name = value["__type"]
+    if name not in allowed:
+        raise ValueError(f"unexpected {name!r} in the registry cache")
+    fields = {k: _decode(v) for k, v in value.items() if k != "__type"}
+    return getattr(module, name)(**fields)

@@ -81,3 +81,25 @@ def test_disabled_or_unwritable_cache_is_not_an_error(tmp_path, monkeypatch):
     blocker.write_text("")
     monkeypatch.setenv("ACTCLI_CACHE_DIR", str(blocker / "sub"))
     assert evaluate_spec(spec, {}, np.array([0.5])).y[0] == math.tanh(0.5)
+
+
+def test_registry_cache_round_trips_and_follows_file_changes(tmp_path, monkeypatch):
+    """The cached registry equals a fresh read, and editing a spec file invalidates it."""
+    import shutil
+    import time
+
+    monkeypatch.setenv("ACTCLI_CACHE_DIR", str(tmp_path / "cache"))
+    user = tmp_path / "user"
+    user.mkdir()
+    source = Registry.default().get("elu").source.path
+    shutil.copy(source, user / "mine.yaml")
+    text = (user / "mine.yaml").read_text().replace("name: elu", "name: my_elu", 1)
+    (user / "mine.yaml").write_text(text)
+    monkeypatch.setenv("ACTCLI_SPEC_PATH", str(user))
+    first = list(Registry.default())
+    assert list((tmp_path / "cache").glob("registry-*.json"))
+    assert list(Registry.default()) == first  # from the cache
+    time.sleep(0.01)
+    (user / "mine.yaml").write_text(text.replace("title: ", "title: Edited ", 1))
+    titles = {spec.name: spec.title for spec in Registry.default()}
+    assert titles["my_elu"].startswith("Edited ")
