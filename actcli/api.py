@@ -272,6 +272,28 @@ def derive(
     return derive_spec(spec, params, order=order, wrt=wrt, output=output, n=n, language=language)
 
 
+def select_specs(
+    arguments: Sequence[str],
+    *,
+    every: bool,
+    expression: str | None,
+    params: Mapping[str, str] | None,
+) -> list[Spec]:
+    """The specs a command runs on: `--all`, an inline `--expr`, or names and spec files."""
+    registry = Registry.default()
+    if every:
+        if arguments or expression:
+            raise UsageError("--all takes every registered activation: give no names with it")
+        return sorted(registry, key=lambda spec: spec.name)
+    if expression is not None:
+        if arguments:
+            raise UsageError("give an activation or --expr, not both")
+        return [load_spec_argument(None, expression=expression, params=params)]
+    if not arguments:
+        raise UsageError("name activations or spec files, or use --all")
+    return [resolve_spec(argument, registry) for argument in arguments]
+
+
 def check(
     arguments: Sequence[str] = (),
     *,
@@ -284,19 +306,7 @@ def check(
     activation instead of its own."""
     from actcli.check import check as check_specs
 
-    registry = Registry.default()
-    if every:
-        if arguments or expression:
-            raise UsageError("--all checks every registered activation: give no names with it")
-        specs = sorted(registry, key=lambda spec: spec.name)
-    elif expression is not None:
-        specs = [load_spec_argument(None, expression=expression, params=params)]
-        if arguments:
-            raise UsageError("give an activation or --expr, not both")
-    else:
-        if not arguments:
-            raise UsageError("name activations or spec files to check, or use --all")
-        specs = [resolve_spec(argument, registry) for argument in arguments]
+    specs = select_specs(arguments, every=every, expression=expression, params=params)
     if claims:
         if len(specs) != 1:
             raise UsageError("--claim applies to one activation")
@@ -349,17 +359,7 @@ def properties(
     from actcli.properties import vector_properties as vector_row
     from actcli.smoothness import smoothness as analyse
 
-    registry = Registry.default()
-    if every:
-        if arguments or expression:
-            raise UsageError("--all takes every activation: give no names with it")
-        specs = sorted(registry, key=lambda spec: spec.name)
-    elif expression is not None:
-        specs = [load_spec_argument(None, expression=expression, params=params)]
-    elif arguments:
-        specs = [resolve_spec(argument, registry) for argument in arguments]
-    else:
-        raise UsageError("name activations or spec files, or use --all")
+    specs = select_specs(arguments, every=every, expression=expression, params=params)
     rows = []
     for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
