@@ -124,17 +124,18 @@ def load_activation(
     expression: str | None = None,
     params: Mapping[str, str] | None = None,
     registry: Registry | None = None,
+    variant: str | None = None,
 ) -> Activation:
     """A built-in name or alias, a spec file path, or an inline `expression`, bound to params.
 
-    For an inline expression, `params` also declares its parameters (domain: real).
+    For an inline expression, `params` also declares its parameters (domain: real). `variant`
+    picks one of the spec's implementation variants (e.g. softplus's `torch`).
     """
     from actcli.activation import bind
+    from actcli.spec import variant_spec
 
-    return bind(
-        load_spec_argument(argument, expression=expression, params=params, registry=registry),
-        params,
-    )
+    spec = load_spec_argument(argument, expression=expression, params=params, registry=registry)
+    return bind(spec if variant is None else variant_spec(spec, variant), params)
 
 
 def load_spec_argument(

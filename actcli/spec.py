@@ -9,6 +9,7 @@ documented in README.md.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actcli.errors import ExpressionError, SpecError
+from actcli.errors import ExpressionError, SpecError, UsageError
 from actcli.grammar import RESERVED
 
 if TYPE_CHECKING:
@@ -274,6 +275,30 @@ class Spec:
             if parameter.name == name:
                 return parameter
         raise KeyError(name)
+
+
+def variant_spec(spec: Spec, variant: str) -> Spec:
+    """The spec of one implementation variant (e.g. softplus's `torch`): its definition, no
+    stable forms (they belong to the main definition), no claims; named `name:variant`.
+
+    Raises:
+        UsageError: the spec has no such variant (lists the ones it has).
+    """
+    if variant not in spec.variants:
+        known = ", ".join(spec.variants) or "none"
+        raise UsageError(f"--variant {variant}: {spec.name} has no such variant (has: {known})")
+    chosen = spec.variants[variant]
+    return dataclasses.replace(
+        spec,
+        name=f"{spec.name}:{variant}",
+        title=f"{spec.title} ({variant} variant)",
+        doc=chosen.doc,
+        definition=chosen.definition,
+        stable=None,
+        stable_derivatives={},
+        variants={},
+        claims={},
+    )
 
 
 def load_spec(path: str | Path, *, builtin: bool = False, check: bool = True) -> Spec:
