@@ -129,13 +129,15 @@ def load_activation(
     """A built-in name or alias, a spec file path, or an inline `expression`, bound to params.
 
     For an inline expression, `params` also declares its parameters (domain: real). `variant`
-    picks one of the spec's implementation variants (e.g. softplus's `torch`).
+    picks one of the spec's implementation variants (e.g. softplus's `torch`); `NAME:VARIANT`
+    as the argument does the same.
     """
     from actcli.activation import bind
-    from actcli.spec import variant_spec
 
-    spec = load_spec_argument(argument, expression=expression, params=params, registry=registry)
-    return bind(spec if variant is None else variant_spec(spec, variant), params)
+    spec = load_spec_argument(
+        argument, expression=expression, params=params, registry=registry, variant=variant
+    )
+    return bind(spec, params)
 
 
 def load_spec_argument(
@@ -144,15 +146,21 @@ def load_spec_argument(
     expression: str | None = None,
     params: Mapping[str, str] | None = None,
     registry: Registry | None = None,
+    variant: str | None = None,
 ) -> Spec:
     """The spec an activation argument names (see `load_activation`), not yet bound."""
     from actcli.activation import inline_spec
+    from actcli.spec import variant_spec
 
     if (argument is None) == (expression is None):
         raise UsageError("give an activation name or spec file, or --expr, but not both")
     if expression is not None:
-        return inline_spec(expression, params)
-    return resolve_spec(argument, registry)
+        spec = inline_spec(expression, params)
+    else:
+        if variant is None and ":" in argument and not Path(argument).exists():
+            argument, variant = argument.rsplit(":", 1)
+        spec = resolve_spec(argument, registry)
+    return spec if variant is None else variant_spec(spec, variant)
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -369,6 +377,97 @@ def properties(
         row = vector_row(activation) if spec.kind == "vector" else compute(activation)
         rows.append((row, klass))
     return PropertiesResult(tuple(rows))
+
+
+# -- plot and table ------------------------------------------------------------------------
+
+
+def bind_series(
+    arguments: Sequence[str],
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    sweep: str | None = None,
+) -> tuple[list[Activation], list[str]]:
+    """The activations a figure overlays, with their legend labels.
+
+    `arguments` are names, `NAME:VARIANT`s or spec files (or one `--expr`); `params` apply to
+    each activation that has the parameter (naming one none of them has is an error); `sweep`
+    is `NAME=V1,V2,...`: every activation drawn once per value.
+    """
+    if expression is not None and arguments:
+        raise UsageError("give activations or --expr, not both")
+    targets: list[str | None] = list(arguments) if expression is None else [None]
+    if not targets:
+        raise UsageError("name at least one activation (or use --expr)")
+    sweep_name, sweep_values = _parse_sweep(sweep) if sweep else (None, [None])
+    specs = [load_spec_argument(t, expression=expression, params=params) for t in targets]
+    names = {name for spec in specs for name in spec.parameter_names}
+    for name in [*(params or {}), *([sweep_name] if sweep_name else [])]:
+        if name not in names and expression is None:
+            raise UsageError(f"--param/--sweep {name}: none of the activations has it")
+    series, labels = [], []
+    for target, spec in zip(targets, specs, strict=True):
+        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        for value in sweep_values:
+            chosen = dict(own)
+            if sweep_name is not None and sweep_name in spec.parameter_names:
+                chosen[sweep_name] = value
+            activation = load_activation(target, expression=expression, params=chosen)
+            label = activation.name if expression is None else expression
+            if sweep_name is not None and sweep_name in spec.parameter_names:
+                label += f" ({sweep_name}={value})"
+            series.append(activation)
+            labels.append(label)
+    return series, labels
+
+
+def _parse_sweep(text: str) -> tuple[str, list[str]]:
+    name, sep, values = text.partition("=")
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    if not sep or not name.strip() or not items:
+        raise UsageError(f"--sweep {text!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2")
+    return name.strip(), items
+
+
+def plot(
+    arguments: Sequence[str],
+    *,
+    output: str,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    sweep: str | None = None,
+    dpi: float = 150.0,
+    **options: Any,
+) -> tuple[bytes, Any]:
+    """`actcli plot`: the encoded figure (format from `output`'s extension; `-` is PNG) and
+    what was drawn (`actcli.plot.PlotResult`). `options` go to `actcli.plot.make_figure`."""
+    import dataclasses
+
+    from actcli.figures import figure_bytes, figure_format
+    from actcli.plot import make_figure
+
+    fmt = figure_format(output)
+    if dpi <= 0 or not math.isfinite(dpi):
+        raise UsageError(f"--dpi {dpi}: must be a positive number")
+    series, labels = bind_series(arguments, expression=expression, params=params, sweep=sweep)
+    figure, drawn = make_figure(series, labels=labels, **options)
+    data = figure_bytes(figure, fmt, dpi)
+    return data, dataclasses.replace(drawn, file=None if output == "-" else output, format=fmt)
+
+
+def table(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Any:
+    """`actcli table`: `actcli.lut.make_table` for one scalar activation."""
+    from actcli.lut import make_table
+
+    activation = load_activation(argument, expression=expression, params=params)
+    return make_table(activation, **options)
 
 
 def with_claims(spec: Spec, options: Sequence[str]) -> Spec:

@@ -63,6 +63,23 @@ def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | Non
     _diagnostics(result, err)
 
 
+def write_bytes(data: bytes, *, binary: bool = True, out: IO[bytes] | None = None) -> None:
+    """Write encoded output (an image, a table file) to stdout; binary data never to a terminal.
+
+    Raises:
+        UsageError: binary data and stdout is a terminal (it would garble it).
+        OutputClosed: stdout's reader went away.
+    """
+    stream = out or sys.stdout.buffer
+    if binary and stream.isatty():
+        raise UsageError("binary output to a terminal: give -o FILE or redirect stdout")
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputClosed("stdout closed") from None
+
+
 def flush() -> None:
     """Flush stdout now, so a closed pipe is noticed here and not at interpreter exit."""
     try:
@@ -71,8 +88,17 @@ def flush() -> None:
         raise OutputClosed("stdout closed") from None
 
 
+def diagnostics(result: Any, err: IO[str] | None = None) -> None:
+    """The notes about a result that go to stderr (also printed by `render`)."""
+    _diagnostics(result, err or sys.stderr)
+
+
 def _diagnostics(result: Any, err: IO[str]) -> None:
-    if isinstance(result, EvalResult):
+    name = type(result).__name__
+    if name in _SUMMARIES:
+        for line in _SUMMARIES[name](result.to_json()):
+            err.write(f"actcli: {line}\n")
+    elif isinstance(result, EvalResult):
         for note in result.kinks:
             err.write(f"actcli: note: {note.message(result.activation)}\n")
     elif isinstance(result, ValidateResult):
@@ -463,3 +489,25 @@ _RENDERERS = {
     "Smoothness": _render_smoothness,
     "PropertiesResult": _render_properties,
 }
+
+
+def _plot_summary(drawn: dict[str, Any]) -> list[str]:
+    panels = ", ".join(panel["ylabel"].strip("$") for panel in drawn["panels"])
+    where = drawn["file"] or "stdout"
+    count = len(drawn["series"])
+    lines = [f"wrote {where}: {len(drawn['panels'])} panels ({panels}), {count} series"]
+    return lines + [f"note: {note}" for note in drawn["notes"]]
+
+
+def _table_summary(table: dict[str, Any]) -> list[str]:
+    low, high = table["range"]
+    lines = [
+        f"{table['activation']}: {table['points']} entries on [{low:g}, {high:g}], "
+        f"step {table['step']:.6g}, {table['interpolation']} interpolation, "
+        f"{table['number_format']}; certified max error {_cell(table['certified_max_error'])} "
+        f"(measured {_cell(table['measured_max_error'])})"
+    ]
+    return lines + [f"note: {note}" for note in table["notes"]]
+
+
+_SUMMARIES = {"PlotResult": _plot_summary, "TableResult": _table_summary}

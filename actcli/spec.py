@@ -286,7 +286,7 @@ def variant_spec(spec: Spec, variant: str) -> Spec:
     """
     if variant not in spec.variants:
         known = ", ".join(spec.variants) or "none"
-        raise UsageError(f"--variant {variant}: {spec.name} has no such variant (has: {known})")
+        raise UsageError(f"{spec.name}:{variant}: no such variant (has: {known})")
     chosen = spec.variants[variant]
     return dataclasses.replace(
         spec,
