@@ -409,16 +409,13 @@ def bind_series(
     series, labels = [], []
     for target, spec in zip(targets, specs, strict=True):
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
-        for value in sweep_values:
-            chosen = dict(own)
-            if sweep_name is not None and sweep_name in spec.parameter_names:
-                chosen[sweep_name] = value
+        swept = sweep_name is not None and sweep_name in spec.parameter_names
+        for value in sweep_values if swept else [None]:
+            chosen = {**own, sweep_name: value} if swept else own
             activation = load_activation(target, expression=expression, params=chosen)
             label = activation.name if expression is None else expression
-            if sweep_name is not None and sweep_name in spec.parameter_names:
-                label += f" ({sweep_name}={value})"
             series.append(activation)
-            labels.append(label)
+            labels.append(f"{label} ({sweep_name}={value})" if swept else label)
     return series, labels
 
 

@@ -323,6 +323,179 @@ def properties_command(
     )
 
 
+RangeOption = Annotated[
+    tuple[float, float],
+    typer.Option("--range", help="The x range, LO HI (negative numbers are fine: -5 5)."),
+]
+
+
+def _orders(text: str) -> tuple[int, ...]:
+    """`--order 0,1,2` as a tuple of distinct non-negative orders."""
+    try:
+        orders = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--order {text!r}: expected orders like 0,1,2") from None
+    if any(order < 0 for order in orders) or len(set(orders)) != len(orders):
+        raise UsageError(f"--order {text!r}: orders must be distinct and 0 or more")
+    return orders
+
+
+@app.command("plot")
+def plot_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="Image file: .png, .svg or .pdf; - writes PNG to stdout."
+        ),
+    ] = "",
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(help="Overlay a parameter family, NAME=V1,V2,... e.g. alpha=0.5,1,2."),
+    ] = None,
+    order: Annotated[str, typer.Option("--order", "-k", help="Panels: orders, e.g. 0,1,2.")] = "0",
+    x_range: RangeOption = (-5.0, 5.0),
+    points: Annotated[
+        int | None, typer.Option(help="Uniform samples (breakpoints always get their own).")
+    ] = None,
+    saturation: Annotated[
+        float | None, typer.Option(help="Shade where |f'| < EPS (vanishing gradients).")
+    ] = None,
+    dpi: Annotated[float, typer.Option(help="Resolution of PNG output.")] = 150.0,
+    size: Annotated[
+        tuple[float, float] | None, typer.Option(help="Figure size W H in inches.")
+    ] = None,
+    style: Annotated[str, typer.Option(help="light or dark.")] = "light",
+    title: Annotated[str | None, typer.Option(help="Figure title (default: the spec's).")] = None,
+    slice_dim: Annotated[
+        int, typer.Option(help="Vector kinds: plot along x = (t, 0, ..., 0) of this length.")
+    ] = 3,
+    fmt: FormatOption = None,
+) -> None:
+    """Draw activations and their derivatives: one panel per order, jumps as gaps with
+    open/closed markers, points where a derivative does not exist marked.
+
+    Example: actcli plot elu --sweep alpha=0.5,1,2 --order 0,1 -o elu.png
+    """
+    if not output:
+        raise UsageError("give -o FILE (.png, .svg, .pdf) or -o - for PNG on stdout")
+    fmt = render.choose_format(fmt, ("text", "json"), "text")
+    if output == "-" and fmt == "json":
+        raise UsageError("-o - writes the image to stdout: --format json needs -o FILE")
+    data, result = api.plot(
+        activations or [],
+        output=output,
+        expression=expr,
+        params=api.parse_param_options(param or []),
+        sweep=sweep,
+        dpi=dpi,
+        orders=_orders(order),
+        lo=x_range[0],
+        hi=x_range[1],
+        points=points,
+        saturation=saturation,
+        style=style,
+        size=size,
+        title=title,
+        slice_dim=slice_dim,
+    )
+    if output == "-":
+        render.write_bytes(data)
+        render.diagnostics(result)
+        return
+    from actcli.files import atomic_write
+
+    atomic_write(output, data)
+    if fmt == "json":
+        render.render(result, fmt)
+    else:
+        render.diagnostics(result)
+
+
+@app.command("table")
+def table_command(
+    activation: Annotated[
+        str | None,
+        typer.Argument(help="Name, NAME:VARIANT, or spec file.", show_default=False),
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    x_range: RangeOption = (-8.0, 8.0),
+    points: Annotated[int | None, typer.Option(help="Number of entries N.")] = None,
+    step: Annotated[float | None, typer.Option(help="Grid step H (must divide the range).")] = None,
+    max_error: Annotated[
+        float | None,
+        typer.Option(help="Smallest N whose certified error (interpolation + rounding) is <= E."),
+    ] = None,
+    interp: Annotated[
+        str, typer.Option(help="How the consumer reads it: linear, nearest, or none (floor).")
+    ] = "linear",
+    order: Annotated[str, typer.Option("--order", "-k", help="Columns: orders, e.g. 0,1.")] = "0",
+    fixed_point: Annotated[
+        str | None, typer.Option(help="Signed fixed point Qm.n, e.g. Q3.12.")
+    ] = None,
+    dtype: Annotated[
+        str | None,
+        typer.Option(help="int8, int16, int32 (fixed point), float16, float32, float64."),
+    ] = None,
+    fold: Annotated[
+        bool, typer.Option(help="Store x >= 0 only, using the symmetry (odd, sigmoid-like).")
+    ] = False,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write (atomically); - is stdout.")
+    ] = "-",
+    fmt: FormatOption = None,
+) -> None:
+    """A lookup table of f (and derivatives) with a certified error bound, as csv, tsv, json,
+    npy, a C header (c) or Verilog $readmemh words (hex).
+
+    Example: actcli table gelu --range -8 8 --max-error 1e-4 --fixed-point Q3.12 -o gelu_lut.h
+    """
+    from actcli.lut import TABLE_FORMATS, format_for_path, table_bytes
+
+    if fmt is None:
+        fmt = (format_for_path(output) if output != "-" else None) or "csv"
+    fmt = render.choose_format(fmt, TABLE_FORMATS, "csv")
+    result = api.table(
+        activation,
+        expression=expr,
+        params=api.parse_param_options(param or []),
+        lo=x_range[0],
+        hi=x_range[1],
+        points=points,
+        step=step,
+        max_error=max_error,
+        interp=interp,
+        orders=_orders(order),
+        number_format=_number_format(fixed_point, dtype),
+        fold=fold,
+    )
+    data = table_bytes(result, fmt)
+    if output == "-":
+        render.write_bytes(data, binary=fmt == "npy")
+    else:
+        from actcli.files import atomic_write
+
+        atomic_write(output, data)
+    render.diagnostics(result)
+
+
+def _number_format(fixed_point: str | None, dtype: str | None) -> str:
+    """--fixed-point and --dtype as one number format: Qm.n, Qm.n:intK, intK or floatK."""
+    if fixed_point is None:
+        return dtype or "float64"
+    if dtype is None:
+        return fixed_point
+    if not dtype.startswith("int"):
+        raise UsageError(f"--fixed-point {fixed_point} stores integers: --dtype {dtype} is not one")
+    return f"{fixed_point}:{dtype}"
+
+
 def _is_number(word: str) -> bool:
     try:
         float(word)

@@ -30,6 +30,9 @@ PALETTE = (
 )
 STYLES = ("light", "dark")
 FIGURE_FORMATS = ("png", "svg", "pdf")
+# read when a figure is saved, not when it is drawn: figure_bytes applies them itself, so output
+# is reproducible even when the figure is saved after the style context has ended
+SAVE_SETTINGS = {"svg.hashsalt": "actcli", "pdf.compression": 6}
 
 
 def figure_format(path: str) -> str:
@@ -78,8 +81,7 @@ def style(name: str) -> Iterator[dict[str, str]]:
         "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
         "legend.frameon": False,
         "font.size": 10,
-        "svg.hashsalt": "actcli",  # reproducible SVG ids
-        "pdf.compression": 6,
+        **SAVE_SETTINGS,
     }
     with plt.rc_context(settings):
         yield {"ink": ink, "muted": muted, "paper": paper}
@@ -87,7 +89,10 @@ def style(name: str) -> Iterator[dict[str, str]]:
 
 def figure_bytes(figure: Figure, fmt: str, dpi: float | None = None) -> bytes:
     """The figure encoded as PNG, SVG or PDF (metadata without dates, so output is reproducible)."""
+    import matplotlib
+
     buffer = io.BytesIO()
     metadata = {"png": {"Software": "actcli"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-    figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata[fmt], bbox_inches="tight")
+    with matplotlib.rc_context(SAVE_SETTINGS):
+        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata[fmt], bbox_inches="tight")
     return buffer.getvalue()
