@@ -1,5 +1,8 @@
-"""Shared set-up: tests/ on sys.path, so tests can import `reference` (mpmath references)."""
+"""Shared set-up: tests/ on sys.path, so tests can import `reference` (mpmath references);
+the C compiler fixture and `compile_c` for tests of generated C (codegen, lookup tables)."""
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,3 +16,28 @@ import pytest  # noqa: E402
 def _private_cache(tmp_path_factory, monkeypatch):
     """Compiled-function cache in a temporary folder, never the user's ~/.cache."""
     monkeypatch.setenv("ACTCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+
+
+@pytest.fixture(scope="session")
+def compiler() -> str:
+    found = shutil.which("cc") or shutil.which("gcc")
+    if found is None:
+        pytest.fail(
+            "no C compiler: neither `cc` nor `gcc` is on PATH; the generated C code cannot be "
+            "checked (install gcc or clang)"
+        )
+    return found
+
+
+def compile_c(compiler: str, directory: Path, source: str) -> Path:
+    (directory / "main.c").write_text(source)
+    program = directory / "main"
+    command = [compiler, *C_FLAGS, "-I", str(directory), str(directory / "main.c")]
+    result = subprocess.run(
+        [*command, "-o", str(program), "-lm"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stderr}"
+    return program

@@ -8,13 +8,13 @@ from __future__ import annotations
 import ast
 import functools
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy
+from conftest import compile_c
 
 from actcli import __version__
 from actcli.activation import Activation, bind, inline_spec, to_piecewise
@@ -29,7 +29,6 @@ PY_RELATIVE = 1e-13
 ABSOLUTE = 1e-300
 ORDERS = (0, 1, 2)
 GRID = [0.0] + [s * v for v in (1e-8, 1e-3, 0.5, 1, 3, 10, 20, 40, 100, 750, 1000) for s in (1, -1)]
-C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 
 REGISTRY = Registry.default()
 SCALAR_NAMES = [spec.name for spec in REGISTRY if spec.kind == "scalar"]
@@ -96,28 +95,6 @@ def test_generated_code_matches_mpmath(key, language, request):
 
 
 # --- C --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def compiler() -> str:
-    found = shutil.which("cc") or shutil.which("gcc")
-    if found is None:
-        pytest.fail(
-            "no C compiler: neither `cc` nor `gcc` is on PATH; the generated C code cannot be "
-            "checked (install gcc or clang)"
-        )
-    return found
-
-
-def compile_c(compiler: str, directory: Path, source: str) -> Path:
-    (directory / "main.c").write_text(source)
-    program = directory / "main"
-    command = [compiler, *C_FLAGS, "-I", str(directory), str(directory / "main.c")]
-    result = subprocess.run(
-        [*command, "-o", str(program), "-lm"], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stderr}"
-    return program
 
 
 def run_c(program: Path, stdin: str) -> list[list[float]]:

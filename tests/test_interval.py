@@ -1,0 +1,97 @@
+"""actcli.interval: enclosures hold every mpmath value of the expression at sample points
+(endpoints included) of random sub-intervals, and tighten as the intervals shrink."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+
+from actcli.errors import AnalysisError
+from actcli.expr import X
+from actcli.functions import sigmoid, softplus, to_elementary
+from actcli.interval import bound
+
+# (expression, where x may range): the node kinds the built-ins' derivatives contain
+EXPRESSIONS = [
+    (X**2 - 3 * X, (-5, 5)),
+    (X**3, (-3, 3)),
+    (X**4 - X**2, (-2, 2)),
+    (1 / (1 + X**2), (-4, 4)),
+    ((X + 1) ** -3, (0.5, 6)),
+    (sympy.sqrt(X), (0, 9)),
+    (X ** sympy.Rational(3, 2), (0, 4)),
+    (sympy.exp(-(X**2) / 2) * X / sympy.sqrt(2 * sympy.pi), (-6, 6)),
+    (sympy.log(X), (0.1, 10)),
+    (sympy.log(1 + sympy.exp(X)), (-20, 20)),
+    (sympy.codegen.cfunctions.log1p(X), (-0.5, 3)),
+    (sympy.codegen.cfunctions.expm1(X), (-3, 3)),
+    (sympy.tanh(X) ** 2 - 1, (-5, 5)),
+    (sympy.atan(X), (-5, 5)),
+    (sympy.sin(3 * X) + sympy.cos(X), (-7, 7)),
+    (sympy.erf(X / sympy.sqrt(2)), (-5, 5)),
+    (sympy.erfc(-X / sympy.sqrt(2)) * X / 2, (-8, 8)),
+    (sigmoid(X) * sigmoid(-X), (-30, 30)),
+    (softplus(2 * X) / 2, (-30, 30)),
+    (sympy.Abs(X - sympy.Rational(1, 3)), (-2, 2)),
+    (sympy.sign(X), (-2, 2)),
+    (sympy.Max(0, X) + sympy.Min(X, 1), (-2, 2)),
+    (X * sympy.tanh(softplus(X)), (-6, 6)),
+    (sympy.cosh(X) - sympy.sinh(X) * sympy.E + sympy.pi, (-3, 3)),
+]
+
+
+def mpmath_function(expression):
+    return sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+
+
+@pytest.mark.parametrize("expression, domain", EXPRESSIONS, ids=lambda v: str(v)[:40])
+def test_enclosure_contains_mpmath_values(expression, domain):
+    rng = np.random.default_rng(1234)
+    a, b = domain
+    ends = np.sort(rng.uniform(a, b, size=(40, 2)), axis=1)
+    ends[:5, 1] = ends[:5, 0]  # degenerate intervals
+    ends[5] = (a, b)
+    low, high = bound(expression, ends[:, 0], ends[:, 1])
+    f = mpmath_function(expression)
+    mpmath.mp.dps = 40
+    for (lo, hi), enclosure_low, enclosure_high in zip(ends, low, high, strict=True):
+        for t in np.linspace(lo, hi, 9):
+            value = f(mpmath.mpf(float(t)))
+            assert enclosure_low <= value <= enclosure_high, (expression, lo, hi, t, value)
+
+
+@pytest.mark.parametrize("expression, domain", EXPRESSIONS[:19], ids=lambda v: str(v)[:40])
+def test_enclosures_tighten(expression, domain):
+    a, b = domain
+    centre = np.array([a + 0.37 * (b - a)])
+    widths = [np.ptp(bound(expression, centre - d, centre + d)) for d in (1e-1, 1e-3, 1e-5)]
+    assert widths[2] <= widths[1] <= widths[0]
+    assert widths[2] < 1e-3 * max(1.0, abs(float(mpmath_function(expression)(centre[0]))))
+
+
+def test_undefined_and_overflow_give_infinite_bounds():
+    low, high = bound(1 / X, np.array([-1.0, 1.0]), np.array([1.0, 2.0]))
+    assert low[0] == -np.inf and high[0] == np.inf
+    assert low[1] <= 0.5 and high[1] >= 1.0
+    # exp(1000) overflows; inf - inf and 0*inf must not come back as nan
+    low, high = bound(X * sympy.exp(X) - sympy.exp(X), np.array([0.0]), np.array([1000.0]))
+    assert not np.isnan(low).any() and not np.isnan(high).any()
+    assert high[0] == np.inf
+    low, high = bound((X - 1) * sympy.exp(X), np.array([0.0]), np.array([1000.0]))
+    assert not np.isnan(low).any() and low[0] == -np.inf
+    low, high = bound(sympy.sqrt(X), np.array([-1.0]), np.array([1.0]))
+    assert not np.isfinite(low[0])
+
+
+def test_unknown_function_is_named():
+    with pytest.raises(AnalysisError, match="gamma"):
+        bound(sympy.gamma(X), np.array([1.0]), np.array([2.0]))
+
+
+def test_outward_rounding_of_constants():
+    low, high = bound(sympy.pi + 0 * X, np.array([0.0]), np.array([0.0]))
+    assert low[0] < mpmath.pi < high[0]
+    low, high = bound(sympy.Rational(1, 2) * X, np.array([2.0]), np.array([2.0]))
+    assert low[0] <= 1.0 <= high[0] and high[0] - low[0] < 1e-14
