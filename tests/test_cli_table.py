@@ -1,0 +1,107 @@
+"""`actcli table` from the command line: formats by option or extension, stdout, the stderr
+summary, and one-line errors. Table mathematics is tested in test_lut.py; values here are
+checked against `math`/mpmath."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+
+from actcli.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_csv_on_stdout_with_the_error_bound_on_stderr(capsys):
+    code, out, err = run(capsys, "table", "sigmoid", "--range", "-2", "2", "--points", "5")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["x", "f"]
+    for x_text, f_text in rows[1:]:
+        x = float(x_text)
+        assert float(f_text) == pytest.approx(1 / (1 + math.exp(-x)), rel=1e-15)
+    assert [float(r[0]) for r in rows[1:]] == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    assert "certified max error" in err and "5 entries" in err
+
+
+def test_max_error_json_meets_the_bound_with_the_hand_estimate(capsys):
+    code, out, _ = run(
+        capsys, "table", "sigmoid", "--range", "-8", "8", "--max-error", "1e-5", "--format", "json"
+    )
+    assert code == 0
+    table = json.loads(out)
+    assert table["measured_max_error"] <= table["certified_max_error"] <= 1e-5
+    # max |sigmoid''| = 1/(6 sqrt 3) (at p = (3 +- sqrt 3)/6); linear error <= h^2/8 max|f''|,
+    # so any N whose bound holds needs h <= sqrt(8E / max|f''|) at least where f'' peaks.
+    h_needed = math.sqrt(8e-5 * 6 * math.sqrt(3))
+    assert table["step"] <= h_needed * 1.0001
+    assert table["points"] == len(table["x"]) == len(table["values"]["f"])
+
+
+def test_extension_picks_the_format_and_the_file_is_complete(capsys, tmp_path):
+    assert run(capsys, "table", "tanh", "--points", "33", "-o", "t.npy")[0] == 0
+    data = np.load(tmp_path / "t.npy")
+    expected = [float(mpmath.tanh(x)) for x in data["x"]]
+    np.testing.assert_allclose(data["f"], expected, rtol=1e-15, atol=0)
+    assert run(capsys, "table", "tanh", "--points", "33", "-o", "t.h")[0] == 0
+    assert "static const double tanh_lut[TANH_LUT_SIZE]" in (tmp_path / "t.h").read_text()
+    assert sorted(os.listdir(tmp_path)) == ["t.h", "t.npy"]
+
+
+def test_fixed_point_hex_words_are_twos_complement(capsys):
+    code, out, _ = run(
+        capsys, "table", "tanh", "--range", "-2", "2", "--points", "5",
+        "--fixed-point", "Q1.14", "--format", "hex",
+    )  # fmt: skip
+    assert code == 0
+    words = out.split()
+    expected = [math.floor(math.tanh(x) * 2**14 + 0.5) for x in (-2, -1, 0, 1, 2)]  # no ties
+    assert [int(w, 16) - (1 << 16) * (int(w, 16) >> 15) for w in words] == expected
+    assert all(len(w) == 4 for w in words)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["table", "softmax"], "vector activation"),
+        (["table", "relu", "--range", "1", "-1"], "--range"),
+        (["table", "relu", "--points", "10", "--step", "0.1"], "--step"),
+        (["table", "relu", "--interp", "cubic"], "--interp"),
+        (["table", "relu", "--fixed-point", "Q3.12", "--dtype", "float32"], "--dtype"),
+        (["table", "relu", "--dtype", "int12"], "int12"),
+        (["table", "relu", "--fold"], "--fold"),
+        (["table", "relu", "--format", "xlsx"], "--format"),
+        (["table", "relu", "--order", "0,1", "--format", "hex"], "one column"),
+        (["table", "relu", "-o", "no/such/t.csv"], "no/such"),
+    ],
+)
+def test_bad_options_are_one_line_errors_and_write_nothing(capsys, tmp_path, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("actcli: error: ") and needle in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_run_keeps_an_existing_table(capsys, tmp_path):
+    (tmp_path / "t.csv").write_text("previous table\n")
+    assert run(capsys, "table", "relu", "--points", "1", "-o", "t.csv")[0] == 2
+    assert (tmp_path / "t.csv").read_text() == "previous table\n"
