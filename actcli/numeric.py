@@ -301,7 +301,9 @@ class _VectorEvaluator:
         raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
 
 
-def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any]:
+def reference_function(
+    expression: Any, digits: int = 50, absolute: float = 0.0
+) -> Callable[[Any], Any]:
     """A high-precision mpmath evaluator of a scalar expression in `x` (for checks and tests).
 
     The working precision is doubled until two evaluations agree to `digits` significant digits
@@ -310,6 +312,10 @@ def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any
     value still below 1e-400 in magnitude at the precision cap is returned as it is (far below
     the smallest float64). actcli's own functions are
     rewritten to exp/log first, so this shares no code path with `compile_scalar` beyond SymPy.
+
+    With `absolute` > 0 a value is only wanted to that absolute accuracy (measuring absolute
+    errors): results smaller than it are not refined (gelu at x = -100 is 1e-2174; resolving
+    it relatively takes thousands of digits and seconds per point).
     """
     import mpmath
     import sympy
@@ -329,9 +335,13 @@ def reference_function(expression: Any, digits: int = 50) -> Callable[[Any], Any
         while dps <= MAX_REFERENCE_DPS:
             with mpmath.workdps(dps):
                 value = compiled(x)
-            needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value else 0)
-            if previous is not None and dps >= needed and _agree(mpmath, value, previous, digits):
-                return value
+            below = abs(value) < absolute
+            needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value and not below else 0)
+            if previous is not None and dps >= needed:
+                if _agree(mpmath, value, previous, digits):
+                    return value
+                if below and abs(value - previous) <= absolute:
+                    return value
             previous, dps = value, 2 * dps
         if abs(previous) < tiny:
             return previous
