@@ -706,6 +706,11 @@ def _search(
         return cache[points].certified <= target
 
     first = min(max(2, estimate), max_points)
+    smooth = _estimate(infos, start, hi, interp, target, smooth=True)
+    # a grid with every kink on a node may pass far below the kink-driven estimate
+    for candidate in _aligned(infos, start, hi, smooth, first):
+        if attempt(candidate):
+            return cache[candidate]
     passed = attempt(first)
     _refuse_floor(cache[first], option, target)
     if passed:
@@ -717,13 +722,9 @@ def _search(
                 break
             passing = candidate
     else:
-        failing = first
-        while True:
+        failing, passing = first, 0
+        while not passing:
             if failing >= max_points:
-                smooth = _estimate(infos, start, hi, interp, target, smooth=True)
-                for candidate in _aligned(infos, start, hi, smooth, max_points):
-                    if attempt(candidate):
-                        return cache[candidate]
                 raise UsageError(
                     f"{option}: needs more than --max-points {max_points} points (estimate "
                     f"N = {estimate}); raise E, narrow the range or raise --max-points"
@@ -731,17 +732,15 @@ def _search(
             candidate = min(max_points, max(failing + 1, math.ceil(failing * 1.25)))
             if attempt(candidate):
                 passing = candidate
-                break
-            failing = candidate
+            else:
+                failing = candidate
     while passing - failing > 1:
         middle = (passing + failing) // 2
         if attempt(middle):
             passing = middle
         else:
             failing = middle
-    for candidate in _aligned(
-        infos, start, hi, _estimate(infos, start, hi, interp, target, smooth=True), passing
-    ):
+    for candidate in _aligned(infos, start, hi, smooth, passing):
         if attempt(candidate):
             return cache[candidate]
     return cache[passing]

@@ -105,3 +105,34 @@ def test_a_failed_run_keeps_an_existing_table(capsys, tmp_path):
     (tmp_path / "t.csv").write_text("previous table\n")
     assert run(capsys, "table", "relu", "--points", "1", "-o", "t.csv")[0] == 2
     assert (tmp_path / "t.csv").read_text() == "previous table\n"
+
+
+def test_piecewise_linear_over_a_wide_range_puts_the_kink_on_a_node(capsys):
+    """relu is linear on each side of 0: a grid with 0 on a node interpolates it exactly, so
+    three points suffice on [-1000, 1000], however small E (with the kink mid-segment the
+    bound |J| h / 4 would need h <= 4E: 5e7 points)."""
+    code, out, _ = run(
+        capsys, "table", "relu", "--range", "-1000", "1000", "--max-error", "1e-9",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    table = json.loads(out)
+    assert 0.0 in table["x"]
+    assert table["measured_max_error"] == 0.0 and table["certified_max_error"] <= 1e-9
+
+
+def test_gelu_over_the_whole_float_range_of_interest_is_certified(capsys):
+    code, out, _ = run(
+        capsys, "table", "gelu", "--range", "-1000", "1000", "--points", "2001",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    table = json.loads(out)
+    # h = 1: gelu'' = (2 - x^2) phi(x) ... peaks at 2 phi(0) = 0.798 at x = 0, so the linear
+    # bound is at most h^2/8 * 0.798 = 0.0997 and the error at x = 0.5 alone is
+    # |gelu(0.5) - (gelu(0) + gelu(1))/2| = 0.0964 (mpmath), so the certificate must lie between.
+    half = float(mpmath.mpf(0.5) * mpmath.ncdf(0.5))
+    one = float(mpmath.ncdf(1))
+    midpoint_error = abs(half - one / 2)
+    assert midpoint_error <= table["measured_max_error"] <= table["certified_max_error"]
+    assert table["certified_max_error"] <= 0.0998
