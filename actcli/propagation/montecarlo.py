@@ -1,0 +1,269 @@
+"""Monte Carlo: real random fully connected networks in NumPy, forward and backward.
+
+Layer l = 1..L: z^l = W^l a^(l-1) + b^l, a^l = phi(z^l), a^0 = x ~ N(0, q0 I) (width x batch).
+Backward from delta^L = g (a fixed N(0, I) matrix, the "top gradient"):
+delta^(l-1) = (W^l)^T delta^l * phi'(z^(l-1)). Recorded per layer: log10 ||delta^l||_F /
+||delta^L||_F and forward statistics of z^l.
+
+Seeding (the contract a reimplementation reproduces): network s = 0..S-1 of a run with `seed`
+draws from `numpy.random.default_rng(SeedSequence(seed, spawn_key=(0, s, l)))`, one generator per
+layer: l = 0 gives x (standard normal of shape (N, B), times sqrt(q0)) and then g (N, B); layer
+l >= 1 gives G^l (N, N) and then b^l (N, 1), both standard normal, in the run dtype. Gaussian
+init: W^l = sqrt(sigma_w2 / N) G^l; orthogonal init: Q R = G^l (LAPACK QR), Q's columns times
+sign(diag R), W^l = sqrt(sigma_w2) Q. b^l = sigma_b b-draw. Products are computed as
+z^l = c (G^l a) + b^l and (W^l)^T delta = c ((G^l)^T delta) with c the scale above.
+
+Memory: a network never holds all its weights. The backward pass needs phi'(z^l) (width x batch
+per layer, stored in the run dtype) and W^l, which is regenerated from its layer's seed; up to
+`weight_cache_bytes` of generated G^l are kept from the forward pass instead (saving the second
+draw), so peak memory is (L - 1) N B itemsize + the cache + O(N^2 + N B).
+
+The backward signal is rescaled by exact powers of two whenever its largest entry leaves
+[2^-32, 2^32], with the exponent kept aside: the measured factors stay exact (scaling by 2^k
+commutes with every rounding) where the unscaled gradient of a float32 network would underflow
+to 0 or overflow; `NonFinite` records the layer where that would have happened.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from actcli.activation import Activation
+
+SATURATED_BELOW = 1e-3
+_RESCALE_EXPONENT = 32
+_LOG10_2 = math.log10(2.0)
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where a real network first leaves the dtype's range: `what` is overflow (inf), nan, or
+    underflow (every entry below the smallest normal number), in the forward or backward pass;
+    `seeds` counts the networks it happened in."""
+
+    layer: int
+    what: str
+    direction: str
+    seeds: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"layer": self.layer, "what": self.what, "pass": self.direction, "seeds": self.seeds}
+
+    def order(self) -> tuple[int, int]:
+        """The order a network meets events in: forward bottom-up, then backward top-down."""
+        return (0, self.layer) if self.direction == "forward" else (1, -self.layer)
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Per-network (rows) and per-layer (columns, layer 1..L) measurements."""
+
+    log10_factor: np.ndarray
+    z_mean: np.ndarray
+    z_variance: np.ndarray
+    dead_fraction: np.ndarray
+    saturated_fraction: np.ndarray
+    non_finite: NonFinite | None
+
+
+def layer_generator(seed: int, network: int, layer: int) -> np.random.Generator:
+    """The generator of one layer of one network (see the module docstring)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, network, layer)))
+
+
+def layer_weights(
+    seed: int, network: int, layer: int, width: int, dtype: np.dtype, orthogonal: bool
+) -> np.ndarray:
+    """G^l, or the sign-fixed orthogonal factor Q of it: W^l up to the scalar scale."""
+    return _draw_layer(seed, network, layer, width, dtype, orthogonal, bias=False)[0]
+
+
+def _draw_layer(
+    seed: int, network: int, layer: int, width: int, dtype: np.dtype, orthogonal: bool, bias: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    generator = layer_generator(seed, network, layer)
+    weights = generator.standard_normal((width, width), dtype=dtype)
+    offsets = generator.standard_normal((width, 1), dtype=dtype) if bias else None
+    if orthogonal:
+        q, r = np.linalg.qr(weights)
+        signs = np.sign(np.diagonal(r))
+        signs[signs == 0] = 1
+        q *= signs
+        weights = q
+    return weights, offsets
+
+
+def simulate(
+    activation: Activation,
+    *,
+    depth: int,
+    width: int,
+    batch: int,
+    seed: int,
+    seeds: int,
+    sigma_w2: float,
+    sigma_b2: float,
+    orthogonal: bool,
+    dtype: str,
+    input_variance: float,
+    weight_cache_bytes: int,
+    progress: Callable[[int], None] | None = None,
+) -> MonteCarlo:
+    """Run `seeds` networks of `depth` layers; `progress(units)` is called after each layer
+    step (2L - 1 per network)."""
+    kind = np.dtype(dtype)
+    phi, dphi = activation.function(0), activation.function(1)
+    scale = kind.type(math.sqrt(sigma_w2) if orthogonal else math.sqrt(sigma_w2 / width))
+    bias_scale = kind.type(math.sqrt(sigma_b2))
+    cached_layers = min(depth - 1, weight_cache_bytes // (width * width * kind.itemsize))
+    derivatives = np.empty((depth - 1, width, batch), dtype=kind)
+    shape = (seeds, depth)
+    log10_factor = np.zeros(shape)
+    z_mean, z_variance = np.zeros(shape), np.zeros(shape)
+    dead, saturated = np.zeros(shape), np.zeros(shape)
+    events: list[NonFinite] = []
+
+    def regenerate(network: int, layer: int) -> np.ndarray:
+        return layer_weights(seed, network, layer, width, kind, orthogonal)
+
+    for network in range(seeds):
+        start = layer_generator(seed, network, 0)
+        a = start.standard_normal((width, batch), dtype=kind) * kind.type(math.sqrt(input_variance))
+        top = start.standard_normal((width, batch), dtype=kind)
+        cache: dict[int, np.ndarray] = {}
+        event: NonFinite | None = None
+        with np.errstate(all="ignore"):
+            for layer in range(1, depth + 1):
+                weights, offsets = _draw_layer(
+                    seed, network, layer, width, kind, orthogonal, bias=bool(sigma_b2)
+                )
+                z = weights @ a
+                z *= scale
+                if offsets is not None:
+                    offsets *= bias_scale
+                    z += offsets
+                if 2 <= layer <= cached_layers + 1:
+                    cache[layer] = weights
+                del weights
+                column = layer - 1
+                z_mean[network, column] = np.mean(z, dtype=np.float64)
+                z_variance[network, column] = np.var(z, dtype=np.float64)
+                slope = dphi(z)
+                dead[network, column] = np.count_nonzero(slope == 0) / slope.size
+                saturated[network, column] = (
+                    np.count_nonzero(np.abs(slope) < SATURATED_BELOW) / slope.size
+                )
+                if layer < depth:
+                    derivatives[column] = slope
+                    a = phi(z).astype(kind, copy=False)
+                if event is None:
+                    event = _forward_event(
+                        z,
+                        a if layer < depth else None,
+                        z_mean[network, column],
+                        z_variance[network, column],
+                        layer,
+                        kind,
+                    )
+                if progress:
+                    progress(1)
+            del a, z, slope
+            log10_factor[network], backward_event = _backward(
+                derivatives, top, cache, partial(regenerate, network), scale, progress
+            )
+        event = event or backward_event
+        if event is not None:
+            events.append(event)
+    return MonteCarlo(log10_factor, z_mean, z_variance, dead, saturated, _first_event(events))
+
+
+def _forward_event(
+    z: np.ndarray,
+    a: np.ndarray | None,
+    mean: float,
+    variance: float,
+    layer: int,
+    kind: np.dtype,
+) -> NonFinite | None:
+    """An overflow, nan or underflow among the pre-activations or activations of one layer.
+
+    Called on the first layer whose values go wrong, so its input was finite: non-finite z
+    is an overflow of the matrix product (a nan there is inf - inf); a nan from phi of finite z
+    is the activation's own (say log of a negative number).
+    """
+    tiny = np.finfo(kind).tiny
+    if not (math.isfinite(mean) and math.isfinite(variance)):
+        if not np.isfinite(z).all():
+            return NonFinite(layer, "overflow", "forward")
+    elif variance < tiny and float(np.max(np.abs(z))) < tiny:
+        return NonFinite(layer, "underflow", "forward")
+    if a is not None and not math.isfinite(float(np.sum(a, dtype=np.float64))):
+        return NonFinite(layer, "nan" if np.isnan(a).any() else "overflow", "forward")
+    return None
+
+
+def _backward(
+    derivatives: np.ndarray,
+    top: np.ndarray,
+    cache: dict[int, np.ndarray],
+    regenerate: Callable[[int], np.ndarray],
+    scale: np.floating,
+    progress: Callable[[int], None] | None,
+) -> tuple[np.ndarray, NonFinite | None]:
+    """log10 ||delta^l|| / ||delta^L|| for l = 1..L, and the first range event going down."""
+    depth = len(derivatives) + 1
+    finfo = np.finfo(top.dtype)
+    highest, lowest = math.log2(float(finfo.max)), math.log2(float(finfo.tiny))
+    logs = np.zeros(depth)
+    top_log = math.log10(_norm(top))
+    delta = top
+    exponent = 0
+    event = None
+    for layer in range(depth, 1, -1):
+        weights = cache.pop(layer, None)
+        if weights is None:
+            weights = regenerate(layer)
+        delta = weights.T @ delta
+        del weights
+        delta *= scale
+        delta *= derivatives[layer - 2]
+        if progress:
+            progress(1)
+        peak = float(np.max(np.abs(delta)))
+        if not math.isfinite(peak) or peak == 0:
+            if not math.isfinite(peak) and event is None:
+                event = NonFinite(layer - 1, "nan" if math.isnan(peak) else "overflow", "backward")
+            logs[: layer - 1] = math.nan if not math.isfinite(peak) else -math.inf
+            if progress:
+                progress(layer - 2)
+            break
+        true_log2 = math.log2(peak) + exponent
+        if event is None and not lowest <= true_log2 <= highest:
+            event = NonFinite(
+                layer - 1, "underflow" if true_log2 < lowest else "overflow", "backward"
+            )
+        shift = math.frexp(peak)[1]
+        if abs(shift) > _RESCALE_EXPONENT:
+            np.ldexp(delta, -shift, out=delta)
+            exponent += shift
+        logs[layer - 2] = math.log10(_norm(delta)) + exponent * _LOG10_2 - top_log
+    return logs, event
+
+
+def _norm(values: np.ndarray) -> float:
+    flat = values.astype(np.float64).ravel()
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+def _first_event(events: list[NonFinite]) -> NonFinite | None:
+    if not events:
+        return None
+    first = min(events, key=NonFinite.order)
+    return NonFinite(first.layer, first.what, first.direction, seeds=len(events))

@@ -1,0 +1,701 @@
+"""`simulate_depth`: Monte Carlo, mean field and the scalar chain for a list of activations.
+
+Init schemes (sigma_w2 is the weight variance times fan_in; all layers are square, N x N):
+
+| init            | sigma_w2 | customary for                                              |
+|-----------------|----------|------------------------------------------------------------|
+| he, kaiming     | 2        | tags relu-like or smooth-relu (ReLU family, GELU, SiLU, ...) |
+| lecun           | 1        | SELU, and everything not listed (elu-like, --expr, ...)    |
+| xavier, glorot  | 1        | tag sigmoid-like (sigmoid, tanh, softsign, ...)            |
+|                 |          | (2 fan_in / (fan_in + fan_out) = 1 for square layers)       |
+| orthogonal      | customary sigma_w2 of the activation (2 or 1), W = sqrt(sigma_w2) Q      |
+| sigma_w2=VALUE  | VALUE    | (init "custom"; with orthogonal, the orthogonal gain squared) |
+| critical=True   | chi_1 = 1 at the given sigma_b2 (init "critical")                     |
+
+sigma_b2 defaults to 0. Decisions: float32 by default (the dtype networks are trained in, and
+4x faster matmuls than float64 here; the factors are log-averages over N B entries, far above
+float32 rounding). The verdict on the total factor F = ||delta^1|| / ||delta^L|| (geometric mean
+over seeds) is vanishing below `vanish_below`, exploding above `explode_above`, else stable;
+it comes from the Monte Carlo when that ran, else from the mean-field prediction, else from the
+chain ("verdict_source"). Several activations are ranked by |log10 F| ascending (closest to
+stable first; undetermined last).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from actcli.api import json_number
+from actcli.errors import ResourceLimitError, UsageError
+from actcli.propagation.chain import Chain, parse_choice, simulate_chain
+from actcli.propagation.meanfield import (
+    Critical,
+    GaussianMoments,
+    MeanField,
+    MeanVarianceMap,
+    critical_sigma_w2,
+    mean_field,
+    mean_variance_map,
+)
+from actcli.propagation.montecarlo import MonteCarlo, NonFinite, simulate
+
+if TYPE_CHECKING:
+    from actcli.activation import Activation
+
+MODES = ("montecarlo", "meanfield", "chain", "all")
+DTYPES = ("float32", "float64")
+INIT_SIGMA_W2 = {"he": 2.0, "lecun": 1.0, "xavier": 1.0}
+INIT_ALIASES = {"kaiming": "he", "glorot": "xavier"}
+INITS = (*INIT_SIGMA_W2, *INIT_ALIASES, "orthogonal")
+WEIGHT_CACHE_BYTES = 512 * 2**20
+
+
+def customary_init(activation: Activation) -> str:
+    """The init an activation is customarily paired with (see the module docstring)."""
+    tags = set(activation.spec.tags)
+    if activation.name == "selu":
+        return "lecun"
+    if tags & {"relu-like", "smooth-relu"}:
+        return "he"
+    if "sigmoid-like" in tags:
+        return "xavier"
+    return "lecun"
+
+
+def verdict(factor: float, vanish_below: float, explode_above: float) -> str | None:
+    """vanishing / exploding / stable for a total factor; None for nan."""
+    if math.isnan(factor):
+        return None
+    if factor < vanish_below:
+        return "vanishing"
+    return "exploding" if factor > explode_above else "stable"
+
+
+def available_memory() -> int:
+    """Bytes of memory available now: MemAvailable from /proc/meminfo, else free pages."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Peak memory of the arrays a run allocates (not the interpreter) and its expected time."""
+
+    memory_bytes: int
+    seconds: float
+    weight_cache_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "memory_bytes": self.memory_bytes,
+            "seconds": json_number(self.seconds),
+            "weight_cache_bytes": self.weight_cache_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class DepthRun:
+    """Everything measured and predicted for one activation."""
+
+    activation: str
+    params: dict[str, float]
+    init: str
+    init_is_default: bool
+    distribution: str
+    sigma_w2: float
+    sigma_b2: float
+    depth: int
+    width: int
+    batch: int
+    seeds: int
+    dtype: str
+    input_variance: float
+    log10_total_factor: float
+    verdict: str | None
+    verdict_source: str | None
+    rank: int
+    montecarlo: MonteCarlo | None
+    meanfield: MeanField | None
+    mean_variance_map: MeanVarianceMap | None
+    chain: Chain | None
+    critical: Critical | None
+    estimate: Estimate
+    vanish_below: float
+    explode_above: float
+
+    @property
+    def total_factor(self) -> float:
+        return _power10(self.log10_total_factor)
+
+    @property
+    def per_layer_factor(self) -> float:
+        return _power10(self.log10_total_factor / (self.depth - 1))
+
+    @property
+    def non_finite(self) -> NonFinite | None:
+        return None if self.montecarlo is None else self.montecarlo.non_finite
+
+    def layers(self) -> list[dict[str, Any]]:
+        """One row per layer (1..L): Monte Carlo and mean-field columns (None when not run)."""
+        rows = []
+        mc, mf = self.montecarlo, self.meanfield
+        stats = _seed_statistics(mc) if mc is not None else None
+        for index in range(self.depth):
+            row: dict[str, Any] = {"layer": index + 1}
+            if stats is not None:
+                row.update({key: values[index] for key, values in stats.items()})
+            else:
+                row.update(dict.fromkeys(_MC_COLUMNS))
+            row["meanfield_log10_factor"] = None if mf is None else mf.log10_factor[index]
+            row["meanfield_q"] = None if mf is None else mf.q[index]
+            rows.append(row)
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        def number(value: float | None) -> float | str | None:
+            return None if value is None else json_number(value)
+
+        document: dict[str, Any] = {
+            "activation": self.activation,
+            "params": {name: json_number(value) for name, value in self.params.items()},
+            "init": self.init,
+            "init_is_default": self.init_is_default,
+            "distribution": self.distribution,
+            "sigma_w2": json_number(self.sigma_w2),
+            "sigma_b2": json_number(self.sigma_b2),
+            "depth": self.depth,
+            "width": self.width,
+            "batch": self.batch,
+            "seeds": self.seeds,
+            "dtype": self.dtype,
+            "input_variance": json_number(self.input_variance),
+            "total_factor": json_number(self.total_factor),
+            "log10_total_factor": json_number(self.log10_total_factor),
+            "per_layer_factor": json_number(self.per_layer_factor),
+            "verdict": self.verdict,
+            "verdict_source": self.verdict_source,
+            "rank": self.rank,
+            "non_finite": None if self.non_finite is None else self.non_finite.to_json(),
+            "layers": [
+                {key: value if key == "layer" else number(value) for key, value in row.items()}
+                for row in self.layers()
+            ],
+            "meanfield": None if self.meanfield is None else self.meanfield.to_json(),
+            "mean_variance_map": (
+                None if self.mean_variance_map is None else self.mean_variance_map.to_json()
+            ),
+            "chain": (
+                None
+                if self.chain is None
+                else self.chain.to_json(self.vanish_below, self.explode_above)
+            ),
+            "estimate": self.estimate.to_json(),
+        }
+        if self.critical is not None:
+            document["critical_sigma_w2"] = number(self.critical.sigma_w2)
+            document["critical_note"] = self.critical.reason
+        return document
+
+
+_MC_COLUMNS = (
+    "log10_factor_mean",
+    "log10_factor_std",
+    "z_mean",
+    "z_variance",
+    "dead_fraction",
+    "saturated_fraction",
+)
+
+
+def _seed_statistics(mc: MonteCarlo) -> dict[str, list[float | None]]:
+    """Means over seeds, and the sample standard deviation of log10 factors (None: 1 seed)."""
+    with np.errstate(invalid="ignore"):
+        std = (
+            np.std(mc.log10_factor, axis=0, ddof=1).tolist()
+            if len(mc.log10_factor) > 1
+            else [None] * mc.log10_factor.shape[1]
+        )
+        return {
+            "log10_factor_mean": np.mean(mc.log10_factor, axis=0).tolist(),
+            "log10_factor_std": std,
+            "z_mean": np.mean(mc.z_mean, axis=0).tolist(),
+            "z_variance": np.mean(mc.z_variance, axis=0).tolist(),
+            "dead_fraction": np.mean(mc.dead_fraction, axis=0).tolist(),
+            "saturated_fraction": np.mean(mc.saturated_fraction, axis=0).tolist(),
+        }
+
+
+@dataclass(frozen=True)
+class DepthResult:
+    """The result of `simulate_depth`: one run per activation, in the order given."""
+
+    runs: tuple[DepthRun, ...]
+    mode: str
+    vanish_below: float
+    explode_above: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "vanish_below": json_number(self.vanish_below),
+            "explode_above": json_number(self.explode_above),
+            "runs": [run.to_json() for run in self.runs],
+        }
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One row per activation, best rank first: the data of a comparison table."""
+        rows = []
+        for run in sorted(self.runs, key=lambda run: run.rank):
+            mf = run.meanfield
+            rows.append(
+                {
+                    "rank": run.rank,
+                    "activation": run.activation,
+                    "init": run.init,
+                    "sigma_w2": run.sigma_w2,
+                    "sigma_b2": run.sigma_b2,
+                    "total_factor": run.total_factor,
+                    "per_layer_factor": run.per_layer_factor,
+                    "verdict": run.verdict,
+                    "verdict_source": run.verdict_source,
+                    "chi_1": None if mf is None else mf.chi_1,
+                    "depth_scale": None if mf is None else mf.depth_scale,
+                    "predicted_total_factor": None if mf is None else mf.predicted_total_factor,
+                    "non_finite": run.non_finite,
+                }
+            )
+        return rows
+
+    def layer_rows(self) -> list[dict[str, Any]]:
+        """One row per activation and layer (see `DepthRun.layers`), with the activation."""
+        return [{"activation": run.activation, **row} for run in self.runs for row in run.layers()]
+
+
+def _power10(value: float) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.power(10.0, value))
+
+
+# -- the entry point ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    activation: Activation
+    init: str
+    init_is_default: bool
+    orthogonal: bool
+    sigma_w2: float
+    critical: Critical | None
+
+
+def simulate_depth(
+    activations: Sequence[Activation],
+    *,
+    mode: str = "all",
+    depth: int = 50,
+    width: int = 256,
+    batch: int = 128,
+    init: str | None = None,
+    sigma_w2: float | None = None,
+    sigma_b2: float = 0.0,
+    dtype: str = "float32",
+    seed: int = 0,
+    seeds: int = 5,
+    input_variance: float = 1.0,
+    vanish_below: float = 1e-2,
+    explode_above: float = 1e2,
+    weights: str = "normal",
+    biases: str = "normal",
+    critical: bool = False,
+    max_memory: int | None = None,
+    weight_cache_bytes: int = WEIGHT_CACHE_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+) -> DepthResult:
+    """Gradient propagation through `depth` layers of each activation (see the module docstring).
+
+    `progress(done, total)` reports units of work: one per Monte Carlo layer step (2L - 1 per
+    network), one per mean-field and per chain computation.
+
+    Raises:
+        UsageError: an unknown mode, init or dtype, conflicting options, a value out of range,
+            a vector activation.
+        ResourceLimitError: the estimated peak memory exceeds `max_memory` (default: half the
+            available memory); raised before anything large is allocated.
+    """
+    _check_options(
+        activations,
+        mode,
+        depth,
+        width,
+        batch,
+        dtype,
+        seeds,
+        input_variance,
+        sigma_b2,
+        vanish_below,
+        explode_above,
+    )
+    weight_choice = parse_choice(weights, "--weights", allow_zero_preactivation=False)
+    bias_choice = parse_choice(biases, "--biases", allow_zero_preactivation=True)
+    run_mc = mode in ("montecarlo", "all")
+    run_mf = mode in ("meanfield", "all")
+    run_chain = mode in ("chain", "all")
+    limit = available_memory() // 2 if max_memory is None else max_memory
+    moments = [GaussianMoments(a) if run_mf or critical else None for a in activations]
+    plans = [
+        _plan(a, m, init, sigma_w2, sigma_b2, critical, input_variance)
+        for a, m in zip(activations, moments, strict=True)
+    ]
+    estimates = []
+    for plan in plans:
+        memory, cache_bytes = _memory(
+            plan.orthogonal, depth, width, batch, dtype, run_mc, weight_cache_bytes, limit
+        )
+        if memory > limit:
+            raise ResourceLimitError(
+                f"simulate-depth: estimated peak memory {_bytes(memory)} exceeds --max-memory "
+                f"{_bytes(limit)} (depth {depth} x width {width} x batch {batch} x "
+                f"{np.dtype(dtype).itemsize} bytes of stored derivatives, plus one "
+                f"{width} x {width} weight matrix); lower --depth/--width/--batch or raise "
+                "--max-memory"
+            )
+        seconds = _seconds(
+            plan, depth, width, batch, dtype, seeds, cache_bytes, run_mc, run_mf, run_chain
+        )
+        estimates.append(Estimate(memory, seconds, cache_bytes))
+
+    total_units = len(plans) * (
+        (seeds * (2 * depth - 1) if run_mc else 0) + int(run_mf) + int(run_chain)
+    )
+    done = 0
+
+    def advance(units: int) -> None:
+        nonlocal done
+        done += units
+        if progress:
+            progress(done, total_units)
+
+    runs = []
+    for plan, moment, estimate in zip(plans, moments, estimates, strict=True):
+        mc = mf = chain = map_ = None
+        if run_mc:
+            mc = simulate(
+                plan.activation,
+                depth=depth,
+                width=width,
+                batch=batch,
+                seed=seed,
+                seeds=seeds,
+                sigma_w2=plan.sigma_w2,
+                sigma_b2=sigma_b2,
+                orthogonal=plan.orthogonal,
+                dtype=dtype,
+                input_variance=input_variance,
+                weight_cache_bytes=estimate.weight_cache_bytes,
+                progress=advance,
+            )
+        if run_mf and moment is not None:
+            mf = mean_field(moment, plan.sigma_w2, sigma_b2, depth, input_variance)
+            map_ = mean_variance_map(moment, plan.sigma_w2, sigma_b2)
+            advance(1)
+        if run_chain:
+            chain = simulate_chain(
+                plan.activation,
+                depth=depth,
+                seed=seed,
+                seeds=seeds,
+                weights=weight_choice,
+                biases=bias_choice,
+                input_variance=input_variance,
+            )
+            advance(1)
+        log10_total, source = _total(mc, mf, chain)
+        judged = _judge(log10_total, source, mc, mf, vanish_below, explode_above)
+        runs.append((plan, mc, mf, map_, chain, estimate, log10_total, judged))
+    ranks = _ranks([entry[6] for entry in runs])
+    return DepthResult(
+        tuple(
+            DepthRun(
+                activation=plan.activation.name,
+                params=plan.activation.params,
+                init=plan.init,
+                init_is_default=plan.init_is_default,
+                distribution="orthogonal" if plan.orthogonal else "gaussian",
+                sigma_w2=plan.sigma_w2,
+                sigma_b2=sigma_b2,
+                depth=depth,
+                width=width,
+                batch=batch,
+                seeds=seeds,
+                dtype=dtype,
+                input_variance=input_variance,
+                log10_total_factor=log10_total,
+                verdict=judged[0],
+                verdict_source=judged[1],
+                rank=rank,
+                montecarlo=mc,
+                meanfield=mf,
+                mean_variance_map=map_,
+                chain=chain,
+                critical=plan.critical,
+                estimate=estimate,
+                vanish_below=vanish_below,
+                explode_above=explode_above,
+            )
+            for (plan, mc, mf, map_, chain, estimate, log10_total, judged), rank in zip(
+                runs, ranks, strict=True
+            )
+        ),
+        mode,
+        vanish_below,
+        explode_above,
+    )
+
+
+def _check_options(
+    activations: Sequence[Activation],
+    mode: str,
+    depth: int,
+    width: int,
+    batch: int,
+    dtype: str,
+    seeds: int,
+    input_variance: float,
+    sigma_b2: float,
+    vanish_below: float,
+    explode_above: float,
+) -> None:
+    if mode not in MODES:
+        raise UsageError(f"--mode {mode!r}: use one of {', '.join(MODES)}")
+    if dtype not in DTYPES:
+        raise UsageError(f"--dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    if not activations:
+        raise UsageError("simulate-depth: name at least one activation")
+    for option, value, least in (
+        ("--depth", depth, 2),
+        ("--width", width, 1),
+        ("--batch", batch, 1),
+        ("--seeds", seeds, 1),
+    ):
+        if value < least:
+            raise UsageError(f"{option} {value}: must be at least {least}")
+    if not (math.isfinite(input_variance) and input_variance > 0):
+        raise UsageError(f"--input-variance {input_variance:g}: must be positive")
+    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
+        raise UsageError(f"--sigma-b2 {sigma_b2:g}: must be zero or positive")
+    if not 0 < vanish_below < explode_above < math.inf:
+        raise UsageError(
+            f"--vanish-below {vanish_below:g} and --explode-above {explode_above:g}: need "
+            "0 < vanish-below < explode-above"
+        )
+    for activation in activations:
+        if activation.kind != "scalar":
+            raise UsageError(
+                f"simulate-depth: {activation.name} is a {activation.kind} activation; depth "
+                "propagation needs a scalar (elementwise) one"
+            )
+
+
+def _plan(
+    activation: Activation,
+    moments: GaussianMoments | None,
+    init: str | None,
+    sigma_w2: float | None,
+    sigma_b2: float,
+    critical: bool,
+    input_variance: float,
+) -> _Plan:
+    """The init label and sigma_w2 for one activation (see the table in the module docstring)."""
+    if init is not None and init not in INITS:
+        raise UsageError(f"--init {init!r}: use one of {', '.join(INITS)}")
+    name = INIT_ALIASES.get(init or "", init)
+    orthogonal = name == "orthogonal"
+    if sigma_w2 is not None:
+        if not (math.isfinite(sigma_w2) and sigma_w2 > 0):
+            raise UsageError(f"--sigma-w2 {sigma_w2:g}: must be positive")
+        if name is not None and not orthogonal:
+            raise UsageError(f"--init {init} sets sigma_w2; give --init or --sigma-w2, not both")
+        if critical:
+            raise UsageError("--critical solves for sigma_w2; do not give --sigma-w2 with it")
+    if critical and name is not None and not orthogonal:
+        raise UsageError(f"--critical solves for sigma_w2; do not give --init {init} with it")
+    customary = customary_init(activation)
+    if critical:
+        assert moments is not None
+        found = critical_sigma_w2(moments, sigma_b2, input_variance)
+        if found.sigma_w2 is not None:
+            return _Plan(activation, "critical", False, orthogonal, found.sigma_w2, found)
+        # no edge of chaos: run at the customary init and say why in the result
+        return _Plan(activation, customary, True, orthogonal, INIT_SIGMA_W2[customary], found)
+    if sigma_w2 is not None:
+        return _Plan(activation, "custom", False, orthogonal, sigma_w2, None)
+    if orthogonal:
+        return _Plan(activation, "orthogonal", False, True, INIT_SIGMA_W2[customary], None)
+    if name is None:
+        return _Plan(activation, customary, True, False, INIT_SIGMA_W2[customary], None)
+    return _Plan(activation, name, False, False, INIT_SIGMA_W2[name], None)
+
+
+def _memory(
+    orthogonal: bool,
+    depth: int,
+    width: int,
+    batch: int,
+    dtype: str,
+    run_mc: bool,
+    weight_cache_bytes: int,
+    limit: int,
+) -> tuple[int, int]:
+    """(peak bytes of a run's arrays, weight-cache bytes that fit under `limit`)."""
+    if not run_mc:
+        return 16 * depth * 8, 0
+    itemsize = np.dtype(dtype).itemsize
+    matrix = width * width * itemsize
+    stored = (depth - 1) * width * batch * itemsize
+    # one weight matrix (three during a QR), activations and deltas, and the float64
+    # temporaries of evaluating phi and phi'
+    working = matrix * (3 if orthogonal else 1) + width * batch * (6 * itemsize + 6 * 8)
+    required = stored + working
+    cache = min(weight_cache_bytes, (depth - 1) * matrix, max(0, limit - required))
+    cache = cache // matrix * matrix
+    return required + cache, cache
+
+
+def _seconds(
+    plan: _Plan,
+    depth: int,
+    width: int,
+    batch: int,
+    dtype: str,
+    seeds: int,
+    cache_bytes: int,
+    run_mc: bool,
+    run_mf: bool,
+    run_chain: bool,
+) -> float:
+    """Expected seconds from this machine's measured rates (`_rates`) and the operation counts."""
+    draw, flop, element, quadrature = _rates(dtype)
+    evaluate = _evaluation_cost(plan.activation)
+    seconds = 0.0
+    if run_mc:
+        cached = cache_bytes // (width * width * np.dtype(dtype).itemsize)
+        matrices = depth + (depth - 1 - cached)
+        per_network = (
+            matrices * width * width * draw
+            + (2 * depth - 1) * 2 * width * width * batch * flop
+            + depth * width * batch * (evaluate + 12 * element)
+        )
+        if plan.orthogonal:
+            per_network += matrices * 4 * width**3 * flop
+        seconds += seeds * per_network
+    if run_mf:
+        seconds += (2 * depth + 300) * quadrature
+    if run_chain:
+        seconds += seeds * depth * 2 * 30e-6
+    return seconds
+
+
+@cache
+def _rates(dtype: str) -> tuple[float, float, float, float]:
+    """Seconds per normal draw, per matmul flop, per elementwise operation, per quadrature."""
+    kind = np.dtype(dtype)
+    generator = np.random.default_rng(0)
+    size = 256
+    started = time.perf_counter()
+    matrix = generator.standard_normal((size, size), dtype=kind)
+    draw = (time.perf_counter() - started) / size**2
+    block = generator.standard_normal((size, 128), dtype=kind)
+    started = time.perf_counter()
+    for _ in range(4):
+        product = matrix @ block
+    flop = (time.perf_counter() - started) / (4 * 2 * size * size * 128)
+    started = time.perf_counter()
+    for _ in range(4):
+        product *= kind.type(1.0)
+    element = (time.perf_counter() - started) / (4 * product.size)
+    # a Gaussian expectation costs about a dozen activation evaluations of ~1000 points
+    quadrature = 1e-3
+    return draw, flop, element, quadrature
+
+
+def _evaluation_cost(activation: Activation) -> float:
+    """Seconds per element to evaluate phi and phi' (float64 compiled functions)."""
+    phi, dphi = activation.function(0), activation.function(1)
+    sample = np.linspace(-4.0, 4.0, 2**14)
+    started = time.perf_counter()
+    phi(sample)
+    dphi(sample)
+    return (time.perf_counter() - started) / sample.size
+
+
+def _bytes(count: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count:.0f} bytes"
+
+
+def _total(
+    mc: MonteCarlo | None, mf: MeanField | None, chain: Chain | None
+) -> tuple[float, str | None]:
+    """log10 of the total factor F and where it comes from."""
+    if mc is not None:
+        with np.errstate(invalid="ignore"):
+            return float(np.mean(mc.log10_factor[:, 0])), "montecarlo"
+    if mf is not None:
+        return mf.log10_factor[0], "meanfield"
+    if chain is not None:
+        return chain.log10_total_factor, "chain"
+    return math.nan, None
+
+
+def _judge(
+    log10_total: float,
+    source: str | None,
+    mc: MonteCarlo | None,
+    mf: MeanField | None,
+    vanish_below: float,
+    explode_above: float,
+) -> tuple[str | None, str | None]:
+    """The verdict on F and its source. A Monte Carlo run whose factor is nan (it went
+    non-finite) is judged by where it went (overflow: exploding, underflow: vanishing), else by
+    the mean field when that ran."""
+    found = verdict(_power10(log10_total), vanish_below, explode_above)
+    if found is not None or mc is None:
+        return found, source
+    event = mc.non_finite
+    if event is not None and event.what in ("overflow", "underflow"):
+        return ("exploding" if event.what == "overflow" else "vanishing"), source
+    if mf is not None:
+        return verdict(mf.predicted_total_factor, vanish_below, explode_above), "meanfield"
+    return None, source
+
+
+def _ranks(log10_totals: list[float]) -> list[int]:
+    """1 for the total factor closest to 1 (|log10 F| ascending), undetermined (nan) last."""
+    order = sorted(
+        range(len(log10_totals)),
+        key=lambda i: (math.isnan(log10_totals[i]), abs(log10_totals[i])),
+    )
+    ranks = [0] * len(log10_totals)
+    for rank, index in enumerate(order, start=1):
+        ranks[index] = rank
+    return ranks

@@ -1,0 +1,596 @@
+"""Depth propagation (`actcli.propagation`): mean field against mpmath, Monte Carlo against the
+mean field and against a straightforward network that keeps its weights, the scalar chain
+against explicit products, verdicts, non-finite handling and the memory guard.
+
+References are written here: Gaussian expectations by mpmath.quad split at the kink, with the
+activations from `reference.py` (mpmath, written from the papers, not from the specs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from mpmath import mp
+from reference import DERIVATIVES, REFERENCES
+
+from actcli.api import load_activation
+from actcli.errors import ResourceLimitError, UsageError
+from actcli.propagation import depth_figure, simulate_depth
+from actcli.propagation import montecarlo as montecarlo_module
+from actcli.propagation.meanfield import (
+    GaussianMoments,
+    critical_sigma_w2,
+    mean_field,
+    mean_variance_map,
+)
+from actcli.propagation.montecarlo import layer_weights
+
+
+@pytest.fixture(scope="module")
+def moments():
+    cache = {}
+
+    def get(name: str, **params: str) -> GaussianMoments:
+        key = (name, tuple(sorted(params.items())))
+        if key not in cache:
+            cache[key] = GaussianMoments(load_activation(name, params=params or None))
+        return cache[key]
+
+    return get
+
+
+def gaussian_reference(function, q: float, power: int = 2, kink: float | None = 0.0) -> float:
+    """E[function(sqrt(q) z)^power], z ~ N(0, 1), by mpmath.quad split at the kink."""
+    with mp.workdps(30):
+        root = mp.sqrt(q)
+
+        def integrand(z):
+            return function(root * z) ** power * mp.npdf(z)
+
+        points = [-mp.inf, mp.inf] if kink is None else [-mp.inf, kink / root, mp.inf]
+        return float(mp.quad(integrand, points))
+
+
+# -- Gaussian expectations ------------------------------------------------------------------
+
+
+def test_selu_derivative_second_moment_matches_mpmath(moments) -> None:
+    # plain Gauss-Hermite with 200 nodes gives 1.0665 here: the kink at 0 must be split at
+    expected = gaussian_reference(DERIVATIVES["selu"], 1.0)
+    assert expected == pytest.approx(1.0716, abs=1e-4)
+    assert moments("selu").expect(1.0, order=1) == pytest.approx(expected, abs=1e-10)
+
+
+def test_gelu_second_moment_matches_mpmath(moments) -> None:
+    expected = gaussian_reference(REFERENCES["gelu"], 1.0, kink=None)
+    assert moments("gelu").expect(1.0) == pytest.approx(expected, abs=1e-10)
+
+
+@pytest.mark.parametrize("q", [0.37, 2.5, 40.0])
+def test_elu_derivative_second_moment_matches_mpmath(moments, q: float) -> None:
+    # alpha = 0.5: elu' jumps from 0.5 to 1 at 0
+    expected = gaussian_reference(lambda x: DERIVATIVES["elu"](x, alpha=0.5), q)
+    assert moments("elu", alpha="0.5").expect(q, order=1) == pytest.approx(expected, abs=1e-10)
+
+
+def test_hardtanh_splits_at_both_breakpoints(moments) -> None:
+    q = 3.0
+    with mp.workdps(30):
+        root = mp.sqrt(q)
+        expected = float(
+            mp.quad(
+                lambda z: REFERENCES["hardtanh"](root * z) ** 2 * mp.npdf(z),
+                [-mp.inf, -1 / root, 1 / root, mp.inf],
+            )
+        )
+    assert moments("hardtanh").expect(q) == pytest.approx(expected, abs=1e-10)
+
+
+def test_limit_q_to_zero_averages_one_sided_values(moments) -> None:
+    # E[relu'(sqrt(q) z)^2] = 1/2 for every q > 0, so also in the limit q -> 0
+    assert moments("relu").expect(0.0, order=1) == 0.5
+    assert moments("tanh").expect(0.0, order=1) == 1.0
+
+
+# -- mean field ------------------------------------------------------------------------------
+
+
+def test_relu_he_is_critical(moments) -> None:
+    result = mean_field(moments("relu"), 2.0, 0.0, depth=20)
+    assert result.chi_1 == pytest.approx(1.0, abs=1e-12)
+    assert result.q_star == pytest.approx(2.0, rel=1e-12)  # q^1 = sigma_w2 * q0
+    assert result.predicted_total_factor == pytest.approx(1.0, abs=1e-11)
+    assert result.depth_scale == math.inf
+
+
+def test_tanh_at_unit_weights_collapses_to_zero_with_chi_one(moments) -> None:
+    result = mean_field(moments("tanh"), 1.0, 0.0, depth=30)
+    assert result.q_star == 0.0
+    assert result.q_star_status == "zero"
+    assert result.chi_1 == pytest.approx(1.0, abs=1e-12)
+
+
+def test_sigmoid_xavier_is_deep_in_the_vanishing_phase(moments) -> None:
+    sigmoid, d_sigmoid = REFERENCES["sigmoid"], DERIVATIVES["sigmoid"]
+    with mp.workdps(30):
+        # q* = E[sigmoid(sqrt(q) z)^2] (sigma_w2 = 1, sigma_b2 = 0), then chi_1 = E[sigmoid'^2]
+        def second_moment(q):
+            return mp.quad(lambda z: sigmoid(mp.sqrt(q) * z) ** 2 * mp.npdf(z), [-mp.inf, mp.inf])
+
+        q_star = mp.findroot(lambda q: second_moment(q) - q, 0.26)
+        chi = mp.quad(lambda z: d_sigmoid(mp.sqrt(q_star) * z) ** 2 * mp.npdf(z), [-mp.inf, mp.inf])
+    result = mean_field(moments("sigmoid"), 1.0, 0.0, depth=50)
+    assert result.q_star == pytest.approx(float(q_star), rel=1e-10)
+    assert result.chi_1 == pytest.approx(float(chi), rel=1e-10)
+    assert result.chi_1 < 0.06
+    assert result.depth_scale == pytest.approx(-1 / math.log(float(chi)), rel=1e-9)
+
+
+def test_predicted_total_uses_the_q_sequence_and_l_minus_1_steps(moments) -> None:
+    """prod_{m=1..L-1} sqrt(chi(q^m)) with q^1 = sigma_w2 q0 + sigma_b2, q^m = F(q^(m-1))."""
+    tanh = moments("tanh")
+    sigma_w2, sigma_b2, q0, depth = 1.5, 0.1, 2.0, 6
+    q = [sigma_w2 * q0 + sigma_b2]
+    for _ in range(depth - 1):
+        q.append(sigma_w2 * gaussian_reference(REFERENCES["tanh"], q[-1], kink=None) + sigma_b2)
+    steps = [
+        0.5 * math.log10(sigma_w2 * gaussian_reference(DERIVATIVES["tanh"], value, kink=None))
+        for value in q[:-1]
+    ]
+    result = mean_field(tanh, sigma_w2, sigma_b2, depth, input_variance=q0)
+    assert result.q == pytest.approx(q, rel=1e-10)
+    assert result.log10_factor[0] == pytest.approx(sum(steps), abs=1e-10)
+    assert result.log10_factor[-1] == 0.0
+    assert result.log10_factor[-2] == pytest.approx(steps[-1], abs=1e-10)
+
+
+def test_relu_above_he_diverges(moments) -> None:
+    result = mean_field(moments("relu"), 4.0, 0.0, depth=10)
+    assert result.q_star == math.inf and result.q_star_status == "diverges"
+    assert result.chi_1 == pytest.approx(2.0)
+    assert result.depth_scale is None and result.explosion_scale == pytest.approx(1 / math.log(2))
+
+
+def test_selu_lecun_maps_unit_mean_variance_to_itself(moments) -> None:
+    result = mean_variance_map(moments("selu"), 1.0, 0.0)
+    mean, variance = result.unit_image
+    assert abs(mean) < 1e-6 and abs(variance - 1) < 1e-6
+    assert result.fixed_point is not None
+    assert result.fixed_point[0] == pytest.approx(0.0, abs=1e-6)
+    assert result.fixed_point[1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_mean_variance_map_reports_collapse(moments) -> None:
+    # tanh with sigma_w2 = 1/2: the variance halves (at least) every layer
+    result = mean_variance_map(moments("tanh"), 0.5, 0.0)
+    assert result.fixed_point is None and result.status == "zero"
+
+
+@pytest.mark.parametrize("sigma_b2", [0.0, 0.3])
+def test_critical_relu_is_two_for_any_bias(moments, sigma_b2: float) -> None:
+    found = critical_sigma_w2(moments("relu"), sigma_b2)
+    assert found.sigma_w2 == pytest.approx(2.0, abs=1e-8)
+
+
+def test_critical_tanh_without_bias_is_one(moments) -> None:
+    assert critical_sigma_w2(moments("tanh"), 0.0).sigma_w2 == pytest.approx(1.0, abs=1e-8)
+
+
+def test_critical_reports_no_root(moments) -> None:
+    # binary_step' = 0 on both sides of its jump: chi_1 = 0 for every sigma_w2
+    found = critical_sigma_w2(moments("binary_step"), 0.0)
+    assert found.sigma_w2 is None and "does not change sign" in found.reason
+
+
+# -- Monte Carlo -----------------------------------------------------------------------------
+
+
+def straightforward(activation, *, depth, width, batch, seed, seeds, sigma_w2, sigma_b2, q0):
+    """A textbook float64 network that keeps every weight, seeded as montecarlo's docstring
+    says: generator SeedSequence(seed, spawn_key=(0, s, l)); l = 0 draws x then g; l >= 1 draws
+    G (N x N) then b (N x 1); W = sqrt(sigma_w2 / N) G."""
+    phi, dphi = activation.function(0), activation.function(1)
+    logs = np.zeros((seeds, depth))
+    variances = np.zeros((seeds, depth))
+    for s in range(seeds):
+
+        def generator(layer, s=s):
+            return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, s, layer)))
+
+        start = generator(0)
+        a = start.standard_normal((width, batch)) * math.sqrt(q0)
+        g = start.standard_normal((width, batch))
+        weights, slopes = [], []
+        for layer in range(1, depth + 1):
+            rng = generator(layer)
+            w = math.sqrt(sigma_w2 / width) * rng.standard_normal((width, width))
+            b = math.sqrt(sigma_b2) * rng.standard_normal((width, 1))
+            z = w @ a + b
+            weights.append(w)
+            slopes.append(dphi(z))
+            variances[s, layer - 1] = np.var(z)
+            a = phi(z)
+        delta = g
+        for layer in range(depth, 1, -1):
+            delta = (weights[layer - 1].T @ delta) * slopes[layer - 2]
+            logs[s, layer - 2] = math.log10(np.linalg.norm(delta) / np.linalg.norm(g))
+    return logs, variances
+
+
+def run_mc(activation, **options):
+    defaults = {
+        "depth": 6,
+        "width": 24,
+        "batch": 5,
+        "seed": 7,
+        "seeds": 2,
+        "sigma_w2": 1.7,
+        "sigma_b2": 0.2,
+        "orthogonal": False,
+        "dtype": "float64",
+        "input_variance": 1.3,
+        "weight_cache_bytes": 0,
+    }
+    return montecarlo_module.simulate(activation, **{**defaults, **options})
+
+
+@pytest.mark.parametrize("name", ["tanh", "relu"])
+def test_regenerated_weights_give_the_straightforward_result(name: str) -> None:
+    activation = load_activation(name)
+    result = run_mc(activation)
+    logs, variances = straightforward(
+        activation, depth=6, width=24, batch=5, seed=7, seeds=2, sigma_w2=1.7, sigma_b2=0.2, q0=1.3
+    )
+    np.testing.assert_allclose(result.log10_factor, logs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.z_variance, variances, rtol=1e-12)
+
+
+def test_weight_cache_changes_nothing() -> None:
+    activation = load_activation("tanh")
+    regenerated = run_mc(activation, dtype="float32", weight_cache_bytes=0)
+    cached = run_mc(activation, dtype="float32", weight_cache_bytes=2**30)
+    partly = run_mc(activation, dtype="float32", weight_cache_bytes=2 * 24 * 24 * 4)
+    for other in (cached, partly):
+        assert np.array_equal(regenerated.log10_factor, other.log10_factor)
+        assert np.array_equal(regenerated.z_variance, other.z_variance)
+
+
+def test_orthogonal_weights_are_scaled_orthogonal_and_keep_linear_norms() -> None:
+    q = layer_weights(3, 0, 1, 16, np.dtype("float64"), orthogonal=True)
+    np.testing.assert_allclose(q.T @ q, np.eye(16), atol=1e-12)
+    identity = load_activation("identity")
+    result = run_mc(identity, orthogonal=True, sigma_w2=1.0, sigma_b2=0.0)
+    # W^T is an isometry and phi' = 1: every norm ratio is exactly 1
+    np.testing.assert_allclose(result.log10_factor, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "sigma_w2"), [("tanh", 1.0), ("relu", 2.0)])
+def test_monte_carlo_agrees_with_mean_field(moments, name: str, sigma_w2: float) -> None:
+    """log10 F (Monte Carlo, S seeds) against the mean-field prediction.
+
+    Per backward step, the log of the squared norm ratio fluctuates with variance at most 5/N
+    for one input (Hanin & Nica 2019, ReLU; a batch of B inputs only averages it down, and
+    tanh near its linear regime has 2/N plus a smaller derivative term). Over L - 1 steps one
+    network's log10 F has standard deviation at most sigma_1 = 0.5 sqrt(5 (L-1) / N) / ln 10
+    (= 0.149 at N = 256, L = 25), the mean over S seeds sigma_1 / sqrt(S). The mean field
+    predicts E[ratio^2]; a log-normal's E[log] sits s^2/4 lower in ln(ratio) (s^2 <= 5 (L-1)/N),
+    a bias of at most 0.051 in log10. Tolerance: bias + 4 sigma_1 / sqrt(S), i.e. 0.011 in
+    log10 of the per-layer factor sqrt(chi_1) (2.5 %); a wrong variance convention (a factor 2
+    in sigma_w2) moves it by 0.15. The measured spread across seeds is checked against sigma_1.
+    """
+    depth, width, seeds = 25, 256, 8
+    result = simulate_depth(
+        [load_activation(name)],
+        mode="montecarlo",
+        depth=depth,
+        width=width,
+        batch=32,
+        sigma_w2=sigma_w2,
+        seeds=seeds,
+        seed=1,
+    )
+    run = result.runs[0]
+    predicted = mean_field(moments(name), sigma_w2, 0.0, depth).log10_factor[0]
+    sigma_1 = 0.5 * math.sqrt(5 * (depth - 1) / width) / math.log(10)
+    bias = 5 * (depth - 1) / width / 4 / math.log(10)
+    tolerance = bias + 4 * sigma_1 / math.sqrt(seeds)
+    assert abs(run.log10_total_factor - predicted) < tolerance
+    per_layer = run.log10_total_factor / (depth - 1)
+    assert abs(per_layer - predicted / (depth - 1)) < 0.011
+    assert np.std(run.montecarlo.log10_factor[:, 0], ddof=1) < sigma_1
+
+
+def test_forward_variance_follows_the_mean_field_recursion(moments) -> None:
+    """z variance per layer against q^l: each layer's sample variance over N B entries is
+    within a few percent of q^l at N = 256, B = 32 (relative sd ~ sqrt(2/(N B)) plus the
+    layer-to-layer drift of finite width, ~ sqrt(l / N))."""
+    depth = 10
+    result = simulate_depth(
+        [load_activation("tanh")],
+        mode="all",
+        depth=depth,
+        width=256,
+        batch=32,
+        sigma_w2=1.5,
+        sigma_b2=0.05,
+        seeds=4,
+    )
+    for row in result.runs[0].layers():
+        assert row["z_variance"] == pytest.approx(row["meanfield_q"], rel=0.1)
+
+
+# -- verdicts, ranking, non-finite -------------------------------------------------------------
+
+
+def verdict_of(name: str, **options) -> str:
+    result = simulate_depth(
+        [load_activation(name)],
+        mode="montecarlo",
+        depth=50,
+        width=128,
+        batch=16,
+        seeds=2,
+        **options,
+    )
+    return result.runs[0].verdict
+
+
+def test_verdicts() -> None:
+    assert verdict_of("sigmoid", init="xavier") == "vanishing"
+    assert verdict_of("relu", init="he") == "stable"
+    assert verdict_of("relu", sigma_w2=4.0) == "exploding"
+
+
+def test_ranking_and_verdict_source() -> None:
+    names = ["sigmoid", "relu", "tanh"]
+    result = simulate_depth([load_activation(n) for n in names], mode="meanfield", depth=50)
+    runs = {run.activation: run for run in result.runs}
+    assert runs["relu"].rank == 1 and runs["sigmoid"].rank == 3
+    assert {run.verdict_source for run in result.runs} == {"meanfield"}
+    assert [row["activation"] for row in result.summary_rows()] == ["relu", "tanh", "sigmoid"]
+
+
+def test_exploding_relu_overflows_in_float32_and_is_reported(moments) -> None:
+    depth = 400
+    result = simulate_depth(
+        [load_activation("relu")],
+        mode="all",
+        depth=depth,
+        width=64,
+        batch=8,
+        seeds=1,
+        sigma_w2=100.0,
+        dtype="float32",
+    )
+    run = result.runs[0]
+    event = run.non_finite
+    assert event is not None and event.what == "overflow" and event.direction == "forward"
+    rows = run.layers()
+    assert math.isfinite(rows[event.layer - 2]["z_variance"])
+    assert not math.isfinite(rows[event.layer - 1]["z_variance"])
+    # the mean-field variance q^l = 100 * 50^(l-1) puts the typical |z| = sqrt(q^l) past
+    # float32's 3.4e38 near l = 44; the largest of N B entries gets there a layer or two sooner
+    crossing = next(i + 1 for i, q in enumerate(run.meanfield.q) if math.sqrt(q) > 3.4e38)
+    assert crossing - 4 <= event.layer <= crossing
+    assert run.verdict == "exploding"
+    json.dumps(result.to_json(), allow_nan=False)
+
+
+def test_vanishing_float32_gradient_is_measured_past_underflow() -> None:
+    """sigmoid's gradient shrinks ~10^-0.63 a layer: an unscaled float32 gradient is all below
+    the smallest normal (1.2e-38) after ~60 layers; the power-of-two rescaling keeps the
+    measurement, and the would-be underflow is reported."""
+    result = simulate_depth(
+        [load_activation("sigmoid")],
+        mode="all",
+        depth=120,
+        width=64,
+        batch=8,
+        seeds=1,
+        init="xavier",
+    )
+    run = result.runs[0]
+    assert run.non_finite is not None
+    assert (run.non_finite.what, run.non_finite.direction) == ("underflow", "backward")
+    assert run.log10_total_factor == pytest.approx(run.meanfield.log10_factor[0], rel=0.05)
+    assert run.verdict == "vanishing"
+
+
+def test_memory_guard_refuses_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the guard must refuse before any simulation")
+
+    monkeypatch.setattr("actcli.propagation.simulate.simulate", forbidden)
+    with pytest.raises(ResourceLimitError, match="exceeds --max-memory") as caught:
+        simulate_depth(
+            [load_activation("relu")], depth=1000, width=1024, batch=128, max_memory=10**8
+        )
+    assert caught.value.exit_code == 3
+    assert "lower --depth/--width/--batch" in str(caught.value)
+
+
+def test_estimate_counts_stored_derivatives() -> None:
+    result = simulate_depth(
+        [load_activation("relu")],
+        mode="montecarlo",
+        depth=20,
+        width=32,
+        batch=8,
+        seeds=1,
+        weight_cache_bytes=0,
+    )
+    estimate = result.runs[0].estimate
+    assert estimate.memory_bytes >= 19 * 32 * 8 * 4
+    assert estimate.weight_cache_bytes == 0 and estimate.seconds > 0
+
+
+# -- chain --------------------------------------------------------------------------------------
+
+
+def test_sigmoid_chain_with_w_100_at_zero_preactivation_explodes_by_25() -> None:
+    depth = 12
+    result = simulate_depth(
+        [load_activation("sigmoid")],
+        mode="chain",
+        depth=depth,
+        seeds=2,
+        weights="constant:100",
+        biases="zero-preactivation",
+    )
+    chain = result.runs[0].to_json()["chain"]
+    # dC/db_1 = sigma'(0) * prod_{j=2..L} 100 sigma'(0) = 25^(L-1) / 4
+    assert chain["log10_gradient_b1"] == pytest.approx((depth - 1) * math.log10(25) - math.log10(4))
+    assert chain["log10_total_factor"] == pytest.approx((depth - 1) * math.log10(25))
+    assert chain["layers"][1]["log10_local_factor_mean"] == pytest.approx(math.log10(25))
+    assert chain["verdict"] == "exploding"
+    assert result.runs[0].verdict_source == "chain"
+
+
+def test_chain_with_normal_weights_is_the_explicit_product() -> None:
+    depth, seeds, seed = 7, 3, 11
+    sigmoid = REFERENCES["sigmoid"]
+    d_sigmoid = DERIVATIVES["sigmoid"]
+    log_factors = []
+    for s in range(seeds):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, s)))
+        x = rng.standard_normal()
+        w, b = rng.standard_normal(depth), rng.standard_normal(depth)
+        a, z = x, []
+        for j in range(depth):
+            z.append(w[j] * a + b[j])
+            a = float(sigmoid(z[-1]))
+        grad_b1 = float(d_sigmoid(z[0]))
+        for j in range(1, depth):
+            grad_b1 *= w[j] * float(d_sigmoid(z[j]))
+        log_factors.append(math.log10(abs(grad_b1) / float(d_sigmoid(z[-1]))))
+    result = simulate_depth(
+        [load_activation("sigmoid")], mode="chain", depth=depth, seeds=seeds, seed=seed
+    )
+    chain = result.runs[0].chain
+    assert chain.log10_total_factor == pytest.approx(np.mean(log_factors), abs=1e-12)
+
+
+# -- whole runs, activations from anywhere, output -------------------------------------------
+
+
+def test_expression_and_spec_file_activations(tmp_path) -> None:
+    spec = tmp_path / "bent.yaml"
+    spec.write_text(
+        "name: bent\ntitle: Bent identity\nkind: scalar\n"
+        'definition:\n  expression: "(sqrt(x**2 + 1) - 1)/2 + x"\nreferences: [a test]\n'
+    )
+    activations = [
+        load_activation(None, expression="x*sigmoid(x)"),
+        load_activation(str(spec)),
+    ]
+    result = simulate_depth(activations, depth=8, width=32, batch=4, seeds=2)
+    for run in result.runs:
+        assert run.init == "lecun" and run.init_is_default
+        assert run.verdict in ("vanishing", "stable", "exploding")
+        assert math.isfinite(run.meanfield.chi_1)
+        assert len(run.layers()) == 8
+
+
+def test_json_shape_and_progress() -> None:
+    seen = []
+    result = simulate_depth(
+        [load_activation("tanh"), load_activation("selu")],
+        depth=5,
+        width=16,
+        batch=4,
+        seeds=2,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    document = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    run = document["runs"][0]
+    for key in (
+        "activation",
+        "params",
+        "init",
+        "sigma_w2",
+        "sigma_b2",
+        "depth",
+        "width",
+        "batch",
+        "seeds",
+        "dtype",
+        "total_factor",
+        "per_layer_factor",
+        "verdict",
+        "layers",
+        "meanfield",
+        "chain",
+        "rank",
+        "verdict_source",
+        "non_finite",
+        "mean_variance_map",
+        "estimate",
+    ):
+        assert key in run
+    assert set(run["layers"][0]) >= {
+        "layer",
+        "log10_factor_mean",
+        "log10_factor_std",
+        "z_mean",
+        "z_variance",
+        "dead_fraction",
+        "saturated_fraction",
+    }
+    assert set(run["meanfield"]) >= {
+        "q_star",
+        "chi_1",
+        "per_layer_factor",
+        "depth_scale",
+        "predicted_total_factor",
+    }
+    assert run["per_layer_factor"] == pytest.approx(run["total_factor"] ** (1 / 4))
+    assert document["runs"][1]["init"] == "lecun" and run["init"] == "xavier"
+    totals = {t for _, t in seen}
+    assert len(totals) == 1 and seen[-1][0] == seen[-1][1]
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_critical_option_runs_at_the_edge_of_chaos() -> None:
+    result = simulate_depth([load_activation("tanh")], mode="meanfield", depth=10, critical=True)
+    run = result.to_json()["runs"][0]
+    assert run["init"] == "critical"
+    assert run["critical_sigma_w2"] == pytest.approx(1.0, abs=1e-8)
+    assert run["meanfield"]["chi_1"] == pytest.approx(1.0, abs=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mode": "sideways"}, "--mode"),
+        ({"init": "he", "sigma_w2": 3.0}, "not both"),
+        ({"depth": 1}, "--depth"),
+        ({"dtype": "float16"}, "--dtype"),
+        ({"biases": "uniform"}, "--biases"),
+        ({"vanish_below": 1000.0}, "--vanish-below"),
+    ],
+)
+def test_usage_errors(options, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        simulate_depth([load_activation("relu")], **options)
+
+
+def test_vector_activation_is_refused() -> None:
+    with pytest.raises(UsageError, match="scalar"):
+        simulate_depth([load_activation("softmax")])
+
+
+def test_figure_draws_every_run() -> None:
+    from actcli.figures import figure_bytes
+
+    result = simulate_depth(
+        [load_activation("tanh"), load_activation("relu")], depth=12, width=32, batch=4, seeds=2
+    )
+    figure = depth_figure(result, style="dark")
+    axes = figure.axes[0]
+    labels = axes.get_legend().get_texts()
+    # one entry per activation, one per line style (Monte Carlo, mean field)
+    assert len(labels) == 4
+    assert figure_bytes(figure, "svg").startswith(b"<?xml")
