@@ -467,6 +467,35 @@ def table(
     return make_table(activation, **options)
 
 
+def simulate_depth(
+    arguments: Sequence[str],
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Any:
+    """`actcli simulate-depth`: `actcli.propagation.simulate_depth` for the named activations
+    (`params` apply to those that have them)."""
+    from actcli.propagation import simulate_depth as simulate
+
+    activations, _ = bind_series(arguments, expression=expression, params=params)
+    return simulate(activations, **options)
+
+
+def parse_bytes(text: str, option: str = "--max-memory") -> int:
+    """A size like 2G, 512M, 1.5GB, 800MiB or a plain number of bytes (powers of 1024)."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", text, flags=re.I)
+    if not match:
+        raise UsageError(f"{option} {text!r}: expected a size such as 2G, 512M or 1073741824")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    size = number * 1024 ** " kmgt".index(unit or " ")
+    if size < 1:
+        raise UsageError(f"{option} {text!r}: must be at least one byte")
+    return int(size)
+
+
 def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
     """The spec with its claims replaced by `--claim KEY=VALUE` options.
 

@@ -485,6 +485,122 @@ def table_command(
     render.diagnostics(result)
 
 
+@app.command("simulate-depth")
+def simulate_depth_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Names, NAME:VARIANT, or spec files (compared, ranked).", show_default=False
+        ),
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    mode: Annotated[str, typer.Option(help="montecarlo, meanfield, chain, or all.")] = "all",
+    depth: Annotated[int, typer.Option(help="Layers L.")] = 50,
+    width: Annotated[int, typer.Option(help="Units per layer N.")] = 256,
+    batch: Annotated[int, typer.Option(help="Inputs per network B.")] = 128,
+    init: Annotated[
+        str | None,
+        typer.Option(help="he, kaiming, xavier, glorot, lecun, orthogonal (default: customary)."),
+    ] = None,
+    sigma_w2: Annotated[
+        float | None, typer.Option("--sigma-w2", help="Weight variance times fan-in.")
+    ] = None,
+    sigma_b2: Annotated[float, typer.Option("--sigma-b2", help="Bias variance.")] = 0.0,
+    critical: Annotated[
+        bool, typer.Option(help="Run at the sigma_w^2 where chi_1 = 1 (edge of chaos).")
+    ] = False,
+    dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
+    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 0,
+    seeds: Annotated[int, typer.Option(help="Independent networks S.")] = 5,
+    input_variance: Annotated[float, typer.Option(help="Variance q0 of the inputs.")] = 1.0,
+    weights: Annotated[
+        str, typer.Option(help="Chain weights: normal or constant:VALUE.")
+    ] = "normal",
+    biases: Annotated[
+        str,
+        typer.Option(help="Chain biases: normal, constant:VALUE or zero-preactivation."),
+    ] = "normal",
+    vanish_below: Annotated[
+        float, typer.Option(help="Verdict: vanishing when the total factor is below this.")
+    ] = 1e-2,
+    explode_above: Annotated[
+        float, typer.Option(help="Verdict: exploding when the total factor is above this.")
+    ] = 1e2,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 1 on these verdicts, e.g. vanishing,exploding."),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(help="Refuse (exit 3) above this estimate, e.g. 2G (default: half of free)."),
+    ] = None,
+    layers: Annotated[bool, typer.Option("--layers", help="Also the per-layer table.")] = False,
+    plot: Annotated[
+        str | None, typer.Option(help="Write the gradient-factor figure (.png, .svg, .pdf).")
+    ] = None,
+    style: Annotated[str, typer.Option(help="Figure style: light or dark.")] = "light",
+    fmt: FormatOption = None,
+) -> None:
+    """How gradients grow or shrink through L layers: random networks (Monte Carlo), mean-field
+    theory and the one-neuron chain, with a verdict per activation (vanishing, stable,
+    exploding).
+
+    Example: actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png
+    """
+    fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv"), "table")
+    failing = _verdicts(fail_on)
+    if plot is not None:
+        from actcli.figures import figure_format
+
+        figure_format(plot)  # a bad extension fails before minutes of simulation
+    with render.progress("simulating") as progress:
+        result = api.simulate_depth(
+            activations or [],
+            expression=expr,
+            params=api.parse_param_options(param or []),
+            mode=mode,
+            depth=depth,
+            width=width,
+            batch=batch,
+            init=init,
+            sigma_w2=sigma_w2,
+            sigma_b2=sigma_b2,
+            critical=critical,
+            dtype=dtype,
+            seed=seed,
+            seeds=seeds,
+            input_variance=input_variance,
+            weights=weights,
+            biases=biases,
+            vanish_below=vanish_below,
+            explode_above=explode_above,
+            max_memory=None if max_memory is None else api.parse_bytes(max_memory),
+            progress=progress,
+        )
+    if plot is not None:
+        from actcli.figures import figure_bytes, figure_format
+        from actcli.files import atomic_write
+        from actcli.propagation import depth_figure
+
+        figure = depth_figure(result, style=style)
+        atomic_write(plot, figure_bytes(figure, figure_format(plot), dpi=150))
+    render.render(result, fmt, layers=layers)
+    if any(run.verdict in failing for run in result.runs):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _verdicts(text: str | None) -> set[str]:
+    """--fail-on vanishing,exploding as a set of verdicts."""
+    if text is None:
+        return set()
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = chosen - {"vanishing", "exploding", "stable"}
+    if unknown or not chosen:
+        raise UsageError(f"--fail-on {text!r}: use vanishing, exploding or stable, comma-separated")
+    return chosen
+
+
 def _number_format(fixed_point: str | None, dtype: str | None) -> str:
     """--fixed-point and --dtype as one number format: Qm.n, Qm.n:intK, intK or floatK."""
     if fixed_point is None:

@@ -7,11 +7,12 @@ otherwise); non-finite numbers are the strings "inf", "-inf", "nan".
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from actcli.api import (
@@ -43,8 +44,15 @@ def choose_format(requested: str | None, allowed: Sequence[str], fallback: str) 
     return requested
 
 
-def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | None = None) -> None:
-    """Print `result` in format `fmt` (already checked by `choose_format`).
+def render(
+    result: Any,
+    fmt: str,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    **options: Any,
+) -> None:
+    """Print `result` in format `fmt` (already checked by `choose_format`); `options` go to
+    the result's renderer (simulate-depth: `layers`).
 
     Raises:
         OutputClosed: stdout's reader went away (`| head`).
@@ -56,7 +64,7 @@ def render(result: Any, fmt: str, out: IO[str] | None = None, err: IO[str] | Non
             json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
-            _RENDERERS[type(result).__name__](result, fmt, out)
+            _RENDERERS[type(result).__name__](result, fmt, out, **options)
         out.flush()
     except BrokenPipeError:
         raise OutputClosed("stdout closed") from None
@@ -78,6 +86,28 @@ def write_bytes(data: bytes, *, binary: bool = True, out: IO[bytes] | None = Non
         stream.flush()
     except BrokenPipeError:
         raise OutputClosed("stdout closed") from None
+
+
+@contextlib.contextmanager
+def progress(description: str, err: IO[str] | None = None) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal: yields `update(done, total)`, or None
+    (no bar) when stderr is redirected, so logs stay clean."""
+    stream = err or sys.stderr
+    if not stream.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(file=stream, no_color=not wants_colour(stream))
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def flush() -> None:
@@ -479,18 +509,6 @@ def _cell(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-_RENDERERS = {
-    "ListResult": _render_list,
-    "ShowResult": _render_show,
-    "ValidateResult": _render_validate,
-    "EvalResult": _render_eval,
-    "DeriveResult": _render_derive,
-    "CheckResult": _render_check,
-    "Smoothness": _render_smoothness,
-    "PropertiesResult": _render_properties,
-}
-
-
 def _plot_summary(drawn: dict[str, Any]) -> list[str]:
     panels = ", ".join(panel["ylabel"].strip("$") for panel in drawn["panels"])
     where = drawn["file"] or "stdout"
@@ -511,3 +529,137 @@ def _table_summary(table: dict[str, Any]) -> list[str]:
 
 
 _SUMMARIES = {"PlotResult": _plot_summary, "TableResult": _table_summary}
+
+
+def _render_depth(result: Any, fmt: str, out: IO[str], layers: bool = False) -> None:
+    data = result.to_json()
+    runs = sorted(data["runs"], key=lambda run: run["rank"])
+    if layers:
+        columns = (
+            "activation", "layer", "log10_factor_mean", "log10_factor_std",
+            "meanfield_log10_factor", "z_mean", "z_variance", "dead_fraction",
+            "saturated_fraction",
+        )  # fmt: skip
+        rows = [
+            [run["activation"], *(row[c] for c in columns[1:])]
+            for run in runs
+            for row in run["layers"]
+        ]
+        if fmt in ("csv", "tsv"):
+            _delimited(out, fmt, columns, [[_plain(v) for v in row] for row in rows])
+            return
+        headers = ("activation", "layer", "log10 factor", "± std", "mean field", "mean z",
+                   "var z", "dead", "saturated")  # fmt: skip
+        cells = [[row[0], str(row[1]), *(_short_number(v) for v in row[2:])] for row in rows]
+        _table(out, "per layer: log10 of ||delta^l|| / ||delta^L||", headers, cells)
+    if fmt in ("csv", "tsv"):
+        columns = (
+            "rank", "activation", "init", "sigma_w2", "sigma_b2", "total_factor",
+            "per_layer_factor", "meanfield_per_layer_factor", "depth_scale", "dead_fraction",
+            "saturated_fraction", "verdict",
+        )  # fmt: skip
+        rows = [[_plain(v) for v in _depth_cells(run)] for run in runs]
+        _delimited(out, fmt, columns, rows)
+        return
+    headers = ("#", "activation", "init", "σw²", "σb²", "total", "per layer", "mean field",
+               "depth scale", "dead", "saturated", "verdict")  # fmt: skip
+    cells = []
+    for run in runs:
+        row = [_short_number(v) for v in _depth_cells(run)]
+        row[9:11] = [_percent(v) for v in _depth_cells(run)[9:11]]
+        cells.append(row)
+    first = runs[0]
+    title = (
+        f"gradient factor ||δ¹||/||δᴸ|| over {first['depth']} layers (width {first['width']}, "
+        f"batch {first['batch']}, {first['seeds']} seeds, {first['dtype']}): vanishing below "
+        f"{data['vanish_below']:g}, exploding above {data['explode_above']:g}"
+    )
+    _table(out, title, headers, cells)
+    for run in runs:
+        for line in _depth_notes(run):
+            out.write(f"{run['activation']}: {line}\n")
+
+
+def _depth_cells(run: dict[str, Any]) -> list[Any]:
+    meanfield = run["meanfield"] or {}
+    layers = [row for row in run["layers"] if row["dead_fraction"] is not None]
+
+    def average(key: str) -> float | None:
+        return sum(row[key] for row in layers) / len(layers) if layers else None
+
+    return [
+        run["rank"], run["activation"], run["init"], run["sigma_w2"], run["sigma_b2"],
+        run["total_factor"], run["per_layer_factor"], meanfield.get("per_layer_factor"),
+        meanfield.get("depth_scale"), average("dead_fraction"), average("saturated_fraction"),
+        run["verdict"],
+    ]  # fmt: skip
+
+
+def _short_number(value: Any) -> str:
+    """Four significant digits for a table cell; text as it is; missing as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _percent(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{100 * fraction:.1f}%"
+
+
+_MAP_STATUS = {
+    "zero": "the variance map collapses to q* = 0",
+    "diverges": "the variance map diverges (no finite q*)",
+    "no_convergence": "the variance map did not converge",
+}
+
+
+def _depth_notes(run: dict[str, Any]) -> list[str]:
+    notes = []
+    if run["init_is_default"]:
+        notes.append(f"{run['init']} is its customary init")
+    if run["verdict_source"] != "montecarlo":
+        notes.append(f"verdict from the {run['verdict_source']} prediction")
+    if run.get("critical_note"):
+        notes.append(run["critical_note"])
+    problem = run["non_finite"]
+    if problem:
+        notes.append(
+            f"{problem['what']} first at layer {problem['layer']} ({problem['pass']} pass)"
+        )
+    meanfield = run["meanfield"]
+    if meanfield and meanfield["q_star_status"] in _MAP_STATUS:
+        notes.append("mean field: " + _MAP_STATUS[meanfield["q_star_status"]])
+    mapping = run.get("mean_variance_map")
+    if mapping and mapping["fixed_point"]:
+        point, unit = mapping["fixed_point"], mapping["image_of_unit"]
+        notes.append(
+            f"mean/variance map (0, 1) -> ({unit['mean']:.3g}, {unit['variance']:.6g}), "
+            f"fixed point ({point['mean']:.3g}, {point['variance']:.6g})"
+        )
+    chain = run.get("chain")
+    if chain:
+        notes.append(
+            f"one-neuron chain ({chain['weights']} weights, {chain['biases']} biases): "
+            f"factor {_short_number(chain['total_factor'])}, {chain['verdict']}"
+        )
+    return notes
+
+
+def _plain(value: Any) -> Any:
+    """A CSV cell: numbers as Python writes them, None as empty."""
+    return "" if value is None else value
+
+
+_RENDERERS = {
+    "ListResult": _render_list,
+    "ShowResult": _render_show,
+    "ValidateResult": _render_validate,
+    "EvalResult": _render_eval,
+    "DeriveResult": _render_derive,
+    "CheckResult": _render_check,
+    "Smoothness": _render_smoothness,
+    "PropertiesResult": _render_properties,
+    "DepthResult": _render_depth,
+}

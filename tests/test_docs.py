@@ -59,16 +59,19 @@ def test_installed_entry_point_finds_every_builtin_from_another_directory(tmp_pa
 
 
 def test_readme_figures_exist_and_are_made_by_the_command_shown(tmp_path):
-    """Each image in the README is a committed PNG, and re-running the `actcli plot` command
-    shown just above it makes a PNG of the same size (within 2%: text metrics differ a little
-    across matplotlib versions, so pixels are not compared)."""
+    """Each image in the README is a committed PNG, and re-running the `actcli plot` or
+    `simulate-depth --plot` command shown with it makes a PNG of the same size (within 2%:
+    text metrics differ a little across matplotlib versions, so pixels are not compared)."""
     images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", README)
     assert images, "the README shows no figure"
     for image in images:
         committed = (ROOT / image).read_bytes()
         assert committed.startswith(b"\x89PNG\r\n\x1a\n"), image
-        command = re.search(rf"\$ actcli (plot [^\n]*-o {re.escape(image)})", README)
-        assert command, f"no `actcli plot ... -o {image}` command in the README"
+        command = re.search(
+            rf"\$ actcli ((?:plot [^\n]*-o|simulate-depth [^\n]*--plot) {re.escape(image)})",
+            README,
+        )
+        assert command, f"no `actcli plot ... -o {image}` or `--plot {image}` in the README"
         again = tmp_path / "again.png"
         assert main(command.group(1).replace(image, str(again)).split()) == 0
         sizes = zip(_png_size(committed), _png_size(again.read_bytes()), strict=True)
