@@ -27,7 +27,9 @@ def timed(command: list[str], repeats: int, cold: bool) -> float:
             if cold:
                 env["ACTCLI_CACHE_DIR"] = cache
             start = time.perf_counter()
-            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+            )
             best = min(best, time.perf_counter() - start)
     return best
 
@@ -50,7 +52,7 @@ def main() -> None:
             ("plot, 3 panels (PNG, 150 dpi)", plot),
         ]
         for label, command in jobs:
-            subprocess.run(command, stdout=subprocess.DEVNULL, check=True)  # warm the cache
+            subprocess.run(command, capture_output=True, check=True)  # warm the cache
             warm = timed(command, args.repeats, cold=False)
             cold = timed(command, args.repeats, cold=True)
             print(f"{args.activation} {label}: {warm:.2f} s warm cache, {cold:.2f} s cold")

@@ -1,5 +1,6 @@
 """Shared set-up: tests/ on sys.path, so tests can import `reference` (mpmath references);
-the C compiler fixture and `compile_c` for tests of generated C (codegen, lookup tables)."""
+the C compiler fixture and `compile_c` for tests of generated C (codegen, lookup tables);
+`run_actcli` for command-line tests that write files (run in an empty temporary folder)."""
 
 import shutil
 import subprocess
@@ -16,6 +17,25 @@ import pytest  # noqa: E402
 def _private_cache(tmp_path_factory, monkeypatch):
     """Compiled-function cache in a temporary folder, never the user's ~/.cache."""
     monkeypatch.setenv("ACTCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def run_actcli(capsys, monkeypatch, tmp_path):
+    """`run_actcli(*argv)` -> (exit code, stdout, stderr) of `actcli.cli.main`, run in an empty
+    temporary folder (the test's tmp_path) with NO_COLOR and a wide terminal."""
+    from actcli.cli import main
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]

@@ -12,45 +12,29 @@ from pathlib import Path
 
 import pytest
 
-from actcli.cli import main
-
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ("--width", "64", "--batch", "32", "--seeds", "2")
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "160")
-    monkeypatch.chdir(tmp_path)
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def runs(capsys, *argv: str) -> dict[str, dict]:
-    code, out, err = run(capsys, "simulate-depth", *argv, *SMALL, "--format", "json")
+def runs(run_actcli, *argv: str) -> dict[str, dict]:
+    code, out, err = run_actcli("simulate-depth", *argv, *SMALL, "--format", "json")
     assert code == 0, err
     return {r["activation"]: r for r in json.loads(out)["runs"]}
 
 
-def test_the_classic_verdicts_at_depth_50(capsys):
-    found = runs(capsys, "sigmoid", "relu", "--depth", "50", "--mode", "montecarlo")
+def test_the_classic_verdicts_at_depth_50(run_actcli):
+    found = runs(run_actcli, "sigmoid", "relu", "--depth", "50", "--mode", "montecarlo")
     assert found["sigmoid"]["init"] == "xavier" and found["sigmoid"]["verdict"] == "vanishing"
     assert found["relu"]["init"] == "he" and found["relu"]["verdict"] == "stable"
     # relu with sigma_w^2 = 4: chi_1 = 4 * 1/2 = 2, a factor sqrt(2) per layer, 2^24.5 in all
-    exploding = runs(capsys, "relu", "--sigma-w2", "4", "--depth", "50", "--mode", "montecarlo")
+    exploding = runs(run_actcli, "relu", "--sigma-w2", "4", "--depth", "50", "--mode", "montecarlo")
     assert exploding["relu"]["verdict"] == "exploding"
     assert math.log2(exploding["relu"]["total_factor"]) == pytest.approx(24.5, abs=2.5)
     assert found["relu"]["rank"] == 1 and found["sigmoid"]["rank"] == 2
 
 
-def test_json_has_the_documented_shape(capsys):
-    run_ = runs(capsys, "tanh", "--depth", "8")["tanh"]
+def test_json_has_the_documented_shape(run_actcli):
+    run_ = runs(run_actcli, "tanh", "--depth", "8")["tanh"]
     for key in ("activation", "params", "init", "sigma_w2", "sigma_b2", "depth", "width",
                 "batch", "seeds", "dtype", "total_factor", "per_layer_factor", "verdict",
                 "layers", "meanfield", "chain"):  # fmt: skip
@@ -70,20 +54,20 @@ def test_json_has_the_documented_shape(capsys):
         (["relu", "--sigma-w2", "4", "--fail-on", "vanishing,exploding"], 1),
     ],
 )
-def test_fail_on_exit_codes(capsys, argv, code):
-    status, _, _ = run(capsys, "simulate-depth", *argv, "--depth", "50", *SMALL, "--mode",
+def test_fail_on_exit_codes(run_actcli, argv, code):
+    status, _, _ = run_actcli("simulate-depth", *argv, "--depth", "50", *SMALL, "--mode",
                        "montecarlo", "--format", "csv")  # fmt: skip
     assert status == code
 
 
-def test_csv_summary_and_per_layer_rows(capsys):
-    code, out, _ = run(capsys, "simulate-depth", "relu", "tanh", "--depth", "6", *SMALL,
+def test_csv_summary_and_per_layer_rows(run_actcli):
+    code, out, _ = run_actcli("simulate-depth", "relu", "tanh", "--depth", "6", *SMALL,
                        "--format", "csv")  # fmt: skip
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["activation"] for r in rows] and {r["activation"] for r in rows} == {"relu", "tanh"}
     assert {"total_factor", "verdict", "sigma_w2"} <= set(rows[0])
-    code, out, _ = run(capsys, "simulate-depth", "relu", "tanh", "--depth", "6", *SMALL,
+    code, out, _ = run_actcli("simulate-depth", "relu", "tanh", "--depth", "6", *SMALL,
                        "--format", "csv", "--layers")  # fmt: skip
     layers = list(csv.DictReader(io.StringIO(out)))
     assert len(layers) == 12 and {"layer", "log10_factor_mean", "dead_fraction"} <= set(layers[0])
@@ -91,28 +75,28 @@ def test_csv_summary_and_per_layer_rows(capsys):
     assert all(0.4 < float(r["dead_fraction"]) < 0.6 for r in layers if r["activation"] == "relu")
 
 
-def test_table_names_the_verdict_and_the_figure_is_written(capsys, tmp_path):
-    code, out, _ = run(capsys, "simulate-depth", "sigmoid", "--depth", "20", *SMALL,
+def test_table_names_the_verdict_and_the_figure_is_written(run_actcli, tmp_path):
+    code, out, _ = run_actcli("simulate-depth", "sigmoid", "--depth", "20", *SMALL,
                        "--plot", "depth.svg", "--format", "table")  # fmt: skip
     assert code == 0 and "vanishing" in out
     assert (tmp_path / "depth.svg").read_text().lstrip().startswith("<?xml")
 
 
-def test_critical_tanh_runs_at_sigma_w2_one(capsys):
-    found = runs(capsys, "tanh", "--critical", "--mode", "meanfield", "--depth", "10")
+def test_critical_tanh_runs_at_sigma_w2_one(run_actcli):
+    found = runs(run_actcli, "tanh", "--critical", "--mode", "meanfield", "--depth", "10")
     assert found["tanh"]["sigma_w2"] == pytest.approx(1.0, abs=1e-8)  # tanh'(0)^2 sigma_w^2 = 1
 
 
-def test_expressions_and_spec_files(capsys):
-    found = runs(capsys, "--expr", "x*sigmoid(x)", "--depth", "6", "--mode", "meanfield")
+def test_expressions_and_spec_files(run_actcli):
+    found = runs(run_actcli, "--expr", "x*sigmoid(x)", "--depth", "6", "--mode", "meanfield")
     assert list(found) == ["expr"] and found["expr"]["meanfield"]["chi_1"] > 0
     spec = str(ROOT / "examples" / "penalized_tanh.yaml")
-    found = runs(capsys, spec, "--depth", "6", "--mode", "meanfield")
+    found = runs(run_actcli, spec, "--depth", "6", "--mode", "meanfield")
     assert len(found) == 1
 
 
-def test_memory_estimate_refuses_before_running(capsys):
-    code, out, err = run(capsys, "simulate-depth", "relu", "--depth", "1000", "--width", "1024",
+def test_memory_estimate_refuses_before_running(run_actcli):
+    code, out, err = run_actcli("simulate-depth", "relu", "--depth", "1000", "--width", "1024",
                          "--max-memory", "1M")  # fmt: skip
     assert code == 3 and out == ""
     assert len(err.splitlines()) == 1 and "--max-memory" in err
@@ -131,8 +115,8 @@ def test_memory_estimate_refuses_before_running(capsys):
         ([], "activation"),
     ],
 )
-def test_bad_options_are_one_line_errors(capsys, tmp_path, argv, needle):
-    code, out, err = run(capsys, "simulate-depth", *argv)
+def test_bad_options_are_one_line_errors(run_actcli, tmp_path, argv, needle):
+    code, out, err = run_actcli("simulate-depth", *argv)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("actcli: error: ") and needle in err, err
     assert os.listdir(tmp_path) == []

@@ -11,28 +11,12 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
-from actcli.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_png_with_three_panels_and_a_summary_on_stderr(capsys, tmp_path):
-    code, out, err = run(capsys, "plot", "relu", "gelu", "--order", "0,1,2", "-o", "f.png")
+def test_png_with_three_panels_and_a_summary_on_stderr(run_actcli, tmp_path):
+    code, out, err = run_actcli("plot", "relu", "gelu", "--order", "0,1,2", "-o", "f.png")
     assert code == 0 and out == ""
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "wrote f.png: 3 panels" in err and "2 series" in err
@@ -46,14 +30,14 @@ def test_png_with_three_panels_and_a_summary_on_stderr(capsys, tmp_path):
         ("f.pdf", lambda data: data.startswith(b"%PDF-") and b"%%EOF" in data[-32:]),
     ],
 )
-def test_format_follows_the_extension(capsys, tmp_path, name, check):
-    assert run(capsys, "plot", "tanh", "-o", name)[0] == 0
+def test_format_follows_the_extension(run_actcli, tmp_path, name, check):
+    assert run_actcli("plot", "tanh", "-o", name)[0] == 0
     assert check((tmp_path / name).read_bytes())
 
 
-def test_json_says_what_was_drawn(capsys):
-    code, out, _ = run(
-        capsys, "plot", "elu", "relu", "--sweep", "alpha=0.5,1,2", "--order", "0,1",
+def test_json_says_what_was_drawn(run_actcli):
+    code, out, _ = run_actcli(
+        "plot", "elu", "relu", "--sweep", "alpha=0.5,1,2", "--order", "0,1",
         "--range", "-3", "2", "-o", "elu.svg", "--format", "json",
     )  # fmt: skip
     assert code == 0
@@ -68,9 +52,9 @@ def test_json_says_what_was_drawn(capsys):
     assert undefined == {("elu (alpha=0.5)", 0.0, 1), ("elu (alpha=2)", 0.0, 1), ("relu", 0.0, 1)}
 
 
-def test_torch_softplus_jump_is_reported_at_twenty(capsys):
-    code, out, _ = run(
-        capsys, "plot", "softplus:torch", "--range", "19.999999", "20.000001",
+def test_torch_softplus_jump_is_reported_at_twenty(run_actcli):
+    code, out, _ = run_actcli(
+        "plot", "softplus:torch", "--range", "19.999999", "20.000001",
         "-o", "jump.png", "--format", "json",
     )  # fmt: skip
     assert code == 0
@@ -105,14 +89,14 @@ def test_png_to_a_pipe_with_dash():
         (["plot", "relu", "-o", "missing/f.png"], "missing"),
     ],
 )
-def test_bad_options_are_one_line_errors_and_write_nothing(capsys, tmp_path, argv, needle):
-    code, out, err = run(capsys, *argv)
+def test_bad_options_are_one_line_errors_and_write_nothing(run_actcli, tmp_path, argv, needle):
+    code, out, err = run_actcli(*argv)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("actcli: error: ") and needle in err
     assert os.listdir(tmp_path) == []
 
 
-def test_a_failed_run_keeps_an_existing_figure(capsys, tmp_path):
+def test_a_failed_run_keeps_an_existing_figure(run_actcli, tmp_path):
     (tmp_path / "f.png").write_bytes(b"previous figure")
-    assert run(capsys, "plot", "relu", "-o", "f.png", "--points", "1")[0] == 2
+    assert run_actcli("plot", "relu", "-o", "f.png", "--points", "1")[0] == 2
     assert (tmp_path / "f.png").read_bytes() == b"previous figure"

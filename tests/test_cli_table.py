@@ -9,30 +9,14 @@ import io
 import json
 import math
 import os
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
 
-from actcli.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_csv_on_stdout_with_the_error_bound_on_stderr(capsys):
-    code, out, err = run(capsys, "table", "sigmoid", "--range", "-2", "2", "--points", "5")
+def test_csv_on_stdout_with_the_error_bound_on_stderr(run_actcli):
+    code, out, err = run_actcli("table", "sigmoid", "--range", "-2", "2", "--points", "5")
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["x", "f"]
@@ -43,9 +27,9 @@ def test_csv_on_stdout_with_the_error_bound_on_stderr(capsys):
     assert "certified max error" in err and "5 entries" in err
 
 
-def test_max_error_json_meets_the_bound_with_the_hand_estimate(capsys):
-    code, out, _ = run(
-        capsys, "table", "sigmoid", "--range", "-8", "8", "--max-error", "1e-5", "--format", "json"
+def test_max_error_json_meets_the_bound_with_the_hand_estimate(run_actcli):
+    code, out, _ = run_actcli(
+        "table", "sigmoid", "--range", "-8", "8", "--max-error", "1e-5", "--format", "json"
     )
     assert code == 0
     table = json.loads(out)
@@ -57,19 +41,19 @@ def test_max_error_json_meets_the_bound_with_the_hand_estimate(capsys):
     assert table["points"] == len(table["x"]) == len(table["values"]["f"])
 
 
-def test_extension_picks_the_format_and_the_file_is_complete(capsys, tmp_path):
-    assert run(capsys, "table", "tanh", "--points", "33", "-o", "t.npy")[0] == 0
+def test_extension_picks_the_format_and_the_file_is_complete(run_actcli, tmp_path):
+    assert run_actcli("table", "tanh", "--points", "33", "-o", "t.npy")[0] == 0
     data = np.load(tmp_path / "t.npy")
     expected = [float(mpmath.tanh(x)) for x in data["x"]]
     np.testing.assert_allclose(data["f"], expected, rtol=1e-15, atol=0)
-    assert run(capsys, "table", "tanh", "--points", "33", "-o", "t.h")[0] == 0
+    assert run_actcli("table", "tanh", "--points", "33", "-o", "t.h")[0] == 0
     assert "static const double tanh_lut[TANH_LUT_SIZE]" in (tmp_path / "t.h").read_text()
     assert sorted(os.listdir(tmp_path)) == ["t.h", "t.npy"]
 
 
-def test_fixed_point_hex_words_are_twos_complement(capsys):
-    code, out, _ = run(
-        capsys, "table", "tanh", "--range", "-2", "2", "--points", "5",
+def test_fixed_point_hex_words_are_twos_complement(run_actcli):
+    code, out, _ = run_actcli(
+        "table", "tanh", "--range", "-2", "2", "--points", "5",
         "--fixed-point", "Q1.14", "--format", "hex",
     )  # fmt: skip
     assert code == 0
@@ -94,25 +78,25 @@ def test_fixed_point_hex_words_are_twos_complement(capsys):
         (["table", "relu", "-o", "no/such/t.csv"], "no/such"),
     ],
 )
-def test_bad_options_are_one_line_errors_and_write_nothing(capsys, tmp_path, argv, needle):
-    code, out, err = run(capsys, *argv)
+def test_bad_options_are_one_line_errors_and_write_nothing(run_actcli, tmp_path, argv, needle):
+    code, out, err = run_actcli(*argv)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("actcli: error: ") and needle in err
     assert os.listdir(tmp_path) == []
 
 
-def test_a_failed_run_keeps_an_existing_table(capsys, tmp_path):
+def test_a_failed_run_keeps_an_existing_table(run_actcli, tmp_path):
     (tmp_path / "t.csv").write_text("previous table\n")
-    assert run(capsys, "table", "relu", "--points", "1", "-o", "t.csv")[0] == 2
+    assert run_actcli("table", "relu", "--points", "1", "-o", "t.csv")[0] == 2
     assert (tmp_path / "t.csv").read_text() == "previous table\n"
 
 
-def test_piecewise_linear_over_a_wide_range_puts_the_kink_on_a_node(capsys):
+def test_piecewise_linear_over_a_wide_range_puts_the_kink_on_a_node(run_actcli):
     """relu is linear on each side of 0: a grid with 0 on a node interpolates it exactly, so
     three points suffice on [-1000, 1000], however small E (with the kink mid-segment the
     bound |J| h / 4 would need h <= 4E: 5e7 points)."""
-    code, out, _ = run(
-        capsys, "table", "relu", "--range", "-1000", "1000", "--max-error", "1e-9",
+    code, out, _ = run_actcli(
+        "table", "relu", "--range", "-1000", "1000", "--max-error", "1e-9",
         "--format", "json",
     )  # fmt: skip
     assert code == 0
@@ -121,9 +105,9 @@ def test_piecewise_linear_over_a_wide_range_puts_the_kink_on_a_node(capsys):
     assert table["measured_max_error"] == 0.0 and table["certified_max_error"] <= 1e-9
 
 
-def test_gelu_over_the_whole_float_range_of_interest_is_certified(capsys):
-    code, out, _ = run(
-        capsys, "table", "gelu", "--range", "-1000", "1000", "--points", "2001",
+def test_gelu_over_the_whole_float_range_of_interest_is_certified(run_actcli):
+    code, out, _ = run_actcli(
+        "table", "gelu", "--range", "-1000", "1000", "--points", "2001",
         "--format", "json",
     )  # fmt: skip
     assert code == 0
