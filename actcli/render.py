@@ -513,7 +513,8 @@ def _plot_summary(drawn: dict[str, Any]) -> list[str]:
     panels = ", ".join(panel["ylabel"].strip("$") for panel in drawn["panels"])
     where = drawn["file"] or "stdout"
     count = len(drawn["series"])
-    lines = [f"wrote {where}: {len(drawn['panels'])} panels ({panels}), {count} series"]
+    plural = "s" if len(drawn["panels"]) != 1 else ""
+    lines = [f"wrote {where}: {len(drawn['panels'])} panel{plural} ({panels}), {count} series"]
     return lines + [f"note: {note}" for note in drawn["notes"]]
 
 
