@@ -258,6 +258,20 @@ def test_weight_cache_changes_nothing() -> None:
         assert np.array_equal(regenerated.z_variance, other.z_variance)
 
 
+@pytest.mark.parametrize("orthogonal", [False, True])
+def test_background_draws_change_nothing(monkeypatch: pytest.MonkeyPatch, orthogonal: bool) -> None:
+    """Drawing weights ahead in threads gives the inline result bit for bit, cache or not."""
+    activation = load_activation("tanh")
+    options = {"dtype": "float32", "orthogonal": orthogonal, "depth": 9, "seeds": 3}
+    inline = [run_mc(activation, weight_cache_bytes=size, **options) for size in (0, 3 * 24**2 * 4)]
+    monkeypatch.setattr(montecarlo_module, "_BACKGROUND_WIDTH", 1)
+    assert montecarlo_module.drawn_ahead(24) > 0
+    for size, expected in zip((0, 3 * 24**2 * 4), inline, strict=True):
+        drawn = run_mc(activation, weight_cache_bytes=size, **options)
+        for field in ("log10_factor", "z_mean", "z_variance", "dead_fraction"):
+            assert np.array_equal(getattr(drawn, field), getattr(expected, field))
+
+
 def test_orthogonal_weights_are_scaled_orthogonal_and_keep_linear_norms() -> None:
     q = layer_weights(3, 0, 1, 16, np.dtype("float64"), orthogonal=True)
     np.testing.assert_allclose(q.T @ q, np.eye(16), atol=1e-12)

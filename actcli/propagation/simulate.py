@@ -45,7 +45,7 @@ from actcli.propagation.meanfield import (
     mean_field,
     mean_variance_map,
 )
-from actcli.propagation.montecarlo import MonteCarlo, NonFinite, simulate
+from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
 
 if TYPE_CHECKING:
     from actcli.activation import Activation
@@ -570,9 +570,10 @@ def _memory(
     itemsize = np.dtype(dtype).itemsize
     matrix = width * width * itemsize
     stored = (depth - 1) * width * batch * itemsize
-    # one weight matrix (three during a QR), activations and deltas, and the float64
-    # temporaries of evaluating phi and phi'
-    working = matrix * (3 if orthogonal else 1) + width * batch * (6 * itemsize + 6 * 8)
+    # one weight matrix (three during a QR) and those drawn ahead, activations and deltas, and
+    # the float64 temporaries of evaluating phi and phi'
+    matrices = (3 if orthogonal else 1) * (1 + drawn_ahead(width))
+    working = matrix * matrices + width * batch * (6 * itemsize + 6 * 8)
     required = stored + working
     cache = min(weight_cache_bytes, (depth - 1) * matrix, max(0, limit - required))
     cache = cache // matrix * matrix
