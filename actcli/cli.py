@@ -514,6 +514,9 @@ def simulate_depth_command(
     seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 0,
     seeds: Annotated[int, typer.Option(help="Independent networks S.")] = 5,
     input_variance: Annotated[float, typer.Option(help="Variance q0 of the inputs.")] = 1.0,
+    top_gradient: Annotated[
+        str, typer.Option(help="delta^L: normal (random N(0, I)) or ones (sum of outputs).")
+    ] = "normal",
     weights: Annotated[
         str, typer.Option(help="Chain weights: normal or constant:VALUE.")
     ] = "normal",
@@ -571,6 +574,7 @@ def simulate_depth_command(
             seed=seed,
             seeds=seeds,
             input_variance=input_variance,
+            top_gradient=top_gradient,
             weights=weights,
             biases=biases,
             vanish_below=vanish_below,

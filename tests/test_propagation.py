@@ -608,3 +608,32 @@ def test_figure_draws_every_run() -> None:
     # one entry per activation, one per line style (Monte Carlo, mean field)
     assert len(labels) == 4
     assert figure_bytes(figure, "svg").startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("top_gradient", ["normal", "ones"])
+def test_orthogonal_linear_stack_keeps_every_gradient_norm(top_gradient):
+    """With f(x) = x and orthogonal W (sigma_w^2 = 1), delta^(l-1) = W^T delta^l has the norm
+    of delta^l exactly, whatever the top gradient: every factor is 1 up to rounding."""
+    identity = load_activation("identity")
+    result = simulate_depth(
+        [identity], mode="montecarlo", depth=12, width=32, batch=8, seeds=2,
+        init="orthogonal", sigma_w2=1.0, dtype="float64", top_gradient=top_gradient,
+    )  # fmt: skip
+    (run,) = result.runs
+    assert run.to_json()["top_gradient"] == top_gradient
+    for row in run.layers():
+        assert abs(row["log10_factor_mean"]) < 1e-13
+
+
+def test_top_gradient_choice_changes_the_measured_network_not_the_weights():
+    tanh = load_activation("tanh")
+
+    def factors(top: str) -> list[float]:
+        (run,) = simulate_depth(
+            [tanh], mode="montecarlo", depth=6, width=16, batch=4, seeds=1, top_gradient=top
+        ).runs
+        return [row["log10_factor_mean"] for row in run.layers()]
+
+    assert factors("ones") != factors("normal")
+    with pytest.raises(UsageError, match="--top-gradient"):
+        factors("uniform")

@@ -132,10 +132,13 @@ def simulate(
     dtype: str,
     input_variance: float,
     weight_cache_bytes: int,
+    top_gradient: str = "normal",
     progress: Callable[[int], None] | None = None,
 ) -> MonteCarlo:
     """Run `seeds` networks of `depth` layers; `progress(units)` is called after each layer
-    step (2L - 1 per network)."""
+    step (2L - 1 per network). `top_gradient`: delta^L is a random N(0, I) matrix ("normal")
+    or all ones ("ones", the gradient of the sum of the outputs); drawn either way, so the
+    weights' random streams do not depend on it."""
     kind = np.dtype(dtype)
     phi, dphi = activation.function(0), activation.function(1)
     scale = kind.type(math.sqrt(sigma_w2) if orthogonal else math.sqrt(sigma_w2 / width))
@@ -159,6 +162,8 @@ def simulate(
             a = start.standard_normal((width, batch), dtype=kind)
             a *= kind.type(math.sqrt(input_variance))
             top = start.standard_normal((width, batch), dtype=kind)
+            if top_gradient == "ones":
+                top[...] = 1
             cache: dict[int, np.ndarray] = {}
             event: NonFinite | None = None
             drawn = drawer.ahead(partial(draw, network, layer) for layer in range(1, depth + 1))

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 MODES = ("montecarlo", "meanfield", "chain", "all")
 DTYPES = ("float32", "float64")
+TOP_GRADIENTS = ("normal", "ones")
 INIT_SIGMA_W2 = {"he": 2.0, "lecun": 1.0, "xavier": 1.0}
 INIT_ALIASES = {"kaiming": "he", "glorot": "xavier"}
 INITS = (*INIT_SIGMA_W2, *INIT_ALIASES, "orthogonal")
@@ -139,6 +140,7 @@ class DepthRun:
     estimate: Estimate
     vanish_below: float
     explode_above: float
+    top_gradient: str = "normal"
 
     @property
     def total_factor(self) -> float:
@@ -186,6 +188,7 @@ class DepthRun:
             "seeds": self.seeds,
             "dtype": self.dtype,
             "input_variance": json_number(self.input_variance),
+            "top_gradient": self.top_gradient,
             "total_factor": json_number(self.total_factor),
             "log10_total_factor": json_number(self.log10_total_factor),
             "per_layer_factor": json_number(self.per_layer_factor),
@@ -320,6 +323,7 @@ def simulate_depth(
     seed: int = 0,
     seeds: int = 5,
     input_variance: float = 1.0,
+    top_gradient: str = "normal",
     vanish_below: float = 1e-2,
     explode_above: float = 1e2,
     weights: str = "normal",
@@ -353,6 +357,8 @@ def simulate_depth(
         vanish_below,
         explode_above,
     )
+    if top_gradient not in TOP_GRADIENTS:
+        raise UsageError(f"--top-gradient {top_gradient!r}: use one of {', '.join(TOP_GRADIENTS)}")
     weight_choice = parse_choice(weights, "--weights", allow_zero_preactivation=False)
     bias_choice = parse_choice(biases, "--biases", allow_zero_preactivation=True)
     run_mc = mode in ("montecarlo", "all")
@@ -410,6 +416,7 @@ def simulate_depth(
                 dtype=dtype,
                 input_variance=input_variance,
                 weight_cache_bytes=estimate.weight_cache_bytes,
+                top_gradient=top_gradient,
                 progress=advance,
             )
         if run_mf and moment is not None:
@@ -434,6 +441,7 @@ def simulate_depth(
     return DepthResult(
         tuple(
             DepthRun(
+                top_gradient=top_gradient,
                 activation=plan.activation.name,
                 params=plan.activation.params,
                 init=plan.init,
