@@ -1,7 +1,8 @@
 """The `actcli` command: parse options, call one library function, hand its result to `render`.
 
 `main` is the only place that turns exceptions into a message on stderr and an exit code:
-0 success, 1 a check ran and failed, 2 bad usage or input, 3 a resource limit, 130 Ctrl-C,
+0 success, 1 a check ran and failed, 2 bad usage or input, 3 a resource limit, 70 a bug
+(an unexpected exception; traceback with --debug), 130 Ctrl-C,
 141 (as if killed by SIGPIPE, silently) when the reader of stdout went away (`| head -1`).
 """
 
@@ -15,6 +16,7 @@ import typer
 from actcli import __version__, api, render
 from actcli.errors import (
     EXIT_CHECK_FAILED,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     ActcliError,
@@ -657,6 +659,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _report(exc)
         return exc.exit_code
+    except Exception as exc:  # a bug: still one line, the traceback behind --debug
+        if debug:
+            raise
+        print(
+            f"actcli: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+            "(a bug in actcli; rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def _report(exc: ActcliError) -> None:

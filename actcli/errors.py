@@ -12,6 +12,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 EXIT_RESOURCE = 3
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # a bug in actcli (BSD sysexits EX_SOFTWARE)
 
 
 class ActcliError(Exception):

@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from actcli.errors import AnalysisError, UsageError
+from actcli.errors import AnalysisError, ResourceLimitError, UsageError
 
 if TYPE_CHECKING:
     from actcli.activation import Activation
@@ -636,9 +636,25 @@ class _Build:
         return max(b.certified_error for b in self.budgets)
 
 
+BYTES_PER_ENTRY = 600  # peak use per table entry and column, measured (interval temporaries)
+
+
+def _check_memory(points: int, columns: int) -> None:
+    """Refuse a table whose certification would not fit in half the free memory."""
+    from actcli.resources import available_memory
+
+    needed, limit = points * columns * BYTES_PER_ENTRY, available_memory() // 2
+    if needed > limit:
+        raise ResourceLimitError(
+            f"table: {points} entries need about {needed / 2**30:.1f} GiB to certify, more than "
+            f"half the free memory ({limit / 2**30:.1f} GiB); use fewer --points or a larger E"
+        )
+
+
 def _build(
     infos: list[_Order], start: float, hi: float, points: int, fmt: _Format, interp: str
 ) -> _Build:
+    _check_memory(points, len(infos))
     step = (hi - start) / (points - 1)
     x = start + np.arange(points) * step
     values = []
@@ -958,8 +974,8 @@ def _check_options(
     fold: bool,
     max_points: int,
 ) -> tuple[float, tuple[int, ...], _Format]:
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise UsageError(f"--range {lo:g} {hi:g}: both ends must be finite")
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(hi - lo)):
+        raise UsageError(f"--range {lo:g} {hi:g}: both ends and their distance must be finite")
     if not lo < hi:
         raise UsageError(f"--range {lo:g} {hi:g}: LO must be below HI")
     given = [

@@ -359,8 +359,8 @@ def _check_options(
         raise UsageError(f"orders {orders}: give distinct orders")
     if any(not 0 <= k <= MAX_ORDER for k in orders):
         raise UsageError(f"orders {orders}: each must be 0 to {MAX_ORDER}")
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise UsageError(f"range {lo:g} {hi:g}: need finite lo < hi")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo)):
+        raise UsageError(f"--range {lo:g} {hi:g}: need finite LO < HI a finite distance apart")
     if points is not None and not 2 <= points <= MAX_POINTS:
         raise UsageError(f"--points {points}: give 2 to {MAX_POINTS}")
     if saturation is not None and not (math.isfinite(saturation) and saturation > 0):

@@ -951,3 +951,22 @@ def test_ctrl_c_while_reading_stdin_exits_130(tmp_path: Path) -> None:
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
     assert out == b""
     assert len(err.splitlines()) <= 1
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_70(cli, monkeypatch) -> None:
+    """A bug (any exception that is not an ActcliError) still gives one line, not a traceback;
+    --debug shows it."""
+    from actcli import api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(api, "list_activations", broken)
+    code, out, err = cli("list")
+    assert code == 70 and out == ""
+    assert err.splitlines() == [
+        "actcli: internal error: RuntimeError: boom second line "
+        "(a bug in actcli; rerun with --debug for the traceback)"
+    ]
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "list"])

@@ -80,6 +80,7 @@ def test_png_to_a_pipe_with_dash():
         (["plot", "relu"], "-o FILE"),
         (["plot", "relu", "-o", "f.jpg"], ".png, .svg or .pdf"),
         (["plot", "relu", "-o", "f.png", "--range", "5", "-5"], "range"),
+        (["plot", "relu", "-o", "f.png", "--range", "-1e308", "1e308"], "distance"),
         (["plot", "relu", "-o", "f.png", "--order", "0,x"], "--order"),
         (["plot", "relu", "-o", "f.png", "--style", "neon"], "--style"),
         (["plot", "relu", "-o", "f.png", "--sweep", "alpha=1,2"], "alpha"),

@@ -68,6 +68,7 @@ def test_fixed_point_hex_words_are_twos_complement(run_actcli):
     [
         (["table", "softmax"], "vector activation"),
         (["table", "relu", "--range", "1", "-1"], "--range"),
+        (["table", "relu", "--range", "-1e308", "1e308"], "distance"),
         (["table", "relu", "--points", "10", "--step", "0.1"], "--step"),
         (["table", "relu", "--interp", "cubic"], "--interp"),
         (["table", "relu", "--fixed-point", "Q3.12", "--dtype", "float32"], "--dtype"),

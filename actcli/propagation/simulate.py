@@ -24,7 +24,6 @@ stable first; undetermined last).
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from actcli.propagation.meanfield import (
     mean_variance_map,
 )
 from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
+from actcli.resources import available_memory
 
 if TYPE_CHECKING:
     from actcli.activation import Activation
@@ -78,18 +78,6 @@ def verdict(factor: float, vanish_below: float, explode_above: float) -> str | N
     if factor < vanish_below:
         return "vanishing"
     return "exploding" if factor > explode_above else "stable"
-
-
-def available_memory() -> int:
-    """Bytes of memory available now: MemAvailable from /proc/meminfo, else free pages."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 # -- results --------------------------------------------------------------------------------
