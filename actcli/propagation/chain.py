@@ -26,6 +26,7 @@ import numpy as np
 
 from actcli.api import json_number
 from actcli.errors import UsageError
+from actcli.propagation.meanfield import power10
 
 if TYPE_CHECKING:
     from actcli.activation import Activation
@@ -102,20 +103,15 @@ class Chain:
         return {
             "weights": self.weights.text,
             "biases": self.biases.text,
-            "total_factor": json_number(_power10(total)),
+            "total_factor": json_number(power10(total)),
             "log10_total_factor": json_number(total),
-            "per_layer_factor": json_number(_power10(per_layer)),
-            "gradient_b1": json_number(_power10(self.log10_gradient_b1)),
+            "per_layer_factor": json_number(power10(per_layer)),
+            "gradient_b1": json_number(power10(self.log10_gradient_b1)),
             "log10_gradient_b1": json_number(self.log10_gradient_b1),
-            "verdict": verdict(_power10(total), vanish_below, explode_above),
+            "verdict": verdict(power10(total), vanish_below, explode_above),
             "seeds_defined": self.seeds_defined,
             "layers": layers,
         }
-
-
-def _power10(value: float) -> float:
-    with np.errstate(over="ignore"):
-        return float(np.power(10.0, value))
 
 
 def simulate_chain(

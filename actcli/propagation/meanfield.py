@@ -224,7 +224,7 @@ class MeanField:
 
     @property
     def predicted_total_factor(self) -> float:
-        return _power10(self.log10_factor[0])
+        return power10(self.log10_factor[0])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -241,7 +241,8 @@ class MeanField:
         }
 
 
-def _power10(log10_value: float) -> float:
+def power10(log10_value: float) -> float:
+    """10**log10_value as a float; inf beyond the float range (a factor too large to hold)."""
     with np.errstate(over="ignore"):
         return float(np.power(10.0, log10_value))
 

@@ -43,6 +43,7 @@ from actcli.propagation.meanfield import (
     critical_sigma_w2,
     mean_field,
     mean_variance_map,
+    power10,
 )
 from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
 from actcli.resources import available_memory
@@ -132,11 +133,11 @@ class DepthRun:
 
     @property
     def total_factor(self) -> float:
-        return _power10(self.log10_total_factor)
+        return power10(self.log10_total_factor)
 
     @property
     def per_layer_factor(self) -> float:
-        return _power10(self.log10_total_factor / (self.depth - 1))
+        return power10(self.log10_total_factor / (self.depth - 1))
 
     @property
     def non_finite(self) -> NonFinite | None:
@@ -277,11 +278,6 @@ class DepthResult:
     def layer_rows(self) -> list[dict[str, Any]]:
         """One row per activation and layer (see `DepthRun.layers`), with the activation."""
         return [{"activation": run.activation, **row} for run in self.runs for row in run.layers()]
-
-
-def _power10(value: float) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.power(10.0, value))
 
 
 # -- the entry point ------------------------------------------------------------------------
@@ -675,7 +671,7 @@ def _judge(
     """The verdict on F and its source. A Monte Carlo run whose factor is nan (it went
     non-finite) is judged by where it went (overflow: exploding, underflow: vanishing), else by
     the mean field when that ran."""
-    found = verdict(_power10(log10_total), vanish_below, explode_above)
+    found = verdict(power10(log10_total), vanish_below, explode_above)
     if found is not None or mc is None:
         return found, source
     event = mc.non_finite
