@@ -44,3 +44,23 @@ def test_example_spec_matches_its_paper_definition():
     x = np.array([-2.0, -0.3, 0.0, 0.7, 3.0])
     expected = np.where(x > 0, np.tanh(x), 0.5 * np.tanh(x))
     np.testing.assert_allclose(evaluate(activation, x).y, expected, rtol=1e-15)
+
+
+def test_hardware_script_builds_a_table_within_its_certified_error(tmp_path, compiler):
+    completed = subprocess.run(
+        ["bash", str(EXAMPLES / "hardware.sh")],
+        cwd=tmp_path,
+        env={**os.environ, "CC": compiler, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    # the C program measured |table - 1/(1 + exp(-x))| at 10^6 points with libm: within 1e-4
+    worst = float(lines[0].split("worst error ")[1].split()[0])
+    assert 0 < worst <= 1e-4
+    assert lines[1].startswith("tanh.mem: 256 words, first ")
+    # first word: tanh(-4) * 2^14 = -16373.01 rounds to -16373, 16 bits two's complement
+    expected = (round(math.tanh(-4.0) * 2**14) + (1 << 16)) % (1 << 16)
+    assert lines[1].endswith(f"{expected:04x}")
+    assert lines[-1].startswith("relu,") and lines[-1].endswith(",stable")
