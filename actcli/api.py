@@ -395,24 +395,29 @@ def bind_series(
     each activation that has the parameter (naming one none of them has is an error); `sweep`
     is `NAME=V1,V2,...`: every activation drawn once per value.
     """
+    from actcli.activation import bind
+
     if expression is not None and arguments:
         raise UsageError("give activations or --expr, not both")
     targets: list[str | None] = list(arguments) if expression is None else [None]
     if not targets:
         raise UsageError("name at least one activation (or use --expr)")
     sweep_name, sweep_values = _parse_sweep(sweep) if sweep else (None, [None])
-    specs = [load_spec_argument(t, expression=expression, params=params) for t in targets]
+    declared = dict(params or {})  # an --expr declares its parameters, the swept one too
+    if sweep_name is not None:
+        declared.setdefault(sweep_name, sweep_values[0])
+    specs = [load_spec_argument(t, expression=expression, params=declared) for t in targets]
     names = {name for spec in specs for name in spec.parameter_names}
     for name in [*(params or {}), *([sweep_name] if sweep_name else [])]:
         if name not in names and expression is None:
             raise UsageError(f"--param/--sweep {name}: none of the activations has it")
     series, labels = [], []
-    for target, spec in zip(targets, specs, strict=True):
+    for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
         swept = sweep_name is not None and sweep_name in spec.parameter_names
         for value in sweep_values if swept else [None]:
             chosen = {**own, sweep_name: value} if swept else own
-            activation = load_activation(target, expression=expression, params=chosen)
+            activation = bind(spec, chosen)
             label = activation.name if expression is None else expression
             series.append(activation)
             labels.append(f"{label} ({sweep_name}={value})" if swept else label)

@@ -558,7 +558,7 @@ def simulate_depth_command(
     if plot is not None:
         from actcli.figures import figure_format
 
-        figure_format(plot)  # a bad extension fails before minutes of simulation
+        plot_format = figure_format(plot)  # a bad extension fails before the simulation
     with render.progress("simulating") as progress:
         result = api.simulate_depth(
             activations or [],
@@ -585,12 +585,12 @@ def simulate_depth_command(
             progress=progress,
         )
     if plot is not None:
-        from actcli.figures import figure_bytes, figure_format
+        from actcli.figures import figure_bytes
         from actcli.files import atomic_write
         from actcli.propagation import depth_figure
 
         figure = depth_figure(result, style=style)
-        atomic_write(plot, figure_bytes(figure, figure_format(plot), dpi=150))
+        atomic_write(plot, figure_bytes(figure, plot_format, dpi=150))
     render.render(result, fmt, layers=layers)
     if any(run.verdict in failing for run in result.runs):
         raise typer.Exit(EXIT_CHECK_FAILED)
