@@ -11,7 +11,7 @@ import sys
 
 def run() -> None:
     try:
-        from actcli.cli import main
+        from actcli.cli import main  # deferred: Ctrl-C while typer loads exits 130 too
     except KeyboardInterrupt:
         print("actcli: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -7,36 +7,22 @@ numeric results come from `actcli.numeric`, compiled from the spec's stable form
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import sympy
+
+from actcli import compiler
 from actcli.errors import ExpressionError, UsageError
-from actcli.spec import Definition, Piece, Source, Spec, Text
-
-if TYPE_CHECKING:
-    import sympy
-
-
-@dataclass(frozen=True)
-class Kink:
-    """A point where the derivative of some order is not defined: one-sided limits differ.
-
-    `left[k]` and `right[k]` are the one-sided limits of f^(k) at `x` for k = 0..order.
-    """
-
-    x: float
-    x_exact: str
-    left: tuple[float, ...]
-    right: tuple[float, ...]
-
-    def first_jump(self) -> int | None:
-        """The lowest order whose one-sided limits differ, or None."""
-        for order, (a, b) in enumerate(zip(self.left, self.right, strict=True)):
-            if not _close(a, b):
-                return order
-        return None
+from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
+from actcli.numeric import Kink
+from actcli.options import parse_sweep
+from actcli.pieces import active_branch_at, intervals, symbolic_breakpoints, to_piecewise
+from actcli.registry import Registry, load_spec_argument
+from actcli.spec import Definition, Spec
+from actcli.spec_expressions import parameter_symbols
 
 
 @dataclass(frozen=True)
@@ -61,8 +47,6 @@ class Activation:
 
     @cached_property
     def symbols(self) -> dict[str, sympy.Symbol]:
-        from actcli.spec import parameter_symbols
-
         return parameter_symbols(self.spec)
 
     def symbolic(self, definition: Definition | None = None) -> sympy.Expr:
@@ -80,18 +64,10 @@ class Activation:
 
     def derivative(self, order: int = 1) -> sympy.Expr:
         """The exact order-th derivative of the definition w.r.t. x, parameters substituted."""
-        import sympy
-
-        from actcli.expr import X
-
         return sympy.diff(to_piecewise(self.expression), X, order) if order else self.expression
 
     def numeric_source(self, order: int) -> sympy.Expr:
         """What numeric evaluation of f^(order) compiles: the stable form closest to it."""
-        import sympy
-
-        from actcli.expr import X
-
         given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
         if given:
             start = max(given)
@@ -103,35 +79,39 @@ class Activation:
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
 
+    def numeric_code(self, order: int) -> str:
+        """The NumPy source that evaluates f^(order) (see `actcli.numeric.function_from_source`)."""
+        return compiler.scalar_source(self.numeric_source(order))
+
+    def expression_text(self) -> str:
+        """The definition, parameters substituted, as SymPy prints it."""
+        return sympy.sstr(self.expression)
+
+    def latex(self) -> str:
+        """The definition with parameters as symbols, in LaTeX."""
+        return sympy.latex(self.symbolic())
+
     def function(self, order: int = 0) -> Any:
         """A NumPy function computing f^(order) elementwise (float64 in, float64 out)."""
-        from actcli import numeric
-
         if self.kind == "vector":
             if order:
                 raise UsageError(
                     f"{self.name} is a vector activation: only order 0 can be evaluated "
                     "(its Jacobian is a matrix)"
                 )
-            return numeric.compile_vector(self.substitute(self._stable_or_definition()))
-        return numeric.compile_scalar(self.numeric_source(order))
+            return compiler.compile_vector(self.substitute(self._stable_or_definition()))
+        return compiler.compile_scalar(self.numeric_source(order))
 
     def _stable_or_definition(self) -> sympy.Expr:
         return self.symbolic(self.spec.stable) if self.spec.stable else self.symbolic()
 
     def breakpoints(self) -> list[tuple[float, sympy.Expr]]:
         """Points where the piecewise definition switches pieces, as (float, exact), sorted."""
-        import sympy
-
-        from actcli.calculus import symbolic_breakpoints
-
         points = symbolic_breakpoints(to_piecewise(self.expression), self)
         return [(float(sympy.N(point)), point) for point in points]
 
     def kinks(self, order: int) -> list[Kink]:
         """Breakpoints where f or a derivative up to `order` jumps, with the one-sided limits."""
-        from actcli.calculus import active_branch_at, intervals
-
         piecewise = to_piecewise(self.expression)
         pieces = intervals(piecewise, self)
         found = []
@@ -178,8 +158,6 @@ def bind(
 
 def exact_number(text: str, label: str) -> sympy.Expr:
     """A parameter value as an exact SymPy number ("0.1" is 1/10, "1/3" is 1/3, "sqrt(2)")."""
-    from actcli.expr import Namespace, parse_expression
-
     try:
         value = parse_expression(text, Namespace({}))
     except ExpressionError as exc:
@@ -192,8 +170,6 @@ def exact_number(text: str, label: str) -> sympy.Expr:
 
 
 def _check_constraints(activation: Activation) -> None:
-    from actcli.expr import parse_expression, scalar_namespace, vector_namespace
-
     spec = activation.spec
     make = vector_namespace if spec.kind == "vector" else scalar_namespace
     namespace = make(activation.symbols, variables=())
@@ -216,10 +192,6 @@ def build_expression(
 
     `variables` adds `y` for claims written in terms of the output.
     """
-    import sympy
-
-    from actcli.expr import parse_expression, scalar_namespace, vector_namespace
-
     make = vector_namespace if spec.kind == "vector" else scalar_namespace
     namespace = make(symbols, variables=variables)
     branches = []
@@ -236,55 +208,12 @@ def build_expression(
     return sympy.Piecewise(*branches)
 
 
-def inline_spec(text: str, parameters: Mapping[str, str] | None = None) -> Spec:
-    """A spec for `--expr TEXT`: scalar, or vector if it subscripts x; --param names declare
-    its parameters (domain real)."""
-    from actcli.spec import NAMED_DOMAINS, Parameter
-
-    source = Source("<expr>")
-    declared = tuple(
-        Parameter(name, str(value), NAMED_DOMAINS["real"], "", source)
-        for name, value in (parameters or {}).items()
-    )
-    kind = "vector" if "[" in text else "scalar"
-    definition = Definition((Piece(Text(text, source, "--expr")),), piecewise=False)
-    spec = Spec("expr", text, kind, definition, (), source, parameters=declared)
-    from actcli.spec import expression_problems
-
-    problems = expression_problems(spec)
-    if problems:
-        message = problems[0].split(": ", 2)[-1]
-        raise ExpressionError(f"--expr {text!r}: {message}")
-    return spec
-
-
-def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
-    """Rewrite max/min/abs/sign/heaviside as Piecewise and fold nested Piecewise.
-
-    Differentiating the folded form never produces DiracDelta or a Heaviside(0) convention, and
-    its conditions are where the breakpoints are.
-    """
-    import sympy
-
-    kinds = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
-    if not expression.has(*kinds):
-        return expression
-    rewritten = expression.replace(
-        lambda node: isinstance(node, kinds), lambda node: node.rewrite(sympy.Piecewise)
-    )
-    return sympy.piecewise_fold(rewritten)
-
-
 def _limits(branch: sympy.Expr, point: sympy.Expr, order: int) -> tuple[float, ...]:
     """f, f', ..., f^(order) of the branch at `point`: its one-sided limits there.
 
     The branch active on one side is analytic up to `point`, so its value there is the limit
     (SymPy's `limit` on the whole Piecewise ignores the direction; see DESIGN.md).
     """
-    import sympy
-
-    from actcli.expr import X
-
     values = []
     for k in range(order + 1):
         value = sympy.diff(branch, X, k).subs(X, point) if k else branch.subs(X, point)
@@ -293,7 +222,64 @@ def _limits(branch: sympy.Expr, point: sympy.Expr, order: int) -> tuple[float, .
     return tuple(values)
 
 
-def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+# -- activations from what the user typed -----------------------------------------------
+
+
+def load_activation(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+    variant: str | None = None,
+) -> Activation:
+    """A built-in name or alias, a spec file path, or an inline `expression`, bound to params.
+
+    For an inline expression, `params` also declares its parameters (domain: real). `variant`
+    picks one of the spec's implementation variants (e.g. softplus's `torch`); `NAME:VARIANT`
+    as the argument does the same.
+    """
+    spec = load_spec_argument(
+        argument, expression=expression, params=params, registry=registry, variant=variant
+    )
+    return bind(spec, params)
+
+
+def bind_series(
+    arguments: Sequence[str],
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    sweep: str | None = None,
+) -> tuple[list[Activation], list[str]]:
+    """The activations a figure overlays, with their legend labels.
+
+    `arguments` are names, `NAME:VARIANT`s or spec files (or one `--expr`); `params` apply to
+    each activation that has the parameter (naming one none of them has is an error); `sweep`
+    is `NAME=V1,V2,...`: every activation drawn once per value.
+    """
+    if expression is not None and arguments:
+        raise UsageError("give activations or --expr, not both")
+    targets: list[str | None] = list(arguments) if expression is None else [None]
+    if not targets:
+        raise UsageError("name at least one activation (or use --expr)")
+    sweep_name, sweep_values = parse_sweep(sweep) if sweep else (None, [None])
+    declared = dict(params or {})  # an --expr declares its parameters, the swept one too
+    if sweep_name is not None:
+        declared.setdefault(sweep_name, sweep_values[0])
+    specs = [load_spec_argument(t, expression=expression, params=declared) for t in targets]
+    names = {name for spec in specs for name in spec.parameter_names}
+    for name in [*(params or {}), *([sweep_name] if sweep_name else [])]:
+        if name not in names and expression is None:
+            raise UsageError(f"--param/--sweep {name}: none of the activations has it")
+    series, labels = [], []
+    for spec in specs:
+        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        swept = sweep_name is not None and sweep_name in spec.parameter_names
+        for value in sweep_values if swept else [None]:
+            chosen = {**own, sweep_name: value} if swept else own
+            activation = bind(spec, chosen)
+            label = activation.name if expression is None else expression
+            series.append(activation)
+            labels.append(f"{label} ({sweep_name}={value})" if swept else label)
+    return series, labels

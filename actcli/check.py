@@ -20,19 +20,33 @@ import math
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import mpmath
+import sympy
+
+from actcli.activation import Activation, bind, build_expression
+from actcli.calculus import Case, point_value
 from actcli.errors import ActcliError
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
-    from actcli.spec import Definition, Spec
+from actcli.expr import Y_VEC, I, J, X, Y, parse_expression, scalar_namespace
+from actcli.functions import to_elementary
+from actcli.jacobian import explicit_outputs
+from actcli.pieces import (
+    active_branch_at,
+    probe_between,
+    symbolic_breakpoints,
+    to_piecewise,
+    with_values,
+)
+from actcli.proofs import is_zero
+from actcli.properties import SCALES, properties, vector_extremes
+from actcli.smoothness import smoothness
+from actcli.spec import INTERVAL, Definition, Spec, class_rank
 
 STATUSES = ("holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked")
 PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
 DIGITS = 50
 POINTS_PER_PIECE = 6
-PROOF_BUDGET = 400  # count_ops beyond which no symbolic proof is attempted
 AGREE = 1e-20  # relative (or absolute below 1e-25) agreement that counts as equal at 50 digits
 
 
@@ -81,7 +95,6 @@ def check_spec(
     spec: Spec, params: Mapping[str, str] | None = None, *, claims_only: bool = False
 ) -> list[ClaimResult]:
     """Every claim of one spec, plus (unless `claims_only`) its stable forms and variants."""
-    from actcli.activation import bind
 
     activation = bind(spec, params)
     checker = _Checker(
@@ -119,7 +132,6 @@ class _Comparison:
 
 class _Checker:
     def __init__(self, activation: Activation, symbolic: list[str]) -> None:
-        from actcli.calculus import with_values
 
         self.activation = activation
         self.spec = activation.spec
@@ -185,9 +197,6 @@ class _Checker:
 
     # -- derivative-like claims ---------------------------------------------------------
     def derivative(self, name: str, order: int) -> ClaimResult:
-        import sympy
-
-        from actcli.expr import X
 
         claim = self._claim_definition(name)
         claimed = self._build(claim)
@@ -202,7 +211,6 @@ class _Checker:
         )
 
     def derivative_wrt(self, parameter: str) -> ClaimResult:
-        import sympy
 
         name = f"derivative_wrt.{parameter}"
         claim = self.spec.claims["derivative_wrt"].value[parameter]
@@ -225,9 +233,6 @@ class _Checker:
         )
 
     def output_form(self) -> ClaimResult:
-        import sympy
-
-        from actcli.expr import X, Y
 
         name = "derivative_in_terms_of_output"
         claim = self.spec.claims[name].value
@@ -248,9 +253,6 @@ class _Checker:
         )
 
     def stable(self, name: str, definition: Definition, order: int) -> ClaimResult:
-        import sympy
-
-        from actcli.expr import X
 
         return self._verdict(
             name,
@@ -278,7 +280,6 @@ class _Checker:
         output_form: Callable[[Any], Any] | None = None,
         definition: Any = None,
     ) -> ClaimResult:
-        from actcli.calculus import active_branch_at, point_value
 
         spec_name = self.spec.name
         definition = self.definition if definition is None else definition
@@ -290,7 +291,7 @@ class _Checker:
             claimed_branch = active_branch_at(claimed, self.activation, piece.probe)
             if output_form is not None:
                 claimed_branch = claimed_branch.subs(_y(), branch)
-            comparison.proven.append(_is_zero(claimed_branch - truth(branch)))
+            comparison.proven.append(is_zero(claimed_branch - truth(branch)))
         notes = []
         if order:
             for left, right in zip(pieces, pieces[1:], strict=False):
@@ -309,9 +310,6 @@ class _Checker:
     ) -> str:
         """The claim at a breakpoint: a convention where the derivative does not exist, else
         it must give the derivative's value."""
-        import sympy
-
-        from actcli.expr import X
 
         point = sympy.sstr(value.x)
         sides = f"one-sided limits {sympy.sstr(value.left)} and {sympy.sstr(value.right)}"
@@ -329,7 +327,7 @@ class _Checker:
         if output_form is not None:
             at = at.subs(_y(), self._at_values(self.definition).subs(X, value.x))
         exact = self._at_values(value.left)
-        if not _is_zero(at - exact):
+        if not is_zero(at - exact):
             comparison.failures.append(point)
             comparison.worst = {
                 "x": float(sympy.N(self._at_values(value.x))),
@@ -348,7 +346,6 @@ class _Checker:
         comparison: _Comparison,
         output_form: Any,
     ) -> None:
-        import mpmath
 
         definition_mp = self._mp_function(self.numeric_definition)
         claim_mp = self._mp_function(claimed, with_y=output_form is not None)
@@ -390,7 +387,6 @@ class _Checker:
         return claims["derivatives"].value[int(name.split(".")[1])]
 
     def _build(self, definition: Definition, variables: tuple[str, ...] = ("x",)) -> Any:
-        from actcli.activation import build_expression
 
         expression = build_expression(definition, self.spec, self.activation.symbols, variables)
         values = {
@@ -401,22 +397,16 @@ class _Checker:
         return _piecewise(expression.subs(values))
 
     def _pieces(self, claimed: Any) -> list[_Piece]:
-        import sympy
-
-        from actcli.calculus import _probe_between, symbolic_breakpoints
 
         points = symbolic_breakpoints(sympy.Add(self.definition, claimed), self.activation)
         edges = [-sympy.oo, *points, sympy.oo]
         return [
-            _Piece(lo, hi, _probe_between(lo, hi, self.activation))
+            _Piece(lo, hi, probe_between(lo, hi, self.activation))
             for lo, hi in zip(edges, edges[1:], strict=False)
         ]
 
     def _parameter_sets(self) -> list[dict[str, Any]]:
         """The bound values, and one random set for the symbolic parameters (seeded)."""
-        import sympy
-
-        from actcli.activation import bind
 
         base = dict(self.activation.values)
         sets = [base]
@@ -436,7 +426,6 @@ class _Checker:
         return sets
 
     def _sample_points(self, pieces: list[_Piece], values: Mapping[str, Any]) -> list[float]:
-        import sympy
 
         symbols = {self.activation.symbols[k]: v for k, v in values.items()}
         edges = []
@@ -458,10 +447,6 @@ class _Checker:
 
     def _mp_function(self, expression: Any, with_y: bool = False) -> Callable[..., Any]:
         """expression(x, params[, y]) in mpmath, actcli's functions rewritten to exp/log."""
-        import sympy
-
-        from actcli.expr import X
-        from actcli.functions import to_elementary
 
         symbols = [self.activation.symbols[k] for k in self.activation.values]
         arguments = [X, *symbols, *([_y()] if with_y else [])]
@@ -474,7 +459,6 @@ class _Checker:
         return evaluate
 
     def _at_values(self, expression: Any) -> Any:
-        import sympy
 
         symbols = {self.activation.symbols[k]: v for k, v in self.activation.values.items()}
         return sympy.sympify(expression).subs(symbols)
@@ -487,8 +471,6 @@ class _Checker:
         """Where a variant equals the definition (proven per piece), and how far apart they
         are elsewhere: the largest |variant - definition| and where (numeric)."""
 
-        from actcli.calculus import active_branch_at
-
         variant = self.spec.variants[name]
         claimed = self._build(variant.definition)
         pieces = self._pieces(claimed)
@@ -496,7 +478,7 @@ class _Checker:
         for piece in pieces:
             branch = active_branch_at(self.definition, self.activation, piece.probe)
             claimed_branch = active_branch_at(claimed, self.activation, piece.probe)
-            (equal if _is_zero(claimed_branch - branch) else different).append(piece)
+            (equal if is_zero(claimed_branch - branch) else different).append(piece)
         label = f"variants.{name}"
         if not different:
             return ClaimResult(self.spec.name, label, "holds", "identical to the definition")
@@ -528,10 +510,6 @@ class _Checker:
         return ClaimResult(self.spec.name, label, "refuted", detail, counterexample)
 
     def _largest_difference(self, claimed: Any, pieces: list[_Piece]) -> tuple[float, float, str]:
-        import mpmath
-        import sympy
-
-        from actcli.expr import X
 
         difference = self._at_values(claimed - self.definition)
         f = sympy.lambdify(X, _elementary(difference), modules="mpmath")
@@ -575,7 +553,6 @@ class _Checker:
         """The claimed class must be the one that holds for every parameter value in the
         domain (the parameters not given with --param); a value where the class is lower is
         the counterexample."""
-        from actcli.smoothness import class_rank, smoothness
 
         claimed = self.spec.claims["smoothness"].value
         rank = class_rank(claimed)
@@ -613,8 +590,6 @@ class _Checker:
     def _class_counterexample(self, rank: float, order: int) -> dict[str, Any]:
         """Parameter values (0.5, 2, 1.5 times the default, ... in the domain) where the
         class differs from the claim."""
-        from actcli.activation import bind
-        from actcli.smoothness import class_rank, smoothness
 
         tries: list[dict[str, str]] = [{}]
         for name in self.symbolic:
@@ -640,7 +615,6 @@ class _Checker:
         """Seeded random vectors at scales 1 to 1000 (`properties.vector_extremes`): an output
         that grows with the scale is evidence of no bound. Evidence is no proof, so agreement
         is `unproven` and disagreement `refuted` with the input vector."""
-        from actcli.properties import SCALES, vector_extremes
 
         if self.extremes is None:
             self.extremes = vector_extremes(self.activation)
@@ -661,8 +635,6 @@ class _Checker:
     # -- range, bounds, monotonicity (actcli.properties) ---------------------------------
     def property_claim(self, key: str) -> ClaimResult:
         """Compared with `actcli.properties` at the default parameters and a random set."""
-        from actcli.activation import bind
-        from actcli.properties import properties
 
         claim = self.spec.claims[key].value
         methods = set()
@@ -705,10 +677,6 @@ class _Checker:
     def _range_agrees(
         self, claim: Any, found: Any, values: Mapping[str, Any]
     ) -> tuple[bool, str, str]:
-        import sympy
-
-        from actcli.expr import parse_expression, scalar_namespace
-        from actcli.spec import INTERVAL
 
         opening, low, high, closing = INTERVAL.match(claim.text).groups()
         namespace = scalar_namespace(self.activation.symbols, variables=("oo",))
@@ -726,21 +694,18 @@ class _Checker:
 
     # -- origin -------------------------------------------------------------------------
     def origin(self, key: str) -> ClaimResult:
-        import sympy
-
-        from actcli.calculus import active_branch_at, point_value
 
         definition = self.definition
         at_zero = sympy.simplify(active_branch_at(definition, self.activation, 0.0).subs(_x(), 0))
         claimed = self.spec.claims[key].value
-        zero = _is_zero(at_zero) if at_zero.free_symbols else at_zero == 0
+        zero = is_zero(at_zero) if at_zero.free_symbols else at_zero == 0
         if key == "zero_at_origin":
             truth, detail = zero, f"f(0) = {sympy.sstr(at_zero)}"
         else:
             left = active_branch_at(definition, self.activation, -1e-9)
             right = active_branch_at(definition, self.activation, 1e-9)
             value = point_value(sympy.S.Zero, left, right, 1, self.activation)
-            slope_one = value.exists is True and _is_zero(value.left - 1)
+            slope_one = value.exists is True and is_zero(value.left - 1)
             truth = zero and slope_one
             slope = sympy.sstr(value.left) if value.exists else "does not exist"
             detail = f"f(0) = {sympy.sstr(at_zero)}, f'(0) {'= ' if value.exists else ''}{slope}"
@@ -757,11 +722,6 @@ class _Checker:
 
     # -- Jacobian -----------------------------------------------------------------------
     def jacobian_claim(self) -> ClaimResult:
-        import sympy
-
-        from actcli.activation import build_expression
-        from actcli.expr import Y_VEC, I, J
-        from actcli.jacobian import explicit_outputs
 
         claim = self.spec.claims["jacobian"].value
         expression = self.activation.substitute(
@@ -777,7 +737,7 @@ class _Checker:
                 for c in range(n):
                     claimed = expression.subs({I: r, J: c}).doit().xreplace(substitution)
                     true = sympy.diff(outputs[r], inputs[c])
-                    if not _is_zero(claimed - true):
+                    if not is_zero(claimed - true):
                         failure = failure or (n, r, c, claimed, true, inputs)
                         if r == c:
                             diagonal_only = False
@@ -813,11 +773,6 @@ class _Checker:
         return ClaimResult(name, "jacobian", "refuted", "differs from the Jacobian", example)
 
     def _jacobian_numeric(self, expression: Any) -> str:
-        import mpmath
-        import sympy
-
-        from actcli.expr import Y_VEC, I, J
-        from actcli.jacobian import explicit_outputs
 
         worst, count = math.inf, 0
         n = 3
@@ -890,72 +845,13 @@ def _conclude(
 
 
 def _piecewise(expression: Any) -> Any:
-    from actcli.activation import to_piecewise
 
     return to_piecewise(expression)
 
 
 def _elementary(expression: Any) -> Any:
-    from actcli.functions import to_elementary
 
     return to_elementary(expression)
-
-
-def _is_zero(expression: Any) -> bool:
-    """Symbolic proof that an expression is 0 (False when SymPy cannot show it in budget).
-
-    A numeric screen at three points (and parameter values) comes first: a difference that is
-    plainly non-zero costs no simplification, which on large expressions takes minutes.
-    """
-    import sympy
-
-    from actcli.functions import to_elementary
-
-    expression = sympy.sympify(expression)
-    if expression == 0:
-        return True
-    if not _numerically_zero(expression):
-        return False
-    elementary = to_elementary(expression)
-    attempts = (
-        lambda: sympy.expand(elementary),
-        lambda: sympy.cancel(sympy.together(elementary.rewrite(sympy.exp))),
-        lambda: sympy.simplify(elementary.rewrite(sympy.erf)),
-        lambda: sympy.simplify(elementary),
-        lambda: sympy.simplify(elementary.rewrite(sympy.exp)),
-    )
-    for attempt in attempts:
-        if sympy.count_ops(elementary) > PROOF_BUDGET:
-            return False
-        try:
-            if attempt() == 0:
-                return True
-        except (TypeError, ValueError, RecursionError, NotImplementedError):
-            continue
-    return False
-
-
-def _numerically_zero(expression: Any) -> bool:
-    """|expression| < 1e-40 at three fixed points, free symbols set to fixed positive values
-    (parameters of the built-ins are positive or real; a point where a term is undefined
-    defers to the symbolic proof)."""
-    import mpmath
-    import sympy
-
-    from actcli.functions import to_elementary
-
-    symbols = sorted(expression.free_symbols, key=str)
-    function = sympy.lambdify(symbols, to_elementary(expression), modules="mpmath")
-    for seed in (0.3141, 0.7071, 1.4142):
-        values = [mpmath.mpf(seed) * (k + 1) ** 0.5 for k in range(len(symbols))]
-        try:
-            with mpmath.workdps(60):
-                value = function(*values)
-                if abs(value) > mpmath.mpf(10) ** -40 * (1 + abs(mpmath.mpf(seed))):
-                    return False
-        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
-            return True
-    return True
 
 
 def _same_end(a: float, b: float) -> bool:
@@ -971,7 +867,6 @@ def _working_digits(x: float) -> int:
 
 def _numeric_diff(f: Callable[..., Any], x: Any, order: int, numbers: Mapping[str, Any]) -> Any:
     """The order-th derivative of the definition by finite differences at high precision."""
-    import mpmath
 
     with mpmath.workdps(mpmath.mp.dps + 25 * (order + 1)):
         step = mpmath.mpf(10) ** -(20)
@@ -981,7 +876,6 @@ def _numeric_diff(f: Callable[..., Any], x: Any, order: int, numbers: Mapping[st
 def _numeric_diff_parameter(
     f: Callable[..., Any], x: Any, parameter: str, numbers: Mapping[str, Any]
 ) -> Any:
-    import mpmath
 
     with mpmath.workdps(mpmath.mp.dps + 25):
 
@@ -1002,9 +896,6 @@ def _random_in(domain: Any, default: float, rng: random.Random) -> str:
 
 
 def _interval_text(piece: _Piece) -> str:
-    import sympy
-
-    from actcli.calculus import Case
 
     return Case(piece.lower, piece.upper, sympy.S.Zero).condition()
 
@@ -1018,25 +909,21 @@ def _derivative_name(order: int) -> str:
 
 
 def _float(value: Any) -> float:
-    import sympy
 
     return float(sympy.N(value, 30))
 
 
 def _float_exact(value: Any) -> float:
-    import sympy
 
     return float(sympy.N(value, 30))
 
 
 def _x() -> Any:
-    from actcli.expr import X
 
     return X
 
 
 def _y() -> Any:
-    from actcli.expr import Y
 
     return Y
 

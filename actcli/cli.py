@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
-from actcli import __version__, api, render
+from actcli import api, render
 from actcli.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERNAL,
@@ -25,6 +26,18 @@ from actcli.errors import (
     SpecError,
     UsageError,
 )
+from actcli.files import atomic_write
+from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
+from actcli.options import (
+    is_number,
+    number_format,
+    parse_bytes,
+    parse_orders,
+    parse_param_options,
+    parse_verdicts,
+)
+from actcli.spec import class_rank
+from actcli.version import __version__
 
 try:  # typer >= 0.22 vendors click; earlier versions use the click package
     from typer._click.exceptions import ClickException
@@ -106,7 +119,7 @@ def show_command(
     Example: actcli show elu --param alpha=0.5 --format latex
     """
     bound = api.load_activation(
-        activation, expression=expr, params=api.parse_param_options(param or [])
+        activation, expression=expr, params=parse_param_options(param or [])
     )
     fmt = render.choose_format(fmt, ("table", "text", "json", "latex"), "text")
     render.render(api.show(bound), fmt)
@@ -157,7 +170,7 @@ def eval_command(
     """
     words = [word.strip() for word in arguments or []]
     name = None
-    if expr is not None and words and words[0] != "-" and not _is_number(words[0]):
+    if expr is not None and words and words[0] != "-" and not is_number(words[0]):
         raise UsageError(f"give an activation ({words[0]!r}) or --expr, not both")
     if expr is None:
         if not words:
@@ -166,7 +179,7 @@ def eval_command(
     unknown = [word for word in words if word.startswith("--")]
     if unknown:
         raise UsageError(f"no such option: {unknown[0]} (see actcli eval --help)")
-    params = api.parse_param_options(param or [])
+    params = parse_param_options(param or [])
     spec = api.load_spec_argument(name, expression=expr, params=params)
     vector = spec.kind == "vector"
     if not words or words == ["-"]:
@@ -212,7 +225,7 @@ def derive_command(
     result = api.derive(
         activation,
         expression=expr,
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
         order=order,
         wrt=wrt,
         output=in_terms_of_output,
@@ -253,7 +266,7 @@ def check_command(
         every=every,
         expression=expr,
         claims=claim or [],
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
     )
     render.render(result, fmt)
     if result.refuted:
@@ -282,13 +295,11 @@ def smoothness_command(
 
     Example: actcli smoothness celu --require C1 && echo ok
     """
-    from actcli.smoothness import class_rank
-
     required = class_rank(require) if require is not None else None
     result = api.smoothness(
         activation,
         expression=expr,
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
         max_order=max_order,
         symbolic_params=symbolic_params,
     )
@@ -318,7 +329,7 @@ def properties_command(
         activations or [],
         every=every,
         expression=expr,
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
     )
     render.render(
         result, render.choose_format(fmt, ("table", "text", "json", "csv", "tsv"), "text")
@@ -329,17 +340,6 @@ RangeOption = Annotated[
     tuple[float, float],
     typer.Option("--range", help="The x range, LO HI (negative numbers are fine: -5 5)."),
 ]
-
-
-def _orders(text: str) -> tuple[int, ...]:
-    """`--order 0,1,2` as a tuple of distinct non-negative orders."""
-    try:
-        orders = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise UsageError(f"--order {text!r}: expected orders like 0,1,2") from None
-    if any(order < 0 for order in orders) or len(set(orders)) != len(orders):
-        raise UsageError(f"--order {text!r}: orders must be distinct and 0 or more")
-    return orders
 
 
 @app.command("plot")
@@ -393,10 +393,10 @@ def plot_command(
         activations or [],
         output=output,
         expression=expr,
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
         sweep=sweep,
         dpi=dpi,
-        orders=_orders(order),
+        orders=parse_orders(order),
         lo=x_range[0],
         hi=x_range[1],
         points=points,
@@ -410,8 +410,6 @@ def plot_command(
         render.write_bytes(data)
         render.diagnostics(result)
         return
-    from actcli.files import atomic_write
-
     atomic_write(output, data)
     if fmt == "json":
         render.render(result, fmt)
@@ -458,31 +456,27 @@ def table_command(
 
     Example: actcli table gelu --range -8 8 --max-error 1e-4 --fixed-point Q3.12 -o gelu_lut.h
     """
-    from actcli.lut import TABLE_FORMATS, format_for_path, table_bytes
-
     if fmt is None:
-        fmt = (format_for_path(output) if output != "-" else None) or "csv"
+        fmt = (table_format_for_path(output) if output != "-" else None) or "csv"
     fmt = render.choose_format(fmt, TABLE_FORMATS, "csv")
     result = api.table(
         activation,
         expression=expr,
-        params=api.parse_param_options(param or []),
+        params=parse_param_options(param or []),
         lo=x_range[0],
         hi=x_range[1],
         points=points,
         step=step,
         max_error=max_error,
         interp=interp,
-        orders=_orders(order),
-        number_format=_number_format(fixed_point, dtype),
+        orders=parse_orders(order),
+        number_format=number_format(fixed_point, dtype),
         fold=fold,
     )
-    data = table_bytes(result, fmt)
+    data = api.table_bytes(result, fmt)
     if output == "-":
         render.write_bytes(data, binary=fmt == "npy")
     else:
-        from actcli.files import atomic_write
-
         atomic_write(output, data)
     render.diagnostics(result)
 
@@ -554,16 +548,14 @@ def simulate_depth_command(
     Example: actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png
     """
     fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv"), "table")
-    failing = _verdicts(fail_on)
+    failing = parse_verdicts(fail_on)
     if plot is not None:
-        from actcli.figures import figure_format
-
-        plot_format = figure_format(plot)  # a bad extension fails before the simulation
+        figure_format(plot)  # a bad extension fails before the simulation
     with render.progress("simulating") as progress:
         result = api.simulate_depth(
             activations or [],
             expression=expr,
-            params=api.parse_param_options(param or []),
+            params=parse_param_options(param or []),
             mode=mode,
             depth=depth,
             width=width,
@@ -581,49 +573,14 @@ def simulate_depth_command(
             biases=biases,
             vanish_below=vanish_below,
             explode_above=explode_above,
-            max_memory=None if max_memory is None else api.parse_bytes(max_memory),
+            max_memory=None if max_memory is None else parse_bytes(max_memory),
             progress=progress,
         )
     if plot is not None:
-        from actcli.figures import figure_bytes
-        from actcli.files import atomic_write
-        from actcli.propagation import depth_figure
-
-        figure = depth_figure(result, style=style)
-        atomic_write(plot, figure_bytes(figure, plot_format, dpi=150))
+        atomic_write(plot, api.depth_figure_bytes(result, plot, style=style))
     render.render(result, fmt, layers=layers)
     if any(run.verdict in failing for run in result.runs):
         raise typer.Exit(EXIT_CHECK_FAILED)
-
-
-def _verdicts(text: str | None) -> set[str]:
-    """--fail-on vanishing,exploding as a set of verdicts."""
-    if text is None:
-        return set()
-    chosen = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = chosen - {"vanishing", "exploding", "stable"}
-    if unknown or not chosen:
-        raise UsageError(f"--fail-on {text!r}: use vanishing, exploding or stable, comma-separated")
-    return chosen
-
-
-def _number_format(fixed_point: str | None, dtype: str | None) -> str:
-    """--fixed-point and --dtype as one number format: Qm.n, Qm.n:intK, intK or floatK."""
-    if fixed_point is None:
-        return dtype or "float64"
-    if dtype is None:
-        return fixed_point
-    if not dtype.startswith("int"):
-        raise UsageError(f"--fixed-point {fixed_point} stores integers: --dtype {dtype} is not one")
-    return f"{fixed_point}:{dtype}"
-
-
-def _is_number(word: str) -> bool:
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -632,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
-    args = [f" {arg}" if arg.startswith("-") and _is_number(arg) else arg for arg in args]
+    args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
     try:
         code = app(args=args, prog_name="actcli", standalone_mode=False)
         render.flush()
@@ -681,8 +638,6 @@ def _report(exc: ActcliError) -> None:
 
 def _silence_stdout() -> None:
     """After EPIPE, point stdout at /dev/null so the interpreter's final flush stays quiet."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

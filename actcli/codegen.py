@@ -48,12 +48,19 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import sympy
+from sympy.printing.c import C99CodePrinter
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
+from sympy.printing.numpy import NumPyPrinter
+
+from actcli.activation import Activation
+from actcli.compiler import compensate_erfc, compensate_exp_square
 from actcli.errors import AnalysisError, UsageError
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation, Kink
+from actcli.expr import X
+from actcli.numeric import Kink
+from actcli.version import __version__
 
 LANGUAGES = ("python", "c")
 AT_KINK_CONVENTIONS = ("left", "right", "mean")
@@ -183,10 +190,6 @@ def _base_name(text: str, language: str, explicit: bool) -> str:
 
 
 def _prepare(activation: Activation, order: int, name: str, at_kink: str | None) -> _Function:
-    import sympy
-
-    from actcli.expr import X
-    from actcli.numeric import _compensate_erfc, _compensate_exp_square
 
     source = activation.numeric_source(order)
     extra = source.free_symbols - {X}
@@ -200,7 +203,7 @@ def _prepare(activation: Activation, order: int, name: str, at_kink: str | None)
             f"cannot generate code for {activation.name} f^({order}): it still contains "
             f"{', '.join(found) or 'an unevaluated function'} (expected Piecewise)"
         )
-    expression = _fold(_compensate_exp_square(_compensate_erfc(source)))
+    expression = _fold(compensate_exp_square(compensate_erfc(source)))
     kinks = activation.kinks(order) if order else []
     undefined = tuple(_undefined(kink, order, at_kink) for kink in kinks)
     return _Function(order, name, expression, undefined)
@@ -228,7 +231,6 @@ def _literal_text(value: float) -> str:
 
 @functools.cache
 def _literal_class() -> type:
-    import sympy
 
     class Literal(sympy.Symbol):
         """A positive float constant, printed as its 17-digit literal (its name)."""
@@ -239,7 +241,6 @@ def _literal_class() -> type:
 def _constant(value: Any) -> Any:
     """A numeric SymPy constant as what the printers should write: a small Integer as it is,
     anything else rounded once to the nearest double."""
-    import sympy
 
     if value.is_Integer and abs(int(value)) < 2**31:
         return value
@@ -258,9 +259,6 @@ def _constant(value: Any) -> Any:
 
 def _fold(node: Any) -> Any:
     """Replace each maximal constant subexpression by one correctly rounded literal."""
-    import sympy
-
-    from actcli.expr import X
 
     if isinstance(node, sympy.Expr) and node.is_number:
         return _constant(node)
@@ -303,7 +301,6 @@ def _describe_definition(activation: Activation) -> str:
 
 
 def _describe_params(activation: Activation) -> list[str]:
-    import sympy
 
     lines = []
     for parameter, value in activation.params.items():
@@ -340,7 +337,6 @@ def _prime(order: int) -> str:
 def _header_lines(
     activation: Activation, functions: list[_Function], at_kink: str | None, language: str
 ) -> list[str]:
-    from actcli import __version__
 
     spec = activation.spec
     lines = [
@@ -514,7 +510,6 @@ def _close_helpers(used: set[str], table: dict[str, tuple[tuple[str, ...], str]]
 
 
 def _python_printer() -> Any:
-    from sympy.printing.numpy import NumPyPrinter
 
     class Printer(NumPyPrinter):
         def __init__(self) -> None:
@@ -594,7 +589,6 @@ def {function.name}(x):
 
 
 def _print(printer: Any, expression: Any, activation: Activation, language: str) -> str:
-    from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
     try:
         return printer._print(expression)
@@ -669,8 +663,6 @@ static inline double actcli_exp_scaled_square(double x, double k_hi, double k_lo
 
 
 def _c_printer() -> Any:
-    import sympy
-    from sympy.printing.c import C99CodePrinter
 
     class Printer(C99CodePrinter):
         def __init__(self) -> None:
@@ -730,7 +722,6 @@ def _c_printer() -> Any:
 def _c_header(
     activation: Activation, functions: list[_Function], at_kink: str | None, base: str
 ) -> str:
-    import sympy
 
     printer = _c_printer()
 

@@ -1,7 +1,9 @@
-"""Shared figure conventions: headless matplotlib, a colour-blind-safe palette, light/dark styles,
-and saving a figure to bytes in the format an output path asks for.
+"""Shared figure conventions: a colour-blind-safe palette, light/dark styles, and saving a figure
+to bytes in the format an output path asks for (`actcli.formats.figure_format`).
 
-matplotlib is imported lazily (inside functions) so commands that draw nothing never load it.
+Figures are `matplotlib.figure.Figure` objects saved through their own canvas, never pyplot, so
+no GUI backend is ever selected and a library user's backend is left alone. Only the drawing
+modules (`actcli.plot`, `actcli.propagation.figure`) import this one.
 """
 
 from __future__ import annotations
@@ -9,13 +11,11 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator
-from pathlib import PurePath
-from typing import TYPE_CHECKING
+
+import matplotlib
+from matplotlib.figure import Figure
 
 from actcli.errors import UsageError
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black (first in their list) is left out so it can mark zero lines and points.
@@ -29,25 +29,9 @@ PALETTE = (
     "#F0E442",  # yellow
 )
 STYLES = ("light", "dark")
-FIGURE_FORMATS = ("png", "svg", "pdf")
 # read when a figure is saved, not when it is drawn: figure_bytes applies them itself, so output
 # is reproducible even when the figure is saved after the style context has ended
 SAVE_SETTINGS = {"svg.hashsalt": "actcli", "pdf.compression": 6}
-
-
-def figure_format(path: str) -> str:
-    """The image format an output path asks for, from its extension (`-` means PNG).
-
-    Raises:
-        UsageError: an extension other than .png, .svg or .pdf.
-    """
-    if path == "-":
-        return "png"
-    suffix = PurePath(path).suffix.lower().lstrip(".")
-    if suffix not in FIGURE_FORMATS:
-        shown = f".{suffix}" if suffix else "no extension"
-        raise UsageError(f"-o {path}: {shown}; use a .png, .svg or .pdf file name (or - for PNG)")
-    return suffix
 
 
 @contextlib.contextmanager
@@ -56,11 +40,6 @@ def style(name: str) -> Iterator[dict[str, str]]:
     to use for text-like marks: {"ink": ..., "muted": ..., "paper": ...}."""
     if name not in STYLES:
         raise UsageError(f"--style {name!r}: use one of {', '.join(STYLES)}")
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     dark = name == "dark"
     ink, muted, paper = (
         ("#E8E8E8", "#8A8A8A", "#1E1E1E") if dark else ("#000000", "#9A9A9A", "#FFFFFF")
@@ -83,14 +62,12 @@ def style(name: str) -> Iterator[dict[str, str]]:
         "font.size": 10,
         **SAVE_SETTINGS,
     }
-    with plt.rc_context(settings):
+    with matplotlib.rc_context(settings):
         yield {"ink": ink, "muted": muted, "paper": paper}
 
 
 def figure_bytes(figure: Figure, fmt: str, dpi: float | None = None) -> bytes:
     """The figure encoded as PNG, SVG or PDF (metadata without dates, so output is reproducible)."""
-    import matplotlib
-
     buffer = io.BytesIO()
     metadata = {"png": {"Software": "actcli"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
     with matplotlib.rc_context(SAVE_SETTINGS):

@@ -28,8 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import sympy
 
+from actcli.deferred import scipy_special
 from actcli.errors import AnalysisError
+from actcli.expr import X
+from actcli.numeric import erfc, sigmoid, softplus
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -65,7 +69,6 @@ def _monotone(function: Callable[[np.ndarray], np.ndarray], pair: Pair, increasi
 
 def _constant(value: Any) -> Pair:
     """A real constant (pi, sqrt(2)/2, 0.044715) enclosed from 30 digits."""
-    import sympy
 
     if value.is_Rational or value.is_Float:
         v = np.asarray(float(value))
@@ -159,9 +162,6 @@ def _heaviside(p: Pair) -> Pair:
 
 def _functions() -> dict[str, Callable[[Pair], Pair]]:
     """Unary functions by SymPy class name."""
-    from scipy import special
-
-    from actcli.numeric import _erfc, _sigmoid, _softplus
 
     increasing = {
         "exp": np.exp,
@@ -172,16 +172,16 @@ def _functions() -> dict[str, Callable[[Pair], Pair]]:
         "sinh": np.sinh,
         "atan": np.arctan,
         "asinh": np.arcsinh,
-        "erf": special.erf,
-        "sigmoid": _sigmoid,
-        "softplus": _softplus,
+        "erf": scipy_special().erf,
+        "sigmoid": sigmoid,
+        "softplus": softplus,
     }
     table: dict[str, Callable[[Pair], Pair]] = {
         name: (lambda p, f=f: _monotone(f, p, True)) for name, f in increasing.items()
     }
     table.update(
         {
-            "erfc": lambda p: _monotone(_erfc, p, False),
+            "erfc": lambda p: _monotone(erfc, p, False),
             "cosh": _cosh,
             "sin": _sin,
             "cos": lambda p: _sin(p, math.pi / 2),
@@ -201,9 +201,6 @@ class _Evaluator:
         self.functions = _functions()
 
     def visit(self, node: Any) -> Pair:
-        import sympy
-
-        from actcli.expr import X
 
         if node == X:
             return self.x
@@ -242,7 +239,6 @@ class _Evaluator:
         raise AnalysisError(f"interval bounds do not support the function {name} (in {node})")
 
     def _power(self, node: Any) -> Pair:
-        import sympy
 
         base, exponent = node.args
         if not exponent.is_number:

@@ -13,12 +13,15 @@ Where y_i = F(x[i], R) can be solved for x[i], the result is also written in the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import sympy
+
+from actcli.activation import Activation
 from actcli.errors import AnalysisError, UsageError
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.expr import X_VEC, Y_VEC, I, J, N
+from actcli.functions import logsumexp, reduce_max, reduce_min
+from actcli.tidy import tidy
 
 MAX_EXPLICIT_N = 8
 
@@ -35,11 +38,6 @@ class Jacobian:
 
 def jacobian(activation: Activation, n: int | None = None) -> Jacobian:
     """The Jacobian of a vector activation (parameters substituted), optionally for length n."""
-    import sympy
-
-    from actcli.calculus import tidy
-    from actcli.expr import X_VEC, I, J
-    from actcli.functions import logsumexp, reduce_max, reduce_min
 
     if n is not None and not 1 <= n <= MAX_EXPLICIT_N:
         raise UsageError(f"--n {n}: give 1 to {MAX_EXPLICIT_N}")
@@ -77,10 +75,6 @@ def jacobian(activation: Activation, n: int | None = None) -> Jacobian:
 
 def _reduction_derivative(reduction: Any, placeholder: Any, k: Any) -> Any:
     """d R / d x_k for one reduction R over j (its body's x[j] read at x[k])."""
-    import sympy
-
-    from actcli.expr import X_VEC, J
-    from actcli.functions import logsumexp, reduce_max, reduce_min
 
     body, index = (
         reduction.args[0],
@@ -100,10 +94,6 @@ def _reduction_derivative(reduction: Any, placeholder: Any, k: Any) -> Any:
 
 def _in_outputs(outer: Any, result: Any, placeholders: list[Any], k: Any) -> Any:
     """The Jacobian in y[i], y[k], if y_i = F(x[i], R) can be solved for x[i]."""
-    import sympy
-
-    from actcli.calculus import tidy
-    from actcli.expr import X_VEC, Y_VEC, I
 
     if not outer.has(X_VEC[I]):
         return None
@@ -124,7 +114,6 @@ def _in_outputs(outer: Any, result: Any, placeholders: list[Any], k: Any) -> Any
 
 def _explicit(activation: Activation, n: int) -> Any:
     """The n x n matrix d y_r / d x_c of the definition with n fixed (symbols x0, x1, ...)."""
-    import sympy
 
     outputs = explicit_outputs(activation, n)
     inputs = sympy.symbols(f"x0:{n}", real=True)
@@ -143,10 +132,6 @@ def _explicit(activation: Activation, n: int) -> Any:
 
 def explicit_outputs(activation: Activation, n: int) -> list[Any]:
     """The components y_0..y_{n-1} (one for R^n -> R) as expressions in symbols x0..x{n-1}."""
-    import sympy
-
-    from actcli.expr import X_VEC, I, N
-    from actcli.functions import logsumexp, reduce_max, reduce_min
 
     inputs = sympy.symbols(f"x0:{n}", real=True)
     expression = activation.expression.subs(N, n)

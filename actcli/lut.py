@@ -72,20 +72,30 @@ the smallest m >= 0 whose range holds every value of every order (n = K-1-m), no
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import mpmath
 import numpy as np
+import sympy
 
+from actcli.activation import Activation
+from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import AnalysisError, ResourceLimitError, UsageError
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.expr import X
+from actcli.formats import TABLE_FORMATS
+from actcli.functions import to_elementary
+from actcli.interval import bound
+from actcli.json_values import json_number
+from actcli.pieces import active_branch_at, intervals, to_piecewise
+from actcli.resources import available_memory
+from actcli.version import __version__
 
 INTERPOLATIONS = ("none", "nearest", "linear")
-TABLE_FORMATS = ("csv", "tsv", "json", "npy", "c", "hex")
 DEFAULT_POINTS = 256
 MAX_ORDER = 2
 EVALUATION_RELATIVE = 1e-13
@@ -95,16 +105,6 @@ SUBDIVISIONS = 4
 FLOAT_FORMATS = ("float16", "float32", "float64")
 CONTAINERS = {"int8": 8, "int16": 16, "int32": 32}
 _SLACK = 8 * np.finfo(np.float64).eps
-
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".json": "json",
-    ".npy": "npy",
-    ".h": "c",
-    ".hex": "hex",
-    ".mem": "hex",
-}
 
 
 def column_name(order: int) -> str:
@@ -134,7 +134,6 @@ class ErrorBudget:
         return self.interpolation_bound + self.quantisation_error + self.evaluation_error
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         return {
             "order": self.order,
@@ -200,7 +199,6 @@ class TableResult:
         return _reconstruct(self, index, np.asarray(x, dtype=np.float64))
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         def number(value: Any) -> Any:
             return int(value) if self.scale else json_number(value)
@@ -365,7 +363,6 @@ def _quantise(
 
 
 def _round_exact(value: Any, n: int) -> float:
-    import mpmath
 
     scaled = value * mpmath.mpf(2) ** n
     return float(mpmath.sign(scaled) * mpmath.floor(abs(scaled) + mpmath.mpf(0.5)))
@@ -373,7 +370,6 @@ def _round_exact(value: Any, n: int) -> float:
 
 def _round_float_exact(value: Any, dtype: np.dtype, top: float) -> Any:
     """The float of `dtype` nearest the mpmath `value`, ties to even, saturating."""
-    import mpmath
 
     guess = np.asarray(min(max(float(value), -top), top)).astype(dtype)
     candidates = [
@@ -418,9 +414,6 @@ class _Order:
 
 
 def _analyse(activation: Activation, order: int, interp: str) -> _Order:
-    from actcli.activation import to_piecewise
-    from actcli.calculus import active_branch_at, intervals
-    from actcli.numeric import reference_function
 
     definition = to_piecewise(activation.expression)
     bounding = order + (2 if interp == "linear" else 1)
@@ -460,7 +453,6 @@ def _analyse(activation: Activation, order: int, interp: str) -> _Order:
 
 
 def _is_float(exact: Any) -> bool:
-    import sympy
 
     return exact is not None and bool(exact.is_Rational) and sympy.Rational(float(exact)) == exact
 
@@ -468,7 +460,6 @@ def _is_float(exact: Any) -> bool:
 def _sup(info: _Order, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, bool]:
     """sup |bounding derivative| on each [a_i, b_i] (infinite where it cannot be bounded), and
     whether a stable form had to stand in."""
-    from actcli.interval import bound
 
     result = np.zeros(a.shape)
     used_stable = False
@@ -572,12 +563,6 @@ class _Symmetry:
 
 def _symmetry(activation: Activation) -> _Symmetry:
     """Prove f odd, even or point-symmetric about (0, c), branch by branch; else refuse."""
-    import sympy
-
-    from actcli.activation import to_piecewise
-    from actcli.calculus import active_branch_at, intervals
-    from actcli.expr import X
-    from actcli.functions import to_elementary
 
     refusal = f"--fold: {activation.name} has no symmetry f(-x) = ±f(x) + c"
     f = activation.function(0)
@@ -641,7 +626,6 @@ BYTES_PER_ENTRY = 600  # peak use per table entry and column, measured (interval
 
 def _check_memory(points: int, columns: int) -> None:
     """Refuse a table whose certification would not fit in half the free memory."""
-    from actcli.resources import available_memory
 
     needed, limit = points * columns * BYTES_PER_ENTRY, available_memory() // 2
     if needed > limit:
@@ -807,7 +791,6 @@ def _estimate(
 ) -> int:
     """N from a sampled sup of the bounding derivative (a starting point, not a bound); unless
     `smooth`, with the kinks' |J|h/4 when that needs more."""
-    from actcli.numeric import compile_scalar
 
     x = np.linspace(start, hi, 2001)
     needed = 2
@@ -956,7 +939,6 @@ def make_table(
         for b, m in zip(build.budgets, measured, strict=True)
     )
     notes = _notes(result, infos, build, fmt, count)
-    from dataclasses import replace
 
     return replace(result, budgets=budgets, notes=notes, sampled=count)
 
@@ -1086,12 +1068,6 @@ def _notes(
 # -- writers -------------------------------------------------------------------------------
 
 
-def format_for_path(path: str) -> str | None:
-    """The table format an output file name implies (.h is C, .hex/.mem are hex), or None."""
-    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    return _EXTENSIONS.get(suffix)
-
-
 def table_bytes(result: TableResult, fmt: str) -> bytes:
     """The table in one of TABLE_FORMATS.
 
@@ -1107,8 +1083,6 @@ def table_bytes(result: TableResult, fmt: str) -> bytes:
     if fmt in ("csv", "tsv"):
         return _delimited(result, "," if fmt == "csv" else "\t")
     if fmt == "json":
-        import json
-
         return (json.dumps(result.to_json(), allow_nan=False) + "\n").encode()
     if fmt == "npy":
         return _npy(result)
@@ -1137,7 +1111,6 @@ def _delimited(result: TableResult, separator: str) -> bytes:
 
 
 def _npy(result: TableResult) -> bytes:
-    import io
 
     dtype = [("x", "<f8"), *((column_name(k), result.storage) for k in result.orders)]
     array = np.zeros(result.points, dtype=dtype)
@@ -1201,7 +1174,6 @@ def _c_element(result: TableResult, value: Any, word: int) -> str:
 def c_header(result: TableResult) -> str:
     """A C99 header: the table(s), its grid as macros, and `<name>_lut[_dK]_eval(double)`
     implementing the interpolation, the clamp to [LO, HI] and the fold's reflection."""
-    from actcli import __version__
 
     name = c_identifier(result.activation)
     upper = name.upper()

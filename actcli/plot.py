@@ -30,17 +30,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actcli.api import json_number
+import numpy as np
+import sympy
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
+from actcli import figures
+from actcli.activation import Activation
+from actcli.compiler import compile_scalar
 from actcli.errors import UsageError
-
-if TYPE_CHECKING:
-    import numpy as np
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-    from actcli.activation import Activation, Kink
+from actcli.expr import X
+from actcli.figures import PALETTE
+from actcli.jacobian import MAX_EXPLICIT_N, explicit_outputs
+from actcli.json_values import json_number
+from actcli.numeric import Kink
+from actcli.pieces import active_branch_at, intervals, symbolic_breakpoints, to_piecewise
 
 DEFAULT_POINTS = 1201
 MAX_POINTS = 200_001
@@ -176,7 +183,6 @@ class _Curve:
 
     def values(self, order: int, x: np.ndarray) -> np.ndarray:
         """f^(order) at x, non-finite values as NaN and NaN where f^(order) does not exist."""
-        import numpy as np
 
         if order not in self._compiled:
             self._compiled[order] = self.derivative(order)
@@ -212,14 +218,6 @@ def _vector_curves(
     activation: Activation, label: str, max_order: int, slice_dim: int
 ) -> list[_Curve]:
     """One curve per output component along x = (t, 0, ..., 0)."""
-    import numpy as np
-    import sympy
-
-    from actcli.activation import to_piecewise
-    from actcli.calculus import symbolic_breakpoints
-    from actcli.expr import X
-    from actcli.jacobian import explicit_outputs
-    from actcli.numeric import compile_scalar
 
     outputs = explicit_outputs(activation, slice_dim)
     inputs = sympy.symbols(f"x0:{slice_dim}", real=True)
@@ -262,11 +260,6 @@ def _vector_curves(
 
 def _expression_kinks(expression: Any, activation: Activation, order: int) -> list[Kink]:
     """`Activation.kinks` for a scalar expression in x (a vector kind along its slice)."""
-    import sympy
-
-    from actcli.activation import Kink
-    from actcli.calculus import active_branch_at, intervals
-    from actcli.expr import X
 
     def limits(branch: Any, point: Any) -> tuple[float, ...]:
         # the branch active on one side is analytic up to the point: its value is the limit
@@ -320,7 +313,6 @@ def make_figure(
     Raises:
         UsageError: empty series, bad orders, range, points, size, labels, slice_dim or style.
     """
-    from actcli import figures
 
     _check_options(series, orders, lo, hi, points, saturation, size, labels, slice_dim)
     labels = list(labels) if labels is not None else [a.name for a in series]
@@ -351,7 +343,6 @@ def _check_options(
     labels: Sequence[str] | None,
     slice_dim: int,
 ) -> None:
-    from actcli.jacobian import MAX_EXPLICIT_N
 
     if not series:
         raise UsageError("nothing to plot: give at least one activation")
@@ -387,7 +378,6 @@ def _curves(
 
 def _samples(curves: list[_Curve], lo: float, hi: float, points: int) -> np.ndarray:
     """The uniform grid plus c - delta, c, c + delta at every breakpoint c in [lo, hi]."""
-    import numpy as np
 
     extra = []
     for c in {c for curve in curves for c in curve.breakpoints if lo <= c <= hi}:
@@ -409,7 +399,6 @@ def _draw(
     slice_dim: int,
     colours: dict[str, str],
 ) -> tuple[Figure, PlotResult]:
-    from matplotlib.figure import Figure
 
     x = _samples(curves, lo, hi, points)
     vector_only = all(c.component is not None for c in curves)
@@ -475,7 +464,6 @@ def _draw(
 
 def _prepare_axes(ax: Axes, colours: dict[str, str]) -> None:
     """Grid, tick colours and full tick labels, set explicitly (not left to rc at draw time)."""
-    from matplotlib.ticker import ScalarFormatter
 
     ax.grid(True, color=colours["muted"], alpha=0.35, linewidth=0.6)
     ax.tick_params(colors=colours["ink"])
@@ -486,7 +474,6 @@ def _prepare_axes(ax: Axes, colours: dict[str, str]) -> None:
 def _x_locator(lo: float, hi: float, width: float) -> Any:
     """Fewer x ticks when their full labels are long (a narrow range far from 0, such as
     19.999999 to 20.000001), so neighbouring labels do not overlap."""
-    from matplotlib.ticker import MaxNLocator
 
     step = (hi - lo) / 5
     decimals = max(0, 1 - math.floor(math.log10(step)))
@@ -499,7 +486,6 @@ def _x_locator(lo: float, hi: float, width: float) -> Any:
 def _line_style(index: int, curve: _Curve) -> tuple[str, str]:
     """Colour by series; vector components also by line style, since some coincide (softmax's
     y_2 = y_3 on the slice) and a solid line would hide the other."""
-    from actcli.figures import PALETTE
 
     colour = PALETTE[index % len(PALETTE)]
     step = (curve.component - 1) if curve.component is not None else index // len(PALETTE)
@@ -510,7 +496,6 @@ def _marks(
     curve: _Curve, order: int, lo: float, hi: float
 ) -> tuple[_Marks, list[Discontinuity], list[Undefined]]:
     """Gaps and markers of one curve in panel `order`, and what they record."""
-    import numpy as np
 
     marks = _Marks()
     found, missing = [], []
@@ -569,7 +554,6 @@ def _plot_curve(
     style: tuple[str, str],
     colours: dict[str, str],
 ) -> None:
-    import numpy as np
 
     y = curve.values(order, x)
     positions, inserted = [], []
@@ -602,7 +586,6 @@ def _zoom_small_jumps(
     colours: dict[str, str],
 ) -> list[str]:
     """An inset around the first jump too small to see at the panel's scale, and notes."""
-    import numpy as np
 
     bottom, top = ax.get_ylim()
     small = [j for j in jumps if abs(j.right - j.left) < ZOOM_BELOW * (top - bottom)]
@@ -644,7 +627,6 @@ def _saturation(
     curves: list[_Curve], x: np.ndarray, eps: float, lo: float, hi: float
 ) -> list[tuple[float, float]]:
     """Intervals of [lo, hi] where every curve has |f'| < eps, ends refined by bisection."""
-    import numpy as np
 
     breakpoints = [c for curve in curves for c in curve.breakpoints]
 

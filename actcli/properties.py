@@ -49,17 +49,25 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import mpmath
 import numpy as np
+import sympy
 
+from actcli.activation import Activation, bind
+from actcli.calculus import point_value
+from actcli.deferred import scipy_integrate, scipy_optimize
 from actcli.errors import UsageError
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.expr import X
+from actcli.functions import to_elementary
+from actcli.json_values import json_number
+from actcli.pieces import active_branch_at, intervals, to_piecewise
+from actcli.smoothness import smoothness
+from actcli.spec import Spec
 
 WINDOW = 60.0  # dense numeric search on [-WINDOW, WINDOW]
 TAIL = 1e6  # geometric samples out to +-TAIL
@@ -109,7 +117,6 @@ class Range:
     image: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         def optional(value: float | None) -> float | str | None:
             return None if value is None else json_number(value)
@@ -161,7 +168,6 @@ class Properties:
     methods: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         def witness(points: tuple[float, ...] | None) -> list[Any] | None:
             return None if points is None else [json_number(x) for x in points]
@@ -314,7 +320,6 @@ def _best(candidates: list[_Value], lowest: bool) -> _Value:
 
 
 def _float(expression: Any) -> float:
-    import sympy
 
     if expression is sympy.oo:
         return math.inf
@@ -325,7 +330,6 @@ def _float(expression: Any) -> float:
 
 
 def _is_real_number(expression: Any) -> bool:
-    import sympy
 
     if expression is None or not isinstance(expression, sympy.Basic):
         return False
@@ -340,7 +344,6 @@ def _is_real_number(expression: Any) -> bool:
 
 
 def _is_zero(expression: Any) -> bool:
-    import sympy
 
     if expression == 0:
         return True
@@ -366,9 +369,6 @@ class _Piece:
     _flat: dict[int, bool] = field(default_factory=dict)
 
     def derivative(self, order: int) -> Any:
-        import sympy
-
-        from actcli.expr import X
 
         if not self.derivatives:
             self.derivatives.append(self.elementary)
@@ -379,7 +379,6 @@ class _Piece:
     def flat(self, order: int) -> bool:
         """f^(order) is constant on this piece (its derivative is identically 0): structurally,
         or by a bounded simplify of a small expression."""
-        from actcli.expr import X
 
         if self._flat.get(order) is None:
             g = self.derivative(order)
@@ -387,8 +386,6 @@ class _Piece:
             if not g.has(X) or slope == 0:
                 self._flat[order] = True
             else:
-                import sympy
-
                 small = sympy.count_ops(slope) <= FLAT_OPS
                 zero = small and _bounded(
                     lambda: sympy.simplify(slope) == 0, SIMPLIFY_SECONDS, _Budget(1.0)
@@ -414,7 +411,6 @@ def _number_text(value: float) -> str:
 
 
 def _exact_text(value: _Value) -> str:
-    import sympy
 
     if value.exact is not None:
         text = sympy.sstr(value.exact)
@@ -424,7 +420,6 @@ def _exact_text(value: _Value) -> str:
 
 
 def _sstr(expression: Any) -> str | None:
-    import sympy
 
     return None if expression is None else sympy.sstr(expression)
 
@@ -436,10 +431,6 @@ class _Analysis:
     """Everything `properties` computes, sharing pieces, samples and numeric functions."""
 
     def __init__(self, activation: Activation) -> None:
-        from actcli.activation import to_piecewise
-        from actcli.calculus import active_branch_at, intervals
-        from actcli.expr import X
-        from actcli.functions import to_elementary
 
         self.activation = activation
         self.budget = _Budget(BUDGET_SECONDS)
@@ -486,9 +477,6 @@ class _Analysis:
         return self._limits[key]
 
     def _far_limit(self, piece: _Piece, order: int, direction: int) -> _Value:
-        import sympy
-
-        from actcli.expr import X
 
         g = piece.derivative(order)
         side = sympy.oo if direction > 0 else -sympy.oo
@@ -527,9 +515,6 @@ class _Analysis:
 
     def end_value(self, piece: _Piece, order: int, at_lower: bool) -> _Value:
         """The one-sided limit of f^(order) at a piece's finite end (the branch's value)."""
-        import sympy
-
-        from actcli.expr import X
 
         point = piece.lower if at_lower else piece.upper
         g = piece.derivative(order)
@@ -560,9 +545,6 @@ class _Analysis:
 
     def symbolic_critical(self, piece: _Piece, order: int) -> list[tuple[Any, float]] | None:
         """Real roots of f^(order+1) = 0 inside the piece, exact; None when SymPy cannot say."""
-        import sympy
-
-        from actcli.expr import X
 
         slope = piece.derivative(order + 1)
         if not slope.has(X):
@@ -589,7 +571,6 @@ class _Analysis:
 
     def numeric_critical(self, piece: _Piece, order: int) -> list[float]:
         """Sign changes of f^(order+1) between samples, refined by Brent's method."""
-        from scipy.optimize import brentq
 
         x = piece.samples
         slope = piece.values[order + 1]
@@ -601,14 +582,15 @@ class _Analysis:
         for i in change:
             a, b = float(xs[i]), float(xs[i + 1])
             try:
-                roots.append(brentq(function, a, b, xtol=1e-300, rtol=1e-15, maxiter=200))
+                roots.append(
+                    scipy_optimize().brentq(function, a, b, xtol=1e-300, rtol=1e-15, maxiter=200)
+                )
             except (ValueError, RuntimeError):
                 roots.append(0.5 * (a + b))
         return roots
 
     def exact_value(self, piece: _Piece, order: int, root: Any, x: float) -> Any:
         """f^(order) at an exact critical point, simplified where SymPy can within bounds."""
-        from actcli.expr import X
 
         value = piece.derivative(order).subs(X, root)
         simpler = _bounded(lambda: _simplest(value), SIMPLIFY_SECONDS, self.budget)
@@ -625,7 +607,6 @@ class _Analysis:
 
     def image(self, piece: _Piece, order: int) -> tuple[_Value, _Value, bool]:
         """(inf, sup, symbolic) of f^(order) over the open piece."""
-        from actcli.expr import X
 
         g = piece.derivative(order)
         if not g.has(X):
@@ -713,7 +694,6 @@ class _Analysis:
     def slope_signs(self, piece: _Piece, order: int) -> tuple[set[int], bool]:
         """Signs that f^(order+1) takes on the piece (0 only when identically 0), and whether
         SymPy decided them."""
-        from actcli.expr import X
 
         if piece.flat(order):
             return {0}, True
@@ -730,9 +710,6 @@ class _Analysis:
 
     def _symbolic_sign(self, piece: _Piece, slope: Any) -> int | None:
         """+1 or -1 when SymPy proves the slope's sign on the piece (half-lines and the line)."""
-        import sympy
-
-        from actcli.expr import X
 
         if sympy.count_ops(slope) > LIMIT_OPS:
             return None
@@ -878,8 +855,6 @@ class _Analysis:
     # -- origin
 
     def origin(self) -> tuple[bool, bool]:
-        from actcli.calculus import point_value
-        from actcli.expr import X
 
         value_at_zero = self.definition.subs(X, 0)
         zero = _is_zero(value_at_zero)
@@ -928,7 +903,6 @@ class _Analysis:
 
     def _smooth_zero_at(self, index: int) -> bool:
         """f' exists and is 0 at breakpoint `index` (f continuous, both one-sided f' = 0)."""
-        from actcli.expr import X
 
         left, right = self.pieces[index], self.pieces[index + 1]
         point = self.breakpoints[index]
@@ -994,7 +968,6 @@ class _Analysis:
             )
 
     def _adaptive(self, edges: list[float]) -> tuple[float, float, float, float]:
-        from scipy.integrate import IntegrationWarning, quad
 
         f, d = self.scalar(0), self.scalar(1)
 
@@ -1008,12 +981,15 @@ class _Analysis:
             lambda z: d(z) ** 2 * phi(z),
         ]
         totals = []
+        integrate = scipy_integrate()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", IntegrationWarning)
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
             for integrand in integrands:
                 total = 0.0
                 for a, b in zip(edges, edges[1:], strict=False):
-                    total += quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=200)[0]
+                    total += integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=200)[
+                        0
+                    ]
                 totals.append(total)
         return totals[0], totals[1], totals[2], totals[3]
 
@@ -1029,7 +1005,6 @@ def _consistent_limit(symbolic: float, numeric: float) -> bool:
 
 def _simplest(value: Any) -> Any:
     """The shortest of a value, its simplified form, and that form with exp(W(z)) = z/W(z)."""
-    import sympy
 
     candidates = [value]
     if value.has(sympy.LambertW):
@@ -1106,14 +1081,12 @@ def _component_text(component: tuple[_Value, _Value]) -> str:
 
 
 def _region_text(region: tuple[Any, Any, bool, bool]) -> str:
-    import sympy
 
     lower, upper, lower_closed, upper_closed = region
     return _interval_text(sympy.sstr(lower), sympy.sstr(upper), lower_closed, upper_closed)
 
 
 def _gaussian_mass(regions: list[tuple[Any, Any, bool, bool]]) -> float:
-    import mpmath
 
     total = mpmath.mpf(0)
     with mpmath.workdps(30):
@@ -1252,7 +1225,6 @@ class VectorProperties:
     extremes: Extremes
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         low, high = self.extremes.lowest[-1][0], self.extremes.highest[-1][0]
         lower = low if self.extremes.bounded_below else -math.inf
@@ -1294,3 +1266,37 @@ class VectorProperties:
 def vector_properties(activation: Activation) -> VectorProperties:
     """A vector activation's row: range and bounds from seeded random inputs (evidence)."""
     return VectorProperties(activation.name, activation.params, vector_extremes(activation))
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PropertiesResult:
+    """One row per activation (`actcli properties`): its properties and smoothness class."""
+
+    rows: tuple[tuple[Any, str], ...]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        rows = []
+        for row, smoothness_class in self.rows:
+            data = row.to_json()
+            data["smoothness"] = smoothness_class
+            data["methods"]["smoothness"] = "symbolic"
+            rows.append(data)
+        return rows
+
+
+def property_table(
+    specs: Sequence[Spec], params: Mapping[str, str] | None = None
+) -> PropertiesResult:
+    """`properties` of each scalar spec and `vector_properties` of each vector one, with its
+    smoothness class (`params` apply to the specs that have them)."""
+    rows = []
+    for spec in specs:
+        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        klass = smoothness(spec, own).smoothness_class
+        activation = bind(spec, own)
+        row = vector_properties(activation) if spec.kind == "vector" else properties(activation)
+        rows.append((row, klass))
+    return PropertiesResult(tuple(rows))

@@ -6,12 +6,17 @@ alias are an error naming both files; actcli never picks one silently.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from actcli.errors import SpecError, UnknownActivationError
-from actcli.spec import Spec, load_spec
+from actcli import cache
+from actcli import spec as spec_module
+from actcli.errors import SpecError, UnknownActivationError, UsageError
+from actcli.spec import Spec, variant_spec
+from actcli.spec_file import load_spec
 
 SPEC_PATH_VARIABLE = "ACTCLI_SPEC_PATH"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -112,8 +117,6 @@ class Registry:
 
 def unknown_message(name: str, known: list[str]) -> str:
     """`unknown activation 'gleu' (did you mean: gelu, elu?)`, or the hint to list them."""
-    import difflib
-
     close = difflib.get_close_matches(normalize(name), known, n=3, cutoff=0.6)
     if close:
         return f"unknown activation {name!r} (did you mean: {', '.join(close)}?)"
@@ -130,22 +133,71 @@ def resolve_spec(argument: str, registry: Registry | None = None) -> Spec:
     return (registry or Registry.default()).get(argument)
 
 
+def load_spec_argument(
+    argument: str | None = None,
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+    variant: str | None = None,
+) -> Spec:
+    """The spec an activation argument names: a built-in name or alias, a spec file, or an
+    inline `expression` (whose parameters `params` declares, domain real); `variant` (or
+    `NAME:VARIANT` as the argument) picks an implementation variant such as softplus's `torch`.
+    """
+    if (argument is None) == (expression is None):
+        raise UsageError("give an activation name or spec file, or --expr, but not both")
+    if expression is not None:
+        spec = _inline_spec(expression, params)
+    else:
+        if variant is None and ":" in argument and not Path(argument).exists():
+            argument, variant = argument.rsplit(":", 1)
+        spec = resolve_spec(argument, registry)
+    return spec if variant is None else variant_spec(spec, variant)
+
+
+def _inline_spec(expression: str, params: Mapping[str, str] | None) -> Spec:
+    """Deferred import: an inline expression is parsed with SymPy (~0.3 s), which naming a
+    built-in (`actcli eval relu 1`, answered from the cache) never needs."""
+    from actcli.spec_expressions import inline_spec
+
+    return inline_spec(expression, params)
+
+
+def select_specs(
+    arguments: Sequence[str],
+    *,
+    every: bool,
+    expression: str | None,
+    params: Mapping[str, str] | None,
+) -> list[Spec]:
+    """The specs a command runs on: `--all`, an inline `--expr`, or names and spec files."""
+    registry = Registry.default()
+    if every:
+        if arguments or expression:
+            raise UsageError("--all takes every registered activation: give no names with it")
+        return sorted(registry, key=lambda spec: spec.name)
+    if expression is not None:
+        if arguments:
+            raise UsageError("give an activation or --expr, not both")
+        return [load_spec_argument(None, expression=expression, params=params)]
+    if not arguments:
+        raise UsageError("name activations or spec files, or use --all")
+    return [resolve_spec(argument, registry) for argument in arguments]
+
+
 # -- a cache of the structurally checked specs (what `actcli list` needs), keyed by the files'
 # paths, sizes and modification times; see actcli.cache. Only actcli's own dataclasses can be
 # rebuilt from it: nothing in it is executed.
 
 
 def _cache_name(files: list[tuple[Path, bool]]) -> str:
-    from actcli import cache, spec
-
     stats = [(str(p), b, p.stat().st_mtime_ns, p.stat().st_size) for p, b in files]
-    code = Path(spec.__file__).stat()
+    code = Path(spec_module.__file__).stat()
     return "registry-" + cache.key(stats, code.st_mtime_ns, code.st_size)
 
 
 def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
-    from actcli import cache
-
     try:
         entry = cache.load(_cache_name(files))
         return None if entry is None else [_decode(item) for item in entry["specs"]]
@@ -154,8 +206,6 @@ def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
 
 
 def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
-    from actcli import cache
-
     try:
         cache.store(_cache_name(files), {"specs": [_encode(s) for s in specs]})
     except (OSError, TypeError, ValueError):
@@ -163,8 +213,6 @@ def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
 
 
 def _encode(value: object) -> object:
-    import dataclasses
-
     if dataclasses.is_dataclass(value):
         fields = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"__type": type(value).__name__, **fields}
@@ -180,8 +228,6 @@ def _encode(value: object) -> object:
 
 
 def _decode(value: object) -> object:
-    from actcli import spec as module
-
     allowed = {
         "Spec", "Definition", "Piece", "Text", "Source", "Parameter", "Domain", "Variant", "Claim"
     }  # fmt: skip
@@ -197,4 +243,4 @@ def _decode(value: object) -> object:
     if name not in allowed:
         raise ValueError(f"unexpected {name!r} in the registry cache")
     fields = {k: _decode(v) for k, v in value.items() if k != "__type"}
-    return getattr(module, name)(**fields)
+    return getattr(spec_module, name)(**fields)

@@ -15,19 +15,14 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from actcli.api import (
-    EvalResult,
-    ListResult,
-    PropertiesResult,
-    ShowResult,
-    ValidateResult,
-    pieces_text,
-)
+from actcli.catalog import ListResult, ShowResult, ValidateResult, pieces_text
 from actcli.errors import OutputClosed, UsageError
 
 if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of these
-    from actcli.calculus import DeriveResult
     from actcli.check import CheckResult
+    from actcli.derive import DeriveResult
+    from actcli.evaluation import EvalResult
+    from actcli.properties import PropertiesResult
     from actcli.smoothness import Smoothness
 
 
@@ -128,10 +123,10 @@ def _diagnostics(result: Any, err: IO[str]) -> None:
     if name in _SUMMARIES:
         for line in _SUMMARIES[name](result.to_json()):
             err.write(f"actcli: {line}\n")
-    elif isinstance(result, EvalResult):
+    elif name == "EvalResult":
         for note in result.kinks:
             err.write(f"actcli: note: {note.message(result.activation)}\n")
-    elif isinstance(result, ValidateResult):
+    elif name == "ValidateResult":
         for report in result.files:
             for problem in report.problems:
                 err.write(f"{problem}\n")
@@ -274,77 +269,63 @@ def _rows(array: Any) -> list[list[float]]:
 
 
 def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
-    import sympy
-
     if result.code:
         out.write(result.code if result.code.endswith("\n") else result.code + "\n")
         return
+    data = result.to_json()  # the exact forms as SymPy prints them
     if result.jacobian is not None:
-        _render_jacobian(result, fmt, out)
+        _render_jacobian(data, fmt, out)
         return
-    derivative = result.derivative
-    if derivative is None:
-        out.write(f"no g with f'(x) = g(f(x)): {result.no_output_form}\n")
+    if data["expression"] is None:
+        out.write(f"no g with f'(x) = g(f(x)): {data['reason']}\n")
         return
     if fmt == "latex":
-        out.write(sympy.latex(derivative.expression()) + "\n")
+        out.write(data["latex"] + "\n")
         return
-    symbolic = ", ".join(sorted(_free_parameters(derivative)))
-    head = _derive_heading(result) + (f"   ({symbolic} symbolic)" if symbolic else "")
+    symbolic = ", ".join(data["symbolic_params"])
+    head = _derive_heading(data) + (f"   ({symbolic} symbolic)" if symbolic else "")
     lines = [head]
-    width = max(len(sympy.sstr(c.expression)) for c in derivative.cases)
-    for case in derivative.cases:
-        text = sympy.sstr(case.expression)
-        lines.append(
-            f"  {text}"
-            if len(derivative.cases) == 1
-            else f"  {text:<{width}}  if {case.condition()}"
-        )
-    for point in derivative.undefined_at:
-        where = f"at x = {sympy.sstr(point.x)}"
-        sides = f"left {sympy.sstr(point.left)}, right {sympy.sstr(point.right)}"
-        if point.exists is None:
-            lines.append(f"{where}: exists only if {point.condition_text()} ({sides})")
+    pieces = data["pieces"]
+    width = max(len(piece["expression"]) for piece in pieces)
+    for piece in pieces:
+        text = piece["expression"]
+        lines.append(f"  {text}" if len(pieces) == 1 else f"  {text:<{width}}  if {piece['when']}")
+    for point in data["undefined_at"]:
+        where = f"at x = {point['x']}"
+        sides = f"left {point['left']}, right {point['right']}"
+        if point["exists_when"] is not None:
+            lines.append(f"{where}: exists only if {point['exists_when']} ({sides})")
         else:
-            reason = f"; {point.reason}" if point.reason else ""
+            reason = f"; {point['reason']}" if point["reason"] else ""
             lines.append(f"{where}: does not exist ({sides}{reason})")
     out.write("\n".join(lines) + "\n")
 
 
-def _derive_heading(result: Any) -> str:
-    variable = "x" if result.wrt == "x" else result.wrt
-    if result.derivative is not None and result.derivative.in_terms_of_output:
-        return f"{result.activation}'(x) in terms of y = {result.activation}(x):"
-    power = "" if result.order == 1 else f"^{result.order}"
-    return f"d{power}/d{variable}{power} {result.activation}(x) ="
+def _derive_heading(data: dict[str, Any]) -> str:
+    name, variable = data["activation"], data["wrt"]
+    if data["in_terms_of_output"]:
+        return f"{name}'(x) in terms of y = {name}(x):"
+    power = "" if data["order"] == 1 else f"^{data['order']}"
+    return f"d{power}/d{variable}{power} {name}(x) ="
 
 
-def _free_parameters(derivative: Any) -> set[str]:
-    names = set()
-    for case in derivative.cases:
-        names |= {str(s) for s in case.expression.free_symbols}
-    return names - {"x", "y"}
-
-
-def _render_jacobian(result: Any, fmt: str, out: IO[str]) -> None:
-    import sympy
-
-    jac = result.jacobian
+def _render_jacobian(data: dict[str, Any], fmt: str, out: IO[str]) -> None:
     if fmt == "latex":
-        out.write(sympy.latex(jac.in_y if jac.in_y is not None else jac.in_x) + "\n")
+        out.write(data["latex"] + "\n")
         return
-    lines = [f"d y_i / d x_j for {result.activation} (y = {result.activation}(x)):"]
-    if jac.in_y is not None:
-        lines.append(f"  {sympy.sstr(jac.in_y)}")
-        lines.append(f"  in x: {sympy.sstr(jac.in_x)}")
+    name = data["activation"]
+    lines = [f"d y_i / d x_j for {name} (y = {name}(x)):"]
+    if data["jacobian_in_outputs"] is not None:
+        lines.append(f"  {data['jacobian_in_outputs']}")
+        lines.append(f"  in x: {data['jacobian']}")
     else:
-        lines.append(f"  {sympy.sstr(jac.in_x)}")
-    if jac.note:
-        lines.append(f"  ({jac.note})")
-    if jac.matrix is not None:
-        n = jac.matrix.shape[0]
+        lines.append(f"  {data['jacobian']}")
+    if data["note"]:
+        lines.append(f"  ({data['note']})")
+    if data["matrix"] is not None:
+        n = len(data["matrix"])
         lines.append(f"as a {n}x{n} matrix (rows y_r, columns x_c):")
-        lines.extend(f"  {[sympy.sstr(e) for e in row]}" for row in jac.matrix.tolist())
+        lines.extend(f"  {row}" for row in data["matrix"])
     out.write("\n".join(lines) + "\n")
 
 
@@ -371,47 +352,46 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
 
 
 def _render_smoothness(result: Smoothness, fmt: str, out: IO[str]) -> None:
-    lines = _smoothness_lines(result, "")
-    for name, variant in result.variants:
-        lines.append(f"variant {name}:")
+    data = result.to_json()
+    lines = _smoothness_lines(data, "")
+    for variant in data["variants"]:
+        lines.append(f"variant {variant['name']}:")
         lines.extend(_smoothness_lines(variant, "  "))
     out.write("\n".join(lines) + "\n")
 
 
-def _smoothness_lines(result: Smoothness, indent: str) -> list[str]:
-    import sympy
-
-    params = ", ".join(f"{k} = {_short(sympy.sstr(v))}" for k, v in result.params.items())
+def _smoothness_lines(data: dict[str, Any], indent: str) -> list[str]:
+    params = ", ".join(
+        f"{k} = {_short(v, data['params'][k])}" for k, v in data["params_exact"].items()
+    )
     at = f" at {params}" if params else ""
-    lines = [f"{indent}{result.activation}: {result.smoothness_class}{at}"]
-    for point in result.points:
-        data = point.to_json(result.params)
-        found = ", found numerically" if data["found"] == "numeric" else ""
-        lines.append(f"{indent}  x = {data['x_exact']} ({point.kind}{found}):")
-        for k, (left, right, jump) in enumerate(
-            zip(data["left_exact"], data["right_exact"], data["jumps_exact"], strict=True)
-        ):
+    lines = [f"{indent}{data['activation']}: {data['class']}{at}"]
+    for point in data["points"]:
+        found = ", found numerically" if point["found"] == "numeric" else ""
+        lines.append(f"{indent}  x = {point['x_exact']} ({point['kind']}{found}):")
+        columns = zip(point["left_exact"], point["right_exact"], point["jumps_exact"], strict=True)
+        for k, (left, right, jump) in enumerate(columns):
             name = "f" + ("'" * k if k <= 3 else f"^({k})")
-            number = data["jumps"][k]
+            number = point["jumps"][k]
             shown = jump if len(jump) <= 24 else f"{number:.10g}"
             lines.append(
-                f"{indent}    {name:<6} left {_short(left)}, right {_short(right)}, jump {shown}"
+                f"{indent}    {name:<6} left {_short(left, point['left'][k])}, "
+                f"right {_short(right, point['right'][k])}, jump {shown}"
             )
-    if result.note:
-        lines.append(f"{indent}  ({result.note})")
-    elif not result.points:
+    if data["note"]:
+        lines.append(f"{indent}  ({data['note']})")
+    elif not data["points"]:
         lines.append(f"{indent}  no breakpoints, singularities or domain ends")
-    for klass, condition in result.conditions:
-        lines.append(f"{indent}  {klass} iff {condition}")
+    for condition in data["conditions"]:
+        lines.append(f"{indent}  {condition['class']} iff {condition['text']}")
     return lines
 
 
-def _short(text: str) -> str:
-    import sympy
-
+def _short(text: str, number: float | str) -> str:
+    """An exact value as written when short, else its number (at the parameter values)."""
     if len(text) <= 24:
         return text
-    return f"{float(sympy.N(sympy.sympify(text))):.10g}"
+    return f"{number:.10g}" if isinstance(number, float) else str(number)
 
 
 def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None:

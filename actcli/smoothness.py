@@ -14,13 +14,19 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actcli.errors import UsageError
+import sympy
 
-if TYPE_CHECKING:
-    from actcli.activation import Activation
-    from actcli.spec import Spec
+from actcli.activation import Activation, bind
+from actcli.calculus import condition_text
+from actcli.errors import AnalysisError, UsageError
+from actcli.expr import X
+from actcli.functions import reduce_max, reduce_min
+from actcli.json_values import json_number
+from actcli.pieces import active_branch_at, intervals, to_piecewise
+from actcli.proofs import is_zero
+from actcli.spec import Spec
 
 MAX_ORDER = 8
 
@@ -44,9 +50,6 @@ class Point:
 
     def to_json(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Exact forms as SymPy strings; numbers at the parameter values `params`."""
-        import sympy
-
-        from actcli.api import json_number
 
         def at(value: Any) -> Any:
             value = sympy.sympify(value)
@@ -85,11 +88,11 @@ class Smoothness:
     note: str = ""  # how the class was found, where that is not from points (vector kinds)
 
     def to_json(self) -> dict[str, Any]:
-        from actcli.api import json_number
 
         return {
             "activation": self.activation,
             "params": {k: json_number(_number(v)) for k, v in self.params.items()},
+            "params_exact": {k: sympy.sstr(v) for k, v in self.params.items()},
             "class": self.smoothness_class,
             "max_order_checked": self.max_order,
             "points": [p.to_json(self.params) for p in self.points],
@@ -102,17 +105,6 @@ class Smoothness:
         }
 
 
-def class_rank(name: str) -> float:
-    """C-1 < C0 < C1 < ... ; C>=K counts as K; Cinf is infinite."""
-    if name == "Cinf":
-        return math.inf
-    text = name[1:].lstrip(">=")
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{name!r} is not a class (C-1, C0, C1, ..., Cinf)") from None
-
-
 def smoothness(
     spec: Spec,
     params: Mapping[str, str] | None = None,
@@ -121,7 +113,6 @@ def smoothness(
     symbolic_params: bool = False,
 ) -> Smoothness:
     """The smoothness of a scalar spec's definition and of each of its variants."""
-    from actcli.activation import bind
 
     if not 0 <= max_order <= MAX_ORDER:
         raise UsageError(f"--max-order {max_order}: give 0 to {MAX_ORDER}")
@@ -148,10 +139,6 @@ def vector_class(expression: Any) -> tuple[str, str]:
     logsumexp of exps); a max or min over the inputs is continuous with a gradient jump where
     two inputs tie (n >= 2), so C0. Anything else is not decided here.
     """
-    import sympy
-
-    from actcli.errors import AnalysisError
-    from actcli.functions import reduce_max, reduce_min
 
     kinks = (reduce_max, reduce_min, sympy.Max, sympy.Min, sympy.Abs)
     if expression.has(sympy.Piecewise, sympy.sign, sympy.Heaviside):
@@ -170,7 +157,6 @@ def vector_class(expression: Any) -> tuple[str, str]:
 
 
 def _provably_positive(expression: Any) -> bool:
-    import sympy
 
     if expression.is_positive:
         return True
@@ -187,10 +173,6 @@ def analyse(
     activation: Activation, expression: Any, max_order: int, symbolic: list[str]
 ) -> Smoothness:
     """Smoothness of `expression` (in the activation's parameter symbols)."""
-    import sympy
-
-    from actcli.activation import to_piecewise
-    from actcli.calculus import active_branch_at, condition_text, intervals
 
     values = {activation.symbols[k]: v for k, v in activation.values.items() if k not in symbolic}
     piecewise = to_piecewise(expression.subs(values))
@@ -217,9 +199,6 @@ def analyse(
 
 
 def _point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
-    import sympy
-
-    from actcli.expr import X
 
     def limits(branch: Any) -> tuple[Any, ...]:
         return tuple(_simple(sympy.diff(branch, X, k).subs(X, x)) for k in range(max_order + 1))
@@ -229,17 +208,12 @@ def _point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
 
 def _identical(left: Any, right: Any) -> bool:
     """The two branches are one analytic function (then no derivative jumps, at any order)."""
-    from actcli.check import _is_zero
 
-    return _is_zero(left - right)
+    return is_zero(left - right)
 
 
 def _singular_points(piecewise: Any, activation: Activation, max_order: int) -> list[Point]:
     """Real zeros of denominators (singularities) and of log/sqrt arguments (domain ends)."""
-    import sympy
-
-    from actcli.calculus import active_branch_at
-    from actcli.expr import X
 
     found: list[Point] = []
     candidates: list[tuple[Any, str]] = []
@@ -274,9 +248,6 @@ def _singular_points(piecewise: Any, activation: Activation, max_order: int) -> 
 def _limits_point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
     """One-sided limits with sympy.limit of each (analytic) branch: here the branch itself is
     singular at x, so its value there is no limit."""
-    import sympy
-
-    from actcli.expr import X
 
     def limits(branch: Any, direction: str) -> tuple[Any, ...]:
         values = []
@@ -296,7 +267,6 @@ def _values(activation: Activation) -> dict[Any, Any]:
 
 
 def _at(point: Point, values: Mapping[Any, Any]) -> Point:
-    import sympy
 
     def put(items: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(sympy.sympify(v).subs(values) for v in items)
@@ -311,7 +281,6 @@ def _at(point: Point, values: Mapping[Any, Any]) -> Point:
 
 def _class(points: list[Point], max_order: int) -> str:
     """The class given points with numeric parameters."""
-    import sympy
 
     worst = math.inf
     for point in points:
@@ -342,7 +311,6 @@ def _class(points: list[Point], max_order: int) -> str:
 
 def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], ...]:
     """For each class C0..C(max_order) (and Cinf), the parameter condition for it."""
-    import sympy
 
     conditions = []
     accumulated: Any = sympy.true
@@ -369,7 +337,6 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
 
 def _solve_zero(expression: Any) -> Any:
     """The condition on the parameters under which `expression` = 0."""
-    import sympy
 
     symbols = sorted(expression.free_symbols, key=str)
     if not symbols:
@@ -390,7 +357,6 @@ def _solve_zero(expression: Any) -> Any:
 def _identical_condition(point: Point) -> Any:
     """When the pieces meeting at a breakpoint become one analytic function: all derivative
     jumps vanish (checked on the orders computed), and then the difference of the pieces."""
-    import sympy
 
     condition = sympy.true
     for jump in point.jumps:
@@ -401,14 +367,12 @@ def _identical_condition(point: Point) -> Any:
 
 def _simple(value: Any) -> Any:
     """Simplified when that is cheap (limit values and jumps are usually small)."""
-    import sympy
 
     value = sympy.sympify(value)
     return sympy.simplify(value) if sympy.count_ops(value) <= 30 else value
 
 
 def _number(value: Any) -> float:
-    import sympy
 
     try:
         number = complex(sympy.N(value, 30))

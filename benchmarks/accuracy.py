@@ -14,9 +14,10 @@ import math
 import numpy as np
 import sympy
 
-from actcli.activation import bind, to_piecewise
+from actcli.activation import bind
+from actcli.compiler import reference_function
 from actcli.expr import X
-from actcli.numeric import reference_function
+from actcli.pieces import to_piecewise
 from actcli.registry import Registry
 
 

@@ -18,7 +18,7 @@ from actcli.check import STATUSES, check, check_spec
 from actcli.cli import main
 from actcli.errors import UsageError
 from actcli.registry import Registry, resolve_spec
-from actcli.spec import load_spec
+from actcli.spec_file import load_spec
 
 SIX = {"holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked"}
 # Range, monotonicity and bounds are not checked yet; smoothness is (by `actcli smoothness`).

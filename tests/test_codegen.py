@@ -17,12 +17,14 @@ import sympy
 from conftest import compile_c
 
 from actcli import __version__
-from actcli.activation import Activation, bind, inline_spec, to_piecewise
+from actcli.activation import Activation, bind
 from actcli.codegen import function_names, generate_code
+from actcli.compiler import reference_function
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X
-from actcli.numeric import reference_function
+from actcli.pieces import to_piecewise
 from actcli.registry import Registry
+from actcli.spec_expressions import inline_spec
 
 C_RELATIVE = 1e-12
 PY_RELATIVE = 1e-13

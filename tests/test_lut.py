@@ -17,7 +17,8 @@ from conftest import compile_c
 
 from actcli.api import list_activations, load_activation
 from actcli.errors import UsageError
-from actcli.lut import format_for_path, make_table, table_bytes
+from actcli.formats import table_format_for_path
+from actcli.lut import make_table, table_bytes
 
 SCALARS = [info.name for info in list_activations().activations if info.kind == "scalar"]
 JUMPS = {"binary_step", "hardshrink"}  # f itself is discontinuous
@@ -355,7 +356,7 @@ def test_format_for_path():
         "dir.v/table": None,
     }
     for path, fmt in expected.items():
-        assert format_for_path(path) == fmt
+        assert table_format_for_path(path) == fmt
 
 
 # -- refusals --------------------------------------------------------------------------------

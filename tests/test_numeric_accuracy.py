@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import sympy
 
-from actcli.activation import bind, to_piecewise
+from actcli.activation import bind
+from actcli.compiler import reference_function
 from actcli.expr import X
-from actcli.numeric import reference_function
+from actcli.pieces import to_piecewise
 from actcli.registry import Registry
 
 RELATIVE = 1e-13

@@ -18,8 +18,9 @@ from reference import DERIVATIVES, REFERENCES
 
 from actcli.api import load_activation
 from actcli.errors import ResourceLimitError, UsageError
-from actcli.propagation import depth_figure, simulate_depth
 from actcli.propagation import montecarlo as montecarlo_module
+from actcli.propagation import simulate_depth
+from actcli.propagation.figure import depth_figure
 from actcli.propagation.meanfield import (
     GaussianMoments,
     critical_sigma_w2,

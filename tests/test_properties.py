@@ -12,10 +12,11 @@ from functools import cache
 import mpmath
 import pytest
 
-from actcli.activation import bind, inline_spec
+from actcli.activation import bind
 from actcli.errors import UsageError
 from actcli.properties import Properties, properties
 from actcli.registry import Registry
+from actcli.spec_expressions import inline_spec
 
 mpmath.mp.dps = 30
 

@@ -16,7 +16,7 @@ from actcli.registry import (
     normalize,
     resolve_spec,
 )
-from actcli.spec import load_spec
+from actcli.spec_file import load_spec
 
 HERE = Path(__file__).resolve().parent
 GOOD_DIR = HERE / "data" / "good_specs"

@@ -8,10 +8,11 @@ import math
 import pytest
 import sympy
 
-from actcli.activation import inline_spec
 from actcli.cli import main
 from actcli.registry import Registry
-from actcli.smoothness import class_rank, smoothness
+from actcli.smoothness import smoothness
+from actcli.spec import class_rank
+from actcli.spec_expressions import inline_spec
 
 REGISTRY = Registry.default()
 SELU_ALPHA = 1.6732632423543772848170429916717

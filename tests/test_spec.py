@@ -22,10 +22,9 @@ from actcli.spec import (
     Domain,
     Spec,
     exact_default,
-    load_spec,
-    load_spec_text,
     parse_domain,
 )
+from actcli.spec_file import load_spec, load_spec_text
 
 HERE = Path(__file__).resolve().parent
 BAD_DIR = HERE / "data" / "bad_specs"

@@ -1,12 +1,12 @@
 """Gradient propagation through deep stacks of an activation (`actcli simulate-depth`).
 
 Monte Carlo networks (`montecarlo`), mean-field theory (`meanfield`) and Nielsen's scalar chain
-(`chain`), combined by `simulate_depth` (`simulate`); `depth_figure` (`figure`) draws a result.
+(`chain`), combined by `simulate_depth` (`simulate`). `actcli.propagation.figure.depth_figure`
+draws a result (imported on its own: it loads matplotlib).
 """
 
 from __future__ import annotations
 
-from actcli.propagation.figure import depth_figure
 from actcli.propagation.simulate import (
     DTYPES,
     INITS,
@@ -29,7 +29,6 @@ __all__ = [
     "Estimate",
     "available_memory",
     "customary_init",
-    "depth_figure",
     "simulate_depth",
     "verdict",
 ]

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from actcli.api import json_number
+from actcli.activation import Activation
 from actcli.errors import UsageError
-from actcli.propagation.meanfield import power10
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.json_values import json_number
+from actcli.propagation.verdicts import power10, verdict
 
 ZERO_PREACTIVATION = "zero-preactivation"
 
@@ -81,7 +79,6 @@ class Chain:
         return float(self.log10_factor_mean[0])
 
     def to_json(self, vanish_below: float, explode_above: float) -> dict[str, Any]:
-        from actcli.propagation.simulate import verdict
 
         depth = len(self.log10_factor_mean)
         total = self.log10_total_factor

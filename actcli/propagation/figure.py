@@ -9,17 +9,14 @@ scale with 10^k tick labels, so ratios beyond float range (10^-400) still plot.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from actcli import figures
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-    from actcli.propagation.simulate import DepthResult, DepthRun
+from actcli.propagation.simulate import DepthResult, DepthRun
 
 
 def depth_figure(
@@ -29,8 +26,6 @@ def depth_figure(
 
     The legend names each activation once (its colour) and the two line styles once.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     with figures.style(style) as colours:
         figure = Figure(figsize=size or (6.4, 4.2), layout="constrained")

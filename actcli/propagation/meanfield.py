@@ -30,14 +30,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from actcli.api import json_number
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.activation import Activation
+from actcli.deferred import scipy_optimize
+from actcli.json_values import json_number
+from actcli.propagation.verdicts import power10
 
 Z_MAX = 37.5
 _LOW_ORDER, _HIGH_ORDER = 24, 36
@@ -156,7 +156,6 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
     |F(x) - x| > 1e-12 x, above the quadrature's noise) and Brent's method refines it. No root
     within a factor 1e15 of the last iterate means collapse to 0 or divergence.
     """
-    from scipy.optimize import brentq
 
     trail = [start]
     x = start
@@ -178,7 +177,9 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
     if not (np.all(steps > 0) or np.all(steps < 0)):
         low, high = sorted(trail[-2:])
         if gap(low) * gap(high) < 0:
-            return FixedPoint(brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged")
+            return FixedPoint(
+                scipy_optimize().brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged"
+            )
         return FixedPoint(math.nan, "no_convergence")
     rising = steps[-1] > 0
     near = x
@@ -189,7 +190,9 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
             break
         if (value < -_SIGNIFICANT * far) if rising else (value > _SIGNIFICANT * far):
             low, high = sorted((near, far))
-            return FixedPoint(brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged")
+            return FixedPoint(
+                scipy_optimize().brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged"
+            )
         near = far
     return FixedPoint(math.inf, "diverges") if rising else FixedPoint(0.0, "zero")
 
@@ -239,12 +242,6 @@ class MeanField:
             "predicted_total_factor": json_number(self.predicted_total_factor),
             "log10_predicted_total_factor": json_number(self.log10_factor[0]),
         }
-
-
-def power10(log10_value: float) -> float:
-    """10**log10_value as a float; inf beyond the float range (a factor too large to hold)."""
-    with np.errstate(over="ignore"):
-        return float(np.power(10.0, log10_value))
 
 
 def mean_field(
@@ -316,7 +313,6 @@ def critical_sigma_w2(
 
     The bracket is the first sign change of chi_1 - 1 on sigma_w2 = 1/64, 1/32, ..., 4096.
     """
-    from scipy.optimize import brentq
 
     def excess(sigma_w2: float) -> float:
         start = sigma_w2 * input_variance + sigma_b2
@@ -333,7 +329,7 @@ def critical_sigma_w2(
         if value == 0:
             return Critical(candidate, "chi_1 = 1")
         if low_value < 0 < value:
-            root = brentq(excess, previous, candidate, xtol=1e-14, rtol=1e-15)
+            root = scipy_optimize().brentq(excess, previous, candidate, xtol=1e-14, rtol=1e-15)
             return Critical(root, "chi_1 = 1")
         previous, low_value = candidate, value
     return Critical(

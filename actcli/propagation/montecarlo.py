@@ -33,12 +33,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from actcli.activation import Activation
+from actcli.activation import Activation
 
 SATURATED_BELOW = 1e-3
 _RESCALE_EXPONENT = 32

@@ -28,12 +28,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from actcli.api import json_number
+from actcli.activation import Activation
 from actcli.errors import ResourceLimitError, UsageError
+from actcli.json_values import json_number
 from actcli.propagation.chain import Chain, parse_choice, simulate_chain
 from actcli.propagation.meanfield import (
     Critical,
@@ -43,13 +44,10 @@ from actcli.propagation.meanfield import (
     critical_sigma_w2,
     mean_field,
     mean_variance_map,
-    power10,
 )
 from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
+from actcli.propagation.verdicts import power10, verdict
 from actcli.resources import available_memory
-
-if TYPE_CHECKING:
-    from actcli.activation import Activation
 
 MODES = ("montecarlo", "meanfield", "chain", "all")
 DTYPES = ("float32", "float64")
@@ -70,15 +68,6 @@ def customary_init(activation: Activation) -> str:
     if "sigmoid-like" in tags:
         return "xavier"
     return "lecun"
-
-
-def verdict(factor: float, vanish_below: float, explode_above: float) -> str | None:
-    """vanishing / exploding / stable for a total factor; None for nan."""
-    if math.isnan(factor):
-        return None
-    if factor < vanish_below:
-        return "vanishing"
-    return "exploding" if factor > explode_above else "stable"
 
 
 # -- results --------------------------------------------------------------------------------

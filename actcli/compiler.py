@@ -1,0 +1,214 @@
+"""SymPy expressions compiled to NumPy source, and a high-precision mpmath reference.
+
+The source is what `actcli.numeric.function_from_source` runs: plain Python, so a compilation
+can be cached and reused without SymPy. Two rewrites keep GELU-like forms accurate in float64:
+erfc(c*x) and exp(k*x**2) with irrational constants are carried to twice precision. Accuracy
+otherwise comes from the spec's stable forms; this module adds no other rewriting.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from actcli.deferred import scipy_special
+from actcli.errors import AnalysisError
+from actcli.expr import I, J, N, X
+from actcli.functions import logsumexp, reduce_max, reduce_min, sigmoid, softplus, to_elementary
+from actcli.numeric import ScalarFunction, function_from_source, namespace
+from actcli.numeric import sigmoid as numeric_sigmoid
+from actcli.numeric import softplus as numeric_softplus
+
+MAX_REFERENCE_DPS = 4000
+
+
+def scalar_source(expression: Any) -> str:
+    """Python source of a NumPy function `_lambdifygenerated(x)` computing the expression."""
+    extra = expression.free_symbols - {X}
+    if extra:
+        names = ", ".join(sorted(map(str, extra)))
+        raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
+    names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
+    compensated = compensate_exp_square(compensate_erfc(expression))
+    function = sympy.lambdify(X, compensated, modules=[dict.fromkeys(names), "numpy"])
+    return inspect.getsource(function)
+
+
+def _split(constant: Any) -> tuple[Any, Any]:
+    """A real constant as two floats, high + low, for twice-precision arithmetic."""
+    high = float(constant)
+    low = float(sympy.N(constant - sympy.Rational(high), 30))
+    return sympy.Float(high, 17), sympy.Float(low, 17)
+
+
+def compensate_exp_square(expression: Any) -> Any:
+    """exp(k*x**2), k a constant (the Gaussian in GELU's derivatives) -> exp_scaled_square."""
+
+    def matches(node: Any) -> bool:
+        if not isinstance(node, sympy.exp):
+            return False
+        factor = node.args[0] / X**2
+        return bool(factor.is_number and factor.is_real)
+
+    def scaled(node: Any) -> Any:
+        return sympy.Function("exp_scaled_square")(X, *_split(node.args[0] / X**2))
+
+    return expression.replace(matches, scaled)
+
+
+def compensate_erfc(expression: Any) -> Any:
+    """erfc(c*x), c an irrational constant (GELU's -1/sqrt(2)) -> erfc_scaled(x, c_hi, c_lo)."""
+
+    def is_scaled(node: Any) -> bool:
+        if not isinstance(node, sympy.erfc):
+            return False
+        factor = node.args[0] / X
+        return bool(factor.is_number and factor.is_real and not factor.is_Rational)
+
+    def scaled(node: Any) -> Any:
+        return sympy.Function("erfc_scaled")(X, *_split(node.args[0] / X))
+
+    return expression.replace(is_scaled, scaled)
+
+
+def compile_scalar(expression: Any) -> ScalarFunction:
+    """f(x) for a SymPy expression in `x`; overflow in discarded Piecewise branches is silent."""
+    return function_from_source(scalar_source(expression))
+
+
+def compile_vector(expression: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """y = f(x) for a vector kind, x of shape (batch, n).
+
+    The index expression is interpreted directly with NumPy broadcasting: the output index i
+    runs along axis 1 and a reduction's index j along axis 2, so nothing is expanded per n.
+    Returns shape (batch, n) when the expression has a free i, else (batch,).
+    """
+    has_output_index = I in expression.free_symbols
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise AnalysisError("a vector activation takes rows of numbers")
+        with np.errstate(all="ignore"):
+            value = _VectorEvaluator(x).visit(expression)
+        value = np.broadcast_to(value, (x.shape[0], x.shape[1] if has_output_index else 1, 1))
+        return value[:, :, 0] if has_output_index else value[:, 0, 0].copy()
+
+    return evaluate
+
+
+class _VectorEvaluator:
+    """Evaluates a vector-kind SymPy tree on a (batch, n) array; shapes are (batch, i, j)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+
+    def visit(self, node: Any) -> np.ndarray:
+        if node.is_Number or node in (sympy.pi, sympy.E):
+            return np.asarray(float(node))
+        if node == N:
+            return np.asarray(float(self.x.shape[1]))
+        if isinstance(node, sympy.Indexed):
+            index = node.indices[0]
+            if index == I:
+                return self.x[:, :, None]
+            if index == J:
+                return self.x[:, None, :]
+        if isinstance(node, sympy.Add):
+            return sum((self.visit(arg) for arg in node.args), np.asarray(0.0))
+        if isinstance(node, sympy.Mul):
+            result = np.asarray(1.0)
+            for arg in node.args:
+                result = result * self.visit(arg)
+            return result
+        if isinstance(node, sympy.Pow):
+            return np.power(self.visit(node.base), self.visit(node.exp))
+        reductions = {
+            sympy.Sum: np.sum,
+            reduce_max: np.max,
+            reduce_min: np.min,
+            logsumexp: scipy_special().logsumexp,
+        }
+        for kind, reduce in reductions.items():
+            if isinstance(node, kind):
+                return reduce(self.visit(node.args[0]), axis=2, keepdims=True)
+        elementwise = {
+            sympy.exp: np.exp,
+            sympy.log: np.log,
+            sympy.tanh: np.tanh,
+            sympy.Abs: np.abs,
+            sigmoid: numeric_sigmoid,
+            softplus: numeric_softplus,
+        }
+        for kind, function in elementwise.items():
+            if isinstance(node, kind):
+                return function(self.visit(node.args[0]))
+        if isinstance(node, sympy.Max | sympy.Min):
+            combine = np.maximum if isinstance(node, sympy.Max) else np.minimum
+            result = self.visit(node.args[0])
+            for arg in node.args[1:]:
+                result = combine(result, self.visit(arg))
+            return result
+        if isinstance(node, sympy.Function) and len(node.args) == 1:
+            name = type(node).__name__
+            function = namespace(name).get(name)
+            if function is not None:
+                return function(self.visit(node.args[0]))
+        raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
+
+
+def reference_function(
+    expression: Any, digits: int = 50, absolute: float = 0.0
+) -> Callable[[Any], Any]:
+    """A high-precision mpmath evaluator of a scalar expression in `x` (for checks and tests).
+
+    The working precision is doubled until two evaluations agree to `digits` significant digits
+    and it exceeds what the size of x and of the result call for, so cancellation in the
+    definition (1 + erf(x/sqrt(2)) at x = -20, log(1 + exp(x)) at x = -424) cannot fool it. A
+    value still below 1e-400 in magnitude at the precision cap is returned as it is (far below
+    the smallest float64). actcli's own functions are
+    rewritten to exp/log first, so this shares no code path with `compile_scalar` beyond SymPy.
+
+    With `absolute` > 0 a value is only wanted to that absolute accuracy (measuring absolute
+    errors): results smaller than it are not refined (gelu at x = -100 is 1e-2174; resolving
+    it relatively takes thousands of digits and seconds per point).
+    """
+    compiled = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    tiny = mpmath.mpf("1e-400")
+
+    def evaluate(x: Any) -> Any:
+        x = mpmath.mpf(x)
+        # Enough digits for exp(|x|) beside 1 from the start; a tiny result needs as many more
+        # as it is small, or 1 + exp(-424) = 1 at two precisions would "agree" on a wrong value.
+        base = digits + 10 + int(abs(x) / math.log(10))
+        dps, previous = base, None
+        while dps <= MAX_REFERENCE_DPS:
+            with mpmath.workdps(dps):
+                value = compiled(x)
+            below = abs(value) < absolute
+            needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value and not below else 0)
+            if previous is not None and dps >= needed:
+                if _agree(mpmath, value, previous, digits):
+                    return value
+                if below and abs(value - previous) <= absolute:
+                    return value
+            previous, dps = value, 2 * dps
+        if abs(previous) < tiny:
+            return previous
+        raise AnalysisError(f"no {digits}-digit reference value at x = {x} (ill-conditioned)")
+
+    return evaluate
+
+
+def _agree(mpmath: Any, a: Any, b: Any, digits: int) -> bool:
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return a == b or (mpmath.isnan(a) and mpmath.isnan(b))
+    if a == 0 or b == 0:
+        return False  # zero may be total cancellation: look again at higher precision
+    return abs(a - b) <= mpmath.mpf(10) ** (-digits) * max(abs(a), abs(b))

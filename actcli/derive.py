@@ -1,0 +1,128 @@
+"""`actcli derive`: an exact derivative, a Jacobian, f' in terms of the output, or code.
+
+The command gathers what `actcli.calculus` (scalar kinds), `actcli.jacobian` (vector kinds) and
+`actcli.codegen` (`--format python|c`) compute into one result that `render` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from actcli.activation import bind
+from actcli.calculus import Derivative, derivative, in_terms_of_output
+from actcli.codegen import generate_code
+from actcli.errors import AnalysisError, UsageError
+from actcli.jacobian import jacobian
+from actcli.json_values import json_number
+from actcli.spec import Spec
+
+
+@dataclass(frozen=True)
+class DeriveResult:
+    """What `actcli derive` prints: a derivative, a Jacobian, or why no g(y) exists."""
+
+    activation: str
+    params: dict[str, Any]
+    order: int
+    wrt: str
+    derivative: Derivative | None = None
+    jacobian: Any = None  # actcli.jacobian.Jacobian for vector kinds
+    no_output_form: str = ""  # why f' is not a function of y, when asked for one
+    code: str = ""  # --format python / c
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "activation": self.activation,
+            "params": {k: json_number(float(v)) for k, v in self.params.items()},
+            "order": self.order,
+            "wrt": self.wrt,
+        }
+        if self.jacobian is not None:
+            jac = self.jacobian
+            data.update(
+                {
+                    "expression": sympy.sstr(jac.in_y if jac.in_y is not None else jac.in_x),
+                    "jacobian": sympy.sstr(jac.in_x),
+                    "jacobian_in_outputs": None if jac.in_y is None else sympy.sstr(jac.in_y),
+                    "latex": sympy.latex(jac.in_y if jac.in_y is not None else jac.in_x),
+                    "note": jac.note,
+                    "matrix": None
+                    if jac.matrix is None
+                    else [[sympy.sstr(e) for e in row] for row in jac.matrix.tolist()],
+                }
+            )
+            return data
+        result = self.derivative
+        data["in_terms_of_output"] = bool(result and result.in_terms_of_output) or bool(
+            self.no_output_form
+        )
+        if result is None:
+            data.update({"expression": None, "reason": self.no_output_form})
+            return data
+        data.update(
+            {
+                "expression": sympy.sstr(result.expression()),
+                "latex": sympy.latex(result.expression()),
+                "pieces": [
+                    {"when": c.condition(), "expression": sympy.sstr(c.expression)}
+                    for c in result.cases
+                ],
+                "symbolic_params": sorted(
+                    {str(s) for c in result.cases for s in c.expression.free_symbols} - {"x", "y"}
+                ),
+                "undefined_at": [
+                    {
+                        "x": sympy.sstr(p.x),
+                        "left": sympy.sstr(p.left),
+                        "right": sympy.sstr(p.right),
+                        "exists_when": None if p.condition is None else p.condition_text(),
+                        "reason": p.reason,
+                    }
+                    for p in result.undefined_at
+                ],
+            }
+        )
+        return data
+
+
+def derive(
+    spec: Spec,
+    params: Mapping[str, str] | None = None,
+    *,
+    order: int = 1,
+    wrt: str = "x",
+    output: bool = False,
+    n: int | None = None,
+    language: str | None = None,
+) -> DeriveResult:
+    """`actcli derive`: parameters given in `params` are substituted, the others stay symbolic.
+
+    `language` ("python" or "c") asks for code of f and its derivatives up to `order` instead
+    (all parameters at their values).
+    """
+    activation = bind(spec, params)
+    symbolic = [name for name in spec.parameter_names if name not in (params or {})]
+    bound = {k: v for k, v in activation.values.items() if k not in symbolic}
+    if language is not None:
+        code = generate_code(activation, list(range(order + 1)), language)
+        return DeriveResult(spec.name, dict(activation.values), order, wrt, code=code)
+    if spec.kind == "vector":
+        if order != 1 or wrt != "x" or output:
+            raise UsageError("vector activations: derive gives the first-order Jacobian only")
+        return DeriveResult(spec.name, bound, 1, "x", jacobian=jacobian(activation, n))
+    if n is not None:
+        raise UsageError("--n is for vector activations")
+    if output:
+        if order != 1 or wrt != "x":
+            raise UsageError("--in-terms-of-output is for the first derivative by x")
+        try:
+            result = in_terms_of_output(activation, symbolic=symbolic)
+        except AnalysisError as exc:
+            return DeriveResult(spec.name, bound, 1, "x", no_output_form=str(exc))
+        return DeriveResult(spec.name, bound, 1, "x", derivative=result)
+    result = derivative(activation, order, wrt, symbolic=symbolic)
+    return DeriveResult(spec.name, bound, order, wrt, derivative=result)

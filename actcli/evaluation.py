@@ -1,0 +1,183 @@
+"""`actcli eval`: f or a derivative at numbers, in float64, with `nan` where it does not exist.
+
+A compiled evaluation is a `NumericPlan` (generated NumPy source, parameter values and kinks) that
+`actcli.cache` keeps as JSON, so a repeated `eval` runs without SymPy. Compiling on a cache miss
+is the one step here that needs SymPy; it is imported there and only there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from actcli import cache
+from actcli.errors import UsageError
+from actcli.json_values import json_array, json_number
+from actcli.numeric import Kink, function_from_source
+from actcli.spec import Spec
+
+if TYPE_CHECKING:
+    from actcli.activation import Activation
+
+AT_KINK_CONVENTIONS = ("left", "right", "mean")
+
+
+# -- eval ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KinkNote:
+    """A point where the requested derivative does not exist, and what was printed there."""
+
+    x: float
+    order: int
+    left: float
+    right: float
+    jump_order: int
+    printed: str
+
+    def message(self, name: str) -> str:
+        derivative = _derivative_name(self.order)
+        if self.jump_order == self.order:
+            why = f"one-sided limits {self.left!r} and {self.right!r}"
+        else:
+            why = f"{_derivative_name(self.jump_order)} already jumps there"
+        hint = "" if self.printed != "nan" else " (pick one with --at-kink left|right|mean)"
+        return (
+            f"{name}: {derivative} does not exist at x = {self.x!r} ({why}); "
+            f"printed {self.printed}{hint}"
+        )
+
+
+def _derivative_name(order: int) -> str:
+    return "f" + ("'" * order if order <= 3 else f"^({order})")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    activation: str
+    params: dict[str, float]
+    order: int
+    x: np.ndarray
+    y: np.ndarray
+    kinks: tuple[KinkNote, ...] = ()
+
+    @property
+    def vector(self) -> bool:
+        return self.x.ndim == 2
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation,
+            "params": {k: json_number(v) for k, v in self.params.items()},
+            "order": self.order,
+            "x": json_array(self.x),
+            "y": json_array(self.y),
+            "undefined_at": [json_number(k.x) for k in self.kinks],
+        }
+
+
+@dataclass(frozen=True)
+class NumericPlan:
+    """What evaluating f^(order) of a bound scalar activation needs, free of SymPy: the
+    generated NumPy source, the parameter values and the kinks (cacheable as JSON)."""
+
+    name: str
+    params: dict[str, float]
+    source: str
+    kinks: tuple[Kink, ...] = ()
+
+    @classmethod
+    def of(cls, activation: Activation, order: int) -> NumericPlan:
+        kinks = tuple(activation.kinks(order)) if order else ()
+        return cls(activation.name, activation.params, activation.numeric_code(order), kinks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "params": self.params,
+            "source": self.source,
+            "kinks": [[k.x, k.x_exact, list(k.left), list(k.right)] for k in self.kinks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NumericPlan:
+        kinks = tuple(
+            Kink(x, exact, tuple(left), tuple(right)) for x, exact, left, right in data["kinks"]
+        )
+        return cls(data["name"], data["params"], data["source"], kinks)
+
+
+def evaluate(
+    activation: Activation, x: np.ndarray, order: int = 0, at_kink: str | None = None
+) -> EvalResult:
+    """f^(order) at each x (rows of x for vector kinds), in float64.
+
+    Where the derivative does not exist (one-sided limits of f^(k), k <= order, differ) the
+    value is nan, or with `at_kink` the left or right limit of f^(order), or their mean.
+    """
+    _check_eval_options(order, at_kink)
+    x = np.asarray(x, dtype=np.float64)
+    if activation.kind == "vector":
+        y = activation.function(order)(x)
+        return EvalResult(activation.name, activation.params, order, x, y)
+    return _run(NumericPlan.of(activation, order), x, order, at_kink)
+
+
+def evaluate_spec(
+    spec: Spec,
+    params: Mapping[str, str],
+    x: np.ndarray,
+    order: int = 0,
+    at_kink: str | None = None,
+) -> EvalResult:
+    """`evaluate` for a spec and --param texts, reusing a cached compilation when there is one
+    (a cache hit imports no SymPy: `actcli eval` on a large stdin starts fast)."""
+    _check_eval_options(order, at_kink)
+    if spec.kind == "vector":
+        return evaluate(_bind(spec, params), x, order, at_kink)
+    parts = (spec.name, spec.kind, spec.parameters, spec.constraints, spec.definition)
+    variants = (spec.stable, sorted(spec.stable_derivatives.items()))
+    name = "numeric-" + cache.key(*parts, *variants, sorted(params.items()), order)
+    entry = cache.load(name)
+    if entry is None:
+        plan = NumericPlan.of(_bind(spec, params), order)
+        cache.store(name, plan.to_json())
+    else:
+        plan = NumericPlan.from_json(entry)
+    return _run(plan, np.asarray(x, dtype=np.float64), order, at_kink)
+
+
+def _bind(spec: Spec, params: Mapping[str, str]) -> Activation:
+    """The spec bound to its parameters. Deferred import: binding parses expressions with SymPy
+    (~0.3 s), which a cache hit never needs."""
+    from actcli.activation import bind
+
+    return bind(spec, params)
+
+
+def _check_eval_options(order: int, at_kink: str | None) -> None:
+    if order < 0:
+        raise UsageError(f"--order {order}: must be 0 or more")
+    if at_kink is not None and at_kink not in AT_KINK_CONVENTIONS:
+        raise UsageError(f"--at-kink {at_kink!r}: use one of {', '.join(AT_KINK_CONVENTIONS)}")
+
+
+def _run(plan: NumericPlan, x: np.ndarray, order: int, at_kink: str | None) -> EvalResult:
+    y = function_from_source(plan.source)(x)
+    notes = []
+    for kink in plan.kinks:
+        hit = x == kink.x
+        if not hit.any():
+            continue
+        left, right = kink.left[order], kink.right[order]
+        conventions = {"left": left, "right": right, "mean": (left + right) / 2}
+        value = conventions.get(at_kink, math.nan)
+        y[hit] = value
+        printed = f"the {at_kink} value {value!r}" if at_kink else "nan"
+        notes.append(KinkNote(kink.x, order, left, right, kink.first_jump(), printed))
+    return EvalResult(plan.name, plan.params, order, x, y, tuple(notes))

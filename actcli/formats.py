@@ -1,0 +1,42 @@
+"""Output formats that a file name implies: image formats for figures, table formats for lookup
+tables. Light on purpose: the CLI checks an output path before any work starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from actcli.errors import UsageError
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+TABLE_FORMATS = ("csv", "tsv", "json", "npy", "c", "hex")
+_TABLE_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".npy": "npy",
+    ".h": "c",
+    ".hex": "hex",
+    ".mem": "hex",
+}
+
+
+def figure_format(path: str) -> str:
+    """The image format an output path asks for, from its extension (`-` means PNG).
+
+    Raises:
+        UsageError: an extension other than .png, .svg or .pdf.
+    """
+    if path == "-":
+        return "png"
+    suffix = PurePath(path).suffix.lower().lstrip(".")
+    if suffix not in FIGURE_FORMATS:
+        shown = f".{suffix}" if suffix else "no extension"
+        raise UsageError(f"-o {path}: {shown}; use a .png, .svg or .pdf file name (or - for PNG)")
+    return suffix
+
+
+def table_format_for_path(path: str) -> str | None:
+    """The table format an output file name implies (.h is C, .hex/.mem are hex), or None."""
+    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _TABLE_EXTENSIONS.get(suffix)
