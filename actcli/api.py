@@ -26,16 +26,18 @@ from actcli.catalog import (
     validate,
 )
 from actcli.errors import UsageError
-from actcli.evaluation import EvalResult, evaluate, evaluate_spec
 from actcli.formats import figure_format
-from actcli.inputs import parse_numbers
 from actcli.registry import load_spec_argument, select_specs
+from actcli.spec import Spec
 from actcli.spec_file import with_claims
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from actcli.activation import Activation
     from actcli.check import CheckResult
     from actcli.derive import DeriveResult
+    from actcli.evaluation import EvalResult
     from actcli.lut import TableResult
     from actcli.plot import PlotResult
     from actcli.propagation import DepthResult
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     from actcli.smoothness import Smoothness
 
 __all__ = [
-    "EvalResult",
     "ListResult",
     "ShowResult",
     "ValidateResult",
@@ -82,6 +83,37 @@ def load_activation(
     return activation.load_activation(
         argument, expression=expression, params=params, variant=variant
     )
+
+
+def evaluate(
+    activation: Activation, x: np.ndarray, order: int = 0, at_kink: str | None = None
+) -> EvalResult:
+    """f^(order) of a bound activation at each x (rows of x for vector kinds), in float64;
+    `nan` where the derivative does not exist (see `actcli.evaluation.evaluate`)."""
+    from actcli import evaluation  # deferred: NumPy
+
+    return evaluation.evaluate(activation, x, order, at_kink)
+
+
+def evaluate_spec(
+    spec: Spec,
+    params: Mapping[str, str],
+    x: np.ndarray,
+    order: int = 0,
+    at_kink: str | None = None,
+) -> EvalResult:
+    """`actcli eval`: `evaluate` for a spec and --param texts, from the compilation cache when
+    it has the entry (then no SymPy is imported)."""
+    from actcli import evaluation  # deferred: NumPy
+
+    return evaluation.evaluate_spec(spec, params, x, order, at_kink)
+
+
+def parse_numbers(text: str, *, vector: bool, source: str = "stdin") -> np.ndarray:
+    """Numbers from stdin or arguments (see `actcli.inputs.parse_numbers`)."""
+    from actcli import inputs  # deferred: NumPy
+
+    return inputs.parse_numbers(text, vector=vector, source=source)
 
 
 def derive(
@@ -163,7 +195,7 @@ def plot(
 ) -> tuple[bytes, PlotResult]:
     """`actcli plot`: the encoded figure (format from `output`'s extension; `-` is PNG) and
     what was drawn (`actcli.plot.PlotResult`). `options` go to `actcli.plot.make_figure`."""
-    from actcli import activation, figures  # deferred
+    from actcli import activation, figures  # deferred: matplotlib
     from actcli import plot as command  # deferred
 
     fmt = figure_format(output)

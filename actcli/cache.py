@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from actcli import __version__
+from actcli.version import __version__
 
 
 def cache_dir() -> Path | None:

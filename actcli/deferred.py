@@ -14,20 +14,20 @@ from types import ModuleType
 
 def scipy_special() -> ModuleType:
     """`scipy.special` (erf, erfc, erfcx, logsumexp)."""
-    from scipy import special
+    from scipy import special  # deferred
 
     return special
 
 
 def scipy_optimize() -> ModuleType:
     """`scipy.optimize` (brentq)."""
-    from scipy import optimize
+    from scipy import optimize  # deferred
 
     return optimize
 
 
 def scipy_integrate() -> ModuleType:
     """`scipy.integrate` (quad)."""
-    from scipy import integrate
+    from scipy import integrate  # deferred
 
     return integrate

@@ -155,7 +155,7 @@ def evaluate_spec(
 def _bind(spec: Spec, params: Mapping[str, str]) -> Activation:
     """The spec bound to its parameters. Deferred import: binding parses expressions with SymPy
     (~0.3 s), which a cache hit never needs."""
-    from actcli.activation import bind
+    from actcli.activation import bind  # deferred: SymPy
 
     return bind(spec, params)
 

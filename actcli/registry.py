@@ -159,7 +159,7 @@ def load_spec_argument(
 def _inline_spec(expression: str, params: Mapping[str, str] | None) -> Spec:
     """Deferred import: an inline expression is parsed with SymPy (~0.3 s), which naming a
     built-in (`actcli eval relu 1`, answered from the cache) never needs."""
-    from actcli.spec_expressions import inline_spec
+    from actcli.spec_expressions import inline_spec  # deferred: SymPy
 
     return inline_spec(expression, params)
 

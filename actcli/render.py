@@ -91,8 +91,8 @@ def progress(description: str, err: IO[str] | None = None) -> Iterator[Any]:
     if not stream.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.console import Console  # deferred: rich loads only for a terminal
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn  # deferred
 
     console = Console(file=stream, no_color=not wants_colour(stream))
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
@@ -135,8 +135,8 @@ def _diagnostics(result: Any, err: IO[str]) -> None:
 def _table(
     out: IO[str], title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
 ) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console  # deferred: rich loads only for a table
+    from rich.table import Table  # deferred
 
     colour = wants_colour(out)
     console = Console(file=out, no_color=not colour, highlight=False, soft_wrap=not colour)
@@ -207,8 +207,8 @@ def _render_show(result: ShowResult, fmt: str, out: IO[str]) -> None:
     lines.append("references:")
     lines.extend(f"  - {reference}" for reference in result.references)
     if fmt == "table" and wants_colour(out):
-        from rich.console import Console
-        from rich.markup import escape
+        from rich.console import Console  # deferred: rich loads only for a terminal
+        from rich.markup import escape  # deferred
 
         Console(file=out, highlight=False).print(escape("\n".join(lines)))
     else:

@@ -173,7 +173,7 @@ def exact_default(text: str) -> Fraction | None:
     """A default's exact value: "0.01", "1e-3", "1/3" (None if it is not a finite number)."""
     if not _DEFAULT.match(text.strip()):
         return None
-    from fractions import Fraction  # here: importing it costs `actcli list` 4 ms
+    from fractions import Fraction  # deferred: 4 ms off `actcli list`
 
     try:
         return Fraction(text.strip())

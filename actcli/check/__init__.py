@@ -1,0 +1,116 @@
+"""`actcli check`: every claim of a spec proven or refuted, two independent ways.
+
+Symbolically, piece by piece (the intervals between the breakpoints of the definition and of the
+claim), with parameters as symbols over their domains: the claim minus the truth must simplify
+to 0. Numerically, with mpmath at 50 digits at seeded random points inside every piece and near
+every breakpoint, for the default parameters and one random set from their domains: the claim
+is compared with mpmath's numerical differentiation of the *definition* (not with actcli's own
+symbolic derivative). At a breakpoint where the derivative does not exist, a claim's value is a
+convention and is reported as such, never as a failure.
+
+Verdicts: holds (proven and confirmed), holds_approximately (within the claim's `tolerance`:
+|claim - truth| <= tolerance * max(1, |truth|)), partial (true on a named part only), refuted
+(with a counterexample), unproven (no symbolic proof; numeric agreement stated),
+not_yet_checked (a claim this version cannot check for that kind).
+
+Modules, imported one way: `result` and `context` (shared), then one module per family of
+claims (`expressions`, `variants`, `shape`, `vector`), then this one, which decides what to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from actcli.activation import bind
+from actcli.check import expressions, shape, variants, vector
+from actcli.check.context import CheckContext
+from actcli.check.result import STATUSES, CheckResult, ClaimResult
+from actcli.errors import ActcliError
+from actcli.spec import Spec
+
+PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
+
+
+def check(
+    specs: Iterable[Spec], params: Mapping[str, str] | None = None, *, claims_only: bool = False
+) -> CheckResult:
+    """Check every claim of every spec (`params` are applied to each spec that has them)."""
+    results: list[ClaimResult] = []
+    for spec in specs:
+        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        results.extend(check_spec(spec, own, claims_only=claims_only))
+    return CheckResult(tuple(results))
+
+
+def check_spec(
+    spec: Spec, params: Mapping[str, str] | None = None, *, claims_only: bool = False
+) -> list[ClaimResult]:
+    """Every claim of one spec, plus (unless `claims_only`) its stable forms and variants."""
+    activation = bind(spec, params)
+    context = CheckContext(
+        activation, symbolic=[p for p in spec.parameter_names if p not in (params or {})]
+    )
+    context.claims_only = claims_only
+    results = []
+    for name, run in tasks(context):
+        try:
+            results.append(run())
+        except ActcliError as exc:
+            results.append(ClaimResult(spec.name, name, "unproven", f"could not check: {exc}"))
+    return results
+
+
+def tasks(ctx: CheckContext) -> list[tuple[str, Callable[[], ClaimResult]]]:
+    spec = ctx.spec
+    tasks: list[tuple[str, Callable[[], ClaimResult]]] = []
+    claims = spec.claims
+    if spec.kind == "scalar":
+        if "derivative" in claims:
+            tasks.append(("derivative", lambda: expressions.derivative(ctx, "derivative", 1)))
+        for order in sorted(claims["derivatives"].value) if "derivatives" in claims else ():
+            name = f"derivatives.{order}"
+            tasks.append((name, lambda n=name, k=order: expressions.derivative(ctx, n, k)))
+        if "derivative_in_terms_of_output" in claims:
+            tasks.append(("derivative_in_terms_of_output", lambda: expressions.output_form(ctx)))
+        for p in claims["derivative_wrt"].value if "derivative_wrt" in claims else ():
+            tasks.append((f"derivative_wrt.{p}", lambda p=p: expressions.derivative_wrt(ctx, p)))
+        if spec.stable is not None and not ctx.claims_only:
+            tasks.append(("stable", lambda: expressions.stable(ctx, "stable", spec.stable, 0)))
+        for order, definition in sorted(spec.stable_derivatives.items()):
+            if ctx.claims_only:
+                break
+            name = f"stable_derivatives.{order}"
+            tasks.append(
+                (name, lambda n=name, d=definition, k=order: expressions.stable(ctx, n, d, k))
+            )
+        for variant in spec.variants:
+            tasks.append((f"variants.{variant}", lambda v=variant: variants.variant(ctx, v)))
+        for key in ("zero_at_origin", "identity_near_origin"):
+            if key in claims:
+                tasks.append((key, lambda k=key: shape.origin(ctx, k)))
+        if "smoothness" in claims:
+            tasks.append(("smoothness", lambda: shape.smoothness_claim(ctx)))
+        for key in PROPERTY_CLAIMS:
+            if key in claims:
+                tasks.append((key, lambda k=key: shape.property_claim(ctx, k)))
+    else:
+        if "jacobian" in claims:
+            tasks.append(("jacobian", lambda: vector.jacobian_claim(ctx)))
+        if "smoothness" in claims:
+            tasks.append(("smoothness", lambda: shape.smoothness_claim(ctx)))
+        for key in ("bounded_below", "bounded_above"):
+            if key in claims:
+                tasks.append((key, lambda k=key: vector.vector_bound(ctx, k)))
+    covered = {name.split(".")[0] for name, _ in tasks}
+    for key in claims:  # every claim gets a verdict, never silence
+        if key not in covered:
+            tasks.append((key, lambda k=key: not_yet(ctx, k)))
+    return tasks
+
+
+def not_yet(ctx: CheckContext, key: str) -> ClaimResult:
+    detail = f"{key} is not checked for {ctx.spec.kind} activations yet"
+    return ClaimResult(ctx.spec.name, key, "not_yet_checked", detail)
+
+
+__all__ = ["STATUSES", "CheckResult", "ClaimResult", "check", "check_spec"]

@@ -1,0 +1,187 @@
+"""What every claim check shares: the activation, its definition with the free parameters kept
+symbolic, the parameter sets to test numerically, seeded sample points, mpmath functions, and
+small numeric helpers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import sympy
+
+from actcli.activation import Activation, bind, build_expression
+from actcli.calculus import Case
+from actcli.errors import ActcliError
+from actcli.expr import X, Y
+from actcli.functions import to_elementary
+from actcli.pieces import probe_between, symbolic_breakpoints, to_piecewise, with_values
+from actcli.spec import Definition
+
+DIGITS = 50
+POINTS_PER_PIECE = 6
+
+
+@dataclass
+class Piece:
+    lower: Any
+    upper: Any
+    probe: float
+
+
+class CheckContext:
+    """One activation under check; the claim checkers (`expressions`, `variants`, `shape`,
+    `vector`) are functions of it."""
+
+    def __init__(self, activation: Activation, symbolic: list[str]) -> None:
+        self.activation = activation
+        self.spec = activation.spec
+        self.symbolic = symbolic
+        self.definition = to_piecewise(with_values(activation, symbolic))
+        # numeric checks take every parameter as an argument (derivative_wrt needs them all)
+        self.numeric_definition = to_piecewise(activation.symbolic())
+        self.rng = random.Random(f"actcli-check-{self.spec.name}")
+        self.properties_cache: dict[tuple[tuple[str, str], ...], Any] = {}
+        self.claims_only = False  # check only the spec's claims, not its stable forms
+        self.extremes: Any = None  # vector kinds: numeric evidence, shared by bound claims
+        self.parameter_sets = self.make_parameter_sets()
+
+    def claim_definition(self, name: str) -> Definition:
+        claims = self.spec.claims
+        if name == "derivative":
+            return claims["derivative"].value
+        return claims["derivatives"].value[int(name.split(".")[1])]
+
+    def build(self, definition: Definition, variables: tuple[str, ...] = ("x",)) -> Any:
+        expression = build_expression(definition, self.spec, self.activation.symbols, variables)
+        values = {
+            self.activation.symbols[k]: v
+            for k, v in self.activation.values.items()
+            if k not in self.symbolic
+        }
+        return to_piecewise(expression.subs(values))
+
+    def pieces(self, claimed: Any) -> list[Piece]:
+        points = symbolic_breakpoints(sympy.Add(self.definition, claimed), self.activation)
+        edges = [-sympy.oo, *points, sympy.oo]
+        return [
+            Piece(lo, hi, probe_between(lo, hi, self.activation))
+            for lo, hi in zip(edges, edges[1:], strict=False)
+        ]
+
+    def make_parameter_sets(self) -> list[dict[str, Any]]:
+        """The bound values, and one random set for the symbolic parameters (seeded)."""
+        base = dict(self.activation.values)
+        sets = [base]
+        if not self.symbolic:
+            return sets
+        for _ in range(20):
+            trial = dict(base)
+            for name in self.symbolic:
+                domain = self.spec.parameter(name).domain
+                trial[name] = sympy.Rational(random_in(domain, float(base[name]), self.rng))
+            try:
+                bind(self.spec, {k: str(v) for k, v in trial.items()})
+            except ActcliError:
+                continue
+            sets.append(trial)
+            break
+        return sets
+
+    def sample_points(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
+        symbols = {self.activation.symbols[k]: v for k, v in values.items()}
+        edges = []
+        for piece in pieces[1:]:
+            edges.append(float(sympy.N(sympy.sympify(piece.lower).subs(symbols))))
+        points: list[float] = []
+        bounds = [-math.inf, *edges, math.inf]
+        for low, high in zip(bounds, bounds[1:], strict=False):
+            lo = high - 30 if math.isinf(low) else low
+            hi = low + 30 if math.isinf(high) else high
+            if math.isinf(lo):
+                lo, hi = -30.0, 30.0
+            for _ in range(POINTS_PER_PIECE):
+                points.append(self.rng.uniform(lo, hi))
+        for edge in edges:
+            step = 1e-6 * max(1.0, abs(edge))
+            points += [edge - step, edge + step]
+        return [p for p in points if all(abs(p - e) > 1e-12 for e in edges)]
+
+    def mp_function(self, expression: Any, with_y: bool = False) -> Callable[..., Any]:
+        """expression(x, params[, y]) in mpmath, actcli's functions rewritten to exp/log."""
+        symbols = [self.activation.symbols[k] for k in self.activation.values]
+        arguments = [X, *symbols, *([Y] if with_y else [])]
+        compiled = sympy.lambdify(arguments, to_elementary(expression), modules="mpmath")
+        names = list(self.activation.values)
+
+        def evaluate(x: Any, numbers: Mapping[str, Any], *y: Any) -> Any:
+            return compiled(x, *(numbers[n] for n in names), *y)
+
+        return evaluate
+
+    def at_values(self, expression: Any) -> Any:
+        symbols = {self.activation.symbols[k]: v for k, v in self.activation.values.items()}
+        return sympy.sympify(expression).subs(symbols)
+
+    def float_values(self) -> dict[str, float]:
+        return {k: as_float(v) for k, v in self.activation.values.items()}
+
+
+def same_end(a: float, b: float) -> bool:
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def working_digits(x: float) -> int:
+    """Enough digits that 1 + exp(-|x|) or 1 + erf(x/sqrt(2)) in a definition keep DIGITS."""
+    return DIGITS + 10 + int(min(x * x / 2 + abs(x), 2000) / math.log(10))
+
+
+def numeric_diff(f: Callable[..., Any], x: Any, order: int, numbers: Mapping[str, Any]) -> Any:
+    """The order-th derivative of the definition by finite differences at high precision."""
+    with mpmath.workdps(mpmath.mp.dps + 25 * (order + 1)):
+        step = mpmath.mpf(10) ** -(20)
+        return mpmath.diff(lambda t: f(t, numbers), mpmath.mpf(x), order, h=step)
+
+
+def numeric_diff_parameter(
+    f: Callable[..., Any], x: Any, parameter: str, numbers: Mapping[str, Any]
+) -> Any:
+    with mpmath.workdps(mpmath.mp.dps + 25):
+
+        def along(p: Any) -> Any:
+            return f(mpmath.mpf(x), {**numbers, parameter: p})
+
+        return mpmath.diff(along, numbers[parameter], h=mpmath.mpf(10) ** -20)
+
+
+def random_in(domain: Any, default: float, rng: random.Random) -> str:
+    """A random value in a domain, near the default (decimal text, exact when parsed)."""
+    low = domain.lower if math.isfinite(domain.lower) else default - 2
+    high = domain.upper if math.isfinite(domain.upper) else max(default, low) + 2
+    value = rng.uniform(low + 1e-3 * (high - low), high - 1e-3 * (high - low))
+    if domain.integer:
+        value = round(value)
+    return f"{value:.4f}"
+
+
+def interval_text(piece: Piece) -> str:
+    return Case(piece.lower, piece.upper, sympy.S.Zero).condition()
+
+
+def params_text(values: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "no parameters"
+
+
+def derivative_name(order: int) -> str:
+    return "f" + ("'" * order if order <= 3 else f"^({order})")
+
+
+def as_float(value: Any) -> float:
+    """An exact SymPy number as the nearest float (30 digits first, then rounded once)."""
+    return float(sympy.N(value, 30))

@@ -1,0 +1,279 @@
+"""Claims that are expressions: derivatives (of any order, by a parameter, in terms of the
+output) and stable forms. Each is compared with the truth piece by piece, symbolically and at
+50 digits with mpmath's numerical differentiation of the definition."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import sympy
+
+from actcli.calculus import point_value
+from actcli.check.context import (
+    DIGITS,
+    CheckContext,
+    Piece,
+    as_float,
+    derivative_name,
+    numeric_diff,
+    numeric_diff_parameter,
+    working_digits,
+)
+from actcli.check.result import ClaimResult
+from actcli.expr import X, Y
+from actcli.pieces import active_branch_at
+from actcli.proofs import is_zero
+from actcli.spec import Definition
+
+AGREE = 1e-20  # relative (or absolute below 1e-25) agreement that counts as equal at 50 digits
+
+
+@dataclass
+class _Comparison:
+    """Outcome of comparing a claim with the truth, before it becomes a verdict."""
+
+    proven: list[bool] = field(default_factory=list)
+    worst_digits: float = math.inf
+    points: int = 0
+    worst: dict[str, Any] | None = None
+    worst_error: float = 0.0
+    exceptions: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _conclude(
+    activation: str,
+    name: str,
+    comparison: _Comparison,
+    tolerance: float | None,
+    notes: list[str],
+) -> ClaimResult:
+    extra = ("; " + "; ".join(notes)) if notes else ""
+    digits = min(comparison.worst_digits, DIGITS)
+    numbers = f"{comparison.points} points, worst agreement {digits:.0f} digits"
+    if comparison.worst is not None:
+        status = "refuted"
+        if tolerance is not None and not comparison.failures:
+            detail = f"differs by up to {comparison.worst_error:.3g} (tolerance {tolerance:g})"
+        else:
+            detail = "differs from the truth"
+        return ClaimResult(activation, name, status, detail + extra, comparison.worst)
+    if all(comparison.proven):
+        return ClaimResult(
+            activation,
+            name,
+            "holds",
+            f"proven symbolically on every piece; confirmed at {numbers}{extra}",
+        )
+    if tolerance is not None:
+        return ClaimResult(
+            activation,
+            name,
+            "holds_approximately",
+            f"largest difference {comparison.worst_error:.3g} (tolerance {tolerance:g}) at "
+            f"{numbers}"
+            f"{extra}",
+        )
+    failed = comparison.proven.count(False)
+    return ClaimResult(
+        activation,
+        name,
+        "unproven",
+        f"no symbolic proof on {failed} of {len(comparison.proven)} pieces; numeric agreement "
+        f"at {numbers}{extra}",
+    )
+
+
+def derivative(ctx: CheckContext, name: str, order: int) -> ClaimResult:
+    claim = ctx.claim_definition(name)
+    claimed = ctx.build(claim)
+    return _verdict(
+        ctx,
+        name,
+        claim,
+        claimed,
+        truth=lambda branch: sympy.diff(branch, X, order),
+        numeric_truth=lambda f, x, values: numeric_diff(f, x, order, values),
+        order=order,
+        what=derivative_name(order),
+    )
+
+
+def derivative_wrt(ctx: CheckContext, parameter: str) -> ClaimResult:
+    name = f"derivative_wrt.{parameter}"
+    claim = ctx.spec.claims["derivative_wrt"].value[parameter]
+    symbol = ctx.activation.symbols[parameter]
+    bound = {
+        ctx.activation.symbols[k]: v
+        for k, v in ctx.activation.values.items()
+        if k not in ctx.symbolic
+    }
+    return _verdict(
+        ctx,
+        name,
+        claim,
+        ctx.build(claim),
+        # differentiate before putting in values: the parameter may be one of them
+        truth=lambda branch: sympy.diff(branch, symbol).subs(bound),
+        definition=ctx.numeric_definition,
+        numeric_truth=lambda f, x, values: numeric_diff_parameter(f, x, parameter, values),
+        order=0,
+        what=f"df/d{parameter}",
+    )
+
+
+def output_form(ctx: CheckContext) -> ClaimResult:
+    name = "derivative_in_terms_of_output"
+    claim = ctx.spec.claims[name].value
+    in_y = ctx.build(claim, variables=("x", "y"))
+
+    def claimed_at(branch_of_f: Any) -> Any:
+        return in_y.subs(Y, branch_of_f)
+
+    return _verdict(
+        ctx,
+        name,
+        claim,
+        in_y,
+        truth=lambda branch: sympy.diff(branch, X),
+        numeric_truth=lambda f, x, values: numeric_diff(f, x, 1, values),
+        order=1,
+        what="f'",
+        output_form=claimed_at,
+    )
+
+
+def stable(ctx: CheckContext, name: str, definition: Definition, order: int) -> ClaimResult:
+    return _verdict(
+        ctx,
+        name,
+        definition,
+        ctx.build(definition),
+        truth=lambda branch: sympy.diff(branch, X, order) if order else branch,
+        numeric_truth=lambda f, x, values: (
+            numeric_diff(f, x, order, values) if order else f(x, values)
+        ),
+        order=order,
+        what="the definition" if not order else derivative_name(order),
+    )
+
+
+def _verdict(
+    ctx: CheckContext,
+    name: str,
+    claim: Definition,
+    claimed: Any,
+    *,
+    truth: Callable[[Any], Any],
+    numeric_truth: Callable[..., Any],
+    order: int,
+    what: str,
+    output_form: Callable[[Any], Any] | None = None,
+    definition: Any = None,
+) -> ClaimResult:
+    spec_name = ctx.spec.name
+    definition = ctx.definition if definition is None else definition
+    pieces = ctx.pieces(claimed)
+    comparison = _Comparison()
+    tolerance = claim.tolerance
+    for piece in pieces:
+        branch = active_branch_at(definition, ctx.activation, piece.probe)
+        claimed_branch = active_branch_at(claimed, ctx.activation, piece.probe)
+        if output_form is not None:
+            claimed_branch = claimed_branch.subs(Y, branch)
+        comparison.proven.append(is_zero(claimed_branch - truth(branch)))
+    notes = []
+    if order:
+        for left, right in zip(pieces, pieces[1:], strict=False):
+            point = left.upper
+            left_branch = active_branch_at(ctx.definition, ctx.activation, left.probe)
+            right_branch = active_branch_at(ctx.definition, ctx.activation, right.probe)
+            value = point_value(point, left_branch, right_branch, order, ctx.activation)
+            note = _at_point(ctx, value, claimed, what, output_form, comparison)
+            if note:
+                notes.append(note)
+    _numeric(ctx, claimed, numeric_truth, pieces, tolerance, comparison, output_form)
+    return _conclude(spec_name, name, comparison, tolerance, notes)
+
+
+def _at_point(
+    ctx: CheckContext,
+    value: Any,
+    claimed: Any,
+    what: str,
+    output_form: Any,
+    comparison: _Comparison,
+) -> str:
+    """The claim at a breakpoint: a convention where the derivative does not exist, else
+    it must give the derivative's value."""
+    point = sympy.sstr(value.x)
+    sides = f"one-sided limits {sympy.sstr(value.left)} and {sympy.sstr(value.right)}"
+    if value.exists is False:
+        return (
+            f"except at x = {point}, where {what} does not exist ({sides}; the claim's "
+            "value there is a convention)"
+        )
+    if value.exists is None:
+        return (
+            f"except at x = {point} unless {value.condition_text()}: {what} exists there "
+            f"only then ({sides}; elsewhere the claim's value there is a convention)"
+        )
+    at = ctx.at_values(claimed).subs(X, value.x)
+    if output_form is not None:
+        at = at.subs(Y, ctx.at_values(ctx.definition).subs(X, value.x))
+    exact = ctx.at_values(value.left)
+    if not is_zero(at - exact):
+        comparison.failures.append(point)
+        comparison.worst = {
+            "x": float(sympy.N(ctx.at_values(value.x))),
+            "params": ctx.float_values(),
+            "claimed": as_float(at),
+            "true": as_float(exact),
+        }
+    return ""
+
+
+def _numeric(
+    ctx: CheckContext,
+    claimed: Any,
+    numeric_truth: Callable[..., Any],
+    pieces: list[Piece],
+    tolerance: float | None,
+    comparison: _Comparison,
+    output_form: Any,
+) -> None:
+    definition_mp = ctx.mp_function(ctx.numeric_definition)
+    claim_mp = ctx.mp_function(claimed, with_y=output_form is not None)
+    for values in ctx.parameter_sets:
+        numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
+        for point in ctx.sample_points(pieces, values):
+            with mpmath.workdps(working_digits(point)):
+                x = mpmath.mpf(point)
+                true = numeric_truth(definition_mp, x, numbers)
+                if output_form is not None:
+                    got = claim_mp(x, numbers, definition_mp(x, numbers))
+                else:
+                    got = claim_mp(x, numbers)
+                error = abs(got - true)
+                scale = max(abs(true), mpmath.mpf(1)) if tolerance else abs(true)
+            comparison.points += 1
+            relative = float(error / scale) if scale else float(error)
+            digits = -math.log10(max(relative, 1e-60))
+            comparison.worst_digits = min(comparison.worst_digits, digits)
+            bad = relative > (tolerance or AGREE) and float(error) > 1e-25
+            if relative > comparison.worst_error:
+                comparison.worst_error = relative
+            if bad and (comparison.worst is None or relative > comparison.worst.get("_e", 0)):
+                comparison.worst = {
+                    "x": float(point),
+                    "params": {k: float(v) for k, v in numbers.items()},
+                    "claimed": float(got),
+                    "true": float(true),
+                    "_e": relative,
+                }
+    if comparison.worst is not None:
+        comparison.worst.pop("_e", None)

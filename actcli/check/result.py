@@ -1,0 +1,38 @@
+"""The verdicts of `actcli check`: one `ClaimResult` per claim, gathered in a `CheckResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+STATUSES = ("holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    activation: str
+    claim: str
+    status: str
+    detail: str
+    counterexample: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation,
+            "claim": self.claim,
+            "status": self.status,
+            "detail": self.detail,
+            "counterexample": self.counterexample,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    results: tuple[ClaimResult, ...]
+
+    @property
+    def refuted(self) -> bool:
+        return any(r.status == "refuted" for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [r.to_json() for r in self.results]}

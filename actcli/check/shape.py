@@ -1,0 +1,173 @@
+"""Claims about the shape of f: smoothness class, range, bounds, monotonicity (against
+`actcli.properties`), and f(0) = 0 / identity near the origin."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import sympy
+
+from actcli.activation import bind
+from actcli.calculus import point_value
+from actcli.check.context import (
+    CheckContext,
+    as_float,
+    same_end,
+)
+from actcli.check.result import ClaimResult
+from actcli.errors import ActcliError
+from actcli.expr import X, parse_expression, scalar_namespace
+from actcli.pieces import active_branch_at
+from actcli.proofs import is_zero
+from actcli.properties import properties
+from actcli.smoothness import smoothness
+from actcli.spec import INTERVAL, class_rank
+
+
+def smoothness_claim(ctx: CheckContext) -> ClaimResult:
+    """The claimed class must be the one that holds for every parameter value in the
+    domain (the parameters not given with --param); a value where the class is lower is
+    the counterexample."""
+    claimed = ctx.spec.claims["smoothness"].value
+    rank = class_rank(claimed)
+    given = {k: str(v) for k, v in ctx.activation.values.items() if k not in ctx.symbolic}
+    order = 3 if math.isinf(rank) else max(3, int(rank) + 1)
+    result = smoothness(ctx.spec, given, max_order=order, symbolic_params=True)
+    conditions = dict(result.conditions)
+    generic = _generic_class(ctx, result, conditions, order)
+    special = [f"{k} iff {c}" for k, c in result.conditions if c not in ("True", "False")]
+    detail = f"{generic} for every value of the free parameters" if ctx.symbolic else generic
+    if special:
+        detail += "; " + "; ".join(special)
+    name = ctx.spec.name
+    if class_rank(generic) == rank or (generic.startswith("C>=") and rank >= class_rank(generic)):
+        return ClaimResult(name, "smoothness", "holds", f"proven symbolically: {detail}")
+    counterexample = _class_counterexample(ctx, rank, order)
+    return ClaimResult(name, "smoothness", "refuted", f"the class is {detail}", counterexample)
+
+
+def _generic_class(
+    ctx: CheckContext, result: Any, conditions: Mapping[str, str], order: int
+) -> str:
+    if not ctx.symbolic:
+        return result.smoothness_class
+    if conditions.get("Cinf") == "True":
+        return "Cinf"
+    best = "C-1"
+    for k in range(order + 1):
+        if conditions.get(f"C{k}") != "True":
+            break
+        best = f"C{k}"
+    else:
+        best = f"C>={order}"
+    return best
+
+
+def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[str, Any]:
+    """Parameter values (0.5, 2, 1.5 times the default, ... in the domain) where the
+    class differs from the claim."""
+    tries: list[dict[str, str]] = [{}]
+    for name in ctx.symbolic:
+        domain = ctx.spec.parameter(name).domain
+        default = float(ctx.activation.values[name])
+        for value in (0.5, 2.0, 1.5 * default, -0.5, 0.25 * default + 0.1):
+            if domain.contains(value):
+                tries.append({name: repr(value)})
+    for trial in tries:
+        params = {**{k: str(v) for k, v in ctx.activation.values.items()}, **trial}
+        try:
+            bind(ctx.spec, params)
+        except ActcliError:
+            continue
+        result = smoothness(ctx.spec, params, max_order=order)
+        if class_rank(result.smoothness_class) != rank:
+            values = {k: as_float(v) for k, v in result.params.items()}
+            return {"params": values, "class": result.smoothness_class}
+    return {"params": ctx.float_values(), "class": "unknown"}
+
+
+def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
+    """Compared with `actcli.properties` at the default parameters and a random set."""
+    claim = ctx.spec.claims[key].value
+    methods = set()
+    shown = ""  # the truth at the default parameters
+    for values in ctx.parameter_sets:
+        cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
+        if cache_key not in ctx.properties_cache:  # four claims share one computation
+            params = {k: str(v) for k, v in values.items()}
+            ctx.properties_cache[cache_key] = properties(bind(ctx.spec, params))
+        found = ctx.properties_cache[cache_key]
+        methods.add(found.methods.get(key, "numeric"))
+        agrees, truth, claimed = _property_agrees(ctx, key, claim, found, values)
+        shown = shown or truth
+        if not agrees:
+            counterexample = {
+                "params": {k: as_float(v) for k, v in values.items()},
+                "claimed": claimed,
+                "true": truth,
+            }
+            return ClaimResult(ctx.spec.name, key, "refuted", f"it is {truth}", counterexample)
+    how = "symbolically" if methods == {"symbolic"} else "numerically (global search)"
+    at = "the default parameters" + (" and a random set" if len(ctx.parameter_sets) > 1 else "")
+    detail = f"derived {how} at {at}; at the defaults {shown}"
+    return ClaimResult(ctx.spec.name, key, "holds", detail)
+
+
+def _property_agrees(
+    ctx: CheckContext, key: str, claim: Any, found: Any, values: Mapping[str, Any]
+) -> tuple[bool, str, str]:
+    if key in ("bounded_below", "bounded_above"):
+        truth = bool(getattr(found, key))
+        return truth == claim, str(truth).lower(), str(claim).lower()
+    if key == "monotonic":
+        truth = found.monotonic
+        weaker = {"nondecreasing": ("increasing",), "nonincreasing": ("decreasing",)}
+        return claim == truth or truth in weaker.get(claim, ()), truth, claim
+    return _range_agrees(ctx, claim, found.range, values)
+
+
+def _range_agrees(
+    ctx: CheckContext, claim: Any, found: Any, values: Mapping[str, Any]
+) -> tuple[bool, str, str]:
+    opening, low, high, closing = INTERVAL.match(claim.text).groups()
+    namespace = scalar_namespace(ctx.activation.symbols, variables=("oo",))
+    symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
+    ends = [float(sympy.N(parse_expression(e, namespace).subs(symbols))) for e in (low, high)]
+    truth = found.exact if found.interval else f"{found.image} (not an interval)"
+    agrees = (
+        found.interval
+        and same_end(ends[0], found.lower)
+        and same_end(ends[1], found.upper)
+        and (opening == "[") == found.lower_closed
+        and (closing == "]") == found.upper_closed
+    )
+    return bool(agrees), truth, claim.text
+
+
+def origin(ctx: CheckContext, key: str) -> ClaimResult:
+    definition = ctx.definition
+    at_zero = sympy.simplify(active_branch_at(definition, ctx.activation, 0.0).subs(X, 0))
+    claimed = ctx.spec.claims[key].value
+    zero = is_zero(at_zero) if at_zero.free_symbols else at_zero == 0
+    if key == "zero_at_origin":
+        truth, detail = zero, f"f(0) = {sympy.sstr(at_zero)}"
+    else:
+        left = active_branch_at(definition, ctx.activation, -1e-9)
+        right = active_branch_at(definition, ctx.activation, 1e-9)
+        value = point_value(sympy.S.Zero, left, right, 1, ctx.activation)
+        slope_one = value.exists is True and is_zero(value.left - 1)
+        truth = zero and slope_one
+        slope = sympy.sstr(value.left) if value.exists else "does not exist"
+        detail = f"f(0) = {sympy.sstr(at_zero)}, f'(0) {'= ' if value.exists else ''}{slope}"
+    detail += f" (claimed: {key} = {'true' if claimed else 'false'})"
+    if truth == claimed:
+        return ClaimResult(ctx.spec.name, key, "holds", f"proven symbolically: {detail}")
+    counterexample = {
+        "x": 0.0,
+        "params": ctx.float_values(),
+        "claimed": claimed,
+        "true": truth,
+    }
+    return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)

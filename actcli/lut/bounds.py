@@ -1,0 +1,185 @@
+"""The certified interpolation error of one order on each segment of a grid.
+
+`analyse` reads what the bounds need from the activation once (the pieces of the bounding
+derivative, the jump/kink events, an mpmath reference of g); `segment_bounds` applies the
+per-segment bounds of the package docstring ("Certified error, per order k, ...") to a grid.
+Kept apart so that the mathematics of the bound changes here only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from actcli.activation import Activation
+from actcli.compiler import reference_function
+from actcli.errors import AnalysisError
+from actcli.interval import bound
+from actcli.pieces import active_branch_at, intervals, to_piecewise
+
+EVALUATION_RELATIVE = 1e-13
+SUBDIVISIONS = 4
+MEASURE_ABSOLUTE = 1e-40  # errors are absolute: the truth is needed to this much, not relatively
+SLACK = 8 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Event:
+    """A breakpoint c where g = f^(k) jumps by `jump` or g' by `kink` (right minus left)."""
+
+    x: float
+    jump: float
+    kink: float
+    left: float
+    right: float
+    exact_float: bool
+
+
+@dataclass(frozen=True)
+class Order:
+    """What the bounds of one order need: g numerically, and the pieces of the bounding
+    derivative (g'' for linear, g' otherwise) between the definition's breakpoints."""
+
+    order: int
+    function: Any
+    pieces: tuple[tuple[float, float, Any, Any], ...]
+    events: tuple[Event, ...]
+    exact: Any
+
+
+def analyse(activation: Activation, order: int, interp: str) -> Order:
+    """Everything the bounds, the search and the measurement need about f^(order), once."""
+
+    definition = to_piecewise(activation.expression)
+    bounding = order + (2 if interp == "linear" else 1)
+    derivative = activation.derivative(bounding)
+    stable = activation.numeric_source(bounding)
+    pieces = []
+    for lower, upper, probe in intervals(definition, activation):
+        branch = active_branch_at(derivative, activation, probe)
+        try:
+            stable_branch = active_branch_at(stable, activation, probe)
+        except AnalysisError:
+            stable_branch = stable
+        pieces.append((float(lower), float(upper), branch, stable_branch))
+    events = []
+    exact_points = dict(activation.breakpoints())
+    for kink in activation.kinks(order + 1):
+        left, right = kink.left, kink.right
+        slack = SLACK * max(
+            abs(left[order]), abs(right[order]), abs(left[order + 1]), abs(right[order + 1]), 1e-300
+        )
+        jump = right[order] - left[order]
+        bend = right[order + 1] - left[order + 1]
+        events.append(
+            Event(
+                kink.x,
+                0.0 if jump == 0 else math.copysign(abs(jump) + slack, jump),
+                0.0 if bend == 0 else math.copysign(abs(bend) + slack, bend),
+                left[order],
+                right[order],
+                _is_float(exact_points.get(kink.x)),
+            )
+        )
+    exact = reference_function(
+        to_piecewise(activation.derivative(order)), digits=20, absolute=MEASURE_ABSOLUTE
+    )
+    return Order(order, activation.function(order), tuple(pieces), tuple(events), exact)
+
+
+def _is_float(exact: Any) -> bool:
+
+    return exact is not None and bool(exact.is_Rational) and sympy.Rational(float(exact)) == exact
+
+
+def _sup(info: Order, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, bool]:
+    """sup |bounding derivative| on each [a_i, b_i] (infinite where it cannot be bounded), and
+    whether a stable form had to stand in."""
+
+    result = np.zeros(a.shape)
+    used_stable = False
+    for lower, upper, branch, stable in info.pieces:
+        inside = np.flatnonzero((a < upper) & (b > lower))
+        if not inside.size:
+            continue
+        # the branch's own interval, widened by a few ulp: the float breakpoint is inexact
+        lo = np.maximum(a[inside], lower - SLACK * abs(lower) - 1e-300)
+        hi = np.minimum(b[inside], upper + SLACK * abs(upper) + 1e-300)
+        cuts = np.linspace(0.0, 1.0, SUBDIVISIONS + 1)
+        starts = (lo[:, None] + (hi - lo)[:, None] * cuts[None, :-1]).ravel()
+        ends = (lo[:, None] + (hi - lo)[:, None] * cuts[None, 1:]).ravel()
+        ends[SUBDIVISIONS - 1 :: SUBDIVISIONS] = hi
+        low, high = bound(branch, starts, ends)
+        size = np.maximum(np.abs(low), np.abs(high))
+        bad = ~np.isfinite(size)
+        if bad.any() and stable is not branch:
+            used_stable = True
+            low, high = bound(stable, starts[bad], ends[bad])
+            size[bad] = np.maximum(np.abs(low), np.abs(high))
+        per_segment = size.reshape(-1, SUBDIVISIONS).max(axis=1)
+        np.maximum.at(result, inside, per_segment)
+    return result, used_stable
+
+
+def segment_bounds(
+    info: Order, x: np.ndarray, values: np.ndarray, interp: str
+) -> tuple[np.ndarray, bool]:
+    """The certified interpolation error on each segment [x_i, x_{i+1}] (see the package doc)."""
+    a, b = x[:-1], x[1:]
+    width = (b - a) * (1 + SLACK)
+    sup, used_stable = _sup(info, a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if interp == "linear":
+            bounds = width**2 / 8 * sup
+        elif interp == "nearest":
+            bounds = width / 2 * sup
+        else:
+            bounds = width * sup
+    bounds = np.where(np.isnan(bounds), np.inf, bounds) * (1 + SLACK)
+    for event in info.events:
+        if not x[0] <= event.x <= x[-1]:
+            continue
+        if interp != "linear":
+            touching = np.flatnonzero((a <= event.x) & (b >= event.x))
+            bounds[touching] += abs(event.jump)
+            continue
+        node = np.flatnonzero(np.abs(x - event.x) <= SLACK * max(abs(event.x), 1e-300))
+        if node.size:
+            _node_event(bounds, event, int(node[0]), values, width)
+            continue
+        i = int(np.searchsorted(x, event.x) - 1)
+        t1, t2 = event.x - a[i], b[i] - event.x
+        bounds[i] += (
+            abs(event.kink) * t1 * t2 / width[i] + abs(event.jump) * max(t1, t2) / width[i]
+        ) * (1 + SLACK)
+    return bounds, used_stable
+
+
+def _node_event(
+    bounds: np.ndarray, event: Event, node: int, values: np.ndarray, width: np.ndarray
+) -> None:
+    """A breakpoint on node `node`: the node holds one side's value, so the segment on the
+    other side carries the whole jump; the float breakpoint may sit an ulp off the exact one,
+    so the kink term gets that much."""
+    neighbours = [i for i in (node - 1, node) if 0 <= i < bounds.size]
+    near = SLACK * max(abs(event.x), 1e-300)
+    for i in neighbours:
+        bounds[i] += abs(event.kink) * near
+    if event.jump == 0:
+        return
+    value = values[node]
+    tolerance = EVALUATION_RELATIVE * max(abs(event.left), abs(event.right)) + 1e-300
+    on_left = abs(value - event.left) <= tolerance
+    on_right = abs(value - event.right) <= tolerance
+    for i in neighbours:
+        segment_is_left = i == node - 1
+        if (
+            not event.exact_float
+            or (segment_is_left and not on_left)
+            or (not segment_is_left and not on_right)
+        ):
+            bounds[i] += abs(event.jump)

@@ -1,0 +1,77 @@
+"""One candidate table on N nodes: values, stored values and the certified error budget.
+
+Kept apart from the search for N (search.py) so that how one grid is filled and certified,
+and the memory it may take, change here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from actcli.errors import ResourceLimitError, UsageError
+from actcli.lut.bounds import EVALUATION_RELATIVE, Order, segment_bounds
+from actcli.lut.numberformat import Format, auto_format, quantise
+from actcli.lut.result import ErrorBudget, label
+from actcli.resources import available_memory
+
+BYTES_PER_ENTRY = 600  # peak use per table entry and column, measured (interval temporaries)
+
+
+@dataclass(frozen=True)
+class Build:
+    """One candidate table (no measurement yet)."""
+
+    x: np.ndarray
+    step: float
+    values: tuple[np.ndarray, ...]
+    stored: tuple[np.ndarray, ...]
+    fmt: Format
+    budgets: tuple[ErrorBudget, ...]
+    used_stable: bool
+
+    @property
+    def certified(self) -> float:
+        return max(b.certified_error for b in self.budgets)
+
+
+def check_memory(points: int, columns: int) -> None:
+    """Refuse a table whose certification would not fit in half the free memory."""
+
+    needed, limit = points * columns * BYTES_PER_ENTRY, available_memory() // 2
+    if needed > limit:
+        raise ResourceLimitError(
+            f"table: {points} entries need about {needed / 2**30:.1f} GiB to certify, more than "
+            f"half the free memory ({limit / 2**30:.1f} GiB); use fewer --points or a larger E"
+        )
+
+
+def build(
+    infos: list[Order], start: float, hi: float, points: int, fmt: Format, interp: str
+) -> Build:
+    """The table on `points` nodes from `start` to `hi`, quantised, with its certified budget."""
+    check_memory(points, len(infos))
+    step = (hi - start) / (points - 1)
+    x = start + np.arange(points) * step
+    values = []
+    for info in infos:
+        column = info.function(x)
+        bad = np.flatnonzero(~np.isfinite(column))
+        if bad.size:
+            raise UsageError(
+                f"table: {label(info.order)} is not finite at x = {x[bad[0]]:.17g}; "
+                "pick a --range where it is"
+            )
+        values.append(column)
+    if fmt.fixed and fmt.fraction_bits is None:
+        fmt = auto_format(fmt, values)
+    stored, budgets, used_stable = [], [], False
+    for info, column in zip(infos, values, strict=True):
+        quantised, quantisation = quantise(column, fmt, info.exact, x)
+        bounds, stable = segment_bounds(info, x, column, interp)
+        used_stable = used_stable or stable
+        evaluation = EVALUATION_RELATIVE * float(np.max(np.abs(column))) + 1e-300
+        stored.append(quantised)
+        budgets.append(ErrorBudget(info.order, float(np.max(bounds)), quantisation, evaluation))
+    return Build(x, step, tuple(values), tuple(stored), fmt, tuple(budgets), used_stable)
