@@ -197,6 +197,19 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
     return FixedPoint(math.inf, "diverges") if rising else FixedPoint(0.0, "zero")
 
 
+def settle(
+    moments: GaussianMoments, sigma_w2: float, sigma_b2: float, input_variance: float = 1.0
+) -> tuple[FixedPoint, float]:
+    """(q*, chi_1 = chi(q*)) as a network sees them: the fixed point reached by iterating the
+    variance map from q^1 = sigma_w2 * input_variance + sigma_b2 (nan chi_1 when it did not
+    converge). `mean_field` and `critical_sigma_w2` both use this, so a critical run's JSON
+    shows the chi_1 its note promises."""
+    start = sigma_w2 * input_variance + sigma_b2
+    star = fixed_point(lambda q: moments.variance_map(sigma_w2, sigma_b2, q), start)
+    chi_1 = moments.chi(sigma_w2, star.value) if star.status != "no_convergence" else math.nan
+    return star, chi_1
+
+
 # -- the mean-field result ------------------------------------------------------------------
 
 
@@ -253,8 +266,7 @@ def mean_field(
 ) -> MeanField:
     """q*, chi_1 = chi(q*), the depth scales and the layer-by-layer prediction for depth L."""
     q_first = sigma_w2 * input_variance + sigma_b2
-    star = fixed_point(lambda q: moments.variance_map(sigma_w2, sigma_b2, q), q_first)
-    chi_1 = moments.chi(sigma_w2, star.value) if star.status != "no_convergence" else math.nan
+    star, chi_1 = settle(moments, sigma_w2, sigma_b2, input_variance)
     q_values = [q_first]
     while len(q_values) < depth:
         previous = q_values[-1]
