@@ -183,7 +183,9 @@ def test_critical_tanh_without_bias_is_one(moments) -> None:
 def test_critical_reports_no_root(moments) -> None:
     # binary_step' = 0 on both sides of its jump: chi_1 = 0 for every sigma_w2
     found = critical_sigma_w2(moments("binary_step"), 0.0)
-    assert found.sigma_w2 is None and "does not change sign" in found.reason
+    assert found.sigma_w2 is None and found.status == "none"
+    assert found.reason.startswith("no edge of chaos for sigma_b^2 = 0: ")
+    assert found.largest_chi_1 == 0.0
 
 
 # -- Monte Carlo -----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import numpy as np
 
 from actcli.activation import Activation
 from actcli.deferred import scipy_optimize
-from actcli.json_values import json_number
+from actcli.json_values import json_number, json_optional
 from actcli.propagation.verdicts import power10
 
 Z_MAX = 37.5
@@ -308,45 +308,327 @@ def _depth_scales(chi_1: float) -> tuple[float | None, float | None]:
 
 
 # -- the edge of chaos ----------------------------------------------------------------------
+#
+# The fixed points of the variance map form one curve, parametrised by q itself: q is a fixed
+# point for sigma_w2(q) = (q - sigma_b2) / E[phi(sqrt(q) z)^2], with chi_1(q) = sigma_w2(q) *
+# E[phi'(sqrt(q) z)^2]. Along it nothing jumps: no iteration, no branch switching, no
+# divergence or collapse (those are the curve's ends, q -> oo and q -> 0). The slope of the
+# map there is F'(q) = 1 - E[phi(sqrt(q) z)^2] * dsigma_w2/dq, so the fixed point is stable
+# (attracting from nearby) exactly where sigma_w2(q) increases, and a fold (sigma_w2 at a
+# maximum) is where the stable fixed point disappears.
+
+CRITICAL_TOLERANCE = 1e-9  # |chi_1 - 1| at a reported edge of chaos, recomputed as a run does
+_CURVE_DECADES = 6  # q - sigma_b2 from 1e-6 to 1e6
+_CURVE_PER_DECADE = 8
+_ONE_BAND = 1e-12  # |chi_1 - 1| below this on the curve is no sign (ReLU: chi_1 = 1 everywhere)
+_STABILITY_STEP = 1e-4  # relative step in q - sigma_b2 that tells rising from falling
 
 
 @dataclass(frozen=True)
 class Critical:
-    """The sigma_w2 with chi_1 = 1 at a given sigma_b2, or None with the reason."""
+    """The edge of chaos at one sigma_b2: the sigma_w2 with chi_1 = 1, or none and why.
+
+    Found (`sigma_w2` set): `q_star`, `q_star_status` and `chi_1` are recomputed at `sigma_w2`
+    as a run computes them (`settle`), and |chi_1 - 1| <= `CRITICAL_TOLERANCE`. q* is finite,
+    0 (the map collapses, chi_1 its q -> 0 limit) or inf (the map diverges, chi_1 its q -> oo
+    limit, as for ReLU with sigma_b2 > 0). None (`sigma_w2` None): `largest_chi_1` is the
+    largest chi_1 on the stable branch of fixed points that starts at sigma_w2 -> 0, reached at
+    `largest_chi_1_sigma_w2`, `largest_chi_1_q_star`. `reason` says which in words (the note of
+    `simulate-depth --critical`). `variance_preserving_sigma_w2` maps q = 1 to itself
+    (sigma_w2 E[phi(z)^2] + sigma_b2 = 1), None when sigma_b2 >= 1.
+    """
 
     sigma_w2: float | None
     reason: str
+    sigma_b2: float = 0.0
+    q_star: float | None = None
+    q_star_status: str | None = None
+    chi_1: float | None = None
+    largest_chi_1: float | None = None
+    largest_chi_1_sigma_w2: float | None = None
+    largest_chi_1_q_star: float | None = None
+    variance_preserving_sigma_w2: float | None = None
+
+    @property
+    def status(self) -> str:
+        return "none" if self.sigma_w2 is None else "found"
+
+    @property
+    def residual(self) -> float | None:
+        """|chi_1 - 1| at the reported sigma_w2."""
+        return None if self.chi_1 is None else abs(self.chi_1 - 1.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "sigma_w2": json_optional(self.sigma_w2),
+            "sigma_b2": json_number(self.sigma_b2),
+            "q_star": json_optional(self.q_star),
+            "q_star_status": self.q_star_status,
+            "chi_1": json_optional(self.chi_1),
+            "residual": json_optional(self.residual),
+            "tolerance": CRITICAL_TOLERANCE,
+            "largest_chi_1": json_optional(self.largest_chi_1),
+            "largest_chi_1_sigma_w2": json_optional(self.largest_chi_1_sigma_w2),
+            "largest_chi_1_q_star": json_optional(self.largest_chi_1_q_star),
+            "variance_preserving_sigma_w2": json_optional(self.variance_preserving_sigma_w2),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class _Point:
+    """A point of the fixed-point curve: q - sigma_b2 = `excess`, q = `q`."""
+
+    excess: float
+    q: float
+    sigma_w2: float
+    chi_1: float
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A sigma_w2 where the curve says chi_1 = 1, at q* = `q` (0 and inf: the curve's ends)."""
+
+    sigma_w2: float
+    q: float
+
+
+def variance_preserving_sigma_w2(moments: GaussianMoments, sigma_b2: float) -> float | None:
+    """The sigma_w2 with sigma_w2 E[phi(z)^2] + sigma_b2 = 1 (q = 1 maps to itself), None when
+    sigma_b2 >= 1 or E[phi(z)^2] is 0 or not finite."""
+    second = moments.expect(1.0)
+    if sigma_b2 >= 1 or not (math.isfinite(second) and second > 0):
+        return None
+    return (1.0 - sigma_b2) / second
 
 
 def critical_sigma_w2(
     moments: GaussianMoments, sigma_b2: float, input_variance: float = 1.0
 ) -> Critical:
-    """Solve chi_1(sigma_w2) = 1 (q* recomputed for every sigma_w2) by Brent's method.
+    """The edge of chaos: the sigma_w2 where chi_1 = 1 at this sigma_b2, or none and why.
 
-    The bracket is the first sign change of chi_1 - 1 on sigma_w2 = 1/64, 1/32, ..., 4096.
+    Candidates come from the fixed-point curve (see above), in order of q: q* = 0 when
+    sigma_b2 = 0 and phi(0) = 0 (there the map collapses for sigma_w2 < 1/E[phi'(0)^2], chi_1 =
+    sigma_w2 E[phi'(0)^2] reaches 1 at its end); every crossing of chi_1 = 1 on a stable part of
+    the curve on q - sigma_b2 = 1e-6 .. 1e6 (8 points a decade, refined by Brent's method in q);
+    q* -> oo for activations with linear tails (chi_1 -> 1 there at sigma_w2 = 1/E[phi'(oo
+    z)^2]). Crossings on unstable parts are not edges of chaos (no network settles there).
+    Each candidate is then checked as a run computes it (`settle`: q* by iterating from q^1 =
+    sigma_w2 input_variance + sigma_b2, chi_1 there): the first with |chi_1 - 1| <=
+    CRITICAL_TOLERANCE is the answer. A sign change of chi_1 - 1 across a jump of q* (a fold,
+    the map switching to divergence from q^1) is never one: it is not a crossing on the curve.
     """
-
-    def excess(sigma_w2: float) -> float:
-        start = sigma_w2 * input_variance + sigma_b2
-        star = fixed_point(lambda q: moments.variance_map(sigma_w2, sigma_b2, q), start)
-        return moments.chi(sigma_w2, star.value) - 1.0
-
-    grid = [2.0**k for k in range(-6, 13)]
-    previous, low_value = grid[0], excess(grid[0])
-    for candidate in grid[1:]:
-        value = excess(candidate)
-        if math.isnan(value) or math.isnan(low_value):
-            previous, low_value = candidate, value
-            continue
-        if value == 0:
-            return Critical(candidate, "chi_1 = 1")
-        if low_value < 0 < value:
-            root = scipy_optimize().brentq(excess, previous, candidate, xtol=1e-14, rtol=1e-15)
-            return Critical(root, "chi_1 = 1")
-        previous, low_value = candidate, value
+    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
+        raise ValueError(f"sigma_b2 = {sigma_b2!r}: must be zero or positive")
+    preserving = variance_preserving_sigma_w2(moments, sigma_b2)
+    points = _curve(moments, sigma_b2)
+    candidates, unstable = _crossings(moments, sigma_b2, points)
+    zero = _zero_branch_end(moments, sigma_b2)
+    if zero is not None and zero.chi_1 == 1:
+        candidates.insert(0, _Candidate(zero.sigma_w2, 0.0))
+    linear = _linear_tail_candidate(moments)
+    if linear is not None:
+        candidates.append(linear)
+    rejected = []
+    for candidate in candidates:
+        star, chi_1 = settle(moments, candidate.sigma_w2, sigma_b2, input_variance)
+        if abs(chi_1 - 1.0) <= CRITICAL_TOLERANCE:
+            return Critical(
+                candidate.sigma_w2,
+                _found_note(candidate.sigma_w2, star, chi_1),
+                sigma_b2,
+                star.value,
+                star.status,
+                chi_1,
+                variance_preserving_sigma_w2=preserving,
+            )
+        if not math.isinf(candidate.q):
+            start = candidate.sigma_w2 * input_variance + sigma_b2
+            rejected.append(_rejection(candidate, start, star, chi_1))
+    branch = _stable_branch(moments, sigma_b2, points, zero)
+    parts = [] if branch is None else [branch[1]]
+    if unstable:
+        parts.append(
+            f"chi_1 = 1 only at an unstable fixed point (sigma_w^2 = {unstable[0].sigma_w2:.6g}, "
+            f"q* = {unstable[0].q:.6g})"
+        )
+    parts += rejected
+    if not parts:
+        parts.append("chi_1 could not be computed (the Gaussian expectations do not converge)")
+    largest = branch[0] if branch is not None else None
     return Critical(
         None,
-        f"chi_1 - 1 does not change sign for sigma_w2 in [1/64, 4096] at sigma_b2 = {sigma_b2:g}",
+        f"no edge of chaos for sigma_b^2 = {sigma_b2:g}: " + "; ".join(parts),
+        sigma_b2,
+        largest_chi_1=None if largest is None else largest.chi_1,
+        largest_chi_1_sigma_w2=None if largest is None else largest.sigma_w2,
+        largest_chi_1_q_star=None if largest is None else largest.q,
+        variance_preserving_sigma_w2=preserving,
+    )
+
+
+def _point(moments: GaussianMoments, sigma_b2: float, excess: float) -> _Point | None:
+    """The curve at q = sigma_b2 + excess; None where an expectation is not finite."""
+    q = sigma_b2 + excess
+    second = moments.expect(q)
+    if not (math.isfinite(second) and second > 0):
+        return None
+    sigma_w2 = excess / second
+    chi_1 = sigma_w2 * moments.expect(q, order=1)
+    return _Point(excess, q, sigma_w2, chi_1) if math.isfinite(chi_1) else None
+
+
+def _curve(moments: GaussianMoments, sigma_b2: float) -> list[_Point]:
+    steps = range(-_CURVE_DECADES * _CURVE_PER_DECADE, _CURVE_DECADES * _CURVE_PER_DECADE + 1)
+    found = (_point(moments, sigma_b2, 10.0 ** (k / _CURVE_PER_DECADE)) for k in steps)
+    return [point for point in found if point is not None]
+
+
+def _side(point: _Point) -> int:
+    """The sign of chi_1 - 1, 0 within `_ONE_BAND`."""
+    gap = point.chi_1 - 1.0
+    return 0 if abs(gap) <= _ONE_BAND else (1 if gap > 0 else -1)
+
+
+def _rising(moments: GaussianMoments, sigma_b2: float, excess: float) -> bool:
+    """Whether sigma_w2(q) increases at q = sigma_b2 + excess (a stable fixed point there)."""
+    below = _point(moments, sigma_b2, excess * (1 - _STABILITY_STEP))
+    above = _point(moments, sigma_b2, excess * (1 + _STABILITY_STEP))
+    return below is not None and above is not None and above.sigma_w2 > below.sigma_w2
+
+
+def _crossings(
+    moments: GaussianMoments, sigma_b2: float, points: list[_Point]
+) -> tuple[list[_Candidate], list[_Candidate]]:
+    """Where chi_1 crosses 1 along the curve, in order of q: (stable ones, unstable ones)."""
+    stable: list[_Candidate] = []
+    unstable: list[_Candidate] = []
+    last = None  # the last point off the band around chi_1 = 1
+
+    def gap(excess: float) -> float:
+        point = _point(moments, sigma_b2, excess)
+        return math.nan if point is None else point.chi_1 - 1.0
+
+    for point in points:
+        side = _side(point)
+        if side == 0:
+            continue
+        if last is not None and _side(last) != side:
+            excess = scipy_optimize().brentq(
+                gap, last.excess, point.excess, xtol=1e-300, rtol=1e-15
+            )
+            root = _point(moments, sigma_b2, excess)
+            if root is not None:
+                found = _Candidate(root.sigma_w2, root.q)
+                (stable if _rising(moments, sigma_b2, excess) else unstable).append(found)
+        last = point
+    return stable, unstable
+
+
+def _zero_branch_end(moments: GaussianMoments, sigma_b2: float) -> _Point | None:
+    """Where the fixed point q* = 0 stops being stable, None unless it is a fixed point
+    (sigma_b2 = 0 and phi(0) = 0). There chi_1 = sigma_w2 E[phi'(0)^2], and q* = 0 attracts
+    while that is below 1: its stability ends at sigma_w2 = 1/E[phi'(0)^2] with chi_1 = 1, or
+    never (sigma_w2 = inf, chi_1 = 0) when phi'(0) = 0."""
+    if sigma_b2 != 0 or moments.expect(0.0) != 0:
+        return None
+    slope = moments.expect(0.0, order=1)
+    if not math.isfinite(slope):
+        return None
+    return _Point(0.0, 0.0, 1.0 / slope, 1.0) if slope > 0 else _Point(0.0, 0.0, math.inf, 0.0)
+
+
+def _linear_tail_candidate(moments: GaussianMoments) -> _Candidate | None:
+    """q* -> oo at sigma_w2 = 1/E[phi'(oo z)^2]: for phi with linear tails E[phi(sqrt(q)
+    z)^2] ~ q E[phi'(oo z)^2], so the curve ends there with chi_1 -> 1."""
+    slope = moments.expect(math.inf, order=1)
+    return _Candidate(1.0 / slope, math.inf) if math.isfinite(slope) and slope > 0 else None
+
+
+def _stable_branch(
+    moments: GaussianMoments, sigma_b2: float, points: list[_Point], zero: _Point | None
+) -> tuple[_Point, str] | None:
+    """The largest chi_1 on the stable branch that starts at sigma_w2 -> 0, and a sentence.
+
+    That branch is q* = 0 while it is stable (`zero`: sigma_b2 = 0, phi(0) = 0), continued by
+    the curve when the curve starts there rising; otherwise the curve from its first point
+    (sigma_w2 -> 0) while sigma_w2 rises. It ends at a fold (refined to the maximum of sigma_w2)
+    or at the end of the scan.
+    """
+    end = next(
+        (i for i in range(1, len(points)) if points[i].sigma_w2 <= points[i - 1].sigma_w2),
+        None,
+    )
+    rising = bool(points) and end != 1
+    if zero is not None and (zero.chi_1 == 0 or not rising):
+        if zero.chi_1 == 0:
+            return zero, "the stable branch is q* = 0, with chi_1 = 0 for every sigma_w^2"
+        return zero, (
+            "the stable branch is q* = 0, with chi_1 = sigma_w^2 E[phi'(0)^2] < 1 up to "
+            f"sigma_w^2 = {zero.sigma_w2:.6g}, where q* = 0 stops attracting and no stable "
+            "q* > 0 takes over"
+        )
+    if not points:
+        return None
+    if end is None:
+        branch, fold = points, None
+    elif end == 1:
+        branch, fold = [points[0]], points[0]
+    else:
+        fold = _fold(moments, sigma_b2, points[end - 2], points[end])
+        branch = [*(p for p in points[:end] if p.excess < fold.excess), fold]
+    largest = max([*([zero] if zero is not None else []), *branch], key=lambda p: p.chi_1)
+    where = f"(sigma_w^2 = {largest.sigma_w2:.6g}, q* = {largest.q:.6g})"
+    if fold is None:
+        return largest, (
+            f"on the stable branch of q*, chi_1 stays below 1 up to q* = {points[-1].q:.3g}: "
+            f"at most {largest.chi_1:.6g} {where}"
+        )
+    ends = "there" if largest is fold else f"at sigma_w^2 = {fold.sigma_w2:.6g}, q* = {fold.q:.6g}"
+    return largest, (
+        f"on the stable branch of q*, chi_1 reaches at most {largest.chi_1:.6g} {where}; the "
+        f"stable fixed point disappears {ends}, merging with an unstable one"
+    )
+
+
+def _fold(moments: GaussianMoments, sigma_b2: float, low: _Point, high: _Point) -> _Point:
+    """The maximum of sigma_w2(q) between two points of the curve (a fold)."""
+
+    def minus_sigma_w2(log_excess: float) -> float:
+        point = _point(moments, sigma_b2, math.exp(log_excess))
+        return math.inf if point is None else -point.sigma_w2
+
+    best = scipy_optimize().minimize_scalar(
+        minus_sigma_w2,
+        bounds=(math.log(low.excess), math.log(high.excess)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    point = _point(moments, sigma_b2, math.exp(best.x))
+    return point if point is not None else low
+
+
+def _found_note(sigma_w2: float, star: FixedPoint, chi_1: float) -> str:
+    limit = {
+        "zero": " (the variance map collapses to 0: chi_1 is its q -> 0 limit)",
+        "diverges": " (the variance map diverges: chi_1 is its q -> oo limit)",
+    }.get(star.status, "")
+    return (
+        f"edge of chaos at sigma_w^2 = {sigma_w2:.10g}: chi_1 = 1 (|chi_1 - 1| = "
+        f"{abs(chi_1 - 1.0):.1g}), q* = {star.value:.6g}{limit}"
+    )
+
+
+def _rejection(candidate: _Candidate, start: float, star: FixedPoint, chi_1: float) -> str:
+    went = {
+        "zero": "collapses to q* = 0",
+        "diverges": "diverges",
+        "no_convergence": "does not converge",
+    }.get(star.status, f"settles at q* = {star.value:.6g}")
+    return (
+        f"chi_1 = 1 at sigma_w^2 = {candidate.sigma_w2:.6g} with q* = {candidate.q:.6g}, but from "
+        f"q^1 = {start:.6g} the variance map {went} (chi_1 = {chi_1:.6g})"
     )
 
 

@@ -10,15 +10,18 @@ Init schemes (sigma_w2 is the weight variance times fan_in; all layers are squar
 |                 |          | (2 fan_in / (fan_in + fan_out) = 1 for square layers)       |
 | orthogonal      | customary sigma_w2 of the activation (2 or 1), W = sqrt(sigma_w2) Q      |
 | sigma_w2=VALUE  | VALUE    | (init "custom"; with orthogonal, the orthogonal gain squared) |
-| critical=True   | chi_1 = 1 at the given sigma_b2 (init "critical")                     |
+| critical=True   | chi_1 = 1 at the given sigma_b2 (init "critical"; UsageError if none) |
 
-sigma_b2 defaults to 0. Decisions: float32 by default (the dtype networks are trained in, and
-4x faster matmuls than float64 here; the factors are log-averages over N B entries, far above
-float32 rounding). The verdict on the total factor F = ||delta^1|| / ||delta^L|| (geometric mean
-over seeds) is vanishing below `vanish_below`, exploding above `explode_above`, else stable;
-it comes from the Monte Carlo when that ran, else from the mean-field prediction, else from the
-chain ("verdict_source"). Several activations are ranked by |log10 F| ascending (closest to
-stable first; undetermined last).
+sigma_b2 defaults to 0. `critical=True` runs at the verified edge of chaos of
+`meanfield.critical_sigma_w2` (recomputed as the run computes it: |chi_1 - 1| <= 1e-9); an
+activation without one at this sigma_b2 (GELU, SiLU, Mish at 0.05) is a UsageError that says
+why, not a run at some other sigma_w2. Decisions: float32 by default (the dtype networks are
+trained in, and 4x faster matmuls than float64 here; the factors are log-averages over N B
+entries, far above float32 rounding). The verdict on the total factor F = ||delta^1|| /
+||delta^L|| (geometric mean over seeds) is vanishing below `vanish_below`, exploding above
+`explode_above`, else stable; it comes from the Monte Carlo when that ran, else from the
+mean-field prediction, else from the chain ("verdict_source"). Several activations are ranked
+by |log10 F| ascending (closest to stable first; undetermined last).
 """
 
 from __future__ import annotations
@@ -192,6 +195,7 @@ class DepthRun:
         if self.critical is not None:
             document["critical_sigma_w2"] = number(self.critical.sigma_w2)
             document["critical_note"] = self.critical.reason
+            document["critical"] = self.critical.to_json()
         return document
 
 
@@ -522,10 +526,12 @@ def _plan(
     if critical:
         assert moments is not None
         found = critical_sigma_w2(moments, sigma_b2, input_variance)
-        if found.sigma_w2 is not None:
-            return _Plan(activation, "critical", False, orthogonal, found.sigma_w2, found)
-        # no edge of chaos: run at the customary init and say why in the result
-        return _Plan(activation, customary, True, orthogonal, INIT_SIGMA_W2[customary], found)
+        if found.sigma_w2 is None:
+            # a run at any other sigma_w2 would not be critical: refuse, and say why
+            raise UsageError(
+                f"--critical: {activation.name}: {found.reason}; give --sigma-w2 or --init instead"
+            )
+        return _Plan(activation, "critical", False, orthogonal, found.sigma_w2, found)
     if sigma_w2 is not None:
         return _Plan(activation, "custom", False, orthogonal, sigma_w2, None)
     if orthogonal:
