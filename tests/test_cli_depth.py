@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from mpmath import mp
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ("--width", "64", "--batch", "32", "--seeds", "2")
@@ -85,6 +86,52 @@ def test_table_names_the_verdict_and_the_figure_is_written(run_actcli, tmp_path)
 def test_critical_tanh_runs_at_sigma_w2_one(run_actcli):
     found = runs(run_actcli, "tanh", "--critical", "--mode", "meanfield", "--depth", "10")
     assert found["tanh"]["sigma_w2"] == pytest.approx(1.0, abs=1e-8)  # tanh'(0)^2 sigma_w^2 = 1
+
+
+def elu_edge_of_chaos(sigma_b2: str) -> tuple[float, float]:
+    """(sigma_w2, q*) with chi_1 = 1 for ELU (alpha = 1), from closed forms: with
+    E[exp(a z); z < 0] = exp(a^2/2) Phi(-a) and s = sqrt(q),
+    E[elu(s z)^2] = q/2 + exp(2q) Phi(-2s) - 2 exp(q/2) Phi(-s) + 1/2 and
+    E[elu'(s z)^2] = 1/2 + exp(2q) Phi(-2s); mpmath.findroot solves q = sigma_w2 E[elu^2] +
+    sigma_b2 and sigma_w2 E[elu'^2] = 1 together."""
+    with mp.workdps(30):
+        bias = mp.mpf(sigma_b2)
+
+        def tail(q):
+            return mp.exp(2 * q) * mp.ncdf(-2 * mp.sqrt(q))
+
+        def equations(sigma_w2, q):
+            second = q / 2 + tail(q) - 2 * mp.exp(q / 2) * mp.ncdf(-mp.sqrt(q)) + mp.mpf(1) / 2
+            return [sigma_w2 * second + bias - q, sigma_w2 * (mp.mpf(1) / 2 + tail(q)) - 1]
+
+        sigma_w2, q = mp.findroot(equations, (mp.mpf("1.5"), mp.mpf(1)))
+        return float(sigma_w2), float(q)
+
+
+def test_critical_elu_reports_the_verified_edge_of_chaos(run_actcli):
+    expected, q_star = elu_edge_of_chaos("0.05")
+    argv = ("elu", "--critical", "--sigma-b2", "0.05", "--mode", "meanfield", "--depth", "10")
+    run = runs(run_actcli, *argv)["elu"]
+    assert run["init"] == "critical"
+    assert run["sigma_w2"] == run["critical_sigma_w2"] == pytest.approx(expected, abs=1e-8)
+    assert run["meanfield"]["q_star"] == pytest.approx(q_star, rel=1e-8)
+    # the run's own mean field, recomputed at that sigma_w2, is what the note promises
+    assert abs(run["meanfield"]["chi_1"] - 1) <= 1e-9
+    critical = run["critical"]
+    assert critical["status"] == "found" and critical["chi_1"] == run["meanfield"]["chi_1"]
+    assert critical["residual"] <= critical["tolerance"] == 1e-9
+    assert f"|chi_1 - 1| = {critical['residual']:.1g}" in run["critical_note"]
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "mish"])
+def test_critical_without_an_edge_of_chaos_is_refused(run_actcli, name):
+    """No sigma_w2 has chi_1 = 1 on a stable fixed point (tests/test_critical.py shows it with
+    mpmath): exit 2, one line that says so, and no run at some other sigma_w2."""
+    code, out, err = run_actcli("simulate-depth", name, "--critical", "--sigma-b2", "0.05",
+                                "--mode", "meanfield", "--format", "json")  # fmt: skip
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(f"actcli: error: --critical: {name}: ")
+    assert "no edge of chaos for sigma_b^2 = 0.05: " in err and "chi_1 reaches at most 0.9" in err
 
 
 def test_expressions_and_spec_files(run_actcli):
