@@ -515,9 +515,13 @@ def _crossings(
         if side == 0:
             continue
         if last is not None and _side(last) != side:
-            excess = scipy_optimize().brentq(
-                gap, last.excess, point.excess, xtol=1e-300, rtol=1e-15
-            )
+            try:
+                excess = scipy_optimize().brentq(
+                    gap, last.excess, point.excess, xtol=1e-300, rtol=1e-15
+                )
+            except (ValueError, RuntimeError):  # an expectation failed inside the bracket
+                last = point
+                continue
             root = _point(moments, sigma_b2, excess)
             if root is not None:
                 found = _Candidate(root.sigma_w2, root.q)

@@ -317,7 +317,7 @@ def simulate_depth(
 
     Raises:
         UsageError: an unknown mode, init or dtype, conflicting options, a value out of range,
-            a vector activation.
+            a vector activation, `critical` for an activation with no edge of chaos at sigma_b2.
         ResourceLimitError: the estimated peak memory exceeds `max_memory` (default: half the
             available memory); raised before anything large is allocated.
     """
