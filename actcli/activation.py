@@ -15,11 +15,12 @@ from typing import Any
 import sympy
 
 from actcli import compiler
+from actcli.domain import Structure
 from actcli.errors import ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
 from actcli.numeric import Kink
 from actcli.options import parse_sweep
-from actcli.pieces import active_branch_at, intervals, symbolic_breakpoints, to_piecewise
+from actcli.pieces import symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument
 from actcli.spec import Definition, Spec
 from actcli.spec_expressions import parameter_symbols
@@ -111,16 +112,27 @@ class Activation:
         return [(float(sympy.N(point)), point) for point in points]
 
     def kinks(self, order: int) -> list[Kink]:
-        """Breakpoints where f or a derivative up to `order` jumps, with the one-sided limits."""
-        piecewise = to_piecewise(self.expression)
-        pieces = intervals(piecewise, self)
+        """Every cut point of the definition (breakpoints, poles, ends of the real domain) with
+        f there and the one-sided limits of f, ..., f^(order): what float evaluation needs to
+        print f^(order) exactly there, or nan where it does not exist (`Kink.exists`)."""
+        structure = Structure(self)
         found = []
-        for (_, point, left_probe), (_, _, right_probe) in zip(pieces, pieces[1:], strict=False):
-            left = _limits(active_branch_at(piecewise, self, left_probe), point, order)
-            right = _limits(active_branch_at(piecewise, self, right_probe), point, order)
-            kink = Kink(float(point), str(point), left, right)
-            if kink.first_jump() is not None:
-                found.append(kink)
+        for index, cut in enumerate(structure.cuts):
+            left_part, right_part = structure.parts[index], structure.parts[index + 1]
+            sides = [structure.cut_sides(index, k) for k in range(order + 1)]
+            kink = Kink(
+                cut.location,
+                str(cut.x),
+                tuple(s[0].number() if left_part.defined else math.nan for s in sides),
+                tuple(s[1].number() if right_part.defined else math.nan for s in sides),
+                math.nan if cut.value is None else float(sympy.N(cut.value, 30)),
+                "both"
+                if left_part.defined and right_part.defined
+                else "left"
+                if left_part.defined
+                else "right",
+            )
+            found.append(kink)
         return found
 
 
@@ -206,20 +218,6 @@ def build_expression(
     if not definition.piecewise:
         return branches[0][0]
     return sympy.Piecewise(*branches)
-
-
-def _limits(branch: sympy.Expr, point: sympy.Expr, order: int) -> tuple[float, ...]:
-    """f, f', ..., f^(order) of the branch at `point`: its one-sided limits there.
-
-    The branch active on one side is analytic up to `point`, so its value there is the limit
-    (SymPy's `limit` on the whole Piecewise ignores the direction; see DESIGN.md).
-    """
-    values = []
-    for k in range(order + 1):
-        value = sympy.diff(branch, X, k).subs(X, point) if k else branch.subs(X, point)
-        number = complex(sympy.N(value, 30))
-        values.append(number.real if abs(number.imag) < 1e-300 else math.nan)
-    return tuple(values)
 
 
 # -- activations from what the user typed -----------------------------------------------

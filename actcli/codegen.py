@@ -204,7 +204,7 @@ def _prepare(activation: Activation, order: int, name: str, at_kink: str | None)
             f"{', '.join(found) or 'an unevaluated function'} (expected Piecewise)"
         )
     expression = _fold(compensate_exp_square(compensate_erfc(source)))
-    kinks = activation.kinks(order) if order else []
+    kinks = [k for k in activation.kinks(order) if not k.exists(order)] if order else []
     undefined = tuple(_undefined(kink, order, at_kink) for kink in kinks)
     return _Function(order, name, expression, undefined)
 

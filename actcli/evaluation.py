@@ -42,6 +42,8 @@ class KinkNote:
 
     def message(self, name: str) -> str:
         derivative = _derivative_name(self.order)
+        if self.order == 0:
+            return f"{name}: f is undefined at x = {self.x!r}; printed nan"
         if self.jump_order == self.order:
             why = f"one-sided limits {self.left!r} and {self.right!r}"
         else:
@@ -93,7 +95,7 @@ class NumericPlan:
 
     @classmethod
     def of(cls, activation: Activation, order: int) -> NumericPlan:
-        kinks = tuple(activation.kinks(order)) if order else ()
+        kinks = tuple(activation.kinks(order))
         return cls(activation.name, activation.params, activation.numeric_code(order), kinks)
 
     def to_json(self) -> dict[str, Any]:
@@ -101,13 +103,16 @@ class NumericPlan:
             "name": self.name,
             "params": self.params,
             "source": self.source,
-            "kinks": [[k.x, k.x_exact, list(k.left), list(k.right)] for k in self.kinks],
+            "kinks": [
+                [k.x, k.x_exact, list(k.left), list(k.right), k.value, k.sides] for k in self.kinks
+            ],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NumericPlan:
         kinks = tuple(
-            Kink(x, exact, tuple(left), tuple(right)) for x, exact, left, right in data["kinks"]
+            Kink(x, exact, tuple(left), tuple(right), value, sides)
+            for x, exact, left, right, value, sides in data["kinks"]
         )
         return cls(data["name"], data["params"], data["source"], kinks)
 
@@ -174,10 +179,14 @@ def _run(plan: NumericPlan, x: np.ndarray, order: int, at_kink: str | None) -> E
         hit = x == kink.x
         if not hit.any():
             continue
+        if kink.exists(order):  # exact there, whatever branch a compiled Piecewise picks
+            y[hit] = kink.value_of(order)
+            continue
         left, right = kink.left[order], kink.right[order]
         conventions = {"left": left, "right": right, "mean": (left + right) / 2}
-        value = conventions.get(at_kink, math.nan)
+        value = conventions.get(at_kink, math.nan) if order else math.nan
         y[hit] = value
-        printed = f"the {at_kink} value {value!r}" if at_kink else "nan"
-        notes.append(KinkNote(kink.x, order, left, right, kink.first_jump(), printed))
+        printed = f"the {at_kink} value {value!r}" if at_kink and order else "nan"
+        jump = kink.first_jump()
+        notes.append(KinkNote(kink.x, order, left, right, order if jump is None else jump, printed))
     return EvalResult(plan.name, plan.params, order, x, y, tuple(notes))

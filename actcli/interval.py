@@ -1,252 +1,712 @@
-"""Interval evaluation of SymPy expressions in `x` over many intervals at once (NumPy arrays).
+"""Rigorous interval enclosures of SymPy expressions in `x`, with Arb ball arithmetic.
 
-`bound(expression, lo, hi)` returns arrays (low, high) with low[i] <= e(x) <= high[i] for every
-x in [lo[i], hi[i]]: the enclosure the lookup-table error bounds of `actcli.lut` rest on.
+`enclose(expression, lo, hi)` returns an `Interval` [low, high] with low <= e(x) <= high for
+every x in [lo, hi]; either end may be infinite, so half-lines are enclosed too (the tails of
+an activation). Every number is computed by python-flint's Arb (`flint.arb`), whose balls are
+rigorous: no assumption about the platform's libm is made anywhere. Endpoints are exact
+binary numbers (Arb points) or +-inf.
 
-Every operation works on whole arrays of intervals (one per table segment), so certifying a
-table of thousands of segments costs a few dozen NumPy calls per expression node.
+How: each node's enclosure is built from its children's. Monotone functions (exp, log, tanh,
+erf, sigmoid, ...) are evaluated at the two endpoints (the lower end of the ball at the lower
+endpoint, the upper end at the upper), which is tight; limits at +-inf come from a table, not
+from Arb (which gives nan there). Products and quotients take the extreme endpoint products
+with 0*inf = 0 (an enclosure of the set {u*v}, where inf stands for unbounded values, never for
+a value that is attained). Even powers, |u|, cosh, sin and cos look for interior extrema.
+Piecewise nodes take the hull of the branches that can be active on the interval, each branch
+evaluated only where its condition can hold when that condition is a bound on x.
 
-Rounding. NumPy/SciPy arithmetic and elementary functions are not correctly rounded, so after
-every operation each endpoint is widened outward by 4 ulp of its magnitude plus the smallest
-subnormal. The enclosures are therefore certified modulo the accuracy of the platform's libm
-and of SciPy's erf/erfc: at most 4 ulp per operation is assumed (erfc uses actcli.numeric's
-compensated tail, since SciPy's own loses ~140 ulp near 23.6). Monotone functions are evaluated
-at the endpoints; even powers, |u|, cosh, sin and cos look for interior extrema.
+Where a value can be undefined (log of an interval reaching below 0, a real power of a
+negative number, 0/0, inf - inf) `Undefined` is raised: callers then subdivide, or give up on a
+proof, never read a number from it. If the result is wide because of the dependency problem
+(x - x is [-1, 1] on [0, 1]), it is still an enclosure; callers that need a sign try other
+algebraic forms of the same expression or smaller intervals.
 
-Anything undefined or unbounded (log of an interval reaching 0, 1/[a, b] with a <= 0 <= b,
-0*inf, overflow) comes back as an infinite endpoint: callers treat a non-finite enclosure as
-"not bounded here" and try a stable form or refuse, never as a number.
-
-Piecewise expressions are enclosed by the hull of all their branches (valid whatever the
-conditions; callers wanting tight bounds pick the active branch themselves).
+`bound(expression, lo, hi)` encloses many intervals at once (NumPy arrays of float endpoints, as
+the lookup-table certificates of `actcli.lut` use them), returning float arrays rounded outward.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
 
 import numpy as np
 import sympy
+from flint import arb, ctx
 
-from actcli.deferred import scipy_special
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.numeric import erfc, sigmoid, softplus
+from actcli.functions import erfc as sympy_erfc
+from actcli.functions import expm1, log1p, sigmoid, softplus
 
-Pair = tuple[np.ndarray, np.ndarray]
+INF = math.inf
+Endpoint = Union[arb, float]  # noqa: UP007 - an exact Arb point, or +-inf (a float)
+PRECISION = 120  # bits: enough that cancellation like 1 - tanh(x)**2 at x = 30 keeps a sign
 
-_ULPS = 4 * np.finfo(np.float64).eps
-_TINY = np.finfo(np.float64).smallest_subnormal
+
+class Undefined(ArithmeticError):
+    """The expression may be undefined (or not real) somewhere on the interval."""
 
 
-def bound(expression: Any, lo: np.ndarray, hi: np.ndarray) -> Pair:
-    """An enclosure of expression(x) for all x in [lo[i], hi[i]], elementwise.
+@dataclass(frozen=True)
+class Interval:
+    """[lo, hi] with exact Arb endpoints or +-inf."""
+
+    lo: Endpoint
+    hi: Endpoint
+
+    @classmethod
+    def of(cls, lo: float | arb | str, hi: float | arb | str) -> Interval:
+        return cls(_point(lo), _point(hi))
+
+    @property
+    def low(self) -> float:
+        """The lower end as a float, rounded down (so still a lower bound)."""
+        return _float_down(self.lo)
+
+    @property
+    def high(self) -> float:
+        """The upper end as a float, rounded up."""
+        return -_float_down(_neg(self.hi))
+
+    def sign(self) -> int | None:
+        """+1 if every value is > 0, -1 if every value is < 0, None otherwise."""
+        if _gt(self.lo, 0):
+            return 1
+        if _lt(self.hi, 0):
+            return -1
+        return None
+
+    def weak_sign(self) -> int | None:
+        """+1 if every value is >= 0, -1 if <= 0 (0 when the interval is [0, 0]), None else."""
+        if _eq(self.lo, 0) and _eq(self.hi, 0):
+            return 0
+        if _ge(self.lo, 0):
+            return 1
+        if _le(self.hi, 0):
+            return -1
+        return None
+
+    def contains_zero(self) -> bool:
+        return _le(self.lo, 0) and _ge(self.hi, 0)
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+
+def _point(value: float | arb | str | int) -> Endpoint:
+    if isinstance(value, arb):
+        return value
+    if isinstance(value, float) and math.isinf(value):
+        return value
+    if isinstance(value, str) and value in ("oo", "inf", "+oo", "-oo", "-inf"):
+        return -INF if value.startswith("-") else INF
+    ball = arb(value)
+    if not ball.is_exact():
+        raise ValueError(f"interval endpoint {value!r} is not exact")
+    return ball
+
+
+def _is_inf(value: Endpoint) -> bool:
+    return isinstance(value, float)
+
+
+def _neg(value: Endpoint) -> Endpoint:
+    return -value
+
+
+def _cmp(a: Endpoint, b: Endpoint | int) -> int:
+    """Exact comparison of endpoints (the difference of two exact Arb points is a ball whose
+    sign is the exact difference's sign, or exactly 0)."""
+    a_inf, b_inf = _is_inf(a), isinstance(b, float)
+    if a_inf and b_inf:
+        return (a > b) - (a < b)
+    if a_inf:
+        return 1 if a > 0 else -1
+    if b_inf:
+        return -1 if b > 0 else 1
+    difference = arb(a) - arb(b)
+    if difference > 0:
+        return 1
+    if difference < 0:
+        return -1
+    return 0
+
+
+def _lt(a: Endpoint, b: Endpoint | int) -> bool:
+    return _cmp(a, b) < 0
+
+
+def _le(a: Endpoint, b: Endpoint | int) -> bool:
+    return _cmp(a, b) <= 0
+
+
+def _gt(a: Endpoint, b: Endpoint | int) -> bool:
+    return _cmp(a, b) > 0
+
+
+def _ge(a: Endpoint, b: Endpoint | int) -> bool:
+    return _cmp(a, b) >= 0
+
+
+def _eq(a: Endpoint, b: Endpoint | int) -> bool:
+    return _cmp(a, b) == 0
+
+
+def greater(a: Endpoint, b: Endpoint | int) -> bool:
+    """a > b for endpoints (exact points or +-inf)."""
+    return _gt(a, b)
+
+
+def less(a: Endpoint, b: Endpoint | int) -> bool:
+    """a < b for endpoints."""
+    return _lt(a, b)
+
+
+def _min(values: Sequence[Endpoint]) -> Endpoint:
+    best = values[0]
+    for value in values[1:]:
+        if _lt(value, best):
+            best = value
+    return best
+
+
+def _max(values: Sequence[Endpoint]) -> Endpoint:
+    best = values[0]
+    for value in values[1:]:
+        if _gt(value, best):
+            best = value
+    return best
+
+
+def _lower(ball: arb) -> Endpoint:
+    """The lower end of a ball as an exact point (-inf for an unbounded ball)."""
+    if ball.is_nan():
+        raise Undefined("not a number")
+    if not ball.is_finite():
+        return -INF
+    return ball.lower()
+
+
+def _upper(ball: arb) -> Endpoint:
+    if ball.is_nan():
+        raise Undefined("not a number")
+    if not ball.is_finite():
+        return INF
+    return ball.upper()
+
+
+def _float_down(value: Endpoint) -> float:
+    """The largest float <= value."""
+    if _is_inf(value):
+        return value
+    number = float(value.mid())
+    if math.isinf(number):
+        return number if number < 0 else float(np.finfo(np.float64).max)
+    while _gt(arb(number), value):
+        number = math.nextafter(number, -INF)
+    return number
+
+
+# -- arithmetic --------------------------------------------------------------------------------
+
+
+def _add(p: Interval, q: Interval) -> Interval:
+    def end(a: Endpoint, b: Endpoint, low: bool) -> Endpoint:
+        if _is_inf(a) or _is_inf(b):
+            total = (a if _is_inf(a) else 0.0) + (b if _is_inf(b) else 0.0)
+            if math.isnan(total):
+                raise Undefined("inf - inf")
+            return total
+        return _lower(a + b) if low else _upper(a + b)
+
+    return Interval(end(p.lo, q.lo, True), end(p.hi, q.hi, False))
+
+
+def _negate(p: Interval) -> Interval:
+    return Interval(_neg(p.hi), _neg(p.lo))
+
+
+def _times(a: Endpoint, b: Endpoint) -> tuple[Endpoint, Endpoint]:
+    """(lower, upper) bounds of one endpoint product; 0 * inf = 0."""
+    if _is_inf(a) or _is_inf(b):
+        if (not _is_inf(a) and a == 0) or (not _is_inf(b) and b == 0):
+            zero = arb(0)
+            return zero, zero
+        sign = (1 if _gt(a, 0) else -1) * (1 if _gt(b, 0) else -1)
+        return (INF, INF) if sign > 0 else (-INF, -INF)
+    product = a * b
+    return _lower(product), _upper(product)
+
+
+def _multiply(p: Interval, q: Interval) -> Interval:
+    products = [_times(a, b) for a in (p.lo, p.hi) for b in (q.lo, q.hi)]
+    return Interval(_min([lo for lo, _ in products]), _max([hi for _, hi in products]))
+
+
+def _reciprocal(p: Interval) -> Interval:
+    if _le(p.lo, 0) and _ge(p.hi, 0):
+        if _eq(p.lo, 0) and _gt(p.hi, 0):
+            return Interval(_recip_end(p.hi, low=True), INF)
+        if _eq(p.hi, 0) and _lt(p.lo, 0):
+            return Interval(-INF, _recip_end(p.lo, low=False))
+        raise Undefined("division by an interval containing 0")
+    return Interval(_recip_end(p.hi, low=True), _recip_end(p.lo, low=False))
+
+
+def _recip_end(value: Endpoint, low: bool) -> Endpoint:
+    if _is_inf(value):
+        return arb(0)
+    ball = 1 / value
+    return _lower(ball) if low else _upper(ball)
+
+
+def _monotone(
+    function: Callable[[arb], arb],
+    p: Interval,
+    increasing: bool,
+    at_minus_inf: Endpoint,
+    at_plus_inf: Endpoint,
+) -> Interval:
+    def value(end: Endpoint, low: bool) -> Endpoint:
+        if _is_inf(end):
+            return at_plus_inf if end > 0 else at_minus_inf
+        ball = function(end)
+        return _lower(ball) if low else _upper(ball)
+
+    if increasing:
+        return Interval(value(p.lo, True), value(p.hi, False))
+    return Interval(value(p.hi, True), value(p.lo, False))
+
+
+def _domain(p: Interval, lowest: float, closed: bool, what: str) -> None:
+    """Raise Undefined unless every value is > lowest (>= lowest when closed)."""
+    ok = _ge(p.lo, lowest) if closed else _gt(p.lo, lowest)
+    if not ok:
+        raise Undefined(f"{what} outside its real domain")
+
+
+def _log(p: Interval) -> Interval:
+    _domain(p, 0, True, "log")
+    low = -INF if _eq(p.lo, 0) else p.lo
+    inner = Interval(low, p.hi)
+    if _is_inf(inner.lo):
+        hi = INF if _is_inf(p.hi) else _upper(p.hi.log())
+        return Interval(-INF, hi)
+    return _monotone(lambda v: v.log(), inner, True, -INF, INF)
+
+
+def _log1p(p: Interval) -> Interval:
+    _domain(p, -1, True, "log1p")
+    if _eq(p.lo, -1):
+        hi = INF if _is_inf(p.hi) else _upper(p.hi.log1p())
+        return Interval(-INF, hi)
+    return _monotone(lambda v: v.log1p(), p, True, -INF, INF)
+
+
+def _real_power(p: Interval, exponent: arb) -> Interval:
+    """u**e for a non-integer real constant e (a ball): real only for u >= 0; 0**e is 0 for
+    e > 0 and unbounded (a pole) for e < 0."""
+    _domain(p, 0, True, "a real power")
+
+    def power(v: arb) -> arb:
+        if v == 0:
+            return arb(0)
+        return (v.log() * exponent).exp()
+
+    if exponent < 0:  # decreasing
+        low = arb(0) if _is_inf(p.hi) else _lower(power(p.hi))
+        high = INF if _eq(p.lo, 0) else _upper(power(p.lo))
+        return Interval(low, high)
+    if exponent > 0:
+        return _monotone(power, p, True, arb(0), INF)
+    raise AnalysisError("interval bounds need an exponent of known sign")
+
+
+def _integer_power(p: Interval, n: int) -> Interval:
+    if n == 0:
+        return Interval(arb(1), arb(1))
+    if n < 0:
+        return _reciprocal(_integer_power(p, -n))
+    if n % 2 == 1:
+        return _monotone(lambda v: v**n, p, True, -INF, INF)
+    magnitude = _abs(p)
+    return _monotone(lambda v: v**n, magnitude, True, INF, INF)
+
+
+def _abs(p: Interval) -> Interval:
+    if _ge(p.lo, 0):
+        return p
+    if _le(p.hi, 0):
+        return _negate(p)
+    return Interval(arb(0), _max([_neg(p.lo), p.hi]))
+
+
+def _cosh(p: Interval) -> Interval:
+    return _monotone(lambda v: v.cosh(), _abs(p), True, INF, INF)
+
+
+def _periodic(p: Interval, function: Callable[[arb], arb]) -> Interval:
+    """sin or cos: Arb's ball enclosure of the whole interval, clipped to [-1, 1]."""
+    one = arb(1)
+    if _is_inf(p.lo) or _is_inf(p.hi):
+        return Interval(-one, one)
+    ball = function(arb.union(p.lo, p.hi))
+    return Interval(_max([_lower(ball), -one]), _min([_upper(ball), one]))
+
+
+def _steps(p: Interval, at_zero: arb) -> Interval:
+    """A nondecreasing step through 0 (sign: -1, 0, 1; heaviside: 0, h0, 1)."""
+
+    def value(end: Endpoint) -> arb:
+        if _gt(end, 0):
+            return arb(1)
+        if _lt(end, 0):
+            return arb(-1) if at_zero is None else arb(0)
+        return arb(0) if at_zero is None else at_zero
+
+    return Interval(value(p.lo), value(p.hi))
+
+
+def _hull(parts: Sequence[Interval]) -> Interval:
+    return Interval(_min([p.lo for p in parts]), _max([p.hi for p in parts]))
+
+
+def _intersect(p: Interval, q: Interval) -> Interval | None:
+    lo, hi = _max([p.lo, q.lo]), _min([p.hi, q.hi])
+    return None if _gt(lo, hi) else Interval(lo, hi)
+
+
+# -- the unary functions ------------------------------------------------------------------
+
+
+def _sigmoid_ball(v: arb) -> arb:
+    return 1 / (1 + (-v).exp()) if v >= 0 else v.exp() / (1 + v.exp())
+
+
+def _softplus_ball(v: arb) -> arb:
+    return v + (-v).exp().log1p() if v > 0 else v.exp().log1p()
+
+
+_PI_HALF = arb.pi() / 2
+_UNARY: dict[type, Callable[[Interval], Interval]] = {
+    sympy.exp: lambda p: _monotone(lambda v: v.exp(), p, True, arb(0), INF),
+    sympy.log: _log,
+    log1p: _log1p,
+    expm1: lambda p: _monotone(lambda v: v.expm1(), p, True, arb(-1), INF),
+    sympy.tanh: lambda p: _monotone(lambda v: v.tanh(), p, True, arb(-1), arb(1)),
+    sympy.sinh: lambda p: _monotone(lambda v: v.sinh(), p, True, -INF, INF),
+    sympy.asinh: lambda p: _monotone(lambda v: v.asinh(), p, True, -INF, INF),
+    sympy.atan: lambda p: _monotone(
+        lambda v: v.atan(), p, True, _lower(-_PI_HALF), _upper(_PI_HALF)
+    ),
+    sympy.erf: lambda p: _monotone(lambda v: v.erf(), p, True, arb(-1), arb(1)),
+    sympy.erfc: lambda p: _monotone(lambda v: v.erfc(), p, False, arb(2), arb(0)),
+    sympy_erfc: lambda p: _monotone(lambda v: v.erfc(), p, False, arb(2), arb(0)),
+    sigmoid: lambda p: _monotone(_sigmoid_ball, p, True, arb(0), arb(1)),
+    softplus: lambda p: _monotone(_softplus_ball, p, True, arb(0), INF),
+    sympy.cosh: _cosh,
+    sympy.Abs: _abs,
+    sympy.sin: lambda p: _periodic(p, lambda v: v.sin()),
+    sympy.cos: lambda p: _periodic(p, lambda v: v.cos()),
+    sympy.sign: lambda p: _steps(p, None),
+}
+
+
+# -- compiling a SymPy tree --------------------------------------------------------------------
+
+Enclosure = Callable[[Interval], Interval]
+
+
+def compile_enclosure(expression: Any) -> Enclosure:
+    """A function x-interval -> enclosure of the expression (compiled once, evaluated often)."""
+    if not isinstance(expression, sympy.Basic):
+        expression = sympy.sympify(expression)
+    return _compile(expression)
+
+
+def _compile(node: Any) -> Enclosure:
+    if node == X:
+        return lambda x: x
+    if node.is_number:
+        constant = _constant(node)
+        return lambda x: constant
+    if isinstance(node, sympy.Symbol):
+        raise AnalysisError(f"cannot enclose an expression holding the symbol {node}")
+    if isinstance(node, sympy.Add):
+        terms = [_compile(arg) for arg in node.args]
+
+        def add(x: Interval) -> Interval:
+            total = terms[0](x)
+            for term in terms[1:]:
+                total = _add(total, term(x))
+            return total
+
+        return add
+    if isinstance(node, sympy.Mul):
+        return _compile_product(node)
+    if isinstance(node, sympy.Pow):
+        return _compile_power(node)
+    if isinstance(node, sympy.Max | sympy.Min):
+        parts = [_compile(arg) for arg in node.args]
+        pick = _max if isinstance(node, sympy.Max) else _min
+
+        def extreme(x: Interval) -> Interval:
+            values = [part(x) for part in parts]
+            return Interval(pick([v.lo for v in values]), pick([v.hi for v in values]))
+
+        return extreme
+    if isinstance(node, sympy.Piecewise):
+        return _compile_piecewise(node)
+    if isinstance(node, sympy.Heaviside):
+        argument = _compile(node.args[0])
+        at_zero = _constant(node.args[1]).lo if len(node.args) > 1 else arb(1) / 2
+        return lambda x: _steps(argument(x), at_zero)
+    function = _UNARY.get(type(node))
+    if function is not None and len(node.args) == 1:
+        argument = _compile(node.args[0])
+        return lambda x: function(argument(x))
+    raise AnalysisError(f"interval bounds do not support {type(node).__name__} (in {node})")
+
+
+def _compile_product(node: Any) -> Enclosure:
+    numerator = [arg for arg in node.args if not _is_reciprocal(arg)]
+    denominator = [arg.base ** (-arg.exp) for arg in node.args if _is_reciprocal(arg)]
+    top = [_compile(arg) for arg in numerator]
+    bottom = [_compile(arg) for arg in denominator]
+
+    def product(x: Interval) -> Interval:
+        result = Interval(arb(1), arb(1))
+        for factor in top:
+            result = _multiply(result, factor(x))
+        if bottom:
+            divisor = Interval(arb(1), arb(1))
+            for factor in bottom:
+                divisor = _multiply(divisor, factor(x))
+            result = _multiply(result, _reciprocal(divisor))
+        return result
+
+    return product
+
+
+def _is_reciprocal(node: Any) -> bool:
+    return isinstance(node, sympy.Pow) and node.exp.is_number and node.exp.is_negative
+
+
+def _compile_power(node: Any) -> Enclosure:
+    base, exponent = node.args
+    if base == sympy.E:
+        return _compile(sympy.exp(exponent))
+    if not exponent.is_number:
+        return _compile(sympy.exp(exponent * sympy.log(base)))
+    inner = _compile(base)
+    if exponent.is_Integer:
+        n = int(exponent)
+        return lambda x: _integer_power(inner(x), n)
+    value = _constant(exponent)
+    e = arb.union(value.lo, value.hi)
+    return lambda x: _real_power(inner(x), e)
+
+
+def _compile_piecewise(node: Any) -> Enclosure:
+    """The hull of the branches that can be active. A branch whose condition bounds x (x > c,
+    x <= c) is evaluated only on that closed region, and the branches after it only on the
+    closure of the rest, so no branch is evaluated where it is not used (sqrt(-x) for x < 0)."""
+    branches = [
+        (_compile(value), _condition(condition), _bound_on_x(condition), _rest_of_x(condition))
+        for value, condition in node.args
+    ]
+
+    def piecewise(x: Interval) -> Interval:
+        parts = []
+        region: Interval | None = x
+        for value, condition, where, rest in branches:
+            if region is None:
+                break
+            decided = condition(region)
+            if decided is not False:
+                part = region if where is None else _intersect(region, where)
+                if part is not None:
+                    parts.append(value(part))
+            if decided is True:
+                break
+            if rest is not None:
+                region = _intersect(region, rest)
+        if not parts:
+            raise Undefined("no branch of a Piecewise holds")
+        return _hull(parts)
+
+    return piecewise
+
+
+Condition = Callable[[Interval], bool | None]
+
+
+def _condition(condition: Any) -> Condition:
+    """True / False / None: the condition holds everywhere on the interval / nowhere / in part
+    (or it cannot be decided)."""
+    if condition is sympy.true:
+        return lambda x: True
+    if condition is sympy.false:
+        return lambda x: False
+    if isinstance(condition, sympy.core.relational.Relational):
+        difference = _compile(condition.lhs - condition.rhs)
+
+        def relation(x: Interval) -> bool | None:
+            try:
+                return _decide(condition, difference(x))
+            except Undefined:
+                return None
+
+        return relation
+    if isinstance(condition, sympy.And | sympy.Or | sympy.Not):
+        parts = [_condition(arg) for arg in condition.args]
+        kind = type(condition)
+
+        def combined(x: Interval) -> bool | None:
+            results = [part(x) for part in parts]
+            if kind is sympy.Not:
+                return None if results[0] is None else not results[0]
+            if kind is sympy.And:
+                if any(r is False for r in results):
+                    return False
+                return True if all(r is True for r in results) else None
+            if any(r is True for r in results):
+                return True
+            return False if all(r is False for r in results) else None
+
+        return combined
+    return lambda x: None
+
+
+def _decide(condition: Any, d: Interval) -> bool | None:
+    """Whether `lhs - rhs` in d satisfies the relation everywhere (True), nowhere (False)."""
+    kind = type(condition)
+    if kind is sympy.StrictGreaterThan:
+        return True if _gt(d.lo, 0) else False if _le(d.hi, 0) else None
+    if kind is sympy.GreaterThan:
+        return True if _ge(d.lo, 0) else False if _lt(d.hi, 0) else None
+    if kind is sympy.StrictLessThan:
+        return True if _lt(d.hi, 0) else False if _ge(d.lo, 0) else None
+    if kind is sympy.LessThan:
+        return True if _le(d.hi, 0) else False if _gt(d.lo, 0) else None
+    if kind is sympy.Equality:
+        if _eq(d.lo, 0) and _eq(d.hi, 0):
+            return True
+        return False if (_gt(d.lo, 0) or _lt(d.hi, 0)) else None
+    if kind is sympy.Unequality:
+        if _eq(d.lo, 0) and _eq(d.hi, 0):
+            return False
+        return True if (_gt(d.lo, 0) or _lt(d.hi, 0)) else None
+    return None
+
+
+def _rest_of_x(condition: Any) -> Interval | None:
+    """The closed x-region where a bound on x (`x > c`, ...) fails (None for other conditions)."""
+    if not isinstance(condition, sympy.core.relational._Inequality):
+        return None
+    return _bound_on_x(condition.negated)
+
+
+def _bound_on_x(condition: Any) -> Interval | None:
+    """The closed x-region of `x > c`, `x <= c`, `c < x` ... (None for other conditions)."""
+    if not isinstance(condition, sympy.core.relational.Relational):
+        return None
+    lhs, rhs = condition.lhs, condition.rhs
+    if lhs == X and rhs.is_number:
+        c, upper = rhs, isinstance(condition, sympy.LessThan | sympy.StrictLessThan)
+    elif rhs == X and lhs.is_number:
+        c, upper = lhs, isinstance(condition, sympy.GreaterThan | sympy.StrictGreaterThan)
+    else:
+        return None
+    if isinstance(condition, sympy.Equality):
+        value = _constant(c)
+        return Interval(value.lo, value.hi)
+    if not isinstance(condition, sympy.core.relational._Inequality):
+        return None
+    value = _constant(c)
+    return Interval(-INF, value.hi) if upper else Interval(value.lo, INF)
+
+
+def constant_enclosure(value: Any) -> Interval:
+    """An enclosure of a real SymPy constant (or +-oo)."""
+    return _constant(value)
+
+
+def _constant(value: Any) -> Interval:
+    """An enclosure of a real SymPy constant (pi, sqrt(2)/2, LambertW(exp(-1)), 0.044715)."""
+    if value in (sympy.oo, -sympy.oo):
+        end = INF if value == sympy.oo else -INF
+        return Interval(end, end)
+    if value.is_Rational:
+        ball = arb(int(value.p)) / arb(int(value.q))
+        return Interval(_lower(ball), _upper(ball))
+    if value.is_Float:
+        ball = arb(str(value)) if abs(value) > 0 else arb(0)
+        text = sympy.Rational(value)
+        exact = arb(int(text.p)) / arb(int(text.q))
+        ball = arb.union(ball, exact)
+        return Interval(_lower(ball), _upper(ball))
+    number = sympy.N(value, 60)
+    if not number.is_real:
+        raise Undefined(f"the constant {value} is not real")
+    ball = arb(str(number)) + arb(0, 10 ** (-55) * max(1.0, abs(float(number))))
+    return Interval(_lower(ball), _upper(ball))
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def enclose(expression: Any, lo: float | arb | str, hi: float | arb | str) -> Interval:
+    """An enclosure of expression(x) over x in [lo, hi] (either end may be +-inf).
 
     Raises:
-        AnalysisError: the expression holds a function this module cannot enclose (named), or
-            a symbol other than x.
+        Undefined: the expression may be undefined somewhere on [lo, hi].
+        AnalysisError: the expression holds something this module cannot enclose.
+    """
+    with _precision():
+        return compile_enclosure(expression)(Interval.of(lo, hi))
+
+
+def bound(expression: Any, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays (low, high), low[i] <= e(x) <= high[i] for x in [lo[i], hi[i]] (outward
+    rounded from Arb; an interval where the expression may be undefined gets -inf, +inf).
+
+    Raises:
+        AnalysisError: the expression holds something this module cannot enclose.
     """
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        low, high = _Evaluator(lo, hi).visit(expression)
-    return np.broadcast_to(low, lo.shape).copy(), np.broadcast_to(high, lo.shape).copy()
-
-
-def _widen(low: np.ndarray, high: np.ndarray) -> Pair:
-    """Outward rounding; nan (0*inf, inf - inf, log of a negative) becomes an infinite bound."""
-    low = np.where(np.isnan(low), -np.inf, low - (_ULPS * np.abs(low) + _TINY))
-    high = np.where(np.isnan(high), np.inf, high + (_ULPS * np.abs(high) + _TINY))
+    function = compile_enclosure(expression)
+    low = np.empty(lo.shape)
+    high = np.empty(lo.shape)
+    with _precision():
+        for index, (a, b) in enumerate(zip(lo.ravel(), hi.ravel(), strict=True)):
+            try:
+                result = function(Interval.of(float(a), float(b)))
+                low.flat[index], high.flat[index] = result.low, result.high
+            except Undefined:
+                low.flat[index], high.flat[index] = -INF, INF
     return low, high
 
 
-def _monotone(function: Callable[[np.ndarray], np.ndarray], pair: Pair, increasing: bool) -> Pair:
-    a, b = function(pair[0]), function(pair[1])
-    return _widen(a, b) if increasing else _widen(b, a)
+class _precision:
+    """Arb's working precision for one computation (restored afterwards)."""
+
+    def __init__(self, bits: int = PRECISION) -> None:
+        self.bits = bits
+
+    def __enter__(self) -> None:
+        self.saved = ctx.prec
+        ctx.prec = max(self.saved, self.bits)
+
+    def __exit__(self, *_: object) -> None:
+        ctx.prec = self.saved
 
 
-def _constant(value: Any) -> Pair:
-    """A real constant (pi, sqrt(2)/2, 0.044715) enclosed from 30 digits."""
-
-    if value.is_Rational or value.is_Float:
-        v = np.asarray(float(value))
-        if sympy.Rational(float(value)) == sympy.Rational(value):
-            return v, v
-        return _widen(v, v)
-    number = sympy.N(value, 30)
-    if not number.is_real:
-        raise AnalysisError(f"cannot bound the non-real constant {value}")
-    v = np.asarray(float(number))
-    return _widen(v, v)
-
-
-def _product(p: Pair, q: Pair) -> Pair:
-    candidates = np.stack(np.broadcast_arrays(p[0] * q[0], p[0] * q[1], p[1] * q[0], p[1] * q[1]))
-    if np.isnan(candidates).any():
-        low = np.where(np.isnan(candidates).any(axis=0), -np.inf, candidates.min(axis=0))
-        high = np.where(np.isnan(candidates).any(axis=0), np.inf, candidates.max(axis=0))
-        return _widen(low, high)
-    return _widen(candidates.min(axis=0), candidates.max(axis=0))
-
-
-def _reciprocal(p: Pair) -> Pair:
-    straddles = (p[0] <= 0) & (p[1] >= 0)
-    low = np.where(straddles, -np.inf, 1 / p[1])
-    high = np.where(straddles, np.inf, 1 / p[0])
-    return _widen(low, high)
-
-
-def _integer_power(p: Pair, n: int) -> Pair:
-    if n == 0:
-        return np.asarray(1.0), np.asarray(1.0)
-    if n < 0:
-        return _reciprocal(_integer_power(p, -n))
-    a, b = p[0] ** n, p[1] ** n
-    if n % 2:
-        return _widen(a, b)
-    straddles = (p[0] < 0) & (p[1] > 0)
-    low = np.where(straddles, 0.0, np.minimum(a, b))
-    return _widen(low, np.maximum(a, b))
-
-
-def _real_power(p: Pair, exponent: float) -> Pair:
-    """u**e for a non-integer constant e: defined for u >= 0 only (else an infinite bound)."""
-    negative = p[0] < 0
-    a, b = np.power(np.maximum(p[0], 0.0), exponent), np.power(p[1], exponent)
-    low, high = (a, b) if exponent > 0 else (b, a)
-    return _widen(np.where(negative, -np.inf, low), np.where(negative, np.inf, high))
-
-
-def _abs(p: Pair) -> Pair:
-    a, b = np.abs(p[0]), np.abs(p[1])
-    straddles = (p[0] < 0) & (p[1] > 0)
-    return np.where(straddles, 0.0, np.minimum(a, b)), np.maximum(a, b)
-
-
-def _cosh(p: Pair) -> Pair:
-    low, high = _abs(p)
-    return _widen(np.cosh(low), np.cosh(high))
-
-
-def _sin(p: Pair, shift: float = 0.0) -> Pair:
-    """sin(u + shift); cos is sin shifted by pi/2. Extrema inside are found by their index."""
-    a, b = p[0] + shift, p[1] + shift
-    sa, sb = np.sin(a), np.sin(b)
-    low, high = np.minimum(sa, sb), np.maximum(sa, sb)
-    # maxima at pi/2 + 2k*pi, minima at -pi/2 + 2k*pi; a little slack for the inexact pi
-    slack = 1e-12 * (1 + np.abs(a) + np.abs(b))
-    two_pi = 2 * math.pi
-    has_max = np.floor((b + slack - math.pi / 2) / two_pi) >= np.ceil(
-        (a - slack - math.pi / 2) / two_pi
-    )
-    has_min = np.floor((b + slack + math.pi / 2) / two_pi) >= np.ceil(
-        (a - slack + math.pi / 2) / two_pi
-    )
-    wide = ~np.isfinite(a) | ~np.isfinite(b) | (b - a >= two_pi)
-    low = np.where(has_min | wide, -1.0, low)
-    high = np.where(has_max | wide, 1.0, high)
-    low, high = _widen(low, high)
-    return np.maximum(low, -1.0), np.minimum(high, 1.0)
-
-
-def _sign(p: Pair) -> Pair:
-    return np.sign(p[0]), np.sign(p[1])
-
-
-def _heaviside(p: Pair) -> Pair:
-    """Non-decreasing; its value at 0 (a convention) lies in [0, 1] whatever it is."""
-    return np.where(p[0] > 0, 1.0, 0.0), np.where(p[1] >= 0, 1.0, 0.0)
-
-
-def _functions() -> dict[str, Callable[[Pair], Pair]]:
-    """Unary functions by SymPy class name."""
-
-    increasing = {
-        "exp": np.exp,
-        "log": np.log,
-        "log1p": np.log1p,
-        "expm1": np.expm1,
-        "tanh": np.tanh,
-        "sinh": np.sinh,
-        "atan": np.arctan,
-        "asinh": np.arcsinh,
-        "erf": scipy_special().erf,
-        "sigmoid": sigmoid,
-        "softplus": softplus,
-    }
-    table: dict[str, Callable[[Pair], Pair]] = {
-        name: (lambda p, f=f: _monotone(f, p, True)) for name, f in increasing.items()
-    }
-    table.update(
-        {
-            "erfc": lambda p: _monotone(erfc, p, False),
-            "cosh": _cosh,
-            "sin": _sin,
-            "cos": lambda p: _sin(p, math.pi / 2),
-            "Abs": _abs,
-            "sign": _sign,
-            "Heaviside": _heaviside,
-        }
-    )
-    return table
-
-
-class _Evaluator:
-    """Walks a SymPy tree bottom-up, every node an interval array pair."""
-
-    def __init__(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        self.x = (lo, hi)
-        self.functions = _functions()
-
-    def visit(self, node: Any) -> Pair:
-
-        if node == X:
-            return self.x
-        if node.is_number:
-            return _constant(node)
-        if isinstance(node, sympy.Symbol):
-            raise AnalysisError(f"cannot bound an expression holding the symbol {node}")
-        if isinstance(node, sympy.Add):
-            low, high = self.visit(node.args[0])
-            for arg in node.args[1:]:
-                a, b = self.visit(arg)
-                low, high = _widen(low + a, high + b)
-            return low, high
-        if isinstance(node, sympy.Mul):
-            result = self.visit(node.args[0])
-            for arg in node.args[1:]:
-                result = _product(result, self.visit(arg))
-            return result
-        if isinstance(node, sympy.Pow):
-            return self._power(node)
-        if isinstance(node, sympy.Max | sympy.Min):
-            pairs = [self.visit(arg) for arg in node.args]
-            combine = np.maximum if isinstance(node, sympy.Max) else np.minimum
-            low, high = pairs[0]
-            for a, b in pairs[1:]:
-                low, high = combine(low, a), combine(high, b)
-            return low, high
-        if isinstance(node, sympy.Piecewise):
-            pairs = [self.visit(value) for value, _ in node.args]
-            low = np.minimum.reduce([np.broadcast_to(p[0], self.x[0].shape) for p in pairs])
-            high = np.maximum.reduce([np.broadcast_to(p[1], self.x[0].shape) for p in pairs])
-            return low, high
-        name = type(node).__name__
-        if name in self.functions and len(node.args) == 1:
-            return self.functions[name](self.visit(node.args[0]))
-        raise AnalysisError(f"interval bounds do not support the function {name} (in {node})")
-
-    def _power(self, node: Any) -> Pair:
-
-        base, exponent = node.args
-        if not exponent.is_number:
-            if base == sympy.E:
-                return self.functions["exp"](self.visit(exponent))
-            raise AnalysisError(f"interval bounds need a constant exponent (in {node})")
-        if exponent.is_Integer:
-            return _integer_power(self.visit(base), int(exponent))
-        if base.is_number:
-            return _constant(node)
-        return _real_power(self.visit(base), float(exponent))
+def working_precision(bits: int) -> _precision:
+    """A context manager raising Arb's precision to at least `bits` (for callers that evaluate
+    many enclosures themselves)."""
+    return _precision(bits)

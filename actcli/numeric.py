@@ -25,27 +25,50 @@ ScalarFunction = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class Kink:
-    """A point where the derivative of some order is not defined: one-sided limits differ.
-
-    `left[k]` and `right[k]` are the one-sided limits of f^(k) at `x` for k = 0..order.
+    """A cut point of an activation (breakpoint, pole, end of the real domain), with what
+    float evaluation needs there: f(x) as defined (nan where undefined) and the one-sided
+    limits `left[k]`, `right[k]` of f^(k), k = 0..order (inf for an infinite limit, nan for
+    none, and nan on a side where f is not real: `sides` says which sides count).
     """
 
     x: float
     x_exact: str
     left: tuple[float, ...]
     right: tuple[float, ...]
+    value: float = math.nan
+    sides: str = "both"  # "both", "left" or "right": where f is real next to x
+
+    def _limits(self, order: int) -> list[float]:
+        chosen = {"left": [self.left], "right": [self.right]}.get(self.sides)
+        return [side[order] for side in (chosen or [self.left, self.right])]
 
     def first_jump(self) -> int | None:
-        """The lowest order whose one-sided limits differ, or None."""
-        for order, (a, b) in enumerate(zip(self.left, self.right, strict=True)):
-            if not _close(a, b):
+        """The lowest order k at which f^(k) is not continuous at x: a one-sided limit that
+        is infinite or missing, limits that differ, or (k = 0) f(x) different from them."""
+        for order in range(len(self.left)):
+            limits = self._limits(order)
+            if order == 0:
+                limits = [*limits, self.value]
+            if not all(math.isfinite(v) for v in limits):
+                return order
+            if not all(_close(limits[0], v) for v in limits[1:]):
                 return order
         return None
 
+    def exists(self, order: int) -> bool:
+        """f^(order)(x) exists: f is defined there, and for order >= 1, f..f^(order) are
+        continuous at x (one-sided derivatives from finite, equal limits)."""
+        if not math.isfinite(self.value):
+            return False
+        jump = self.first_jump()
+        return order == 0 or jump is None or jump > order
+
+    def value_of(self, order: int) -> float:
+        """f^(order)(x) where it exists (f(x) for order 0, else the common limit)."""
+        return self.value if order == 0 else self._limits(order)[0]
+
 
 def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
     return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
 
 

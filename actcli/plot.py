@@ -274,7 +274,9 @@ def _expression_kinks(expression: Any, activation: Activation, order: int) -> li
     for (_, point, left_probe), (_, _, right_probe) in zip(pieces, pieces[1:], strict=False):
         left = limits(active_branch_at(expression, activation, left_probe), point)
         right = limits(active_branch_at(expression, activation, right_probe), point)
-        kink = Kink(float(point), str(point), left, right)
+        value = complex(sympy.N(expression.subs(X, point), 30))
+        defined = abs(value.imag) < 1e-300 and math.isfinite(value.real)
+        kink = Kink(float(point), str(point), left, right, value.real if defined else math.nan)
         if kink.first_jump() is not None:
             found.append(kink)
     return found

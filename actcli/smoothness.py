@@ -1,11 +1,22 @@
 """`actcli smoothness`: the continuity class C-1, C0, C1, ..., Cinf, where it fails, and for which
 parameter values it holds.
 
-Points where smoothness can fail are the breakpoints of the (Piecewise-rewritten) definition, the
-real zeros of denominators (singularities) and the ends of the real domain of log and sqrt. At
-each point the one-sided limits of f, f', ..., f^(K) are the values of the branch active on each
-side (never `sympy.limit` of the whole Piecewise, which ignores the direction); a jump of order
-k is right minus left. With parameters symbolic, each class's condition is solved for.
+Points where smoothness can fail are the cut points of `actcli.domain`: breakpoints of the
+(Piecewise-rewritten) definition, poles and log singularities, and ends of the real domain. At
+each one the value f(c) counts (f = 5 at 0 and x elsewhere is C-1), and so do the one-sided
+limits of f, f', ..., f^(K), from the branch active on each side (never `sympy.limit` of the
+whole Piecewise, which ignores the direction); a jump of order k is right minus left.
+
+- f is continuous at c when both one-sided limits are finite and equal f(c). Where f is
+  undefined at c but the limits agree (sin(x)/x at 0, x*sin(1/x) at 0), the singularity is
+  removable and f is judged as its continuous extension; where they do not (1/x at 0), c is
+  outside the domain and constrains nothing: the class is that of f on its domain.
+- f^(k) is continuous at c when its one-sided limits are finite and equal; an infinite limit
+  (sqrt(|x|)' at 0) or an oscillation (x*sin(1/x)' at 0) makes the class C(k-1).
+- Where both sides are one analytic function (the same branch, regular or with a removable
+  singularity at c), the point costs nothing: Cinf there.
+
+With parameters symbolic (`--symbolic-params`), each class's condition on them is solved for.
 """
 
 from __future__ import annotations
@@ -19,7 +30,9 @@ from typing import Any
 import sympy
 
 from actcli.activation import Activation, bind
+from actcli.budget import Budget, bounded
 from actcli.calculus import condition_text
+from actcli.domain import Limit, Structure, _singular_at
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X
 from actcli.functions import reduce_max, reduce_min
@@ -42,6 +55,8 @@ class Point:
     same_function: bool  # the pieces on both sides are one analytic function
     branches: tuple[Any, Any] = (None, None)  # the pieces on each side
     jumps: tuple[Any, ...] = ()  # right - left, per order
+    value: Any = None  # f(x) as defined there (None: undefined)
+    verdict: str = ""  # how the point bounds the class ("C0", "excluded", ...), at values
 
     def __post_init__(self) -> None:
         if not self.jumps:
@@ -70,6 +85,9 @@ class Point:
             "jumps_exact": [sympy.sstr(j) for j in self.jumps],
             "left_exact": [sympy.sstr(v) for v in self.left],
             "right_exact": [sympy.sstr(v) for v in self.right],
+            "value": None if self.value is None else json_number(_number(at(self.value))),
+            "value_exact": None if self.value is None else sympy.sstr(self.value),
+            "verdict": self.verdict,
         }
 
 
@@ -172,7 +190,119 @@ def _provably_positive(expression: Any) -> bool:
 def analyse(
     activation: Activation, expression: Any, max_order: int, symbolic: list[str]
 ) -> Smoothness:
-    """Smoothness of `expression` (in the activation's parameter symbols)."""
+    """Smoothness of `expression` (in the activation's parameter symbols): at the parameter
+    values from the cut points of its domain; with `symbolic` parameters, also the condition
+    on them for each class (from the breakpoints' jumps)."""
+    at_values = _at_values(activation, expression, max_order)
+    if not symbolic:
+        return at_values
+    symbolic_result = _analyse_symbolic(activation, expression, max_order, symbolic)
+    return dataclasses.replace(symbolic_result, smoothness_class=at_values.smoothness_class)
+
+
+def _at_values(activation: Activation, expression: Any, max_order: int) -> Smoothness:
+    """The class with every parameter at its value, from `actcli.domain.Structure`."""
+    structure = Structure(activation, activation.substitute(expression))
+    points = []
+    worst = math.inf
+    unproven = False
+    for index, cut in enumerate(structure.cuts):
+        sides = [structure.cut_sides(index, k) for k in range(max_order + 1)]
+        left_part, right_part = structure.parts[index], structure.parts[index + 1]
+        verdict, rank = _judge(cut, sides, left_part, right_part, max_order)
+        unproven = unproven or verdict.startswith("C>=")
+        worst = min(worst, rank)
+        points.append(
+            Point(
+                cut.x,
+                cut.kind,
+                tuple(_limit_value(s[0]) if left_part.defined else sympy.nan for s in sides),
+                tuple(_limit_value(s[1]) if right_part.defined else sympy.nan for s in sides),
+                verdict == "Cinf",
+                (left_part.branch, right_part.branch),
+                value=cut.value,
+                verdict=verdict,
+            )
+        )
+    if worst == math.inf:
+        klass = "Cinf"
+    elif worst == max_order + 0.5 or unproven:
+        klass = f"C>={int(min(worst, max_order + 0.5))}"
+    else:
+        klass = f"C{int(worst)}"
+    return Smoothness(activation.name, dict(activation.values), klass, max_order, tuple(points))
+
+
+def _judge(
+    cut: Any, sides: list[tuple[Limit, Limit]], left: Any, right: Any, max_order: int
+) -> tuple[str, float]:
+    """How a cut point bounds the class: its verdict text and rank (C-1 is -1, Cinf inf;
+    max_order + 0.5 means every order checked is continuous, C>=K)."""
+    defined = [part.defined for part in (left, right)]
+    if not any(defined):
+        return "excluded", math.inf
+    values = [
+        [s for s, ok in zip(pair, defined, strict=True) if ok] for pair in sides
+    ]  # the limits from the sides where f is real
+    first = values[0]
+    if cut.value is None and not (
+        all(v.finite for v in first) and _all_equal([v.value for v in first])
+    ):
+        return "excluded", math.inf  # a pole or a jump at a point outside the domain
+    for k, limits in enumerate(values):
+        if any(v.kind == "unknown" for v in limits):
+            return f"C>={k - 1}" if k else "C>=-1", k - 1 + 0.5 if k else -0.5
+        if not all(v.finite for v in limits):
+            return f"C{k - 1}", k - 1
+        numbers = [v.value for v in limits]
+        if k == 0 and cut.value is not None:
+            numbers.append(cut.value)
+        if not _all_equal(numbers):
+            return f"C{k - 1}", k - 1
+    if all(defined) and _one_function(left.branch, right.branch, cut.x):
+        return "Cinf", math.inf
+    return f"C>={max_order}", max_order + 0.5
+
+
+def _all_equal(values: list[Any]) -> bool:
+    first = values[0]
+    return all(_same(first, other) for other in values[1:])
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal exact values (proven), or values found numerically equal to 1e-10."""
+    if a.has(sympy.Float) or b.has(sympy.Float):
+        x, y = _number(a), _number(b)
+        return math.isfinite(x) and abs(x - y) <= 1e-10 * max(1.0, abs(x), abs(y))
+    return is_zero(a - b)
+
+
+def _one_function(left: Any, right: Any, point: Any) -> bool:
+    """Both sides are one function analytic at the point: the same branch, regular there or
+    with a removable singularity (its Laurent series at the point has no negative or
+    fractional powers)."""
+    if not is_zero(left - right):
+        return False
+    if not _singular_at(left, point):
+        return True
+    series = bounded(lambda: sympy.series(left, X, point, 6).removeO(), 2.0, Budget(2.0))
+    if series is None:
+        return False
+    shifted = sympy.expand(series.subs(X, X + point))
+    return shifted.is_polynomial(X)
+
+
+def _limit_value(limit: Limit) -> Any:
+    """A one-sided limit as a SymPy value: a number, +-oo, or nan (no single value)."""
+    if limit.kind == "value":
+        return limit.value
+    return {"oo": sympy.oo, "-oo": -sympy.oo}.get(limit.kind, sympy.nan)
+
+
+def _analyse_symbolic(
+    activation: Activation, expression: Any, max_order: int, symbolic: list[str]
+) -> Smoothness:
+    """The points and the condition of each class with `symbolic` parameters kept symbols."""
 
     values = {activation.symbols[k]: v for k, v in activation.values.items() if k not in symbolic}
     piecewise = to_piecewise(expression.subs(values))
@@ -181,11 +311,17 @@ def analyse(
     for (_, point, left_probe), (_, _, right_probe) in zip(pieces, pieces[1:], strict=False):
         left = active_branch_at(piecewise, activation, left_probe)
         right = active_branch_at(piecewise, activation, right_probe)
-        points.append(_point(point, "breakpoint", left, right, max_order))
+        found = _point(point, "breakpoint", left, right, max_order)
+        # f at the breakpoint: its own conditions decide (at the parameters' values when they
+        # involve the symbolic parameters, as the breakpoints are ordered)
+        value = active_branch_at(piecewise.subs(X, point), activation, 0.0)
+        if value.is_number and not value.is_finite:
+            value = None
+        points.append(dataclasses.replace(found, value=value))
     points.extend(_singular_points(piecewise, activation, max_order))
     at_values = {activation.symbols[k]: v for k, v in activation.values.items()}
     klass = _class([_at(p, at_values) for p in points], max_order)
-    conditions = _conditions(points, max_order) if symbolic else ()
+    conditions = _conditions(points, max_order)
     # the class is at these values (with --symbolic-params the conditions say the rest)
     return Smoothness(
         activation.name,
@@ -319,10 +455,12 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
             if point.kind != "breakpoint":
                 accumulated = sympy.false
                 continue
-            jump = point.jumps[k]
-            if jump == 0:
-                continue
-            accumulated = sympy.And(accumulated, _solve_zero(jump))
+            jumps = [point.jumps[k]]
+            if k == 0 and point.value is not None:  # f(c) must equal the limits too
+                jumps.append(_simple(point.value - point.left[0]))
+            for jump in jumps:
+                if jump != 0:
+                    accumulated = sympy.And(accumulated, _solve_zero(jump))
         accumulated = sympy.simplify(accumulated)
         conditions.append((f"C{k}", accumulated))
     same_everywhere = sympy.true

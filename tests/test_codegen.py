@@ -57,7 +57,7 @@ def references_for(key: str, order: int) -> tuple[object, ...]:
     """The mpmath value of f^(order) at each point, None where it does not exist (a kink: the
     generated code must say so with NaN)."""
     activation = activation_for(key)
-    kinks = {k.x for k in activation.kinks(order)} if order else set()
+    kinks = {k.x for k in activation.kinks(order) if not k.exists(order)} if order else set()
     exact = sympy.diff(to_piecewise(activation.expression), X, order)
     reference = reference_function(exact, digits=50)
     return tuple(None if x in kinks else reference(x) for x in points_for(key))

@@ -402,7 +402,7 @@ def test_every_scalar_builtin(name):
     assert KEYS <= set(data)
     assert RANGE_KEYS <= set(data["range"])
     json.dumps(data, allow_nan=False)
-    assert set(p.methods.values()) <= {"symbolic", "numeric"}
+    assert set(p.methods.values()) <= {"symbolic", "interval", "numeric"}
     assert p.monotonic in ("increasing", "nondecreasing", "decreasing", "nonincreasing", "none")
     assert 0.0 <= p.dead_probability <= 1.0
     assert p.second_moment >= p.mean**2 - 1e-12

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import mpmath
 import sympy
 
 from actcli.activation import bind
@@ -17,6 +18,7 @@ from actcli.check.context import (
     same_end,
 )
 from actcli.check.result import ClaimResult
+from actcli.compiler import reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X, parse_expression, scalar_namespace
 from actcli.pieces import active_branch_at
@@ -88,8 +90,18 @@ def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[st
     return {"params": ctx.float_values(), "class": "unknown"}
 
 
+PROVEN = ("symbolic", "interval")
+
+
 def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
-    """Compared with `actcli.properties` at the default parameters and a random set."""
+    """Compared with `actcli.properties` at the default parameters and a random set.
+
+    `holds` needs the truth proven (symbolically or by interval arithmetic) at every set.
+    `refuted` needs a counterexample: a point x whose value, recomputed with mpmath at 50
+    digits, violates the claim, or a proven limit or extremum that contradicts it (the
+    truth with method symbolic or interval). Disagreement with a numeric truth and no
+    verified point is `unproven`: sampling is never evidence enough.
+    """
     claim = ctx.spec.claims[key].value
     methods = set()
     shown = ""  # the truth at the default parameters
@@ -99,20 +111,99 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
             params = {k: str(v) for k, v in values.items()}
             ctx.properties_cache[cache_key] = properties(bind(ctx.spec, params))
         found = ctx.properties_cache[cache_key]
-        methods.add(found.methods.get(key, "numeric"))
+        method = found.range.method if key == "range" else found.methods.get(key, "numeric")
+        methods.add(method)
         agrees, truth, claimed = _property_agrees(ctx, key, claim, found, values)
         shown = shown or truth
-        if not agrees:
-            counterexample = {
-                "params": {k: as_float(v) for k, v in values.items()},
-                "claimed": claimed,
-                "true": truth,
-            }
-            return ClaimResult(ctx.spec.name, key, "refuted", f"it is {truth}", counterexample)
-    how = "symbolically" if methods == {"symbolic"} else "numerically (global search)"
+        if agrees:
+            continue
+        params = {k: as_float(v) for k, v in values.items()}
+        witness = _point_witness(ctx, key, claim, found, values)
+        if witness is not None:
+            detail = f"it is {truth}; f({witness['x']:.17g}) = {witness['value']:.17g}"
+            counterexample = {"params": params, "claimed": claimed, "true": truth, **witness}
+            return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
+        if method in PROVEN:
+            how = "symbolically" if method == "symbolic" else "by interval arithmetic"
+            counterexample = {"params": params, "claimed": claimed, "true": truth, "proof": method}
+            detail = f"it is {truth} (proven {how})"
+            return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
+        detail = (
+            f"numeric evidence disagrees (it seems to be {truth}) but no counterexample was "
+            "verified and nothing is proven"
+        )
+        return ClaimResult(ctx.spec.name, key, "unproven", detail)
     at = "the default parameters" + (" and a random set" if len(ctx.parameter_sets) > 1 else "")
-    detail = f"derived {how} at {at}; at the defaults {shown}"
-    return ClaimResult(ctx.spec.name, key, "holds", detail)
+    if methods <= set(PROVEN):
+        how = "symbolically" if methods == {"symbolic"} else "with interval arithmetic"
+        return ClaimResult(
+            ctx.spec.name, key, "holds", f"proven {how} at {at}; at the defaults {shown}"
+        )
+    detail = f"numeric agreement only (global search) at {at}; at the defaults {shown}"
+    return ClaimResult(ctx.spec.name, key, "unproven", detail)
+
+
+def _point_witness(
+    ctx: CheckContext, key: str, claim: Any, found: Any, values: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """A point x where f, recomputed at 50 digits, violates a range or monotonicity claim."""
+    if key not in ("range", "monotonic"):
+        return None
+    activation = bind(ctx.spec, {k: str(v) for k, v in values.items()})
+    f = reference_function(activation.expression)
+
+    def value(x: float) -> Any:
+        try:
+            result = f(x)
+        except (ActcliError, ValueError, ZeroDivisionError, TypeError, ArithmeticError):
+            return None
+        return result if mpmath.isfinite(result) and mpmath.im(result) == 0 else None
+
+    if key == "monotonic":
+        points = found.monotonic_witness or ()
+        claimed_up = claim in ("increasing", "nondecreasing")
+        claimed_down = claim in ("decreasing", "nonincreasing")
+        for a, b in zip(points, points[1:], strict=False):
+            fa, fb = value(a), value(b)
+            if fa is None or fb is None:
+                continue
+            if (claimed_up and fb < fa) or (claimed_down and fb > fa):
+                return {
+                    "x": float(b),
+                    "x_before": float(a),
+                    "value": float(fb),
+                    "before": float(fa),
+                }
+        return None
+    low, high = _claimed_ends(ctx, claim, values)
+    candidates = [found.range.lower_at, found.range.upper_at, *_probe_points()]
+    for x in candidates:
+        if x is None:
+            continue
+        v = value(x)
+        if v is None:
+            continue
+        if (low is not None and v < low) or (high is not None and v > high):
+            return {"x": float(x), "value": float(v)}
+    return None
+
+
+def _claimed_ends(ctx: CheckContext, claim: Any, values: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The claimed range's ends as 60-digit mpmath numbers (None for an infinite end)."""
+    _, low, high, _ = INTERVAL.match(claim.text).groups()
+    namespace = scalar_namespace(ctx.activation.symbols, variables=("oo",))
+    symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
+    ends = []
+    for text in (low, high):
+        end = parse_expression(text, namespace).subs(symbols)
+        ends.append(None if end in (sympy.oo, -sympy.oo) else mpmath.mpf(str(sympy.N(end, 60))))
+    return ends[0], ends[1]
+
+
+def _probe_points() -> list[float]:
+    """Points spread over the line, dense near 0 and out to 1e8, both signs."""
+    magnitudes = [10.0**k for k in range(-3, 9)] + [0.5, 1.5, 2.5, 3.5, 5.0, 7.0]
+    return [0.0, *magnitudes, *(-m for m in magnitudes)]
 
 
 def _property_agrees(

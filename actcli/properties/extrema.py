@@ -1,6 +1,9 @@
-"""The image of f (the range) and of f' (max |f'|): per piece, the limits at its ends, the values
-at critical points (exact from `sympy.solve`, numeric from sign changes of the next derivative),
-and a sampled sanity net; the pieces' images and the values at breakpoints are then merged.
+"""The image of f (the range) and of f' (max |f'|): per part of the domain, the limits at its
+ends, and the extremes inside it, found three ways in turn: every critical point from SymPy's
+solveset (symbolic), a branch-and-bound search with interval arithmetic that proves no region
+holds a lower (or higher) value (interval), or samples refined by Brent's method (numeric). The
+parts' images and the values at the cut points are then merged into the range (a union of
+intervals and points when f jumps or its domain has holes).
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from typing import Any
 
 import numpy as np
 import sympy
+from flint import arb
 
 from actcli.budget import bounded
 from actcli.deferred import scipy_optimize
+from actcli.errors import AnalysisError
 from actcli.expr import X
+from actcli.functions import to_elementary
+from actcli.interval import Endpoint, Interval, constant_enclosure
+from actcli.isolate import as_float, split_region
 from actcli.json_values import json_number
-from actcli.properties.analysis import Analysis
+from actcli.properties.analysis import GRID_STEP, TAIL, WINDOW, Analysis
 from actcli.properties.values import (
     SIMPLIFY_SECONDS,
-    Piece,
     Value,
     best_of,
     component_text,
@@ -92,133 +99,342 @@ class Range:
 # -- extremes on a piece
 
 
-def symbolic_critical(
-    analysis: Analysis, piece: Piece, order: int
-) -> list[tuple[Any, float]] | None:
-    """Real roots of f^(order+1) = 0 inside the piece, exact; None when SymPy cannot say."""
+METHOD_RANK = {"numeric": 0, "interval": 1, "symbolic": 2}
+MAX_REGIONS = 2500  # branch-and-bound regions per extreme
 
-    slope = piece.derivative(order + 1)
-    if not slope.has(X):
-        return []
+
+def weakest(methods: list[str]) -> str:
+    """The least rigorous of some methods (numeric < interval < symbolic)."""
+    return min(methods, key=METHOD_RANK.__getitem__) if methods else "symbolic"
+
+
+@dataclass(frozen=True)
+class Image:
+    """inf and sup of f^(order) over one part, and how they were found."""
+
+    low: Value
+    high: Value
+    method: str
+
+
+def image(analysis: Analysis, index: int, order: int) -> Image:
+    """The image of f^(order) over part `index` (cached: see `_image`)."""
+    key = ("image", index, order)
+    if key not in analysis.cache:
+        analysis.cache[key] = _image(analysis, index, order)
+    return analysis.cache[key]
+
+
+def _image(analysis: Analysis, index: int, order: int) -> Image:
+    """The image of f^(order) over the open part `index`: its infimum and supremum, attained or
+    only approached (at the part's ends, or at infinity).
+
+    Symbolic when SymPy finds every critical point in the part (solveset) and every end limit;
+    interval when a branch-and-bound search with interval arithmetic proves the extremes (no
+    region of the part can hold a lower value than the one found); numeric otherwise (samples,
+    with the ends from their limits: the edge of a sampling window is never an extreme).
+    """
+    part = analysis.parts[index]
+    g = part.derivative(order)
+    if not g.has(X):
+        value = Value(to_float(g), g, True, part.probe, None, rank=4)
+        return Image(value, value, "symbolic")
+    ends = _end_values(analysis, index, order)
+    ends_method = "symbolic" if all(v.exact is not None for v in ends) else "numeric"
+    critical = _symbolic_critical(analysis, index, order)
+    if critical is not None and ends_method == "symbolic":
+        candidates = ends + critical
+        return Image(best_of(candidates, True), best_of(candidates, False), "symbolic")
+    exact_points = critical or []
+    found = []
+    for lowest in (True, False):
+        result = _branch_and_bound(analysis, index, order, lowest, ends + exact_points)
+        if result is None:
+            break
+        found.append(result)
+    if len(found) == 2 and not any(math.isnan(v.value) for v in ends):
+        method = "interval" if ends_method == "symbolic" else "numeric"
+        low, high = (_with_exact_value(analysis, index, order, v) for v in found)
+        return Image(low, high, method)
+    low, high = _numeric_image(analysis, index, order, ends + exact_points)
+    return Image(low, high, "numeric")
+
+
+def _end_values(analysis: Analysis, index: int, order: int) -> list[Value]:
+    """The limits of f^(order) at the part's two ends: approached, never attained in it."""
+    values = []
+    for end in ("lower", "upper"):
+        limit = analysis.structure.limit(index, order, end)
+        part = analysis.parts[index]
+        x = part.lo if end == "lower" else part.hi
+        if limit.kind == "value":
+            values.append(Value(to_float(limit.value), limit.value, False, x, rank=3))
+        elif limit.kind in ("oo", "-oo"):
+            number = math.inf if limit.kind == "oo" else -math.inf
+            values.append(Value(number, sympy.oo if number > 0 else -sympy.oo, False, x, rank=3))
+        elif limit.kind == "oscillates":
+            for bound in (limit.low, limit.high):
+                exact = bound if bound in (sympy.oo, -sympy.oo) else None
+                values.append(Value(to_float(bound), exact, False, x, rank=3))
+        else:
+            values.extend(
+                Value(v, None, False, x, rank=3) for v in numeric_end(analysis, index, order, end)
+            )
+    return values
+
+
+def numeric_end(analysis: Analysis, index: int, order: int, end: str) -> list[float]:
+    """Float estimates of what f^(order) approaches at an end when SymPy gives no limit: the
+    value its samples settle on; else the lowest and highest values sampled near the end, and
+    +-inf where they keep growing (an oscillation with a growing envelope)."""
+    part = analysis.parts[index]
+    if end == "upper" and math.isinf(part.hi) or end == "lower" and math.isinf(part.lo):
+        direction = 1 if end == "upper" else -1
+        x = direction * np.geomspace(10.0, 1e300, 3000)
+    else:
+        point = part.lo if end == "lower" else part.hi
+        step = 1 if end == "lower" else -1
+        x = point + step * max(1.0, abs(point)) * np.geomspace(1e-2, 1e-15, 3000)
+    values = analysis.evaluate(order, x)
+    defined = values[np.isfinite(values)]
+    if defined.size < 10:
+        growing = values[~np.isnan(values)]
+        return [float(growing[-1])] if growing.size and math.isinf(growing[-1]) else [math.nan]
+    last = float(defined[-1])
+    tail = defined[-10:]
+    if np.all(np.abs(tail - last) <= 1e-9 * max(1.0, abs(last))):
+        return [last]
+    near, far = np.abs(defined[-300:]).max(), np.abs(defined[:300]).max()
+    low, high = float(defined.min()), float(defined.max())
+    if near > 1e3 * max(1.0, far):  # the envelope grows without bound
+        low, high = (-math.inf if low < 0 else low), (math.inf if high > 0 else high)
+    return [low, high]
+
+
+def _symbolic_critical(analysis: Analysis, index: int, order: int) -> list[Value] | None:
+    """Values of f^(order) at every real root of f^(order+1) inside the part, exact; None
+    when SymPy cannot give the complete set."""
+    part = analysis.parts[index]
+    slope = to_elementary(part.derivative(order + 1))
     if sympy.count_ops(slope) > SOLVE_OPS:
         return None
-    roots = bounded(lambda: sympy.solve(slope, X), SOLVE_SECONDS, analysis.budget)
-    if not isinstance(roots, list):
+    region = sympy.Interval.open(part.lower, part.upper)
+    roots = bounded(lambda: sympy.solveset(slope, X, region), SOLVE_SECONDS, analysis.budget)
+    if roots is sympy.S.EmptySet:
+        return []
+    if not isinstance(roots, sympy.FiniteSet) or len(roots) > 20:
         return None
-    found = []
+    values = []
+    g = part.derivative(order)
     for root in roots:
+        if not is_real_number(root):
+            return None
+        x = to_float(root)
+        value = bounded(lambda r=root: _simplest(g.subs(X, r)), SIMPLIFY_SECONDS, analysis.budget)
+        if value is None or not is_real_number(value):
+            return None
+        numeric = analysis.scalar(order)(x)
+        if math.isfinite(numeric) and not ties(to_float(value), numeric):
+            if abs(to_float(value) - numeric) > 1e-9 * max(1.0, abs(numeric)):
+                return None  # SymPy's root or value disagrees with the float function
+        values.append(Value(to_float(value), value, True, x, root, rank=0))
+    return values
+
+
+def _with_exact_value(analysis: Analysis, index: int, order: int, value: Value) -> Value:
+    """The extreme with its exact value when `sympy.solve` finds a root of the next derivative
+    where the search found the extreme (SiLU's minimum -LambertW(exp(-1))); the search proved
+    there is no other extreme, solve only names this one."""
+    if value.exact is not None or not value.attained or value.at is None:
+        return value
+    part = analysis.parts[index]
+    slope = to_elementary(part.derivative(order + 1))
+    if sympy.count_ops(slope) > SOLVE_OPS:
+        return value
+    roots = bounded(lambda: sympy.solve(slope, X), SOLVE_SECONDS, analysis.budget)
+    for root in roots if isinstance(roots, list) else ():
         if not is_real_number(root):
             continue
         x = to_float(root)
-        if not (math.isfinite(x) and piece.contains(x)):
+        if abs(x - value.at) > 1e-7 * max(1.0, abs(x)):
             continue
-        residual = bounded(
-            lambda r=root: complex(sympy.N(slope.subs(X, r), 30)), 1.0, analysis.budget
+        exact = bounded(
+            lambda r=root: _simplest(part.derivative(order).subs(X, r)),
+            SIMPLIFY_SECONDS,
+            analysis.budget,
         )
-        if residual is None or abs(residual) > 1e-20:
-            continue
-        found.append((root, x))
-    return found
-
-
-def numeric_critical(analysis: Analysis, piece: Piece, order: int) -> list[float]:
-    """Sign changes of f^(order+1) between samples, refined by Brent's method."""
-
-    x = piece.samples
-    slope = piece.values[order + 1]
-    keep = np.isfinite(slope) & (slope != 0)
-    xs, ss = x[keep], np.sign(slope[keep])
-    change = np.nonzero(ss[:-1] != ss[1:])[0]
-    roots = []
-    function = analysis.scalar(order + 1)
-    for i in change:
-        a, b = float(xs[i]), float(xs[i + 1])
-        try:
-            roots.append(
-                scipy_optimize().brentq(function, a, b, xtol=1e-300, rtol=1e-15, maxiter=200)
-            )
-        except (ValueError, RuntimeError):
-            roots.append(0.5 * (a + b))
-    return roots
-
-
-def exact_value(analysis: Analysis, piece: Piece, order: int, root: Any, x: float) -> Any:
-    """f^(order) at an exact critical point, simplified where SymPy can within bounds."""
-
-    value = piece.derivative(order).subs(X, root)
-    simpler = bounded(lambda: _simplest(value), SIMPLIFY_SECONDS, analysis.budget)
-    if simpler is not None:
-        value = simpler
-    if not is_real_number(value):
-        return None
-    numeric = analysis.scalar(order)(x)
-    if not ties(to_float(value), numeric) and abs(to_float(value) - numeric) > 1e-9 * max(
-        1.0, abs(numeric)
-    ):
-        return None  # SymPy's root or value disagrees with the numeric function
+        if exact is not None and is_real_number(exact) and ties(to_float(exact), value.value):
+            return Value(to_float(exact), exact, True, x, root, rank=0)
     return value
 
 
-def image(analysis: Analysis, piece: Piece, order: int) -> tuple[Value, Value, bool]:
-    """(inf, sup, symbolic) of f^(order) over the open piece."""
+def _inside(value: Any, lower: bool) -> Endpoint:
+    """A part's end as an exact binary point just inside it (+-inf stay)."""
+    if value in (sympy.oo, -sympy.oo):
+        return math.inf if value == sympy.oo else -math.inf
+    ball = constant_enclosure(value)
+    return ball.hi if lower else ball.lo
 
-    g = piece.derivative(order)
-    if not g.has(X):
-        value = Value(to_float(g), g, True, piece.probe, None, rank=4)
-        return value, value, True
-    candidates = analysis.ends(piece, order)
-    symbolic = symbolic_critical(analysis, piece, order)
-    numeric = numeric_critical(analysis, piece, order)
-    complete = symbolic is not None
-    exact_points = symbolic or []
-    for root, x in exact_points:
-        value = exact_value(analysis, piece, order, root, x)
-        number = to_float(value) if value is not None else analysis.scalar(order)(x)
-        candidates.append(Value(number, value, True, x, root, rank=0))
-    for x in numeric:
-        if any(abs(x - e) <= 1e-6 * max(1.0, abs(e)) for _, e in exact_points):
+
+def _branch_and_bound(
+    analysis: Analysis, index: int, order: int, lowest: bool, seeds: list[Value]
+) -> Value | None:
+    """The infimum (or supremum) of f^(order) over the part, proven: every region of the part
+    is either discarded (its enclosure lies above a value already attained or approached),
+    monotone (its extreme is at an end), or a tiny bracket around a critical point whose value
+    is enclosed. None when the search does not finish within MAX_REGIONS regions."""
+    part = analysis.parts[index]
+    sign = 1 if lowest else -1
+    start = Interval(_inside(part.lower, True), _inside(part.upper, False))
+    candidates = list(seeds)
+    best = min((sign * c.value for c in seeds if not math.isnan(c.value)), default=math.inf)
+    probe = analysis.point(index, order, arb(part.probe))
+    if probe is not None:
+        value = probe.high if lowest else probe.low
+        candidates.append(Value(_middle(probe), None, True, part.probe, rank=1))
+        best = min(best, sign * value)
+    stack = [start]
+    regions = 0
+    while stack:
+        region = stack.pop()
+        regions += 1
+        if regions > MAX_REGIONS or analysis.budget.left() <= 0:
+            return None
+        enclosure = analysis.enclose(index, order, region)
+        if enclosure is not None:
+            bound = enclosure.low if lowest else -enclosure.high
+            if bound > best + tolerance(best):
+                continue
+        slope = analysis.sign(index, order + 1, region)
+        if slope is not None and enclosure is not None:
+            end = region.lo if (slope > 0) == lowest else region.hi
+            if end in (start.lo, start.hi):
+                continue  # the part's own end: its limit is a seed
+            at = analysis.point(index, order, end)
+            if at is None:
+                return None
+            candidates.append(Value(_middle(at), None, True, as_float(end), rank=1))
+            best = min(best, sign * (at.high if lowest else at.low))
             continue
-        complete = False  # solve missed a critical point the search found
-        candidates.append(Value(analysis.scalar(order)(x), None, True, x, None, rank=1))
-    low, high = best_of(candidates, True), best_of(candidates, False)
-    values = piece.values[order]
+        halves = split_region(region)
+        if halves is None:
+            if isinstance(region.lo, float) or isinstance(region.hi, float):
+                return None  # an unbounded region that stays undecided
+            if enclosure is None:
+                return None
+            centre = ((region.lo + region.hi) / 2).mid()
+            middle = analysis.point(index, order, centre)
+            if middle is None:
+                return None
+            candidates.append(Value(_middle(middle), None, True, as_float(centre), rank=0))
+            best = min(best, sign * (middle.high if lowest else middle.low))
+            continue
+        stack.extend(halves)
+    return best_of(candidates, lowest)
+
+
+def _middle(enclosure: Interval) -> float:
+    low, high = enclosure.low, enclosure.high
+    if math.isinf(low) or math.isinf(high):
+        return low if math.isinf(low) else high
+    return 0.5 * (low + high)
+
+
+def _numeric_image(
+    analysis: Analysis, index: int, order: int, seeds: list[Value]
+) -> tuple[Value, Value]:
+    """inf and sup from samples (a dense grid, geometric tails), the critical points among
+    them refined by Brent's method, and the seeds (end limits, exact critical points)."""
+    part = analysis.parts[index]
+    x = samples(part.lo, part.hi)
+    values = analysis.evaluate(order, x)
+    candidates = list(seeds)
     finite = np.isfinite(values)
-    if finite.any():  # a sanity net: a sampled value beyond every candidate
-        i, j = (
-            np.argmin(np.where(finite, values, np.inf)),
-            np.argmax(np.where(finite, values, -np.inf)),
-        )
-        if values[i] < low.value - 1e-9 * max(1.0, abs(low.value)):
-            low, complete = Value(float(values[i]), None, True, float(piece.samples[i])), False
-        if values[j] > high.value + 1e-9 * max(1.0, abs(high.value)):
-            high, complete = (
-                Value(float(values[j]), None, True, float(piece.samples[j])),
-                False,
-            )
-    complete = complete and low.exact is not None and high.exact is not None
-    return low, high, complete
+    if finite.any():
+        i = int(np.argmin(np.where(finite, values, np.inf)))
+        j = int(np.argmax(np.where(finite, values, -np.inf)))
+        for k in (i, j):
+            at_edge = k in (0, len(x) - 1) and (math.isinf(part.lo) or math.isinf(part.hi))
+            if not at_edge:  # a window's edge is no evidence: the end limit covers it
+                candidates.append(Value(float(values[k]), None, True, float(x[k]), rank=5))
+    slope = analysis.evaluate(order + 1, x)
+    keep = np.isfinite(slope) & (slope != 0)
+    xs, signs = x[keep], np.sign(slope[keep])
+    brentq = scipy_optimize().brentq
+    derivative = analysis.scalar(order + 1)
+    for i in np.nonzero(signs[:-1] != signs[1:])[0][:200]:
+        a, b = float(xs[i]), float(xs[i + 1])
+        try:
+            root = brentq(derivative, a, b, xtol=1e-300, rtol=1e-15, maxiter=200)
+        except (ValueError, RuntimeError):
+            root = 0.5 * (a + b)
+        value = analysis.scalar(order)(root)
+        if math.isfinite(value):
+            candidates.append(Value(value, None, True, root, rank=1))
+    return best_of(candidates, True), best_of(candidates, False)
 
 
-# -- range and max |f'|
+def samples(lo: float, hi: float) -> np.ndarray:
+    """Points strictly inside (lo, hi): a dense grid on [-WINDOW, WINDOW], geometric tails to
+    +-TAIL, and clusters approaching each finite end."""
+    steps_per_unit = round(1 / GRID_STEP)
+    count = round(WINDOW * steps_per_unit)
+    core = np.arange(-count, count + 1) / steps_per_unit
+    tail = np.geomspace(WINDOW, TAIL, 400)
+    parts = [-tail[::-1], core, tail]
+    steps = np.geomspace(1e-9, 1e3, 100)
+    for end in (lo, hi):
+        if math.isfinite(end):
+            scale = max(1.0, abs(end))
+            parts += [end + steps * scale, end - steps * scale]
+    if math.isfinite(lo) and math.isfinite(hi):
+        parts.append(np.linspace(lo, hi, 2001))
+    elif math.isfinite(lo) and lo >= TAIL:
+        parts.append(lo + np.geomspace(1.0, 1e6, 200) * max(1.0, lo))
+    elif math.isfinite(hi) and hi <= -TAIL:
+        parts.append(hi - np.geomspace(1.0, 1e6, 200) * max(1.0, -hi))
+    x = np.unique(np.concatenate(parts))
+    margin_lo = lo + 5e-10 * max(1.0, abs(lo)) if math.isfinite(lo) else -math.inf
+    margin_hi = hi - 5e-10 * max(1.0, abs(hi)) if math.isfinite(hi) else math.inf
+    return x[(x > margin_lo) & (x < margin_hi)]
+
+
+# -- range and max |f'| ----------------------------------------------------------------------
+
+
+def cut_value(analysis: Analysis, index: int) -> Value | None:
+    """f at cut point `index`, attained (None where f is undefined there)."""
+    cut = analysis.cuts[index]
+    if cut.value is None:
+        return None
+    return Value(to_float(cut.value), cut.value, True, cut.location, cut.x, rank=2)
 
 
 def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
-    """The range of f, and the methods of `bounded_below` / `bounded_above`."""
+    """The range of f over its domain, and the methods of `bounded_below` / `bounded_above`."""
     items: list[tuple[Value, Value]] = []
-    symbolic = True
-    for piece in analysis.pieces:
-        low, high, complete = image(analysis, piece, 0)
-        symbolic = symbolic and complete
-        items.append((low, high))
-    for b, value in zip(analysis.breakpoints, analysis.point_values, strict=True):
-        point = Value(to_float(value), value, True, to_float(b), b, rank=2)
-        items.append((point, point))
+    methods = []
+    for index, part in enumerate(analysis.parts):
+        if not part.defined:
+            continue
+        found = image(analysis, index, 0)
+        methods.append(found.method)
+        items.append((found.low, found.high))
+    for index, cut in enumerate(analysis.cuts):
+        point = cut_value(analysis, index)
+        if point is not None:
+            items.append((point, point))
+            if cut.found == "numeric":
+                methods.append("numeric")
+    if not items:
+        raise AnalysisError(f"{analysis.activation.name} is real nowhere")
     components = union(items)
     low = components[0][0]
     high = max((c[1] for c in components), key=lambda v: v.value)
     high = next(c[1] for c in components if ties(c[1].value, high.value))
-    exact = symbolic and low.exact is not None and high.exact is not None
-    method = "symbolic" if exact else "numeric"
+    method = weakest(methods)
+    if method == "symbolic" and (low.exact is None or high.exact is None):
+        method = "interval"
     lower_closed = low.attained and math.isfinite(low.value)
     upper_closed = high.attained and math.isfinite(high.value)
     result = Range(
@@ -240,32 +456,62 @@ def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
         ),
         image=" U ".join(component_text(c) for c in components),
     )
-    bound = {
-        "bounded_below": "symbolic" if low.exact is not None else "numeric",
-        "bounded_above": "symbolic" if high.exact is not None else "numeric",
-    }
-    return result, bound
+    return result, bounded_methods(analysis, method)
 
 
-def max_abs_derivative(analysis: Analysis) -> tuple[float, Any, bool]:
-    """(max |f'|, its exact value or None, symbolic), from the image of f' on each piece."""
+def boundedness(analysis: Analysis) -> tuple[bool, bool, str]:
+    """(bounded below, bounded above, method), from the limits at every end of every part:
+    f is continuous inside each part, so it is bounded below there unless a limit at an end is
+    -oo (or an oscillation reaching -oo); when every such limit is known this is a proof."""
+    below = above = True
+    known = True
+    for index, part in enumerate(analysis.parts):
+        if not part.defined:
+            continue
+        for end in ("lower", "upper"):
+            limit = analysis.structure.limit(index, 0, end)
+            if limit.kind == "unknown":
+                known = False
+            low = limit.low if limit.kind == "oscillates" else None
+            high = limit.high if limit.kind == "oscillates" else None
+            below = below and limit.kind != "-oo" and low != -sympy.oo
+            above = above and limit.kind != "oo" and high != sympy.oo
+    return below, above, "symbolic" if known else "numeric"
+
+
+def bounded_methods(analysis: Analysis, range_method: str) -> dict[str, str]:
+    """How bounded_below / bounded_above were found: from the limits (symbolic) when all are
+    known, else as the range was."""
+    _, _, method = boundedness(analysis)
+    chosen = method if method == "symbolic" else range_method
+    return {"bounded_below": chosen, "bounded_above": chosen}
+
+
+def max_abs_derivative(analysis: Analysis) -> tuple[float, Any, str]:
+    """sup |f'| over the domain (where f' exists), exact where known, and the method."""
     best: Value | None = None
-    symbolic = True
-    for piece in analysis.pieces:
-        low, high, complete = image(analysis, piece, 1)
-        symbolic = symbolic and complete
-        for value in (low, high):
+    methods = []
+    for index, part in enumerate(analysis.parts):
+        if not part.defined:
+            continue
+        found = image(analysis, index, 1)
+        methods.append(found.method)
+        for value in (found.low, found.high):
             magnitude = abs(value.value)
-            candidate = Value(
-                magnitude,
-                None if value.exact is None else (-value.exact if value.value < 0 else value.exact),
-            )
+            exact = None
+            if value.exact is not None:
+                exact = -value.exact if value.value < 0 else value.exact
+            candidate = Value(magnitude, exact)
             if best is None or magnitude > best.value + tolerance(best.value):
                 best = candidate
             elif ties(magnitude, best.value) and best.exact is None:
                 best = candidate
-    assert best is not None
-    return best.value, best.exact, symbolic and best.exact is not None
+    if best is None:
+        return math.nan, None, "numeric"
+    method = weakest(methods)
+    if method == "symbolic" and best.exact is None:
+        method = "interval"
+    return best.value, best.exact, method
 
 
 def _simplest(value: Any) -> Any:

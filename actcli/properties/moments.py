@@ -1,7 +1,18 @@
-"""Gaussian moments E[f(z)], E[f(z)^2], E[f'(z)], E[f'(z)^2] for z ~ N(0, 1): Gauss-Legendre
-quadrature on [-40, 40] split at every breakpoint (the integrand is analytic on each piece, so
-the rule converges geometrically; Gauss-Hermite is biased on kinked functions), checked against
-a second rule and refined with adaptive quadrature where the two disagree.
+"""Gaussian moments E[f(z)], E[f(z)^2], E[f'(z)], E[f'(z)^2] for z ~ N(0, 1).
+
+First, whether each exists. A moment diverges when |g|^k is not integrable against the Gaussian
+density: at a pole (|g| ~ |x - c|^-p with k*p >= 1: E[(1/x)^2]), or in a tail that grows like
+exp(a*x^2) with a >= 1/(2k). A part of positive length where f is not real (sqrt(x) for x < 0)
+leaves every moment undefined. The order p of a pole and the rate a of a tail are read off
+50-digit mpmath values (numeric evidence, so divergence is reported with method "numeric").
+A divergent E[f^2] is +inf; a divergent E[f] is +-inf when every divergent contribution has one
+sign, else undefined (nan).
+
+Then the value: Gauss-Legendre quadrature on [-40, 40] split at every cut point (the integrand
+is analytic on each sub-interval, so the rule converges geometrically; Gauss-Hermite is biased
+on kinked functions), checked against a second rule and refined with adaptive quadrature where
+the two disagree. A finite moment beyond the float range (E[z^2000] ~ 1e2867) is reported as
+missing (None), not as a number.
 """
 
 from __future__ import annotations
@@ -9,20 +20,113 @@ from __future__ import annotations
 import math
 import warnings
 
+import mpmath
 import numpy as np
+import sympy
 
 from actcli.deferred import scipy_integrate
+from actcli.expr import X
+from actcli.functions import to_elementary
 from actcli.properties.analysis import Analysis
-from actcli.properties.values import ties, to_float
+from actcli.properties.values import ties
 
 QUAD_CUT = 40.0
 QUAD_EDGES = (-40, -20, -12, -8, -5, -3, -2, -1, 0, 1, 2, 3, 5, 8, 12, 20, 40)
+POWERS = ((0, 1), (0, 2), (1, 1), (1, 2))  # (order of the derivative, power): the moments
 
 
-def moments(analysis: Analysis) -> tuple[float, float, float, float]:
-    """E[f(z)], E[f(z)^2], E[f'(z)], E[f'(z)^2] for z ~ N(0, 1)."""
+def moments(analysis: Analysis) -> tuple[tuple[float | None, ...], list[str]]:
+    """(E[f], E[f^2], E[f'], E[f'^2]) and notes; inf/-inf/nan for divergent or undefined
+    moments, None for finite ones beyond the float range."""
+    notes: list[str] = []
+    if any(not part.defined for part in analysis.parts):
+        notes.append("f is not real on part of the line: its Gaussian moments are undefined")
+        return (math.nan,) * 4, notes
+    divergent = [_divergence(analysis, order, power) for order, power in POWERS]
+    values: list[float | None] = list(_quadrature(analysis))
+    for index, verdict in enumerate(divergent):
+        if verdict is not None:
+            values[index] = verdict
+            order, power = POWERS[index]
+            name = "E[" + ("f" if order == 0 else "f'") + ("^2" if power == 2 else "") + "]"
+            notes.append(f"{name} diverges" if not math.isnan(verdict) else f"{name} undefined")
+        elif values[index] is not None and not math.isfinite(values[index]):
+            values[index] = None
+            if "a Gaussian moment is beyond the float64 range" not in notes:
+                notes.append("a Gaussian moment is beyond the float64 range")
+    return tuple(values), notes
+
+
+def _divergence(analysis: Analysis, order: int, power: int) -> float | None:
+    """+inf/-inf/nan when E[(f^(order))^power] diverges, else None."""
+    signs = set()
+    for index, part in enumerate(analysis.parts):
+        for end in ("lower", "upper"):
+            point = part.lower if end == "lower" else part.upper
+            limit = analysis.structure.limit(index, order, end)
+            if point in (sympy.oo, -sympy.oo):
+                if _tail_diverges(part.derivative(order), point, power):
+                    value = limit.number()
+                    signs.add(1 if power == 2 or value > 0 else -1 if value < 0 else 0)
+                continue
+            unbounded = limit.kind in ("oo", "-oo") or (
+                limit.kind in ("oscillates", "unknown") and limit.high != limit.low
+            )
+            if not unbounded:
+                continue
+            if _pole_order(part.derivative(order), point, end) * power >= 1 - 1e-6:
+                if power == 2 or limit.kind == "oo":
+                    signs.add(1)
+                else:
+                    signs.add(-1 if limit.kind == "-oo" else 0)
+    if not signs:
+        return None
+    if signs == {1}:
+        return math.inf
+    if signs == {-1}:
+        return -math.inf
+    return math.nan
+
+
+def _pole_order(expression: sympy.Expr, point: sympy.Expr, end: str) -> float:
+    """p in |g(x)| ~ |x - c|^-p as x -> c from inside the part: the growth of the largest
+    |g| sampled at distances around 1e-20 and 1e-30 (50-digit mpmath values; the largest of
+    several, so an oscillating factor such as cos(1/x) does not hide the envelope)."""
+    function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    step = 1 if end == "lower" else -1
+    with mpmath.workdps(60):
+        c = mpmath.mpf(sympy.N(point, 60))
+        logs = []
+        for k in (20, 30):
+            d = mpmath.mpf(10) ** -k
+            try:
+                largest = max(abs(function(c + step * d * (1 + u / 7))) for u in range(60))
+            except (ValueError, ZeroDivisionError, TypeError):
+                return 0.0
+            if largest == 0:
+                return 0.0
+            logs.append(mpmath.log(largest))
+        slope = (logs[1] - logs[0]) / mpmath.log(mpmath.mpf(10) ** -10)
+    return float(-slope)
+
+
+def _tail_diverges(expression: sympy.Expr, point: sympy.Expr, power: int) -> bool:
+    """|g|^power * exp(-x^2/2) is not integrable at +-oo: log|g| / x^2 -> a >= 1/(2 power)."""
+    function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    direction = 1 if point == sympy.oo else -1
+    with mpmath.workdps(50):
+        try:
+            rates = [
+                mpmath.log(abs(function(mpmath.mpf(direction * x)))) / x**2 for x in (1e3, 1e4)
+            ]
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            return False
+    return all(math.isfinite(float(r)) and float(r) >= 1 / (2 * power) - 1e-3 for r in rates)
+
+
+def _quadrature(analysis: Analysis) -> tuple[float, float, float, float]:
     cuts = {float(e) for e in QUAD_EDGES}
-    cuts.update(to_float(b) for b in analysis.breakpoints if -QUAD_CUT < to_float(b) < QUAD_CUT)
+    cuts.update(c.location for c in analysis.cuts if -QUAD_CUT < c.location < QUAD_CUT)
     edges = sorted(cuts)
     coarse = _legendre(analysis, edges, 96)
     fine = _legendre(analysis, edges, 160)
@@ -51,7 +155,6 @@ def _legendre(analysis: Analysis, edges: list[float], n: int) -> tuple[float, fl
 
 
 def _adaptive(analysis: Analysis, edges: list[float]) -> tuple[float, float, float, float]:
-
     f, d = analysis.scalar(0), analysis.scalar(1)
 
     def phi(z: float) -> float:
@@ -65,8 +168,8 @@ def _adaptive(analysis: Analysis, edges: list[float]) -> tuple[float, float, flo
     ]
     totals = []
     integrate = scipy_integrate()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
         for integrand in integrands:
             total = 0.0
             for a, b in zip(edges, edges[1:], strict=False):

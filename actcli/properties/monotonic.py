@@ -1,6 +1,8 @@
-"""Monotonicity of f and of f': the sign of the next derivative on each piece (exact where SymPy
-decides it, sampled otherwise), the direction of each jump at a breakpoint, and a witness that
-shows the verdict with few decimals.
+"""Monotonicity of f and of f' on the domain: the sign of the next derivative on each part
+(proven by interval arithmetic, `actcli.isolate`, or symbolically when it is a constant or
+SymPy decides it), and how the values line up across every cut point (the left limit, the value
+there, the right limit: a jump down, or a pole from -oo to +oo as in 1/x, breaks an increasing
+function). A witness shows the verdict with few decimals.
 """
 
 from __future__ import annotations
@@ -10,46 +12,92 @@ from typing import Any
 
 import numpy as np
 import sympy
+from flint import arb
 
 from actcli.budget import bounded
 from actcli.expr import X
+from actcli.isolate import Undecided, sign_regions
 from actcli.properties.analysis import LIMIT_OPS, Analysis
-from actcli.properties.values import Piece, Value, ties, to_float
+from actcli.properties.extrema import samples, weakest
+from actcli.properties.values import ties, to_float
 
 SIGN_SECONDS = 0.5
+FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 MONOTONIC_KINDS = ("increasing", "nondecreasing", "decreasing", "nonincreasing", "none")
 
 
-def slope_signs(analysis: Analysis, piece: Piece, order: int) -> tuple[set[int], bool]:
-    """Signs that f^(order+1) takes on the piece (0 only when identically 0), and whether
-    SymPy decided them."""
+def is_flat(analysis: Analysis, index: int, order: int) -> bool:
+    """f^(order) is constant on part `index`: structurally, or by a bounded simplify of a small
+    expression (never by sampling)."""
+    part = analysis.parts[index]
+    g, slope = part.derivative(order), part.derivative(order + 1)
+    if not g.has(X) or slope == 0:
+        return True
+    if sympy.count_ops(slope) <= FLAT_OPS:
+        return bool(bounded(lambda: sympy.simplify(slope) == 0, SIGN_SECONDS, analysis.budget))
+    return False
 
-    if piece.flat(order):
-        return {0}, True
-    slope = piece.derivative(order + 1)
+
+def slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], str]:
+    """The signs f^(order+1) takes on part `index` ({0} when f^(order) is constant there),
+    and how that was found (cached per part and order)."""
+    key = ("slope_signs", index, order)
+    if key not in analysis.cache:
+        analysis.cache[key] = _slope_signs(analysis, index, order)
+    return analysis.cache[key]
+
+
+def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], str]:
+    part = analysis.parts[index]
+    slope = part.derivative(order + 1)
+    if is_flat(analysis, index, order):
+        return {0}, "symbolic"
     if not slope.has(X):
-        value = to_float(slope)
-        return ({1} if value > 0 else {-1}), True
-    decided = _symbolic_sign(analysis, piece, slope)
+        return ({1} if to_float(slope) > 0 else {-1}), "symbolic"
+    decided = _symbolic_sign(analysis, index, slope)
     if decided is not None:
-        return {decided}, True
-    sampled = piece.values[order + 1]
-    signs = {int(s) for s in np.sign(sampled[np.isfinite(sampled) & (sampled != 0)])}
-    return (signs or {0}), False
+        return {decided}, "symbolic"
+    forms = analysis.forms(index, order + 1)
+    if forms:
+        try:
+            regions = sign_regions(forms, part.lo, part.hi)
+        except Undecided:
+            regions = None
+        if regions is not None:
+            signs = {r.sign for r in regions if r.sign is not None}
+            undecided = [r for r in regions if r.sign is None]
+            # a tiny undecided bracket between two regions of one sign is a touching zero
+            # of an analytic function: it changes nothing; an undecided bracket at an end
+            # (or between opposite signs) only adds what its neighbours already show
+            if signs and (len(signs) > 1 or not undecided or _touching(regions)):
+                return signs, "interval"
+    sampled = analysis.evaluate(order + 1, samples(part.lo, part.hi))
+    found = {int(s) for s in np.sign(sampled[np.isfinite(sampled) & (sampled != 0)])}
+    return (found or {0}), "numeric"
 
 
-def _symbolic_sign(analysis: Analysis, piece: Piece, slope: Any) -> int | None:
-    """+1 or -1 when SymPy proves the slope's sign on the piece (half-lines and the line)."""
+def _touching(regions: list[Any]) -> bool:
+    for index, region in enumerate(regions):
+        if region.sign is None:
+            left = regions[index - 1].sign if index > 0 else None
+            right = regions[index + 1].sign if index + 1 < len(regions) else None
+            if left is None or right is None or left != right:
+                return False
+    return True
 
+
+def _symbolic_sign(analysis: Analysis, index: int, slope: Any) -> int | None:
+    """+1 or -1 when SymPy proves the slope's sign on the part (half-lines and the line)."""
+    part = analysis.parts[index]
     if sympy.count_ops(slope) > LIMIT_OPS:
         return None
     t = sympy.Dummy("t", positive=True)
-    if math.isinf(piece.lo) and math.isinf(piece.hi):
+    if math.isinf(part.lo) and math.isinf(part.hi):
         expression = slope
-    elif math.isinf(piece.hi):
-        expression = slope.subs(X, piece.lower + t)
-    elif math.isinf(piece.lo):
-        expression = slope.subs(X, piece.upper - t)
+    elif math.isinf(part.hi):
+        expression = slope.subs(X, part.lower + t)
+    elif math.isinf(part.lo):
+        expression = slope.subs(X, part.upper - t)
     else:
         return None
 
@@ -63,57 +111,84 @@ def _symbolic_sign(analysis: Analysis, piece: Piece, slope: Any) -> int | None:
     return bounded(decide, SIGN_SECONDS, analysis.budget)
 
 
-def monotonicity(analysis: Analysis, order: int) -> tuple[str, tuple[float, ...] | None, bool]:
-    """(kind, witness, symbolic) for f^(order)."""
+def monotonicity(analysis: Analysis, order: int) -> tuple[str, tuple[float, ...] | None, str]:
+    """(kind, witness, method) for f^(order) on its domain."""
     ups = downs = flat = False
-    symbolic = True
-    for piece in analysis.pieces:
-        signs, decided = slope_signs(analysis, piece, order)
-        symbolic = symbolic and decided
+    methods = []
+    sequence: list[tuple[float, Any]] = []  # values met along x at the parts' ends and cuts
+    for index, part in enumerate(analysis.parts):
+        if index > 0:
+            cut = analysis.cuts[index - 1]
+            if order == 0 and cut.value is not None:
+                sequence.append((to_float(cut.value), cut.value))
+        if not part.defined:
+            sequence.append((math.nan, None))  # a hole in the domain
+            continue
+        signs, method = slope_signs(analysis, index, order)
+        methods.append(method)
         ups = ups or 1 in signs
         downs = downs or -1 in signs
         flat = flat or signs == {0}
-    for index in range(len(analysis.breakpoints)):
-        left = analysis.end_value(analysis.pieces[index], order, False)
-        right = analysis.end_value(analysis.pieces[index + 1], order, True)
-        sequence = [left]
-        if order == 0:
-            value = analysis.point_values[index]
-            sequence.append(Value(to_float(value), value))
-        sequence.append(right)
-        for a, b in zip(sequence, sequence[1:], strict=False):
-            symbolic = symbolic and a.exact is not None and b.exact is not None
-            if ties(a.value, b.value):
-                continue
-            ups = ups or b.value > a.value
-            downs = downs or b.value < a.value
+        for end in ("lower", "upper"):
+            limit = analysis.structure.limit(index, order, end)
+            exact = limit.value if limit.kind == "value" else None
+            if limit.kind == "unknown":
+                methods.append("numeric")
+            sequence.append((limit.number(), exact))
+    for (a, _), (b, _) in zip(sequence, sequence[1:], strict=False):
+        if math.isnan(a) or math.isnan(b) or ties(a, b):
+            continue
+        ups = ups or b > a
+        downs = downs or b < a
+    method = weakest(methods)
     if ups and downs:
-        return "none", _non_monotone_witness(analysis, order), symbolic
+        witness = _non_monotone_witness(analysis, order)
+        if witness is not None and _proven_witness(analysis, order, witness):
+            method = "interval"  # three points suffice: their values are enclosed rigorously
+        return "none", witness, method
     if not ups and not downs:
-        return "constant", None, symbolic
+        return "constant", None, method
     if flat:
         witness = _flat_witness(analysis, order)
-        return ("nondecreasing" if ups else "nonincreasing"), witness, symbolic
-    return ("increasing" if ups else "decreasing"), None, symbolic
+        return ("nondecreasing" if ups else "nonincreasing"), witness, method
+    return ("increasing" if ups else "decreasing"), None, method
+
+
+def _proven_witness(analysis: Analysis, order: int, witness: tuple[float, float, float]) -> bool:
+    """f^(order) at the middle point is strictly below (or above) both outer ones, with
+    interval enclosures of the three values (so "not monotonic" is a proof)."""
+    enclosures = []
+    for x in witness:
+        index = next((i for i, p in enumerate(analysis.parts) if p.contains(x)), None)
+        if index is None or not analysis.parts[index].defined:
+            return False
+        enclosure = analysis.point(index, order, arb(x))
+        if enclosure is None:
+            return False
+        enclosures.append(enclosure)
+    first, middle, last = enclosures
+    valley = middle.high < min(first.low, last.low)
+    hill = middle.low > max(first.high, last.high)
+    return valley or hill
 
 
 def _flat_witness(analysis: Analysis, order: int) -> tuple[float, float] | None:
-    """Two points of a piece where f^(order) is constant, rounded where that keeps them
+    """Two points of a part where f^(order) is constant, rounded where that keeps them
     inside it."""
-    for piece in analysis.pieces:
-        if not piece.flat(order):
+    for index, part in enumerate(analysis.parts):
+        if not part.defined or slope_signs(analysis, index, order)[0] != {0}:
             continue
-        if math.isinf(piece.lo) and math.isinf(piece.hi):
+        if math.isinf(part.lo) and math.isinf(part.hi):
             return (-1.0, 1.0)
-        if math.isinf(piece.lo):
-            return (math.floor(piece.hi) - 2.0, math.floor(piece.hi) - 1.0)
-        if math.isinf(piece.hi):
-            return (math.ceil(piece.lo) + 1.0, math.ceil(piece.lo) + 2.0)
-        width = piece.hi - piece.lo
-        points = (piece.lo + width / 3, piece.lo + 2 * width / 3)
+        if math.isinf(part.lo):
+            return (math.floor(part.hi) - 2.0, math.floor(part.hi) - 1.0)
+        if math.isinf(part.hi):
+            return (math.ceil(part.lo) + 1.0, math.ceil(part.lo) + 2.0)
+        width = part.hi - part.lo
+        points = (part.lo + width / 3, part.lo + 2 * width / 3)
         for digits in range(17):
             a, b = (round(x, digits) + 0.0 for x in points)
-            if piece.lo < a < b < piece.hi:
+            if part.lo < a < b < part.hi:
                 return (a, b)
         return points
     return None
@@ -121,12 +196,17 @@ def _flat_witness(analysis: Analysis, order: int) -> tuple[float, float] | None:
 
 def _non_monotone_witness(analysis: Analysis, order: int) -> tuple[float, float, float] | None:
     """x1 < x2 < x3 with f^(order)(x2) strictly below (or above) both others."""
-    xs = [piece.samples for piece in analysis.pieces]
-    ys = [piece.values[order] for piece in analysis.pieces]
+    xs, ys = [], []
+    for part in analysis.parts:
+        if part.defined:
+            x = samples(part.lo, part.hi)
+            xs.append(x)
+            ys.append(analysis.evaluate(order, x))
     if order == 0:
-        for index, point in enumerate(analysis.breakpoints):
-            xs.append(np.array([to_float(point)]))
-            ys.append(np.array([to_float(analysis.point_values[index])]))
+        for cut in analysis.cuts:
+            if cut.value is not None:
+                xs.append(np.array([cut.location]))
+                ys.append(np.array([to_float(cut.value)]))
     x = np.concatenate(xs)
     y = np.concatenate(ys)
     keep = np.isfinite(y)
@@ -161,7 +241,7 @@ def _readable(
     """The witness with the fewest decimals that still shows the violation: the outer points
     move outwards, the middle one rounds; for f' no point may be a breakpoint."""
     evaluate = analysis.scalar(order)
-    kinks = {to_float(b) for b in analysis.breakpoints} if order else set()
+    kinks = {cut.location for cut in analysis.cuts} if order else set()
 
     def shows(points: tuple[float, float, float]) -> bool:
         if not (points[0] < points[1] < points[2]) or kinks.intersection(points):

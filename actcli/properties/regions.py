@@ -1,66 +1,77 @@
 """Where f' is 0 or 1: f(0) = 0 and f'(0) = 1 (identity near the origin), f' -> 0 at -oo / +oo
 (saturation), the intervals where f' is identically 0 and their Gaussian mass (dead units).
+Everything at a cut point comes from its value and one-sided limits (`actcli.domain`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mpmath
 import sympy
 
-from actcli.calculus import point_value
 from actcli.expr import X
 from actcli.properties.analysis import Analysis
-from actcli.properties.values import Value, interval_text, is_zero, to_float
+from actcli.properties.extrema import numeric_end
+from actcli.properties.monotonic import is_flat
+from actcli.properties.values import interval_text, is_zero, to_float
 
 Region = tuple[Any, Any, bool, bool]  # (lower, upper, lower_closed, upper_closed), SymPy ends
 
 
 def origin(analysis: Analysis) -> tuple[bool, bool]:
-    """(f(0) = 0, identity near 0): f'(0) exists and is 1 (at a breakpoint, both one-sided
-    derivatives and f continuous, via `calculus.point_value`)."""
-    value_at_zero = analysis.definition.subs(X, 0)
-    zero = is_zero(value_at_zero)
-    if not zero:
-        return False, False
-    for index, point in enumerate(analysis.breakpoints):
-        if is_zero(point):
-            left, right = analysis.pieces[index].branch, analysis.pieces[index + 1].branch
-            pv = point_value(point, left, right, 1, analysis.activation)
-            return True, pv.exists is True and is_zero(pv.left - 1)
-    piece = next(p for p in analysis.pieces if p.contains(0.0))
-    slope = piece.derivative(1).subs(X, 0)
-    return True, is_zero(slope - 1)
+    """(f(0) = 0, identity near 0: f'(0) exists and is 1)."""
+    for index, cut in enumerate(analysis.cuts):
+        if is_zero(cut.x):
+            if cut.value is None or not is_zero(cut.value):
+                return False, False
+            sides = [analysis.structure.cut_sides(index, k) for k in (0, 1)]
+            continuous = all(s.finite and is_zero(s.value) for s in sides[0])
+            slope_one = all(s.finite and is_zero(s.value - 1) for s in sides[1])
+            return True, continuous and slope_one
+    for part in analysis.parts:
+        if part.contains(0.0):
+            if not part.defined:
+                return False, False
+            value = part.branch.subs(X, 0)
+            if not is_zero(value):
+                return False, False
+            return True, is_zero(part.derivative(1).subs(X, 0) - 1)
+    return False, False
 
 
-def saturation(analysis: Analysis) -> tuple[bool, bool, bool]:
-    """(saturates left, saturates right, symbolic): the far branch's f' tends to 0."""
-    left = analysis.far_limit(analysis.pieces[0], 1, -1)
-    right = analysis.far_limit(analysis.pieces[-1], 1, 1)
-
-    def vanishes(value: Value) -> bool:
-        if value.exact is not None:
-            return is_zero(value.exact)
-        return abs(value.value) <= 1e-12
-
-    symbolic = left.exact is not None and right.exact is not None
-    return vanishes(left), vanishes(right), symbolic
+def saturation(analysis: Analysis) -> tuple[bool, bool, str]:
+    """(saturates left, saturates right, method): f' tends to 0 at -oo / +oo."""
+    ends = []
+    for index, end in ((0, "lower"), (len(analysis.parts) - 1, "upper")):
+        if not analysis.parts[index].defined:
+            ends.append((False, "symbolic"))
+            continue
+        limit = analysis.structure.limit(index, 1, end)
+        if limit.kind == "value":
+            ends.append((is_zero(limit.value), "symbolic"))
+        elif limit.kind in ("oo", "-oo"):
+            ends.append((False, "symbolic"))
+        else:  # no symbolic limit: the values out to 1e300 decide, numerically
+            estimates = numeric_end(analysis, index, 1, end)
+            ends.append((len(estimates) == 1 and abs(estimates[0]) <= 1e-12, "numeric"))
+    method = "symbolic" if all(m == "symbolic" for _, m in ends) else "numeric"
+    return ends[0][0], ends[1][0], method
 
 
 def zero_gradient(analysis: Analysis) -> list[Region]:
     """Maximal intervals where f' = 0: (lower, upper, lower_closed, upper_closed)."""
     regions: list[list[Any]] = []
     previous_flat = False
-    for index, piece in enumerate(analysis.pieces):
-        flat = piece.flat(0)  # f' is identically 0 here
+    for index, part in enumerate(analysis.parts):
+        flat = part.defined and is_flat(analysis, index, 0)
         if flat:
-            joins = previous_flat and _smooth_zero_at(analysis, index - 1)
-            if joins:
-                regions[-1][1] = piece.upper
+            if previous_flat and _smooth_zero_at(analysis, index - 1):
+                regions[-1][1] = part.upper
             else:
                 closed = index > 0 and _smooth_zero_at(analysis, index - 1)
-                regions.append([piece.lower, piece.upper, closed, False])
+                regions.append([part.lower, part.upper, closed, False])
         elif previous_flat and _smooth_zero_at(analysis, index - 1):
             regions[-1][3] = True
         previous_flat = flat
@@ -68,18 +79,14 @@ def zero_gradient(analysis: Analysis) -> list[Region]:
 
 
 def _smooth_zero_at(analysis: Analysis, index: int) -> bool:
-    """f' exists and is 0 at breakpoint `index` (f continuous, both one-sided f' = 0)."""
-
-    left, right = analysis.pieces[index], analysis.pieces[index + 1]
-    point = analysis.breakpoints[index]
-    values = [
-        left.elementary.subs(X, point),
-        analysis.point_values[index],
-        right.elementary.subs(X, point),
-    ]
-    slopes = [left.derivative(1).subs(X, point), right.derivative(1).subs(X, point)]
-    continuous = is_zero(values[0] - values[1]) and is_zero(values[2] - values[1])
-    return continuous and all(is_zero(s) for s in slopes)
+    """f is continuous at cut `index` and f' exists there and is 0."""
+    cut = analysis.cuts[index]
+    values = analysis.structure.cut_sides(index, 0)
+    slopes = analysis.structure.cut_sides(index, 1)
+    if cut.value is None or not all(v.finite for v in (*values, *slopes)):
+        return False
+    continuous = all(is_zero(v.value - cut.value) for v in values)
+    return continuous and all(is_zero(s.value) for s in slopes)
 
 
 def region_text(region: Region) -> str:
@@ -95,4 +102,4 @@ def gaussian_mass(regions: list[Region]) -> float:
         for lower, upper, _, _ in regions:
             a, b = to_float(lower), to_float(upper)
             total += mpmath.ncdf(b) - mpmath.ncdf(a)
-    return float(total)
+    return float(total) if math.isfinite(float(total)) else math.nan

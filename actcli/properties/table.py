@@ -9,11 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sympy
+
 from actcli.activation import Activation, bind
 from actcli.errors import UsageError
-from actcli.json_values import json_number
+from actcli.json_values import json_number, json_optional
 from actcli.properties.analysis import Analysis
-from actcli.properties.extrema import Range, max_abs_derivative, value_range
+from actcli.properties.extrema import Range, boundedness, max_abs_derivative, value_range
 from actcli.properties.moments import moments
 from actcli.properties.monotonic import monotonicity
 from actcli.properties.regions import (
@@ -23,7 +25,7 @@ from actcli.properties.regions import (
     saturation,
     zero_gradient,
 )
-from actcli.properties.values import sstr
+from actcli.properties.values import interval_text, sstr
 from actcli.properties.vector import vector_properties
 from actcli.smoothness import smoothness
 from actcli.spec import Spec
@@ -49,12 +51,14 @@ class Properties:
     zero_gradient: tuple[str, ...]
     max_abs_derivative: float
     max_abs_derivative_exact: str | None
-    mean: float
-    second_moment: float
-    derivative_mean: float
-    derivative_second_moment: float
+    mean: float | None
+    second_moment: float | None
+    derivative_mean: float | None
+    derivative_second_moment: float | None
     dead_probability: float
     methods: dict[str, str] = field(default_factory=dict)
+    domain: str = "(-oo, oo)"
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
 
@@ -78,19 +82,22 @@ class Properties:
             "zero_gradient": list(self.zero_gradient),
             "max_abs_derivative": json_number(self.max_abs_derivative),
             "max_abs_derivative_exact": self.max_abs_derivative_exact,
-            "mean": json_number(self.mean),
-            "second_moment": json_number(self.second_moment),
-            "derivative_mean": json_number(self.derivative_mean),
-            "derivative_second_moment": json_number(self.derivative_second_moment),
+            "mean": json_optional(self.mean),
+            "second_moment": json_optional(self.second_moment),
+            "derivative_mean": json_optional(self.derivative_mean),
+            "derivative_second_moment": json_optional(self.derivative_second_moment),
             "dead_probability": json_number(self.dead_probability),
             "methods": dict(self.methods),
+            "domain": self.domain,
+            "notes": list(self.notes),
         }
 
 
 def properties(activation: Activation) -> Properties:
     """Range, bounds, monotonicity, saturation, zero-gradient regions, max |f'| and Gaussian
-    moments of a scalar activation (parameters at their values), each entry labelled
-    "symbolic" or "numeric" in `methods`.
+    moments of a scalar activation on its real domain (parameters at their values), each entry
+    labelled in `methods`: "symbolic" (SymPy proofs), "interval" (proven with interval
+    arithmetic) or "numeric" (sampled; never enough for a verdict).
 
     Raises:
         UsageError: a vector activation (softmax, maxout, ...): its properties are not scalar.
@@ -101,40 +108,42 @@ def properties(activation: Activation) -> Properties:
         )
     analysis = Analysis(activation)
     range_, bound_methods = value_range(analysis)
-    monotonic, witness, monotonic_symbolic = monotonicity(analysis, 0)
-    d_monotonic, d_witness, d_symbolic = monotonicity(analysis, 1)
+    below, above, _ = boundedness(analysis)
+    finite_low, finite_high = math.isfinite(range_.lower), math.isfinite(range_.upper)
+    monotonic, witness, monotonic_method = monotonicity(analysis, 0)
+    d_monotonic, d_witness, d_method = monotonicity(analysis, 1)
     zero_at_origin, identity = origin(analysis)
-    left, right, saturation_symbolic = saturation(analysis)
+    left, right, saturation_method = saturation(analysis)
     regions = zero_gradient(analysis)
-    max_slope, max_slope_exact, max_symbolic = max_abs_derivative(analysis)
-    mean, second, d_mean, d_second = moments(analysis)
-
-    def label(symbolic: bool) -> str:
-        return "symbolic" if symbolic else "numeric"
-
+    max_slope, max_slope_exact, max_method = max_abs_derivative(analysis)
+    (mean, second, d_mean, d_second), notes = moments(analysis)
     methods = {
         "range": range_.method,
         **bound_methods,
-        "monotonic": label(monotonic_symbolic),
-        "derivative_monotonic": label(d_symbolic),
+        "monotonic": monotonic_method,
+        "derivative_monotonic": d_method,
         "zero_at_origin": "symbolic",
         "identity_near_origin": "symbolic",
-        "saturates_left": label(saturation_symbolic),
-        "saturates_right": label(saturation_symbolic),
+        "saturates_left": saturation_method,
+        "saturates_right": saturation_method,
         "zero_gradient": "symbolic",
-        "max_abs_derivative": label(max_symbolic),
+        "max_abs_derivative": max_method,
         "mean": "numeric",
         "second_moment": "numeric",
         "derivative_mean": "numeric",
         "derivative_second_moment": "numeric",
         "dead_probability": "symbolic",
     }
+    excluded = [cut for cut in analysis.cuts if cut.value is None]
+    if excluded:
+        shown = ", ".join(sympy.sstr(cut.x) for cut in excluded[:5])
+        notes.insert(0, f"f is undefined at x = {shown}")
     return Properties(
         activation=activation.name,
         params=activation.params,
         range=range_,
-        bounded_below=math.isfinite(range_.lower),
-        bounded_above=math.isfinite(range_.upper),
+        bounded_below=below if bound_methods["bounded_below"] == "symbolic" else finite_low,
+        bounded_above=above if bound_methods["bounded_above"] == "symbolic" else finite_high,
         monotonic=monotonic,
         monotonic_witness=witness,
         derivative_monotonic=d_monotonic,
@@ -152,7 +161,38 @@ def properties(activation: Activation) -> Properties:
         derivative_second_moment=d_second,
         dead_probability=gaussian_mass(regions),
         methods=methods,
+        domain=domain_text(analysis),
+        notes=tuple(notes),
     )
+
+
+def domain_text(analysis: Analysis) -> str:
+    """The real domain as a union of intervals and points ('(-oo, 0) U (0, oo)')."""
+    pieces: list[list[Any]] = []
+    for index, part in enumerate(analysis.parts):
+        if index > 0:
+            cut = analysis.cuts[index - 1]
+            if cut.value is not None:
+                if pieces and pieces[-1][3] is None:
+                    pieces[-1][3] = "closed"
+                else:
+                    pieces.append([cut.x, cut.x, "closed", "closed"])
+        if part.defined:
+            if pieces and pieces[-1][3] == "closed" and pieces[-1][1] == part.lower:
+                pieces[-1][1] = part.upper
+                pieces[-1][3] = None
+            else:
+                closed = "open"
+                pieces.append([part.lower, part.upper, closed, None])
+    texts = []
+    for lower, upper, left, right in pieces:
+        if lower == upper:
+            texts.append("{" + sympy.sstr(lower) + "}")
+            continue
+        texts.append(
+            interval_text(sympy.sstr(lower), sympy.sstr(upper), left == "closed", right == "closed")
+        )
+    return " U ".join(texts) or "empty"
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,9 @@ def best_of(candidates: list[Value], lowest: bool) -> Value:
     pick = min if lowest else max
     extreme = pick(c.value for c in finite)
     tied = [c for c in finite if ties(c.value, extreme)]
-    tied.sort(key=lambda c: (not c.attained, c.exact is None, c.rank))
+    tied.sort(
+        key=lambda c: (not c.attained, c.exact is None, c.rank, c.value if lowest else -c.value)
+    )
     chosen = tied[0]
     exact = (
         chosen.exact

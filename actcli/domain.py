@@ -1,0 +1,364 @@
+"""An activation on its real domain: the open parts between cut points, and what happens at each
+cut point.
+
+Cut points are the breakpoints of the (Piecewise-rewritten) definition, and the points where a
+branch stops being analytic or real: zeros of denominators (poles), of log arguments, and of
+the bases of real powers (sqrt(x) ends at 0). Between two cut points one branch is active and
+analytic; it is real on the whole part or on none of it (its real domain ends only at cut
+points), so a probe decides which. At a cut point the function has a value (the definition
+evaluated there, which may be undefined, as 1/x at 0) and one-sided limits of every derivative,
+taken from the branch active on each side: its value when it is analytic there, else
+`sympy.limit` from that side (within a time budget), which may be a number, +-oo, an
+oscillation (AccumBounds) or unknown.
+
+Everything is exact where SymPy finds it; a cut point that only a numeric root search finds is
+a SymPy Float (`Cut.found == "numeric"`), and an expression whose zeros cannot be isolated
+(sin(1/x) vanishes infinitely often near 0) is refused with an AnalysisError naming it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from actcli.budget import Budget, bounded
+from actcli.compiler import compile_scalar
+from actcli.deferred import scipy_optimize
+from actcli.errors import AnalysisError
+from actcli.expr import X
+from actcli.functions import log1p, to_elementary
+from actcli.pieces import Bound, active_branch_at, intervals, probe_between, to_piecewise
+
+SOLVE_SECONDS = 2.0
+LIMIT_SECONDS = 1.0
+SCAN_WINDOW = 1e3  # a numeric search for zeros covers [-SCAN_WINDOW, SCAN_WINDOW]
+SCAN_POINTS = 200001
+MAX_CUTS = 200
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A one-sided limit: an exact value, +-oo, an oscillation between `low` and `high`, or
+    unknown (`kind` says which)."""
+
+    kind: str  # "value" | "oo" | "-oo" | "oscillates" | "unknown"
+    value: Any = None  # SymPy number for "value"
+    low: Any = None  # for "oscillates": the AccumBounds ends
+    high: Any = None
+
+    @property
+    def finite(self) -> bool:
+        return self.kind == "value"
+
+    def number(self) -> float:
+        """As a float: +-inf for infinite limits, nan when there is no single value."""
+        if self.kind == "value":
+            return to_float(self.value)
+        return {"oo": math.inf, "-oo": -math.inf}.get(self.kind, math.nan)
+
+    def text(self) -> str:
+        if self.kind == "value":
+            return sympy.sstr(self.value)
+        if self.kind == "oscillates":
+            return f"oscillates in [{sympy.sstr(self.low)}, {sympy.sstr(self.high)}]"
+        return {"oo": "oo", "-oo": "-oo"}.get(self.kind, "unknown")
+
+
+@dataclass
+class Part:
+    """An open interval (lower, upper) between cut points, and the branch active on it."""
+
+    lower: Any  # SymPy: -oo, a number
+    upper: Any
+    lo: float
+    hi: float
+    probe: float
+    branch: Any  # as written (actcli's sigmoid/softplus kept)
+    defined: bool  # the branch is real on the part
+    _derivatives: list[Any] = field(default_factory=list)
+
+    def derivative(self, order: int) -> Any:
+        """d^order branch / dx^order (cached)."""
+        if not self._derivatives:
+            self._derivatives.append(self.branch)
+        while len(self._derivatives) <= order:
+            self._derivatives.append(sympy.diff(self._derivatives[-1], X))
+        return self._derivatives[order]
+
+    def contains(self, x: float) -> bool:
+        return self.lo < x < self.hi
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A point where the definition switches branches, or a branch is singular or ends."""
+
+    x: Any  # exact (SymPy), or a Float when found numerically
+    kinds: frozenset[str]  # breakpoint, singularity (pole, log), domain (end of a real power)
+    value: Any  # f(x) exactly, or None where f is undefined there
+
+    @property
+    def found(self) -> str:
+        return "numeric" if isinstance(self.x, sympy.Float) else "symbolic"
+
+    @property
+    def location(self) -> float:
+        return to_float(self.x)
+
+    @property
+    def kind(self) -> str:
+        for kind in ("breakpoint", "singularity", "domain"):
+            if kind in self.kinds:
+                return kind
+        return "breakpoint"
+
+
+class Structure:
+    """The parts and cut points of an activation with every parameter at its value."""
+
+    def __init__(self, activation: Bound, expression: Any = None, budget: Budget | None = None):
+        self.activation = activation
+        self.budget = budget or Budget(30.0)
+        self.definition = to_piecewise(activation.expression if expression is None else expression)
+        self.parts: list[Part] = []
+        self.cuts: list[Cut] = []
+        self._limits: dict[tuple[int, int, str], Limit] = {}
+        self._build()
+
+    # -- building ----------------------------------------------------------------------
+    def _build(self) -> None:
+        points: dict[float, tuple[Any, set[str]]] = {}
+        branches = []
+        for lower, upper, probe in intervals(self.definition, self.activation):
+            branch = active_branch_at(self.definition, self.activation, probe)
+            branches.append((lower, upper, branch))
+            for value in (lower, upper):
+                if value not in (-sympy.oo, sympy.oo):
+                    points.setdefault(round(to_float(value), 12), (value, set()))[1].add(
+                        "breakpoint"
+                    )
+        for lower, upper, branch in branches:
+            for point, kind in self._singular_points(branch, lower, upper):
+                entry = points.setdefault(round(to_float(point), 12), (point, set()))
+                entry[1].add(kind)
+        if len(points) > MAX_CUTS:
+            raise AnalysisError(f"more than {MAX_CUTS} cut points (breakpoints, poles)")
+        ordered = [points[key] for key in sorted(points)]
+        edges = [-sympy.oo, *(point for point, _ in ordered), sympy.oo]
+        for lower, upper in zip(edges, edges[1:], strict=False):
+            probe = probe_between(lower, upper, self.activation)
+            branch = active_branch_at(self.definition, self.activation, probe)
+            self.parts.append(
+                Part(
+                    lower,
+                    upper,
+                    to_float(lower),
+                    to_float(upper),
+                    probe,
+                    branch,
+                    _real_at(branch, probe),
+                )
+            )
+        for point, kinds in ordered:
+            self.cuts.append(Cut(point, frozenset(kinds), self._value_at(point)))
+
+    def _value_at(self, point: Any) -> Any:
+        """f(point) from the definition itself (its conditions decide), or None if undefined."""
+        value = bounded(lambda: self.definition.subs(X, point), LIMIT_SECONDS, self.budget)
+        if value is None or not _is_real_number(value):
+            return None
+        return _simple(value, self.budget)
+
+    def _singular_points(self, branch: Any, lower: Any, upper: Any) -> list[tuple[Any, str]]:
+        """(x, kind) where the branch has a pole or a log singularity, or its real domain ends,
+        strictly inside (lower, upper)."""
+        found = []
+        for argument, kind in _singular_arguments(branch):
+            for root in self._zeros(argument, lower, upper):
+                found.append((root, kind))
+        return found
+
+    def _zeros(self, expression: Any, lower: Any, upper: Any) -> list[Any]:
+        """Real zeros of an expression in x strictly inside (lower, upper): exact from SymPy's
+        solveset, else located numerically on [-1e3, 1e3] (then SymPy Floats)."""
+        region = sympy.Interval.open(lower, upper)
+        solved = bounded(lambda: sympy.solveset(expression, X, region), SOLVE_SECONDS, self.budget)
+        if isinstance(solved, sympy.FiniteSet):
+            roots = [r for r in solved if _is_real_number(r)]
+            if len(roots) == len(solved):
+                return sorted(roots, key=to_float)
+        if solved is sympy.S.EmptySet:
+            return []
+        return _numeric_zeros(expression, to_float(lower), to_float(upper))
+
+    # -- limits ------------------------------------------------------------------------
+    def limit(self, part_index: int, order: int, end: str) -> Limit:
+        """The limit of f^(order) at the `end` ("lower" or "upper") of a part, from inside."""
+        key = (part_index, order, end)
+        if key not in self._limits:
+            part = self.parts[part_index]
+            point = part.lower if end == "lower" else part.upper
+            self._limits[key] = side_limit(
+                part.derivative(order), point, "+" if end == "lower" else "-", self.budget
+            )
+        return self._limits[key]
+
+    def cut_sides(self, cut_index: int, order: int) -> tuple[Limit, Limit]:
+        """The left and right limits of f^(order) at cut point `cut_index`."""
+        return self.limit(cut_index, order, "upper"), self.limit(cut_index + 1, order, "lower")
+
+    def mp_function(self, part_index: int, order: int = 0) -> Callable[[Any], Any]:
+        """f^(order) on a part as an mpmath function of x (for checks at high precision)."""
+        expression = to_elementary(self.parts[part_index].derivative(order))
+        return sympy.lambdify(X, expression, modules="mpmath")
+
+
+def side_limit(expression: Any, point: Any, direction: str, budget: Budget) -> Limit:
+    """lim expression as x -> point from `direction` ("+" above, "-" below; point may be
+    +-oo): the value when the expression is continuous there, else sympy.limit."""
+    value = bounded(lambda: expression.subs(X, point), LIMIT_SECONDS, budget)
+    if point in (sympy.oo, -sympy.oo):
+        # SymPy's extended-real arithmetic gives nan for every indeterminate form, so a number
+        # (or +-oo) here is the limit: each operation is continuous where it is determinate
+        if value in (sympy.oo, -sympy.oo):
+            return Limit("oo" if value == sympy.oo else "-oo")
+        if value is not None and _is_real_number(value):
+            return Limit("value", _simple(value, budget))
+    elif value is not None and _is_real_number(value) and not _singular_at(expression, point):
+        return Limit("value", _simple(value, budget))
+    elementary = to_elementary(expression)
+    found = bounded(lambda: sympy.limit(elementary, X, point, direction), 2 * LIMIT_SECONDS, budget)
+    return _as_limit(found)
+
+
+def _as_limit(found: Any) -> Limit:
+    if found is None:
+        return Limit("unknown")
+    if found == sympy.oo:
+        return Limit("oo")
+    if found == -sympy.oo:
+        return Limit("-oo")
+    if isinstance(found, sympy.AccumBounds):
+        return Limit("oscillates", low=found.min, high=found.max)
+    if found.has(sympy.AccumBounds):  # e.g. oo*sign(AccumBounds(-1, 1)): unbounded swings
+        if found.has(sympy.oo, -sympy.oo, sympy.zoo):
+            return Limit("oscillates", low=-sympy.oo, high=sympy.oo)
+        return Limit("unknown")
+    if _is_real_number(found):
+        return Limit("value", found)
+    return Limit("unknown")
+
+
+def _singular_at(expression: Any, point: Any) -> bool:
+    """The expression has a pole, a log singularity or a real-power end exactly at point (its
+    value there, even when finite, as sqrt(0), is then no proof of continuity of the
+    derivatives; the limit decides)."""
+    for argument, _ in _singular_arguments(expression):
+        try:
+            value = argument.subs(X, point)
+        except (TypeError, ValueError):
+            return True
+        if value.is_zero is not False:
+            return True
+    return False
+
+
+def _singular_arguments(expression: Any) -> list[tuple[Any, str]]:
+    """(argument, kind) whose zeros are poles, log singularities or ends of real domains."""
+    found = []
+    for node in sympy.preorder_traversal(expression):
+        if isinstance(node, sympy.Pow) and node.base.has(X):
+            exponent = node.exp
+            if exponent.is_number and exponent.is_integer and exponent.is_negative:
+                found.append((node.base, "singularity"))
+            elif exponent.is_number and not exponent.is_integer:
+                found.append((node.base, "domain" if exponent.is_positive else "singularity"))
+            elif not exponent.is_number:
+                found.append((node.base, "domain"))
+        elif isinstance(node, sympy.log) and node.args[0].has(X):
+            found.append((node.args[0], "domain"))
+        elif isinstance(node, log1p) and node.args[0].has(X):
+            found.append((node.args[0] + 1, "domain"))
+    unique: dict[Any, str] = {}
+    for argument, kind in found:
+        if unique.get(argument) != "singularity":
+            unique[argument] = kind
+    return list(unique.items())
+
+
+def _numeric_zeros(expression: Any, lo: float, hi: float) -> list[Any]:
+    """Zeros located by sign changes on a grid of [-1e3, 1e3] within (lo, hi), refined by
+    Brent's method (SymPy Floats: found numerically). Too many means an oscillation that no
+    finite list of cut points describes: refused."""
+    start, stop = max(lo, -SCAN_WINDOW), min(hi, SCAN_WINDOW)
+    if not start < stop:
+        return []
+    function = compile_scalar(expression)
+    grid = np.linspace(start, stop, SCAN_POINTS)[1:-1]
+    with np.errstate(all="ignore"):
+        values = function(grid)
+    signs = np.sign(values)
+    roots = []
+    exact = np.nonzero(values == 0)[0]
+    changes = np.nonzero((signs[:-1] * signs[1:]) < 0)[0]
+    if len(exact) + len(changes) > MAX_CUTS:
+        raise AnalysisError(
+            f"{sympy.sstr(expression)} vanishes too often to analyse piece by piece"
+        )
+    roots.extend(sympy.Float(float(grid[i]), 17) for i in exact)
+    brentq = scipy_optimize().brentq
+    for i in changes:
+        root = brentq(lambda t: float(function(np.array([t]))[0]), grid[i], grid[i + 1])
+        roots.append(sympy.Float(root, 17))
+    return sorted(roots, key=float)
+
+
+def _real_at(branch: Any, probe: float) -> bool:
+    """The branch is real at the probe (and so on its whole part)."""
+    function = sympy.lambdify(X, to_elementary(branch), modules="mpmath")
+    try:
+        with mpmath.workdps(30):
+            value = function(mpmath.mpf(probe))
+    except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+        return False
+    if isinstance(value, mpmath.mpc):
+        return abs(value.imag) <= mpmath.mpf(10) ** -25 * max(1, abs(value.real))
+    return mpmath.isfinite(value)
+
+
+def _simple(value: Any, budget: Budget) -> Any:
+    """Simplified when that is quick (limit values are usually small)."""
+    if sympy.count_ops(value) > 40:
+        return value
+    simpler = bounded(lambda: sympy.simplify(value), LIMIT_SECONDS, budget)
+    return value if simpler is None else simpler
+
+
+def _is_real_number(value: Any) -> bool:
+    if not isinstance(value, sympy.Basic) or not value.is_number:
+        return False
+    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds):
+        return False
+    try:
+        number = complex(sympy.N(value, 30))
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number.real) and abs(number.imag) <= 1e-25 * max(1.0, abs(number.real))
+
+
+def to_float(value: Any) -> float:
+    """A SymPy number (or +-oo) as a float."""
+    if value == sympy.oo:
+        return math.inf
+    if value == -sympy.oo:
+        return -math.inf
+    return float(sympy.re(sympy.N(value, 30)))
+
+
+__all__ = ["Cut", "Limit", "Part", "Structure", "side_limit", "to_float"]
