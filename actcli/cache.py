@@ -29,7 +29,16 @@ def cache_dir() -> Path | None:
 
 
 # The modules whose code decides what a compiled entry contains: editing one invalidates them.
-_CODE = ("activation.py", "expr.py", "functions.py", "numeric.py", "api.py")
+_CODE = (
+    "activation.py",
+    "expr.py",
+    "functions.py",
+    "numeric.py",
+    "api.py",
+    "compiler.py",
+    "rewrites.py",
+    "stabilize.py",
+)
 
 
 def key(*parts: Any) -> str:
