@@ -142,6 +142,7 @@ class StableForm:
     expression: Any
     worst: float
     as_written: float
+    approximate: bool = False  # a Taylor piece: equal to the expression within 2**-56 only
 
 
 def stable_form(definition: Any, order: int = 0) -> StableForm:
@@ -156,8 +157,9 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     if exact.free_symbols - {X}:
         return StableForm(exact, math.nan, math.nan)  # compiling will say which have no value
     sources = [exact]
-    if order:  # the derivative of the stable lower order first: it is often already clean
-        sources.insert(0, sympy.diff(_stable_form(definition, order - 1).expression, X))
+    lower = _stable_form(definition, order - 1) if order else None
+    if lower is not None and not lower.approximate:  # first: it is often already clean
+        sources.insert(0, sympy.diff(lower.expression, X))
     candidates = _candidates(sources, exact, order)
     x = grid(breakpoints(exact))
     try:
@@ -175,7 +177,7 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     chosen, errors = _choose(measured, x)
     patched = _series_patch(exact, chosen, errors, reference)
     if patched is not None:
-        chosen, errors = patched
+        return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
     return StableForm(chosen, worst(errors), as_written)
 
 
@@ -278,31 +280,40 @@ def _series_patch(
         return None
     check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
     for radius in SERIES_RADII:
-        if _truncation_ok(polynomial, check, radius):
-            horner = sympy.horner(series, X)
-            inside = sympy.And(X > -radius, X < radius)
-            candidate = sympy.Piecewise((horner, inside), (chosen, True))
-            patched = _errors_of(candidate, reference)
-            if patched is not None and worst(patched) < worst(errors):
-                return candidate, patched
-            return None
+        truncated = _shortest_within(polynomial, check, radius)
+        if truncated is None:
+            continue
+        horner = sympy.horner(truncated.as_expr(), X)
+        inside = sympy.And(X > -radius, X < radius)
+        candidate = sympy.Piecewise((horner, inside), (chosen, True))
+        patched = _errors_of(candidate, reference)
+        if patched is not None and worst(patched) < worst(errors):
+            return candidate, patched
+        return None
     return None
 
 
-def _truncation_ok(polynomial: Any, check: Callable[[Any], Any], radius: float) -> bool:
-    with mpmath.workdps(DIGITS + 20):
-        for point in (radius, radius / 2, radius / 4):
-            for x in (point, -point):
-                try:
-                    true = check(x)
-                except (ActcliError, ArithmeticError, ValueError):
-                    return False
-                approximation = polynomial.eval(sympy.Rational(x))
-                if true == 0 or abs(mpmath.mpf(approximation) - true) > SERIES_TOLERANCE * abs(
-                    true
-                ):
-                    return False
-    return True
+def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float) -> Any:
+    """The polynomial cut to the lowest degree whose truncation error, measured against mpmath
+    at +-r, +-r/2, +-r/4, is below SERIES_TOLERANCE relative; None when no degree is."""
+    points = [s * radius / d for d in (1, 2, 4) for s in (1, -1)]
+    try:
+        truths = [check(x) for x in points]
+    except (ActcliError, ArithmeticError, ValueError):
+        return None
+    if any(t == 0 or isinstance(t, mpmath.mpc) for t in truths):
+        return None
+    terms = sorted(polynomial.terms(), key=lambda term: term[0][0])
+    for count in range(1, len(terms) + 1):
+        cut = sympy.Poly.from_dict(dict(terms[:count]), X)
+        with mpmath.workdps(DIGITS + 20):
+            ok = all(
+                abs(mpmath.mpf(cut.eval(sympy.Rational(x))) - t) <= SERIES_TOLERANCE * abs(t)
+                for x, t in zip(points, truths, strict=True)
+            )
+        if ok:
+            return cut
+    return None
 
 
 def breakpoints(expression: Any) -> list[float]:
