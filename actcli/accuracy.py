@@ -164,7 +164,7 @@ class AccuracyReport:
         lines = []
         for suggestion in self.suggestions:
             lines.append(
-                f"a more accurate {suggestion.key} (measured: worst relative error "
+                f"a more accurate {suggestion.key} form (measured: worst relative error "
                 f"{suggestion.worst:.2g}), as spec text:"
             )
             body = suggestion.text.splitlines()

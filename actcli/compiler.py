@@ -3,7 +3,9 @@
 The source is what `actcli.numeric.function_from_source` runs: plain Python, so a compilation
 can be cached and reused without SymPy. Two rewrites keep GELU-like forms accurate in float64:
 erfc(c*x) and exp(k*x**2) with irrational constants are carried to twice precision. Accuracy
-otherwise comes from the spec's stable forms; this module adds no other rewriting.
+otherwise comes from what it is given: a spec's hand-written stable forms, or for a user's
+expression the rewritten form that `actcli.stabilize` chose (it measures its candidates with
+this module's compiler and reference).
 """
 
 from __future__ import annotations

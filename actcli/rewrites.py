@@ -352,10 +352,10 @@ def _square_root_term(total: Any) -> tuple[Any, Any, Any] | None:
         a, b = sympy.S.Zero, sympy.S.Zero
         for term in sympy.Add.make_args(total):
             swapped = term.replace(lambda p: p.is_Pow, swap)
-            coefficient = sympy.cancel(swapped / root)
-            if root not in swapped.free_symbols:
+            coefficient, rooted = swapped.as_independent(root, as_Add=False)
+            if rooted == 1:
                 a += term
-            elif root not in coefficient.free_symbols:
+            elif rooted == root:
                 b += coefficient
             else:
                 break
@@ -365,10 +365,15 @@ def _square_root_term(total: Any) -> tuple[Any, Any, Any] | None:
     return None
 
 
+def _has_half_power(term: Any) -> bool:
+    factors = term.args if term.is_Mul else (term,)
+    return any(f.is_Pow and f.exp.is_Rational and f.exp.q == 2 for f in factors)
+
+
 def _rationalise_rule(node: Any) -> Any:
     """A + B*sqrt(P) -> (A**2 - B**2*P)/(A - B*sqrt(P)) where the two terms have opposite signs
     (the sum cancels, the difference does not), when A**2 - B**2*P cancels symbolically."""
-    if not node.is_Add:
+    if not node.is_Add or not any(_has_half_power(term) for term in node.args):
         return None
     found = _square_root_term(node)
     if found is None:

@@ -299,7 +299,7 @@ def test_a_poor_hand_written_stable_form_gets_a_suggestion_that_validates(run_ac
     first, *rest = out.splitlines()
     assert first.startswith("naive.yaml: ok (naive); float64 accuracy: worst relative error ")
     assert "above the 1e-13 target" in first
-    assert rest[0].startswith("  a more accurate stable (measured: worst relative error ")
+    assert rest[0].startswith("  a more accurate stable form (measured: worst relative error ")
     suggestion = "\n".join(line[4:] for line in rest[1:])
     assert suggestion == 'stable:\n  expression: "expm1(x)"'
     (Path.cwd() / "fixed.yaml").write_text(SPEC.replace("naive", "fixed") % (suggestion + "\n"))
