@@ -33,15 +33,16 @@ from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError, ExpressionError
 from actcli.expr import X, parse_expression, scalar_namespace
 from actcli.pieces import to_piecewise
-from actcli.rewrites import rewrite
 from actcli.spec import Spec
 from actcli.stabilize import (
     MAX_DPS,
+    SERIES_TOLERANCE,
     TARGET,
     Reference,
     breakpoints,
     grid,
     reference_at,
+    rewritten_variants,
     stable_form,
     worst,
 )
@@ -336,7 +337,7 @@ def _suggestions(
     for result in report.orders:
         if result.worst <= TARGET:
             continue
-        form, measured = _better_form(activation, result.order)
+        form, measured, approximate = _better_form(activation, result.order)
         if form is None or not measured < result.worst:
             notes.append(f"no exact rewrite of {_name(result.order)} measures better")
             continue
@@ -344,33 +345,35 @@ def _suggestions(
         if text is None:
             notes.append(f"the better form of {_name(result.order)} has no spec text")
             continue
+        if approximate:  # a Taylor piece: `check` verifies the stable form within this
+            text += f"\ntolerance: {SERIES_TOLERANCE:.2g}"
         key = "stable" if result.order == 0 else f"stable_derivatives.{result.order}"
         found.append(Suggestion(key, measured, text))
     return tuple(found), "; ".join(notes)
 
 
-def _better_form(activation: Activation, order: int) -> tuple[Any, float]:
-    """The rewritten form of f^(order) and its measured worst error. With parameters, the
-    rewrite keeps them as symbols (a stable form must hold for every value) and is measured at
-    the bound values; without, it is `actcli.stabilize`'s measured choice."""
+def _better_form(activation: Activation, order: int) -> tuple[Any, float, bool]:
+    """The most accurate rewritten form of f^(order) and its measured worst error. With
+    parameters, the rewrites keep them as symbols (a stable form must hold for every value) and
+    are measured at the bound values; without, it is `actcli.stabilize`'s measured choice."""
     definition = to_piecewise(activation.symbolic())
     exact = sympy.diff(definition, X, order) if order else definition
     if not activation.spec.parameters:
         chosen = stable_form(definition, order)
-        return chosen.expression, chosen.worst
-    try:
-        form = rewrite(exact)
-    except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
-        return None, math.inf
-    numeric = activation.substitute(form)
+        return chosen.expression, chosen.worst, chosen.approximate
     truth = to_piecewise(activation.substitute(exact))
     x = grid(breakpoints(truth))
     reference = reference_at(truth, x)
-    try:
-        got = compile_scalar(numeric)(x)
-    except ActcliError:
-        return None, math.inf
-    return form, worst(reference.errors(got))
+    best: tuple[Any, float, bool] = (None, math.inf, False)
+    for form in rewritten_variants(exact, order):
+        try:
+            got = compile_scalar(activation.substitute(form))(x)
+        except (ActcliError, TypeError, ValueError, NameError, KeyError):
+            continue
+        measured = worst(reference.errors(got))
+        if measured < best[1]:
+            best = (form, measured, False)
+    return best
 
 
 class _SpecPrinter(StrPrinter):
@@ -398,7 +401,11 @@ def spec_text(expression: Any, symbols: dict[str, Any] | None = None) -> str | N
     pieces = folded.args if isinstance(folded, sympy.Piecewise) else ((folded, sympy.true),)
     namespace = scalar_namespace(symbols or _symbols(expression))
     lines = []
+    covered = sympy.S.EmptySet
     for value, condition in pieces:
+        condition, covered = _simpler(condition, covered)
+        if condition is None:
+            continue  # no x left for it (folding nested Piecewise makes such pieces)
         if value.has(sympy.Piecewise) or condition.has(sympy.Piecewise):
             return None
         value_text = printer.doprint(value)
@@ -414,6 +421,36 @@ def spec_text(expression: Any, symbols: dict[str, Any] | None = None) -> str | N
     if len(lines) == 1 and lines[0].startswith("{otherwise"):
         return f'expression: "{printer.doprint(pieces[0][0])}"'
     return "piecewise:\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+def _simpler(condition: Any, covered: Any) -> tuple[Any, Any]:
+    """A piece's condition on x alone as the interval(s) it adds to those of the pieces before
+    it (`covered`): None when it adds none; conditions on parameters too as given."""
+    if condition == sympy.true or condition.free_symbols != {X}:
+        return condition, covered
+    try:
+        region = condition.as_set()
+        added = region - covered
+    except (NotImplementedError, TypeError, ValueError):
+        return condition, covered
+    if added.is_empty:
+        return None, covered
+    covered = covered | region
+    if covered == sympy.Reals:
+        return sympy.true, covered
+    return _x_first(added.as_relational(X)), covered
+
+
+def _x_first(condition: Any) -> Any:
+    """`0 < x` written `x > 0` (as_relational puts the number first)."""
+    if (
+        isinstance(condition, sympy.core.relational.Relational)
+        and X not in condition.lhs.free_symbols
+    ):
+        return condition.reversed
+    if isinstance(condition, sympy.And | sympy.Or):
+        return condition.func(*(_x_first(arg) for arg in condition.args))
+    return condition
 
 
 def _symbols(expression: Any) -> dict[str, Any]:

@@ -194,12 +194,22 @@ def _candidates(sources: Sequence[Any], exact: Any, order: int) -> list[Any]:
     ties), and the expression as written last."""
     found: list[Any] = []
     for source in sources:
-        for variant in _variants(source, order):
-            form = _rewritten(variant)
-            if form is not None and form not in found:
+        for form in rewritten_variants(source, order):
+            if form not in found:
                 found.append(form)
     if exact not in found:
         found.append(exact)
+    return found
+
+
+def rewritten_variants(expression: Any, order: int = 0) -> list[Any]:
+    """`actcli.rewrites.rewrite` of the expression and of its algebraic variants, distinct
+    (parameters may stay symbols: the rewrites need no values)."""
+    found: list[Any] = []
+    for variant in _variants(expression, order):
+        form = _rewritten(variant)
+        if form is not None and form not in found:
+            found.append(form)
     return found
 
 
@@ -284,7 +294,8 @@ def _series_patch(
         if truncated is None:
             continue
         horner = sympy.horner(truncated.as_expr(), X)
-        inside = sympy.And(X > -radius, X < radius)
+        bound = sympy.Rational(radius)
+        inside = sympy.And(X > -bound, X < bound)
         candidate = sympy.Piecewise((horner, inside), (chosen, True))
         patched = _errors_of(candidate, reference)
         if patched is not None and worst(patched) < worst(errors):

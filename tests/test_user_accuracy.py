@@ -321,6 +321,44 @@ def test_derivative_suggestion_for_a_stable_form_without_stable_derivatives(run_
         assert suggestion["worst_relative_error"] <= TARGET
 
 
+def _suggested(out: str) -> str:
+    """The spec text of every suggestion in validate's output, ready to paste."""
+    lines = out.splitlines()[1:]
+    return "\n".join(line[4:] for line in lines if line.startswith("    ")) + "\n"
+
+
+def test_a_suggestion_keeps_parameters_symbolic(run_actcli):
+    """A stable form must hold for every parameter value, so it is written in them."""
+    naive = PARAMETRIC.replace("STABLE", "alpha*(exp(x/alpha) - 1)")
+    (Path.cwd() / "naive.yaml").write_text(naive)
+    code, out, _ = run_actcli("validate", "naive.yaml")
+    assert code == 0 and "above the 1e-13 target" in out
+    suggestion = _suggested(out)
+    assert '{otherwise: "alpha*expm1(x/alpha)"}' in suggestion
+    fixed = naive.split("stable:")[0] + suggestion + "references:" + naive.split("references:")[1]
+    (Path.cwd() / "fixed.yaml").write_text(fixed)
+    code, out, _ = run_actcli("validate", "fixed.yaml")
+    assert code == 0 and "above" not in out, out
+
+
+def test_a_taylor_suggestion_carries_its_tolerance_and_checks(run_actcli):
+    """x - tanh(x): the suggested stable form is the Taylor piece with `tolerance:`, which
+    `check` then finds to hold approximately (the piece) and exactly (f'')."""
+    naive = SPEC.replace("exp(x) - 1", "x - tanh(x)") % 'stable:\n  expression: "x - tanh(x)"\n'
+    (Path.cwd() / "naive.yaml").write_text(naive)
+    code, out, _ = run_actcli("validate", "naive.yaml")
+    suggestion = _suggested(out)
+    assert code == 0 and "tolerance: 1.4e-17" in suggestion, out
+    fixed = naive.split("stable:")[0] + suggestion + "references:" + naive.split("references:")[1]
+    (Path.cwd() / "fixed.yaml").write_text(fixed.replace("naive", "fixed"))
+    code, out, _ = run_actcli("validate", "fixed.yaml")
+    assert code == 0 and "above" not in out, out
+    code, out, _ = run_actcli("check", "fixed.yaml", "--format", "json")
+    statuses = {r["claim"]: r["status"] for r in json.loads(out)["results"]}
+    assert code == 0 and statuses["stable"] == "holds_approximately"
+    assert all(status.startswith("holds") for status in statuses.values()), statuses
+
+
 def test_validate_reports_accuracy_for_each_valid_file(run_actcli):
     (Path.cwd() / "mine.yaml").write_text(SPEC.replace("naive", "mine") % "")
     code, out, err = run_actcli("validate", "mine.yaml")
@@ -370,5 +408,23 @@ kind: scalar
 definition:
   expression: "exp(x) - 1"
 %sreferences:
+  - "written for the tests"
+"""
+
+PARAMETRIC = """\
+name: naive
+title: CELU with a naive stable form
+kind: scalar
+parameters:
+  alpha: {default: 1.0, domain: positive, doc: scale}
+definition:
+  piecewise:
+    - {when: "x > 0", value: "x"}
+    - {otherwise: "alpha*(exp(x/alpha) - 1)"}
+stable:
+  piecewise:
+    - {when: "x > 0", value: "x"}
+    - {otherwise: "STABLE"}
+references:
   - "written for the tests"
 """
