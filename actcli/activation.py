@@ -24,6 +24,7 @@ from actcli.pieces import symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument
 from actcli.spec import Definition, Spec
 from actcli.spec_expressions import parameter_symbols
+from actcli.stabilize import stable_form
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,18 @@ class Activation:
         return sympy.diff(to_piecewise(self.expression), X, order) if order else self.expression
 
     def numeric_source(self, order: int) -> sympy.Expr:
-        """What numeric evaluation of f^(order) compiles: the stable form closest to it."""
+        """What numeric evaluation of f^(order) compiles: the hand-written stable form closest to
+        it, or where the spec has none (a user's expression), the most accurate of the exact
+        rewrites of the definition (`actcli.stabilize`)."""
         given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
         if given:
             start = max(given)
             base = self.substitute(self.symbolic(given[start]))
-        else:
+        elif self.spec.stable:
             start = 0
-            base = self.substitute(self.symbolic(self.spec.stable)) if self.spec.stable else None
-            base = self.expression if base is None else base
+            base = self.substitute(self.symbolic(self.spec.stable))
+        else:
+            return stable_form(to_piecewise(self.expression), order).expression
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
 

@@ -17,17 +17,17 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from actcli import catalog
 from actcli.catalog import (
     ListResult,
     ShowResult,
     ValidateResult,
     list_activations,
     show,
-    validate,
 )
 from actcli.errors import UsageError
 from actcli.formats import figure_format
-from actcli.registry import load_spec_argument, select_specs
+from actcli.registry import Registry, load_spec_argument, select_specs
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
 
@@ -83,6 +83,14 @@ def load_activation(
     return activation.load_activation(
         argument, expression=expression, params=params, variant=variant
     )
+
+
+def validate(paths: Sequence[str], registry: Registry | None = None) -> ValidateResult:
+    """`actcli validate`: every problem of each spec file, and for each valid scalar spec its
+    measured float64 accuracy (`actcli.accuracy`, which loads SymPy, NumPy and mpmath)."""
+    from actcli import accuracy  # deferred
+
+    return catalog.validate(paths, registry, measure=accuracy.measure_spec)
 
 
 def evaluate(

@@ -38,6 +38,8 @@ _CODE = (
     "functions.py",
     "numeric.py",
     "pieces.py",
+    "rewrites.py",
+    "stabilize.py",
 )
 
 

@@ -6,18 +6,19 @@ reads specs without SymPy (`show` receives an activation already bound by the ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actcli.errors import SpecError, UsageError
+from actcli.errors import ActcliError, SpecError, UsageError
 from actcli.json_values import json_number
 from actcli.registry import Registry
 from actcli.spec import Definition, Spec, exact_default
 from actcli.spec_file import load_spec
 
 if TYPE_CHECKING:
+    from actcli.accuracy import AccuracyReport
     from actcli.activation import Activation
 
 
@@ -190,9 +191,14 @@ def _claim_text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class FileReport:
+    """One file's problems, and for a valid scalar spec its measured float64 accuracy (or why it
+    was not measured)."""
+
     path: str
     name: str | None
     problems: tuple[str, ...]
+    accuracy: AccuracyReport | None = None
+    accuracy_note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -216,35 +222,49 @@ class ValidateResult:
                     "name": f.name,
                     "valid": f.ok,
                     "problems": list(f.problems),
+                    "accuracy": f.accuracy.to_json() if f.accuracy else None,
+                    "accuracy_note": f.accuracy_note,
                 }
                 for f in self.files
             ],
         }
 
 
-def validate(paths: Sequence[str], registry: Registry | None = None) -> ValidateResult:
+Measure = Callable[[Spec], "AccuracyReport | None"]
+
+
+def validate(
+    paths: Sequence[str], registry: Registry | None = None, measure: Measure | None = None
+) -> ValidateResult:
     """Check spec files in full (structure and every expression), and that their names do not
-    clash with each other or with the registry's."""
-    reports: list[FileReport] = []
-    specs: list[Spec] = []
+    clash with each other or with the registry's; with `measure` (`actcli.accuracy.measure_spec`,
+    passed in because it loads SymPy and NumPy), also how accurate each valid scalar spec
+    evaluates in float64 at its default parameters."""
+    reports: list[tuple[FileReport, Spec | None]] = []
     for path in paths:
         try:
             spec = load_spec(path)
         except SpecError as exc:
-            reports.append(FileReport(path, None, tuple(exc.problems)))
+            reports.append((FileReport(path, None, tuple(exc.problems)), None))
             continue
-        specs.append(spec)
-        reports.append(FileReport(path, spec.name, ()))
-    clashes = _clashes(specs, registry)
-    reports = [
-        FileReport(
-            r.path,
-            r.name,
-            r.problems + tuple(p for p in clashes if p.startswith(r.path)),
-        )
-        for r in reports
-    ]
-    return ValidateResult(tuple(reports))
+        reports.append((FileReport(path, spec.name, ()), spec))
+    clashes = _clashes([spec for _, spec in reports if spec is not None], registry)
+    final = []
+    for r, spec in reports:
+        problems = r.problems + tuple(p for p in clashes if p.startswith(r.path))
+        accuracy, note = None, ""
+        if measure is not None and not problems and spec is not None:
+            accuracy, note = _measured(measure, spec)
+        final.append(FileReport(r.path, r.name, problems, accuracy, note))
+    return ValidateResult(tuple(final))
+
+
+def _measured(measure: Measure, spec: Spec) -> tuple[AccuracyReport | None, str]:
+    try:
+        report = measure(spec)
+    except ActcliError as exc:
+        return None, f"not measured: {exc}"
+    return report, "" if report is not None else "not measured: a vector activation"
 
 
 def _clashes(specs: list[Spec], registry: Registry | None) -> list[str]:

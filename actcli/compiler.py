@@ -3,7 +3,9 @@
 The source is what `actcli.numeric.function_from_source` runs: plain Python, so a compilation
 can be cached and reused without SymPy. Two rewrites keep GELU-like forms accurate in float64:
 erfc(c*x) and exp(k*x**2) with irrational constants are carried to twice precision. Accuracy
-otherwise comes from the spec's stable forms; this module adds no other rewriting.
+otherwise comes from what it is given: a spec's hand-written stable forms, or for a user's
+expression the rewritten form that `actcli.stabilize` chose (it measures its candidates with
+this module's compiler and reference).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from actcli.numeric import sigmoid as numeric_sigmoid
 from actcli.numeric import softplus as numeric_softplus
 
 MAX_REFERENCE_DPS = 4000
+LARGE_X_DPS = MAX_REFERENCE_DPS // 4
 
 
 def scalar_source(expression: Any) -> str:
@@ -164,16 +167,21 @@ class _VectorEvaluator:
 
 
 def reference_function(
-    expression: Any, digits: int = 50, absolute: float = 0.0
+    expression: Any, digits: int = 50, absolute: float = 0.0, max_dps: int = MAX_REFERENCE_DPS
 ) -> Callable[[Any], Any]:
     """A high-precision mpmath evaluator of a scalar expression in `x` (for checks and tests).
 
     The working precision is doubled until two evaluations agree to `digits` significant digits
     and it exceeds what the size of x and of the result call for, so cancellation in the
     definition (1 + erf(x/sqrt(2)) at x = -20, log(1 + exp(x)) at x = -424) cannot fool it. A
-    value still below 1e-400 in magnitude at the precision cap is returned as it is (far below
-    the smallest float64). actcli's own functions are
+    value still below 1e-400 in magnitude at the precision cap (`max_dps` digits) is returned
+    as it is (far below the smallest float64). actcli's own functions are
     rewritten to exp/log first, so this shares no code path with `compile_scalar` beyond SymPy.
+
+    Far out (|x| > ~2000, where exp(-|x|) beside 1 would need more than a quarter of the cap)
+    the doubling starts from what an algebraic cancellation at x costs (8 digits per decade of
+    |x|); beyond |x| = max_dps*ln(10), where exp(-|x|) beside 1 is out of reach at any allowed
+    precision, a result that stays 0 is taken as underflow and two agreeing values suffice.
 
     With `absolute` > 0 a value is only wanted to that absolute accuracy (measuring absolute
     errors): results smaller than it are not refined (gelu at x = -100 is 1e-2174; resolving
@@ -186,20 +194,26 @@ def reference_function(
         x = mpmath.mpf(x)
         # Enough digits for exp(|x|) beside 1 from the start; a tiny result needs as many more
         # as it is small, or 1 + exp(-424) = 1 at two precisions would "agree" on a wrong value.
-        base = digits + 10 + int(abs(x) / math.log(10))
+        scale = int(abs(x) / math.log(10))
+        if scale > min(LARGE_X_DPS, max_dps // 2) - digits - 10:
+            scale = 8 * (int(mpmath.log10(abs(x))) + 1)
+        base = digits + 10 + scale
+        unreachable = abs(x) > max_dps * math.log(10)
         dps, previous = base, None
-        while dps <= MAX_REFERENCE_DPS:
+        while dps <= max_dps:
             with mpmath.workdps(dps):
                 value = compiled(x)
+            if unreachable and value == 0 and previous == 0:
+                return value
             below = abs(value) < absolute
             needed = base + (max(0, -int(mpmath.log10(abs(value)))) if value and not below else 0)
-            if previous is not None and dps >= needed:
+            if previous is not None and (dps >= needed or unreachable):
                 if _agree(mpmath, value, previous, digits):
                     return value
                 if below and abs(value - previous) <= absolute:
                     return value
             previous, dps = value, 2 * dps
-        if abs(previous) < tiny:
+        if previous is not None and abs(previous) < tiny:
             return previous
         raise AnalysisError(f"no {digits}-digit reference value at x = {x} (ill-conditioned)")
 

@@ -223,8 +223,17 @@ def _piece_lines(rows: Sequence[tuple[str, str | None]]) -> list[str]:
 
 def _render_validate(result: ValidateResult, fmt: str, out: IO[str]) -> None:
     for report in result.files:
-        if report.ok:
-            out.write(f"{report.path}: ok ({report.name})\n")
+        if not report.ok:
+            continue
+        line = f"{report.path}: ok ({report.name})"
+        if report.accuracy is not None:
+            line += f"; {report.accuracy.summary()}"
+            lines = [f"  {text}" for text in report.accuracy.suggestion_lines()]
+        else:
+            lines = []
+            if report.accuracy_note:
+                line += f"; float64 accuracy {report.accuracy_note}"
+        out.write("\n".join([line, *lines]) + "\n")
 
 
 def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
@@ -344,6 +353,10 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
         _delimited(out, fmt, columns, rows)
     else:
         out.writelines(f"{a}  {c}: {s}: {d}\n" for a, c, s, d in rows)
+    if fmt in ("table", "text"):  # evidence, not a verdict: a line of its own, JSON key only
+        for report in result.accuracy:
+            out.write(f"{report.activation}  {report.summary()} (measured, not proven)\n")
+            out.writelines(f"  {line}\n" for line in report.suggestion_lines())
     counts: dict[str, int] = {}
     for r in result.results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -14,7 +14,9 @@ Verdicts: holds (proven and confirmed), holds_approximately (within the claim's 
 not_yet_checked (a claim this version cannot check for that kind).
 
 Modules, imported one way: `result` and `context` (shared), then one module per family of
-claims (`expressions`, `variants`, `shape`, `vector`), then this one, which decides what to check.
+claims (`expressions`, `variants`, `shape`, `vector`) and `accuracy` (the measured float64
+accuracy of a user's activation: evidence reported beside the verdicts, not a claim), then this
+one, which decides what to check.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from actcli.activation import bind
 from actcli.check import expressions, shape, variants, vector
+from actcli.check.accuracy import accuracy_report
 from actcli.check.context import CheckContext
 from actcli.check.result import STATUSES, CheckResult, ClaimResult
 from actcli.errors import ActcliError
@@ -34,12 +37,17 @@ PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
 def check(
     specs: Iterable[Spec], params: Mapping[str, str] | None = None, *, claims_only: bool = False
 ) -> CheckResult:
-    """Check every claim of every spec (`params` are applied to each spec that has them)."""
+    """Check every claim of every spec (`params` are applied to each spec that has them); for a
+    user's scalar spec, also measure its float64 accuracy (`actcli.check.accuracy`)."""
     results: list[ClaimResult] = []
+    reports = []
     for spec in specs:
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
         results.extend(check_spec(spec, own, claims_only=claims_only))
-    return CheckResult(tuple(results))
+        report = accuracy_report(spec, own, claims_only=claims_only)
+        if report is not None:
+            reports.append(report)
+    return CheckResult(tuple(results), tuple(reports))
 
 
 def check_spec(

@@ -28,11 +28,20 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The verdicts, and (user specs only) the measured float64 accuracy of each activation:
+    evidence, not a claim, so it has no status and never changes the exit code."""
+
     results: tuple[ClaimResult, ...]
+    accuracy: tuple[Any, ...] = ()  # actcli.accuracy.AccuracyReport
 
     @property
     def refuted(self) -> bool:
         return any(r.status == "refuted" for r in self.results)
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.results]}
+        """`{"results": [...]}`, plus `"accuracy": [...]` when a user's activation was measured
+        (built-ins alone give exactly the document they always gave)."""
+        data: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        if self.accuracy:
+            data["accuracy"] = [a.to_json() for a in self.accuracy]
+        return data

@@ -1,0 +1,348 @@
+"""What a user's expression compiles to: of several equal forms, the one that measures best.
+
+A built-in carries hand-written stable forms; an expression a user types does not. For it (and
+for each derivative), `stable_form` builds candidates that are all equal to it: the expression as
+written, its derivative taken from the already stabilised lower order, and SymPy's `together`,
+`cancel`, `factor` and (small expressions only) `simplify` of each, every one passed through the
+exact rewrites of `actcli.rewrites`. Each candidate is compiled and compared with a 20-digit mpmath
+reference of the expression as written on `grid()`; the most accurate wins, separately for x < 0
+and x >= 0 when different candidates win on the two sides (a Piecewise on the sign of x, whose
+pieces are equal to the expression because every candidate is). One form is not an identity: a
+Taylor polynomial about 0, tried only where the winner still loses digits there (x - tanh(x));
+it is used inside the radius where mpmath confirms its truncation error below 2**-56 relative.
+
+Errors are relative, `|got - true|/|true|`, with an absolute floor: a difference below 1e-300
+counts as none (values that small are beyond what a relative target means in float64), and
+where the truth exceeds the float range, inf of the right sign is exact. Points where the
+expression is not real (outside its domain) or mpmath finds no reference are left out and
+counted. The same measurement reports accuracy (`actcli.accuracy`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from actcli.compiler import compile_scalar, reference_function
+from actcli.errors import ActcliError
+from actcli.expr import X
+from actcli.functions import to_elementary
+from actcli.rewrites import rewrite
+
+TARGET = 1e-13  # the relative accuracy float64 results are held to
+ABSOLUTE = 1e-300  # differences below this count as none
+DIGITS = 20  # significant digits of the reference (enough to measure 1e-17)
+MAX_DPS = 1200  # a cancellation deeper than ~1e-1100 is taken as underflow (seconds per point)
+SIMPLIFY_BUDGET = 25  # count_ops above which SymPy's simplify is not tried (it can take minutes)
+ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
+SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
+SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
+SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
+SERIES_RADII = (0.5, 0.25, 0.125)
+
+
+def grid(breakpoints: Sequence[float] = ()) -> np.ndarray:
+    """Where accuracy is measured: 0; 1e-12 to 1e3 geometrically (two points a decade), then
+    1e4 to 1e8 (a decade apart: mpmath is slow out there), 0.25 to 5 in steps of 0.25, and 20,
+    30, 40, 50, 710, 745 (where exp and float64 part ways), all with both signs; and at and around
+    each breakpoint b (b +- 1e-12, 1e-9, 1e-6, 1e-3, 0.1 times max(1, |b|))."""
+    magnitudes = [10.0 ** (k / 2) for k in range(-24, 7)] + [10.0**k for k in range(4, 9)]
+    magnitudes += [0.25 * k for k in range(1, 21)]
+    magnitudes += [20.0, 30.0, 40.0, 50.0, 710.0, 745.0]
+    points = {0.0}
+    points.update(sign * m for m in magnitudes for sign in (1.0, -1.0))
+    for b in breakpoints:
+        if math.isfinite(b):
+            points.add(float(b))
+            scale = max(1.0, abs(b))
+            for d in (1e-12, 1e-9, 1e-6, 1e-3, 0.1):
+                points.update((b - d * scale, b + d * scale))
+    return np.array(sorted(points))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The mpmath values of an expression at the grid points: an mpf, or None where there is
+    none (`missing`: the point is outside the real domain, or no reference converged)."""
+
+    x: np.ndarray
+    values: tuple[Any, ...]
+    outside: int
+    missing: int
+
+    @classmethod
+    def of(cls, expression: Any, x: np.ndarray, digits: int = DIGITS) -> Reference:
+        evaluate = reference_function(expression, digits=digits, max_dps=MAX_DPS)
+        values, outside, missing = [], 0, 0
+        for point in x.tolist():
+            try:
+                value = evaluate(point)
+            except (ActcliError, ArithmeticError, ValueError, TypeError):
+                values.append(None)
+                missing += 1
+                continue
+            if isinstance(value, mpmath.mpc):
+                if value.imag != 0:
+                    values.append(None)
+                    outside += 1
+                    continue
+                value = value.real
+            values.append(value)
+        return cls(x, tuple(values), outside, missing)
+
+    def errors(self, got: np.ndarray) -> np.ndarray:
+        """The relative error at each point (nan where there is no reference)."""
+        return np.array([_error(float(g), t) for g, t in zip(got, self.values, strict=True)])
+
+
+def reference_at(expression: Any, x: np.ndarray) -> Reference:
+    """`Reference.of`, remembered: choosing a form and reporting its accuracy measure the same
+    expression at the same points."""
+    return _reference(expression, tuple(x.tolist()))
+
+
+@functools.lru_cache(maxsize=64)
+def _reference(expression: Any, points: tuple[float, ...]) -> Reference:
+    return Reference.of(expression, np.array(points))
+
+
+def _error(got: float, true: Any) -> float:
+    if true is None:
+        return math.nan
+    if not mpmath.isfinite(true):
+        same = got == float(true) or (math.isnan(got) and mpmath.isnan(true))
+        return 0.0 if same else math.inf
+    if not math.isfinite(got):
+        overflowed = math.isinf(float(true)) and got == float(true)
+        return 0.0 if overflowed else math.inf
+    difference = abs(mpmath.mpf(got) - true)
+    if difference <= ABSOLUTE:
+        return 0.0
+    return float(difference / abs(true)) if true != 0 else math.inf
+
+
+def worst(errors: np.ndarray, where: np.ndarray | None = None) -> float:
+    """The largest error among the measured points (0 when none is measured)."""
+    chosen = errors if where is None else errors[where]
+    chosen = chosen[~np.isnan(chosen)]
+    return float(chosen.max()) if chosen.size else 0.0
+
+
+@dataclass(frozen=True)
+class StableForm:
+    """What a user's expression compiles to, and how it measured against the one as written."""
+
+    expression: Any
+    worst: float
+    as_written: float
+    approximate: bool = False  # a Taylor piece: equal to the expression within 2**-56 only
+
+
+def stable_form(definition: Any, order: int = 0) -> StableForm:
+    """The most accurate form found for the order-th derivative of `definition` (a SymPy
+    expression in x, Piecewise for max/abs/...; parameters substituted)."""
+    return _stable_form(sympy.sympify(definition), order)
+
+
+@functools.lru_cache(maxsize=256)
+def _stable_form(definition: Any, order: int) -> StableForm:
+    exact = sympy.diff(definition, X, order) if order else definition
+    if exact.free_symbols - {X}:
+        return StableForm(exact, math.nan, math.nan)  # compiling will say which have no value
+    sources = [exact]
+    lower = _stable_form(definition, order - 1) if order else None
+    if lower is not None and not lower.approximate:  # first: it is often already clean
+        sources.insert(0, sympy.diff(lower.expression, X))
+    candidates = _candidates(sources, exact, order)
+    x = grid(breakpoints(exact))
+    try:
+        reference = reference_at(exact, x)
+    except (ActcliError, TypeError, ValueError, NameError):
+        return StableForm(candidates[0], math.nan, math.nan)  # unmeasurable: trust the rules
+    measured = []
+    for candidate in candidates:
+        errors = _errors_of(candidate, reference)
+        if errors is not None:
+            measured.append((candidate, errors))
+    if not measured:
+        return StableForm(exact, math.nan, math.nan)
+    as_written = next((worst(e) for c, e in measured if c == exact), math.nan)
+    chosen, errors = _choose(measured, x)
+    patched = _series_patch(exact, chosen, errors, reference)
+    if patched is not None:
+        return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
+    return StableForm(chosen, worst(errors), as_written)
+
+
+def _errors_of(candidate: Any, reference: Reference) -> np.ndarray | None:
+    try:
+        got = compile_scalar(candidate)(reference.x)
+    except (ActcliError, TypeError, ValueError, NameError, SyntaxError, KeyError):
+        return None
+    return reference.errors(got)
+
+
+def _candidates(sources: Sequence[Any], exact: Any, order: int) -> list[Any]:
+    """The rewritten algebraic variants of each source, distinct, in order (the first wins
+    ties), and the expression as written last."""
+    found: list[Any] = []
+    for source in sources:
+        for form in rewritten_variants(source, order):
+            if form not in found:
+                found.append(form)
+    if exact not in found:
+        found.append(exact)
+    return found
+
+
+def rewritten_variants(expression: Any, order: int = 0) -> list[Any]:
+    """`actcli.rewrites.rewrite` of the expression and of its algebraic variants, distinct
+    (parameters may stay symbols: the rewrites need no values)."""
+    found: list[Any] = []
+    for variant in _variants(expression, order):
+        form = _rewritten(variant)
+        if form is not None and form not in found:
+            found.append(form)
+    return found
+
+
+def _rewritten(expression: Any) -> Any:
+    try:
+        return rewrite(expression)
+    except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
+        return None
+
+
+def _variants(expression: Any, order: int) -> list[Any]:
+    """The expression, and SymPy's algebraic rearrangements of it (each piece of a Piecewise on
+    its own), within budgets so that nothing hangs; `simplify` for a definition only."""
+    expression = sympy.piecewise_fold(expression)
+    ops = sympy.count_ops(expression)
+    steps: list[Callable[[Any], Any]] = []
+    if ops <= ALGEBRA_BUDGET:
+        steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
+    if ops <= SIMPLIFY_BUDGET and order == 0:
+        steps.append(sympy.simplify)
+    variants = [expression]
+    for step in steps:
+        try:
+            variants.append(_per_piece(expression, step))
+        except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
+            continue
+        except sympy.PolynomialError:
+            continue
+    return variants
+
+
+def _per_piece(expression: Any, step: Callable[[Any], Any]) -> Any:
+    if isinstance(expression, sympy.Piecewise):
+        return sympy.Piecewise(*((step(value), cond) for value, cond in expression.args))
+    return step(expression)
+
+
+def _choose(measured: list[tuple[Any, np.ndarray]], x: np.ndarray) -> tuple[Any, np.ndarray]:
+    """The candidate with the smallest worst error (errors below 1e-15 count as equal; then the
+    earlier wins); where another is better on one side of 0, a Piecewise on the sign of x."""
+
+    def score(index: int, side: np.ndarray | None = None) -> float:
+        return max(worst(measured[index][1], side), 1e-15)
+
+    indices = range(len(measured))
+    overall = min(indices, key=lambda i: (score(i), i))
+    negative = x < 0
+    left = min(indices, key=lambda i: (score(i, negative), i))
+    right = min(indices, key=lambda i: (score(i, ~negative), i))
+    if score(left, negative) >= score(overall, negative):
+        left = overall
+    if score(right, ~negative) >= score(overall, ~negative):
+        right = overall
+    if left == right:
+        return measured[left]
+    expression = sympy.Piecewise((measured[left][0], X < 0), (measured[right][0], True))
+    errors = np.where(negative, measured[left][1], measured[right][1])
+    return expression, errors
+
+
+def _series_patch(
+    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
+) -> tuple[Any, np.ndarray] | None:
+    """A Taylor polynomial about 0 inside a radius r where `chosen` loses digits near 0 and the
+    polynomial's truncation error, checked with mpmath at r, r/2, r/4 (both signs), is below
+    SERIES_TOLERANCE; None when that does not help."""
+    near = (np.abs(reference.x) < 0.5) & (reference.x != 0)
+    if worst(errors, near) <= TARGET or sympy.count_ops(exact) > SERIES_BUDGET:
+        return None
+    if isinstance(exact, sympy.Piecewise):
+        return None
+    try:
+        series = sympy.series(to_elementary(exact), X, 0, SERIES_ORDER + 1).removeO()
+        polynomial = sympy.Poly(series, X)
+    except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
+        return None
+    if not all(c.is_Rational for c in polynomial.coeffs()):
+        return None
+    check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
+    for radius in SERIES_RADII:
+        truncated = _shortest_within(polynomial, check, radius)
+        if truncated is None:
+            continue
+        horner = sympy.horner(truncated.as_expr(), X)
+        bound = sympy.Rational(radius)
+        inside = sympy.And(X > -bound, X < bound)
+        candidate = sympy.Piecewise((horner, inside), (chosen, True))
+        patched = _errors_of(candidate, reference)
+        if patched is not None and worst(patched) < worst(errors):
+            return candidate, patched
+        return None
+    return None
+
+
+def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float) -> Any:
+    """The polynomial cut to the lowest degree whose truncation error, measured against mpmath
+    at +-r, +-r/2, +-r/4, is below SERIES_TOLERANCE relative; None when no degree is."""
+    points = [s * radius / d for d in (1, 2, 4) for s in (1, -1)]
+    try:
+        truths = [check(x) for x in points]
+    except (ActcliError, ArithmeticError, ValueError):
+        return None
+    if any(t == 0 or isinstance(t, mpmath.mpc) for t in truths):
+        return None
+    terms = sorted(polynomial.terms(), key=lambda term: term[0][0])
+    for count in range(1, len(terms) + 1):
+        cut = sympy.Poly.from_dict(dict(terms[:count]), X)
+        with mpmath.workdps(DIGITS + 20):
+            ok = all(
+                abs(mpmath.mpf(cut.eval(sympy.Rational(x))) - t) <= SERIES_TOLERANCE * abs(t)
+                for x, t in zip(points, truths, strict=True)
+            )
+        if ok:
+            return cut
+    return None
+
+
+def breakpoints(expression: Any) -> list[float]:
+    """Where the conditions of a Piecewise switch (real roots of their sides' difference, for
+    conditions polynomial in x of degree <= 4): the grid adds points around them."""
+    found: set[float] = set()
+    for relation in expression.atoms(sympy.core.relational.Relational):
+        difference = relation.lhs - relation.rhs
+        if X not in difference.free_symbols or difference.free_symbols != {X}:
+            continue
+        try:
+            polynomial = sympy.Poly(difference, X)
+        except sympy.PolynomialError:
+            continue
+        if polynomial.degree() > 4:
+            continue
+        for root in polynomial.nroots():
+            value = complex(root)
+            if abs(value.imag) < 1e-12:
+                found.add(value.real)
+    return sorted(found)

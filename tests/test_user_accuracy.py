@@ -1,0 +1,430 @@
+"""Activations a user types are evaluated accurately too (issue 11).
+
+Each expression below is evaluated with `actcli eval --expr ... --order K --format json` and
+compared with a 50-digit mpmath evaluation of a formula written here (not actcli's: the
+reference functions below are independent of actcli's rewrites; derivatives by mpmath's
+numerical differentiation at a precision that doubles until two results agree). Wherever the
+true value is a normal float the result must be within 1e-13 relative; wherever it is finite
+the result must be finite; below the normal range it must be within the smallest normal number.
+The rewrites are proven identities (SymPy), and `validate` / `check` report measured accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import mpmath
+import pytest
+import sympy
+
+from actcli.accuracy import measure, spec_text
+from actcli.activation import load_activation
+from actcli.expr import X, parse_expression, scalar_namespace
+from actcli.functions import erfc, expm1, log1p, sigmoid, softplus, to_elementary
+from actcli.rewrites import rewrite
+from actcli.stabilize import TARGET, stable_form
+
+POINTS = [0.0] + [s * v for v in (1e-12, 1e-3, 1.0, 30.0, 1000.0, 1e8) for s in (-1, 1)]
+RELATIVE = 1e-13
+SMALLEST_NORMAL = 2.2250738585072014e-308
+LARGEST = 1.7976931348623157e308
+
+mp = mpmath.mp
+
+
+def _log_cosh2(x):  # log(exp(x) + exp(-x)) = |x| + log1p(exp(-2|x|))
+    return abs(x) + mpmath.log1p(mpmath.exp(-2 * abs(x)))
+
+
+# expression -> (reference f in mpmath, points where a derivative of that order does not exist)
+CASES: dict[str, tuple[Callable, dict[float, tuple[int, ...]]]] = {
+    "exp(x) - 1": (lambda x: mpmath.expm1(x), {}),
+    "exp(x) - 1 - x": (lambda x: mpmath.expm1(x) - x, {}),
+    "log(1 + x**2)": (lambda x: mpmath.log1p(x**2), {}),
+    "(x + sqrt(x**2 + 4))/2": (lambda x: (x + mpmath.sqrt(x**2 + 4)) / 2, {}),
+    "x/sqrt(1 + x**2)": (lambda x: x / mpmath.sqrt(1 + x**2), {}),
+    "log(1 + exp(x))": (lambda x: mpmath.log1p(mpmath.exp(x)), {}),
+    "x*tanh(softplus(x))": (lambda x: x * mpmath.tanh(mpmath.log1p(mpmath.exp(x))), {}),
+    "x*tanh(log(1 + exp(x)))": (lambda x: x * mpmath.tanh(mpmath.log1p(mpmath.exp(x))), {}),
+    "x/(1 + exp(-x))": (lambda x: x / (1 + mpmath.exp(-x)), {}),
+    "(exp(x) - exp(-x))/(exp(x) + exp(-x))": (lambda x: mpmath.tanh(x), {}),
+    "x*erf(x)": (lambda x: x * mpmath.erf(x), {}),
+    "x/(1 + abs(x))": (lambda x: x / (1 + abs(x)), {0.0: (2,)}),
+    "exp(x)/(1 + exp(x))": (lambda x: 1 / (1 + mpmath.exp(-x)), {}),
+    "log(exp(x) + exp(-x))": (_log_cosh2, {}),
+    "sqrt(1 + x**2) - 1": (lambda x: x**2 / (mpmath.sqrt(1 + x**2) + 1), {}),
+    "x - tanh(x)": (lambda x: x - mpmath.tanh(x), {}),
+    "x*(1 + erf(x/sqrt(2)))/2": (lambda x: x / 2 * mpmath.erfc(-x / mpmath.sqrt(2)), {}),
+    "1 - exp(-x)": (lambda x: -mpmath.expm1(-x), {}),
+}
+
+
+def truth(f: Callable, x: float, order: int) -> mpmath.mpf | None:
+    """f^(order)(x) to 50 digits: two precisions agree. None when it stays below 1e-320 in
+    magnitude at 320 and 640 digits (below float64's range, where only |result| is checked)."""
+    previous = None
+    for dps in (80, 160, 320, 640, 1280):
+        with mpmath.workdps(dps):
+            point = mpmath.mpf(x)
+            value = mpmath.diff(f, point, order) if order else f(point)
+        if previous is not None and value != 0 and abs(value - previous) <= 1e-50 * abs(value):
+            return +value
+        tiny = mpmath.mpf("1e-320")
+        if dps >= 640 and abs(value) < tiny and abs(previous) < tiny:
+            return None
+        previous = value
+    raise AssertionError(f"no 50-digit reference at x = {x}, order {order}")
+
+
+def one_sided(f: Callable, x: float, order: int) -> tuple[mpmath.mpf, mpmath.mpf]:
+    with mpmath.workdps(80):
+        left = mpmath.diff(f, mpmath.mpf(x), order, direction=-1)
+        right = mpmath.diff(f, mpmath.mpf(x), order, direction=1)
+    return left, right
+
+
+def evaluate(run_actcli, expression: str, order: int) -> dict:
+    code, out, err = run_actcli(
+        "eval", "--expr", expression, "--order", str(order), "--format", "json", "--",
+        *map(repr, POINTS),
+    )  # fmt: skip
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.parametrize("expression", sorted(CASES))
+def test_user_expression_agrees_with_mpmath(run_actcli, expression, order):
+    reference, kinks = CASES[expression]
+    data = evaluate(run_actcli, expression, order)
+    failures = []
+    for x, got in zip(data["x"], map(float, data["y"]), strict=True):
+        if order in kinks.get(x, ()):
+            left, right = one_sided(reference, x, order)
+            assert abs(left - right) > 1e-10, f"{expression}: a kink at {x} that is not one"
+            if not (math.isnan(got) and x in data["undefined_at"]):
+                failures.append(f"x={x!r}: f^({order}) does not exist there, got {got!r}")
+            continue
+        true = truth(reference, x, order)
+        magnitude = 0.0 if true is None else abs(true)
+        if magnitude > LARGEST:
+            ok = got == math.copysign(math.inf, float(true))
+        elif magnitude >= SMALLEST_NORMAL:
+            ok = math.isfinite(got) and abs(got - true) <= RELATIVE * magnitude
+        else:  # zero or below the normal range: finite and within the smallest normal number
+            ok = math.isfinite(got) and abs(got - (true or 0)) <= SMALLEST_NORMAL
+        if not ok:
+            failures.append(f"x={x!r}: got {got!r}, mpmath {mpmath.nstr(true, 20)}")
+    assert not failures, f"{expression} order {order}:\n" + "\n".join(failures)
+
+
+# -- the rewrites are identities ---------------------------------------------------------------
+
+u = X  # the rewrites act on expressions in x (coefficients are whatever is free of x)
+c = sympy.Symbol("c", positive=True)
+p = sympy.Symbol("p", positive=True)
+
+# (pattern, the function the rewrite must introduce)
+IDENTITIES = [
+    (sympy.exp(u) - 1, expm1),
+    (c * sympy.exp(u) - c, expm1),
+    (sympy.exp(u) - sympy.exp(-u), expm1),
+    (1 + sympy.erf(u), erfc),
+    (1 - sympy.erf(u), erfc),
+    (1 - sympy.tanh(u) ** 2, sigmoid),
+    (1 + sympy.tanh(u), sigmoid),
+    (1 - sympy.tanh(u), sigmoid),
+    (1 - sigmoid(u), sigmoid),
+    (1 - sympy.cos(u), sympy.sin),
+    (sympy.cosh(u) - 1, sympy.sinh),
+    (sympy.log(1 + u), log1p),
+    (sympy.log(1 + sympy.exp(u)), softplus),
+    (sympy.log(1 + 3 * sympy.exp(u)), softplus),
+    (sympy.log(sigmoid(u)), softplus),
+    (sympy.exp(u) / (1 + sympy.exp(u)), sigmoid),
+    (1 / (1 + sympy.exp(-u)), sigmoid),
+    (2 / (3 + 5 * sympy.exp(u)) ** 2, sigmoid),
+    (sympy.exp(-2 * u) * sigmoid(u) ** 3, sigmoid),
+    ((sympy.exp(u) - sympy.exp(-u)) / (sympy.exp(u) + sympy.exp(-u)), sigmoid),
+    (sympy.log(sympy.exp(u) + sympy.exp(-u)), softplus),
+    (sympy.log(1 + sympy.exp(u) + sympy.exp(2 * u)), log1p),
+    (4 * sympy.exp(2 * u) / (sympy.exp(4 * u) + 2 * sympy.exp(2 * u) + 1), sympy.Piecewise),
+    (u + sympy.sqrt(u**2 + 4), sympy.Piecewise),
+    (sympy.sqrt(u**2 + 1) - 1, sympy.Piecewise),
+    (1 + u / sympy.sqrt(u**2 + 4), sympy.Piecewise),
+    (sympy.sqrt(u**2 + 4), sympy.Piecewise),
+    (u / sympy.sqrt(1 + u**2), sympy.Piecewise),
+    ((2 * u**2 + 3) ** sympy.Rational(-3, 2), sympy.Piecewise),
+]
+
+
+def _region(condition) -> dict | None:
+    """A substitution that puts u inside the region of a piece (None: the region is empty)."""
+    if condition is sympy.true:
+        return {}
+    region = condition.as_set() if condition.free_symbols == {u} else None
+    if region is None:
+        return {}  # a condition on more than u: the piece must hold everywhere
+    if region.is_empty:
+        return None
+    if region == sympy.Reals:
+        return {}
+    inf, sup = region.inf, region.sup
+    if inf == -sympy.oo:
+        return {u: sup - p}
+    if sup == sympy.oo:
+        return {u: inf + p}
+    return {u: inf + (sup - inf) * p / (1 + p)}
+
+
+def _proven_equal(a, b) -> bool:
+    """SymPy simplifies a - b to 0 (after writing actcli's functions in exp and log, erfc as
+    1 - erf, and, failing that, combining or expanding the logarithms)."""
+    difference = to_elementary(a - b).rewrite(sympy.erf)
+    attempts = (
+        lambda d: d,
+        lambda d: sympy.logcombine(d, force=True),
+        lambda d: sympy.expand_log(sympy.expand(d.rewrite(sympy.exp)), force=True),
+    )
+    return any(sympy.simplify(attempt(difference)) == 0 for attempt in attempts)
+
+
+def _pieces(expression):
+    folded = sympy.piecewise_fold(expression)
+    if isinstance(folded, sympy.Piecewise):
+        return list(folded.args)
+    return [(folded, sympy.true)]
+
+
+@pytest.mark.parametrize("pattern, introduced", IDENTITIES, ids=lambda v: str(v)[:40])
+def test_each_rewrite_is_an_identity_where_it_is_used(pattern, introduced):
+    rewritten = rewrite(pattern)
+    assert rewritten != pattern and rewritten.has(introduced), rewritten
+    for value, condition in _pieces(rewritten):
+        substitution = _region(condition)
+        if substitution is None:
+            continue
+        assert _proven_equal(value.subs(substitution), pattern.subs(substitution)), (
+            f"{value} differs from {pattern} where {condition}"
+        )
+
+
+def _definition(text: str):
+    return parse_expression(text, scalar_namespace({}))
+
+
+@pytest.mark.parametrize(
+    "text", ["(x + sqrt(x**2 + 4))/2", "x/sqrt(1 + x**2)", "log(exp(x) + exp(-x))"]
+)
+@pytest.mark.parametrize("order", [0, 1])
+def test_chosen_pieces_equal_the_definition(text, order):
+    """What eval compiles, piece by piece, equals the exact derivative on the piece's region
+    (SymPy), so the choice by sign of x changes no value."""
+    exact = sympy.diff(_definition(text), X, order)
+    chosen = stable_form(_definition(text), order).expression
+    assert chosen != exact
+    for value, condition in _pieces(chosen):
+        substitution = _region(condition)
+        if substitution is None:
+            continue
+        a, b = value.subs(substitution), exact.subs(substitution)
+        assert _proven_equal(a, b), f"{value} where {condition}"
+
+
+def test_squareplus_is_rationalised_on_the_cancelling_side():
+    """The brief's case: the sum for x > 0, 2/(sqrt(x**2 + 4) - x) for x < 0; at -1e8 the
+    answer is 1e-8, not 0."""
+    chosen = stable_form(_definition("(x + sqrt(x**2 + 4))/2")).expression
+    negative = [value for value, cond in _pieces(chosen) if cond.subs(X, -5) == sympy.true]
+    expected = 2 / (sympy.sqrt(X**2 + 4) - X)
+    assert negative and _proven_equal(negative[0].subs(X, -p), expected.subs(X, -p))
+
+
+def test_taylor_piece_of_x_minus_tanh_is_within_its_tolerance():
+    """The one approximate form: a Taylor polynomial near 0 where x - tanh(x) cancels. Its
+    truncation error is below 2**-56 relative wherever it is used (checked at 200 points)."""
+    chosen = stable_form(_definition("x - tanh(x)")).expression
+    series = [(value, cond) for value, cond in _pieces(chosen) if not value.has(sympy.tanh)]
+    assert series, chosen
+    polynomial, condition = series[0]
+    radius = max(float(r.rhs) for r in condition.atoms(sympy.StrictLessThan))
+    for k in range(1, 201):
+        x = mpmath.mpf(radius) * k / 200 * (1 - mpmath.mpf(2) ** -40)
+        with mpmath.workdps(60):
+            true = x - mpmath.tanh(x)
+            approx = mpmath.mpf(sympy.Poly(polynomial, X).eval(sympy.Rational(str(x))))
+        assert abs(approx - true) <= 2.0**-56 * abs(true), float(x)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["exp(x) - 1", "(x + sqrt(x**2 + 4))/2", "x/sqrt(1 + x**2)", "log(1 + exp(x))"]
+)
+def test_the_brief_cases_measure_badly_as_written_and_well_rewritten(text):
+    for order in (0, 1):
+        chosen = stable_form(_definition(text), order)
+        assert chosen.worst <= TARGET, (text, order, chosen.worst)
+    as_written = max(stable_form(_definition(text), k).as_written for k in (0, 1))
+    assert as_written > 1e-6, (text, as_written)
+
+
+def test_measure_reports_worst_point_and_counts():
+    report = measure(load_activation(expression="x*tanh(log(1 + exp(x)))"))
+    assert report.within_target and report.source == "rewritten definition"
+    assert [o.order for o in report.orders] == [0, 1, 2]
+    assert all(o.points > 100 for o in report.orders)
+    assert max(abs(o.x) for o in report.orders if o.x is not None) <= 1e8
+    assert report.summary().startswith("float64 accuracy: worst relative error ")
+
+
+def test_ill_conditioned_maths_is_reported_not_hidden():
+    """sin(1e8*x): rounding x*1e8 alone moves the result; the measurement says where the
+    condition number forbids 1e-13 rather than passing or failing silently."""
+    report = measure(load_activation(expression="sin(1e8*x)"))
+    ill = [o for o in report.orders if o.ill_conditioned]
+    assert ill and max(o.ill_worst for o in ill) > TARGET
+    assert max(o.condition for o in ill) > 1e6
+    assert "ill-conditioned at" in report.summary()
+
+
+def test_a_poor_hand_written_stable_form_gets_a_suggestion_that_validates(run_actcli):
+    (Path.cwd() / "naive.yaml").write_text(SPEC % ('stable:\n  expression: "exp(x) - 1"\n'))
+    code, out, err = run_actcli("validate", "naive.yaml")
+    assert code == 0, err
+    first, *rest = out.splitlines()
+    assert first.startswith("naive.yaml: ok (naive); float64 accuracy: worst relative error ")
+    assert "above the 1e-13 target" in first
+    assert rest[0].startswith("  a more accurate stable form (measured: worst relative error ")
+    suggestion = "\n".join(line[4:] for line in rest[1:])
+    assert suggestion == 'stable:\n  expression: "expm1(x)"'
+    (Path.cwd() / "fixed.yaml").write_text(SPEC.replace("naive", "fixed") % (suggestion + "\n"))
+    code, out, _ = run_actcli("validate", "fixed.yaml", "--format", "json")
+    accuracy = json.loads(out)["files"][0]["accuracy"]
+    assert code == 0 and accuracy["within_target"] and accuracy["suggestions"] == []
+
+
+def test_derivative_suggestion_for_a_stable_form_without_stable_derivatives(run_actcli):
+    stable = 'stable:\n  expression: "x*tanh(softplus(x))"\n'
+    mish = SPEC.replace("exp(x) - 1", "x*tanh(softplus(x))")
+    (Path.cwd() / "naive.yaml").write_text(mish % stable)
+    code, out, _ = run_actcli("validate", "naive.yaml", "--format", "json")
+    accuracy = json.loads(out)["files"][0]["accuracy"]
+    assert code == 0 and not accuracy["within_target"]
+    keys = [s["key"] for s in accuracy["suggestions"]]
+    assert "stable_derivatives.2" in keys
+    for suggestion in accuracy["suggestions"]:
+        assert suggestion["worst_relative_error"] <= TARGET
+
+
+def _suggested(out: str) -> str:
+    """The spec text of every suggestion in validate's output, ready to paste."""
+    lines = out.splitlines()[1:]
+    return "\n".join(line[4:] for line in lines if line.startswith("    ")) + "\n"
+
+
+def test_a_suggestion_keeps_parameters_symbolic(run_actcli):
+    """A stable form must hold for every parameter value, so it is written in them."""
+    naive = PARAMETRIC.replace("STABLE", "alpha*(exp(x/alpha) - 1)")
+    (Path.cwd() / "naive.yaml").write_text(naive)
+    code, out, _ = run_actcli("validate", "naive.yaml")
+    assert code == 0 and "above the 1e-13 target" in out
+    suggestion = _suggested(out)
+    assert '{otherwise: "alpha*expm1(x/alpha)"}' in suggestion
+    fixed = naive.split("stable:")[0] + suggestion + "references:" + naive.split("references:")[1]
+    (Path.cwd() / "fixed.yaml").write_text(fixed)
+    code, out, _ = run_actcli("validate", "fixed.yaml")
+    assert code == 0 and "above" not in out, out
+
+
+def test_a_taylor_suggestion_carries_its_tolerance_and_checks(run_actcli):
+    """x - tanh(x): the suggested stable form is the Taylor piece with `tolerance:`, which
+    `check` then finds to hold approximately (the piece) and exactly (f'')."""
+    naive = SPEC.replace("exp(x) - 1", "x - tanh(x)") % 'stable:\n  expression: "x - tanh(x)"\n'
+    (Path.cwd() / "naive.yaml").write_text(naive)
+    code, out, _ = run_actcli("validate", "naive.yaml")
+    suggestion = _suggested(out)
+    assert code == 0 and "tolerance: 1.4e-17" in suggestion, out
+    fixed = naive.split("stable:")[0] + suggestion + "references:" + naive.split("references:")[1]
+    (Path.cwd() / "fixed.yaml").write_text(fixed.replace("naive", "fixed"))
+    code, out, _ = run_actcli("validate", "fixed.yaml")
+    assert code == 0 and "above" not in out, out
+    code, out, _ = run_actcli("check", "fixed.yaml", "--format", "json")
+    statuses = {r["claim"]: r["status"] for r in json.loads(out)["results"]}
+    assert code == 0 and statuses["stable"] == "holds_approximately"
+    assert all(status.startswith("holds") for status in statuses.values()), statuses
+
+
+def test_validate_reports_accuracy_for_each_valid_file(run_actcli):
+    (Path.cwd() / "mine.yaml").write_text(SPEC.replace("naive", "mine") % "")
+    code, out, err = run_actcli("validate", "mine.yaml")
+    assert code == 0 and err == ""
+    assert out.startswith("mine.yaml: ok (mine); float64 accuracy: worst relative error ")
+    assert "above" not in out and len(out.splitlines()) == 1
+    code, out, _ = run_actcli("validate", "mine.yaml", "--format", "json")
+    data = json.loads(out)["files"][0]
+    assert data["accuracy"]["within_target"] and data["accuracy"]["points"] > 300
+    assert data["accuracy"]["evaluated_through"] == "rewritten definition"
+
+
+def test_check_reports_accuracy_beside_the_verdicts(run_actcli):
+    expression = "(x + sqrt(x**2 + 4))/2"
+    code, out, _ = run_actcli("check", "--expr", expression, "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and list(data) == ["results", "accuracy"]
+    (report,) = data["accuracy"]
+    assert report["within_target"] and report["worst_relative_error"] <= TARGET
+    assert report["evidence"] == "measured at the points listed, not proven"
+    assert all(r["claim"] != "accuracy" for r in data["results"])
+    code, out, _ = run_actcli("check", "--expr", expression, "--format", "text")
+    lines = [line for line in out.splitlines() if "float64 accuracy" in line]
+    assert len(lines) == 1 and lines[0].endswith("(measured, not proven)")
+
+
+def test_check_of_a_claim_or_a_builtin_has_no_accuracy(run_actcli):
+    code, out, _ = run_actcli("check", "--expr", "x*sigmoid(x)", "--claim", "smoothness=Cinf")
+    assert code == 0 and "float64 accuracy" not in out
+    code, out, _ = run_actcli("check", "relu", "--format", "json")
+    assert code == 0 and list(json.loads(out)) == ["results"]
+
+
+def test_suggested_text_reads_back_as_the_same_expression():
+    chosen = stable_form(_definition("(x + sqrt(x**2 + 4))/2")).expression
+    text = spec_text(chosen)
+    assert text is not None and text.startswith("piecewise:")
+    assert spec_text(sympy.Piecewise((expm1(X), X > 0), (X, True))) == (
+        'piecewise:\n  - {when: "x > 0", value: "expm1(x)"}\n  - {otherwise: "x"}'
+    )
+
+
+SPEC = """\
+name: naive
+title: A user's activation
+kind: scalar
+definition:
+  expression: "exp(x) - 1"
+%sreferences:
+  - "written for the tests"
+"""
+
+PARAMETRIC = """\
+name: naive
+title: CELU with a naive stable form
+kind: scalar
+parameters:
+  alpha: {default: 1.0, domain: positive, doc: scale}
+definition:
+  piecewise:
+    - {when: "x > 0", value: "x"}
+    - {otherwise: "alpha*(exp(x/alpha) - 1)"}
+stable:
+  piecewise:
+    - {when: "x > 0", value: "x"}
+    - {otherwise: "STABLE"}
+references:
+  - "written for the tests"
+"""
