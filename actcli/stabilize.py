@@ -174,6 +174,13 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     if not measured:
         return StableForm(exact, math.nan, math.nan)
     as_written = next((worst(e) for c, e in measured if c == exact), math.nan)
+    if isinstance(exact, sympy.Piecewise):  # each branch stabilised on its own (sinc's near 0)
+        branches = sympy.Piecewise(
+            *((_stable_form(v, 0).expression if v.has(X) else v, c) for v, c in exact.args)
+        )
+        errors = _errors_of(branches, reference)
+        if errors is not None:
+            measured.append((branches, errors))
     chosen, errors = _choose(measured, x)
     patched = _series_patch(exact, chosen, errors, reference)
     if patched is not None:

@@ -29,12 +29,14 @@ Certified error, per order k, per segment [a, b] (width w = b - a), the maximum 
 - nearest: |g(x) - g(node)| <= sup|g'| * w/2, plus |D| for each jump in [a, b].
 - none: |g(x) - g(a)| <= sup|g'| * w, plus |D| for each jump in [a, b].
 
-sup|g''| (sup|g'|) comes from `actcli.interval.bound` on the exact symbolic derivative: each
-segment is cut at the breakpoints of the definition (each side bounded with its own branch,
-the cut widened by a few ulp), and into 4 sub-pieces against interval over-estimation. Where a
-branch's enclosure is not finite (exp(1000) overflows) the spec's stable form (proven equal to
-the definition by `actcli check`) is tried; still not finite: the bound is infinite, and a
---max-error request is refused. Jumps and kinks come from `Activation.kinks` (one-sided limits,
+sup|g''| (sup|g'|) comes from `actcli.interval.bound` on the exact symbolic derivative, enclosed
+with Arb ball arithmetic (python-flint): rigorous, with no assumption about the accuracy of the
+platform's libm. Each segment is cut at the breakpoints of the definition (each side bounded
+with its own branch, the cut widened by a few ulp), and into 4 sub-pieces against
+over-estimation. Where a branch's enclosure is not finite (a pole, a value that may be
+undefined) the spec's stable form (proven equal to the definition by `actcli check`) is tried;
+still not finite: the bound is infinite, and a --max-error request is refused. Jumps and
+kinks come from `Activation.kinks` (one-sided limits,
 30 digits), with a few ulp of slack.
 
 The certified error of an order is interpolation_bound + quantisation_error + evaluation_error:

@@ -69,6 +69,8 @@ def analyse(activation: Activation, order: int, interp: str) -> Order:
     events = []
     exact_points = dict(activation.breakpoints())
     for kink in activation.kinks(order + 1):
+        if kink.first_jump() is None:
+            continue  # f, ..., f^(order+1) continuous there: nothing to add
         left, right = kink.left, kink.right
         slack = SLACK * max(
             abs(left[order]), abs(right[order]), abs(left[order + 1]), abs(right[order + 1]), 1e-300
