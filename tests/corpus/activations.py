@@ -950,6 +950,7 @@ def _build() -> list[Entry]:  # noqa: C901 - one long list of data
             max_abs_derivative=mpf("inf"),
             # E[z^1000] = 999!! ~ 1e1284 and E[z^2000] = 1999!!: beyond the largest float
             moments=(INF, INF),
+            may_refuse=True,
         )
     )
     add(
@@ -963,6 +964,7 @@ def _build() -> list[Entry]:  # noqa: C901 - one long list of data
             monotonic="increasing",
             max_abs_derivative=mpf(10) ** 300,
             moments=(None, INF),  # E[f^2] = 1e600 is beyond the largest float
+            may_refuse=True,
         )
     )
     add(
@@ -977,6 +979,7 @@ def _build() -> list[Entry]:  # noqa: C901 - one long list of data
             max_abs_derivative=mpf("inf"),
             # e^(e^z) outgrows e^(z^2/2): both Gaussian moments diverge
             moments=(INF, INF),
+            may_refuse=True,
         )
     )
     add(

@@ -11,7 +11,9 @@ The derivatives of the primitives are written in forms that do not cancel at any
 (sech(u)**2, not 1 - tanh(u)**2; exp(-|u|)/(1 + exp(-|u|))**2 for sigmoid'), and mpmath's
 exponent range is unbounded, so exp(1e8) is a number, not an overflow.
 
-`kink` marks a jet computed exactly at a point where a primitive is not smooth (abs, sign,
+`const` marks a jet of a subexpression that is constant near the point (no x in it, or
+the constant argument that max or min picked there). `kink` marks a jet computed
+exactly at a point where a primitive is not smooth (abs, sign,
 max, min, heaviside at a tie; sqrt or a fractional power at 0): its value is right, its
 derivatives are not to be trusted there. A value outside the real domain (log of a negative
 number) is nan.
@@ -48,13 +50,16 @@ def _real(value: Any) -> mpf:
 class Jet:
     """(v, d1, d2) = (f, f', f'') at one point, and whether a kink was hit there."""
 
-    __slots__ = ("v", "d1", "d2", "kink")
+    __slots__ = ("v", "d1", "d2", "kink", "const")
 
-    def __init__(self, v: Any, d1: Any = 0, d2: Any = 0, kink: bool = False) -> None:
+    def __init__(
+        self, v: Any, d1: Any = 0, d2: Any = 0, kink: bool = False, const: bool = False
+    ) -> None:
         self.v = mpf(v)
         self.d1 = mpf(d1)
         self.d2 = mpf(d2)
         self.kink = kink
+        self.const = const
 
     @classmethod
     def variable(cls, x: Any) -> Jet:
@@ -67,12 +72,18 @@ class Jet:
 
     def __add__(self, other: Any) -> Jet:
         o = lift(other)
-        return Jet(self.v + o.v, self.d1 + o.d1, self.d2 + o.d2, self.kink or o.kink)
+        return Jet(
+            self.v + o.v,
+            self.d1 + o.d1,
+            self.d2 + o.d2,
+            self.kink or o.kink,
+            self.const and o.const,
+        )
 
     __radd__ = __add__
 
     def __neg__(self) -> Jet:
-        return Jet(-self.v, -self.d1, -self.d2, self.kink)
+        return Jet(-self.v, -self.d1, -self.d2, self.kink, self.const)
 
     def __pos__(self) -> Jet:
         return self
@@ -91,6 +102,7 @@ class Jet:
             self.d1 * o.v + self.v * o.d1,
             self.d2 * o.v + 2 * self.d1 * o.d1 + self.v * o.d2,
             self.kink or o.kink,
+            self.const and o.const,
         )
 
     __rmul__ = __mul__
@@ -98,12 +110,12 @@ class Jet:
     def __truediv__(self, other: Any) -> Jet:
         a, b = self, lift(other)
         if b.v == 0:
-            return Jet(NAN, NAN, NAN, True)
+            return Jet(NAN, NAN, NAN, True, a.const and b.const)
         # q = a/b: q' = (a' - q b')/b, q'' = (a'' - 2 q' b' - q b'')/b
         q = a.v / b.v
         q1 = (a.d1 - q * b.d1) / b.v
         q2 = (a.d2 - 2 * q1 * b.d1 - q * b.d2) / b.v
-        return Jet(q, q1, q2, a.kink or b.kink)
+        return Jet(q, q1, q2, a.kink or b.kink, a.const and b.const)
 
     def __rtruediv__(self, other: Any) -> Jet:
         return lift(other) / self
@@ -120,7 +132,7 @@ class Jet:
 
 
 def lift(value: Any) -> Jet:
-    return value if isinstance(value, Jet) else Jet(num(value), 0, 0)
+    return value if isinstance(value, Jet) else Jet(num(value), 0, 0, const=True)
 
 
 def val(value: Any) -> mpf:
@@ -132,25 +144,26 @@ def chain(u: Any, g: mpf, g1: mpf, g2: mpf, kink: bool = False) -> Any:
     """h = g(u): h' = g'(u) u', h'' = g''(u) u'^2 + g'(u) u''; a number when u is one."""
     if not isinstance(u, Jet):
         return g
-    if u.d1 == 0 and u.d2 == 0:  # a constant argument: no derivative terms (0 * inf is 0)
-        return Jet(g, 0, 0, u.kink)
+    if u.const:  # a constant argument: no derivative terms (0 * inf is 0 here)
+        return Jet(g, 0, 0, u.kink, True)
+    # where g is not smooth (kink), a zero u' does not make h' exist: nan * 0 stays nan
     return Jet(g, g1 * u.d1, g2 * u.d1**2 + g1 * u.d2, u.kink or kink)
 
 
 def _integer_power(u: Jet, n: int) -> Jet:
     if n == 0:
-        return Jet(1, 0, 0, u.kink)
+        return Jet(1, 0, 0, u.kink, u.const)
     if n == 1:
         return u
     if u.v == 0 and n < 0:
-        return Jet(NAN, NAN, NAN, True)
+        return Jet(NAN, NAN, NAN, True, u.const)
     # (u^n)' = n u^(n-1), (u^n)'' = n(n-1) u^(n-2)
     return chain(u, u.v**n, n * u.v ** (n - 1), n * (n - 1) * u.v ** (n - 2))
 
 
 def _real_power(u: Jet, r: mpf) -> Jet:
     if u.v < 0:
-        return Jet(NAN, NAN, NAN, True)
+        return Jet(NAN, NAN, NAN, True, u.const)
     if u.v == 0:
         value = mpf(0) if r > 0 else NAN
         return chain(u, value, NAN, NAN, kink=True)
@@ -319,13 +332,15 @@ def heaviside(u: Any, h0: Any = Fraction(1, 2)) -> Any:
 
 def _pick(args: tuple[Any, ...], largest: bool) -> Any:
     values = [val(a) for a in args]
+    if any(mp.isnan(v) for v in values):
+        return Jet(NAN, NAN, NAN, True) if any(isinstance(a, Jet) for a in args) else NAN
     best = max(values) if largest else min(values)
     tied = [a for a, v in zip(args, values, strict=True) if v == best]
     chosen = lift(tied[0]) if any(isinstance(a, Jet) for a in args) else tied[0]
     if len(tied) > 1 and isinstance(chosen, Jet):
         jets = [lift(a) for a in tied]
         same = all(j.d1 == jets[0].d1 and j.d2 == jets[0].d2 for j in jets)
-        return Jet(chosen.v, chosen.d1, chosen.d2, chosen.kink or not same)
+        return Jet(chosen.v, chosen.d1, chosen.d2, chosen.kink or not same, chosen.const)
     return chosen
 
 

@@ -118,6 +118,9 @@ class Entry:
     # of mpf or "inf"/"nan" strings for values known otherwise; None: not asserted
     moments: Any = None
     max_order: int = 3  # --max-order for `smoothness`
+    # `properties` and `check` may refuse (exit 2 or 3, one line on stderr) instead of
+    # answering: numbers far beyond floats (x**1000 has E[f] = 999!!)
+    may_refuse: bool = False
 
     def points(self) -> list[float]:
         found = {x for x in HARD_POINTS if x not in self.skip}
