@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import mpmath
 import sympy
 
 from actcli import compiler
 from actcli.domain import Structure
-from actcli.errors import ExpressionError, UsageError
+from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
+from actcli.interval import point_function
 from actcli.numeric import Kink
 from actcli.options import parse_sweep
-from actcli.pieces import symbolic_breakpoints, to_piecewise
+from actcli.pieces import canonical_piecewise, symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument
+from actcli.rewrites import rewrite
 from actcli.spec import Definition, Spec
 from actcli.spec_expressions import parameter_symbols
 from actcli.stabilize import stable_form
@@ -68,10 +71,11 @@ class Activation:
         """The exact order-th derivative of the definition w.r.t. x, parameters substituted."""
         return sympy.diff(to_piecewise(self.expression), X, order) if order else self.expression
 
-    def numeric_source(self, order: int) -> sympy.Expr:
+    def numeric_source(self, order: int, measured: bool = True) -> sympy.Expr:
         """What numeric evaluation of f^(order) compiles: the hand-written stable form closest to
         it, or where the spec has none (a user's expression), the most accurate of the exact
-        rewrites of the definition (`actcli.stabilize`)."""
+        rewrites of the definition (`actcli.stabilize`; with `measured=False` the rewrites
+        alone, without measuring candidates against mpmath: much cheaper, nearly as good)."""
         given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
         if given:
             start = max(given)
@@ -79,10 +83,36 @@ class Activation:
         elif self.spec.stable:
             start = 0
             base = self.substitute(self.symbolic(self.spec.stable))
+        elif measured:
+            return stable_form(canonical_piecewise(self.expression, self), order).expression
         else:
-            return stable_form(to_piecewise(self.expression), order).expression
+            exact = canonical_piecewise(self.expression, self)
+            return rewrite(sympy.diff(exact, X, order) if order else exact)
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
+
+    def reference(self, order: int = 0) -> Any:
+        """f^(order) as a function x -> float64 value or None, computed at high precision from
+        the definition itself (its conditions at their exact breakpoints): an Arb enclosure
+        (`interval.point_function`), else mpmath (`compiler.reference_function`)."""
+        exact = canonical_piecewise(self.expression, self)
+        expression = sympy.diff(exact, X, order) if order else exact
+        try:
+            enclosed = point_function(expression)
+        except AnalysisError:
+            enclosed = None
+        reference = compiler.reference_function(expression)
+
+        def value(x: float) -> float | None:
+            found = enclosed(x) if enclosed is not None else None
+            if found is not None:
+                return found
+            result = reference(x)
+            if isinstance(result, mpmath.mpc) and result.imag != 0:
+                return None
+            return float(mpmath.re(result))
+
+        return value
 
     def numeric_code(self, order: int) -> str:
         """The NumPy source that evaluates f^(order) (see `actcli.numeric.function_from_source`)."""
@@ -96,8 +126,9 @@ class Activation:
         """The definition with parameters as symbols, in LaTeX."""
         return sympy.latex(self.symbolic())
 
-    def function(self, order: int = 0) -> Any:
-        """A NumPy function computing f^(order) elementwise (float64 in, float64 out)."""
+    def function(self, order: int = 0, measured: bool = True) -> Any:
+        """A NumPy function computing f^(order) elementwise (float64 in, float64 out);
+        `measured` as in `numeric_source`."""
         if self.kind == "vector":
             if order:
                 raise UsageError(
@@ -105,7 +136,7 @@ class Activation:
                     "(its Jacobian is a matrix)"
                 )
             return compiler.compile_vector(self.substitute(self._stable_or_definition()))
-        return compiler.compile_scalar(self.numeric_source(order))
+        return compiler.compile_scalar(self.numeric_source(order, measured))
 
     def _stable_or_definition(self) -> sympy.Expr:
         return self.symbolic(self.spec.stable) if self.spec.stable else self.symbolic()
@@ -119,7 +150,10 @@ class Activation:
         """Every cut point of the definition (breakpoints, poles, ends of the real domain) with
         f there and the one-sided limits of f, ..., f^(order): what float evaluation needs to
         print f^(order) exactly there, or nan where it does not exist (`Kink.exists`)."""
-        structure = Structure(self)
+        try:
+            structure = Structure(self)
+        except AnalysisError:  # no finite list of cut points (sign(sin(x))): none to mark
+            return []
         found = []
         for index, cut in enumerate(structure.cuts):
             left_part, right_part = structure.parts[index], structure.parts[index + 1]

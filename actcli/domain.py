@@ -108,6 +108,11 @@ class Cut:
         return "numeric" if isinstance(self.x, sympy.Float) else "symbolic"
 
     @property
+    def removable(self) -> bool:
+        """f is undefined here as written; `value` is the limit (its continuous extension)."""
+        return "removable" in self.kinds
+
+    @property
     def location(self) -> float:
         return to_float(self.x)
 
@@ -167,6 +172,21 @@ class Structure:
             )
         for point, kinds in ordered:
             self.cuts.append(Cut(point, frozenset(kinds), self._value_at(point)))
+        for index, cut in enumerate(self.cuts):
+            if cut.value is None:
+                self.cuts[index] = self._extended(index, cut)
+
+    def _extended(self, index: int, cut: Cut) -> Cut:
+        """A removable singularity (sin(x)/x at 0: f undefined, both one-sided limits finite
+        and equal) takes the limit as its value: actcli judges, evaluates and draws the
+        continuous extension, and says so (`Cut.removable`)."""
+        left, right = self.parts[index], self.parts[index + 1]
+        if not (left.defined and right.defined):
+            return cut
+        below, above = self.cut_sides(index, 0)
+        if below.finite and above.finite and _equal(below.value, above.value):
+            return Cut(cut.x, cut.kinds | {"removable"}, below.value)
+        return cut
 
     def _value_at(self, point: Any) -> Any:
         """f(point) from the definition itself (its conditions decide), or None if undefined."""
@@ -330,6 +350,16 @@ def _real_at(branch: Any, probe: float) -> bool:
     if isinstance(value, mpmath.mpc):
         return abs(value.imag) <= mpmath.mpf(10) ** -25 * max(1, abs(value.real))
     return mpmath.isfinite(value)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Two limits are the same number (exactly, or to 1e-25 when found numerically)."""
+    if a == b:
+        return True
+    try:
+        return abs(complex(sympy.N(a - b, 40))) <= 1e-25 * max(1.0, abs(complex(sympy.N(a, 40))))
+    except (TypeError, ValueError):
+        return False
 
 
 def _simple(value: Any, budget: Budget) -> Any:

@@ -7,15 +7,17 @@ is the one step here that needs SymPy; it is imported there and only there.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from actcli import cache
-from actcli.errors import UsageError
+from actcli.budget import Timeout, alarm
+from actcli.errors import ActcliError, UsageError
 from actcli.json_values import json_array, json_number
 from actcli.numeric import Kink, function_from_source
 from actcli.spec import Spec
@@ -130,7 +132,8 @@ def evaluate(
     if activation.kind == "vector":
         y = activation.function(order)(x)
         return EvalResult(activation.name, activation.params, order, x, y)
-    return _run(NumericPlan.of(activation, order), x, order, at_kink)
+    plan = NumericPlan.of(activation, order)
+    return _repaired(_run(plan, x, order, at_kink), plan, lambda: activation)
 
 
 def evaluate_spec(
@@ -154,7 +157,34 @@ def evaluate_spec(
         cache.store(name, plan.to_json())
     else:
         plan = NumericPlan.from_json(entry)
-    return _run(plan, np.asarray(x, dtype=np.float64), order, at_kink)
+    result = _run(plan, np.asarray(x, dtype=np.float64), order, at_kink)
+    return _repaired(result, plan, lambda: _bind(spec, params))
+
+
+REPAIR_SECONDS = 0.5  # per point: a value mpmath cannot reach in that time stays nan
+
+
+def _repaired(
+    result: EvalResult, plan: NumericPlan, activation_of: Callable[[], Activation]
+) -> EvalResult:
+    """Where float64 evaluation gave nan at a real x that is no cut point (inf*0 far out,
+    as in x*exp(x)*(1 - tanh(exp(x))**2) at x = 1000), the value recomputed with mpmath
+    and rounded to float64: nan only where f^(order) is really undefined."""
+    cuts = np.array([k.x for k in plan.kinks])
+    bad = np.isnan(result.y) & np.isfinite(result.x) & ~np.isin(result.x, cuts)
+    if not bad.any():
+        return result
+    reference = activation_of().reference(result.order)
+    y = result.y.copy()
+    for index in np.nonzero(bad)[0]:
+        try:
+            with alarm(REPAIR_SECONDS):
+                value = reference(float(result.x[index]))
+        except (ActcliError, ArithmeticError, ValueError, TypeError, Timeout):
+            continue
+        if value is not None:
+            y[index] = value
+    return dataclasses.replace(result, y=y)
 
 
 def _bind(spec: Spec, params: Mapping[str, str]) -> Activation:

@@ -665,6 +665,31 @@ def enclose(expression: Any, lo: float | arb | str, hi: float | arb | str) -> In
         return compile_enclosure(expression)(Interval.of(lo, hi))
 
 
+def point_function(expression: Any) -> Callable[[float], float | None]:
+    """x -> the float64 value of the expression at x, from an Arb enclosure at 200 bits: None
+    where the enclosure is not tight enough to round (or the value may be undefined). Arb keeps
+    exponents exact, so exp(-exp(1e8)) is known to be a tiny positive number (float 0.0) in
+    microseconds where a float overflows and mpmath labours."""
+    function = compile_enclosure(expression)
+
+    def value(x: float) -> float | None:
+        with _precision(200):
+            try:
+                result = function(Interval.of(x, x))
+            except (Undefined, AnalysisError):
+                return None
+        low, high = result.low, result.high
+        if math.isnan(low) or math.isnan(high):
+            return None
+        if low == high or (math.isfinite(low) and abs(high - low) <= 2**-60 * abs(low)):
+            return 0.5 * (low + high) if math.isfinite(low) else low
+        if abs(low) < 1e-320 and abs(high) < 1e-320:
+            return 0.0  # below every float but the smallest subnormals: it rounds to 0
+        return None
+
+    return value
+
+
 def bound(expression: Any, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Float arrays (low, high), low[i] <= e(x) <= high[i] for x in [lo[i], hi[i]] (outward
     rounded from Arb; an interval where the expression may be undefined gets -inf, +inf).

@@ -24,7 +24,9 @@ from flint import arb
 
 from actcli.interval import INF, Enclosure, Endpoint, Interval, Undefined, working_precision
 
-MAX_EVALUATIONS = 6000  # enclosures per call, all forms counted
+MAX_EVALUATIONS = 3000  # enclosures per call, all forms counted
+FAR = 64.0  # beyond this, a region undecided at 1% relative width ends the search (a tail
+# such as x*exp(x) defeats interval arithmetic at every scale: splitting it further is futile)
 MIN_RELATIVE_WIDTH = 1e-13
 MAX_EXPONENT = 1100  # regions beyond 2**1100 in magnitude are not split further
 
@@ -78,6 +80,8 @@ def sign_regions(
             if sign is not None:
                 done.append(Region(region.lo, region.hi, 1 if sign >= 0 else -1))
                 continue
+            if futile(region):
+                raise Undecided("a far tail that interval arithmetic cannot decide")
             halves = split_region(region)
             if halves is None:
                 done.append(Region(region.lo, region.hi, None))
@@ -126,6 +130,16 @@ def split_region(region: Interval) -> tuple[Interval, Interval] | None:
     return Interval(lo, middle), Interval(middle, hi)
 
 
+def futile(region: Interval) -> bool:
+    """A region beyond +-FAR that is unbounded or already within 1% relative width."""
+    lo, hi = region.lo, region.hi
+    if isinstance(lo, float) or isinstance(hi, float):
+        finite = hi if isinstance(lo, float) else lo
+        return not isinstance(finite, float) and abs(finite) >= _FAR_ARB * _FAR_ARB
+    near = min(abs(lo), abs(hi))
+    return (lo >= 0 or hi <= 0) and near >= _FAR_ARB and (abs(hi - lo) <= near / 100)
+
+
 def _inward(lo: arb, hi: arb) -> arb:
     """A split point of [lo, hi] with 0 <= lo < hi: 1 when lo is 0 and the region is wide,
     the geometric middle when hi > 4 lo > 0, else the midpoint (all exact binary numbers)."""
@@ -137,6 +151,7 @@ def _inward(lo: arb, hi: arb) -> arb:
 
 
 _FAR = arb(2) ** MAX_EXPONENT
+_FAR_ARB = arb(FAR)
 
 
 def _outward(value: arb) -> arb | None:

@@ -16,10 +16,13 @@ from typing import Any, Protocol
 import numpy as np
 import sympy
 
+from actcli.budget import Budget, bounded
 from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
+
+SOLVE_SECONDS = 2.0
 
 
 class Bound(Protocol):
@@ -79,15 +82,43 @@ def symbolic_breakpoints(definition: sympy.Expr, activation: Bound) -> list[Any]
                 boundary = relation.lhs - relation.rhs
                 if X not in boundary.free_symbols:
                     continue
-                try:
-                    solutions = sympy.solve(boundary, X)
-                except NotImplementedError:
-                    solutions = numeric_roots(boundary.subs(values))
+                # the condition switches where the boundary crosses 0, or jumps across it at a
+                # pole (heaviside(1/x) switches at 0): zeros of numerator and denominator
+                numerator, denominator = sympy.fraction(sympy.together(boundary))
+                solutions = []
+                for part in (numerator, denominator):
+                    if X not in part.free_symbols:
+                        continue
+                    solutions += _zeros(part, values)
                 for solution in solutions:
                     number = complex(sympy.N(solution.subs(values)))
                     if abs(number.imag) < 1e-12:
                         found.setdefault(round(number.real, 12), sympy.simplify(solution))
     return [found[key] for key in sorted(found)]
+
+
+def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
+    """Real zeros of an expression in x: SymPy's solve, unless solveset sees infinitely many
+    (a periodic boundary such as sin(x), where solve lists only a few: then no finite list of
+    breakpoints describes the function, and the analysis refuses); numeric where SymPy fails.
+    """
+    if not (expression.free_symbols - {X}):
+        found = bounded(
+            lambda: sympy.solveset(expression, X, sympy.S.Reals), SOLVE_SECONDS, Budget(5.0)
+        )
+        if isinstance(found, sympy.FiniteSet):
+            return list(found)
+        if found is sympy.S.EmptySet:
+            return []
+        if found is not None and found.has(sympy.ImageSet):
+            raise AnalysisError(
+                f"{sympy.sstr(expression)} = 0 has infinitely many solutions: no finite list "
+                "of breakpoints describes this activation"
+            )
+    try:
+        return sympy.solve(expression, X)
+    except NotImplementedError:
+        return numeric_roots(expression.subs(values))
 
 
 def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
@@ -133,3 +164,33 @@ def active_branch_at(expression: sympy.Expr, activation: Bound, probe: float) ->
         raise AnalysisError(f"no piece of {activation.name} covers x = {probe}")
 
     return expression.replace(lambda node: isinstance(node, sympy.Piecewise), choose)
+
+
+def canonical_piecewise(expression: sympy.Expr, activation: Bound) -> sympy.Expr:
+    """The same function as a Piecewise whose conditions are bounds on x at its exact
+    breakpoints (`x < c`), with the value at each breakpoint as its own `Eq(x, c)` branch.
+
+    Conditions such as `x >= tanh(x)` (from max(x, tanh(x))) are decided wrongly in floats near
+    their boundary (tanh(-1e-12) rounds to -1e-12); comparisons with constants are not.
+    """
+    definition = to_piecewise(expression)
+    if not definition.has(sympy.Piecewise):
+        return definition
+    try:
+        parts = intervals(definition, activation)
+    except AnalysisError:  # infinitely many breakpoints: the conditions as written
+        return definition
+    if len(parts) == 1:
+        return active_branch_at(definition, activation, parts[0][2])
+    branches = []
+    for lower, _, _ in parts[1:]:
+        try:
+            value = definition.subs(X, lower)
+        except (TypeError, ValueError):  # a condition compares zoo (a pole at the point)
+            continue
+        if value.is_number and value.is_finite and value.is_real:
+            branches.append((value, sympy.Eq(X, lower)))
+    for _, upper, probe in parts[:-1]:
+        branches.append((active_branch_at(definition, activation, probe), X < upper))
+    branches.append((active_branch_at(definition, activation, parts[-1][2]), sympy.true))
+    return sympy.Piecewise(*branches)

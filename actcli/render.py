@@ -431,20 +431,23 @@ def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None
     )
     rows = [_property_cells(row) for row in data]
     if fmt == "table":
-        _table(out, "* derived numerically; the rest symbolically", columns, rows)
+        _table(out, PROPERTY_LEGEND, columns, rows)
         return
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     for line in [columns, *rows]:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
         out.write("\n")
-    out.write("* derived numerically; the rest symbolically\n")
+    out.write(PROPERTY_LEGEND + "\n")
+
+
+PROPERTY_LEGEND = "* sampled (numeric); \u2020 proven by interval arithmetic; the rest symbolically"
 
 
 def _property_cells(row: dict[str, Any]) -> list[str]:
     methods = row["methods"]
 
     def mark(key: str, text: str) -> str:
-        return text + ("*" if methods.get(key) == "numeric" else "")
+        return text + {"numeric": "*", "interval": "\u2020"}.get(methods.get(key, ""), "")
 
     def yes(value: bool | None) -> str:
         return "-" if value is None else "yes" if value else "no"

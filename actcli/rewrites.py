@@ -13,7 +13,8 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   `c - c*tanh(u)` -> `2*c*sigmoid(-2u)`, `c - c*sigmoid(u)` -> `c*sigmoid(-u)`,
   `c - c*cos(u)` -> `2*c*sin(u/2)**2`, `c*cosh(u) - c` -> `2*c*sinh(u/2)**2`
 - `log(1 + u)` -> `log1p(u)`; `log1p(a*exp(u))` (a > 0) -> `softplus(u + log(a))`;
-  `log(sigmoid(u))` -> `-softplus(-u)`
+  `log(sigmoid(u))` -> `-softplus(-u)`; `c*softplus(u) - c*u` -> `c*softplus(-u)`;
+  `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u)
 - `(a + b*exp(u))**-n` (a, b > 0) -> `sigmoid(-u - log(b/a))**n/a**n`;
   `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n)
 - a quotient or logarithm of a sum of two or more exponentials: divided through by the largest
@@ -181,6 +182,12 @@ def _log_rule(node: Any) -> Any:
             return -softplus(-argument.args[0])
         if argument.is_Add and sympy.S.One in argument.args:
             return log1p(argument - 1)
+        if isinstance(argument, sympy.cosh):  # log cosh u = |u| + softplus(-2|u|) - log 2
+            u = argument.args[0]
+            return sympy.Piecewise(
+                (u + softplus(-2 * u) - sympy.log(2), u >= 0),
+                (-u + softplus(2 * u) - sympy.log(2), True),
+            )
     if isinstance(node, log1p):
         (argument,) = node.args
         for factor, c in _factors(argument):
@@ -416,8 +423,26 @@ def _scale_square_root(node: Any) -> Any:
     )
 
 
+def _softplus_rule(node: Any) -> Any:
+    """c*softplus(u) - c*u -> c*softplus(-u) (log(1 + exp(x)) - x at x = 30 keeps its digits)."""
+    if not node.is_Add:
+        return None
+    terms = list(node.args)
+    for term in terms:
+        c, factor = term.as_coeff_Mul()
+        if isinstance(factor, softplus):
+            u = factor.args[0]
+            partner = sympy.expand(-c * u)
+            rest = sympy.Add(*(t for t in terms if t is not term))
+            remainder = sympy.expand(rest - partner)
+            if sympy.count_ops(remainder) < sympy.count_ops(rest):
+                return c * softplus(-u) + remainder
+    return None
+
+
 _RULES: tuple[Rule, ...] = (
     _partner_rule,
+    _softplus_rule,
     _log_rule,
     _sigmoid_rule,
     _exp_sigmoid_rule,

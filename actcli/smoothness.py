@@ -9,8 +9,9 @@ whole Piecewise, which ignores the direction); a jump of order k is right minus 
 
 - f is continuous at c when both one-sided limits are finite and equal f(c). Where f is
   undefined at c but the limits agree (sin(x)/x at 0, x*sin(1/x) at 0), the singularity is
-  removable and f is judged as its continuous extension; where they do not (1/x at 0), c is
-  outside the domain and constrains nothing: the class is that of f on its domain.
+  removable and f is judged as its continuous extension (as everywhere in actcli); where they
+  do not (1/x at 0, sin(1/x) at 0), f is not continuous there: C-1. An end of the real domain
+  (log(x) at 0) is judged from the side where f is real.
 - f^(k) is continuous at c when its one-sided limits are finite and equal; an infinite limit
   (sqrt(|x|)' at 0) or an oscillation (x*sin(1/x)' at 0) makes the class C(k-1).
 - Where both sides are one analytic function (the same branch, regular or with a removable
@@ -244,11 +245,10 @@ def _judge(
     values = [
         [s for s, ok in zip(pair, defined, strict=True) if ok] for pair in sides
     ]  # the limits from the sides where f is real
-    first = values[0]
-    if cut.value is None and not (
-        all(v.finite for v in first) and _all_equal([v.value for v in first])
-    ):
-        return "excluded", math.inf  # a pole or a jump at a point outside the domain
+    if cut.value is None:  # no continuous extension (a removable point has its limit)
+        if all(defined):
+            return "C-1", -1  # a pole or a jump where f is undefined: not continuous there
+        return "excluded", math.inf  # an end of the real domain that f never reaches
     for k, limits in enumerate(values):
         if any(v.kind == "unknown" for v in limits):
             return f"C>={k - 1}" if k else "C>=-1", k - 1 + 0.5 if k else -0.5

@@ -30,6 +30,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from actcli.budget import Timeout, alarm
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
@@ -40,6 +41,7 @@ TARGET = 1e-13  # the relative accuracy float64 results are held to
 ABSOLUTE = 1e-300  # differences below this count as none
 DIGITS = 20  # significant digits of the reference (enough to measure 1e-17)
 MAX_DPS = 1200  # a cancellation deeper than ~1e-1100 is taken as underflow (seconds per point)
+POINT_SECONDS = 0.5  # a reference value taking longer is left out (and counted as missing)
 SIMPLIFY_BUDGET = 25  # count_ops above which SymPy's simplify is not tried (it can take minutes)
 ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
 SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
@@ -83,8 +85,9 @@ class Reference:
         values, outside, missing = [], 0, 0
         for point in x.tolist():
             try:
-                value = evaluate(point)
-            except (ActcliError, ArithmeticError, ValueError, TypeError):
+                with alarm(POINT_SECONDS):  # exp(exp(1e8)) is out of any reference's reach
+                    value = evaluate(point)
+            except (ActcliError, ArithmeticError, ValueError, TypeError, MemoryError, Timeout):
                 values.append(None)
                 missing += 1
                 continue
@@ -182,6 +185,9 @@ def _stable_form(definition: Any, order: int) -> StableForm:
         if errors is not None:
             measured.append((branches, errors))
     chosen, errors = _choose(measured, x)
+    far = _far_patch(exact, chosen, errors, reference)
+    if far is not None:
+        chosen, errors = far
     patched = _series_patch(exact, chosen, errors, reference)
     if patched is not None:
         return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
@@ -235,7 +241,7 @@ def _variants(expression: Any, order: int) -> list[Any]:
     steps: list[Callable[[Any], Any]] = []
     if ops <= ALGEBRA_BUDGET:
         steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
-    if ops <= SIMPLIFY_BUDGET and order == 0:
+    if ops <= SIMPLIFY_BUDGET:
         steps.append(sympy.simplify)
     variants = [expression]
     for step in steps:
@@ -291,7 +297,7 @@ def _series_patch(
     try:
         series = sympy.series(to_elementary(exact), X, 0, SERIES_ORDER + 1).removeO()
         polynomial = sympy.Poly(series, X)
-    except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
+    except Exception:  # PoleError (sin(1/x)), and SymPy's many others: no Taylor piece
         return None
     if not all(c.is_Rational for c in polynomial.coeffs()):
         return None
@@ -304,6 +310,52 @@ def _series_patch(
         bound = sympy.Rational(radius)
         inside = sympy.And(X > -bound, X < bound)
         candidate = sympy.Piecewise((horner, inside), (chosen, True))
+        patched = _errors_of(candidate, reference)
+        if patched is not None and worst(patched) < worst(errors):
+            return candidate, patched
+        return None
+    return None
+
+
+def _far_patch(
+    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
+) -> tuple[Any, np.ndarray] | None:
+    """A Taylor polynomial in t = 1/x, used for |x| > R where `chosen` loses digits far out
+    (x*sin(1/x)' = sin(1/x) - cos(1/x)/x cancels to t**3/3 for large x); its truncation error
+    is checked with mpmath at R, 2R, 4R (both signs), as for the polynomial about 0."""
+    far = np.abs(reference.x) > 50
+    if worst(errors, far) <= TARGET or sympy.count_ops(exact) > SERIES_BUDGET:
+        return None
+    if isinstance(exact, sympy.Piecewise):
+        return None
+    t = sympy.Dummy("t", positive=True)
+    try:
+        series = sympy.series(to_elementary(exact).subs(X, 1 / t), t, 0, SERIES_ORDER + 1)
+        polynomial = sympy.Poly(series.removeO(), t)
+    except Exception:  # an essential singularity at infinity (exp(-x)): no polynomial in 1/x
+        return None
+    if not all(c.is_Rational for c in polynomial.coeffs()):
+        return None
+    check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
+    for radius in (4.0, 10.0, 30.0, 100.0, 1e3, 1e4):
+        points = [s * radius * d for d in (1, 2, 4) for s in (1, -1)]
+        try:
+            truths = [check(p) for p in points]
+        except (ActcliError, ArithmeticError, ValueError):
+            return None
+        if any(v == 0 or isinstance(v, mpmath.mpc) for v in truths):
+            return None
+        with mpmath.workdps(DIGITS + 20):
+            good = all(
+                abs(mpmath.mpf(polynomial.eval(sympy.Rational(1) / sympy.Rational(p))) - v)
+                <= SERIES_TOLERANCE * abs(v)
+                for p, v in zip(points, truths, strict=True)
+            )
+        if not good:
+            continue
+        tail = polynomial.as_expr().subs(t, 1 / X)
+        bound = sympy.Rational(int(radius))
+        candidate = sympy.Piecewise((tail, (X >= bound) | (X <= -bound)), (chosen, True))
         patched = _errors_of(candidate, reference)
         if patched is not None and worst(patched) < worst(errors):
             return candidate, patched

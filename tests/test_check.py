@@ -347,12 +347,17 @@ def test_check_text_output_names_statuses(cli) -> None:
 
 
 def test_vector_bound_claim_against_the_evidence_is_refuted() -> None:
-    """log_softmax_i = x_i - logsumexp(x) is unbounded below: for x = (t, 0), it is about t."""
+    """log_softmax_i = x_i - logsumexp(x) is unbounded below: refuted by a ray along which an
+    output tends to -oo, which the test recomputes: on x = t*d, min_i (t*d_i - logsumexp(t*d))
+    = t*(min d - max d) - log(sum exp(t*(d_j - max d))) <= t*(min d - max d)."""
     (r,) = _check_claims("log_softmax", ["bounded_below=true"])
     assert r.status == "refuted"
-    x = r.counterexample["x"]
-    assert r.counterexample["value"] < -100
-    assert min(x) < -100
+    direction = r.counterexample["direction"]
+    assert max(direction) > min(direction)  # the bound above then tends to -oo
+    for t in (1e2, 1e4):
+        x = [mpmath.mpf(t) * d for d in direction]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in x))
+        assert min(v - lse for v in x) <= t * (min(direction) - max(direction)) + 1e-9
 
 
 def test_check_with_nothing_is_usage_error(cli) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from actcli.json_values import json_number
+
 STATUSES = ("holds", "holds_approximately", "partial", "refuted", "unproven", "not_yet_checked")
 
 
@@ -22,8 +24,20 @@ class ClaimResult:
             "claim": self.claim,
             "status": self.status,
             "detail": self.detail,
-            "counterexample": self.counterexample,
+            "counterexample": _plain(self.counterexample),
         }
+
+
+def _plain(value: Any) -> Any:
+    """Counterexamples hold floats that may be inf or nan (a value beyond the float range):
+    JSON numbers, non-finite ones as strings, as the output contract says."""
+    if isinstance(value, float):
+        return json_number(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

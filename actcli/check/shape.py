@@ -11,6 +11,7 @@ import mpmath
 import sympy
 
 from actcli.activation import bind
+from actcli.budget import Timeout, alarm
 from actcli.calculus import point_value
 from actcli.check.context import (
     CheckContext,
@@ -18,10 +19,9 @@ from actcli.check.context import (
     same_end,
 )
 from actcli.check.result import ClaimResult
-from actcli.compiler import reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X, parse_expression, scalar_namespace
-from actcli.pieces import active_branch_at
+from actcli.pieces import active_branch_at, canonical_piecewise
 from actcli.proofs import is_zero
 from actcli.properties import properties
 from actcli.smoothness import smoothness
@@ -120,7 +120,12 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
         params = {k: as_float(v) for k, v in values.items()}
         witness = _point_witness(ctx, key, claim, found, values)
         if witness is not None:
-            detail = f"it is {truth}; f({witness['x']:.17g}) = {witness['value']:.17g}"
+            if "points" in witness:
+                (a, b), (fa, fb) = witness["points"], witness["values"]
+                shown = f"f({a:.17g}) = {fa:.17g}, f({b:.17g}) = {fb:.17g}"
+            else:
+                shown = f"f({witness['x']:.17g}) = {witness['value']:.17g}"
+            detail = f"it is {truth}; {shown} (recomputed at high precision)"
             counterexample = {"params": params, "claimed": claimed, "true": truth, **witness}
             return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
         if method in PROVEN:
@@ -143,37 +148,54 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
     return ClaimResult(ctx.spec.name, key, "unproven", detail)
 
 
+WITNESS_SECONDS = 0.5  # per point: a value out of reach in that time is no witness
+MARGIN = 1e-12  # a witness must clear the claim by this much, relative (claims are decimals)
+
+
 def _point_witness(
     ctx: CheckContext, key: str, claim: Any, found: Any, values: Mapping[str, Any]
 ) -> dict[str, Any] | None:
-    """A point x where f, recomputed at 50 digits, violates a range or monotonicity claim."""
+    """A point (or, for monotonicity, two points) where f, recomputed at high precision (an
+    Arb enclosure, else 50-digit mpmath), violates a range or monotonicity claim by a clear
+    margin; equal values count only when they are exactly equal (a flat stretch)."""
     if key not in ("range", "monotonic"):
         return None
     activation = bind(ctx.spec, {k: str(v) for k, v in values.items()})
-    f = reference_function(activation.expression)
+    reference = activation.reference(0)
+    exact_definition = canonical_piecewise(activation.expression, activation)
 
-    def value(x: float) -> Any:
+    def value(x: float) -> float | None:
         try:
-            result = f(x)
-        except (ActcliError, ValueError, ZeroDivisionError, TypeError, ArithmeticError):
+            with alarm(WITNESS_SECONDS):
+                return reference(x)
+        except (ActcliError, ValueError, ZeroDivisionError, TypeError, ArithmeticError, Timeout):
             return None
-        return result if mpmath.isfinite(result) and mpmath.im(result) == 0 else None
+
+    def exactly_equal(a: float, b: float) -> bool:
+        try:
+            fa, fb = (exact_definition.subs(X, sympy.Rational(t)) for t in (a, b))
+        except (TypeError, ValueError):
+            return False
+        return bool(fa.is_Rational and fb.is_Rational and fa == fb)
 
     if key == "monotonic":
-        points = found.monotonic_witness or ()
-        claimed_up = claim in ("increasing", "nondecreasing")
-        claimed_down = claim in ("decreasing", "nonincreasing")
-        for a, b in zip(points, points[1:], strict=False):
+        witness = list(found.monotonic_witness or ())
+        pairs = list(zip(witness, witness[1:], strict=False))
+        probes = sorted(_probe_points())
+        pairs += list(zip(probes, probes[1:], strict=False))
+        for a, b in pairs:
             fa, fb = value(a), value(b)
-            if fa is None or fb is None:
+            if fa is None or fb is None or not (math.isfinite(fa) and math.isfinite(fb)):
                 continue
-            if (claimed_up and fb < fa) or (claimed_down and fb > fa):
-                return {
-                    "x": float(b),
-                    "x_before": float(a),
-                    "value": float(fb),
-                    "before": float(fa),
-                }
+            margin = MARGIN * max(1.0, abs(fa), abs(fb))
+            up, down = (
+                claim in ("increasing", "nondecreasing"),
+                claim in ("decreasing", "nonincreasing"),
+            )
+            clearly = (up and fb + margin < fa) or (down and fb - margin > fa)
+            flat = claim in ("increasing", "decreasing") and fa == fb and exactly_equal(a, b)
+            if clearly or flat:
+                return {"points": [float(a), float(b)], "values": [fa, fb]}
         return None
     low, high = _claimed_ends(ctx, claim, values)
     candidates = [found.range.lower_at, found.range.upper_at, *_probe_points()]
@@ -181,10 +203,12 @@ def _point_witness(
         if x is None:
             continue
         v = value(x)
-        if v is None:
+        if v is None or math.isnan(v):
             continue
-        if (low is not None and v < low) or (high is not None and v > high):
-            return {"x": float(x), "value": float(v)}
+        below = low is not None and v < float(low) - MARGIN * max(1.0, abs(float(low)))
+        above = high is not None and v > float(high) + MARGIN * max(1.0, abs(float(high)))
+        if below or above:
+            return {"x": float(x), "value": v}
     return None
 
 

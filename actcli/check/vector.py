@@ -1,5 +1,6 @@
 """Claims about vector activations: the Jacobian (proven for n = 1..4) and bounds (numeric
-evidence only, so at best `unproven`)."""
+evidence suggests, a symbolic limit along a ray refutes; a bound itself is at best
+`unproven`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import mpmath
 import sympy
 
 from actcli.activation import build_expression
+from actcli.budget import Budget, bounded
 from actcli.check.context import (
     DIGITS,
     CheckContext,
@@ -24,8 +26,8 @@ from actcli.properties import SCALES, vector_extremes
 
 def vector_bound(ctx: CheckContext, key: str) -> ClaimResult:
     """Seeded random vectors at scales 1 to 1000 (`properties.vector_extremes`): an output
-    that grows with the scale is evidence of no bound. Evidence is no proof, so agreement
-    is `unproven` and disagreement `refuted` with the input vector."""
+    that grows with the scale is evidence of no bound. Evidence is no proof either way, so
+    agreement and disagreement are both `unproven` (the disagreement says which vector)."""
     if ctx.extremes is None:
         ctx.extremes = vector_extremes(ctx.activation)
     claimed = ctx.spec.claims[key].value
@@ -37,8 +39,39 @@ def vector_bound(ctx: CheckContext, key: str) -> ClaimResult:
     if found == claimed:
         return ClaimResult(ctx.spec.name, key, "unproven", detail)
     value, vector = values[-1]
-    counterexample = {"x": vector, "value": value, "claimed": claimed, "true": found}
-    return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
+    shown = ", ".join(f"{v:.4g}" for v in vector)
+    ray = next(
+        (d for d in ([1.0, 0.0], [-1.0, 0.0], vector) if claimed and _runs_off(ctx, d, side)), None
+    )
+    if ray is not None:
+        shown = ", ".join(f"{v:.4g}" for v in ray)
+        counterexample = {"direction": ray, "value": value, "claimed": claimed, "true": False}
+        detail = (
+            f"along x = t*[{shown}] an output tends to {'-' if side == 'below' else ''}oo "
+            f"as t -> oo (a symbolic limit); {detail}"
+        )
+        return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
+    detail += f"; that suggests {key} = {str(found).lower()} (at x = [{shown}]: {value:.6g})"
+    return ClaimResult(ctx.spec.name, key, "unproven", detail)
+
+
+def _runs_off(ctx: CheckContext, direction: list[float], side: str) -> bool:
+    """Some output tends to -oo (side "below") or +oo along the ray t*direction: SymPy's
+    limit, a proof that the activation is unbounded on that side."""
+    t = sympy.Symbol("t", positive=True)
+    outputs = explicit_outputs(ctx.activation, len(direction))
+    inputs = sympy.symbols(f"x0:{len(direction)}", real=True)
+    ray = {
+        symbol: t * sympy.Rational(round(v, 3)) for symbol, v in zip(inputs, direction, strict=True)
+    }
+    target = -sympy.oo if side == "below" else sympy.oo
+    for output in outputs:
+        limit = bounded(
+            lambda o=output: sympy.limit(o.xreplace(ray), t, sympy.oo), 5.0, Budget(5.0)
+        )
+        if limit == target:
+            return True
+    return False
 
 
 def jacobian_claim(ctx: CheckContext) -> ClaimResult:

@@ -50,7 +50,8 @@ class Analysis:
         self.structure = Structure(activation, budget=self.budget)
         self.parts = self.structure.parts
         self.cuts = self.structure.cuts
-        self.functions = [activation.function(k) for k in range(3)]
+        # samples and quadrature need good floats, not the best: the rewrites without measuring
+        self.functions = [activation.function(k, measured=False) for k in range(3)]
         self._forms: dict[tuple[int, int], list[Enclosure]] = {}
         self.cache: dict[tuple[object, ...], object] = {}  # results shared between entries
 

@@ -22,7 +22,7 @@ from actcli.errors import AnalysisError
 from actcli.expr import X
 from actcli.functions import to_elementary
 from actcli.interval import Endpoint, Interval, constant_enclosure
-from actcli.isolate import as_float, split_region
+from actcli.isolate import as_float, futile, split_region
 from actcli.json_values import json_number
 from actcli.properties.analysis import GRID_STEP, TAIL, WINDOW, Analysis
 from actcli.properties.values import (
@@ -100,7 +100,7 @@ class Range:
 
 
 METHOD_RANK = {"numeric": 0, "interval": 1, "symbolic": 2}
-MAX_REGIONS = 2500  # branch-and-bound regions per extreme
+MAX_REGIONS = 1500  # branch-and-bound regions per extreme
 
 
 def weakest(methods: list[str]) -> str:
@@ -141,6 +141,9 @@ def _image(analysis: Analysis, index: int, order: int) -> Image:
         return Image(value, value, "symbolic")
     ends = _end_values(analysis, index, order)
     ends_method = "symbolic" if all(v.exact is not None for v in ends) else "numeric"
+    if ends_method == "numeric":  # the search needs the ends' values; sampling they are
+        low, high = _numeric_image(analysis, index, order, ends)
+        return Image(low, high, "numeric")
     critical = _symbolic_critical(analysis, index, order)
     if critical is not None and ends_method == "symbolic":
         candidates = ends + critical
@@ -172,11 +175,7 @@ def _end_values(analysis: Analysis, index: int, order: int) -> list[Value]:
         elif limit.kind in ("oo", "-oo"):
             number = math.inf if limit.kind == "oo" else -math.inf
             values.append(Value(number, sympy.oo if number > 0 else -sympy.oo, False, x, rank=3))
-        elif limit.kind == "oscillates":
-            for bound in (limit.low, limit.high):
-                exact = bound if bound in (sympy.oo, -sympy.oo) else None
-                values.append(Value(to_float(bound), exact, False, x, rank=3))
-        else:
+        else:  # unknown, or an oscillation whose AccumBounds only enclose the values
             values.extend(
                 Value(v, None, False, x, rank=3) for v in numeric_end(analysis, index, order, end)
             )
@@ -316,6 +315,8 @@ def _branch_and_bound(
             candidates.append(Value(_middle(at), None, True, as_float(end), rank=1))
             best = min(best, sign * (at.high if lowest else at.low))
             continue
+        if futile(region):
+            return None  # a far tail interval arithmetic cannot decide (x*exp(x))
         halves = split_region(region)
         if halves is None:
             if isinstance(region.lo, float) or isinstance(region.hi, float):
@@ -472,10 +473,14 @@ def boundedness(analysis: Analysis) -> tuple[bool, bool, str]:
             limit = analysis.structure.limit(index, 0, end)
             if limit.kind == "unknown":
                 known = False
-            low = limit.low if limit.kind == "oscillates" else None
-            high = limit.high if limit.kind == "oscillates" else None
-            below = below and limit.kind != "-oo" and low != -sympy.oo
-            above = above and limit.kind != "oo" and high != sympy.oo
+            if limit.kind == "oscillates":  # AccumBounds enclose, they do not prove
+                known = False
+                estimates = numeric_end(analysis, index, 0, end)
+                below = below and min(estimates) > -math.inf
+                above = above and max(estimates) < math.inf
+                continue
+            below = below and limit.kind != "-oo"
+            above = above and limit.kind != "oo"
     return below, above, "symbolic" if known else "numeric"
 
 

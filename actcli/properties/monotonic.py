@@ -72,7 +72,9 @@ def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], 
             if signs and (len(signs) > 1 or not undecided or _touching(regions)):
                 return signs, "interval"
     sampled = analysis.evaluate(order + 1, samples(part.lo, part.hi))
-    found = {int(s) for s in np.sign(sampled[np.isfinite(sampled) & (sampled != 0)])}
+    finite = sampled[np.isfinite(sampled)]
+    noise = 1e-12 * float(np.max(np.abs(finite))) if finite.size else 0.0
+    found = {int(s) for s in np.sign(finite[np.abs(finite) > noise])}  # no sign from rounding
     return (found or {0}), "numeric"
 
 
