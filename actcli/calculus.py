@@ -19,6 +19,7 @@ import sympy
 from actcli.activation import Activation
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X, Y
+from actcli.functions import simplify
 from actcli.pieces import (
     active_branch_at,
     default_values,
@@ -210,7 +211,7 @@ def point_value(
         conditions.append(
             sympy.Or(*(sympy.And(*(sympy.Eq(k_, v) for k_, v in sol.items())) for sol in solutions))
         )
-    condition = sympy.simplify(sympy.And(*conditions))
+    condition = simplify(sympy.And(*conditions))
     if condition is sympy.false:
         return PointValue(point, left_value, right_value, False)
     return PointValue(point, left_value, right_value, None, condition)
@@ -236,7 +237,7 @@ def _kept(point: PointValue, cases: list[Case]) -> bool:
 
 def _equal(a: sympy.Expr, b: sympy.Expr) -> bool:
     try:
-        return sympy.simplify(a - b) == 0
+        return simplify(a - b) == 0
     except (TypeError, ValueError):
         return False
 

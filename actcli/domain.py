@@ -32,7 +32,7 @@ from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.functions import log1p, to_elementary
+from actcli.functions import log1p, simplify, to_elementary
 from actcli.pieces import Bound, active_branch_at, intervals, probe_between, to_piecewise
 
 SOLVE_SECONDS = 2.0
@@ -366,7 +366,7 @@ def _simple(value: Any, budget: Budget) -> Any:
     """Simplified when that is quick (limit values are usually small)."""
     if sympy.count_ops(value) > 40:
         return value
-    simpler = bounded(lambda: sympy.simplify(value), LIMIT_SECONDS, budget)
+    simpler = bounded(lambda: simplify(value), LIMIT_SECONDS, budget)
     return value if simpler is None else simpler
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.functions.elementary.hyperbolic import HyperbolicFunction
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 
 class sigmoid(sympy.Function):
@@ -143,3 +145,23 @@ __all__ = [
     "softplus",
     "to_elementary",
 ]
+
+
+LARGE_MULTIPLE = 1000  # in a trig/hyperbolic argument, above this SymPy's simplify explodes
+
+
+def simplify(expression: sympy.Basic) -> sympy.Basic:
+    """`sympy.simplify`, except on sin/cos/sinh/cosh/... of a large multiple (sin(10**8*x)),
+    where its trig rewriting expands multinomially and takes gigabytes: unchanged there."""
+    if _has_large_trig_multiple(expression):
+        return expression
+    return sympy.simplify(expression)
+
+
+def _has_large_trig_multiple(expression: sympy.Basic) -> bool:
+    kinds = (TrigonometricFunction, HyperbolicFunction)
+    for function in sympy.sympify(expression).atoms(*kinds):
+        for number in function.args[0].atoms(sympy.Rational):
+            if max(abs(number.p), number.q) > LARGE_MULTIPLE:
+                return True
+    return False

@@ -690,13 +690,16 @@ def point_function(expression: Any) -> Callable[[float], float | None]:
     return value
 
 
-def bound(expression: Any, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bound(
+    expression: Any, lo: np.ndarray, hi: np.ndarray, balls: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Float arrays (low, high), low[i] <= e(x) <= high[i] for x in [lo[i], hi[i]] (outward
     rounded from Arb; an interval where the expression may be undefined gets -inf, +inf).
 
-    Many small finite intervals (a lookup table's segments) go through Arb's ball arithmetic
-    directly, one C call per node; expressions with Piecewise, |u|, max, sign or heaviside
-    inside, and intervals a ball cannot enclose, through the interval evaluator.
+    With `balls`, many small finite intervals (a lookup table's segments) go through Arb's
+    ball arithmetic directly, one C call per node, several times faster but looser (x*x over
+    the ball [0, 1] is [-0.5, 1]); expressions with Piecewise, |u|, max, sign or heaviside
+    inside, and intervals a ball cannot enclose, through the tighter interval evaluator.
 
     Raises:
         AnalysisError: the expression holds something this module cannot enclose.
@@ -704,7 +707,7 @@ def bound(expression: Any, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, 
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
     function = compile_enclosure(expression)
-    balls = _compile_ball(expression) if _ball_friendly(expression) else None
+    balls = _compile_ball(expression) if balls and _ball_friendly(expression) else None
     low = np.empty(lo.shape)
     high = np.empty(lo.shape)
     with _precision():

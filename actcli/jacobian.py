@@ -20,7 +20,7 @@ import sympy
 from actcli.activation import Activation
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X_VEC, Y_VEC, I, J, N
-from actcli.functions import logsumexp, reduce_max, reduce_min
+from actcli.functions import logsumexp, reduce_max, reduce_min, simplify
 from actcli.tidy import tidy
 
 MAX_EXPLICIT_N = 8
@@ -106,7 +106,7 @@ def _in_outputs(outer: Any, result: Any, placeholders: list[Any], k: Any) -> Any
     inverse_i = solutions[0]
     inverse_k = inverse_i.xreplace({Y_VEC[I]: Y_VEC[k]})
     replaced = result.xreplace({X_VEC[I]: inverse_i}).xreplace({X_VEC[k]: inverse_k})
-    simplified = sympy.simplify(replaced)
+    simplified = simplify(replaced)
     if simplified.has(*placeholders) or simplified.has(X_VEC):
         return None
     return tidy(simplified)
@@ -117,9 +117,7 @@ def _explicit(activation: Activation, n: int) -> Any:
 
     outputs = explicit_outputs(activation, n)
     inputs = sympy.symbols(f"x0:{n}", real=True)
-    matrix = sympy.Matrix(
-        [[sympy.simplify(sympy.diff(out, var)) for var in inputs] for out in outputs]
-    )
+    matrix = sympy.Matrix([[simplify(sympy.diff(out, var)) for var in inputs] for out in outputs])
     # d max/dx is Heaviside(x_c - max(others)): its value at 0 (a tie) is a convention, not a
     # derivative; a tie has none.
     return matrix.replace(

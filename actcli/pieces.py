@@ -21,6 +21,7 @@ from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
+from actcli.functions import simplify
 
 SOLVE_SECONDS = 2.0
 
@@ -93,7 +94,7 @@ def symbolic_breakpoints(definition: sympy.Expr, activation: Bound) -> list[Any]
                 for solution in solutions:
                     number = complex(sympy.N(solution.subs(values)))
                     if abs(number.imag) < 1e-12:
-                        found.setdefault(round(number.real, 12), sympy.simplify(solution))
+                        found.setdefault(round(number.real, 12), simplify(solution))
     return [found[key] for key in sorted(found)]
 
 

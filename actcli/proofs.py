@@ -12,7 +12,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from actcli.functions import to_elementary
+from actcli.functions import simplify, to_elementary
 
 PROOF_BUDGET = 400  # count_ops beyond which no symbolic proof is attempted
 
@@ -33,9 +33,9 @@ def is_zero(expression: Any) -> bool:
     attempts = (
         lambda: sympy.expand(elementary),
         lambda: sympy.cancel(sympy.together(elementary.rewrite(sympy.exp))),
-        lambda: sympy.simplify(elementary.rewrite(sympy.erf)),
-        lambda: sympy.simplify(elementary),
-        lambda: sympy.simplify(elementary.rewrite(sympy.exp)),
+        lambda: simplify(elementary.rewrite(sympy.erf)),
+        lambda: simplify(elementary),
+        lambda: simplify(elementary.rewrite(sympy.exp)),
     )
     for attempt in attempts:
         if sympy.count_ops(elementary) > PROOF_BUDGET:

@@ -36,7 +36,7 @@ from actcli.calculus import condition_text
 from actcli.domain import Limit, Structure, _singular_at
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X
-from actcli.functions import reduce_max, reduce_min
+from actcli.functions import reduce_max, reduce_min, simplify
 from actcli.json_values import json_number
 from actcli.pieces import active_branch_at, intervals, to_piecewise
 from actcli.proofs import is_zero
@@ -461,7 +461,7 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
             for jump in jumps:
                 if jump != 0:
                     accumulated = sympy.And(accumulated, _solve_zero(jump))
-        accumulated = sympy.simplify(accumulated)
+        accumulated = simplify(accumulated)
         conditions.append((f"C{k}", accumulated))
     same_everywhere = sympy.true
     for point in points:
@@ -469,7 +469,7 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
             same_everywhere = sympy.false
         elif not point.same_function:
             same_everywhere = sympy.And(same_everywhere, _identical_condition(point))
-    conditions.append(("Cinf", sympy.simplify(same_everywhere)))
+    conditions.append(("Cinf", simplify(same_everywhere)))
     return tuple(conditions)
 
 
@@ -507,7 +507,7 @@ def _simple(value: Any) -> Any:
     """Simplified when that is cheap (limit values and jumps are usually small)."""
 
     value = sympy.sympify(value)
-    return sympy.simplify(value) if sympy.count_ops(value) <= 30 else value
+    return simplify(value) if sympy.count_ops(value) <= 30 else value
 
 
 def _number(value: Any) -> float:

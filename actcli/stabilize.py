@@ -34,7 +34,7 @@ from actcli.budget import Timeout, alarm
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
-from actcli.functions import to_elementary
+from actcli.functions import simplify, to_elementary
 from actcli.rewrites import rewrite
 
 TARGET = 1e-13  # the relative accuracy float64 results are held to
@@ -242,7 +242,7 @@ def _variants(expression: Any, order: int) -> list[Any]:
     if ops <= ALGEBRA_BUDGET:
         steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
     if ops <= SIMPLIFY_BUDGET:
-        steps.append(sympy.simplify)
+        steps.append(simplify)
     variants = [expression]
     for step in steps:
         try:
@@ -339,11 +339,8 @@ def _far_patch(
     check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
     for radius in (4.0, 10.0, 30.0, 100.0, 1e3, 1e4):
         points = [s * radius * d for d in (1, 2, 4) for s in (1, -1)]
-        try:
-            truths = [check(p) for p in points]
-        except (ActcliError, ArithmeticError, ValueError):
-            return None
-        if any(v == 0 or isinstance(v, mpmath.mpc) for v in truths):
+        truths = _nonzero_truths(check, points)
+        if truths is None:
             return None
         with mpmath.workdps(DIGITS + 20):
             good = all(
@@ -367,11 +364,8 @@ def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float
     """The polynomial cut to the lowest degree whose truncation error, measured against mpmath
     at +-r, +-r/2, +-r/4, is below SERIES_TOLERANCE relative; None when no degree is."""
     points = [s * radius / d for d in (1, 2, 4) for s in (1, -1)]
-    try:
-        truths = [check(x) for x in points]
-    except (ActcliError, ArithmeticError, ValueError):
-        return None
-    if any(t == 0 or isinstance(t, mpmath.mpc) for t in truths):
+    truths = _nonzero_truths(check, points)
+    if truths is None:
         return None
     terms = sorted(polynomial.terms(), key=lambda term: term[0][0])
     for count in range(1, len(terms) + 1):
@@ -384,6 +378,22 @@ def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float
         if ok:
             return cut
     return None
+
+
+def _nonzero_truths(check: Callable[[Any], Any], points: list[float]) -> list[Any] | None:
+    """The reference values at the points, or None when one is zero, complex, or out of reach
+    within POINT_SECONDS (a patch is not worth waiting for exp(exp(4000)))."""
+    truths = []
+    for point in points:
+        try:
+            with alarm(POINT_SECONDS):
+                truth = check(point)
+        except (ActcliError, ArithmeticError, ValueError, TypeError, MemoryError, Timeout):
+            return None
+        if truth == 0 or isinstance(truth, mpmath.mpc):
+            return None
+        truths.append(truth)
+    return truths
 
 
 def breakpoints(expression: Any) -> list[float]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy
 
-from actcli.functions import sigmoid, softplus, to_elementary
+from actcli.functions import sigmoid, simplify, softplus, to_elementary
 
 SIMPLIFY_BUDGET = 40  # count_ops above which results are left as differentiated
 
@@ -17,15 +17,15 @@ def tidy(expression: Any) -> Any:
     shorter, and no hyperbolic or other functions the input did not have."""
     expression = sympy.sympify(expression)
     if not expression.free_symbols:
-        return sympy.nsimplify(expression) if expression.is_Float else sympy.simplify(expression)
+        return sympy.nsimplify(expression) if expression.is_Float else simplify(expression)
     allowed = _function_kinds(expression) | {"sigmoid", "softplus"}
     recognised = _with_softplus(expression)
     candidates = [expression, recognised]
     if sympy.count_ops(expression) <= SIMPLIFY_BUDGET:  # simplify is slow on big expressions
         try:
-            simple = sympy.simplify(expression)
-            elementary = sympy.simplify(to_elementary(expression))
-            exponential = sympy.simplify(expression.rewrite(sympy.exp))
+            simple = simplify(expression)
+            elementary = simplify(to_elementary(expression))
+            exponential = simplify(expression.rewrite(sympy.exp))
             candidates += [simple, elementary, exponential, sympy.factor(simple)]
             candidates += [_with_sigmoid(c) for c in (recognised, elementary, exponential)]
         except (TypeError, ValueError, RecursionError, NotImplementedError):
@@ -74,7 +74,7 @@ def _with_sigmoid(expression: Any) -> Any:
             replaced = expression.subs(atom, replacement)
             if replaced.has(sympy.exp) or sympy.count_ops(replaced) > SIMPLIFY_BUDGET:
                 continue
-            candidate = sympy.factor(sympy.simplify(replaced)).subs(s, sigmoid(u))
+            candidate = sympy.factor(simplify(replaced)).subs(s, sigmoid(u))
             if sympy.count_ops(candidate) < sympy.count_ops(best):
                 best = candidate
     return best

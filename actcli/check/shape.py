@@ -21,6 +21,7 @@ from actcli.check.context import (
 from actcli.check.result import ClaimResult
 from actcli.errors import ActcliError
 from actcli.expr import X, parse_expression, scalar_namespace
+from actcli.functions import simplify
 from actcli.pieces import active_branch_at, canonical_piecewise
 from actcli.proofs import is_zero
 from actcli.properties import properties
@@ -263,7 +264,7 @@ def _range_agrees(
 
 def origin(ctx: CheckContext, key: str) -> ClaimResult:
     definition = ctx.definition
-    at_zero = sympy.simplify(active_branch_at(definition, ctx.activation, 0.0).subs(X, 0))
+    at_zero = simplify(active_branch_at(definition, ctx.activation, 0.0).subs(X, 0))
     claimed = ctx.spec.claims[key].value
     zero = is_zero(at_zero) if at_zero.free_symbols else at_zero == 0
     if key == "zero_at_origin":

@@ -14,7 +14,7 @@ import sympy
 from actcli.activation import Activation
 from actcli.errors import UsageError
 from actcli.expr import X
-from actcli.functions import to_elementary
+from actcli.functions import simplify, to_elementary
 from actcli.pieces import active_branch_at, intervals, to_piecewise
 
 
@@ -50,10 +50,10 @@ def symmetry(activation: Activation) -> Symmetry:
         mine = active_branch_at(definition, activation, point)
         mirror = active_branch_at(definition, activation, -point).subs(X, -X)
         difference = mine - mirror if even else mine + mirror
-        value = sympy.simplify(to_elementary(difference))
+        value = simplify(to_elementary(difference))
         if X in value.free_symbols or (even and value != 0):
             raise UsageError(f"{refusal} (not provable branch by branch)")
-        if constant is not None and sympy.simplify(value - constant) != 0:
+        if constant is not None and simplify(value - constant) != 0:
             raise UsageError(refusal)
         constant = value
     offset = 0.0 if even else float(constant)

@@ -20,7 +20,7 @@ from actcli.budget import bounded
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.functions import to_elementary
+from actcli.functions import simplify, to_elementary
 from actcli.interval import Endpoint, Interval, constant_enclosure
 from actcli.isolate import as_float, futile, split_region
 from actcli.json_values import json_number
@@ -430,9 +430,11 @@ def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
     if not items:
         raise AnalysisError(f"{analysis.activation.name} is real nowhere")
     components = union(items)
-    low = components[0][0]
-    high = max((c[1] for c in components), key=lambda v: v.value)
-    high = next(c[1] for c in components if ties(c[1].value, high.value))
+    low_value = min(c[0].value for c in components)
+    high_value = max(c[1].value for c in components)
+    # among ends that tie, the attained and exact one (sinc's max is f(0) = 1, not a sample)
+    low = best_of([v for v, _ in items if ties(v.value, low_value)], lowest=True)
+    high = best_of([v for _, v in items if ties(v.value, high_value)], lowest=False)
     method = weakest(methods)
     if method == "symbolic" and (low.exact is None or high.exact is None):
         method = "interval"
@@ -535,6 +537,6 @@ def _simplest(value: Any) -> Any:
         rewritten = value.replace(
             lambda node: isinstance(node, sympy.exp) and node.has(sympy.LambertW), unwrap
         )
-        candidates.append(sympy.simplify(rewritten))
-    candidates.append(sympy.simplify(value))
+        candidates.append(simplify(rewritten))
+    candidates.append(simplify(value))
     return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))

@@ -16,6 +16,7 @@ from flint import arb
 
 from actcli.budget import bounded
 from actcli.expr import X
+from actcli.functions import simplify
 from actcli.isolate import Undecided, sign_regions
 from actcli.properties.analysis import LIMIT_OPS, Analysis
 from actcli.properties.extrema import samples, weakest
@@ -34,7 +35,7 @@ def is_flat(analysis: Analysis, index: int, order: int) -> bool:
     if not g.has(X) or slope == 0:
         return True
     if sympy.count_ops(slope) <= FLAT_OPS:
-        return bool(bounded(lambda: sympy.simplify(slope) == 0, SIGN_SECONDS, analysis.budget))
+        return bool(bounded(lambda: simplify(slope) == 0, SIGN_SECONDS, analysis.budget))
     return False
 
 

@@ -138,6 +138,13 @@ def properties(activation: Activation) -> Properties:
     if excluded:
         shown = ", ".join(sympy.sstr(cut.x) for cut in excluded[:5])
         notes.insert(0, f"f is undefined at x = {shown}")
+    for cut in analysis.cuts:
+        if cut.removable:
+            notes.insert(
+                0,
+                f"f is undefined at x = {sympy.sstr(cut.x)} as written: its continuous "
+                f"extension, the limit {sympy.sstr(cut.value)}, is used there",
+            )
     return Properties(
         activation=activation.name,
         params=activation.params,

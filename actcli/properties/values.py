@@ -15,6 +15,7 @@ import sympy
 
 from actcli.budget import Budget, bounded
 from actcli.expr import X
+from actcli.functions import simplify
 
 FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 SIMPLIFY_SECONDS = 1.0
@@ -62,12 +63,18 @@ def best_of(candidates: list[Value], lowest: bool) -> Value:
         if chosen.exact is not None
         else next((c.exact for c in tied if c.exact is not None), None)
     )
+    if exact is not None:  # a float that rounds onto an exact limit attains nothing
+        attained = any(c.attained for c in tied if c.exact is not None and c.exact == exact)
+        witness = next((c for c in tied if c.exact == exact and c.attained), chosen)
+    else:
+        attained = any(c.attained for c in tied)
+        witness = chosen
     return Value(
         chosen.value if chosen.exact is not None or exact is None else to_float(exact),
         exact,
-        any(c.attained for c in tied),
-        chosen.at,
-        chosen.at_exact,
+        attained,
+        witness.at,
+        witness.at_exact,
         chosen.rank,
     )
 
@@ -141,7 +148,7 @@ class Piece:
             else:
                 small = sympy.count_ops(slope) <= FLAT_OPS
                 zero = small and bounded(
-                    lambda: sympy.simplify(slope) == 0, SIMPLIFY_SECONDS, Budget(1.0)
+                    lambda: simplify(slope) == 0, SIMPLIFY_SECONDS, Budget(1.0)
                 )
                 self._flat[order] = bool(zero)
         return self._flat[order]
