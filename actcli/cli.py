@@ -19,6 +19,7 @@ from actcli.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_RESOURCE,
     EXIT_USAGE,
     ActcliError,
     InputError,
@@ -37,6 +38,7 @@ from actcli.options import (
     parse_verdicts,
 )
 from actcli.spec import class_rank
+from actcli.supervisor import DEFAULT_MAX_MEMORY, current_step, split_timeout
 from actcli.version import __version__
 
 try:  # typer >= 0.22 vendors click; earlier versions use the click package
@@ -49,6 +51,9 @@ EXIT_BROKEN_PIPE = 141
 app = typer.Typer(
     name="actcli",
     help="Exact answers about neural-network activation functions.\n\n"
+    "Every command stops after --timeout SECONDS (anywhere on the command line; default 60, "
+    "0 for none; or ACTCLI_TIMEOUT) with exit 3, and has ACTCLI_MAX_MEMORY (default 4G) of "
+    "address space.\n\n"
     "Example: actcli eval gelu 0.5 1 2",
     add_completion=False,
     no_args_is_help=True,
@@ -587,6 +592,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script passes it to sys.exit)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    try:  # the console script's supervisor enforces it; in process it is only accepted
+        args, _ = split_timeout(args)
+    except UsageError as exc:
+        _report(exc)
+        return exc.exit_code
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
     args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
@@ -616,6 +626,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _report(exc)
         return exc.exit_code
+    except MemoryError:
+        if debug:
+            raise
+        doing = current_step()
+        where = f" while {doing}" if doing else ""
+        print(
+            f"actcli: error: out of memory{where}; the console script caps the address space "
+            f"at {DEFAULT_MAX_MEMORY >> 30} GiB, raise it with ACTCLI_MAX_MEMORY (e.g. 8G)",
+            file=sys.stderr,
+        )
+        return EXIT_RESOURCE
     except Exception as exc:  # a bug: still one line, the traceback behind --debug
         if debug:
             raise

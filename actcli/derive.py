@@ -19,6 +19,7 @@ from actcli.errors import AnalysisError, UsageError
 from actcli.jacobian import jacobian
 from actcli.json_values import json_number
 from actcli.spec import Spec
+from actcli.supervisor import step
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,19 @@ def derive(
     `language` ("python" or "c") asks for code of f and its derivatives up to `order` instead
     (all parameters at their values).
     """
+    with step(f"deriving {spec.name} (order {order})"):
+        return _derive(spec, params, order, wrt, output, n, language)
+
+
+def _derive(
+    spec: Spec,
+    params: Mapping[str, str] | None,
+    order: int,
+    wrt: str,
+    output: bool,
+    n: int | None,
+    language: str | None,
+) -> DeriveResult:
     activation = bind(spec, params)
     symbolic = [name for name in spec.parameter_names if name not in (params or {})]
     bound = {k: v for k, v in activation.values.items() if k not in symbolic}

@@ -19,11 +19,13 @@ import sympy
 from actcli.budget import Budget, bounded
 from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
-from actcli.errors import AnalysisError
+from actcli.errors import AnalysisError, ResourceLimitError
 from actcli.expr import X
 from actcli.functions import simplify
 
 SOLVE_SECONDS = 2.0
+MAX_BRANCH_COMBINATIONS = 1024  # folding is exponential in the number of separate kinks
+KINKS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
 
 
 class Bound(Protocol):
@@ -45,10 +47,30 @@ def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
     kinds = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
     if not expression.has(*kinds):
         return expression
+    _check_fold_cost(expression)
     rewritten = expression.replace(
         lambda node: isinstance(node, kinds), lambda node: node.rewrite(sympy.Piecewise)
     )
     return sympy.piecewise_fold(rewritten)
+
+
+def _check_fold_cost(expression: sympy.Expr) -> None:
+    """Refuse before folding what cannot finish: the folded form can have as many pieces as
+    the product of the branch counts of the separate kinks (100 abs terms: 2**100)."""
+    nodes = [node for node in expression.atoms(*KINKS) if node.has(X)]
+    combinations = 1
+    for node in nodes:
+        branches = (
+            len(node.args) if isinstance(node, (sympy.Piecewise, sympy.Max, sympy.Min)) else 2
+        )
+        combinations *= branches + (1 if isinstance(node, sympy.sign) else 0)
+        if combinations > MAX_BRANCH_COMBINATIONS:
+            raise ResourceLimitError(
+                f"{len(nodes)} max/min/abs/sign/heaviside/piecewise terms in x make up to "
+                f"{combinations:,}+ combinations of branches; folding them into one piecewise "
+                f"definition is limited to {MAX_BRANCH_COMBINATIONS} (write fewer separate kinks, "
+                "e.g. one piecewise with explicit pieces)"
+            )
 
 
 def with_values(activation: Bound, symbolic: Collection[str] = ()) -> sympy.Expr:

@@ -41,6 +41,7 @@ from actcli.json_values import json_number
 from actcli.pieces import active_branch_at, intervals, to_piecewise
 from actcli.proofs import is_zero
 from actcli.spec import Spec
+from actcli.supervisor import step
 
 MAX_ORDER = 8
 
@@ -142,12 +143,14 @@ def smoothness(
     symbolic = (
         [p for p in spec.parameter_names if p not in (params or {})] if symbolic_params else []
     )
-    main = analyse(activation, activation.symbolic(), max_order, symbolic)
-    variants = tuple(
-        (name, analyse(activation, activation.symbolic(v.definition), max_order, symbolic))
-        for name, v in spec.variants.items()
-    )
-    return dataclasses.replace(main, variants=variants)
+    with step(f"finding the smoothness class of {spec.name}"):
+        main = analyse(activation, activation.symbolic(), max_order, symbolic)
+    variants = []
+    for name, variant in spec.variants.items():
+        with step(f"finding the smoothness class of {spec.name}'s variant {name}"):
+            definition = activation.symbolic(variant.definition)
+            variants.append((name, analyse(activation, definition, max_order, symbolic)))
+    return dataclasses.replace(main, variants=tuple(variants))
 
 
 def vector_class(expression: Any) -> tuple[str, str]:

@@ -36,6 +36,7 @@ from actcli.errors import ActcliError
 from actcli.expr import X
 from actcli.functions import simplify, to_elementary
 from actcli.rewrites import rewrite
+from actcli.supervisor import step
 
 TARGET = 1e-13  # the relative accuracy float64 results are held to
 ABSOLUTE = 1e-300  # differences below this count as none
@@ -151,7 +152,8 @@ class StableForm:
 def stable_form(definition: Any, order: int = 0) -> StableForm:
     """The most accurate form found for the order-th derivative of `definition` (a SymPy
     expression in x, Piecewise for max/abs/...; parameters substituted)."""
-    return _stable_form(sympy.sympify(definition), order)
+    with step(f"finding an accurate float64 form of the order-{order} derivative"):
+        return _stable_form(sympy.sympify(definition), order)
 
 
 @functools.lru_cache(maxsize=256)
@@ -244,9 +246,9 @@ def _variants(expression: Any, order: int) -> list[Any]:
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)
     variants = [expression]
-    for step in steps:
+    for rearrange in steps:
         try:
-            variants.append(_per_piece(expression, step))
+            variants.append(_per_piece(expression, rearrange))
         except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
             continue
         except sympy.PolynomialError:

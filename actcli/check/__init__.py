@@ -30,6 +30,7 @@ from actcli.check.context import CheckContext
 from actcli.check.result import STATUSES, CheckResult, ClaimResult
 from actcli.errors import ActcliError
 from actcli.spec import Spec
+from actcli.supervisor import step
 
 PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
 
@@ -62,7 +63,8 @@ def check_spec(
     results = []
     for name, run in tasks(context):
         try:
-            results.append(run())
+            with step(f"checking the claim {name} of {spec.name}"):
+                results.append(run())
         except ActcliError as exc:
             results.append(ClaimResult(spec.name, name, "unproven", f"could not check: {exc}"))
     return results

@@ -20,6 +20,7 @@ from actcli.compiler import reference_function
 from actcli.errors import AnalysisError
 from actcli.interval import bound
 from actcli.pieces import active_branch_at, intervals, to_piecewise
+from actcli.supervisor import step
 
 EVALUATION_RELATIVE = 1e-13
 SUBDIVISIONS = 4
@@ -141,6 +142,13 @@ def segment_bounds(
     width = (b - a) * (1 + SLACK)
     scale = width**2 / 8 if interp == "linear" else width / 2 if interp == "nearest" else width
     extra = _event_terms(info, x, values, interp, width)
+    with step(f"certifying the error bound of {a.size} table segments"):
+        return _certified(info, a, b, scale, extra)
+
+
+def _certified(
+    info: Order, a: np.ndarray, b: np.ndarray, scale: np.ndarray, extra: np.ndarray
+) -> tuple[np.ndarray, bool]:
     sup, used_stable = _sup(info, a, b, balls=True)
     tight = np.zeros(a.shape, dtype=bool)
     while True:

@@ -51,6 +51,7 @@ from actcli.propagation.meanfield import (
 from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
 from actcli.propagation.verdicts import power10, verdict
 from actcli.resources import available_memory
+from actcli.supervisor import allow_memory
 
 MODES = ("montecarlo", "meanfield", "chain", "all")
 DTYPES = ("float32", "float64")
@@ -342,6 +343,7 @@ def simulate_depth(
     run_mf = mode in ("meanfield", "all")
     run_chain = mode in ("chain", "all")
     limit = available_memory() // 2 if max_memory is None else max_memory
+    allow_memory(limit)  # the supervised CLI's address-space cap: at least what is allowed
     moments = [GaussianMoments(a) if run_mf or critical else None for a in activations]
     plans = [
         _plan(a, m, init, sigma_w2, sigma_b2, critical, input_variance)

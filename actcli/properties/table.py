@@ -29,6 +29,7 @@ from actcli.properties.values import interval_text, sstr
 from actcli.properties.vector import vector_properties
 from actcli.smoothness import smoothness
 from actcli.spec import Spec
+from actcli.supervisor import step
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,23 @@ def properties(activation: Activation) -> Properties:
         raise UsageError(
             f"{activation.name} is a vector activation: properties are for scalar ones"
         )
-    analysis = Analysis(activation)
-    range_, bound_methods = value_range(analysis)
+    name = activation.name
+    with step(f"cutting the domain of {name} into parts"):
+        analysis = Analysis(activation)
+    with step(f"finding the range of {name}"):
+        range_, bound_methods = value_range(analysis)
     below, above, _ = boundedness(analysis)
     finite_low, finite_high = math.isfinite(range_.lower), math.isfinite(range_.upper)
-    monotonic, witness, monotonic_method = monotonicity(analysis, 0)
-    d_monotonic, d_witness, d_method = monotonicity(analysis, 1)
+    with step(f"deciding whether {name} and its derivative are monotonic"):
+        monotonic, witness, monotonic_method = monotonicity(analysis, 0)
+        d_monotonic, d_witness, d_method = monotonicity(analysis, 1)
     zero_at_origin, identity = origin(analysis)
     left, right, saturation_method = saturation(analysis)
     regions = zero_gradient(analysis)
-    max_slope, max_slope_exact, max_method = max_abs_derivative(analysis)
-    (mean, second, d_mean, d_second), notes = moments(analysis)
+    with step(f"bounding |f'| of {name}"):
+        max_slope, max_slope_exact, max_method = max_abs_derivative(analysis)
+    with step(f"computing the Gaussian moments of {name}"):
+        (mean, second, d_mean, d_second), notes = moments(analysis)
     methods = {
         "range": range_.method,
         **bound_methods,

@@ -1,0 +1,218 @@
+"""The console script's watchdog: a wall-clock and memory budget that holds even where SymPy,
+mpmath or a big-integer product runs in C for minutes without letting a signal through.
+
+`actcli ...` forks; the child runs the command with its address space capped (soft limit,
+4 GiB or $ACTCLI_MAX_MEMORY) and the parent waits for it until the `--timeout` (default 60 s,
+$ACTCLI_TIMEOUT; 0 for none) and then kills it: exit 3, with the step it was in. The child
+names its steps with `step("...")`; they go to a small shared page that the parent reads.
+In-process calls (`actcli.cli.main`, the library) are not supervised: there is no fork, and
+`step` costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import mmap
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from actcli.errors import EXIT_RESOURCE, UsageError
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows: no address-space limit, no fork
+    resource = None  # type: ignore[assignment]
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_MEMORY = 4 << 30
+BOARD_BYTES = 512
+KILLED_BY_SIGNAL = 128
+
+_board: list[mmap.mmap] = []  # the shared page, in a supervised child only
+_steps: list[str] = []
+
+
+def split_timeout(args: list[str]) -> tuple[list[str], float | None]:
+    """`--timeout SECONDS` (or `--timeout=SECONDS`, anywhere before `--`) taken out of the
+    arguments, else $ACTCLI_TIMEOUT, else the default; None for no limit (0 or "none")."""
+    rest: list[str] = []
+    text = os.environ.get("ACTCLI_TIMEOUT", "").strip() or None
+    source = "ACTCLI_TIMEOUT"
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg == "--timeout" or arg.startswith("--timeout="):
+            if "=" in arg:
+                text = arg.partition("=")[2]
+            elif index + 1 < len(args):
+                index += 1
+                text = args[index]
+            else:
+                raise UsageError("--timeout needs a value: seconds, or 0 for no limit")
+            source = "--timeout"
+        else:
+            rest.append(arg)
+        index += 1
+    return rest, _seconds(text, source)
+
+
+def _seconds(text: str | None, source: str) -> float | None:
+    if text is None:
+        return DEFAULT_TIMEOUT
+    if text.strip().lower() in ("0", "none", "off"):
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"{source}: {text[:40]!r} is not a number of seconds (0 for no limit)")
+    return seconds
+
+
+def max_memory() -> int:
+    """The child's address-space cap in bytes: $ACTCLI_MAX_MEMORY (e.g. 8G), else 4 GiB."""
+    text = os.environ.get("ACTCLI_MAX_MEMORY", "").strip().upper()
+    if not text:
+        return DEFAULT_MAX_MEMORY
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    scale = units.get(text[-1:], 1)
+    try:
+        value = float(text[:-1] if text[-1:] in units else text) * scale
+    except ValueError:
+        raise UsageError(f"ACTCLI_MAX_MEMORY: {text[:40]!r} is not a size like 4G") from None
+    if not (math.isfinite(value) and value >= 256 << 20):
+        raise UsageError(f"ACTCLI_MAX_MEMORY: {text[:40]!r} is below 256M")
+    return int(value)
+
+
+def allow_memory(size: int) -> None:
+    """Raise the supervised child's address-space cap to hold `size` bytes of data (a command
+    whose own --max-memory asks for more than the default); a no-op elsewhere."""
+    if not _board or resource is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = size + (1 << 30)
+    if soft != resource.RLIM_INFINITY and wanted > soft:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Name what the command is doing, for the message if the watchdog stops it."""
+    _steps.append(name)
+    _show()
+    try:
+        yield
+    finally:
+        _steps.pop()
+        _show()
+
+
+def current_step() -> str:
+    """The innermost step named so far ("" before the first)."""
+    return _steps[-1] if _steps else ""
+
+
+def _show() -> None:
+    if _board:
+        data = current_step().encode("utf-8", "replace")[: BOARD_BYTES - 1]
+        _board[0][:] = data + b"\0" * (BOARD_BYTES - len(data))
+
+
+def supervise(command: Callable[[], int], timeout: float | None, name: str = "") -> int:
+    """command() in a forked child, killed after `timeout` seconds (exit 3, with the step it
+    was in, else `name`); the child's exit code otherwise. Without fork (Windows), command()
+    in process."""
+    if not hasattr(os, "fork") or not hasattr(signal, "pthread_sigmask"):
+        return command()
+    board = mmap.mmap(-1, BOARD_BYTES)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    pid = os.fork()
+    if pid == 0:
+        _run_child(command, board)
+    forwarded = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, lambda s, f: os.kill(pid, s)) for s in forwarded}
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets Ctrl-C itself
+    try:
+        status = _wait(pid, timeout)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.signal(signal.SIGINT, interrupt)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    if status is None:
+        doing = board[:].split(b"\0", 1)[0].decode("utf-8", "replace") or name
+        where = f" while {doing}" if doing else ""
+        print(
+            f"actcli: error: stopped after the {timeout:g} s time limit{where}; "
+            "raise it with --timeout SECONDS (0 for no limit)",
+            file=sys.stderr,
+        )
+        return EXIT_RESOURCE
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        if number == signal.SIGKILL:
+            print("actcli: error: killed (SIGKILL; out of memory?)", file=sys.stderr)
+        return KILLED_BY_SIGNAL + number
+    return os.waitstatus_to_exitcode(status)
+
+
+def _run_child(command: Callable[[], int], board: mmap.mmap) -> None:
+    """Run the command and leave with its code, never returning into the parent's code."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    code = 1
+    try:
+        _board.append(board)
+        _cap_memory()
+        code = command()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # --debug re-raises: show the traceback as Python would
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+def _cap_memory() -> None:
+    if resource is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = max_memory()
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _wait(pid: int, timeout: float | None) -> int | None:
+    """The child's wait status, or None after killing it at the deadline."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        if hasattr(signal, "sigtimedwait"):
+            signal.sigtimedwait({signal.SIGCHLD}, 3600.0 if left is None else left)
+        else:  # macOS: no sigtimedwait
+            time.sleep(0.01 if left is None else min(0.01, left))

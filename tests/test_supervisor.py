@@ -1,0 +1,178 @@
+"""The console script's watchdog: a wall-clock limit that stops even a step stuck in C code,
+an address-space cap, signals passed on to the command, and the limits' parsing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from actcli import supervisor
+from actcli.errors import EXIT_RESOURCE, UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+# 40 sign terms: folding them into one piecewise definition takes far longer than any limit here
+MANY_SIGNS = "+".join(f"sign(x-{i})" for i in range(1, 41))
+
+
+def actcli(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("ACTCLI_TIMEOUT", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "actcli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "rest", "seconds"),
+    [
+        (["eval", "relu", "1"], ["eval", "relu", "1"], supervisor.DEFAULT_TIMEOUT),
+        (["--timeout", "5", "eval", "relu"], ["eval", "relu"], 5.0),
+        (["eval", "relu", "--timeout=0.5"], ["eval", "relu"], 0.5),
+        (["eval", "--timeout", "0", "relu"], ["eval", "relu"], None),
+        (["eval", "--timeout", "none"], ["eval"], None),
+        # after `--` it is data, not an option
+        (["eval", "relu", "--", "--timeout", "3"], ["eval", "relu", "--", "--timeout", "3"], 60.0),
+    ],
+)
+def test_timeout_option_is_taken_out_of_the_arguments(args, rest, seconds, monkeypatch):
+    monkeypatch.delenv("ACTCLI_TIMEOUT", raising=False)
+    assert supervisor.split_timeout(args) == (rest, seconds)
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "nan", "inf", ""])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_a_usage_error(bad, monkeypatch):
+    monkeypatch.delenv("ACTCLI_TIMEOUT", raising=False)
+    with pytest.raises(UsageError, match="--timeout"):
+        supervisor.split_timeout(["eval", "relu", "--timeout", bad])
+    with pytest.raises(UsageError, match="needs a value"):
+        supervisor.split_timeout(["eval", "--timeout"])
+
+
+def test_the_environment_sets_the_default_timeout(monkeypatch):
+    monkeypatch.setenv("ACTCLI_TIMEOUT", "7")
+    assert supervisor.split_timeout(["list"]) == (["list"], 7.0)
+    assert supervisor.split_timeout(["list", "--timeout", "2"]) == (["list"], 2.0)
+    monkeypatch.setenv("ACTCLI_TIMEOUT", "soon")
+    with pytest.raises(UsageError, match="ACTCLI_TIMEOUT"):
+        supervisor.split_timeout(["list"])
+
+
+@pytest.mark.parametrize(("text", "size"), [("512M", 512 << 20), ("8G", 8 << 30), ("", 4 << 30)])
+def test_memory_cap_from_the_environment(text, size, monkeypatch):
+    monkeypatch.setenv("ACTCLI_MAX_MEMORY", text)
+    assert supervisor.max_memory() == size
+
+
+@pytest.mark.parametrize("bad", ["lots", "10M", "-1G"])
+def test_a_memory_cap_that_is_no_size_or_too_small_is_refused(bad, monkeypatch):
+    monkeypatch.setenv("ACTCLI_MAX_MEMORY", bad)
+    with pytest.raises(UsageError, match="ACTCLI_MAX_MEMORY"):
+        supervisor.max_memory()
+
+
+def test_a_command_past_its_time_is_stopped_with_exit_3_naming_its_step():
+    start = time.monotonic()
+    process = actcli("--timeout", "2", "smoothness", "--expr", MANY_SIGNS)
+    out, err = process.communicate(timeout=60)
+    elapsed = time.monotonic() - start
+    assert process.returncode == EXIT_RESOURCE, err
+    assert out == ""
+    assert "stopped after the 2 s time limit while finding the smoothness class of expr" in err
+    assert "--timeout" in err and "Traceback" not in err
+    assert elapsed < 20  # start-up plus 2 s, on a loaded machine
+
+
+def test_a_step_that_never_returns_to_python_is_still_stopped():
+    """A single C-level big-integer power holds the GIL: SIGALRM could not interrupt it."""
+
+    def stuck() -> int:
+        (10**10) ** (10**8)  # minutes of C code
+        return 0
+
+    start = time.monotonic()
+    with supervisor.step("raising a big integer to a big power"):
+        code = supervisor.supervise(stuck, 1.0)
+    assert code == EXIT_RESOURCE
+    assert time.monotonic() - start < 10
+
+
+def test_the_child_runs_with_the_address_space_cap(monkeypatch):
+    monkeypatch.setenv("ACTCLI_MAX_MEMORY", "1G")
+
+    def allocate() -> int:
+        try:
+            bytearray(3 << 30)
+        except MemoryError:
+            return 42
+        return 0
+
+    assert supervisor.supervise(allocate, 30.0) == 42
+
+
+def test_exit_codes_pass_through_and_no_limit_means_none():
+    assert supervisor.supervise(lambda: 0, None) == 0
+    assert supervisor.supervise(lambda: 2, 30.0) == 2
+    assert supervisor.supervise(lambda: sys.exit(5), 30.0) == 5
+
+
+def test_sigterm_reaches_the_command():
+    process = actcli("--timeout", "60", "smoothness", "--expr", MANY_SIGNS)
+    time.sleep(2.0)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, err
+
+
+def test_out_of_memory_in_a_command_is_exit_3_with_a_message(run_actcli, monkeypatch):
+    from actcli import api
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(api, "derive", exhausted)
+    code, out, err = run_actcli("derive", "relu")
+    assert code == EXIT_RESOURCE and out == ""
+    assert err.startswith("actcli: error: out of memory") and "ACTCLI_MAX_MEMORY" in err
+
+
+def test_in_process_main_accepts_the_timeout_option(run_actcli):
+    code, out, _ = run_actcli("eval", "relu", "2", "--timeout", "30")
+    assert code == 0 and float(out) == 2.0
+    code, _, err = run_actcli("eval", "relu", "2", "--timeout", "soon")
+    assert code == 2 and "--timeout" in err
+
+
+@pytest.mark.parametrize("command", ["eval", "derive", "smoothness", "properties"])
+def test_kinks_whose_folding_is_exponential_are_refused_before_any_work(command, run_actcli):
+    """100 abs terms fold into up to 2**100 pieces: refused at once (exit 3), not after minutes."""
+    expression = "+".join(f"abs(x-{i})" for i in range(1, 101))
+    start = time.monotonic()
+    code, out, err = run_actcli(
+        command, "--expr", expression, *(["0.5"] if command == "eval" else [])
+    )
+    assert code == EXIT_RESOURCE and out == ""
+    assert "100 max/min/abs/sign/heaviside/piecewise terms" in err
+    assert time.monotonic() - start < 10
+
+
+def test_many_kinks_of_one_piecewise_are_not_a_combination(run_actcli, tmp_path):
+    """One piecewise of 40 pieces is 40 pieces, not 2**40: a staircase, evaluated and derived."""
+    pieces = "".join(f'    - {{when: "x < {i}", value: "{i}"}}\n' for i in range(1, 40))
+    (tmp_path / "stairs.yaml").write_text(
+        "name: stairs\ntitle: a staircase\nkind: scalar\ndefinition:\n  piecewise:\n"
+        f'{pieces}    - {{otherwise: "40"}}\nreferences: ["a test"]\n'
+    )
+    code, out, err = run_actcli("eval", "stairs.yaml", "2.5", "-7", "39.5", "99")
+    assert code == 0, err
+    assert [float(v) for v in out.split()] == [3.0, 1.0, 40.0, 40.0]
