@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from actcli.spec import (
     INTERVAL,
     KINDS,
     MAX_DEFAULT,
+    MAX_SPEC_BYTES,
     MONOTONIC_VALUES,
     NAME_PATTERN,
     SCALAR_ONLY_CLAIMS,
@@ -57,12 +60,53 @@ def load_spec(path: str | Path, *, builtin: bool = False, check: bool = True) ->
         SpecError: listing every problem found, each as `file:line: field: what is wrong`.
     """
     path = Path(path)
+    return load_spec_text(read_spec_bytes(path), str(path), builtin=builtin, check=check)
+
+
+def read_spec_bytes(path: str | Path) -> bytes:
+    """The bytes of a spec file, its type and size checked before anything is read: a FIFO,
+    device or directory is refused without being opened for long (a FIFO is opened with
+    O_NONBLOCK, so no writer is awaited), a file over MAX_SPEC_BYTES without being read.
+
+    Raises:
+        SpecError: `FILE: not a regular file`, `FILE: is N bytes; spec files are limited to M`,
+            or `FILE: cannot read: why`.
+    """
     label = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = path.read_bytes()
+        _check_spec_stat(os.stat(path), label)  # before opening: a device is never opened
+        fd = os.open(path, flags)
     except OSError as exc:
         raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
-    return load_spec_text(raw, label, builtin=builtin, check=check)
+    try:
+        _check_spec_stat(os.fstat(fd), label)  # what was opened, if it changed meanwhile
+        chunks = []
+        size = 0
+        while size <= MAX_SPEC_BYTES:
+            chunk = os.read(fd, MAX_SPEC_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
+    finally:
+        os.close(fd)
+    if size > MAX_SPEC_BYTES:  # it grew after the check
+        raise SpecError([_too_big(label, size)])
+    return b"".join(chunks)
+
+
+def _check_spec_stat(info: os.stat_result, label: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError([f"{label}: not a regular file"])
+    if info.st_size > MAX_SPEC_BYTES:
+        raise SpecError([_too_big(label, info.st_size)])
+
+
+def _too_big(label: str, size: int) -> str:
+    return f"{label}: is {size} bytes; spec files are limited to {MAX_SPEC_BYTES}"
 
 
 def load_spec_text(

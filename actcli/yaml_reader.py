@@ -21,7 +21,9 @@ def compose(raw: bytes | str, label: str) -> Any:
 
     if isinstance(raw, bytes):
         if len(raw) > MAX_SPEC_BYTES:
-            raise SpecError([f"{label}: file is {len(raw)} bytes (limit {MAX_SPEC_BYTES})"])
+            raise SpecError(
+                [f"{label}: is {len(raw)} bytes; spec files are limited to {MAX_SPEC_BYTES}"]
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
