@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from actcli.errors import SpecError, UsageError
+from actcli.errors import SpecError, UsageError, quoted
 from actcli.grammar import RESERVED
 from actcli.spec import (
     APPROXIMATION_FIELDS,
@@ -159,7 +159,7 @@ class _SpecReader(NodeReader):
         claims = self.claims(field_node("claims"), kind, parameters)
         references = self.references(field_node("references"))
         if name is not None and aliases and name in aliases:
-            self.problem(field_node("aliases"), "aliases", f"alias {name!r} repeats the name")
+            self.problem(field_node("aliases"), "aliases", f"alias {quoted(name)} repeats the name")
         if kind is None:  # expressions cannot be checked without knowing the namespace
             return None
         # With problems already found this is a partial spec: good enough to check expressions.
@@ -190,7 +190,7 @@ class _SpecReader(NodeReader):
             self.problem(
                 node,
                 where,
-                f"{value!r} is not a valid name (lowercase, [a-z][a-z0-9_]*)",
+                f"{quoted(value)} is not a valid name (lowercase, [a-z][a-z0-9_]*)",
             )
             return None
         return value
@@ -210,7 +210,7 @@ class _SpecReader(NodeReader):
         for name, (key_node, value_node) in mapping.items():
             where = f"parameters.{name}"
             if not isinstance(name, str) or not NAME_PATTERN.match(name):
-                self.problem(key_node, where, f"{name!r} is not a valid parameter name")
+                self.problem(key_node, where, f"{quoted(name)} is not a valid parameter name")
                 continue
             if name in RESERVED:
                 self.problem(key_node, where, f"'{name}' is reserved (x, y, n, i, j, functions)")
@@ -246,7 +246,9 @@ class _SpecReader(NodeReader):
         text = str(node.value).strip()
         number = exact_default(text)
         if value is None or isinstance(value, bool) or number is None:
-            self.problem(node, f"{where}.default", f"{text!r} is not a number or a fraction p/q")
+            self.problem(
+                node, f"{where}.default", f"{quoted(text)} is not a number or a fraction p/q"
+            )
             return None
         if abs(number) > MAX_DEFAULT:
             self.problem(node, f"{where}.default", f"{text} is beyond ±{MAX_DEFAULT:g}")
@@ -347,7 +349,7 @@ class _SpecReader(NodeReader):
         except (TypeError, ValueError):
             order = 0
         if str(order) != str(key) or not 1 <= order <= 20:
-            self.problem(key_node, where, f"{key!r} is not a derivative order (1 to 20)")
+            self.problem(key_node, where, f"{quoted(key)} is not a derivative order (1 to 20)")
             return None
         return order
 
@@ -357,7 +359,7 @@ class _SpecReader(NodeReader):
         for name, (key_node, value_node) in mapping.items():
             where = f"variants.{name}"
             if not NAME_PATTERN.match(str(name)):
-                self.problem(key_node, where, f"{name!r} is not a valid variant name")
+                self.problem(key_node, where, f"{quoted(name)} is not a valid variant name")
                 continue
             definition = self.definition(value_node, where, {"doc": False, **APPROXIMATION_FIELDS})
             fields = self.plain_mapping_value(value_node, "doc")
@@ -412,7 +414,9 @@ class _SpecReader(NodeReader):
             elif key == "smoothness":
                 value = self.string(value_node, where)
                 if value is not None and not SMOOTHNESS_PATTERN.match(value):
-                    self.problem(value_node, where, f"{value!r} is not C-1, C0, C1, ..., or Cinf")
+                    self.problem(
+                        value_node, where, f"{quoted(value)} is not C-1, C0, C1, ..., or Cinf"
+                    )
             elif key == "monotonic":
                 value = self.choice(value_node, where, MONOTONIC_VALUES)
             elif key == "range":
@@ -421,7 +425,7 @@ class _SpecReader(NodeReader):
                     self.problem(
                         value_node,
                         where,
-                        f"{text!r} is not an interval like '(-1, oo)'",
+                        f"{quoted(text)} is not an interval like '(-1, oo)'",
                     )
                 else:
                     value = None if text is None else Text(text, self.source(value_node), where)
@@ -449,7 +453,9 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
         key, sep, value = option.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
-            raise UsageError(f"--claim {option!r}: expected KEY=VALUE, e.g. derivative='1 - y**2'")
+            raise UsageError(
+                f"--claim {quoted(option)}: expected KEY=VALUE, e.g. derivative='1 - y**2'"
+            )
         head, _, tail = key.partition(".")
         definition = Definition((Piece(Text(value, source, key)),), piecewise=False)
         vector_keys = ("jacobian", "smoothness", "bounded_below", "bounded_above")
