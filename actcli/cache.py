@@ -14,11 +14,11 @@ The cache holds data, never code that runs unchecked, and is private to its user
 - directories actcli creates (the cache directory and any missing parent) are mode 0700,
   whatever the umask;
 - an entry is read only if it is a regular file (not a symlink, FIFO or device; opened with
-  O_NOFOLLOW and O_NONBLOCK) of at most `MAX_ENTRY_BYTES`, holding a JSON object; anything
-  else is treated as absent, silently;
+  O_NOFOLLOW and O_NONBLOCK) owned by the current user, of at most `MAX_ENTRY_BYTES`, holding
+  a JSON object; anything else is treated as absent, silently;
 - what an entry holds is checked again by its reader before it is used (the numeric source
   against a whitelist of the code generator's syntax, `numeric.is_generated_source`; the
-  registry's specs field by field and against the hashes of the spec files they came from).
+  registry's specs field by field and against the spec files they came from).
 """
 
 from __future__ import annotations
@@ -129,6 +129,9 @@ def _read_entry(path: Path) -> bytes | None:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        getuid = getattr(os, "getuid", None)
+        if getuid is not None and info.st_uid != getuid():  # planted by another user
             return None
         chunks = []
         size = 0

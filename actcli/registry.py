@@ -232,37 +232,74 @@ def _cache_name(files: list[tuple[Path, bool]]) -> str:
     return "registry-" + cache.key(stats, code.st_mtime_ns, code.st_size)
 
 
-def _fingerprints(files: list[tuple[Path, bool]]) -> list[list[object]]:
-    """[path, builtin, SHA-256 of the bytes] per file (read as `load_spec` reads them).
+def _file_bytes(files: list[tuple[Path, bool]]) -> list[bytes]:
+    """Each file's bytes, read as `load_spec` reads them.
 
     Raises:
         SpecError: a file cannot be read as a spec (too big, not a regular file, ...).
     """
+    return [read_spec_bytes(path) for path, _ in files]
+
+
+def _fingerprints(files: list[tuple[Path, bool]], contents: list[bytes]) -> list[list[object]]:
+    """[path, builtin, SHA-256 of the bytes] per file."""
     return [
-        [str(path), builtin, hashlib.sha256(read_spec_bytes(path)).hexdigest()]
-        for path, builtin in files
+        [str(path), builtin, hashlib.sha256(raw).hexdigest()]
+        for (path, builtin), raw in zip(files, contents, strict=True)
     ]
 
 
 def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
+    """The specs from the cache entry for these files, or None where there is none that
+    passes every check: the entry's file hashes equal the files' now, every field has its
+    declared type, spec i comes from file i, and every text a spec holds (name, aliases,
+    expressions) occurs in its file (a cheap re-validation: a hand-edited entry cannot give
+    relu a definition its file does not contain)."""
     try:
         entry = cache.load(_cache_name(files))
         if entry is None or set(entry) != {"files", "specs"}:
             return None
-        if entry["files"] != _fingerprints(files) or not isinstance(entry["specs"], list):
+        contents = _file_bytes(files)
+        if entry["files"] != _fingerprints(files, contents):
             return None
-        specs = [_decode_as(item, Spec) for item in entry["specs"]]
+        specs = [_decode_as(item, Spec) for item in _list(entry["specs"])]
+        if len(specs) != len(files):
+            return None
+        for spec, (path, builtin), raw in zip(specs, files, contents, strict=True):
+            text = raw.decode("utf-8")
+            if (spec.source.path, spec.builtin) != (str(path), builtin):
+                return None
+            if not all(piece in text for piece in _texts(spec)):
+                return None
     except (OSError, LookupError, TypeError, ValueError, RecursionError):  # SpecError included
         return None
-    sources = [(spec.source.path, spec.builtin) for spec in specs]
-    return specs if sources == [(str(path), builtin) for path, builtin in files] else None
+    return specs
+
+
+def _texts(value: object) -> Iterator[str]:
+    """The name, aliases and every expression text in a spec (what its file must contain)."""
+    if isinstance(value, Spec):
+        yield value.name
+        yield from value.aliases
+    if isinstance(value, spec_module.Text):
+        yield value.text
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _texts(getattr(value, field.name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
 
 
 def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
     try:
-        data = {"files": _fingerprints(files), "specs": [_encode(s) for s in specs]}
+        contents = _file_bytes(files)
+        data = {"files": _fingerprints(files, contents), "specs": [_encode(s) for s in specs]}
         cache.store(_cache_name(files), data)
-    except (OSError, TypeError, ValueError):
+    except (OSError, TypeError, ValueError):  # SpecError included
         pass
 
 
