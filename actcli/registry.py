@@ -155,7 +155,7 @@ def resolve_spec(argument: str, registry: Registry | None = None) -> Spec:
     """A name, alias or path to a spec file → its spec (a path wins when the file exists)."""
     path = Path(argument)
     if path.suffix in SPEC_SUFFIXES or os.sep in argument:
-        if not path.exists():
+        if not os.path.exists(path):  # False also for a name too long to be a path
             raise UnknownActivationError(f"spec file {quoted(argument)} not found")
         return load_spec(path)  # a FIFO, device or directory: "not a regular file"
     return (registry or Registry.default()).get(argument)
@@ -178,7 +178,7 @@ def load_spec_argument(
     if expression is not None:
         spec = _inline_spec(expression, params)
     else:
-        if variant is None and ":" in argument and not Path(argument).exists():
+        if variant is None and ":" in argument and not os.path.exists(argument):
             argument, variant = argument.rsplit(":", 1)
         spec = resolve_spec(argument, registry)
     return spec if variant is None else variant_spec(spec, variant)
