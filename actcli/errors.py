@@ -70,3 +70,17 @@ class ResourceLimitError(ActcliError, RuntimeError):
 
 class OutputClosed(ActcliError):
     """stdout was closed by its reader (`| head`): not an error, but nothing more can be written."""
+
+
+MAX_QUOTED = 200  # characters of user input an error message shows
+
+
+def clipped(text: str, limit: int = MAX_QUOTED) -> str:
+    """`text` as it is, or its first `limit` characters and '…' (a message quotes at most that
+    much of what the user typed: a 1 MB argument must not become a 1 MB error line)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted(value: object, limit: int = MAX_QUOTED) -> str:
+    """repr(value), cut like `clipped`."""
+    return clipped(repr(value), limit)

@@ -19,7 +19,7 @@ from actcli import cache
 from actcli.budget import Timeout, alarm
 from actcli.errors import ActcliError, UsageError
 from actcli.json_values import json_array, json_number
-from actcli.numeric import Kink, function_from_source
+from actcli.numeric import Kink, function_from_source, is_generated_source
 from actcli.spec import Spec
 
 if TYPE_CHECKING:
@@ -111,12 +111,47 @@ class NumericPlan:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> NumericPlan:
-        kinks = tuple(
-            Kink(x, exact, tuple(left), tuple(right), value, sides)
-            for x, exact, left, right, value, sides in data["kinks"]
-        )
-        return cls(data["name"], data["params"], data["source"], kinks)
+    def from_json(cls, data: object, order: int) -> NumericPlan:
+        """A plan read back from the cache, checked field by field.
+
+        Raises:
+            ValueError: anything but what `to_json` writes for f^(order): a wrong type or
+                shape, or a source outside what the code generator emits
+                (`numeric.is_generated_source`), which is therefore never run.
+        """
+        if not isinstance(data, dict) or set(data) != {"name", "params", "source", "kinks"}:
+            raise ValueError("not a numeric plan")
+        name, params, source, kinks = data["name"], data["params"], data["source"], data["kinks"]
+        if not isinstance(name, str) or not isinstance(params, dict) or not isinstance(kinks, list):
+            raise ValueError("not a numeric plan")
+        if not all(isinstance(k, str) and _is_number(v) for k, v in params.items()):
+            raise ValueError("bad parameters")
+        if not is_generated_source(source):
+            raise ValueError("source is not generated code")
+        return cls(name, params, source, tuple(_kink_from_json(k, order) for k in kinks))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _kink_from_json(item: object, order: int) -> Kink:
+    if not isinstance(item, list) or len(item) != 6:
+        raise ValueError("bad kink")
+    x, exact, left, right, value, sides = item
+    limits_ok = all(
+        isinstance(side, list) and len(side) == order + 1 and all(map(_is_number, side))
+        for side in (left, right)
+    )
+    if not (
+        _is_number(x)
+        and isinstance(exact, str)
+        and limits_ok
+        and _is_number(value)
+        and sides in ("both", "left", "right")
+    ):
+        raise ValueError("bad kink")
+    return Kink(float(x), exact, tuple(map(float, left)), tuple(map(float, right)), value, sides)
 
 
 def evaluate(
@@ -151,14 +186,31 @@ def evaluate_spec(
     parts = (spec.name, spec.kind, spec.parameters, spec.constraints, spec.definition)
     variants = (spec.stable, sorted(spec.stable_derivatives.items()))
     name = "numeric-" + cache.key(*parts, *variants, sorted(params.items()), order)
-    entry = cache.load(name)
-    if entry is None:
+    x = np.asarray(x, dtype=np.float64)
+    result = _cached_run(name, x, order, at_kink)
+    if result is None:  # a miss, or an entry that failed its checks: compiled afresh
         plan = NumericPlan.of(_bind(spec, params), order)
         cache.store(name, plan.to_json())
-    else:
-        plan = NumericPlan.from_json(entry)
-    result = _run(plan, np.asarray(x, dtype=np.float64), order, at_kink)
-    return _repaired(result, plan, lambda: _bind(spec, params))
+        result = (_run(plan, x, order, at_kink), plan)
+    return _repaired(*result, lambda: _bind(spec, params))
+
+
+def _cached_run(
+    name: str, x: np.ndarray, order: int, at_kink: str | None
+) -> tuple[EvalResult, NumericPlan] | None:
+    """The result from the cached plan `name`, or None where there is none usable: absent,
+    malformed, outside the generator's syntax (never run), or raising when run (a checked
+    source can still call a function with the wrong arguments)."""
+    entry = cache.load(name)
+    if entry is None:
+        return None
+    try:
+        plan = NumericPlan.from_json(entry, order)
+        return _run(plan, x, order, at_kink), plan
+    except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError, SyntaxError):
+        return None
+    except (RecursionError, MemoryError):
+        return None
 
 
 REPAIR_SECONDS = 0.5  # per point: a value mpmath cannot reach in that time stays nan

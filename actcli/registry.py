@@ -6,17 +6,23 @@ alias are an error naming both files; actcli never picks one silently.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import difflib
+import functools
+import hashlib
 import os
+import types
+import typing
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from actcli import cache
 from actcli import spec as spec_module
-from actcli.errors import SpecError, UnknownActivationError, UsageError
+from actcli.errors import SpecError, UnknownActivationError, UsageError, clipped, quoted
 from actcli.spec import Spec, variant_spec
-from actcli.spec_file import load_spec
+from actcli.spec_file import load_spec, read_spec_bytes
 
 SPEC_PATH_VARIABLE = "ACTCLI_SPEC_PATH"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -35,8 +41,33 @@ def builtin_spec_dir() -> Path:
 
 
 def spec_files(directory: Path) -> list[Path]:
-    """The spec files in a directory, sorted (deterministic clash messages)."""
+    """The spec files in a directory, sorted (deterministic clash messages); entries that are
+    not regular files (FIFOs, devices, directories, dangling links) are skipped."""
     return sorted(p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+
+
+def _spec_path_directory(entry: str) -> Path:
+    """An ACTCLI_SPEC_PATH entry as a directory (`~` and `~user` expanded).
+
+    Raises:
+        SpecError: it is not a directory, or names a user that does not exist (`~nouser`).
+    """
+    try:
+        directory = Path(entry).expanduser()
+    except RuntimeError:  # ~nouser (pathlib cannot expand it), or no home directory at all
+        message = f"{clipped(entry)}: cannot expand '~' (no such user, or no home directory)"
+        raise SpecError([f"{SPEC_PATH_VARIABLE}: {message}"]) from None
+    if not directory.is_dir():
+        raise SpecError([f"{SPEC_PATH_VARIABLE}: {clipped(entry)}: not a directory"])
+    return directory
+
+
+def _listed(directory: Path) -> list[Path]:
+    try:
+        return spec_files(directory)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise SpecError([f"{SPEC_PATH_VARIABLE}: {clipped(str(directory))}: {reason}"]) from None
 
 
 class Registry:
@@ -73,11 +104,8 @@ class Registry:
         directories = [(builtin_spec_dir(), True)]
         for entry in os.environ.get(SPEC_PATH_VARIABLE, "").split(os.pathsep):
             if entry.strip():
-                directory = Path(entry).expanduser()
-                if not directory.is_dir():
-                    raise SpecError([f"{SPEC_PATH_VARIABLE}: {entry}: not a directory"])
-                directories.append((directory, False))
-        files = [(path, builtin) for d, builtin in directories for path in spec_files(d)]
+                directories.append((_spec_path_directory(entry), False))
+        files = [(path, builtin) for d, builtin in directories for path in _listed(d)]
         cached = None if check else _cached_specs(files)
         if cached is not None:
             return cls(cached)
@@ -119,17 +147,17 @@ def unknown_message(name: str, known: list[str]) -> str:
     """`unknown activation 'gleu' (did you mean: gelu, elu?)`, or the hint to list them."""
     close = difflib.get_close_matches(normalize(name), known, n=3, cutoff=0.6)
     if close:
-        return f"unknown activation {name!r} (did you mean: {', '.join(close)}?)"
-    return f"unknown activation {name!r} (see `actcli list`, or give a .yaml spec file)"
+        return f"unknown activation {quoted(name)} (did you mean: {', '.join(close)}?)"
+    return f"unknown activation {quoted(name)} (see `actcli list`, or give a .yaml spec file)"
 
 
 def resolve_spec(argument: str, registry: Registry | None = None) -> Spec:
     """A name, alias or path to a spec file → its spec (a path wins when the file exists)."""
     path = Path(argument)
     if path.suffix in SPEC_SUFFIXES or os.sep in argument:
-        if not path.is_file():
-            raise UnknownActivationError(f"spec file {argument!r} not found")
-        return load_spec(path)
+        if not os.path.exists(path):  # False also for a name too long to be a path
+            raise UnknownActivationError(f"spec file {quoted(argument)} not found")
+        return load_spec(path)  # a FIFO, device or directory: "not a regular file"
     return (registry or Registry.default()).get(argument)
 
 
@@ -150,7 +178,7 @@ def load_spec_argument(
     if expression is not None:
         spec = _inline_spec(expression, params)
     else:
-        if variant is None and ":" in argument and not Path(argument).exists():
+        if variant is None and ":" in argument and not os.path.exists(argument):
             argument, variant = argument.rsplit(":", 1)
         spec = resolve_spec(argument, registry)
     return spec if variant is None else variant_spec(spec, variant)
@@ -187,8 +215,15 @@ def select_specs(
 
 
 # -- a cache of the structurally checked specs (what `actcli list` needs), keyed by the files'
-# paths, sizes and modification times; see actcli.cache. Only actcli's own dataclasses can be
-# rebuilt from it: nothing in it is executed.
+# paths, sizes and modification times; see actcli.cache. An entry also records each file's
+# SHA-256, compared with the files' bytes when it is read, and every field it holds is checked
+# against the dataclasses' annotations: only actcli's own dataclasses, with values of their
+# declared types, can be rebuilt from it, and nothing in it is executed. An entry that fails
+# any check is ignored (the specs are read from their files and the entry rewritten).
+
+_CACHED_TYPES = (
+    "Spec", "Definition", "Piece", "Text", "Source", "Parameter", "Domain", "Variant", "Claim"
+)  # fmt: skip
 
 
 def _cache_name(files: list[tuple[Path, bool]]) -> str:
@@ -197,18 +232,74 @@ def _cache_name(files: list[tuple[Path, bool]]) -> str:
     return "registry-" + cache.key(stats, code.st_mtime_ns, code.st_size)
 
 
+def _file_bytes(files: list[tuple[Path, bool]]) -> list[bytes]:
+    """Each file's bytes, read as `load_spec` reads them.
+
+    Raises:
+        SpecError: a file cannot be read as a spec (too big, not a regular file, ...).
+    """
+    return [read_spec_bytes(path) for path, _ in files]
+
+
+def _fingerprints(files: list[tuple[Path, bool]], contents: list[bytes]) -> list[list[object]]:
+    """[path, builtin, SHA-256 of the bytes] per file."""
+    return [
+        [str(path), builtin, hashlib.sha256(raw).hexdigest()]
+        for (path, builtin), raw in zip(files, contents, strict=True)
+    ]
+
+
 def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
+    """The specs from the cache entry for these files, or None where there is none that
+    passes every check: the entry's file hashes equal the files' now, every field has its
+    declared type, spec i comes from file i, and every text a spec holds (name, aliases,
+    expressions) occurs in its file (a cheap re-validation: a hand-edited entry cannot give
+    relu a definition its file does not contain)."""
     try:
         entry = cache.load(_cache_name(files))
-        return None if entry is None else [_decode(item) for item in entry["specs"]]
-    except (OSError, KeyError, TypeError, ValueError):
+        if entry is None or set(entry) != {"files", "specs"}:
+            return None
+        contents = _file_bytes(files)
+        if entry["files"] != _fingerprints(files, contents):
+            return None
+        specs = [_decode_as(item, Spec) for item in _list(entry["specs"])]
+        if len(specs) != len(files):
+            return None
+        for spec, (path, builtin), raw in zip(specs, files, contents, strict=True):
+            text = raw.decode("utf-8")
+            if (spec.source.path, spec.builtin) != (str(path), builtin):
+                return None
+            if not all(piece in text for piece in _texts(spec)):
+                return None
+    except (OSError, LookupError, TypeError, ValueError, RecursionError):  # SpecError included
         return None
+    return specs
+
+
+def _texts(value: object) -> Iterator[str]:
+    """The name, aliases and every expression text in a spec (what its file must contain)."""
+    if isinstance(value, Spec):
+        yield value.name
+        yield from value.aliases
+    if isinstance(value, spec_module.Text):
+        yield value.text
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _texts(getattr(value, field.name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
 
 
 def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
     try:
-        cache.store(_cache_name(files), {"specs": [_encode(s) for s in specs]})
-    except (OSError, TypeError, ValueError):
+        contents = _file_bytes(files)
+        data = {"files": _fingerprints(files, contents), "specs": [_encode(s) for s in specs]}
+        cache.store(_cache_name(files), data)
+    except (OSError, TypeError, ValueError):  # SpecError included
         pass
 
 
@@ -227,20 +318,89 @@ def _encode(value: object) -> object:
     raise TypeError(f"cannot cache {type(value).__name__}")
 
 
-def _decode(value: object) -> object:
-    allowed = {
-        "Spec", "Definition", "Piece", "Text", "Source", "Parameter", "Domain", "Variant", "Claim"
-    }  # fmt: skip
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if not isinstance(value, dict):
+def _decode_as(value: object, hint: Any) -> Any:
+    """`value` (as `_encode` wrote it) rebuilt as type `hint`, checked all the way down.
+
+    Raises:
+        ValueError: anything that is not exactly a `hint`.
+    """
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return _decode_any(value)
+    if hint is bool or hint is str:
+        if type(value) is not hint:
+            raise ValueError(f"expected {hint.__name__}")
         return value
-    if "__tuple" in value:
-        return tuple(_decode(v) for v in value["__tuple"])
-    if "__dict" in value:
-        return {_decode(k): _decode(v) for k, v in value["__dict"]}
-    name = value["__type"]
-    if name not in allowed:
-        raise ValueError(f"unexpected {name!r} in the registry cache")
-    fields = {k: _decode(v) for k, v in value.items() if k != "__type"}
-    return getattr(spec_module, name)(**fields)
+    if hint is int or hint is float:
+        allowed = (int,) if hint is int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            raise ValueError(f"expected {hint.__name__}")
+        return hint(value)
+    if hint is type(None):
+        if value is not None:
+            raise ValueError("expected null")
+        return None
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (chosen,) = [option for option in options if option is not type(None)]
+        return _decode_as(value, chosen)
+    if origin is tuple:
+        (item, ellipsis) = typing.get_args(hint)
+        if ellipsis is not Ellipsis or not isinstance(value, dict) or set(value) != {"__tuple"}:
+            raise ValueError("expected a tuple")
+        return tuple(_decode_as(v, item) for v in _list(value["__tuple"]))
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        key_type, value_type = typing.get_args(hint)
+        if not isinstance(value, dict) or set(value) != {"__dict"}:
+            raise ValueError("expected a mapping")
+        pairs = [_list(pair) for pair in _list(value["__dict"])]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("expected key-value pairs")
+        return {_decode_as(k, key_type): _decode_as(v, value_type) for k, v in pairs}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if hint.__name__ not in _CACHED_TYPES or not isinstance(value, dict):
+            raise ValueError(f"expected {hint.__name__}")
+        hints = _type_hints(hint)
+        names = [f.name for f in dataclasses.fields(hint)]
+        if value.get("__type") != hint.__name__ or set(value) != {"__type", *names}:
+            raise ValueError(f"expected {hint.__name__} with its fields")
+        return hint(**{name: _decode_as(value[name], hints[name]) for name in names})
+    raise ValueError(f"cannot read {hint!r} from the cache")
+
+
+def _decode_any(value: object) -> object:
+    """A claim's value: JSON scalars, lists, tuples, mappings, or actcli's dataclasses."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        return [_decode_any(v) for v in value]
+    if isinstance(value, dict) and set(value) == {"__tuple"}:
+        return tuple(_decode_any(v) for v in _list(value["__tuple"]))
+    if isinstance(value, dict) and set(value) == {"__dict"}:
+        pairs = [_list(pair) for pair in _list(value["__dict"])]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("expected key-value pairs")
+        return {_hashable(_decode_any(k)): _decode_any(v) for k, v in pairs}
+    if isinstance(value, dict) and value.get("__type") in _CACHED_TYPES:
+        return _decode_as(value, getattr(spec_module, value["__type"]))
+    raise ValueError("unexpected value in the registry cache")
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return value
+
+
+def _hashable(key: object) -> object:
+    if not isinstance(key, str | int | float | bool | tuple) and key is not None:
+        raise ValueError("unhashable key")
+    hash(key)  # a tuple holding a list raises TypeError
+    return key

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from actcli.errors import UsageError
+from actcli.errors import UsageError, quoted
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -188,14 +188,16 @@ def parse_domain(text: str) -> Domain:
     match = INTERVAL.match(text)
     if not match:
         names = ", ".join(NAMED_DOMAINS)
-        raise ValueError(f"unknown domain {text!r} (use {names}, or an interval like '(0, 1]')")
+        raise ValueError(
+            f"unknown domain {quoted(text)} (use {names}, or an interval like '(0, 1]')"
+        )
     open_bracket, low, high, close_bracket = match.groups()
     lower, upper = _endpoint(low), _endpoint(high)
     if not lower < upper:
-        raise ValueError(f"empty interval {text!r}")
+        raise ValueError(f"empty interval {quoted(text)}")
     lower_closed, upper_closed = open_bracket == "[", close_bracket == "]"
     if (lower_closed and math.isinf(lower)) or (upper_closed and math.isinf(upper)):
-        raise ValueError(f"interval {text!r} cannot be closed at infinity")
+        raise ValueError(f"interval {quoted(text)} cannot be closed at infinity")
     return Domain(text, lower, upper, lower_closed, upper_closed)
 
 
@@ -206,7 +208,7 @@ def _endpoint(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"interval endpoint {text!r} is not a number or oo") from None
+        raise ValueError(f"interval endpoint {quoted(text)} is not a number or oo") from None
     if math.isnan(value):
         raise ValueError("interval endpoint cannot be nan")
     return value
@@ -305,4 +307,4 @@ def class_rank(name: str) -> float:
     try:
         return int(text)
     except ValueError:
-        raise UsageError(f"{name!r} is not a class (C-1, C0, C1, ..., Cinf)") from None
+        raise UsageError(f"{quoted(name)} is not a class (C-1, C0, C1, ..., Cinf)") from None

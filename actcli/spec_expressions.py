@@ -13,7 +13,7 @@ from typing import Any
 import sympy
 
 from actcli import expr
-from actcli.errors import ExpressionError
+from actcli.errors import ExpressionError, quoted
 from actcli.expr import parse_expression
 from actcli.spec import INTERVAL, NAMED_DOMAINS, Definition, Parameter, Piece, Source, Spec, Text
 
@@ -78,7 +78,7 @@ def _range_problems(text: Text, namespace: Any) -> list[str]:
         try:
             parse_expression(endpoint, namespace)
         except ExpressionError as exc:
-            problems.append(f"{text.source}: {text.field}: endpoint {endpoint!r}: {exc}")
+            problems.append(f"{text.source}: {text.field}: endpoint {quoted(endpoint)}: {exc}")
     return problems
 
 
@@ -97,5 +97,5 @@ def inline_spec(text: str, parameters: Mapping[str, str] | None = None) -> Spec:
     problems = expression_problems(spec)
     if problems:
         message = problems[0].split(": ", 2)[-1]
-        raise ExpressionError(f"--expr {text!r}: {message}")
+        raise ExpressionError(f"--expr {quoted(text)}: {message}")
     return spec

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from actcli.errors import SpecError, UsageError
+from actcli.errors import SpecError, UsageError, quoted
 from actcli.grammar import RESERVED
 from actcli.spec import (
     APPROXIMATION_FIELDS,
@@ -27,6 +29,7 @@ from actcli.spec import (
     INTERVAL,
     KINDS,
     MAX_DEFAULT,
+    MAX_SPEC_BYTES,
     MONOTONIC_VALUES,
     NAME_PATTERN,
     SCALAR_ONLY_CLAIMS,
@@ -57,12 +60,53 @@ def load_spec(path: str | Path, *, builtin: bool = False, check: bool = True) ->
         SpecError: listing every problem found, each as `file:line: field: what is wrong`.
     """
     path = Path(path)
+    return load_spec_text(read_spec_bytes(path), str(path), builtin=builtin, check=check)
+
+
+def read_spec_bytes(path: str | Path) -> bytes:
+    """The bytes of a spec file, its type and size checked before anything is read: a FIFO,
+    device or directory is refused without being opened for long (a FIFO is opened with
+    O_NONBLOCK, so no writer is awaited), a file over MAX_SPEC_BYTES without being read.
+
+    Raises:
+        SpecError: `FILE: not a regular file`, `FILE: is N bytes; spec files are limited to M`,
+            or `FILE: cannot read: why`.
+    """
     label = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = path.read_bytes()
+        _check_spec_stat(os.stat(path), label)  # before opening: a device is never opened
+        fd = os.open(path, flags)
     except OSError as exc:
         raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
-    return load_spec_text(raw, label, builtin=builtin, check=check)
+    try:
+        _check_spec_stat(os.fstat(fd), label)  # what was opened, if it changed meanwhile
+        chunks = []
+        size = 0
+        while size <= MAX_SPEC_BYTES:
+            chunk = os.read(fd, MAX_SPEC_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
+    finally:
+        os.close(fd)
+    if size > MAX_SPEC_BYTES:  # it grew after the check
+        raise SpecError([_too_big(label, size)])
+    return b"".join(chunks)
+
+
+def _check_spec_stat(info: os.stat_result, label: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError([f"{label}: not a regular file"])
+    if info.st_size > MAX_SPEC_BYTES:
+        raise SpecError([_too_big(label, info.st_size)])
+
+
+def _too_big(label: str, size: int) -> str:
+    return f"{label}: is {size} bytes; spec files are limited to {MAX_SPEC_BYTES}"
 
 
 def load_spec_text(
@@ -115,7 +159,7 @@ class _SpecReader(NodeReader):
         claims = self.claims(field_node("claims"), kind, parameters)
         references = self.references(field_node("references"))
         if name is not None and aliases and name in aliases:
-            self.problem(field_node("aliases"), "aliases", f"alias {name!r} repeats the name")
+            self.problem(field_node("aliases"), "aliases", f"alias {quoted(name)} repeats the name")
         if kind is None:  # expressions cannot be checked without knowing the namespace
             return None
         # With problems already found this is a partial spec: good enough to check expressions.
@@ -146,7 +190,7 @@ class _SpecReader(NodeReader):
             self.problem(
                 node,
                 where,
-                f"{value!r} is not a valid name (lowercase, [a-z][a-z0-9_]*)",
+                f"{quoted(value)} is not a valid name (lowercase, [a-z][a-z0-9_]*)",
             )
             return None
         return value
@@ -166,7 +210,7 @@ class _SpecReader(NodeReader):
         for name, (key_node, value_node) in mapping.items():
             where = f"parameters.{name}"
             if not isinstance(name, str) or not NAME_PATTERN.match(name):
-                self.problem(key_node, where, f"{name!r} is not a valid parameter name")
+                self.problem(key_node, where, f"{quoted(name)} is not a valid parameter name")
                 continue
             if name in RESERVED:
                 self.problem(key_node, where, f"'{name}' is reserved (x, y, n, i, j, functions)")
@@ -202,7 +246,9 @@ class _SpecReader(NodeReader):
         text = str(node.value).strip()
         number = exact_default(text)
         if value is None or isinstance(value, bool) or number is None:
-            self.problem(node, f"{where}.default", f"{text!r} is not a number or a fraction p/q")
+            self.problem(
+                node, f"{where}.default", f"{quoted(text)} is not a number or a fraction p/q"
+            )
             return None
         if abs(number) > MAX_DEFAULT:
             self.problem(node, f"{where}.default", f"{text} is beyond ±{MAX_DEFAULT:g}")
@@ -303,7 +349,7 @@ class _SpecReader(NodeReader):
         except (TypeError, ValueError):
             order = 0
         if str(order) != str(key) or not 1 <= order <= 20:
-            self.problem(key_node, where, f"{key!r} is not a derivative order (1 to 20)")
+            self.problem(key_node, where, f"{quoted(key)} is not a derivative order (1 to 20)")
             return None
         return order
 
@@ -313,7 +359,7 @@ class _SpecReader(NodeReader):
         for name, (key_node, value_node) in mapping.items():
             where = f"variants.{name}"
             if not NAME_PATTERN.match(str(name)):
-                self.problem(key_node, where, f"{name!r} is not a valid variant name")
+                self.problem(key_node, where, f"{quoted(name)} is not a valid variant name")
                 continue
             definition = self.definition(value_node, where, {"doc": False, **APPROXIMATION_FIELDS})
             fields = self.plain_mapping_value(value_node, "doc")
@@ -368,7 +414,9 @@ class _SpecReader(NodeReader):
             elif key == "smoothness":
                 value = self.string(value_node, where)
                 if value is not None and not SMOOTHNESS_PATTERN.match(value):
-                    self.problem(value_node, where, f"{value!r} is not C-1, C0, C1, ..., or Cinf")
+                    self.problem(
+                        value_node, where, f"{quoted(value)} is not C-1, C0, C1, ..., or Cinf"
+                    )
             elif key == "monotonic":
                 value = self.choice(value_node, where, MONOTONIC_VALUES)
             elif key == "range":
@@ -377,7 +425,7 @@ class _SpecReader(NodeReader):
                     self.problem(
                         value_node,
                         where,
-                        f"{text!r} is not an interval like '(-1, oo)'",
+                        f"{quoted(text)} is not an interval like '(-1, oo)'",
                     )
                 else:
                     value = None if text is None else Text(text, self.source(value_node), where)
@@ -405,7 +453,9 @@ def with_claims(spec: Spec, options: Sequence[str]) -> Spec:
         key, sep, value = option.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
-            raise UsageError(f"--claim {option!r}: expected KEY=VALUE, e.g. derivative='1 - y**2'")
+            raise UsageError(
+                f"--claim {quoted(option)}: expected KEY=VALUE, e.g. derivative='1 - y**2'"
+            )
         head, _, tail = key.partition(".")
         definition = Definition((Piece(Text(value, source, key)),), piecewise=False)
         vector_keys = ("jacobian", "smoothness", "bounded_below", "bounded_above")

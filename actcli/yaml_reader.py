@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from actcli.errors import SpecError
+from actcli.errors import SpecError, quoted
 from actcli.spec import MAX_SPEC_BYTES, MAX_YAML_NODES, NAME_PATTERN, Source, Text
 
 
@@ -21,7 +21,9 @@ def compose(raw: bytes | str, label: str) -> Any:
 
     if isinstance(raw, bytes):
         if len(raw) > MAX_SPEC_BYTES:
-            raise SpecError([f"{label}: file is {len(raw)} bytes (limit {MAX_SPEC_BYTES})"])
+            raise SpecError(
+                [f"{label}: is {len(raw)} bytes; spec files are limited to {MAX_SPEC_BYTES}"]
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -77,7 +79,7 @@ def _check_safe(root: Any, label: str, text: str) -> None:
             raise SpecError([f"{label}: more than {MAX_YAML_NODES} YAML nodes"])
         if node.tag not in _STANDARD_TAGS:
             hint = " (quote the value if it is text)" if node.tag.startswith("tag:yaml") else ""
-            raise SpecError([f"{label}:{line}: YAML tag {node.tag!r} is not allowed{hint}"])
+            raise SpecError([f"{label}:{line}: YAML tag {quoted(node.tag)} is not allowed{hint}"])
         if isinstance(node.value, list):
             for item in node.value:
                 stack.extend(item if isinstance(item, tuple) else (item,))
@@ -140,7 +142,7 @@ class NodeReader:
         for key_node, _ in node.value:
             if key_node.value in seen:
                 field = join(where, key_node.value)
-                self.problem(key_node, field, f"duplicate key {key_node.value!r}")
+                self.problem(key_node, field, f"duplicate key {quoted(key_node.value)}")
             seen.add(key_node.value)
         return value
 
@@ -203,7 +205,7 @@ class NodeReader:
     def choice(self, node: Any, where: str, choices: tuple[str, ...]) -> str | None:
         value = self.string(node, where)
         if value is not None and value not in choices:
-            self.problem(node, where, f"{value!r} is not one of: {', '.join(choices)}")
+            self.problem(node, where, f"{quoted(value)} is not one of: {', '.join(choices)}")
             return None
         return value
 
@@ -215,9 +217,9 @@ class NodeReader:
             if value is None:
                 continue
             if not pattern.match(value):
-                self.problem(item, f"{where}[{index}]", f"{value!r} is not a valid name")
+                self.problem(item, f"{where}[{index}]", f"{quoted(value)} is not a valid name")
             elif value in found:
-                self.problem(item, f"{where}[{index}]", f"{value!r} is listed twice")
+                self.problem(item, f"{where}[{index}]", f"{quoted(value)} is listed twice")
             else:
                 found.append(value)
         return tuple(found)
