@@ -140,7 +140,10 @@ class Structure:
     def _build(self) -> None:
         points: dict[float, tuple[Any, set[str]]] = {}
         branches = []
-        for lower, upper, probe in intervals(self.definition, self.activation):
+        pieces = intervals(self.definition, self.activation)
+        if len(pieces) - 1 > MAX_CUTS:  # before the work, which grows as their square
+            raise AnalysisError(f"more than {MAX_CUTS} cut points (breakpoints, poles)")
+        for lower, upper, probe in pieces:
             branch = active_branch_at(self.definition, self.activation, probe)
             branches.append((lower, upper, branch))
             for value in (lower, upper):

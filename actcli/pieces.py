@@ -25,6 +25,7 @@ from actcli.functions import simplify
 
 SOLVE_SECONDS = 2.0
 MAX_BRANCH_COMBINATIONS = 1024  # folding is exponential in the number of separate kinks
+MAX_CANONICAL_PIECES = 200  # above this a definition keeps its conditions as written
 KINKS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
 
 
@@ -202,6 +203,8 @@ def canonical_piecewise(expression: sympy.Expr, activation: Bound) -> sympy.Expr
     try:
         parts = intervals(definition, activation)
     except AnalysisError:  # infinitely many breakpoints: the conditions as written
+        return definition
+    if len(parts) > MAX_CANONICAL_PIECES:  # rebuilding costs pieces**2 SymPy decisions
         return definition
     if len(parts) == 1:
         return active_branch_at(definition, activation, parts[0][2])
