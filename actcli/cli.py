@@ -664,8 +664,9 @@ class _Terminated(BaseException):
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
     """For the time of a command: SIGTERM and SIGHUP raise `_Terminated` (once; a repeat is
-    ignored while unwinding), and SIGXFSZ is ignored for good, so that a write over the file
-    size limit (ulimit -f) fails with EFBIG and is reported instead of killing the process."""
+    ignored while unwinding; left alone when ignored already, as under nohup), and SIGXFSZ is
+    ignored for good, so that a write over the file size limit (ulimit -f) fails with EFBIG and
+    is reported instead of killing the process."""
     if threading.current_thread() is not threading.main_thread():  # signals need the main one
         yield
         return
@@ -680,6 +681,8 @@ def _signals() -> Iterator[None]:
 
     names = ("SIGTERM", "SIGHUP")
     numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    # a signal ignored on purpose stays ignored (`nohup actcli ...`)
+    numbers = [number for number in numbers if signal.getsignal(number) != signal.SIG_IGN]
     previous = {number: signal.signal(number, terminate) for number in numbers}
     try:
         yield

@@ -332,6 +332,27 @@ def test_sigterm_during_the_computation_exits_143_and_writes_nothing(tmp_path):
     assert err.strip() == "actcli: terminated (SIGTERM)"
 
 
+def test_an_ignored_sighup_stays_ignored(tmp_path):
+    process = actcli(
+        "table",
+        "tanh",
+        "--points",
+        "200001",
+        "-o",
+        "t.csv",
+        cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    code, _, err = finish(process)
+    assert code == 143, err
+    assert os.listdir(tmp_path) == []
+
+
 def test_the_signal_handlers_are_restored_after_main(run_actcli):
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
     assert run_actcli("eval", "relu", "1")[0] == 0
