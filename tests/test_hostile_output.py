@@ -107,13 +107,26 @@ def test_special_files_and_folders_are_refused_and_left_alone(tmp_path, make, ki
     assert os.listdir(tmp_path) == ["out.csv"]
 
 
+def char_device(folder: Path, name: str, minor: int) -> Path:
+    """A character device node of the test's own (1, 3 is null, 1, 7 is full): a regression that
+    replaced the node it writes to must not destroy the system's /dev/null or /dev/full."""
+    path = folder / name
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    return path
+
+
 def test_devices_are_refused_also_through_a_symlink(tmp_path):
+    full, null = char_device(tmp_path, "full", 7), char_device(tmp_path, "null", 3)
     link = tmp_path / "null.csv"
-    link.symlink_to("/dev/null")
-    for path in ("/dev/full", "/dev/null", link):
+    link.symlink_to(null)
+    for path in (full, null, link):
         with pytest.raises(UsageError, match="character device"):
             atomic_write(path, b"1\n")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISCHR(full.stat().st_mode) and stat.S_ISCHR(null.stat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["full", "null", "null.csv"]
 
 
 @pytest.mark.parametrize("name", ["", "folder/", "missing/t.csv", "file.txt/t.csv"])
@@ -168,8 +181,8 @@ def test_a_failed_write_is_a_resource_error_and_leaves_nothing(tmp_path, monkeyp
         (["table", "relu", "--points", "5", "-o", "t.pdf"], ".csv, .tsv, .json, .npy, .h, .hex"),
         (["table", "relu", "--points", "5", "-o", "t.json", "--format", "csv"], "--format"),
         (["plot", "relu", "-o", "f.csv"], ".png, .svg or .pdf"),
-        (["table", "relu", "--points", "5", "-o", "/dev/full"], "character device"),
-        (["plot", "relu", "-o", "/dev/null"], "character device"),
+        (["table", "relu", "--points", "5", "-o", "full"], "character device"),
+        (["plot", "relu", "-o", "null"], "character device"),
         (["table", "relu", "--points", "5", "-o", "folder"], "folder"),
         (["table", "relu", "--points", "5", "-o", "folder/"], "folder"),
         (["table", "relu", "--points", "5", "-o", ""], "empty"),
@@ -180,11 +193,14 @@ def test_a_failed_write_is_a_resource_error_and_leaves_nothing(tmp_path, monkeyp
 )
 def test_output_names_the_command_cannot_write_exit_2(run_actcli, tmp_path, argv, expected):
     (tmp_path / "folder").mkdir()
+    made = ["folder"]
+    if expected == "character device":
+        made += [char_device(tmp_path, argv[-1], 7 if argv[-1] == "full" else 3).name]
     code, out, err = run_actcli(*argv)
     assert code == 2, err
     assert expected in one_error_line(err)
     assert out == ""
-    assert sorted(os.listdir(tmp_path)) == ["folder"]
+    assert sorted(os.listdir(tmp_path)) == sorted(made)
     assert os.listdir(tmp_path / "folder") == []
 
 
@@ -256,7 +272,13 @@ def finish_with_input(process: subprocess.Popen, data: bytes) -> tuple[int, byte
 
 @pytest.mark.parametrize("unbuffered", [False, True])
 def test_a_full_disk_on_stdout_exits_3(tmp_path, unbuffered):
-    with open("/dev/full", "wb") as stdout:
+    try:
+        full = char_device(tmp_path, "full", 7)
+    except pytest.skip.Exception:
+        full = Path("/dev/full")  # opened without O_CREAT or O_TRUNC: a regular file is refused
+    if not stat.S_ISCHR(full.stat().st_mode):
+        pytest.skip(f"{full} is not a device")
+    with open(os.open(full, os.O_WRONLY), "wb") as stdout:
         code, _, err = finish(actcli(*TABLE, cwd=tmp_path, unbuffered=unbuffered, stdout=stdout))
     assert code == 3, err
     assert one_error_line(err) == "actcli: error: writing stdout: No space left on device"
