@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+import warnings
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -27,7 +32,7 @@ from actcli.errors import (
     SpecError,
     UsageError,
 )
-from actcli.files import atomic_write
+from actcli.files import atomic_write, output_target
 from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
 from actcli.options import (
     is_number,
@@ -394,6 +399,8 @@ def plot_command(
     fmt = render.choose_format(fmt, ("text", "json"), "text")
     if output == "-" and fmt == "json":
         raise UsageError("-o - writes the image to stdout: --format json needs -o FILE")
+    if output != "-":
+        output_target(output)  # a folder, a device or a missing folder fails before the work
     data, result = api.plot(
         activations or [],
         output=output,
@@ -461,8 +468,11 @@ def table_command(
 
     Example: actcli table gelu --range -8 8 --max-error 1e-4 --fixed-point Q3.12 -o gelu_lut.h
     """
+    if output != "-":
+        output_target(output)  # a folder, a device or a missing folder fails before the work
+        fmt = table_format_for_path(output, fmt) or fmt
     if fmt is None:
-        fmt = (table_format_for_path(output) if output != "-" else None) or "csv"
+        fmt = "csv"
     fmt = render.choose_format(fmt, TABLE_FORMATS, "csv")
     result = api.table(
         activation,
@@ -556,6 +566,7 @@ def simulate_depth_command(
     failing = parse_verdicts(fail_on)
     if plot is not None:
         figure_format(plot)  # a bad extension fails before the simulation
+        output_target(plot)
     with render.progress("simulating") as progress:
         result = api.simulate_depth(
             activations or [],
@@ -600,6 +611,13 @@ def main(argv: list[str] | None = None) -> int:
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
     args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
+    with _signals(), warnings.catch_warnings(), render.complete_writes():
+        if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
+            warnings.simplefilter("ignore")
+        return _run(args, debug)
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         code = app(args=args, prog_name="actcli", standalone_mode=False)
         render.flush()
@@ -609,6 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     except OutputClosed:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except _Terminated as exc:
+        _flush_or_silence_stdout()
+        with contextlib.suppress(OSError, ValueError):  # stderr may be gone too (SIGHUP)
+            print(f"actcli: terminated ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return 128 + exc.signum
     except (KeyboardInterrupt, typer.Abort):
         print("actcli: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -619,11 +642,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         message = " ".join(exc.format_message().split())
         if message:  # empty when the help was shown for a bare `actcli`
-            print(f"actcli: error: {message} (see actcli --help)", file=sys.stderr)
+            _say(f"actcli: error: {message} (see actcli --help)")
         return EXIT_USAGE
     except ActcliError as exc:
         if debug:
             raise
+        _flush_or_silence_stdout()
         _report(exc)
         return exc.exit_code
     except MemoryError:
@@ -640,21 +664,81 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, the traceback behind --debug
         if debug:
             raise
-        print(
+        _say(
             f"actcli: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-            "(a bug in actcli; rerun with --debug for the traceback)",
-            file=sys.stderr,
+            "(a bug in actcli; rerun with --debug for the traceback)"
         )
         return EXIT_INTERNAL
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (temporary files are removed), then exit 128 + signum.
+
+    A BaseException, like KeyboardInterrupt, so no `except Exception` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """For the time of a command: SIGTERM and SIGHUP raise `_Terminated` (once; a repeat is
+    ignored while unwinding; left alone when ignored already, as under nohup), and SIGXFSZ is
+    ignored for good, so that a write over the file size limit (ulimit -f) fails with EFBIG and
+    is reported instead of killing the process."""
+    if threading.current_thread() is not threading.main_thread():  # signals need the main one
+        yield
+        return
+    with contextlib.suppress(AttributeError, ValueError):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    caught: list[int] = []
+
+    def terminate(signum: int, frame: object) -> None:
+        if not caught:
+            caught.append(signum)
+            raise _Terminated(signum)
+
+    names = ("SIGTERM", "SIGHUP")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    # a signal ignored on purpose stays ignored (`nohup actcli ...`)
+    numbers = [number for number in numbers if signal.getsignal(number) != signal.SIG_IGN]
+    previous = {number: signal.signal(number, terminate) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+MAX_MESSAGE = 300
+
+
+def _say(line: str) -> None:
+    """One line on stderr, cut to MAX_MESSAGE characters (an echoed input can be megabytes)."""
+    if len(line) > MAX_MESSAGE:
+        line = line[: MAX_MESSAGE - 3] + "..."
+    with contextlib.suppress(OSError, ValueError):  # stderr closed or full: nothing to do
+        print(line, file=sys.stderr)
 
 
 def _report(exc: ActcliError) -> None:
     if isinstance(exc, SpecError):
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            _say(problem)
     else:
         message = " ".join(str(exc).split())
-        print(f"actcli: error: {message}", file=sys.stderr)
+        _say(f"actcli: error: {message}")
+
+
+def _flush_or_silence_stdout() -> None:
+    """Push out what is buffered for stdout; if that fails (disk full, reader gone), drop it, so
+    the interpreter's own flush at exit neither prints a traceback nor changes the exit code."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _silence_stdout()
 
 
 def _silence_stdout() -> None:

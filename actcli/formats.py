@@ -36,7 +36,24 @@ def figure_format(path: str) -> str:
     return suffix
 
 
-def table_format_for_path(path: str) -> str | None:
-    """The table format an output file name implies (.h is C, .hex/.mem are hex), or None."""
-    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    return _TABLE_EXTENSIONS.get(suffix)
+def table_format_for_path(path: str, requested: str | None = None) -> str | None:
+    """The table format an output file name implies (.h is C, .hex/.mem are hex), or None for a
+    name without an extension (then `requested`, or csv, is written).
+
+    Raises:
+        UsageError: an extension no table format is written with (`-o t.png`), or one that
+            names another format than `requested` (`-o t.json --format csv`).
+    """
+    suffix = PurePath(path).suffix.lower()
+    if not suffix:
+        return None
+    implied = _TABLE_EXTENSIONS.get(suffix)
+    if implied is None:
+        accepted = ", ".join(_TABLE_EXTENSIONS)
+        raise UsageError(
+            f"-o {path}: a table is not written as {suffix}; use {accepted} "
+            "(or no extension with --format)"
+        )
+    if requested is not None and requested != implied:
+        raise UsageError(f"-o {path}: {suffix} is {implied}, but --format is {requested}")
+    return implied

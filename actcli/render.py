@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
+import select
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from actcli.catalog import ListResult, ShowResult, ValidateResult, pieces_text
-from actcli.errors import OutputClosed, UsageError
+from actcli.errors import OutputClosed, ResourceLimitError, UsageError
 
 if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of these
     from actcli.check import CheckResult
@@ -51,36 +53,102 @@ def render(
 
     Raises:
         OutputClosed: stdout's reader went away (`| head`).
+        ResourceLimitError: stdout could not be written (no space left, file too large).
     """
     out = out or sys.stdout
     err = err or sys.stderr
-    try:
+    with _writing_stdout():
         if fmt == "json":  # indented for people, one line for pipes
             json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
             _RENDERERS[type(result).__name__](result, fmt, out, **options)
         out.flush()
-    except BrokenPipeError:
-        raise OutputClosed("stdout closed") from None
     _diagnostics(result, err)
 
 
 def write_bytes(data: bytes, *, binary: bool = True, out: IO[bytes] | None = None) -> None:
-    """Write encoded output (an image, a table file) to stdout; binary data never to a terminal.
+    """Write encoded output (an image, a table file) to stdout, all of it or an error; binary
+    data never to a terminal.
+
+    A stream without a buffer (PYTHONUNBUFFERED=1, `python -u`) may accept part of a write: the
+    rest is written again until none is left, in chunks, so a reader that leaves is noticed.
 
     Raises:
         UsageError: binary data and stdout is a terminal (it would garble it).
         OutputClosed: stdout's reader went away.
+        ResourceLimitError: stdout could not be written (no space left, file too large).
     """
     stream = out or sys.stdout.buffer
     if binary and stream.isatty():
         raise UsageError("binary output to a terminal: give -o FILE or redirect stdout")
-    try:
-        stream.write(data)
+    with _writing_stdout():
+        sys.stdout.flush()  # text written before stays before
+        _write_all(stream, memoryview(data).cast("B"))
         stream.flush()
+
+
+_CHUNK = 1 << 16
+
+
+def _write_all(stream: IO[bytes], view: memoryview) -> None:
+    """Write every byte of `view`: again after a short write, after waiting when the stream is
+    non-blocking and full."""
+    while view:
+        try:
+            written = stream.write(view[:_CHUNK])
+        except BlockingIOError as exc:  # a buffered non-blocking stream took part of it
+            written = exc.characters_written
+            _wait_writable(stream)
+        if written is None:  # a raw non-blocking stream took nothing
+            _wait_writable(stream)
+            written = 0
+        view = view[written:]
+
+
+def _wait_writable(stream: IO[bytes]) -> None:
+    select.select([], [stream.fileno()], [])
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Turn a failed write to stdout into actcli's errors: a closed reader into `OutputClosed`,
+    anything else (ENOSPC, EFBIG, EIO) into `ResourceLimitError` naming stdout."""
+    try:
+        yield
     except BrokenPipeError:
         raise OutputClosed("stdout closed") from None
+    except OSError as exc:
+        raise ResourceLimitError(f"writing stdout: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def complete_writes() -> Iterator[None]:
+    """Make every write to stdout complete or fail, also under PYTHONUNBUFFERED=1 (`python -u`).
+
+    There stdout's text layer writes straight to the file and drops what a short write leaves
+    (at a file size limit the tail of a table vanished with exit 0). For the time of the block
+    `sys.stdout` is a text layer on a buffer that retries short writes and raises on errors,
+    flushed at each newline like -u's; the file descriptor stays open afterwards.
+    """
+    original = sys.stdout
+    raw = getattr(original, "buffer", None)
+    if not isinstance(raw, io.FileIO):  # buffered already (the usual case), or captured
+        yield
+        return
+    own = io.FileIO(raw.fileno(), "wb", closefd=False)
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(own),
+        encoding=original.encoding,
+        errors=original.errors,
+        line_buffering=True,
+    )
+    try:
+        yield
+    finally:
+        replacement, sys.stdout = sys.stdout, original
+        with contextlib.suppress(OSError, ValueError):  # reported by render.flush already
+            replacement.flush()
 
 
 @contextlib.contextmanager
@@ -106,11 +174,15 @@ def progress(description: str, err: IO[str] | None = None) -> Iterator[Any]:
 
 
 def flush() -> None:
-    """Flush stdout now, so a closed pipe is noticed here and not at interpreter exit."""
-    try:
+    """Flush stdout now, so a closed pipe or a full disk is noticed here and not at interpreter
+    exit.
+
+    Raises:
+        OutputClosed: stdout's reader went away.
+        ResourceLimitError: stdout could not be written (no space left, file too large).
+    """
+    with _writing_stdout():
         sys.stdout.flush()
-    except BrokenPipeError:
-        raise OutputClosed("stdout closed") from None
 
 
 def diagnostics(result: Any, err: IO[str] | None = None) -> None:
