@@ -13,8 +13,8 @@ import sys
 def run() -> None:
     try:
         from actcli.cli import main  # deferred: Ctrl-C while typer loads exits 130 too
-        from actcli.errors import ActcliError
-        from actcli.supervisor import split_timeout, supervise
+        from actcli.errors import ActcliError  # deferred: as the CLI
+        from actcli.supervisor import split_timeout, supervise  # deferred: as the CLI
     except KeyboardInterrupt:
         print("actcli: interrupted", file=sys.stderr)
         sys.exit(130)

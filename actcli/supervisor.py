@@ -3,8 +3,9 @@ mpmath or a big-integer product runs in C for minutes without letting a signal t
 
 `actcli ...` forks; the child runs the command with its address space capped (soft limit,
 4 GiB or $ACTCLI_MAX_MEMORY) and the parent waits for it until the `--timeout` (default 60 s,
-$ACTCLI_TIMEOUT; 0 for none) and then kills it: exit 3, with the step it was in. The child
-names its steps with `step("...")`; they go to a small shared page that the parent reads.
+$ACTCLI_TIMEOUT; 0 for none) and then kills it: exit 3, with the step it was in. SIGTERM
+and SIGHUP are passed on. The child names its steps with `step("...")`; they go to a small
+shared page that the parent reads.
 In-process calls (`actcli.cli.main`, the library) are not supervised: there is no fork, and
 `step` costs a dictionary lookup.
 """
@@ -33,6 +34,10 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_MEMORY = 4 << 30
 BOARD_BYTES = 512
 KILLED_BY_SIGNAL = 128
+SI_KERNEL = 0x80  # siginfo si_code of a signal the kernel sent (a terminal's Ctrl-C)
+WATCHED = {
+    getattr(signal, n) for n in ("SIGCHLD", "SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)
+}
 
 _board: list[mmap.mmap] = []  # the shared page, in a supervised child only
 _steps: list[str] = []
@@ -134,25 +139,20 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
     """command() in a forked child, killed after `timeout` seconds (exit 3, with the step it
     was in, else `name`); the child's exit code otherwise. Without fork (Windows), command()
     in process."""
-    if not hasattr(os, "fork") or not hasattr(signal, "pthread_sigmask"):
+    if not hasattr(os, "fork") or not hasattr(signal, "sigtimedwait"):  # Windows, macOS
         return command()
     board = mmap.mmap(-1, BOARD_BYTES)
     sys.stdout.flush()
     sys.stderr.flush()
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)  # received in _wait only
     pid = os.fork()
     if pid == 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _run_child(command, board)
-    forwarded = (signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, lambda s, f: os.kill(pid, s)) for s in forwarded}
-    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets Ctrl-C itself
     try:
         status = _wait(pid, timeout)
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        signal.signal(signal.SIGINT, interrupt)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if status is None:
         doing = board[:].split(b"\0", 1)[0].decode("utf-8", "replace") or name
         where = f" while {doing}" if doing else ""
@@ -172,7 +172,6 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
 
 def _run_child(command: Callable[[], int], board: mmap.mmap) -> None:
     """Run the command and leave with its code, never returning into the parent's code."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     code = 1
     try:
         _board.append(board)
@@ -201,7 +200,9 @@ def _cap_memory() -> None:
 
 
 def _wait(pid: int, timeout: float | None) -> int | None:
-    """The child's wait status, or None after killing it at the deadline."""
+    """The child's wait status, or None after killing it at the deadline. SIGTERM and SIGHUP
+    are passed on to the child; SIGINT too when it was sent to this process alone (a terminal's
+    Ctrl-C, from the kernel, reaches the child itself: passing it on would deliver it twice)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -212,7 +213,8 @@ def _wait(pid: int, timeout: float | None) -> int | None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return None
-        if hasattr(signal, "sigtimedwait"):
-            signal.sigtimedwait({signal.SIGCHLD}, 3600.0 if left is None else left)
-        else:  # macOS: no sigtimedwait
-            time.sleep(0.01 if left is None else min(0.01, left))
+        received = signal.sigtimedwait(WATCHED, 3600.0 if left is None else left)
+        if received is None or received.si_signo == signal.SIGCHLD:
+            continue
+        if received.si_signo != signal.SIGINT or received.si_code != SI_KERNEL:
+            os.kill(pid, received.si_signo)

@@ -912,20 +912,23 @@ def test_broken_pipe_exits_141_silently(tmp_path: Path) -> None:
 
 
 def _wait_until_reading_stdin(pid: int, deadline: float) -> None:
-    """Until the process blocks in read(0, ...) (Linux), else a generous sleep."""
-    syscall, wchan = Path(f"/proc/{pid}/syscall"), Path(f"/proc/{pid}/wchan")
-    if not syscall.exists():
+    """Until the process, or the child the console script's supervisor forked, blocks in
+    read(0, ...) (Linux), else a generous sleep."""
+    if not Path(f"/proc/{pid}/syscall").exists():
         time.sleep(5)
         return
     while time.monotonic() < deadline:
         try:
-            fields = syscall.read_text().split()
-            where = wchan.read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            for process in [str(pid), *children]:
+                fields = Path(f"/proc/{process}/syscall").read_text().split()
+                where = Path(f"/proc/{process}/wchan").read_text()
+                reading = fields[:2] == ["0", "0x0"] and os.uname().machine == "x86_64"
+                if "pipe_read" in where or reading:
+                    time.sleep(0.1)
+                    return
         except OSError:
             break
-        if "pipe_read" in where or (fields[:2] == ["0", "0x0"] and os.uname().machine == "x86_64"):
-            time.sleep(0.1)
-            return
         time.sleep(0.05)
     time.sleep(5)
 
