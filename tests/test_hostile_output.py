@@ -9,13 +9,13 @@ warnings never reach stderr; messages quoting input stay short.
 from __future__ import annotations
 
 import os
-import tempfile
 import resource
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
