@@ -27,6 +27,7 @@ from actcli.catalog import (
 )
 from actcli.errors import UsageError
 from actcli.formats import figure_format
+from actcli.options import check_order
 from actcli.registry import Registry, load_spec_argument, select_specs
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
@@ -159,6 +160,9 @@ def check(
         if len(specs) != 1:
             raise UsageError("--claim applies to one activation")
         specs = [with_claims(specs[0], claims)]
+        orders = specs[0].claims["derivatives"].value if "derivatives" in specs[0].claims else {}
+        for order in orders:
+            check_order(order, 1, f"--claim derivatives.{order} (an order)")
     return command.check(specs, params, claims_only=bool(claims))
 
 

@@ -29,6 +29,7 @@ from actcli.errors import (
 from actcli.files import atomic_write
 from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    check_order,
     is_number,
     number_format,
     parse_bytes,
@@ -168,6 +169,7 @@ def eval_command(
 
     Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
+    check_order(order)
     words = [word.strip() for word in arguments or []]
     name = None
     if expr is not None and words and words[0] != "-" and not is_number(words[0]):
@@ -222,6 +224,7 @@ def derive_command(
     Example: actcli derive elu --order 2
     """
     fmt = render.choose_format(fmt, ("text", "latex", "json", "python", "c"), "text")
+    check_order(order, 0 if fmt in ("python", "c") else 1)
     result = api.derive(
         activation,
         expression=expr,

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from actcli.errors import UsageError
 
 VERDICTS = ("vanishing", "exploding", "stable")
+# The highest derivative order any command computes from an expression: `eval --order`,
+# `derive --order` (text, latex, json, python and c alike) and `check`'s derivatives.K claims.
+MAX_DERIVATIVE_ORDER = 10
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -49,6 +52,15 @@ def parse_orders(text: str) -> tuple[int, ...]:
     if any(order < 0 for order in orders) or len(set(orders)) != len(orders):
         raise UsageError(f"--order {text!r}: orders must be distinct and 0 or more")
     return orders
+
+
+def check_order(order: int, least: int = 0, what: str | None = None) -> int:
+    """A derivative order between `least` and MAX_DERIVATIVE_ORDER, else a UsageError naming
+    the option (`what`, default `--order N`) and the limit; checked before anything is built."""
+    if not least <= order <= MAX_DERIVATIVE_ORDER:
+        what = what or f"--order {order}"
+        raise UsageError(f"{what}: must be between {least} and {MAX_DERIVATIVE_ORDER}")
+    return order
 
 
 def parse_sweep(text: str) -> tuple[str, list[str]]:
