@@ -6,6 +6,7 @@ Light and free of mathematics; the CLI and the facade share it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -15,6 +16,12 @@ VERDICTS = ("vanishing", "exploding", "stable")
 # The highest derivative order any command computes from an expression: `eval --order`,
 # `derive --order` (text, latex, json, python and c alike) and `check`'s derivatives.K claims.
 MAX_DERIVATIVE_ORDER = 10
+# Figures (`plot`): curves overlaid (activations x --sweep values), --title length, --dpi, and
+# the pixels of a PNG (width x dpi x height x dpi; 100 million is a 400 MB image in memory).
+MAX_SERIES = 50
+MAX_TITLE_CHARS = 200
+MAX_DPI = 1200
+MAX_PIXELS = 100_000_000
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -68,8 +75,29 @@ def parse_sweep(text: str) -> tuple[str, list[str]]:
     name, sep, values = text.partition("=")
     items = [v.strip() for v in values.split(",") if v.strip()]
     if not sep or not name.strip() or not items:
-        raise UsageError(f"--sweep {text!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2")
+        raise UsageError(
+            f"--sweep {text[:80]!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2"
+        )
+    if len(items) > MAX_SERIES:
+        raise UsageError(f"--sweep {name.strip()}: {len(items)} values, more than {MAX_SERIES}")
     return name.strip(), items
+
+
+def check_figure(dpi: float, title: str | None, inches: tuple[float, float], raster: bool) -> None:
+    """--dpi within 1..MAX_DPI, --title at most MAX_TITLE_CHARS, and for a raster image at most
+    MAX_PIXELS; refused before anything is drawn."""
+    if not (math.isfinite(dpi) and 1 <= dpi <= MAX_DPI):
+        raise UsageError(f"--dpi {dpi:g}: must be between 1 and {MAX_DPI}")
+    if title is not None and len(title) > MAX_TITLE_CHARS:
+        raise UsageError(f"--title: {len(title)} characters, more than {MAX_TITLE_CHARS}")
+    width, height = inches
+    pixels = width * dpi * height * dpi
+    if raster and pixels > MAX_PIXELS:
+        raise UsageError(
+            f"--dpi {dpi:g} and --size {width:g} {height:g}: a {width * dpi:.0f} x "
+            f"{height * dpi:.0f} pixel PNG, more than {MAX_PIXELS // 1_000_000} million pixels; "
+            "lower --dpi or --size (or write .svg or .pdf)"
+        )
 
 
 def parse_verdicts(text: str | None) -> set[str]:

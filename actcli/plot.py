@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 import sympy
 from matplotlib.axes import Axes
+from matplotlib.cbook import is_math_text
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from actcli import figures
@@ -405,7 +407,7 @@ def _draw(
     x = _samples(curves, lo, hi, points)
     vector_only = all(c.component is not None for c in curves)
     any_vector = any(c.component is not None for c in curves)
-    figure = Figure(figsize=size or (6.4, 2.2 + 2.0 * len(orders)), layout="constrained")
+    figure = Figure(figsize=figure_size(orders, size), layout="constrained")
     axes = figure.subplots(len(orders), 1, sharex=True, squeeze=False)[:, 0]
     notes: list[str] = []
     discontinuities: list[Discontinuity] = []
@@ -437,7 +439,10 @@ def _draw(
     axes[-1].set_xlabel("$t$" if vector_only else ("$x$, $t$" if any_vector else "$x$"))
     _legend(figure, axes[0])
     main_title, subtitle = _titles(curves, title, slice_dim, any_vector)
-    figure.suptitle(main_title)
+    math_problem = _math_text_problem(main_title)
+    figure.suptitle(main_title, parse_math=math_problem is None)
+    if math_problem is not None:
+        notes.append(f"title drawn as plain text: its $...$ is not math text ({math_problem})")
     if subtitle:
         axes[0].set_title(subtitle, fontsize=9, color=colours["muted"])
         notes.insert(0, f"vector kinds are drawn along the {subtitle}")
@@ -675,6 +680,23 @@ def _legend(figure: Figure, ax: Axes) -> None:
     if handles:
         columns = min(len(handles), 3)
         figure.legend(handles, labels, loc="outside lower center", ncols=columns, fontsize=8.5)
+
+
+def figure_size(orders: Sequence[int], size: tuple[float, float] | None) -> tuple[float, float]:
+    """The figure's width and height in inches: `size`, or a 6.4-inch-wide panel per order."""
+    return size or (6.4, 2.2 + 2.0 * len(orders))
+
+
+def _math_text_problem(text: str) -> str | None:
+    """Why matplotlib could not draw `text`'s $...$ as math text (None: it can, or has none)."""
+    if not is_math_text(text):
+        return None
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        return (lines[-1] if lines else type(exc).__name__)[:100]
+    return None
 
 
 def _titles(
