@@ -29,6 +29,8 @@ from actcli.errors import (
 from actcli.files import atomic_write
 from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    TABLE_MAX_POINTS,
+    TABLE_POINTS_LIMIT,
     check_order,
     is_number,
     number_format,
@@ -435,6 +437,10 @@ def table_command(
         float | None,
         typer.Option(help="Smallest N whose certified error (interpolation + rounding) is <= E."),
     ] = None,
+    max_points: Annotated[
+        int,
+        typer.Option(help=f"Refuse tables above N entries (at most {TABLE_POINTS_LIMIT})."),
+    ] = TABLE_MAX_POINTS,
     interp: Annotated[
         str, typer.Option(help="How the consumer reads it: linear, nearest, or none (floor).")
     ] = "linear",
@@ -471,6 +477,7 @@ def table_command(
         points=points,
         step=step,
         max_error=max_error,
+        max_points=max_points,
         interp=interp,
         orders=parse_orders(order),
         number_format=number_format(fixed_point, dtype),

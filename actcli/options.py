@@ -22,6 +22,10 @@ MAX_SERIES = 50
 MAX_TITLE_CHARS = 200
 MAX_DPI = 1200
 MAX_PIXELS = 100_000_000
+# Lookup tables (`table`): the default --max-points (a 2^18-entry table takes about 12 s and
+# 100 MB to certify; a 2^20-entry one 45 s) and the most --max-points may be raised to.
+TABLE_MAX_POINTS = 1 << 18
+TABLE_POINTS_LIMIT = 1 << 24
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
