@@ -3,6 +3,7 @@ line that names the option and the limit (exit 2, or 3 for a resource estimate) 
 is built; inputs that used to end in an internal error (exit 70) get an answer or a refusal."""
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -80,9 +81,7 @@ def test_seeds_alone_can_exceed_the_estimate_in_chain_mode(run_actcli):
     _one_line_error(err, "--seeds", "--max-memory")
 
 
-@pytest.mark.parametrize(
-    "option, value", [("--width", "1000000000"), ("--depth", "1000000000000")]
-)
+@pytest.mark.parametrize("option, value", [("--width", "1000000000"), ("--depth", "1000000000000")])
 def test_width_and_depth_are_refused_by_the_estimate(run_actcli, option, value):
     code, _, err = run_actcli("simulate-depth", "relu", option, value, "--max-memory", "1G")
     assert code == 3
@@ -108,7 +107,9 @@ def test_plot_dpi_is_capped(run_actcli, dpi):
 
 
 def test_plot_png_pixels_are_capped(run_actcli, tmp_path):
-    code, _, err = run_actcli("plot", "relu", "-o", "f.png", "--dpi", "1200", "--size", "100", "100")
+    code, _, err = run_actcli(
+        "plot", "relu", "-o", "f.png", "--dpi", "1200", "--size", "100", "100"
+    )
     assert code == 2 and not (tmp_path / "f.png").exists()
     _one_line_error(err, "--dpi 1200", "--size 100 100", "100 million pixels")
 
@@ -128,9 +129,7 @@ def test_plot_sweep_count_is_capped(run_actcli):
 
 def test_plot_curve_count_is_capped_across_activations(run_actcli):
     values = ",".join(str(v) for v in range(1, 31))
-    code, _, err = run_actcli(
-        "plot", "elu", "celu", "-o", "f.svg", "--sweep", f"alpha={values}"
-    )
+    code, _, err = run_actcli("plot", "elu", "celu", "-o", "f.svg", "--sweep", f"alpha={values}")
     assert code == 2
     _one_line_error(err, "--sweep", "50")
 
@@ -210,9 +209,20 @@ def test_constant_beyond_float64_evaluates_to_inf(run_actcli):
     assert float("1e400") == math.inf
     code, out, err = run_actcli("eval", "--expr", "10**400*x", "1", "-1", "0")
     assert code == 0, err
-    assert out.split() == ["inf", "-inf", "0"]
+    assert [float(v) for v in out.split()] == [math.inf, -math.inf, 0.0]
 
 
 def test_properties_of_a_huge_constant_do_not_crash(run_actcli):
     code, _, err = run_actcli("properties", "--expr", "10**400*x", "--format", "json")
     assert code == 0, err
+
+
+def test_a_5000_digit_default_in_a_spec_is_a_spec_error(run_actcli, tmp_path):
+    spec = (Path(__file__).resolve().parents[1] / "specs" / "elu.yaml").read_text()
+    text = spec.replace("name: elu", "name: elu_big").replace("default: 1.0", f"default: {BIG}")
+    assert BIG in text
+    (tmp_path / "big.yaml").write_text(text)
+    for command in (["show", "big.yaml"], ["validate", "big.yaml"], ["eval", "big.yaml", "1"]):
+        code, _, err = run_actcli(*command)
+        assert code == 2, (command, err)
+        assert "parameters.alpha.default" in err and "internal error" not in err
