@@ -19,7 +19,7 @@ from actcli import compiler
 from actcli.domain import Structure
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
-from actcli.interval import point_function
+from actcli.interval import Undefined, point_function
 from actcli.numeric import Kink
 from actcli.options import MAX_SERIES, parse_sweep
 from actcli.pieces import canonical_piecewise, symbolic_breakpoints, to_piecewise
@@ -99,7 +99,7 @@ class Activation:
         expression = sympy.diff(exact, X, order) if order else exact
         try:
             enclosed = point_function(expression)
-        except AnalysisError:
+        except (AnalysisError, Undefined):  # Undefined: a constant such as I ((-1)**x)
             enclosed = None
         reference = compiler.reference_function(expression)
 

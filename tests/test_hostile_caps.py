@@ -226,3 +226,11 @@ def test_a_5000_digit_default_in_a_spec_is_a_spec_error(run_actcli, tmp_path):
         code, _, err = run_actcli(*command)
         assert code == 2, (command, err)
         assert "parameters.alpha.default" in err and "internal error" not in err
+
+
+def test_derivative_with_an_imaginary_constant_evaluates(run_actcli):
+    # (-1)**x = exp(i pi x) at integers: d^2/dx^2 = (i pi)^2 (-1)**x, so -pi^2 at 0, pi^2 at 1
+    code, out, err = run_actcli("eval", "--expr", "(-1)**x", "--order", "2", "0", "1")
+    assert code == 0, err
+    got = [float(v) for v in out.split()]
+    assert got == pytest.approx([-(math.pi**2), math.pi**2], rel=1e-12)
