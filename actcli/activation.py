@@ -19,9 +19,9 @@ from actcli import compiler
 from actcli.domain import Structure
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
-from actcli.interval import point_function
+from actcli.interval import Undefined, point_function
 from actcli.numeric import Kink
-from actcli.options import parse_sweep
+from actcli.options import MAX_SERIES, parse_sweep
 from actcli.pieces import canonical_piecewise, symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument
 from actcli.rewrites import rewrite
@@ -99,7 +99,7 @@ class Activation:
         expression = sympy.diff(exact, X, order) if order else exact
         try:
             enclosed = point_function(expression)
-        except AnalysisError:
+        except (AnalysisError, Undefined):  # Undefined: a constant such as I ((-1)**x)
             enclosed = None
         reference = compiler.reference_function(expression)
 
@@ -300,6 +300,11 @@ def bind_series(
     if not targets:
         raise UsageError("name at least one activation (or use --expr)")
     sweep_name, sweep_values = parse_sweep(sweep) if sweep else (None, [None])
+    if len(targets) * len(sweep_values) > MAX_SERIES:
+        raise UsageError(
+            f"{len(targets)} activations x {len(sweep_values)} --sweep values: more than "
+            f"{MAX_SERIES} curves"
+        )
     declared = dict(params or {})  # an --expr declares its parameters, the swept one too
     if sweep_name is not None:
         declared.setdefault(sweep_name, sweep_values[0])

@@ -13,7 +13,6 @@ marked `# deferred`; nothing else in this module imports lazily.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from actcli.catalog import (
 )
 from actcli.errors import UsageError
 from actcli.formats import figure_format
+from actcli.options import check_figure, check_order
 from actcli.registry import Registry, load_spec_argument, select_specs
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
@@ -159,6 +159,9 @@ def check(
         if len(specs) != 1:
             raise UsageError("--claim applies to one activation")
         specs = [with_claims(specs[0], claims)]
+        orders = specs[0].claims["derivatives"].value if "derivatives" in specs[0].claims else {}
+        for order in orders:
+            check_order(order, 1, f"--claim derivatives.{order} (an order)")
     return command.check(specs, params, claims_only=bool(claims))
 
 
@@ -207,8 +210,8 @@ def plot(
     from actcli import plot as command  # deferred
 
     fmt = figure_format(output)
-    if dpi <= 0 or not math.isfinite(dpi):
-        raise UsageError(f"--dpi {dpi}: must be a positive number")
+    inches = command.figure_size(options.get("orders", (0,)), options.get("size"))
+    check_figure(dpi, options.get("title"), inches, raster=fmt == "png")
     series, labels = activation.bind_series(
         arguments, expression=expression, params=params, sweep=sweep
     )

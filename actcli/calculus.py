@@ -20,6 +20,7 @@ from actcli.activation import Activation
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X, Y
 from actcli.functions import simplify
+from actcli.options import MAX_DERIVATIVE_ORDER
 from actcli.pieces import (
     active_branch_at,
     default_values,
@@ -30,7 +31,7 @@ from actcli.pieces import (
 )
 from actcli.tidy import tidy
 
-MAX_ORDER = 10
+MAX_ORDER = MAX_DERIVATIVE_ORDER
 SIMPLIFY_BUDGET = 40  # count_ops above which results are left as differentiated
 
 

@@ -35,6 +35,9 @@ from actcli.errors import (
 from actcli.files import atomic_write, output_target
 from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    TABLE_MAX_POINTS,
+    TABLE_POINTS_LIMIT,
+    check_order,
     is_number,
     number_format,
     parse_bytes,
@@ -178,6 +181,7 @@ def eval_command(
 
     Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
+    check_order(order)
     words = [word.strip() for word in arguments or []]
     name = None
     if expr is not None and words and words[0] != "-" and not is_number(words[0]):
@@ -232,6 +236,7 @@ def derive_command(
     Example: actcli derive elu --order 2
     """
     fmt = render.choose_format(fmt, ("text", "latex", "json", "python", "c"), "text")
+    check_order(order, 0 if fmt in ("python", "c") else 1)
     result = api.derive(
         activation,
         expression=expr,
@@ -444,6 +449,10 @@ def table_command(
         float | None,
         typer.Option(help="Smallest N whose certified error (interpolation + rounding) is <= E."),
     ] = None,
+    max_points: Annotated[
+        int,
+        typer.Option(help=f"Refuse tables above N entries (at most {TABLE_POINTS_LIMIT})."),
+    ] = TABLE_MAX_POINTS,
     interp: Annotated[
         str, typer.Option(help="How the consumer reads it: linear, nearest, or none (floor).")
     ] = "linear",
@@ -483,6 +492,7 @@ def table_command(
         points=points,
         step=step,
         max_error=max_error,
+        max_points=max_points,
         interp=interp,
         orders=parse_orders(order),
         number_format=number_format(fixed_point, dtype),

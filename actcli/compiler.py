@@ -38,9 +38,25 @@ def scalar_source(expression: Any) -> str:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
     names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
-    compensated = compensate_exp_square(compensate_erfc(expression))
+    compensated = float_constants(compensate_exp_square(compensate_erfc(expression)))
     function = sympy.lambdify(X, compensated, modules=[dict.fromkeys(names), "numpy"])
     return inspect.getsource(function)
+
+
+FLOAT_INTEGER_LIMIT = 2**1000  # beyond it, an exact integer is written as a float literal
+
+
+def float_constants(expression: Any) -> Any:
+    """Rational constants too large for float64's exponent (10**400, or 10**400/3) as float
+    literals, which Python reads as inf (float64's own overflow) instead of raising
+    OverflowError where NumPy meets a Python int it cannot convert."""
+
+    def huge(node: Any) -> bool:
+        return isinstance(node, sympy.Rational) and (
+            abs(node.p) > FLOAT_INTEGER_LIMIT or node.q > FLOAT_INTEGER_LIMIT
+        )
+
+    return expression.replace(huge, lambda node: sympy.Float(node, 17))
 
 
 def _split(constant: Any) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ from actcli.codegen import generate_code
 from actcli.errors import AnalysisError, UsageError
 from actcli.jacobian import jacobian
 from actcli.json_values import json_number
+from actcli.options import check_order
 from actcli.spec import Spec
 from actcli.supervisor import step
 
@@ -105,6 +106,7 @@ def derive(
     `language` ("python" or "c") asks for code of f and its derivatives up to `order` instead
     (all parameters at their values).
     """
+    check_order(order, 0 if language is not None else 1)
     with step(f"deriving {spec.name} (order {order})"):
         return _derive(spec, params, order, wrt, output, n, language)
 

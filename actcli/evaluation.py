@@ -20,6 +20,7 @@ from actcli.budget import Timeout, alarm
 from actcli.errors import ActcliError, UsageError
 from actcli.json_values import json_array, json_number
 from actcli.numeric import Kink, function_from_source, is_generated_source
+from actcli.options import check_order
 from actcli.spec import Spec
 
 if TYPE_CHECKING:
@@ -248,8 +249,7 @@ def _bind(spec: Spec, params: Mapping[str, str]) -> Activation:
 
 
 def _check_eval_options(order: int, at_kink: str | None) -> None:
-    if order < 0:
-        raise UsageError(f"--order {order}: must be 0 or more")
+    check_order(order)
     if at_kink is not None and at_kink not in AT_KINK_CONVENTIONS:
         raise UsageError(f"--at-kink {at_kink!r}: use one of {', '.join(AT_KINK_CONVENTIONS)}")
 

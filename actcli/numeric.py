@@ -349,6 +349,8 @@ def function_from_source(source: str) -> ScalarFunction:
         x = np.asarray(x, dtype=dtype)
         with np.errstate(all="ignore"):
             result = compiled(x)
+        if np.iscomplexobj(result):  # a constant such as I: real only where the imaginary part is 0
+            result = np.where(np.imag(result) == 0, np.real(result), np.nan)
         result = np.broadcast_to(np.asarray(result, dtype=dtype), x.shape).copy()
         result[np.isnan(x)] = np.nan  # a Piecewise would send nan to its `otherwise` branch
         return result

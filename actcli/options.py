@@ -6,12 +6,26 @@ Light and free of mathematics; the CLI and the facade share it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
 from actcli.errors import UsageError
 
 VERDICTS = ("vanishing", "exploding", "stable")
+# The highest derivative order any command computes from an expression: `eval --order`,
+# `derive --order` (text, latex, json, python and c alike) and `check`'s derivatives.K claims.
+MAX_DERIVATIVE_ORDER = 10
+# Figures (`plot`): curves overlaid (activations x --sweep values), --title length, --dpi, and
+# the pixels of a PNG (width x dpi x height x dpi; 100 million is a 400 MB image in memory).
+MAX_SERIES = 50
+MAX_TITLE_CHARS = 200
+MAX_DPI = 1200
+MAX_PIXELS = 100_000_000
+# Lookup tables (`table`): the default --max-points (a 2^18-entry table takes about 12 s and
+# 100 MB to certify; a 2^20-entry one 45 s) and the most --max-points may be raised to.
+TABLE_MAX_POINTS = 1 << 18
+TABLE_POINTS_LIMIT = 1 << 24
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -51,13 +65,43 @@ def parse_orders(text: str) -> tuple[int, ...]:
     return orders
 
 
+def check_order(order: int, least: int = 0, what: str | None = None) -> int:
+    """A derivative order between `least` and MAX_DERIVATIVE_ORDER, else a UsageError naming
+    the option (`what`, default `--order N`) and the limit; checked before anything is built."""
+    if not least <= order <= MAX_DERIVATIVE_ORDER:
+        what = what or f"--order {order}"
+        raise UsageError(f"{what}: must be between {least} and {MAX_DERIVATIVE_ORDER}")
+    return order
+
+
 def parse_sweep(text: str) -> tuple[str, list[str]]:
     """`--sweep NAME=V1,V2,...` as the parameter name and its values (as written)."""
     name, sep, values = text.partition("=")
     items = [v.strip() for v in values.split(",") if v.strip()]
     if not sep or not name.strip() or not items:
-        raise UsageError(f"--sweep {text!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2")
+        raise UsageError(
+            f"--sweep {text[:80]!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2"
+        )
+    if len(items) > MAX_SERIES:
+        raise UsageError(f"--sweep {name.strip()}: {len(items)} values, more than {MAX_SERIES}")
     return name.strip(), items
+
+
+def check_figure(dpi: float, title: str | None, inches: tuple[float, float], raster: bool) -> None:
+    """--dpi within 1..MAX_DPI, --title at most MAX_TITLE_CHARS, and for a raster image at most
+    MAX_PIXELS; refused before anything is drawn."""
+    if not (math.isfinite(dpi) and 1 <= dpi <= MAX_DPI):
+        raise UsageError(f"--dpi {dpi:g}: must be between 1 and {MAX_DPI}")
+    if title is not None and len(title) > MAX_TITLE_CHARS:
+        raise UsageError(f"--title: {len(title)} characters, more than {MAX_TITLE_CHARS}")
+    width, height = inches
+    pixels = width * dpi * height * dpi
+    if raster and pixels > MAX_PIXELS:
+        raise UsageError(
+            f"--dpi {dpi:g} and --size {width:g} {height:g}: a {width * dpi:.0f} x "
+            f"{height * dpi:.0f} pixel PNG, more than {MAX_PIXELS // 1_000_000} million pixels; "
+            "lower --dpi or --size (or write .svg or .pdf)"
+        )
 
 
 def parse_verdicts(text: str | None) -> set[str]:

@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 import sympy
 from matplotlib.axes import Axes
+from matplotlib.cbook import is_math_text
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from actcli import figures
@@ -52,6 +54,8 @@ from actcli.pieces import active_branch_at, intervals, symbolic_breakpoints, to_
 DEFAULT_POINTS = 1201
 MAX_POINTS = 200_001
 MAX_ORDER = 6
+MAX_DRAWN = 1e300  # |y| above this is left out of a panel
+MIN_WIDTH = 1e-300  # the narrowest --range (matplotlib's ticks need a finite log10 of it)
 ZOOM_BELOW = 0.02  # a jump under this fraction of the panel's height gets a zoomed inset
 _LINESTYLES = ("-", "--", ":", "-.")
 
@@ -354,6 +358,11 @@ def _check_options(
         raise UsageError(f"orders {orders}: each must be 0 to {MAX_ORDER}")
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo)):
         raise UsageError(f"--range {lo:g} {hi:g}: need finite LO < HI a finite distance apart")
+    if hi - lo < max(MIN_WIDTH, 1e-12 * max(abs(lo), abs(hi))):
+        raise UsageError(
+            f"--range {lo:g} {hi:g}: too narrow to draw; HI - LO must be at least {MIN_WIDTH:g} "
+            "and 1e-12 times the larger end"
+        )
     if points is not None and not 2 <= points <= MAX_POINTS:
         raise UsageError(f"--points {points}: give 2 to {MAX_POINTS}")
     if saturation is not None and not (math.isfinite(saturation) and saturation > 0):
@@ -405,7 +414,7 @@ def _draw(
     x = _samples(curves, lo, hi, points)
     vector_only = all(c.component is not None for c in curves)
     any_vector = any(c.component is not None for c in curves)
-    figure = Figure(figsize=size or (6.4, 2.2 + 2.0 * len(orders)), layout="constrained")
+    figure = Figure(figsize=figure_size(orders, size), layout="constrained")
     axes = figure.subplots(len(orders), 1, sharex=True, squeeze=False)[:, 0]
     notes: list[str] = []
     discontinuities: list[Discontinuity] = []
@@ -424,7 +433,11 @@ def _draw(
             discontinuities.extend(found)
             undefined.extend(missing)
             jumps.extend(found)
-            _plot_curve(ax, curve, x, order, marks, _line_style(index, curve), colours)
+            if _plot_curve(ax, curve, x, order, marks, _line_style(index, curve), colours):
+                notes.append(
+                    f"{curve.label}: {_ylabel(order, False, tex=False)} beyond +-{MAX_DRAWN:g} "
+                    "is not drawn"
+                )
         ax.set_xlim(lo, hi)
         bottom, top = ax.get_ylim()
         if bottom <= 0 <= top:
@@ -437,7 +450,10 @@ def _draw(
     axes[-1].set_xlabel("$t$" if vector_only else ("$x$, $t$" if any_vector else "$x$"))
     _legend(figure, axes[0])
     main_title, subtitle = _titles(curves, title, slice_dim, any_vector)
-    figure.suptitle(main_title)
+    math_problem = _math_text_problem(main_title)
+    figure.suptitle(main_title, parse_math=math_problem is None)
+    if math_problem is not None:
+        notes.append(f"title drawn as plain text: its $...$ is not math text ({math_problem})")
     if subtitle:
         axes[0].set_title(subtitle, fontsize=9, color=colours["muted"])
         notes.insert(0, f"vector kinds are drawn along the {subtitle}")
@@ -555,9 +571,11 @@ def _plot_curve(
     marks: _Marks,
     style: tuple[str, str],
     colours: dict[str, str],
-) -> None:
-
+) -> bool:
+    """Draw one curve; True when some of its values were too large to draw (left out)."""
     y = curve.values(order, x)
+    huge = np.abs(y) > MAX_DRAWN  # matplotlib's transforms overflow on a span near 1e308
+    y = np.where(huge, np.nan, y)
     positions, inserted = [], []
     for c, side in marks.breaks:
         at = int(np.searchsorted(x, c))
@@ -568,14 +586,17 @@ def _plot_curve(
         y = np.insert(y, positions, np.nan)
     colour, linestyle = style
     ax.plot(x, y, color=colour, linestyle=linestyle, lw=1.6, label=curve.label, zorder=2)
-    if marks.closed:
-        xs, ys = zip(*marks.closed, strict=True)
+    closed = [(a, b) for a, b in marks.closed if abs(b) <= MAX_DRAWN]
+    opened = [(a, b) for a, b in marks.opened if abs(b) <= MAX_DRAWN]
+    if closed:
+        xs, ys = zip(*closed, strict=True)
         ax.plot(xs, ys, "o", ms=5.5, color=colour, label="_closed", zorder=4)
-    if marks.opened:
-        xs, ys = zip(*marks.opened, strict=True)
+    if opened:
+        xs, ys = zip(*opened, strict=True)
         ax.plot(
             xs, ys, "o", ms=5.5, mfc=colours["paper"], mec=colour, mew=1.4, label="_open", zorder=5
         )
+    return bool(huge.any())
 
 
 def _zoom_small_jumps(
@@ -675,6 +696,23 @@ def _legend(figure: Figure, ax: Axes) -> None:
     if handles:
         columns = min(len(handles), 3)
         figure.legend(handles, labels, loc="outside lower center", ncols=columns, fontsize=8.5)
+
+
+def figure_size(orders: Sequence[int], size: tuple[float, float] | None) -> tuple[float, float]:
+    """The figure's width and height in inches: `size`, or a 6.4-inch-wide panel per order."""
+    return size or (6.4, 2.2 + 2.0 * len(orders))
+
+
+def _math_text_problem(text: str) -> str | None:
+    """Why matplotlib could not draw `text`'s $...$ as math text (None: it can, or has none)."""
+    if not is_math_text(text):
+        return None
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        return (lines[-1] if lines else type(exc).__name__)[:100]
+    return None
 
 
 def _titles(

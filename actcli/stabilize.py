@@ -120,6 +120,7 @@ def _reference(expression: Any, points: tuple[float, ...]) -> Reference:
 def _error(got: float, true: Any) -> float:
     if true is None:
         return math.nan
+    true = mpmath.mpf(true)  # an exact int such as 10**400 has no float(), an mpf has inf
     if not mpmath.isfinite(true):
         same = got == float(true) or (math.isnan(got) and mpmath.isnan(true))
         return 0.0 if same else math.inf

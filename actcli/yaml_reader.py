@@ -131,6 +131,9 @@ class NodeReader:
         except yaml.YAMLError as exc:
             self.problem(node, where, f"bad value: {exc}")
             return None
+        except ValueError:  # int() refuses over 4300 digits: a 5000-digit default
+            self.problem(node, where, f"bad value: a number of {len(node.value)} characters")
+            return None
 
     def mapping(self, node: Any, where: str) -> dict[str, tuple[Any, Any]] | None:
         value = self.plain(node, where)

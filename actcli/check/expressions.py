@@ -25,6 +25,7 @@ from actcli.check.context import (
 )
 from actcli.check.result import ClaimResult
 from actcli.expr import X, Y
+from actcli.options import check_order
 from actcli.pieces import active_branch_at
 from actcli.proofs import is_zero
 from actcli.spec import Definition
@@ -89,6 +90,7 @@ def _conclude(
 
 
 def derivative(ctx: CheckContext, name: str, order: int) -> ClaimResult:
+    check_order(order, 1, f"{name} (an order)")  # a spec's derivatives.1000000: unproven
     claim = ctx.claim_definition(name)
     claimed = ctx.build(claim)
     return _verdict(

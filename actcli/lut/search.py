@@ -12,7 +12,7 @@ import numpy as np
 
 from actcli.compiler import compile_scalar
 from actcli.errors import UsageError
-from actcli.lut.bounds import Event, Order
+from actcli.lut.bounds import EVALUATION_RELATIVE, Event, Order
 from actcli.lut.grid import Build, build
 from actcli.lut.numberformat import Format
 from actcli.lut.result import label
@@ -54,6 +54,14 @@ def search(
                 f"{interp} interpolation across it errs by at least {floor:.3g} > E "
                 f"({target:g}); split the range at {event.x:.17g}"
             )
+    _refuse_evaluation_floor(infos, start, hi, option, target)
+    smooth = _estimate(infos, start, hi, interp, target, smooth=True)
+    if smooth > max_points:  # the smallest N the sampled max|f''| (or |f'|) allows: none fits
+        raise UsageError(
+            f"{option}: needs more than --max-points {max_points} points (estimate "
+            f"N = {smooth} from the range and the largest derivative); raise E, narrow the "
+            "range or raise --max-points"
+        )
     estimate = _estimate(infos, start, hi, interp, target)
     cache: dict[int, Build] = {}
 
@@ -63,7 +71,6 @@ def search(
         return cache[points].certified <= target
 
     first = min(max(2, estimate), max_points)
-    smooth = _estimate(infos, start, hi, interp, target, smooth=True)
     # a grid with every kink on a node may pass far below the kink-driven estimate
     for candidate in _aligned(infos, start, hi, smooth, first):
         if attempt(candidate):
@@ -116,6 +123,24 @@ def _aligned(infos: list[Order], start: float, hi: float, low: int, high: int) -
     positions = np.outer(np.array(inside) - start, n - 1) / (hi - start)
     aligned = np.all(np.abs(positions - np.round(positions)) <= 1e-9 * (n - 1), axis=0)
     return [int(v) for v in n[aligned][:20]]
+
+
+def _refuse_evaluation_floor(
+    infos: list[Order], start: float, hi: float, option: str, target: float
+) -> None:
+    """Refuse, before any grid is built, an E below the evaluation error every table carries:
+    EVALUATION_RELATIVE times max |f^(k)| over the nodes, and both range ends are nodes."""
+    for info in infos:
+        with np.errstate(all="ignore"):
+            ends = np.abs(info.function(np.array([start, hi])))
+        top = float(np.max(ends))
+        floor = EVALUATION_RELATIVE * top
+        if math.isfinite(floor) and floor > target:
+            raise UsageError(
+                f"{option}: below what float64 evaluation can certify: {label(info.order)} is "
+                f"certified to {EVALUATION_RELATIVE:g} relative, {floor:.3g} here (|value| "
+                f"{top:.3g} at a range end); give E >= {floor:.3g} or narrow the range"
+            )
 
 
 def _refuse_floor(build: Build, option: str, target: float) -> None:

@@ -15,8 +15,9 @@ from actcli.lut import explain, grid, reflection
 from actcli.lut.bounds import analyse
 from actcli.lut.measure import measure
 from actcli.lut.numberformat import Format, parse_format
-from actcli.lut.result import ErrorBudget, TableResult
+from actcli.lut.result import ErrorBudget, TableResult, label
 from actcli.lut.search import search
+from actcli.options import TABLE_MAX_POINTS, TABLE_POINTS_LIMIT
 
 INTERPOLATIONS = ("none", "nearest", "linear")
 DEFAULT_POINTS = 256
@@ -35,7 +36,7 @@ def make_table(
     orders: tuple[int, ...] = (0,),
     number_format: str = "float64",
     fold: bool = False,
-    max_points: int = 1 << 24,
+    max_points: int = TABLE_MAX_POINTS,
 ) -> TableResult:
     """A lookup table of f^(k) for k in `orders` on [lo, hi], with its certified error.
 
@@ -65,6 +66,13 @@ def make_table(
     )
     symmetry = reflection.symmetry(activation) if fold else None
     infos = [analyse(activation, k, interp) for k in orders]
+    for info in infos:
+        for event in info.events:
+            if start <= event.x <= hi and not math.isfinite(event.jump):
+                raise UsageError(
+                    f"table: {label(info.order)} is unbounded at x = {event.x:.17g} (a pole); "
+                    "pick a --range without it"
+                )
     if max_error is not None:
         build = search(infos, start, hi, fmt, interp, max_error, max_points)
     else:
@@ -72,7 +80,10 @@ def make_table(
         if step is not None:
             count = _points_for_step(start, hi, step)
         if count > max_points:
-            raise UsageError(f"--points {count}: more than --max-points {max_points}")
+            raise UsageError(
+                f"--points {count}: more than --max-points {max_points}; lower --points or "
+                f"raise --max-points (at most {TABLE_POINTS_LIMIT})"
+            )
         build = grid.build(infos, start, hi, count, fmt, interp)
     result = TableResult(
         activation=activation.name,
@@ -136,8 +147,8 @@ def _check_options(
         raise UsageError(f"--step {step:g}: must be a positive number")
     if max_error is not None and not (math.isfinite(max_error) and max_error > 0):
         raise UsageError(f"--max-error {max_error:g}: must be a positive number")
-    if max_points < 2:
-        raise UsageError(f"--max-points {max_points}: need at least 2")
+    if not 2 <= max_points <= TABLE_POINTS_LIMIT:
+        raise UsageError(f"--max-points {max_points}: give 2 to {TABLE_POINTS_LIMIT}")
     if interp not in INTERPOLATIONS:
         raise UsageError(f"--interp {interp}: must be one of {', '.join(INTERPOLATIONS)}")
     if not orders:
@@ -160,6 +171,11 @@ def _check_options(
 
 def _points_for_step(start: float, hi: float, step: float) -> int:
     width = hi - start
+    if width / step > TABLE_POINTS_LIMIT:  # no rounding of an astronomic count
+        raise UsageError(
+            f"--step {step:g}: {width / step:.3g} intervals on a range {width:g} wide, more "
+            f"than --max-points allows ({TABLE_POINTS_LIMIT})"
+        )
     intervals = max(1, round(width / step))
     if abs(intervals * step - width) > 1e-9 * width:
         raise UsageError(

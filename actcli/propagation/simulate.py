@@ -329,6 +329,7 @@ def simulate_depth(
         width,
         batch,
         dtype,
+        seed,
         seeds,
         input_variance,
         sigma_b2,
@@ -349,18 +350,29 @@ def simulate_depth(
         _plan(a, m, init, sigma_w2, sigma_b2, critical, input_variance)
         for a, m in zip(activations, moments, strict=True)
     ]
+    # every run's per-network statistics (seeds x depth) are held until the end
+    statistics = len(plans) * _statistics_bytes(depth, seeds, run_mc, run_chain)
     estimates = []
     for plan in plans:
         memory, cache_bytes = _memory(
-            plan.orthogonal, depth, width, batch, dtype, run_mc, weight_cache_bytes, limit
+            plan.orthogonal,
+            depth,
+            width,
+            batch,
+            dtype,
+            run_mc,
+            weight_cache_bytes,
+            limit - statistics,
         )
+        memory += statistics
         if memory > limit:
             raise ResourceLimitError(
                 f"simulate-depth: estimated peak memory {_bytes(memory)} exceeds --max-memory "
                 f"{_bytes(limit)} (depth {depth} x width {width} x batch {batch} x "
-                f"{np.dtype(dtype).itemsize} bytes of stored derivatives, plus one "
-                f"{width} x {width} weight matrix); lower --depth/--width/--batch or raise "
-                "--max-memory"
+                f"{np.dtype(dtype).itemsize} bytes of stored derivatives, one "
+                f"{width} x {width} weight matrix, and {_bytes(statistics)} of statistics for "
+                f"--seeds {seeds} x depth {depth}); lower --depth/--width/--batch/--seeds or "
+                "raise --max-memory"
             )
         seconds = _seconds(
             plan, depth, width, batch, dtype, seeds, cache_bytes, run_mc, run_mf, run_chain
@@ -464,6 +476,7 @@ def _check_options(
     width: int,
     batch: int,
     dtype: str,
+    seed: int,
     seeds: int,
     input_variance: float,
     sigma_b2: float,
@@ -484,6 +497,8 @@ def _check_options(
     ):
         if value < least:
             raise UsageError(f"{option} {value}: must be at least {least}")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: must be 0 or more")
     if not (math.isfinite(input_variance) and input_variance > 0):
         raise UsageError(f"--input-variance {input_variance:g}: must be positive")
     if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
@@ -567,6 +582,13 @@ def _memory(
     cache = min(weight_cache_bytes, (depth - 1) * matrix, max(0, limit - required))
     cache = cache // matrix * matrix
     return required + cache, cache
+
+
+def _statistics_bytes(depth: int, seeds: int, run_mc: bool, run_chain: bool) -> int:
+    """Bytes of one activation's per-network statistics: five float64 seeds x depth arrays for
+    Monte Carlo, two (and a column) for the chain, and the temporaries of their means."""
+    per_cell = (5 * 8 if run_mc else 0) + (2 * 8 + 1 if run_chain else 0)
+    return 2 * per_cell * seeds * depth
 
 
 def _seconds(

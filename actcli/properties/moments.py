@@ -147,6 +147,10 @@ def _high_precision(analysis: Analysis, order: int, power: int) -> float:
                 )
             except (ValueError, ZeroDivisionError, TypeError, OverflowError):
                 return math.nan
+    if isinstance(total, mpmath.mpc):  # f is complex somewhere (x**x for x < 0): undefined
+        if total.imag != 0:
+            return math.nan
+        total = total.real
     return float(total) if mpmath.isfinite(total) else math.nan
 
 
