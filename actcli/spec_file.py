@@ -21,6 +21,7 @@ import yaml
 
 from actcli.errors import SpecError, UsageError, quoted
 from actcli.grammar import RESERVED
+from actcli.options import MAX_DERIVATIVE_ORDER
 from actcli.spec import (
     APPROXIMATION_FIELDS,
     BOOLEAN_CLAIMS,
@@ -348,8 +349,12 @@ class _SpecReader(NodeReader):
             order = int(key)
         except (TypeError, ValueError):
             order = 0
-        if str(order) != str(key) or not 1 <= order <= 20:
-            self.problem(key_node, where, f"{quoted(key)} is not a derivative order (1 to 20)")
+        if str(order) != str(key) or not 1 <= order <= MAX_DERIVATIVE_ORDER:
+            self.problem(
+                key_node,
+                where,
+                f"{quoted(key)} is not a derivative order (1 to {MAX_DERIVATIVE_ORDER})",
+            )
             return None
         return order
 
