@@ -352,11 +352,12 @@ def test_format_for_path():
         "lut.h": "c",
         "rom.hex": "hex",
         "rom.mem": "hex",
-        "table.txt": None,
-        "dir.v/table": None,
+        "dir.v/table": None,  # no extension: --format decides
     }
     for path, fmt in expected.items():
         assert table_format_for_path(path) == fmt
+    with pytest.raises(UsageError, match=r"\.txt; use \.csv, \.tsv"):
+        table_format_for_path("table.txt")
 
 
 # -- refusals --------------------------------------------------------------------------------
