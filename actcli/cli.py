@@ -96,7 +96,12 @@ def _options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+        bool,
+        typer.Option(
+            "--debug",
+            help="Add the traceback (and Python warnings) on stderr; anywhere on the command "
+            "line; exit codes stay the same.",
+        ),
     ] = False,
 ) -> None:
     """Exact answers about neural-network activation functions."""
@@ -682,7 +687,7 @@ def _run(args: list[str], debug: bool) -> int:
         return EXIT_RESOURCE
     except Exception as exc:  # a bug: still one line, the traceback behind --debug
         _traceback(debug)
-        hint = "above" if debug else "rerun with --debug for the traceback"
+        hint = "the traceback is above" if debug else "rerun with --debug for the traceback"
         _say(
             f"actcli: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
             f"(a bug in actcli; {hint})"

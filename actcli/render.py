@@ -403,13 +403,24 @@ def _render_show(result: ShowResult, fmt: str, out: IO[str], err: IO[str]) -> No
         lines.extend(f"  {line}" for line in result.doc.splitlines())
     lines.append("references:")
     lines.extend(f"  - {reference}" for reference in result.references)
-    if fmt == "table" and wants_colour(out):
-        from rich.console import Console  # deferred: rich loads only for a terminal
+    _prose(out, lines)
 
-        console = Console(file=out, highlight=False, markup=False, emoji=False)
-        console.print("\n".join(lines))
-    else:
+
+def _prose(out: IO[str], lines: Sequence[str]) -> None:
+    """Lines of text; on a terminal wrapped to its width between words (a line the terminal
+    wrapped itself would split a number), never read as markup."""
+    if not lines:
+        return
+    if not out.isatty():
         out.write("\n".join(lines) + "\n")
+        return
+    from rich.console import Console  # deferred: rich loads only for a terminal
+
+    console = Console(
+        file=out, no_color=True, highlight=False, markup=False, emoji=False, soft_wrap=False
+    )
+    for line in lines:
+        console.print(line, overflow="fold")
 
 
 def _piece_lines(rows: Sequence[tuple[str, str | None]]) -> list[str]:
@@ -430,7 +441,7 @@ def _render_validate(result: ValidateResult, fmt: str, out: IO[str], err: IO[str
             lines = []
             if report.accuracy_note:
                 line += f"; float64 accuracy {report.accuracy_note}"
-        out.write("\n".join([line, *lines]) + "\n")
+        _prose(out, [line, *lines])
 
 
 def _render_eval(result: EvalResult, fmt: str, out: IO[str], err: IO[str]) -> None:
@@ -483,7 +494,7 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str], err: IO[str]) -
         _render_jacobian(data, fmt, out)
         return
     if data["expression"] is None:
-        out.write(f"no g with f'(x) = g(f(x)): {data['reason']}\n")
+        _prose(out, [f"no g with f'(x) = g(f(x)): {data['reason']}"])
         return
     if fmt == "latex":
         out.write(data["latex"] + "\n")
@@ -504,7 +515,7 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str], err: IO[str]) -
         else:
             reason = f"; {point['reason']}" if point["reason"] else ""
             lines.append(f"{where}: does not exist ({sides}{reason})")
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
 def _derive_heading(data: dict[str, Any]) -> str:
@@ -532,7 +543,7 @@ def _render_jacobian(data: dict[str, Any], fmt: str, out: IO[str]) -> None:
         n = len(data["matrix"])
         lines.append(f"as a {n}x{n} matrix (rows y_r, columns x_c):")
         lines.extend(f"  {row}" for row in data["matrix"])
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
 def _render_check(result: CheckResult, fmt: str, out: IO[str], err: IO[str]) -> None:
@@ -549,11 +560,11 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str], err: IO[str]) -> 
     elif fmt in ("csv", "tsv"):
         _delimited(out, fmt, columns, rows)
     else:
-        out.writelines(f"{a}  {c}: {s}: {d}\n" for a, c, s, d in rows)
+        _prose(out, [f"{a}  {c}: {s}: {d}" for a, c, s, d in rows])
     if fmt in ("table", "text"):  # evidence, not a verdict: a line of its own, JSON key only
         for report in result.accuracy:
-            out.write(f"{report.activation}  {report.summary()} (measured, not proven)\n")
-            out.writelines(f"  {line}\n" for line in report.suggestion_lines())
+            _prose(out, [f"{report.activation}  {report.summary()} (measured, not proven)"])
+            _prose(out, [f"  {line}" for line in report.suggestion_lines()])
     counts: dict[str, int] = {}
     for r in result.results:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -567,7 +578,7 @@ def _render_smoothness(result: Smoothness, fmt: str, out: IO[str], err: IO[str])
     for variant in data["variants"]:
         lines.append(f"variant {variant['name']}:")
         lines.extend(_smoothness_lines(variant, "  "))
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
 def _smoothness_lines(data: dict[str, Any], indent: str) -> list[str]:
@@ -770,9 +781,7 @@ def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: boo
         f"{data['vanish_below']:g}, exploding above {data['explode_above']:g}"
     )
     _table(out, title, headers, cells, err)
-    for run in runs:
-        for line in _depth_notes(run):
-            out.write(f"{run['activation']}: {line}\n")
+    _prose(out, [f"{run['activation']}: {line}" for run in runs for line in _depth_notes(run)])
 
 
 def _depth_cells(run: dict[str, Any]) -> list[Any]:
