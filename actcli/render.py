@@ -299,7 +299,7 @@ def _column_widths(
     In this order, the first that fits: every column at its natural width; at least its
     longest word, what is left shared among the columns that wrap; the same without the space
     each side of a cell; the same for fewer columns, dropping the rightmost (one column always
-    stays, folded if it must).
+    stays, folded where it must).
     """
     naturals = [
         max([_cell_width(header), *(_cell_width(row[i]) for row in rows)])
@@ -319,9 +319,9 @@ def _column_widths(
             room = width - _overhead(shown, padding)
             if sum(naturals[:shown]) <= room:
                 return naturals[:shown], padding
-            if sum(minima[:shown]) <= room or (shown == 1 and padding == 0):
+            if sum(minima[:shown]) <= room:
                 return _share(minima[:shown], naturals[:shown], room), padding
-    raise AssertionError("unreachable")
+    return [max(1, min(naturals[0], width - _overhead(1, 0)))], 0  # one column, folded
 
 
 def _share(minima: Sequence[int], naturals: Sequence[int], room: int) -> list[int]:

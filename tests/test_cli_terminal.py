@@ -68,7 +68,9 @@ def in_terminal(columns: int, *argv: str) -> tuple[int, str, str]:
     err = proc.stderr.read().decode()
     proc.stderr.close()
     code = proc.wait(timeout=120)
-    return code, received.decode().replace("\r\n", "\n"), err
+    text = received.decode().replace("\r\n", "\n")
+    assert "\x1b[" not in text, "escape codes under NO_COLOR"
+    return code, text, err
 
 
 def table_tokens(text: str) -> list[str]:
@@ -270,6 +272,19 @@ def test_derive_without_an_output_form_says_why(run_actcli) -> None:
     code, _, err = run_actcli("derive", "gelu", "--in-terms-of-output")
     assert code == 1
     assert len(err.splitlines()) == 1 and err.startswith("actcli: derive: gelu: "), err
+
+
+def test_a_column_wider_than_the_terminal_is_hidden_or_alone_folded(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "20")
+    out, err = Terminal(), io.StringIO()
+    render._table(out, None, ["x", "y"], [["1.0", "1" * 40]], err)
+    assert all(len(line) <= 20 for line in out.getvalue().splitlines()), out.getvalue()
+    assert "1.0" in out.getvalue() and "11" not in out.getvalue()
+    assert err.getvalue().startswith("actcli: note: 1 column hidden (y)")
+    out, err = Terminal(), io.StringIO()
+    render._table(out, None, ["y"], [["1" * 40]], err)  # nothing else to show: folded
+    assert all(len(line) <= 20 for line in out.getvalue().splitlines()), out.getvalue()
+    assert "".join(re.findall(r"1+", out.getvalue())) == "1" * 40 and err.getvalue() == ""
 
 
 def test_debug_keeps_a_gate_exit_1(run_actcli) -> None:
