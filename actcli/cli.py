@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 import warnings
 from collections.abc import Iterator
 from typing import Annotated
@@ -98,7 +99,12 @@ def _options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+        bool,
+        typer.Option(
+            "--debug",
+            help="Add the traceback (and Python warnings) on stderr; anywhere on the command "
+            "line; exit codes stay the same.",
+        ),
     ] = False,
 ) -> None:
     """Exact answers about neural-network activation functions."""
@@ -249,6 +255,7 @@ def derive_command(
     )
     render.render(result, "text" if fmt in ("python", "c") else fmt)
     if result.no_output_form:
+        render.failed("derive", f"{result.activation}: {result.no_output_form}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -285,6 +292,7 @@ def check_command(
     )
     render.render(result, fmt)
     if result.refuted:
+        render.failed("check", render.refuted_reason(result))
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -320,6 +328,8 @@ def smoothness_command(
     )
     render.render(result, render.choose_format(fmt, ("text", "json"), "text"))
     if required is not None and class_rank(result.smoothness_class) < required:
+        found = f"{result.activation} is {result.smoothness_class}"
+        render.failed("smoothness", f"{found}, below the required {require}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -572,7 +582,7 @@ def simulate_depth_command(
 
     Example: actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png
     """
-    fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv"), "table")
+    fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv"), "tsv")
     failing = parse_verdicts(fail_on)
     if plot is not None:
         figure_format(plot)  # a bad extension fails before the simulation
@@ -605,14 +615,16 @@ def simulate_depth_command(
     if plot is not None:
         atomic_write(plot, api.depth_figure_bytes(result, plot, style=style))
     render.render(result, fmt, layers=layers)
-    if any(run.verdict in failing for run in result.runs):
+    failed = [f"{run.activation} is {run.verdict}" for run in result.runs if run.verdict in failing]
+    if failed:
+        render.failed("simulate-depth", f"{', '.join(failed)} (--fail-on {fail_on})")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script passes it to sys.exit)."""
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    args, debug = _take_debug(args)
     try:  # the console script's supervisor enforces it; in process it is only accepted
         args, _ = split_timeout(args)
     except UsageError as exc:
@@ -625,6 +637,21 @@ def main(argv: list[str] | None = None) -> int:
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
         return _run(args, debug)
+
+
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """--debug anywhere before `--` (before or after the command): the arguments without it,
+    and whether it was given. It only adds tracebacks (and Python warnings) on stderr."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [arg for arg in args[:end] if arg != "--debug"]
+    return [*kept, *args[end:]], len(kept) < end
+
+
+def _traceback(debug: bool) -> None:
+    """Under --debug, the traceback of the exception being handled, on stderr."""
+    if debug:
+        with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to do
+            traceback.print_exc()
 
 
 def _run(args: list[str], debug: bool) -> int:
@@ -648,21 +675,18 @@ def _run(args: list[str], debug: bool) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except ClickException as exc:
-        if debug:
-            raise
+        _traceback(debug)
         message = " ".join(exc.format_message().split())
         if message:  # empty when the help was shown for a bare `actcli`
             _say(f"actcli: error: {message} (see actcli --help)")
         return EXIT_USAGE
     except ActcliError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         _flush_or_silence_stdout()
         _report(exc)
         return exc.exit_code
     except MemoryError:
-        if debug:
-            raise
+        _traceback(debug)
         doing = current_step()
         where = f" while {doing}" if doing else ""
         print(
@@ -672,11 +696,11 @@ def _run(args: list[str], debug: bool) -> int:
         )
         return EXIT_RESOURCE
     except Exception as exc:  # a bug: still one line, the traceback behind --debug
-        if debug:
-            raise
+        _traceback(debug)
+        hint = "the traceback is above" if debug else "rerun with --debug for the traceback"
         _say(
             f"actcli: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-            "(a bug in actcli; rerun with --debug for the traceback)"
+            f"(a bug in actcli; {hint})"
         )
         return EXIT_INTERNAL
 

@@ -62,7 +62,7 @@ def render(
             json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
-            _RENDERERS[type(result).__name__](result, fmt, out, **options)
+            _RENDERERS[type(result).__name__](result, fmt, out, err, **options)
         out.flush()
     _diagnostics(result, err)
 
@@ -185,6 +185,21 @@ def flush() -> None:
         sys.stdout.flush()
 
 
+def failed(command: str, reason: str, err: IO[str] | None = None) -> None:
+    """Why a command exits 1 (a gate: --require, --fail-on, a refuted claim): one line on
+    stderr, `actcli: COMMAND: REASON`, so a run with stdout redirected does not fail silently."""
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: the exit code still says it
+        (err or sys.stderr).write(f"actcli: {command}: {' '.join(reason.split())}\n")
+
+
+def refuted_reason(result: CheckResult) -> str:
+    """`check`'s reason to exit 1: which claims were refuted (the first three named)."""
+    refuted = [f"{r.activation} {r.claim}" for r in result.results if r.status == "refuted"]
+    shown = ", ".join(refuted[:3]) + (f" and {len(refuted) - 3} more" if len(refuted) > 3 else "")
+    plural = "s" if len(refuted) != 1 else ""
+    return f"{len(refuted)} claim{plural} refuted: {shown}"
+
+
 def diagnostics(result: Any, err: IO[str] | None = None) -> None:
     """The notes about a result that go to stderr (also printed by `render`)."""
     _diagnostics(result, err or sys.stderr)
@@ -205,19 +220,127 @@ def _diagnostics(result: Any, err: IO[str]) -> None:
 
 
 def _table(
-    out: IO[str], title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
+    out: IO[str],
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    err: IO[str],
 ) -> None:
+    """A box table. Every cell, header and the title is data, never rich markup (`E[f]` stays).
+
+    On a terminal the table fits its width without splitting a token: a column is never
+    narrower than its longest word (a column of single tokens, such as numbers, never wraps),
+    only cells of several words wrap, between words; when even that does not fit, the
+    rightmost columns are left out and a note on stderr says so. Off a terminal (`--format
+    table > file`) nothing wraps.
+    """
     from rich.console import Console  # deferred: rich loads only for a table
     from rich.table import Table  # deferred
+    from rich.text import Text  # deferred
 
     colour = wants_colour(out)
-    console = Console(file=out, no_color=not colour, highlight=False, soft_wrap=not colour)
-    table = Table(title=title, show_lines=False, header_style="bold" if colour else "")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    console = Console(
+        file=out,
+        no_color=not colour,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    terminal = out.isatty()
+    widths, padding = _column_widths(columns, rows, console.width if terminal else None)
+    hidden = len(columns) - len(widths)
+    if not terminal:  # a file or a pipe: as wide as the table needs
+        console.width = max(console.width, sum(widths) + _overhead(len(widths)))
+    table = Table(
+        title=Text(title) if title is not None else None,
+        show_lines=False,
+        padding=(0, padding),
+        header_style="bold" if colour else "",
+    )
+    for index, width in enumerate(widths):
+        cells = [row[index] for row in rows]
+        # a column of single tokens never wraps (unless alone and wider than the terminal)
+        fits = all(_cell_width(cell) <= width for cell in [columns[index], *cells])
+        no_wrap = fits and _single_tokens(columns[index], cells)
+        table.add_column(Text(columns[index]), width=width, no_wrap=no_wrap, overflow="fold")
     for row in rows:
-        table.add_row(*row, style=None)
+        table.add_row(*(Text(cell) for cell in row[: len(widths)]))
     console.print(table)
+    if hidden:
+        plural = "s" if hidden != 1 else ""
+        err.write(
+            f"actcli: note: {hidden} column{plural} hidden "
+            f"({', '.join(columns[len(widths) :])}); use --format tsv or a wider terminal\n"
+        )
+
+
+def _cell_width(text: str) -> int:
+    from rich.cells import cell_len  # deferred: with rich
+
+    return cell_len(text)
+
+
+def _single_tokens(header: str, cells: Sequence[str]) -> bool:
+    """Whether no cell of a column (its header included) has a space: numbers, names."""
+    return not any(" " in cell.strip() or "\n" in cell for cell in [header, *cells])
+
+
+def _longest_word(text: str) -> int:
+    return max((_cell_width(word) for word in text.split()), default=0)
+
+
+def _column_widths(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int | None
+) -> tuple[list[int], int]:
+    """The content width of each column shown and the cell padding, for a terminal `width`
+    columns wide (None: no limit, every column at its natural width).
+
+    In this order, the first that fits: every column at its natural width; at least its
+    longest word, what is left shared among the columns that wrap; the same without the space
+    each side of a cell; the same for fewer columns, dropping the rightmost (one column always
+    stays, folded where it must).
+    """
+    naturals = [
+        max([_cell_width(header), *(_cell_width(row[i]) for row in rows)])
+        for i, header in enumerate(columns)
+    ]
+    if width is None:
+        return naturals, 1
+    minima = []
+    for i, header in enumerate(columns):
+        cells = [row[i] for row in rows]
+        if _single_tokens(header, cells):
+            minima.append(naturals[i])
+        else:
+            minima.append(max([_longest_word(header), *map(_longest_word, cells)]))
+    for shown in range(len(columns), 0, -1):
+        for padding in (1, 0):
+            room = width - _overhead(shown, padding)
+            if sum(naturals[:shown]) <= room:
+                return naturals[:shown], padding
+            if sum(minima[:shown]) <= room:
+                return _share(minima[:shown], naturals[:shown], room), padding
+    return [max(1, min(naturals[0], width - _overhead(1, 0)))], 0  # one column, folded
+
+
+def _share(minima: Sequence[int], naturals: Sequence[int], room: int) -> list[int]:
+    """Widths from `minima` up, the room left given one by one to the column lacking most."""
+    widths = list(minima)
+    spare = room - sum(widths)
+    while spare > 0:
+        lack, index = max((naturals[i] - w, i) for i, w in enumerate(widths))
+        if lack <= 0:
+            break
+        widths[index] += 1
+        spare -= 1
+    return [max(1, w) for w in widths]
+
+
+def _overhead(count: int, padding: int = 1) -> int:
+    """Border and padding characters of a box table of `count` columns: a rule between and
+    around the columns, `padding` spaces each side of every cell."""
+    return count + 1 + 2 * padding * count
 
 
 def _delimited(out: IO[str], fmt: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -226,7 +349,7 @@ def _delimited(out: IO[str], fmt: str, columns: Sequence[str], rows: Sequence[Se
     writer.writerows(rows)
 
 
-def _render_list(result: ListResult, fmt: str, out: IO[str]) -> None:
+def _render_list(result: ListResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     columns = ("name", "aliases", "kind", "parameters", "tags", "title")
     rows = [
         (
@@ -239,15 +362,17 @@ def _render_list(result: ListResult, fmt: str, out: IO[str]) -> None:
         )
         for a in result.activations
     ]
-    if fmt == "table":
-        _table(out, f"{len(rows)} activations", columns, rows)
+    if fmt == "table":  # the long parameter values last: the first to go on a narrow terminal
+        order = (0, 1, 2, 4, 5, 3)
+        shown = [[row[i] for i in order] for row in rows]
+        _table(out, f"{len(rows)} activations", [columns[i] for i in order], shown, err)
     elif fmt in ("csv", "tsv"):
         _delimited(out, fmt, columns, rows)
     else:
         out.writelines(f"{a.name}\n" for a in result.activations)
 
 
-def _render_show(result: ShowResult, fmt: str, out: IO[str]) -> None:
+def _render_show(result: ShowResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     if fmt == "latex":
         out.write(result.latex + "\n")
         return
@@ -278,13 +403,24 @@ def _render_show(result: ShowResult, fmt: str, out: IO[str]) -> None:
         lines.extend(f"  {line}" for line in result.doc.splitlines())
     lines.append("references:")
     lines.extend(f"  - {reference}" for reference in result.references)
-    if fmt == "table" and wants_colour(out):
-        from rich.console import Console  # deferred: rich loads only for a terminal
-        from rich.markup import escape  # deferred
+    _prose(out, lines)
 
-        Console(file=out, highlight=False).print(escape("\n".join(lines)))
-    else:
+
+def _prose(out: IO[str], lines: Sequence[str]) -> None:
+    """Lines of text; on a terminal wrapped to its width between words (a line the terminal
+    wrapped itself would split a number), never read as markup."""
+    if not lines:
+        return
+    if not out.isatty():
         out.write("\n".join(lines) + "\n")
+        return
+    from rich.console import Console  # deferred: rich loads only for a terminal
+
+    console = Console(
+        file=out, no_color=True, highlight=False, markup=False, emoji=False, soft_wrap=False
+    )
+    for line in lines:
+        console.print(line, overflow="fold")
 
 
 def _piece_lines(rows: Sequence[tuple[str, str | None]]) -> list[str]:
@@ -293,7 +429,7 @@ def _piece_lines(rows: Sequence[tuple[str, str | None]]) -> list[str]:
     return [f"  {line}" for line in pieces_text(rows, True).split("; ")]
 
 
-def _render_validate(result: ValidateResult, fmt: str, out: IO[str]) -> None:
+def _render_validate(result: ValidateResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     for report in result.files:
         if not report.ok:
             continue
@@ -305,10 +441,10 @@ def _render_validate(result: ValidateResult, fmt: str, out: IO[str]) -> None:
             lines = []
             if report.accuracy_note:
                 line += f"; float64 accuracy {report.accuracy_note}"
-        out.write("\n".join([line, *lines]) + "\n")
+        _prose(out, [line, *lines])
 
 
-def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
+def _render_eval(result: EvalResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     x, y = result.x, result.y
     if fmt == "text":
         if result.vector:
@@ -325,7 +461,7 @@ def _render_eval(result: EvalResult, fmt: str, out: IO[str]) -> None:
         columns = ["x", "y"]
         rows = [[repr(a), repr(b)] for a, b in zip(x.tolist(), y.tolist(), strict=True)]
     if fmt == "table":
-        _table(out, None, columns, rows)
+        _table(out, None, columns, rows, err)
     else:
         _delimited(out, fmt, columns, rows)
 
@@ -349,7 +485,7 @@ def _rows(array: Any) -> list[list[float]]:
     return [row if isinstance(row, list) else [row] for row in values]
 
 
-def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
+def _render_derive(result: DeriveResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     if result.code:
         out.write(result.code if result.code.endswith("\n") else result.code + "\n")
         return
@@ -358,7 +494,7 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
         _render_jacobian(data, fmt, out)
         return
     if data["expression"] is None:
-        out.write(f"no g with f'(x) = g(f(x)): {data['reason']}\n")
+        _prose(out, [f"no g with f'(x) = g(f(x)): {data['reason']}"])
         return
     if fmt == "latex":
         out.write(data["latex"] + "\n")
@@ -379,7 +515,7 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str]) -> None:
         else:
             reason = f"; {point['reason']}" if point["reason"] else ""
             lines.append(f"{where}: does not exist ({sides}{reason})")
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
 def _derive_heading(data: dict[str, Any]) -> str:
@@ -407,10 +543,10 @@ def _render_jacobian(data: dict[str, Any], fmt: str, out: IO[str]) -> None:
         n = len(data["matrix"])
         lines.append(f"as a {n}x{n} matrix (rows y_r, columns x_c):")
         lines.extend(f"  {row}" for row in data["matrix"])
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
-def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
+def _render_check(result: CheckResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     columns = ("activation", "claim", "status", "detail")
     rows = []
     for r in result.results:
@@ -420,15 +556,15 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
             detail += f" [counterexample: {shown}]"
         rows.append((r.activation, r.claim, r.status, detail))
     if fmt == "table":
-        _table(out, None, columns, rows)
+        _table(out, None, columns, rows, err)
     elif fmt in ("csv", "tsv"):
         _delimited(out, fmt, columns, rows)
     else:
-        out.writelines(f"{a}  {c}: {s}: {d}\n" for a, c, s, d in rows)
+        _prose(out, [f"{a}  {c}: {s}: {d}" for a, c, s, d in rows])
     if fmt in ("table", "text"):  # evidence, not a verdict: a line of its own, JSON key only
         for report in result.accuracy:
-            out.write(f"{report.activation}  {report.summary()} (measured, not proven)\n")
-            out.writelines(f"  {line}\n" for line in report.suggestion_lines())
+            _prose(out, [f"{report.activation}  {report.summary()} (measured, not proven)"])
+            _prose(out, [f"  {line}" for line in report.suggestion_lines()])
     counts: dict[str, int] = {}
     for r in result.results:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -436,13 +572,13 @@ def _render_check(result: CheckResult, fmt: str, out: IO[str]) -> None:
         out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
 
 
-def _render_smoothness(result: Smoothness, fmt: str, out: IO[str]) -> None:
+def _render_smoothness(result: Smoothness, fmt: str, out: IO[str], err: IO[str]) -> None:
     data = result.to_json()
     lines = _smoothness_lines(data, "")
     for variant in data["variants"]:
         lines.append(f"variant {variant['name']}:")
         lines.extend(_smoothness_lines(variant, "  "))
-    out.write("\n".join(lines) + "\n")
+    _prose(out, lines)
 
 
 def _smoothness_lines(data: dict[str, Any], indent: str) -> list[str]:
@@ -479,7 +615,7 @@ def _short(text: str, number: float | str) -> str:
     return f"{number:.10g}" if isinstance(number, float) else str(number)
 
 
-def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None:
+def _render_properties(result: PropertiesResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     data = result.to_json()
     if fmt in ("csv", "tsv"):
         rows = [_flatten(row) for row in data]
@@ -503,7 +639,7 @@ def _render_properties(result: PropertiesResult, fmt: str, out: IO[str]) -> None
     )
     rows = [_property_cells(row) for row in data]
     if fmt == "table":
-        _table(out, PROPERTY_LEGEND, columns, rows)
+        _table(out, PROPERTY_LEGEND, columns, rows, err)
         return
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     for line in [columns, *rows]:
@@ -600,7 +736,7 @@ def _table_summary(table: dict[str, Any]) -> list[str]:
 _SUMMARIES = {"PlotResult": _plot_summary, "TableResult": _table_summary}
 
 
-def _render_depth(result: Any, fmt: str, out: IO[str], layers: bool = False) -> None:
+def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: bool = False) -> None:
     data = result.to_json()
     runs = sorted(data["runs"], key=lambda run: run["rank"])
     if layers:
@@ -620,7 +756,7 @@ def _render_depth(result: Any, fmt: str, out: IO[str], layers: bool = False) -> 
         headers = ("activation", "layer", "log10 factor", "± std", "mean field", "mean z",
                    "var z", "dead", "saturated")  # fmt: skip
         cells = [[row[0], str(row[1]), *(_short_number(v) for v in row[2:])] for row in rows]
-        _table(out, "per layer: log10 of ||delta^l|| / ||delta^L||", headers, cells)
+        _table(out, "per layer: log10 of ||delta^l|| / ||delta^L||", headers, cells, err)
     if fmt in ("csv", "tsv"):
         columns = (
             "rank", "activation", "init", "sigma_w2", "sigma_b2", "total_factor",
@@ -630,23 +766,22 @@ def _render_depth(result: Any, fmt: str, out: IO[str], layers: bool = False) -> 
         rows = [[_plain(v) for v in _depth_cells(run)] for run in runs]
         _delimited(out, fmt, columns, rows)
         return
-    headers = ("#", "activation", "init", "σw²", "σb²", "total", "per layer", "mean field",
-               "depth scale", "dead", "saturated", "verdict")  # fmt: skip
+    # the verdict next to the name: the last column to go on a narrow terminal
+    headers = ("#", "activation", "verdict", "init", "σw²", "σb²", "total", "per layer",
+               "mean field", "depth scale", "dead", "saturated")  # fmt: skip
     cells = []
     for run in runs:
-        row = [_short_number(v) for v in _depth_cells(run)]
-        row[9:11] = [_percent(v) for v in _depth_cells(run)[9:11]]
-        cells.append(row)
+        values = _depth_cells(run)
+        row = [_short_number(v) for v in values[:9]] + [_percent(v) for v in values[9:11]]
+        cells.append([*row[:2], values[11], *row[2:]])
     first = runs[0]
     title = (
         f"gradient factor ||δ¹||/||δᴸ|| over {first['depth']} layers (width {first['width']}, "
         f"batch {first['batch']}, {first['seeds']} seeds, {first['dtype']}): vanishing below "
         f"{data['vanish_below']:g}, exploding above {data['explode_above']:g}"
     )
-    _table(out, title, headers, cells)
-    for run in runs:
-        for line in _depth_notes(run):
-            out.write(f"{run['activation']}: {line}\n")
+    _table(out, title, headers, cells, err)
+    _prose(out, [f"{run['activation']}: {line}" for run in runs for line in _depth_notes(run)])
 
 
 def _depth_cells(run: dict[str, Any]) -> list[Any]:

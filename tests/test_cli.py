@@ -679,11 +679,31 @@ def test_eval_without_activation(cli) -> None:
     assert_usage_error(*cli("eval"))
 
 
-def test_debug_shows_traceback(cli) -> None:
-    from actcli.errors import UnknownActivationError
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "eval", "gleu", "1"],
+        ["eval", "gleu", "1", "--debug"],
+        ["eval", "--debug", "gleu", "1"],
+    ],
+)
+def test_debug_adds_the_traceback_and_keeps_the_exit_code(cli, argv) -> None:
+    """--debug anywhere before `--`: bad input still exits 2 with its one-line message, the
+    traceback comes before it on stderr, stdout stays empty."""
+    code, out, err = cli(*argv)
+    assert (code, out) == (2, "")
+    assert "Traceback (most recent call last)" in err and "UnknownActivationError" in err
+    assert err.splitlines()[-1].startswith("actcli: error: unknown activation 'gleu'"), err
 
-    with pytest.raises(UnknownActivationError, match="gleu"):
-        main(["--debug", "eval", "gleu", "1"])
+
+def test_debug_after_the_command_changes_nothing_else(cli) -> None:
+    assert cli("eval", "relu", "1", "-2", "--debug") == (0, "1.0\n0.0\n", "")
+    assert cli("eval", "relu", "--debug", "1") == (0, "1.0\n", "")
+
+
+def test_debug_keeps_usage_errors_exit_2(cli) -> None:
+    code, out, err = cli("eval", "relu", "1", "--order", "x", "--debug")
+    assert (code, out) == (2, "") and err.splitlines()[-1].startswith("actcli: error: ")
 
 
 # -- validate --------------------------------------------------------------------------------
@@ -844,8 +864,9 @@ def test_entry_point_debug_traceback(tmp_path: Path) -> None:
         env=_env(),
         cwd=tmp_path,
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 2 and proc.stdout == ""
     assert "Traceback" in proc.stderr and "UnknownActivationError" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("actcli: error: unknown activation")
 
 
 def test_entry_point_expr_injection_creates_nothing(tmp_path: Path) -> None:
@@ -971,5 +992,10 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(cli, monkeypatch) -> No
         "actcli: internal error: RuntimeError: boom second line "
         "(a bug in actcli; rerun with --debug for the traceback)"
     ]
-    with pytest.raises(RuntimeError, match="boom"):
-        main(["--debug", "list"])
+    code, out, err = cli("list", "--debug")
+    assert code == 70 and out == ""
+    assert "Traceback (most recent call last)" in err and "RuntimeError: boom" in err
+    assert err.splitlines()[-1] == (
+        "actcli: internal error: RuntimeError: boom second line "
+        "(a bug in actcli; the traceback is above)"
+    )
