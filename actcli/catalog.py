@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from actcli.errors import ActcliError, SpecError, UsageError
 from actcli.json_values import json_number
-from actcli.registry import Registry
+from actcli.registry import Registry, normalize
 from actcli.spec import Definition, Spec, exact_default
 from actcli.spec_file import load_spec
 
@@ -97,11 +97,11 @@ def list_activations(tag: str | None = None, registry: Registry | None = None) -
     """Every registered activation (built-in and ACTCLI_SPEC_PATH), optionally one family."""
     registry = registry or Registry.default()
     specs = sorted(registry, key=lambda spec: spec.name)
-    if tag is not None:
+    if tag is not None:  # relu_like, Relu-Like and relu-like are one tag, as names are
         known = sorted({t for spec in specs for t in spec.tags})
-        if tag not in known:
+        if normalize(tag) not in {normalize(t) for t in known}:
             raise UsageError(f"--tag {tag!r}: no activation has it (tags: {', '.join(known)})")
-        specs = [spec for spec in specs if tag in spec.tags]
+        specs = [spec for spec in specs if normalize(tag) in {normalize(t) for t in spec.tags}]
     return ListResult(tuple(ActivationInfo.of(spec) for spec in specs))
 
 

@@ -27,7 +27,6 @@ from actcli.errors import (
     EXIT_RESOURCE,
     EXIT_USAGE,
     ActcliError,
-    InputError,
     OutputClosed,
     SpecError,
     UsageError,
@@ -35,6 +34,7 @@ from actcli.errors import (
 from actcli.files import atomic_write, output_target
 from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    format_name,
     is_number,
     number_format,
     parse_bytes,
@@ -68,7 +68,12 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", help="Output format (default: table on a terminal)."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (default: table on a terminal).",
+        callback=format_name,
+    ),
 ]
 ParamOption = Annotated[
     list[str] | None,
@@ -169,12 +174,18 @@ def eval_command(
         str | None,
         typer.Option(help="Where a derivative does not exist: left, right or mean (else nan)."),
     ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(help="CSV/TSV input: the column to read, 1-based or by header name."),
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """Evaluate an activation (or its --order K derivative) at numbers.
 
-    With no numbers, or '-', reads them from stdin: whitespace or newline separated; for vector
-    activations one vector per line. Prints one value per line.
+    With no numbers, or '-', reads them from stdin: whitespace or newline separated, '#'
+    comments and blank lines skipped; CSV/TSV with a header row (as table writes it) reads the
+    column x or --column; for vector activations one vector per line. Prints one value per line
+    (nothing for empty input).
 
     Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
@@ -198,9 +209,9 @@ def eval_command(
         if "-" in words:
             raise UsageError("'-' (stdin) cannot be mixed with numbers")
         text, source = ("\n".join(words) if not vector else " ".join(words)), "argument"
-    x = api.parse_numbers(text, vector=vector, source=source)
-    if x.size == 0:
-        raise InputError(f"{source}: no numbers given")
+    x = api.parse_numbers(text, vector=vector, source=source, column=column)
+    if x.size == 0:  # empty input (or only comments): nothing to print
+        return
     result = api.evaluate_spec(spec, params, x, order=order, at_kink=at_kink)
     render.render(
         result, render.choose_format(fmt, ("text", "json", "csv", "tsv", "table"), "text")
