@@ -6,12 +6,13 @@ reads specs without SymPy (`show` receives an activation already bound by the ca
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actcli.errors import ActcliError, SpecError, UsageError
+from actcli.errors import ActcliError, SpecError, SpecPathWarning, UsageError
 from actcli.json_values import json_number
 from actcli.registry import Registry, normalize
 from actcli.spec import Definition, Spec, exact_default
@@ -269,7 +270,9 @@ def _measured(measure: Measure, spec: Spec) -> tuple[AccuracyReport | None, str]
 
 def _clashes(specs: list[Spec], registry: Registry | None) -> list[str]:
     try:
-        base = list(registry or Registry.default())
+        with warnings.catch_warnings():  # the files given are reported in full, not warned of
+            warnings.simplefilter("ignore", SpecPathWarning)
+            base = list(registry or Registry.default())
     except SpecError:
         base = []
     paths = {Path(spec.source.path).resolve() for spec in specs}

@@ -14,8 +14,8 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,7 @@ from actcli.errors import (
     ActcliError,
     OutputClosed,
     SpecError,
+    SpecPathWarning,
     UsageError,
 )
 from actcli.files import atomic_write, output_target
@@ -625,7 +626,21 @@ def main(argv: list[str] | None = None) -> int:
     with _signals(), warnings.catch_warnings(), render.complete_writes():
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
+        warnings.filterwarnings("default", category=SpecPathWarning)  # a skipped user spec
+        warnings.showwarning = _show_warning(warnings.showwarning)
         return _run(args, debug)
+
+
+def _show_warning(previous: Callable[..., None]) -> Callable[..., None]:
+    """A SpecPathWarning as one `actcli: warning: ...` line; other warnings as before."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, SpecPathWarning):
+            _say(f"actcli: warning: {' '.join(str(message).split())}")
+        else:
+            previous(message, category, *args, **kwargs)
+
+    return show
 
 
 def _run(args: list[str], debug: bool) -> int:

@@ -706,6 +706,44 @@ def test_stdin_table_errors(cli, argv: tuple[str, ...], stdin: str, needles: tup
     assert_usage_error(*cli("eval", "relu", *argv, stdin=stdin), *needles)
 
 
+@pytest.fixture
+def broken_spec_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """ACTCLI_SPEC_PATH with one good user spec and one with a bad kind (line 4)."""
+    data = Path(__file__).resolve().parent / "data"
+    user = tmp_path / "user_specs"
+    user.mkdir()
+    (user / "bad_kind.yaml").write_bytes((data / "bad_specs" / "bad_kind.yaml").read_bytes())
+    good = (data / "good_specs" / "scaled_clamp.yaml").read_bytes()
+    (user / "scaled_clamp.yaml").write_bytes(good)
+    monkeypatch.setenv("ACTCLI_SPEC_PATH", str(user))
+    return user / "bad_kind.yaml"
+
+
+def test_broken_user_spec_is_skipped_with_one_warning(cli, broken_spec_path: Path) -> None:
+    warning = (
+        f"actcli: warning: {broken_spec_path}:4: kind: 'matrix' is not one of: scalar, vector;"
+        " skipped\n"
+    )
+    for _ in range(2):  # the same with a registry cache entry for the good files
+        assert cli("eval", "relu", "1") == (0, "1.0\n", warning)
+    code, out, err = cli("eval", "scaled_clamp", "--", "-6", "0.75")  # the rest is usable
+    assert (code, err) == (0, warning) and values(out) == [-1.0, 0.25]  # slope 1/3, [-1, 0.5]
+    code, out, err = cli("list", "--format", "json")
+    names = {a["name"] for a in json.loads(out)["activations"]}
+    assert (code, err) == (0, warning) and {"relu", "scaled_clamp"} <= names
+    assert "bad_kind" not in names
+    code, out, err = cli("properties", "--all", "--format", "csv")  # still one line, not three
+    assert code == 0 and err.count("actcli: warning:") == 1
+
+
+def test_naming_a_broken_user_spec_fails(cli, broken_spec_path: Path) -> None:
+    problem = f"{broken_spec_path}:4: kind: 'matrix' is not one of: scalar, vector"
+    code, out, err = cli("eval", "bad-kind", "1")
+    assert (code, out) == (2, "") and err.splitlines()[-1] == problem
+    code, out, err = cli("validate", str(broken_spec_path))  # its problems, not a warning
+    assert (code, err) == (2, f"{problem}\n")
+
+
 def test_column_with_a_vector_activation(cli) -> None:
     assert_usage_error(*cli("eval", "softmax", "--column", "1", stdin="1 2\n"), "--column")
 
