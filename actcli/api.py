@@ -117,11 +117,13 @@ def evaluate_spec(
     return evaluation.evaluate_spec(spec, params, x, order, at_kink)
 
 
-def parse_numbers(text: str, *, vector: bool, source: str = "stdin") -> np.ndarray:
+def parse_numbers(
+    text: str, *, vector: bool, source: str = "stdin", column: str | None = None
+) -> np.ndarray:
     """Numbers from stdin or arguments (see `actcli.inputs.parse_numbers`)."""
     from actcli import inputs  # deferred: NumPy
 
-    return inputs.parse_numbers(text, vector=vector, source=source)
+    return inputs.parse_numbers(text, vector=vector, source=source, column=column)
 
 
 def derive(

@@ -6,14 +6,15 @@ reads specs without SymPy (`show` receives an activation already bound by the ca
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actcli.errors import ActcliError, SpecError, UsageError
+from actcli.errors import ActcliError, SpecError, SpecPathWarning, UsageError
 from actcli.json_values import json_number
-from actcli.registry import Registry
+from actcli.registry import Registry, normalize
 from actcli.spec import Definition, Spec, exact_default
 from actcli.spec_file import load_spec
 
@@ -97,11 +98,11 @@ def list_activations(tag: str | None = None, registry: Registry | None = None) -
     """Every registered activation (built-in and ACTCLI_SPEC_PATH), optionally one family."""
     registry = registry or Registry.default()
     specs = sorted(registry, key=lambda spec: spec.name)
-    if tag is not None:
+    if tag is not None:  # relu_like, Relu-Like and relu-like are one tag, as names are
         known = sorted({t for spec in specs for t in spec.tags})
-        if tag not in known:
+        if normalize(tag) not in {normalize(t) for t in known}:
             raise UsageError(f"--tag {tag!r}: no activation has it (tags: {', '.join(known)})")
-        specs = [spec for spec in specs if tag in spec.tags]
+        specs = [spec for spec in specs if normalize(tag) in {normalize(t) for t in spec.tags}]
     return ListResult(tuple(ActivationInfo.of(spec) for spec in specs))
 
 
@@ -269,7 +270,9 @@ def _measured(measure: Measure, spec: Spec) -> tuple[AccuracyReport | None, str]
 
 def _clashes(specs: list[Spec], registry: Registry | None) -> list[str]:
     try:
-        base = list(registry or Registry.default())
+        with warnings.catch_warnings():  # the files given are reported in full, not warned of
+            warnings.simplefilter("ignore", SpecPathWarning)
+            base = list(registry or Registry.default())
     except SpecError:
         base = []
     paths = {Path(spec.source.path).resolve() for spec in specs}

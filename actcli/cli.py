@@ -15,8 +15,8 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 import typer
 
@@ -28,9 +28,9 @@ from actcli.errors import (
     EXIT_RESOURCE,
     EXIT_USAGE,
     ActcliError,
-    InputError,
     OutputClosed,
     SpecError,
+    SpecPathWarning,
     UsageError,
 )
 from actcli.files import atomic_write, output_target
@@ -39,6 +39,7 @@ from actcli.options import (
     TABLE_MAX_POINTS,
     TABLE_POINTS_LIMIT,
     check_order,
+    format_name,
     is_number,
     number_format,
     parse_bytes,
@@ -72,7 +73,12 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", help="Output format (default: table on a terminal)."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (default: table on a terminal).",
+        callback=format_name,
+    ),
 ]
 ParamOption = Annotated[
     list[str] | None,
@@ -178,12 +184,18 @@ def eval_command(
         str | None,
         typer.Option(help="Where a derivative does not exist: left, right or mean (else nan)."),
     ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(help="CSV/TSV input: the column to read, 1-based or by header name."),
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """Evaluate an activation (or its --order K derivative) at numbers.
 
-    With no numbers, or '-', reads them from stdin: whitespace or newline separated; for vector
-    activations one vector per line. Prints one value per line.
+    With no numbers, or '-', reads them from stdin: whitespace or newline separated, '#'
+    comments and blank lines skipped; CSV/TSV with a header row (as table writes it) reads the
+    column x or --column; for vector activations one vector per line. Prints one value per line
+    (nothing for empty input).
 
     Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
@@ -208,9 +220,9 @@ def eval_command(
         if "-" in words:
             raise UsageError("'-' (stdin) cannot be mixed with numbers")
         text, source = ("\n".join(words) if not vector else " ".join(words)), "argument"
-    x = api.parse_numbers(text, vector=vector, source=source)
-    if x.size == 0:
-        raise InputError(f"{source}: no numbers given")
+    x = api.parse_numbers(text, vector=vector, source=source, column=column)
+    if x.size == 0:  # empty input (or only comments): nothing to print
+        return
     result = api.evaluate_spec(spec, params, x, order=order, at_kink=at_kink)
     render.render(
         result, render.choose_format(fmt, ("text", "json", "csv", "tsv", "table"), "text")
@@ -636,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     with _signals(), warnings.catch_warnings(), render.complete_writes():
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
+        warnings.filterwarnings("default", category=SpecPathWarning)  # a skipped user spec
+        warnings.showwarning = _show_warning(warnings.showwarning)
         return _run(args, debug)
 
 
@@ -652,6 +666,18 @@ def _traceback(debug: bool) -> None:
     if debug:
         with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to do
             traceback.print_exc()
+
+
+def _show_warning(previous: Callable[..., None]) -> Callable[..., None]:
+    """A SpecPathWarning as one `actcli: warning: ...` line; other warnings as before."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, SpecPathWarning):
+            _say(f"actcli: warning: {' '.join(str(message).split())}")
+        else:
+            previous(message, category, *args, **kwargs)
+
+    return show
 
 
 def _run(args: list[str], debug: bool) -> int:

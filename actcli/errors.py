@@ -50,6 +50,11 @@ class SpecError(ActcliError, ValueError):
         self.problems = list(problems)
 
 
+class SpecPathWarning(UserWarning):
+    """A user spec on ACTCLI_SPEC_PATH could not be read and was skipped (the CLI prints it as
+    `actcli: warning: FILE:LINE: problem; skipped`)."""
+
+
 class UnknownActivationError(ActcliError, LookupError):
     """A name that is neither a built-in, an alias, a user spec, nor a spec file."""
 

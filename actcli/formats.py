@@ -1,9 +1,12 @@
 """Output formats that a file name implies: image formats for figures, table formats for lookup
-tables. Light on purpose: the CLI checks an output path before any work starts.
+tables; the column names of numeric output (`x,f,df`), shared by `eval` and `table`; and the
+switch back to the output shapes of actcli 0.1 (`ACTCLI_LEGACY_OUTPUT=1`). Light on purpose: the
+CLI checks an output path before any work starts.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePath
 
 from actcli.errors import UsageError
@@ -19,6 +22,20 @@ _TABLE_EXTENSIONS = {
     ".hex": "hex",
     ".mem": "hex",
 }
+
+
+LEGACY_OUTPUT_VARIABLE = "ACTCLI_LEGACY_OUTPUT"
+
+
+def column_name(order: int) -> str:
+    """f, df, d2f: the column of f's derivative of order k (`eval` and `table` csv/tsv/json)."""
+    return "f" if order == 0 else ("df" if order == 1 else f"d{order}f")
+
+
+def legacy_output() -> bool:
+    """Whether ACTCLI_LEGACY_OUTPUT asks for actcli 0.1's shapes (for one release): `eval`
+    csv/tsv headers `x,y`, and `properties --format json` as a bare array."""
+    return os.environ.get(LEGACY_OUTPUT_VARIABLE, "").strip().lower() not in ("", "0", "no")
 
 
 def figure_format(path: str) -> str:

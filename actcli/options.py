@@ -126,6 +126,11 @@ def number_format(fixed_point: str | None, dtype: str | None) -> str:
     return f"{fixed_point}:{dtype}"
 
 
+def format_name(text: str | None) -> str | None:
+    """--format as written, lowercase (`--format JSON` is json)."""
+    return None if text is None else text.strip().lower()
+
+
 def is_number(word: str) -> bool:
     """A token that `float` reads (the CLI shields negative numbers from the option parser)."""
     try:

@@ -1,7 +1,10 @@
 """The registry of activations: built-in specs plus the user's, looked up by name or alias.
 
 Names are case-insensitive and `-`/`_` are interchangeable. Two specs that claim the same name or
-alias are an error naming both files; actcli never picks one silently.
+alias are an error naming both files; actcli never picks one silently. A user spec on
+ACTCLI_SPEC_PATH that cannot be read is skipped with a `SpecPathWarning` (one line per file), so
+one broken file does not break `actcli eval relu 1`; naming it (by its file's stem) is an error
+that lists its problems.
 """
 
 from __future__ import annotations
@@ -14,13 +17,21 @@ import hashlib
 import os
 import types
 import typing
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from actcli import cache
 from actcli import spec as spec_module
-from actcli.errors import SpecError, UnknownActivationError, UsageError, clipped, quoted
+from actcli.errors import (
+    SpecError,
+    SpecPathWarning,
+    UnknownActivationError,
+    UsageError,
+    clipped,
+    quoted,
+)
 from actcli.spec import Spec, variant_spec
 from actcli.spec_file import load_spec, read_spec_bytes
 
@@ -77,7 +88,8 @@ class Registry:
         SpecError: two specs share a name or alias (both files are named).
     """
 
-    def __init__(self, specs: list[Spec]) -> None:
+    def __init__(self, specs: list[Spec], skipped: Mapping[str, list[str]] | None = None) -> None:
+        self.skipped: dict[str, list[str]] = dict(skipped or {})  # user files left out: problems
         self._specs: list[Spec] = []
         self._by_key: dict[str, Spec] = {}
         problems: list[str] = []
@@ -96,10 +108,15 @@ class Registry:
 
     @classmethod
     def default(cls, *, check: bool = False) -> Registry:
-        """Built-ins plus every spec in the directories on ACTCLI_SPEC_PATH.
+        """Built-ins plus every spec in the directories on ACTCLI_SPEC_PATH; a user spec that
+        cannot be read is left out, with a `SpecPathWarning` (and kept in `skipped`).
 
         Args:
             check: also parse every expression (slow: imports SymPy); structure is always checked.
+
+        Raises:
+            SpecError: a built-in spec is broken, an entry of ACTCLI_SPEC_PATH is no directory,
+                or two specs claim one name.
         """
         directories = [(builtin_spec_dir(), True)]
         for entry in os.environ.get(SPEC_PATH_VARIABLE, "").split(os.pathsep):
@@ -111,16 +128,23 @@ class Registry:
             return cls(cached)
         specs: list[Spec] = []
         problems: list[str] = []
+        skipped: dict[str, list[str]] = {}
         for path, builtin in files:
             try:
                 specs.append(load_spec(path, builtin=builtin, check=check))
             except SpecError as exc:
-                problems.extend(exc.problems)
+                if builtin:
+                    problems.extend(exc.problems)
+                else:
+                    skipped[str(path)] = exc.problems or [f"{path}: cannot be read"]
         if problems:
             raise SpecError(problems)
-        if not check:
+        if not check and not skipped:  # with a broken file, every run reads them (~20 ms)
             _store_specs(files, specs)
-        return cls(specs)
+        for found in skipped.values():  # shown once per command (the `default` filter)
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            warnings.warn(f"{found[0]}{more}; skipped", SpecPathWarning, stacklevel=1)
+        return cls(specs, skipped)
 
     def __iter__(self) -> Iterator[Spec]:
         return iter(self._specs)
@@ -136,9 +160,13 @@ class Registry:
 
         Raises:
             UnknownActivationError: with the closest known names as suggestions.
+            SpecError: the name is that of a skipped user spec file (its problems).
         """
         spec = self._by_key.get(normalize(name))
         if spec is None:
+            for path, problems in self.skipped.items():  # the broken file it likely names
+                if normalize(Path(path).stem) == normalize(name):
+                    raise SpecError(problems)
             raise UnknownActivationError(unknown_message(name, list(self._by_key)))
         return spec
 

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from actcli.catalog import ListResult, ShowResult, ValidateResult, pieces_text
 from actcli.errors import OutputClosed, ResourceLimitError, UsageError
+from actcli.formats import column_name, legacy_output
 
 if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of these
     from actcli.check import CheckResult
@@ -59,7 +60,9 @@ def render(
     err = err or sys.stderr
     with _writing_stdout():
         if fmt == "json":  # indented for people, one line for pipes
-            json.dump(result.to_json(), out, indent=2 if out.isatty() else None, allow_nan=False)
+            legacy = legacy_output() and hasattr(result, "legacy_json")
+            data = result.legacy_json() if legacy else result.to_json()
+            json.dump(data, out, indent=2 if out.isatty() else None, allow_nan=False)
             out.write("\n")
         else:
             _RENDERERS[type(result).__name__](result, fmt, out, err, **options)
@@ -452,13 +455,14 @@ def _render_eval(result: EvalResult, fmt: str, out: IO[str], err: IO[str]) -> No
         else:
             _write_lines(out, map(repr, y.tolist()))
         return
+    f = "y" if legacy_output() else column_name(result.order)  # x,f / x,df, as in `table`
     if result.vector:
         n = x.shape[1]
         columns = [f"x{k}" for k in range(n)]
-        columns += [f"y{k}" for k in range(y.shape[1])] if y.ndim == 2 else ["y"]
+        columns += [f"{f}{k}" for k in range(y.shape[1])] if y.ndim == 2 else [f]
         rows = [[*map(repr, xr), *map(repr, yr)] for xr, yr in zip(_rows(x), _rows(y), strict=True)]
     else:
-        columns = ["x", "y"]
+        columns = ["x", f]
         rows = [[repr(a), repr(b)] for a, b in zip(x.tolist(), y.tolist(), strict=True)]
     if fmt == "table":
         _table(out, None, columns, rows, err)
@@ -616,7 +620,7 @@ def _short(text: str, number: float | str) -> str:
 
 
 def _render_properties(result: PropertiesResult, fmt: str, out: IO[str], err: IO[str]) -> None:
-    data = result.to_json()
+    data = result.to_json()["activations"]
     if fmt in ("csv", "tsv"):
         rows = [_flatten(row) for row in data]
         columns = list(dict.fromkeys(c for row in rows for c in row))  # vector rows have fewer

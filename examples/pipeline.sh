@@ -10,8 +10,10 @@ actcli eval gelu - < /tmp/actcli_inputs.txt > /tmp/actcli_f.txt
 actcli eval gelu --order 1 - < /tmp/actcli_inputs.txt > /tmp/actcli_df.txt
 paste /tmp/actcli_inputs.txt /tmp/actcli_f.txt /tmp/actcli_df.txt
 
-# 2. CSV for a spreadsheet: x,y with a header.
+# 2. CSV for a spreadsheet: x,f with a header (x,df with --order 1, as `table` names them).
 printf '%s\n' -1000 -1 0 1 1000 | actcli eval softplus --format csv
+# ... and CSV back in: eval reads the column x (or --column N|NAME) under a header row.
+actcli table tanh --range -1 1 --points 5 --format csv | actcli eval tanh --order 1
 
 # 3. Only the first value of a long stream: actcli stops quietly when head closes the pipe, with
 #    exit status 141 as for a process killed by SIGPIPE; under `set -o pipefail` allow exactly that.

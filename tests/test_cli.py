@@ -460,7 +460,53 @@ def test_eval_delimited(cli, fmt: str, delimiter: str) -> None:
     code, out, _ = cli("eval", "relu", "-1", "2.5", "--format", fmt)
     assert code == 0
     rows = list(csv.reader(io.StringIO(out), delimiter=delimiter))
-    assert rows == [["x", "y"], ["-1.0", "0.0"], ["2.5", "2.5"]]
+    assert rows == [["x", "f"], ["-1.0", "0.0"], ["2.5", "2.5"]]
+
+
+@pytest.mark.parametrize(("order", "column"), [("0", "f"), ("1", "df"), ("2", "d2f")])
+def test_eval_and_table_name_columns_alike(cli, order: str, column: str) -> None:
+    """eval's csv header is table's: x, then f, df, d2f (and x,y under ACTCLI_LEGACY_OUTPUT)."""
+    code, out, _ = cli("eval", "sigmoid", "0", "-k", order, "-f", "csv")
+    assert code == 0 and out.splitlines()[0] == f"x,{column}"
+    code, table, _ = cli("table", "sigmoid", "--points", "3", "-k", order, "-f", "csv")
+    assert code == 0 and table.splitlines()[0] == f"x,{column}"
+    assert cli("eval", "softmax", "1", "2", "-f", "csv")[1].splitlines()[0] == "x0,x1,f0,f1"
+
+
+def test_legacy_output_keeps_the_old_shapes(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTCLI_LEGACY_OUTPUT", "1")
+    assert cli("eval", "relu", "1", "-f", "csv")[1] == "x,y\n1.0,1.0\n"
+    code, out, _ = cli("properties", "relu", "-f", "json")
+    rows = json.loads(out)
+    assert code == 0 and isinstance(rows, list) and rows[0]["activation"] == "relu"
+
+
+def test_properties_json_is_an_object(cli) -> None:
+    code, out, _ = cli("properties", "relu", "tanh", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and set(doc) == {"activations"}
+    assert [row["activation"] for row in doc["activations"]] == ["relu", "tanh"]
+    assert doc["activations"][0]["range"]["lower"] == 0.0
+
+
+@pytest.mark.parametrize("fmt", ["JSON", "Json", " json"])
+def test_format_is_case_insensitive(cli, fmt: str) -> None:
+    code, out, _ = cli("eval", "relu", "2", "--format", fmt)
+    assert code == 0 and json.loads(out)["y"] == [2.0]
+    assert json.loads(cli("list", "-f", fmt)[1])["activations"]
+
+
+def test_table_format_case_against_the_extension(cli, tmp_path: Path) -> None:
+    code, _, err = cli("table", "relu", "--points", "3", "-o", "t.JSON", "--format", "JSON")
+    assert code == 0, err
+    assert json.loads((tmp_path / "t.JSON").read_text())["columns"] == ["x", "f"]
+
+
+@pytest.mark.parametrize("tag", ["relu-like", "relu_like", "ReLU-Like", "RELU_LIKE"])
+def test_tag_spelling(cli, tag: str) -> None:
+    code, out, _ = cli("list", "--tag", tag, "--format", "json")
+    names = {a["name"] for a in json.loads(out)["activations"]}
+    assert code == 0 and {"relu", "leaky_relu", "prelu"} <= names and "tanh" not in names
 
 
 def test_eval_table_has_no_ansi(cli) -> None:
@@ -601,8 +647,111 @@ def test_argument_non_number(cli) -> None:
     assert_usage_error(*cli("eval", "relu", "1", "two"), "two")
 
 
-def test_empty_stdin(cli) -> None:
-    assert_usage_error(*cli("eval", "relu", stdin=" \n"), "no numbers")
+@pytest.mark.parametrize("stdin", ["", " \n", "\n\n", "# nothing here\n", "x,f,df\n"])
+def test_empty_stdin_prints_nothing(cli, stdin: str) -> None:
+    assert cli("eval", "relu", stdin=stdin) == (0, "", "")
+
+
+def test_stdin_comments_and_blank_lines(cli) -> None:
+    stdin = "# points\n\n1 -2  # two of them\n\n   \n#-3\n0.5\n"
+    code, out, err = cli("eval", "relu", stdin=stdin)
+    assert (code, err) == (0, "")
+    assert values(out) == [1.0, 0.0, 0.5]
+
+
+def test_table_csv_fed_back_into_eval(cli) -> None:
+    """`table --format csv` output (header x,f,df) read by `eval`: column x by default,
+    --column by name or 1-based index; values against math.erf."""
+    code, table, _ = cli("table", "gelu", "--range", "-2", "2", "--points", "9", "-k", "0,1")
+    assert code == 0 and table.splitlines()[0] == "x,f,df"
+    xs = [-2 + k * 0.5 for k in range(9)]
+
+    def gelu(x: float) -> float:
+        return x / 2 * (1 + math.erf(x / math.sqrt(2)))
+
+    code, out, err = cli("eval", "gelu", stdin=table)
+    assert (code, err) == (0, "")
+    assert values(out) == pytest.approx([gelu(x) for x in xs], rel=1e-14, abs=1e-300)
+    for column in ("x", "X", "1"):
+        assert cli("eval", "gelu", "--column", column, stdin=table)[1] == out
+    code, out, _ = cli("eval", "relu", "--column", "f", stdin=table)  # relu of gelu's table
+    assert values(out) == pytest.approx([max(gelu(x), 0.0) for x in xs], rel=1e-6)
+    code, tsv, _ = cli("table", "gelu", "--range", "-2", "2", "--points", "9", "-f", "tsv")
+    assert cli("eval", "gelu", stdin=tsv)[1] == cli("eval", "gelu", stdin=table)[1]
+
+
+def test_stdin_csv_without_header(cli) -> None:
+    code, out, _ = cli("eval", "relu", "--column", "2", stdin="1,-3\n2,4 # note\n")
+    assert (code, values(out)) == (0, [0.0, 4.0])
+    code, out, _ = cli("eval", "relu", "--column", "x", stdin="x\n-1\n2\n")  # one column
+    assert (code, values(out)) == (0, [0.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "needles"),
+    [
+        ((), "a,b\n1,2\n", ("--column", "a, b")),  # several columns, none named x
+        ((), "1,2\n3,4\n", ("--column",)),
+        (("--column", "df"), "x,f\n1,2\n", ("'df'", "x, f")),
+        (("--column", "f"), "1,2\n", ("no header",)),
+        (("--column", "0"), "1,2\n", ("from 1",)),
+        (("--column", "3"), "x,f\n1,2\n", ("line 2", "column 3")),
+        (("--column", "f"), "x,f\n1,2\n3,oops\n", ("line 3", "oops")),
+        ((), "x,f\n1,2\nfoo,4\n", ("line 3", "foo")),
+        ((), "# c\n1\n2 bar # c\n", ("line 3", "bar")),
+        ((), "foo\n1\n", ("line 1", "foo")),  # a lone word is no header: a typo
+    ],
+)
+def test_stdin_table_errors(cli, argv: tuple[str, ...], stdin: str, needles: tuple) -> None:
+    assert_usage_error(*cli("eval", "relu", *argv, stdin=stdin), *needles)
+
+
+@pytest.fixture
+def broken_spec_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """ACTCLI_SPEC_PATH with one good user spec and one with a bad kind (line 4)."""
+    data = Path(__file__).resolve().parent / "data"
+    user = tmp_path / "user_specs"
+    user.mkdir()
+    (user / "bad_kind.yaml").write_bytes((data / "bad_specs" / "bad_kind.yaml").read_bytes())
+    good = (data / "good_specs" / "scaled_clamp.yaml").read_bytes()
+    (user / "scaled_clamp.yaml").write_bytes(good)
+    monkeypatch.setenv("ACTCLI_SPEC_PATH", str(user))
+    return user / "bad_kind.yaml"
+
+
+def test_broken_user_spec_is_skipped_with_one_warning(cli, broken_spec_path: Path) -> None:
+    warning = (
+        f"actcli: warning: {broken_spec_path}:4: kind: 'matrix' is not one of: scalar, vector;"
+        " skipped\n"
+    )
+    for _ in range(2):  # the same with a registry cache entry for the good files
+        assert cli("eval", "relu", "1") == (0, "1.0\n", warning)
+    code, out, err = cli("eval", "scaled_clamp", "--", "-6", "0.75")  # the rest is usable
+    assert (code, err) == (0, warning) and values(out) == [-1.0, 0.25]  # slope 1/3, [-1, 0.5]
+    code, out, err = cli("list", "--format", "json")
+    names = {a["name"] for a in json.loads(out)["activations"]}
+    assert (code, err) == (0, warning) and {"relu", "scaled_clamp"} <= names
+    assert "bad_kind" not in names
+    code, out, err = cli("properties", "--all", "--format", "csv")  # still one line, not three
+    assert code == 0 and err.count("actcli: warning:") == 1
+
+
+def test_naming_a_broken_user_spec_fails(cli, broken_spec_path: Path) -> None:
+    problem = f"{broken_spec_path}:4: kind: 'matrix' is not one of: scalar, vector"
+    code, out, err = cli("eval", "bad-kind", "1")
+    assert (code, out) == (2, "") and err.splitlines()[-1] == problem
+    code, out, err = cli("validate", str(broken_spec_path))  # its problems, not a warning
+    assert (code, err) == (2, f"{problem}\n")
+
+
+def test_column_with_a_vector_activation(cli) -> None:
+    assert_usage_error(*cli("eval", "softmax", "--column", "1", stdin="1 2\n"), "--column")
+
+
+def test_stdin_vectors_with_header_and_comments(cli) -> None:
+    code, out, _ = cli("eval", "softmax", stdin="x0,x1 # header\n0,0\n\n# c\n1,1\n")
+    assert code == 0
+    assert [v for row in vectors(out) for v in row] == pytest.approx([0.5] * 4, rel=1e-15)
 
 
 def test_stdin_dash_mixed_with_numbers(cli) -> None:

@@ -70,7 +70,7 @@ def properties_row(entry: Entry, folder: Path) -> dict[str, Any] | None:
     if refused(entry, result):
         return None
     assert result.code == 0, f"{entry.label}: {result.describe()}"
-    rows = result.json()
+    rows = result.json()["activations"]
     assert isinstance(rows, list) and len(rows) == 1, f"{entry.label}: {rows!r}"
     return rows[0]
 

@@ -177,7 +177,7 @@ def check_properties(expression: str, f: Callable) -> tuple[dict[str, Any] | Non
     result = run(expression, "properties", "--expr", expression, "--format", "json")
     if result.code != 0:
         return None, []
-    row = result.json()[0]
+    row = result.json()["activations"][0]
     found = row["range"]
     lower, upper = number(found["lower"]), number(found["upper"])
     values = sampled(f)

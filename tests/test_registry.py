@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actcli.errors import SpecError, UnknownActivationError
+from actcli.errors import SpecError, SpecPathWarning, UnknownActivationError
 from actcli.registry import (
     SPEC_PATH_VARIABLE,
     Registry,
@@ -291,14 +291,35 @@ def test_spec_path_entry_that_does_not_exist(
         Registry.default()
 
 
-def test_bad_user_spec_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_user_spec_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One broken user file leaves the rest usable; naming it gives its problems."""
     shutil.copy(BAD_DIR / "bad_kind.yaml", tmp_path)
+    shutil.copy(GOOD_DIR / "scaled_clamp.yaml", tmp_path)
     monkeypatch.setenv(SPEC_PATH_VARIABLE, str(tmp_path))
-    with pytest.raises(SpecError) as caught:
+    problem = f"{tmp_path / 'bad_kind.yaml'}:4: kind: 'matrix' is not one of: scalar, vector"
+    for _ in range(2):  # no cache entry hides it the second time
+        with pytest.warns(SpecPathWarning) as caught:
+            registry = Registry.default()
+        assert [str(w.message) for w in caught] == [f"{problem}; skipped"]
+        assert registry.get("relu").name == "relu"
+        assert registry.get("scaled-clamp").name == "scaled_clamp"
+        assert registry.skipped == {str(tmp_path / "bad_kind.yaml"): [problem]}
+        with pytest.raises(SpecError) as named:
+            registry.get("Bad-Kind")
+        assert named.value.problems == [problem]
+    with pytest.raises(UnknownActivationError):
+        registry.get("bad_kinds")
+
+
+def test_broken_builtin_is_still_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(builtin_spec_dir(), specs)
+    shutil.copy(BAD_DIR / "bad_kind.yaml", specs)
+    monkeypatch.setattr("actcli.registry.builtin_spec_dir", lambda: specs)
+    with pytest.raises(SpecError, match="bad_kind.yaml:4"):
         Registry.default()
-    assert caught.value.problems == [
-        f"{tmp_path / 'bad_kind.yaml'}:4: kind: 'matrix' is not one of: scalar, vector"
-    ]
 
 
 # -- resolve_spec -------------------------------------------------------------------------------

@@ -12,12 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from actcli.formats import column_name
 from actcli.json_values import json_number
-
-
-def column_name(order: int) -> str:
-    """f, df, d2f: the column of order k in csv/tsv/json/npy."""
-    return "f" if order == 0 else ("df" if order == 1 else f"d{order}f")
 
 
 def label(order: int) -> str:

@@ -215,7 +215,11 @@ class PropertiesResult:
 
     rows: tuple[tuple[Any, str], ...]
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self) -> dict[str, Any]:
+        return {"activations": self.legacy_json()}
+
+    def legacy_json(self) -> list[dict[str, Any]]:
+        """actcli 0.1's document: the rows as a bare array (ACTCLI_LEGACY_OUTPUT=1)."""
         rows = []
         for row, smoothness_class in self.rows:
             data = row.to_json()
