@@ -7,6 +7,7 @@ numeric results come from `actcli.numeric`, compiled from the spec's stable form
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +46,19 @@ class Activation:
     def params(self) -> dict[str, float]:
         """Parameter values as floats, in the spec's order."""
         return {name: float(self.values[name]) for name in self.spec.parameter_names}
+
+    @property
+    def param_texts(self) -> dict[str, str]:
+        """Parameter values as exact texts in the expression grammar (what `--param` takes):
+        `bind(activation.spec, activation.param_texts)` gives back an equal activation."""
+        texts = {}
+        for name in self.spec.parameter_names:
+            value = self.values[name]
+            text = re.sub(r"\bE\b", "e", sympy.sstr(value))
+            if exact_number(text, name) != value:  # pragma: no cover - the grammar's values
+                raise UsageError(f"parameter {name} = {value} has no exact text")
+            texts[name] = text
+        return texts
 
     @property
     def kind(self) -> str:
@@ -282,7 +296,7 @@ def load_activation(
 
 
 def bind_series(
-    arguments: Sequence[str],
+    arguments: Sequence[str | Activation],
     *,
     expression: str | None = None,
     params: Mapping[str, str] | None = None,
@@ -290,13 +304,14 @@ def bind_series(
 ) -> tuple[list[Activation], list[str]]:
     """The activations a figure overlays, with their legend labels.
 
-    `arguments` are names, `NAME:VARIANT`s or spec files (or one `--expr`); `params` apply to
-    each activation that has the parameter (naming one none of them has is an error); `sweep`
-    is `NAME=V1,V2,...`: every activation drawn once per value.
+    `arguments` are names, `NAME:VARIANT`s, spec files or bound `Activation`s (or one `--expr`);
+    `params` apply to each activation that has the parameter (naming one none of them has is an
+    error), over an `Activation`'s own values; `sweep` is `NAME=V1,V2,...`: every activation
+    drawn once per value.
     """
     if expression is not None and arguments:
         raise UsageError("give activations or --expr, not both")
-    targets: list[str | None] = list(arguments) if expression is None else [None]
+    targets: list[str | Activation | None] = list(arguments) if expression is None else [None]
     if not targets:
         raise UsageError("name at least one activation (or use --expr)")
     sweep_name, sweep_values = parse_sweep(sweep) if sweep else (None, [None])
@@ -308,14 +323,20 @@ def bind_series(
     declared = dict(params or {})  # an --expr declares its parameters, the swept one too
     if sweep_name is not None:
         declared.setdefault(sweep_name, sweep_values[0])
-    specs = [load_spec_argument(t, expression=expression, params=declared) for t in targets]
+    specs = [
+        t.spec
+        if isinstance(t, Activation)
+        else load_spec_argument(t, expression=expression, params=declared)
+        for t in targets
+    ]
+    bound = [t.param_texts if isinstance(t, Activation) else {} for t in targets]
     names = {name for spec in specs for name in spec.parameter_names}
     for name in [*(params or {}), *([sweep_name] if sweep_name else [])]:
         if name not in names and expression is None:
             raise UsageError(f"--param/--sweep {name}: none of the activations has it")
     series, labels = [], []
-    for spec in specs:
-        own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+    for spec, values in zip(specs, bound, strict=True):
+        own = {**values, **{k: v for k, v in (params or {}).items() if k in spec.parameter_names}}
         swept = sweep_name is not None and sweep_name in spec.parameter_names
         for value in sweep_values if swept else [None]:
             chosen = {**own, sweep_name: value} if swept else own

@@ -36,6 +36,9 @@ def test_python_api_example_runs(tmp_path):
     completed = run([sys.executable, str(EXAMPLES / "python_api.py")], tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert "swish_1.5(2) =" in completed.stdout
+    for line in ("elu' = alpha*exp(x) for x < 0", "elu(alpha=2) is C0", "tanh: increasing Cinf"):
+        assert line in completed.stdout.splitlines()
+    assert "sigmoid (xavier init): vanishing" in completed.stdout
 
 
 def test_example_spec_matches_its_paper_definition():
