@@ -120,7 +120,8 @@ def _reference(expression: Any, points: tuple[float, ...]) -> Reference:
 def _error(got: float, true: Any) -> float:
     if true is None:
         return math.nan
-    true = mpmath.mpf(true)  # an exact int such as 10**400 has no float(), an mpf has inf
+    if isinstance(true, int):  # an exact int such as 10**400 has no float(), an mpf has inf
+        true = mpmath.mpf(true)  # (anything else keeps its own precision: no rounding here)
     if not mpmath.isfinite(true):
         same = got == float(true) or (math.isnan(got) and mpmath.isnan(true))
         return 0.0 if same else math.inf
