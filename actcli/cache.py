@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from actcli.limited_read import read_at_most
 from actcli.version import __version__
 
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
@@ -133,15 +134,7 @@ def _read_entry(path: Path) -> bytes | None:
         getuid = getattr(os, "getuid", None)
         if getuid is not None and info.st_uid != getuid():  # planted by another user
             return None
-        chunks = []
-        size = 0
-        while size <= MAX_ENTRY_BYTES:
-            chunk = os.read(fd, MAX_ENTRY_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return None if size > MAX_ENTRY_BYTES else b"".join(chunks)
+        return read_at_most(fd, MAX_ENTRY_BYTES)
     except OSError:
         return None
     finally:

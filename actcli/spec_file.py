@@ -21,6 +21,7 @@ import yaml
 
 from actcli.errors import SpecError, UsageError, quoted
 from actcli.grammar import RESERVED
+from actcli.limited_read import read_at_most
 from actcli.options import MAX_DERIVATIVE_ORDER
 from actcli.spec import (
     APPROXIMATION_FIELDS,
@@ -82,21 +83,14 @@ def read_spec_bytes(path: str | Path) -> bytes:
         raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
     try:
         _check_spec_stat(os.fstat(fd), label)  # what was opened, if it changed meanwhile
-        chunks = []
-        size = 0
-        while size <= MAX_SPEC_BYTES:
-            chunk = os.read(fd, MAX_SPEC_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = read_at_most(fd, MAX_SPEC_BYTES)
     except OSError as exc:
         raise SpecError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
     finally:
         os.close(fd)
-    if size > MAX_SPEC_BYTES:  # it grew after the check
-        raise SpecError([_too_big(label, size)])
-    return b"".join(chunks)
+    if data is None:  # it grew after the check
+        raise SpecError([f"{label}: is over {MAX_SPEC_BYTES} bytes, the limit for spec files"])
+    return data
 
 
 def _check_spec_stat(info: os.stat_result, label: str) -> None:

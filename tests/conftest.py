@@ -61,3 +61,13 @@ def compile_c(compiler: str, directory: Path, source: str) -> Path:
     )
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stderr}"
     return program
+
+
+@pytest.fixture
+def plain_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No colour, 120 columns, no user specs, in the test's empty temporary folder."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("ACTCLI_SPEC_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)

@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 import termios
-from pathlib import Path
 
 import pytest
 
@@ -31,13 +30,7 @@ BOX = re.compile(r"[\u2500-\u257f]")  # box-drawing characters
 DEPTH = ("--depth", "6", "--width", "16", "--batch", "4", "--seeds", "1")
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.delenv("ACTCLI_SPEC_PATH", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 def in_terminal(columns: int, *argv: str) -> tuple[int, str, str]:
