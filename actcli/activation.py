@@ -307,7 +307,8 @@ def bind_series(
     `arguments` are names, `NAME:VARIANT`s, spec files or bound `Activation`s (or one `--expr`);
     `params` apply to each activation that has the parameter (naming one none of them has is an
     error), over an `Activation`'s own values; `sweep` is `NAME=V1,V2,...`: every activation
-    drawn once per value.
+    drawn once per value. A label is the name with the values set, `elu (alpha=0.5)`: `--param`
+    and `--sweep` values as written, an `Activation`'s own where they are not the defaults.
     """
     if expression is not None and arguments:
         raise UsageError("give activations or --expr, not both")
