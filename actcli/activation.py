@@ -307,7 +307,8 @@ def bind_series(
     `arguments` are names, `NAME:VARIANT`s, spec files or bound `Activation`s (or one `--expr`);
     `params` apply to each activation that has the parameter (naming one none of them has is an
     error), over an `Activation`'s own values; `sweep` is `NAME=V1,V2,...`: every activation
-    drawn once per value.
+    drawn once per value. A label is the name with the values set, `elu (alpha=0.5)`: `--param`
+    and `--sweep` values as written, an `Activation`'s own where they are not the defaults.
     """
     if expression is not None and arguments:
         raise UsageError("give activations or --expr, not both")
@@ -335,13 +336,36 @@ def bind_series(
         if name not in names and expression is None:
             raise UsageError(f"--param/--sweep {name}: none of the activations has it")
     series, labels = [], []
-    for spec, values in zip(specs, bound, strict=True):
-        own = {**values, **{k: v for k, v in (params or {}).items() if k in spec.parameter_names}}
+    for target, spec, values in zip(targets, specs, bound, strict=True):
+        given = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
+        own = {**values, **given}
+        # the legend names what was set: --param values as written, and an Activation's own
+        # values where they differ from the defaults; defaults alone leave the bare name
+        shown = _set_values(target, spec) if isinstance(target, Activation) else {}
+        shown.update(given)
         swept = sweep_name is not None and sweep_name in spec.parameter_names
         for value in sweep_values if swept else [None]:
             chosen = {**own, sweep_name: value} if swept else own
             activation = bind(spec, chosen)
             label = activation.name if expression is None else expression
+            named = {**shown, sweep_name: value} if swept else shown
             series.append(activation)
-            labels.append(f"{label} ({sweep_name}={value})" if swept else label)
+            labels.append(_labelled(label, named))
     return series, labels
+
+
+def _set_values(activation: Activation, spec: Spec) -> dict[str, str]:
+    """An activation's parameter values that differ from the spec's defaults, as numbers."""
+    defaults = bind(spec).values
+    return {
+        name: f"{float(value):.6g}"
+        for name, value in activation.values.items()
+        if value != defaults[name]
+    }
+
+
+def _labelled(label: str, values: Mapping[str, object]) -> str:
+    """`elu (alpha=0.5)`: a legend label with the parameter values set, or the bare label."""
+    if not values:
+        return label
+    return f"{label} ({', '.join(f'{k}={v}' for k, v in values.items())})"

@@ -101,3 +101,11 @@ def test_a_failed_run_keeps_an_existing_figure(run_actcli, tmp_path):
     (tmp_path / "f.png").write_bytes(b"previous figure")
     assert run_actcli("plot", "relu", "-o", "f.png", "--points", "1")[0] == 2
     assert (tmp_path / "f.png").read_bytes() == b"previous figure"
+
+
+def test_param_values_are_named_in_the_labels(run_actcli):
+    code, out, _ = run_actcli(
+        "plot", "elu", "relu", "--param", "alpha=0.5", "-o", "f.png", "--format", "json"
+    )
+    assert code == 0
+    assert [s["label"] for s in json.loads(out)["series"]] == ["elu (alpha=0.5)", "relu"]

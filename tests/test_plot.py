@@ -382,3 +382,38 @@ def test_bad_options_are_usage_errors(options):
 def test_no_series_is_a_usage_error():
     with pytest.raises(UsageError):
         make_figure([])
+
+
+def legend_texts(figure):
+    return [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # defaults: the bare name
+        ({}, ["elu", "relu"]),
+        # --param: the value as written, on the activations that have it (relu has no alpha)
+        ({"params": {"alpha": "0.5"}}, ["elu (alpha=0.5)", "relu"]),
+        ({"sweep": "alpha=0.5,1,2"}, ["elu (alpha=0.5)", "elu (alpha=1)", "elu (alpha=2)", "relu"]),
+    ],
+)
+def test_legends_name_the_parameters_set(options, expected):
+    from actcli import activation
+
+    series, labels = activation.bind_series(["elu", "relu"], **options)
+    figure, result = make_figure(series, labels=labels, points=51)
+    assert legend_texts(figure) == expected
+    assert [s.label for s in result.series] == expected
+    # the library call gives the same labels
+    _, drawn = api.plot(["elu", "relu"], points=51, **options)
+    assert [s.label for s in drawn.series] == expected
+
+
+def test_legend_of_bound_activations_names_values_other_than_the_defaults():
+    from actcli import activation
+
+    series, labels = activation.bind_series([load("elu", alpha="1/2"), load("elu"), "selu"])
+    assert labels == ["elu (alpha=0.5)", "elu", "selu"]
+    series, labels = activation.bind_series(["elu", "celu"], params={"alpha": "2"}, sweep=None)
+    assert labels == ["elu (alpha=2)", "celu (alpha=2)"]

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from mpmath import mp
 from reference import DERIVATIVES, REFERENCES
 
@@ -613,6 +614,73 @@ def test_figure_draws_every_run() -> None:
     assert figure_bytes(figure, "svg").startswith(b"<?xml")
 
 
+def depth_50_figure():
+    """sigmoid, tanh, relu and selu at depth 50: sigmoid falls through the vanishing threshold
+    near the right end (where its label used to be) down to about 1e-31."""
+    names = ("sigmoid", "tanh", "relu", "selu")
+    result = simulate_depth(
+        [load_activation(n) for n in names], depth=50, width=32, batch=8, seeds=2, seed=0
+    )
+    figure = depth_figure(result)
+    FigureCanvasAgg(figure).draw()  # figure.canvas is now Agg, with a renderer
+    return result, figure, figure.axes[0]
+
+
+def curve_points(axes, per_segment=64):
+    """Every drawn line in display coordinates, vertices and points along each segment."""
+    found = []
+    for line in axes.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy) < 2 or line.get_linestyle() == ":":  # the threshold lines themselves
+            continue
+        t = np.linspace(0.0, 1.0, per_segment)[:, None]
+        found.extend(a + t * (b - a) for a, b in zip(xy, xy[1:], strict=False))
+    return np.concatenate(found)
+
+
+def test_threshold_labels_sit_where_no_curve_passes() -> None:
+    _, figure, axes = depth_50_figure()
+    labels = [t for t in axes.texts if " above " in t.get_text() or " below " in t.get_text()]
+    assert [t.get_text().split(" $")[0] for t in labels] == ["exploding above", "vanishing below"]
+    points = curve_points(axes)
+    assert len(points) > 1000
+    renderer = figure.canvas.get_renderer()
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        inside = (
+            (box.x0 <= points[:, 0])
+            & (points[:, 0] <= box.x1)
+            & (box.y0 <= points[:, 1])
+            & (points[:, 1] <= box.y1)
+        )
+        assert not inside.any(), (label.get_text(), points[inside][:3])
+        # on its line: the box touches the threshold's height, a few points away
+        level = axes.transData.transform((1, float(label.xy[1])))[1]
+        assert min(abs(box.y0 - level), abs(box.y1 - level)) < 10
+    # nor under the legend
+    legend = axes.get_legend().get_window_extent(renderer)
+    assert not any(label.get_window_extent(renderer).overlaps(legend) for label in labels)
+
+
+def test_the_lowest_decade_reached_has_a_tick_label() -> None:
+    result, _, axes = depth_50_figure()
+    lowest = math.inf
+    for run in result.runs:
+        for row in run.layers():
+            mean, std = row["log10_factor_mean"], row["log10_factor_std"] or 0.0
+            lowest = min(lowest, mean - std)
+        lowest = min(lowest, *run.meanfield.log10_factor)
+    floor = math.floor(lowest)
+    assert floor <= -25  # sigmoid's 1e-31 or so
+    bottom, top = axes.get_ylim()
+    ticks = [(t.get_position()[1], t.get_text()) for t in axes.get_yticklabels()]
+    shown = [text for y, text in ticks if bottom <= y <= top and text]
+    assert f"$10^{{{floor}}}$" in shown
+    assert "$10^{0}$" in shown  # the reference decade still labelled
+    assert bottom == math.floor(bottom) and bottom <= floor  # the axis starts at a whole decade
+
+
 @pytest.mark.parametrize("top_gradient", ["normal", "ones"])
 def test_orthogonal_linear_stack_keeps_every_gradient_norm(top_gradient):
     """With f(x) = x and orthogonal W (sigma_w^2 = 1), delta^(l-1) = W^T delta^l has the norm
@@ -640,3 +708,18 @@ def test_top_gradient_choice_changes_the_measured_network_not_the_weights():
     assert factors("ones") != factors("normal")
     with pytest.raises(UsageError, match="--top-gradient"):
         factors("uniform")
+
+
+def test_threshold_labels_go_outside_when_every_place_is_crossed(monkeypatch) -> None:
+    from actcli.propagation import figure as figure_module
+
+    monkeypatch.setattr(figure_module, "CLEARANCE", 1e9)  # no place along a line is clear
+    _, figure, axes = depth_50_figure()
+    renderer = figure.canvas.get_renderer()
+    edge = axes.get_window_extent(renderer).x1
+    labels = [t for t in axes.texts if " above " in t.get_text() or " below " in t.get_text()]
+    assert len(labels) == 2
+    assert all(label.get_window_extent(renderer).x0 >= edge for label in labels)
+    # the legend, pinned before the axes shrank, was placed again inside them
+    legend = axes.get_legend().get_window_extent(renderer)
+    assert legend.x1 <= edge
