@@ -44,6 +44,7 @@ DIGITS = 20  # significant digits of the reference (enough to measure 1e-17)
 MAX_DPS = 1200  # a cancellation deeper than ~1e-1100 is taken as underflow (seconds per point)
 POINT_SECONDS = 0.5  # a reference value taking longer is left out (and counted as missing)
 SIMPLIFY_BUDGET = 25  # count_ops above which SymPy's simplify is not tried (it can take minutes)
+MEASURE_BUDGET = 5000  # count_ops above which no form is searched or measured (55 nested sin: f'')
 ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
 SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
@@ -163,6 +164,8 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     exact = sympy.diff(definition, X, order) if order else definition
     if exact.free_symbols - {X}:
         return StableForm(exact, math.nan, math.nan)  # compiling will say which have no value
+    if sympy.count_ops(exact) > MEASURE_BUDGET:  # an mpmath reference would take minutes
+        return StableForm(exact, math.nan, math.nan)
     sources = [exact]
     lower = _stable_form(definition, order - 1) if order else None
     if lower is not None and not lower.approximate:  # first: it is often already clean
