@@ -36,6 +36,7 @@ from actcli.errors import (
 from actcli.files import atomic_write, output_target
 from actcli.formats import FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    TABLE_MAX_OUTPUT,
     TABLE_MAX_POINTS,
     TABLE_POINTS_LIMIT,
     check_order,
@@ -546,6 +547,12 @@ def table_command(
         int,
         typer.Option(help=f"Refuse tables above N entries (at most {TABLE_POINTS_LIMIT})."),
     ] = TABLE_MAX_POINTS,
+    max_output_size: Annotated[
+        str,
+        typer.Option(
+            help="Refuse (exit 3) a table estimated larger than this in the chosen format, e.g. 1G."
+        ),
+    ] = TABLE_MAX_OUTPUT,
     interp: Annotated[
         str, typer.Option(help="How the consumer reads it: linear, nearest, or none (floor).")
     ] = "linear",
@@ -588,6 +595,8 @@ def table_command(
         orders=parse_orders(order),
         number_format=number_format(fixed_point, dtype),
         fold=fold,
+        output_format=fmt,
+        max_output_bytes=parse_bytes(max_output_size, "--max-output-size"),
     )
     data = api.table_bytes(result, fmt)
     if output == "-":
