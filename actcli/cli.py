@@ -764,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
     args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
-    with _signals(), warnings.catch_warnings(), render.complete_writes():
+    with _signals(), warnings.catch_warnings(), render.complete_writes(), render.progress_line():
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
         warnings.filterwarnings("default", category=SpecPathWarning)  # a skipped user spec
