@@ -16,11 +16,11 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
-from actcli import api, render
+from actcli import api, completion, render
 from actcli.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERNAL,
@@ -34,8 +34,9 @@ from actcli.errors import (
     UsageError,
 )
 from actcli.files import atomic_write, output_target
-from actcli.formats import TABLE_FORMATS, figure_format, table_format_for_path
+from actcli.formats import FORMATS, figure_format, table_format_for_path
 from actcli.options import (
+    TABLE_MAX_OUTPUT,
     TABLE_MAX_POINTS,
     TABLE_POINTS_LIMIT,
     check_order,
@@ -68,18 +69,47 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # str.strip: choices (--format, --at-kink, --init) read " json" as json, as before
+    context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": str.strip},
 )
 
-FormatOption = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Output format (default: table on a terminal).",
-        callback=format_name,
-    ),
-]
+
+def _format_option(formats: tuple[str, ...], off_terminal: str, default: str = "") -> Any:
+    """The --format option of one command: its formats as choices (any case), and its default
+    on a terminal and off one (`default` overrides the sentence)."""
+    if not default:
+        on_terminal = "table" if "table" in formats else off_terminal
+        default = (
+            f"{on_terminal}"
+            if on_terminal == off_terminal
+            else f"{on_terminal} on a terminal, {off_terminal} otherwise"
+        )
+    # Literal[...] alone, not `| None`: unions are cached by equality, and Literals with the
+    # same values in another order are equal, so the order shown would be another command's.
+    return Annotated[
+        Literal[formats],  # type: ignore[valid-type]
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"Output format (default: {default}).",
+            case_sensitive=False,
+            callback=format_name,
+            show_default=False,
+        ),
+    ]
+
+
+ListFormat = _format_option(FORMATS["list"], "tsv")
+ShowFormat = _format_option(FORMATS["show"], "text")
+ValidateFormat = _format_option(FORMATS["validate"], "text")
+EvalFormat = _format_option(FORMATS["eval"], "text")
+DeriveFormat = _format_option(FORMATS["derive"], "text")
+CheckFormat = _format_option(FORMATS["check"], "text")
+SmoothnessFormat = _format_option(FORMATS["smoothness"], "text")
+PropertiesFormat = _format_option(FORMATS["properties"], "text")
+PlotFormat = _format_option(FORMATS["plot"], "text", "text: a summary on stderr")
+TableFormat = _format_option(FORMATS["table"], "csv", "from the -o extension, else csv")
+DepthFormat = _format_option(FORMATS["simulate-depth"], "tsv")
 ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Set a parameter, NAME=VALUE (repeatable)."),
@@ -90,6 +120,13 @@ ExprOption = Annotated[
         "--expr", "-e", help='An inline definition instead of a name, e.g. "x*sigmoid(x)".'
     ),
 ]
+
+
+def _examples(*commands: str) -> str:
+    """A command's help epilog: its examples, one a line (each runs as shown; tests/test_docs.py
+    runs them all)."""
+    label = "Example:" if len(commands) == 1 else "Examples:"
+    return "\n\n".join((label, *(f"  {command}" for command in commands)))
 
 
 def _version(value: bool) -> None:
@@ -116,51 +153,61 @@ def _options(
     """Exact answers about neural-network activation functions."""
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=_examples(
+        "actcli list --tag relu-like --format csv",
+        "actcli list --format text",
+    ),
+)
 def list_command(
     tag: Annotated[str | None, typer.Option(help="Only this family, e.g. relu-like.")] = None,
-    fmt: FormatOption = None,
+    fmt: ListFormat = None,
 ) -> None:
-    """List every activation: name, aliases, kind, parameters, family.
-
-    Example: actcli list --tag relu-like --format csv
-    """
+    """List every activation: name, aliases, kind, parameters, family."""
     result = api.list_activations(tag)
-    fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv", "text"), "tsv")
+    fmt = render.choose_format(fmt, FORMATS["list"], "tsv")
     render.render(result, fmt)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=_examples(
+        "actcli show elu --param alpha=0.5 --format latex",
+    ),
+)
 def show_command(
     activation: Annotated[
         str | None, typer.Argument(help="Name, alias, or spec file.", show_default=False)
     ] = None,
     expr: ExprOption = None,
     param: ParamOption = None,
-    fmt: FormatOption = None,
+    fmt: ShowFormat = None,
 ) -> None:
-    """Show a definition, its parameters, claims, variants and references.
-
-    Example: actcli show elu --param alpha=0.5 --format latex
-    """
+    """Show a definition, its parameters, claims, variants and references."""
     bound = api.load_activation(
         activation, expression=expr, params=parse_param_options(param or [])
     )
-    fmt = render.choose_format(fmt, ("table", "text", "json", "latex"), "text")
+    fmt = render.choose_format(fmt, FORMATS["show"], "text")
     render.render(api.show(bound), fmt)
 
 
-@app.command("validate")
+@app.command(
+    "validate",
+    epilog=_examples(
+        "actcli validate examples/penalized_tanh.yaml",
+    ),
+)
 def validate_command(
     files: Annotated[list[str], typer.Argument(help="Spec files to check.", show_default=False)],
-    fmt: FormatOption = None,
+    fmt: ValidateFormat = None,
 ) -> None:
     """Check spec files; every problem is listed as file:line: field: what is wrong.
 
-    Exit 0 when all are valid, 2 otherwise. Example: actcli validate my_act.yaml
+    Exit 0 when all are valid, 2 otherwise.
     """
     result = api.validate(files)
-    render.render(result, render.choose_format(fmt, ("text", "json"), "text"))
+    render.render(result, render.choose_format(fmt, FORMATS["validate"], "text"))
     if not result.ok:
         raise typer.Exit(EXIT_USAGE)
 
@@ -168,6 +215,10 @@ def validate_command(
 @app.command(
     "eval",
     context_settings={"ignore_unknown_options": True},
+    epilog=_examples(
+        "printf '0 1 -1000' | actcli eval gelu --order 1",
+        "actcli eval relu 0 --order 1 --at-kink right",
+    ),
 )
 def eval_command(
     arguments: Annotated[
@@ -181,14 +232,18 @@ def eval_command(
     param: ParamOption = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Derivative order.")] = 0,
     at_kink: Annotated[
-        str | None,
-        typer.Option(help="Where a derivative does not exist: left, right or mean (else nan)."),
+        Literal["left", "right", "mean"] | None,
+        typer.Option(
+            help="Where a derivative does not exist: the left or right one, or their mean "
+            "(default: nan).",
+            case_sensitive=False,
+        ),
     ] = None,
     column: Annotated[
         str | None,
         typer.Option(help="CSV/TSV input: the column to read, 1-based or by header name."),
     ] = None,
-    fmt: FormatOption = None,
+    fmt: EvalFormat = None,
 ) -> None:
     """Evaluate an activation (or its --order K derivative) at numbers.
 
@@ -196,8 +251,6 @@ def eval_command(
     comments and blank lines skipped; CSV/TSV with a header row (as table writes it) reads the
     column x or --column; for vector activations one vector per line. Prints one value per line
     (nothing for empty input).
-
-    Example: printf '0 1 -1000' | actcli eval gelu --order 1
     """
     check_order(order)
     words = [word.strip() for word in arguments or []]
@@ -224,12 +277,16 @@ def eval_command(
     if x.size == 0:  # empty input (or only comments): nothing to print
         return
     result = api.evaluate_spec(spec, params, x, order=order, at_kink=at_kink)
-    render.render(
-        result, render.choose_format(fmt, ("text", "json", "csv", "tsv", "table"), "text")
-    )
+    render.render(result, render.choose_format(fmt, FORMATS["eval"], "text"))
 
 
-@app.command("derive")
+@app.command(
+    "derive",
+    epilog=_examples(
+        "actcli derive elu --order 2",
+        "actcli derive gelu --format c --order 1",
+    ),
+)
 def derive_command(
     activation: Annotated[
         str | None, typer.Argument(help="Name, alias, or spec file.", show_default=False)
@@ -244,16 +301,14 @@ def derive_command(
     n: Annotated[
         int | None, typer.Option("--n", help="Vector kinds: the explicit n x n Jacobian.")
     ] = None,
-    fmt: FormatOption = None,
+    fmt: DeriveFormat = None,
 ) -> None:
     """Derive exactly: cases between breakpoints, and where the derivative does not exist.
 
     Parameters not given with --param stay symbolic. --format python or c prints code for f and
     its derivatives up to --order (all parameters at their values).
-
-    Example: actcli derive elu --order 2
     """
-    fmt = render.choose_format(fmt, ("text", "latex", "json", "python", "c"), "text")
+    fmt = render.choose_format(fmt, FORMATS["derive"], "text")
     check_order(order, 0 if fmt in ("python", "c") else 1)
     result = api.derive(
         activation,
@@ -271,7 +326,12 @@ def derive_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command("check")
+@app.command(
+    "check",
+    epilog=_examples(
+        "actcli check tanh --claim derivative_in_terms_of_output='1 - y**2'",
+    ),
+)
 def check_command(
     activations: Annotated[
         list[str] | None,
@@ -287,14 +347,12 @@ def check_command(
         typer.Option("--claim", help="Check KEY=VALUE instead of the spec's own claims."),
     ] = None,
     param: ParamOption = None,
-    fmt: FormatOption = None,
+    fmt: CheckFormat = None,
 ) -> None:
     """Prove or refute every claim of a spec: holds, holds_approximately, partial, refuted
     (with a counterexample), unproven or not_yet_checked. Exit 1 when any is refuted.
-
-    Example: actcli check softsign --claim derivative_in_terms_of_output='1 - y**2'
     """
-    fmt = render.choose_format(fmt, ("table", "text", "json", "csv", "tsv"), "text")
+    fmt = render.choose_format(fmt, FORMATS["check"], "text")
     result = api.check(
         [*(activations or []), *(spec or [])],
         every=every,
@@ -308,7 +366,12 @@ def check_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command("smoothness")
+@app.command(
+    "smoothness",
+    epilog=_examples(
+        "actcli smoothness celu --require C1 && echo ok",
+    ),
+)
 def smoothness_command(
     activation: Annotated[
         str | None, typer.Argument(help="Name, alias, or spec file.", show_default=False)
@@ -323,12 +386,10 @@ def smoothness_command(
     require: Annotated[
         str | None, typer.Option(help="Exit 1 when less smooth than this class, e.g. C1.")
     ] = None,
-    fmt: FormatOption = None,
+    fmt: SmoothnessFormat = None,
 ) -> None:
     """Continuity class (C-1, C0, ..., Cinf), the one-sided limits and jumps at every point
     where it can fail, and for which parameter values each class holds.
-
-    Example: actcli smoothness celu --require C1 && echo ok
     """
     required = class_rank(require) if require is not None else None
     result = api.smoothness(
@@ -338,29 +399,34 @@ def smoothness_command(
         max_order=max_order,
         symbolic_params=symbolic_params,
     )
-    render.render(result, render.choose_format(fmt, ("text", "json"), "text"))
+    render.render(result, render.choose_format(fmt, FORMATS["smoothness"], "text"))
     if required is not None and class_rank(result.smoothness_class) < required:
         found = f"{result.activation} is {result.smoothness_class}"
         render.failed("smoothness", f"{found}, below the required {require}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command("properties")
+@app.command(
+    "properties",
+    epilog=_examples(
+        "actcli properties relu gelu silu --format csv",
+    ),
+)
 def properties_command(
     activations: Annotated[
         list[str] | None,
         typer.Argument(help="Names, aliases or spec files.", show_default=False),
     ] = None,
-    every: Annotated[bool, typer.Option("--all", help="Every scalar activation.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every registered activation, vector kinds included.")
+    ] = False,
     expr: ExprOption = None,
     param: ParamOption = None,
-    fmt: FormatOption = None,
+    fmt: PropertiesFormat = None,
 ) -> None:
     """The property table: range, bounds, monotonicity, f(0), identity near 0, smoothness,
     saturation, zero-gradient regions, max |f'|, Gaussian moments, dead-unit probability; each
     entry says whether it was derived symbolically or numerically.
-
-    Example: actcli properties relu gelu silu --format csv
     """
     result = api.properties(
         activations or [],
@@ -368,9 +434,7 @@ def properties_command(
         expression=expr,
         params=parse_param_options(param or []),
     )
-    render.render(
-        result, render.choose_format(fmt, ("table", "text", "json", "csv", "tsv"), "text")
-    )
+    render.render(result, render.choose_format(fmt, FORMATS["properties"], "text"))
 
 
 RangeOption = Annotated[
@@ -379,7 +443,12 @@ RangeOption = Annotated[
 ]
 
 
-@app.command("plot")
+@app.command(
+    "plot",
+    epilog=_examples(
+        "actcli plot elu --sweep alpha=0.5,1,2 --order 0,1 -o elu.png",
+    ),
+)
 def plot_command(
     activations: Annotated[
         list[str] | None,
@@ -414,16 +483,14 @@ def plot_command(
     slice_dim: Annotated[
         int, typer.Option(help="Vector kinds: plot along x = (t, 0, ..., 0) of this length.")
     ] = 3,
-    fmt: FormatOption = None,
+    fmt: PlotFormat = None,
 ) -> None:
     """Draw activations and their derivatives: one panel per order, jumps as gaps with
     open/closed markers, points where a derivative does not exist marked.
-
-    Example: actcli plot elu --sweep alpha=0.5,1,2 --order 0,1 -o elu.png
     """
     if not output:
         raise UsageError("give -o FILE (.png, .svg, .pdf) or -o - for PNG on stdout")
-    fmt = render.choose_format(fmt, ("text", "json"), "text")
+    fmt = render.choose_format(fmt, FORMATS["plot"], "text")
     if output == "-" and fmt == "json":
         raise UsageError("-o - writes the image to stdout: --format json needs -o FILE")
     if output != "-":
@@ -456,7 +523,12 @@ def plot_command(
         render.diagnostics(result)
 
 
-@app.command("table")
+@app.command(
+    "table",
+    epilog=_examples(
+        "actcli table gelu --range -8 8 --max-error 1e-3 --fixed-point Q3.12 -o gelu_lut.h",
+    ),
+)
 def table_command(
     activation: Annotated[
         str | None,
@@ -475,6 +547,12 @@ def table_command(
         int,
         typer.Option(help=f"Refuse tables above N entries (at most {TABLE_POINTS_LIMIT})."),
     ] = TABLE_MAX_POINTS,
+    max_output_size: Annotated[
+        str,
+        typer.Option(
+            help="Refuse (exit 3) a table estimated larger than this in the chosen format, e.g. 1G."
+        ),
+    ] = TABLE_MAX_OUTPUT,
     interp: Annotated[
         str, typer.Option(help="How the consumer reads it: linear, nearest, or none (floor).")
     ] = "linear",
@@ -492,19 +570,17 @@ def table_command(
     output: Annotated[
         str, typer.Option("--output", "-o", help="File to write (atomically); - is stdout.")
     ] = "-",
-    fmt: FormatOption = None,
+    fmt: TableFormat = None,
 ) -> None:
     """A lookup table of f (and derivatives) with a certified error bound, as csv, tsv, json,
     npy, a C header (c) or Verilog $readmemh words (hex).
-
-    Example: actcli table gelu --range -8 8 --max-error 1e-4 --fixed-point Q3.12 -o gelu_lut.h
     """
     if output != "-":
         output_target(output)  # a folder, a device or a missing folder fails before the work
         fmt = table_format_for_path(output, fmt) or fmt
     if fmt is None:
         fmt = "csv"
-    fmt = render.choose_format(fmt, TABLE_FORMATS, "csv")
+    fmt = render.choose_format(fmt, FORMATS["table"], "csv")
     result = api.table(
         activation,
         expression=expr,
@@ -519,6 +595,8 @@ def table_command(
         orders=parse_orders(order),
         number_format=number_format(fixed_point, dtype),
         fold=fold,
+        output_format=fmt,
+        max_output_bytes=parse_bytes(max_output_size, "--max-output-size"),
     )
     data = api.table_bytes(result, fmt)
     if output == "-":
@@ -528,7 +606,12 @@ def table_command(
     render.diagnostics(result)
 
 
-@app.command("simulate-depth")
+@app.command(
+    "simulate-depth",
+    epilog=_examples(
+        "actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png",
+    ),
+)
 def simulate_depth_command(
     activations: Annotated[
         list[str] | None,
@@ -543,8 +626,11 @@ def simulate_depth_command(
     width: Annotated[int, typer.Option(help="Units per layer N.")] = 256,
     batch: Annotated[int, typer.Option(help="Inputs per network B.")] = 128,
     init: Annotated[
-        str | None,
-        typer.Option(help="he, kaiming, xavier, glorot, lecun, orthogonal (default: customary)."),
+        Literal["he", "kaiming", "xavier", "glorot", "lecun", "orthogonal"] | None,
+        typer.Option(
+            help="Weight initialisation (default: the customary one of each activation).",
+            case_sensitive=False,
+        ),
     ] = None,
     sigma_w2: Annotated[
         float | None, typer.Option("--sigma-w2", help="Weight variance times fan-in.")
@@ -586,15 +672,13 @@ def simulate_depth_command(
         str | None, typer.Option(help="Write the gradient-factor figure (.png, .svg, .pdf).")
     ] = None,
     style: Annotated[str, typer.Option(help="Figure style: light or dark.")] = "light",
-    fmt: FormatOption = None,
+    fmt: DepthFormat = None,
 ) -> None:
     """How gradients grow or shrink through L layers: random networks (Monte Carlo), mean-field
     theory and the one-neuron chain, with a verdict per activation (vanishing, stable,
     exploding).
-
-    Example: actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png
     """
-    fmt = render.choose_format(fmt, ("table", "json", "csv", "tsv"), "tsv")
+    fmt = render.choose_format(fmt, FORMATS["simulate-depth"], "tsv")
     failing = parse_verdicts(fail_on)
     if plot is not None:
         figure_format(plot)  # a bad extension fails before the simulation
@@ -633,6 +717,41 @@ def simulate_depth_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+@app.command("help", epilog=_examples("actcli help table"))
+def help_command(
+    command: Annotated[
+        str | None, typer.Argument(help="A command (none: the overview).", show_default=False)
+    ] = None,
+) -> None:
+    """Show the help of a command, as `actcli COMMAND --help` does (`actcli help`: the overview)."""
+    code = app(
+        args=[*([command] if command is not None else []), "--help"],
+        prog_name="actcli",
+        standalone_mode=False,
+    )
+    raise typer.Exit(code if isinstance(code, int) else 0)
+
+
+@app.command(
+    "completion",
+    epilog=_examples(
+        'eval "$(actcli completion bash)"',
+        "actcli completion fish > actcli.fish",
+    ),
+)
+def completion_command(
+    ctx: typer.Context,
+    shell: Annotated[
+        Literal["bash", "zsh", "fish"],
+        typer.Argument(help="The shell.", case_sensitive=False, show_default=False),
+    ],
+) -> None:
+    """Print a shell completion script: commands, options, choices and activation names
+    (`eval "$(actcli completion bash)"` in ~/.bashrc; zsh alike; fish: save it as
+    ~/.config/fish/completions/actcli.fish)."""
+    sys.stdout.write(completion.script(ctx.find_root().command, shell.lower()))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script passes it to sys.exit)."""
     args = sys.argv[1:] if argv is None else argv
@@ -645,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
     args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
-    with _signals(), warnings.catch_warnings(), render.complete_writes():
+    with _signals(), warnings.catch_warnings(), render.complete_writes(), render.progress_line():
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
         warnings.filterwarnings("default", category=SpecPathWarning)  # a skipped user spec

@@ -13,6 +13,21 @@ from actcli.errors import UsageError
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 TABLE_FORMATS = ("csv", "tsv", "json", "npy", "c", "hex")
+# The formats each command accepts (`--format`), the first its default off a terminal unless
+# `table` is there (the CLI: `table` on a terminal when allowed, else the default named there).
+FORMATS = {
+    "list": ("table", "json", "csv", "tsv", "text"),
+    "show": ("table", "text", "json", "latex"),
+    "validate": ("text", "json"),
+    "eval": ("text", "json", "csv", "tsv", "table"),
+    "derive": ("text", "latex", "json", "python", "c"),
+    "check": ("table", "text", "json", "csv", "tsv"),
+    "smoothness": ("text", "json"),
+    "properties": ("table", "text", "json", "csv", "tsv"),
+    "plot": ("text", "json"),
+    "table": TABLE_FORMATS,
+    "simulate-depth": ("table", "json", "csv", "tsv"),
+}
 _TABLE_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",

@@ -26,6 +26,8 @@ MAX_PIXELS = 100_000_000
 # 100 MB to certify; a 2^20-entry one 45 s) and the most --max-points may be raised to.
 TABLE_MAX_POINTS = 1 << 18
 TABLE_POINTS_LIMIT = 1 << 24
+# ... and the largest output it writes unless --max-output-size raises it (estimated up front).
+TABLE_MAX_OUTPUT = "64M"
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -52,6 +54,15 @@ def parse_bytes(text: str, option: str = "--max-memory") -> int:
     if size < 1:
         raise UsageError(f"{option} {text!r}: must be at least one byte")
     return int(size)
+
+
+def format_bytes(size: int) -> str:
+    """A size as parse_bytes reads it back, rounded up: 64M, 1.5G, 900K."""
+    for unit, scale in (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if size >= scale:
+            value = math.ceil(size / scale * 10) / 10
+            return f"{value:g}{unit}"
+    return str(size)
 
 
 def parse_orders(text: str) -> tuple[int, ...]:

@@ -13,13 +13,16 @@ import io
 import json
 import os
 import select
+import shutil
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from actcli.catalog import ListResult, ShowResult, ValidateResult, pieces_text
 from actcli.errors import OutputClosed, ResourceLimitError, UsageError
 from actcli.formats import column_name, legacy_output
+from actcli.supervisor import progress_listener
 
 if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of these
     from actcli.check import CheckResult
@@ -152,6 +155,54 @@ def complete_writes() -> Iterator[None]:
         replacement, sys.stdout = sys.stdout, original
         with contextlib.suppress(OSError, ValueError):  # reported by render.flush already
             replacement.flush()
+
+
+PROGRESS_INTERVAL = 0.1  # seconds between two redraws of the progress line
+
+
+@contextlib.contextmanager
+def progress_line(err: IO[str] | None = None) -> Iterator[None]:
+    """On a terminal's stderr, the core's `supervisor.progress` reports as one line rewritten in
+    place (`actcli: table: segments certified 16384/262144`), cleared at the end; nothing at
+    all when stderr is not a terminal (a pipe, a log file)."""
+    stream = err or sys.stderr
+    try:
+        terminal = stream.isatty()
+    except (OSError, ValueError):
+        terminal = False
+    if not terminal:
+        yield
+        return
+    last = {"time": 0.0, "width": 0}
+
+    def write(text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # stderr gone: the work goes on
+            stream.write(text)
+            stream.flush()
+
+    def clear() -> None:
+        if last["width"]:
+            write("\r" + " " * last["width"] + "\r")
+            last["width"] = 0
+
+    def show(done: int, total: int, what: str) -> None:
+        if done >= total:  # finished: the line goes, before any result is printed
+            clear()
+            return
+        now = time.monotonic()
+        if now - last["time"] < PROGRESS_INTERVAL:
+            return
+        last["time"] = now
+        room = max(10, shutil.get_terminal_size().columns - 1)
+        text = f"actcli: {what} {done}/{total}"[:room]
+        write("\r" + text.ljust(last["width"]))
+        last["width"] = len(text)
+
+    with progress_listener(show):
+        try:
+            yield
+        finally:
+            clear()
 
 
 @contextlib.contextmanager

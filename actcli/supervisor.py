@@ -41,6 +41,7 @@ WATCHED = {
 
 _board: list[mmap.mmap] = []  # the shared page, in a supervised child only
 _steps: list[str] = []
+_listeners: list[Callable[[int, int, str], None]] = []
 
 
 def split_timeout(args: list[str]) -> tuple[list[str], float | None]:
@@ -122,6 +123,23 @@ def step(name: str) -> Iterator[None]:
     finally:
         _steps.pop()
         _show()
+
+
+def progress(done: int, total: int, what: str) -> None:
+    """Report that `done` of `total` units of `what` are finished (the CLI shows it on a
+    terminal's stderr; nothing happens without a listener, as in the library)."""
+    if _listeners:
+        _listeners[-1](done, total, what)
+
+
+@contextmanager
+def progress_listener(listener: Callable[[int, int, str], None]) -> Iterator[None]:
+    """Send `progress` reports to `listener(done, total, what)` for the time of the block."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.pop()
 
 
 def current_step() -> str:

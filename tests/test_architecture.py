@@ -43,6 +43,7 @@ DEFERRING = {
 LIGHT = (
     "actcli",
     "actcli.cli",
+    "actcli.completion",
     "actcli.render",
     "actcli.api",
     "actcli.catalog",

@@ -1142,3 +1142,81 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(cli, monkeypatch) -> No
         "actcli: internal error: RuntimeError: boom second line "
         "(a bug in actcli; the traceback is above)"
     )
+
+
+FORMAT_HELP = {  # command: (formats accepted, default on a terminal, default off one)
+    "list": ({"table", "json", "csv", "tsv", "text"}, "table", "tsv"),
+    "show": ({"table", "text", "json", "latex"}, "table", "text"),
+    "validate": ({"text", "json"}, "text", "text"),
+    "eval": ({"table", "text", "json", "csv", "tsv"}, "table", "text"),
+    "derive": ({"text", "latex", "json", "python", "c"}, "text", "text"),
+    "check": ({"table", "text", "json", "csv", "tsv"}, "table", "text"),
+    "smoothness": ({"text", "json"}, "text", "text"),
+    "properties": ({"table", "text", "json", "csv", "tsv"}, "table", "text"),
+    "plot": ({"text", "json"}, "text", "text"),
+    "table": ({"csv", "tsv", "json", "npy", "c", "hex"}, "csv", "csv"),
+    "simulate-depth": ({"table", "json", "csv", "tsv"}, "table", "tsv"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(FORMAT_HELP))
+def test_format_help_lists_the_formats_and_defaults(cli, monkeypatch, command) -> None:
+    """--format's help shows exactly the formats the command accepts, as choices, and its
+    default on a terminal and off one; every listed format is accepted, in any case."""
+    monkeypatch.setenv("COLUMNS", "300")
+    code, out, _ = cli(command, "--help")
+    assert code == 0
+    line = next(line for line in out.splitlines() if re.search(r"--format\s+-f\s", line))
+    shown = re.search(r"<([a-z|]+)>", line)
+    accepted, on_terminal, off_terminal = FORMAT_HELP[command]
+    assert shown and set(shown.group(1).split("|")) == accepted, line
+    assert "<str>" not in line
+    if on_terminal != off_terminal:
+        assert f"default: {on_terminal} on a terminal, {off_terminal} otherwise" in line, line
+    else:
+        assert f"{off_terminal}" in line.split("default:")[1], line
+    code, _, err = cli(command, "--format", "nonsense")
+    assert code == 2 and "nonsense" in err and len(err.splitlines()) == 1
+
+
+def test_choices_are_shown_as_choices(cli, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
+    assert "<left|right|mean>" in cli("eval", "--help")[1]
+    assert "<he|kaiming|xavier|glorot|lecun|orthogonal>" in cli("simulate-depth", "--help")[1]
+    from actcli.propagation.simulate import INITS
+
+    assert set(INITS) == {"he", "kaiming", "xavier", "glorot", "lecun", "orthogonal"}
+    assert "vector kinds included" in cli("properties", "--help")[1]
+    code, out, _ = cli("eval", "relu", "0", "--order", "1", "--at-kink", "RIGHT")
+    assert code == 0 and values(out) == [1.0]
+    code, out, _ = cli("list", "--format", "JSON")
+    assert code == 0 and json.loads(out)["activations"]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_names_commands_options_and_choices(cli, shell) -> None:
+    code, out, _ = cli("completion", shell)
+    assert code == 0
+    for word in ("list", "eval", "simulate-depth", "help", "completion", "at-kink",
+                 "max-points", "left right mean", "csv tsv json npy c hex",
+                 "actcli list --format text"):  # fmt: skip
+        assert word in out, word
+    if shell != "fish":
+        checked = subprocess.run(["bash", "-n"], input=out, text=True, capture_output=True)
+        assert checked.returncode == 0, checked.stderr
+
+
+def test_bash_completion_completes_names_and_formats(cli, tmp_path) -> None:
+    """The bash script, sourced, completes a command, an option's choices and activation
+    names (from `actcli list --format text`, here a stand-in)."""
+    script = cli("completion", "bash")[1]
+    probe = script + (
+        "actcli() { printf 'relu\\nrelu6\\nselu\\n'; }\n"
+        'COMP_WORDS=(actcli ev); COMP_CWORD=1; _actcli_completion; echo "${COMPREPLY[*]}"\n'
+        "COMP_WORDS=(actcli table gelu --format n); COMP_CWORD=4; _actcli_completion;"
+        ' echo "${COMPREPLY[*]}"\n'
+        'COMP_WORDS=(actcli eval rel); COMP_CWORD=2; _actcli_completion; echo "${COMPREPLY[*]}"\n'
+    )
+    done = subprocess.run(["bash", "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["eval", "npy", "relu relu6"]

@@ -121,3 +121,23 @@ def test_gelu_over_the_whole_float_range_of_interest_is_certified(run_actcli):
     midpoint_error = abs(half - one / 2)
     assert midpoint_error <= table["measured_max_error"] <= table["certified_max_error"]
     assert table["certified_max_error"] <= 0.0998
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gelu", "--range", "-8", "8", "--max-error", "1e-12", "--max-points", "16777216",
+         "-o", "big.h"],
+        ["gelu", "--points", "100000", "--max-output-size", "1M", "-o", "t.npy"],
+    ],
+)  # fmt: skip
+def test_a_table_too_big_to_write_is_refused_up_front(run_actcli, tmp_path, argv):
+    """The estimate of the output's size (5 million C literals: about 260M) is refused before
+    any work, in one line that names the estimate and the option to raise (exit 3)."""
+    code, out, err = run_actcli("table", *argv)
+    assert code == 3 and out == ""
+    assert len(err.splitlines()) == 1 and "--max-output-size" in err and "entries" in err, err
+    assert os.listdir(tmp_path) == []
+    code, _, err = run_actcli("table", "gelu", "--points", "1000", "--max-output-size", "1M",
+                              "--format", "csv")  # fmt: skip
+    assert code == 0, err

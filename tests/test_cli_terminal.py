@@ -282,3 +282,81 @@ def test_a_column_wider_than_the_terminal_is_hidden_or_alone_folded(monkeypatch)
 
 def test_debug_keeps_a_gate_exit_1(run_actcli) -> None:
     assert main(["smoothness", "relu", "--require", "C1", "--debug"]) == 1
+
+
+def stderr_in_terminal(*argv: str, cwd: Path) -> tuple[int, str, str]:
+    """`python -m actcli ARGV` with stderr on a pseudo-terminal (stdout a pipe): (exit code,
+    stdout, what the terminal received)."""
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
+    env = dict(os.environ, COLUMNS="200", TERM="xterm", NO_COLOR="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "actcli", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        cwd=cwd,
+    )
+    os.close(follower)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(leader)
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    return proc.wait(timeout=120), out, received.decode()
+
+
+PROGRESS = re.compile(r"\ractcli: table: segments certified (\d+)/(\d+)")
+
+
+def test_table_progress_on_a_terminal_and_not_in_a_pipe(tmp_path, run_actcli) -> None:
+    """A big table reports segments certified on a terminal's stderr, one line rewritten with
+    \\r and cleared before the summary; in a pipe stderr has only the summary."""
+    argv = ("table", "gelu", "--points", "60000", "-o", "t.csv")
+    code, _, terminal = stderr_in_terminal(*argv, cwd=tmp_path)
+    assert code == 0, terminal
+    counts = [(int(done), int(total)) for done, total in PROGRESS.findall(terminal)]
+    assert counts and all(total == 59999 and done < total for done, total in counts), terminal
+    summary = terminal.index("actcli: gelu: 60000 entries")
+    assert terminal.rfind("\r", 0, summary) > terminal.rfind("segments certified", 0, summary)
+    code, _, err = run_actcli(*argv)
+    assert code == 0 and "segments certified" not in err and "\r" not in err
+
+
+def test_progress_reports_reach_only_an_installed_listener() -> None:
+    from actcli import supervisor
+
+    supervisor.progress(1, 2, "nobody listens")  # no listener: nothing happens
+    seen: list[tuple[int, int, str]] = []
+    with supervisor.progress_listener(lambda *report: seen.append(report)):
+        supervisor.progress(1, 3, "check: relu")
+    supervisor.progress(2, 3, "after")
+    assert seen == [(1, 3, "check: relu")]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_rewrites_one_line_and_clears_it(monkeypatch) -> None:
+    from actcli import supervisor
+
+    monkeypatch.setattr(render, "PROGRESS_INTERVAL", 0.0)
+    terminal, pipe = _Terminal(), io.StringIO()
+    with render.progress_line(terminal):
+        supervisor.progress(1, 3, "properties: relu")
+        supervisor.progress(2, 3, "properties: gelu")
+    assert terminal.getvalue().startswith("\ractcli: properties: relu 1/3\ractcli: properties")
+    assert terminal.getvalue().endswith("\r")
+    with render.progress_line(pipe):
+        supervisor.progress(1, 3, "properties: relu")
+    assert pipe.getvalue() == ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +40,55 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example_and_is_documented(command, capsys):
     assert main([command, "--help"]) == 0
-    assert re.search(r"Example: .*actcli", capsys.readouterr().out)
+    assert re.search(r"Examples?:\s*\n.*actcli", capsys.readouterr().out)
     assert f"actcli {command}" in README
+
+
+def help_examples(command: str, capsys, monkeypatch) -> list[str]:
+    """The example lines at the end of `actcli COMMAND --help` (a wide terminal: no wrapping)."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    monkeypatch.setenv("TERMINAL_WIDTH", "1000")
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    label = re.search(r"^\s*Examples?:\s*$", out, flags=re.M)
+    assert label, f"actcli {command} --help has no Example: paragraph"
+    lines = [line.strip(" │") for line in out[label.end() :].splitlines()]
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_help_example_runs(command, capsys, monkeypatch, tmp_path):
+    """Each example at the end of a command's help runs as shown (exit 0), from a temporary
+    folder (its -o files land there) holding a copy of examples/."""
+    examples = help_examples(command, capsys, monkeypatch)
+    assert examples and all("actcli" in example for example in examples), examples
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "actcli"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m actcli "$@"\n')
+    wrapper.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", NO_COLOR="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    for example in examples:
+        done = subprocess.run(
+            ["bash", "-c", example], cwd=tmp_path, env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{example}: exit {done.returncode}: {done.stderr}"
+
+
+def test_help_command_is_the_help_option(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["table", "--help"]) == 0
+    option = capsys.readouterr().out
+    assert main(["help", "table"]) == 0
+    assert capsys.readouterr().out == option
+    assert main(["--help"]) == 0
+    overview = capsys.readouterr().out
+    assert main(["help"]) == 0
+    assert capsys.readouterr().out == overview
+    assert main(["help", "nope"]) == 2
 
 
 def test_installed_entry_point_finds_every_builtin_from_another_directory(tmp_path):

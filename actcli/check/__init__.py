@@ -30,7 +30,7 @@ from actcli.check.context import CheckContext
 from actcli.check.result import STATUSES, CheckResult, ClaimResult
 from actcli.errors import ActcliError
 from actcli.spec import Spec
-from actcli.supervisor import step
+from actcli.supervisor import progress, step
 
 PROPERTY_CLAIMS = ("range", "bounded_below", "bounded_above", "monotonic")
 
@@ -42,12 +42,17 @@ def check(
     user's scalar spec, also measure its float64 accuracy (`actcli.check.accuracy`)."""
     results: list[ClaimResult] = []
     reports = []
-    for spec in specs:
+    specs = list(specs)
+    for index, spec in enumerate(specs):
+        if len(specs) > 1:
+            progress(index, len(specs), f"check: {spec.name}")
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
         results.extend(check_spec(spec, own, claims_only=claims_only))
         report = accuracy_report(spec, own, claims_only=claims_only)
         if report is not None:
             reports.append(report)
+    if len(specs) > 1:
+        progress(len(specs), len(specs), "check")
     return CheckResult(tuple(results), tuple(reports))
 
 

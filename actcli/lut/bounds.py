@@ -20,13 +20,14 @@ from actcli.compiler import reference_function
 from actcli.errors import AnalysisError
 from actcli.interval import bound
 from actcli.pieces import active_branch_at, intervals, to_piecewise
-from actcli.supervisor import step
+from actcli.supervisor import progress, step
 
 EVALUATION_RELATIVE = 1e-13
 SUBDIVISIONS = 4
 MEASURE_ABSOLUTE = 1e-40  # errors are absolute: the truth is needed to this much, not relatively
 SLACK = 8 * np.finfo(np.float64).eps
 TIGHTEN_BATCH = 32  # loose bounds tightened per round, worst first
+PROGRESS_CHUNK = 1 << 14  # segments bounded between two progress reports
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def segment_bounds(
 def _certified(
     info: Order, a: np.ndarray, b: np.ndarray, scale: np.ndarray, extra: np.ndarray
 ) -> tuple[np.ndarray, bool]:
-    sup, used_stable = _sup(info, a, b, balls=True)
+    sup, used_stable = _sup_reporting(info, a, b)
     tight = np.zeros(a.shape, dtype=bool)
     while True:
         with np.errstate(invalid="ignore", over="ignore"):
@@ -165,6 +166,20 @@ def _certified(
         sup[again] = np.minimum(sup[again], tighter)  # both are upper bounds
         used_stable |= used
         tight[again] = True
+
+
+def _sup_reporting(info: Order, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`_sup(balls=True)` in chunks of PROGRESS_CHUNK segments, reporting each (`progress`)."""
+    if a.size <= PROGRESS_CHUNK:
+        return _sup(info, a, b, balls=True)
+    parts, used_stable = [], False
+    for begin in range(0, a.size, PROGRESS_CHUNK):
+        end = min(a.size, begin + PROGRESS_CHUNK)
+        part, used = _sup(info, a[begin:end], b[begin:end], balls=True)
+        parts.append(part)
+        used_stable |= used
+        progress(end, a.size, "table: segments certified")
+    return np.concatenate(parts), used_stable
 
 
 def _event_terms(

@@ -7,6 +7,7 @@ The strategy (estimate, grow, bisect, then breakpoint-aligned N) is in the packa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -42,8 +43,10 @@ def search(
     interp: str,
     target: float,
     max_points: int,
+    check_size: Callable[[int], None] | None = None,
 ) -> Build:
-    """The smallest passing table this search meets, or a refusal that says what to change."""
+    """The smallest passing table this search meets, or a refusal that says what to change;
+    `check_size(N)` may refuse a grid of N points before it is built."""
     option = f"--max-error {target:g}"
     for info in infos:
         found = _jump_floor(info, start, hi, interp)
@@ -67,6 +70,8 @@ def search(
 
     def attempt(points: int) -> bool:
         if points not in cache:
+            if check_size is not None:
+                check_size(points)
             cache[points] = build(infos, start, hi, points, fmt, interp)
         return cache[points].certified <= target
 

@@ -10,14 +10,15 @@ import math
 from dataclasses import replace
 
 from actcli.activation import Activation
-from actcli.errors import UsageError
+from actcli.errors import ResourceLimitError, UsageError
 from actcli.lut import explain, grid, reflection
 from actcli.lut.bounds import analyse
 from actcli.lut.measure import measure
 from actcli.lut.numberformat import Format, parse_format
 from actcli.lut.result import ErrorBudget, TableResult, label
 from actcli.lut.search import search
-from actcli.options import TABLE_MAX_POINTS, TABLE_POINTS_LIMIT
+from actcli.lut.writers import estimated_bytes
+from actcli.options import TABLE_MAX_POINTS, TABLE_POINTS_LIMIT, format_bytes
 
 INTERPOLATIONS = ("none", "nearest", "linear")
 DEFAULT_POINTS = 256
@@ -37,12 +38,16 @@ def make_table(
     number_format: str = "float64",
     fold: bool = False,
     max_points: int = TABLE_MAX_POINTS,
+    output_format: str | None = None,
+    max_output_bytes: int | None = None,
 ) -> TableResult:
     """A lookup table of f^(k) for k in `orders` on [lo, hi], with its certified error.
 
-    At most one of `points`, `step`, `max_error` (none: 256 points).
+    At most one of `points`, `step`, `max_error` (none: 256 points). With `max_output_bytes`,
+    a table whose estimated size in `output_format` is larger is refused before it is built.
 
     Raises:
+        ResourceLimitError: the table would be larger than `max_output_bytes`.
         UsageError: bad options, a vector activation, a fold without symmetry, or a
             `max_error` that cannot be reached (the message says why and what to do).
     """
@@ -73,8 +78,21 @@ def make_table(
                     f"table: {label(info.order)} is unbounded at x = {event.x:.17g} (a pole); "
                     "pick a --range without it"
                 )
+
+    def check_size(count: int) -> None:
+        if max_output_bytes is None:
+            return
+        size = estimated_bytes(count, len(orders), output_format or "csv", fmt.bits // 8)
+        if size > max_output_bytes:
+            raise ResourceLimitError(
+                f"table: {count} entries would take about {format_bytes(size)} as "
+                f"{output_format or 'csv'}, above --max-output-size "
+                f"{format_bytes(max_output_bytes)}; raise it (--max-output-size "
+                f"{format_bytes(size * 2)}) or ask for fewer points"
+            )
+
     if max_error is not None:
-        build = search(infos, start, hi, fmt, interp, max_error, max_points)
+        build = search(infos, start, hi, fmt, interp, max_error, max_points, check_size)
     else:
         count = DEFAULT_POINTS if points is None else points
         if step is not None:
@@ -84,6 +102,7 @@ def make_table(
                 f"--points {count}: more than --max-points {max_points}; lower --points or "
                 f"raise --max-points (at most {TABLE_POINTS_LIMIT})"
             )
+        check_size(count)
         build = grid.build(infos, start, hi, count, fmt, interp)
     result = TableResult(
         activation=activation.name,

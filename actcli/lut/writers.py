@@ -18,6 +18,20 @@ from actcli.formats import TABLE_FORMATS
 from actcli.lut.result import TableResult, column_name, label
 from actcli.version import __version__
 
+# Bytes per stored number in each format, a little over the longest usual text (a float64's
+# repr, a separator): the estimate a table is refused by before it is built (--max-output-size).
+_NUMBER_BYTES = {"csv": 25, "tsv": 25, "json": 50, "c": 27}
+
+
+def estimated_bytes(points: int, columns: int, fmt: str, storage_bytes: int = 8) -> int:
+    """About how many bytes a table of `points` entries and `columns` orders takes in `fmt`
+    (an upper estimate for text formats; npy and hex exactly, give or take the header)."""
+    if fmt == "npy":
+        return 128 + points * (8 + storage_bytes * columns)
+    if fmt == "hex":
+        return points * columns * (2 * storage_bytes + 1)
+    return 1024 + points * (1 + columns) * _NUMBER_BYTES.get(fmt, 50)
+
 
 def table_bytes(result: TableResult, fmt: str) -> bytes:
     """The table in one of TABLE_FORMATS.

@@ -29,7 +29,7 @@ from actcli.properties.values import interval_text, sstr
 from actcli.properties.vector import vector_properties
 from actcli.smoothness import smoothness
 from actcli.spec import Spec
-from actcli.supervisor import step
+from actcli.supervisor import progress, step
 
 
 @dataclass(frozen=True)
@@ -235,10 +235,14 @@ def property_table(
     """`properties` of each scalar spec and `vector_properties` of each vector one, with its
     smoothness class (`params` apply to the specs that have them)."""
     rows = []
-    for spec in specs:
+    for index, spec in enumerate(specs):
+        if len(specs) > 1:
+            progress(index, len(specs), f"properties: {spec.name}")
         own = {k: v for k, v in (params or {}).items() if k in spec.parameter_names}
         klass = smoothness(spec, own).smoothness_class
         activation = bind(spec, own)
         row = vector_properties(activation) if spec.kind == "vector" else properties(activation)
         rows.append((row, klass))
+    if len(specs) > 1:
+        progress(len(specs), len(specs), "properties")
     return PropertiesResult(tuple(rows))
