@@ -177,3 +177,23 @@ def test_many_kinks_of_one_piecewise_are_not_a_combination(run_actcli, tmp_path)
     code, out, err = run_actcli("eval", "stairs.yaml", "2.5", "-7", "39.5", "99")
     assert code == 0, err
     assert [float(v) for v in out.split()] == [3.0, 1.0, 40.0, 40.0]
+
+
+def test_a_derivative_too_large_to_print_is_refused_before_tidying(run_actcli):
+    """55 nested sin: f' has 55 chained factors, f'' tens of thousands of operations."""
+    nested = "sin(" * 55 + "x" + ")" * 55
+    start = time.monotonic()
+    code, out, err = run_actcli("derive", "--expr", nested, "--order", "3")
+    assert code == EXIT_RESOURCE and out == ""
+    assert "the order-2 derivative of expr has" in err and "eval --order 3" in err
+    assert time.monotonic() - start < 30
+
+
+def test_a_claim_on_abs_of_the_output_is_decided_not_a_crash(run_actcli):
+    """softsign' = 1/(1 + |x|)**2 = (1 - |y|)**2 with y = x/(1 + |x|) (by hand: 1 - |y| =
+    1/(1 + |x|)); a wrong power is refuted with a witness."""
+    claim = "derivative_in_terms_of_output=(1 - abs(y))**2"
+    code, out, err = run_actcli("check", "softsign", "--claim", claim)
+    assert code == 0 and "holds" in out, err
+    code, out, err = run_actcli("check", "softsign", "--claim", claim.replace("**2", "**3"))
+    assert code == 1 and "refuted" in out and "counterexample" in out
