@@ -723,3 +723,13 @@ def test_threshold_labels_go_outside_when_every_place_is_crossed(monkeypatch) ->
     # the legend, pinned before the axes shrank, was placed again inside them
     legend = axes.get_legend().get_window_extent(renderer)
     assert legend.x1 <= edge
+
+
+def test_depth_figure_legend_shows_the_parameter_values():
+    from actcli import api
+    from actcli.propagation import figure
+
+    result = api.simulate_depth(["elu"], params={"alpha": "0.5"}, mode="meanfield", depth=5)
+    legend = figure.depth_figure(result).axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert any(t.startswith("elu [alpha=0.5] (") for t in texts), texts

@@ -96,7 +96,9 @@ def depth_figure(
 
 def _draw_run(axes: Axes, run: DepthRun, colour: str, drawn: _Drawn) -> None:
     layers = np.arange(1, run.depth + 1)
-    name = f"{run.activation} ({run.init}, $\\sigma_w^2$ = {run.sigma_w2:.4g})"
+    values = ", ".join(f"{key}={value:.4g}" for key, value in run.params.items())
+    shown = f"{run.activation} [{values}]" if values else run.activation  # --param, --sweep
+    name = f"{shown} ({run.init}, $\\sigma_w^2$ = {run.sigma_w2:.4g})"
     rows = run.layers()
     if run.montecarlo is not None:
         mean = np.array([_finite(row["log10_factor_mean"]) for row in rows])
