@@ -197,3 +197,10 @@ def test_a_claim_on_abs_of_the_output_is_decided_not_a_crash(run_actcli):
     assert code == 0 and "holds" in out, err
     code, out, err = run_actcli("check", "softsign", "--claim", claim.replace("**2", "**3"))
     assert code == 1 and "refuted" in out and "counterexample" in out
+
+
+def test_a_table_whose_bounding_derivative_is_too_large_is_refused(run_actcli):
+    nested = "sin(" * 55 + "x" + ")" * 55
+    code, out, err = run_actcli("table", "--expr", nested, "--points", "1000")
+    assert code == EXIT_RESOURCE and out == ""
+    assert "the error bound needs f^(2) of expr" in err and "89,156 operations" in err

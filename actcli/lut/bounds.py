@@ -17,10 +17,12 @@ import sympy
 
 from actcli.activation import Activation
 from actcli.compiler import reference_function
-from actcli.errors import AnalysisError
+from actcli.errors import AnalysisError, ResourceLimitError
 from actcli.interval import bound
 from actcli.pieces import active_branch_at, intervals, to_piecewise
 from actcli.supervisor import progress, step
+
+CERTIFIABLE_OPERATIONS = 20_000  # interval bounds of f'' on each segment cost about this per point
 
 EVALUATION_RELATIVE = 1e-13
 SUBDIVISIONS = 4
@@ -60,6 +62,13 @@ def analyse(activation: Activation, order: int, interp: str) -> Order:
     definition = to_piecewise(activation.expression)
     bounding = order + (2 if interp == "linear" else 1)
     derivative = activation.derivative(bounding)
+    size = sympy.count_ops(derivative)
+    if size > CERTIFIABLE_OPERATIONS:
+        raise ResourceLimitError(
+            f"table: the error bound needs f^({bounding}) of {activation.name} on every segment, "
+            f"and it has {size:,} operations (at most {CERTIFIABLE_OPERATIONS:,} can be "
+            "bounded in time); use actcli eval for values"
+        )
     stable = activation.numeric_source(bounding)
     pieces = []
     for lower, upper, probe in intervals(definition, activation):
