@@ -29,6 +29,7 @@ from actcli.pieces import (
     to_piecewise,
     with_values,
 )
+from actcli.supervisor import progress
 from actcli.tidy import tidy
 
 MAX_ORDER = MAX_DERIVATIVE_ORDER
@@ -133,10 +134,11 @@ def derivative(
         raise UsageError(f"--wrt {wrt}: not x or a parameter of {activation.name} ({known})")
     pieces = intervals(definition, activation)
     cases = []
-    for lower, upper, probe in pieces:
+    for index, (lower, upper, probe) in enumerate(pieces):
         branch = active_branch_at(definition, activation, probe)
-        for _ in range(order):  # one order at a time from the tidied form: shorter results
+        for k in range(order):  # one order at a time from the tidied form: shorter results
             branch = tidy(sympy.diff(branch, variable))
+            progress(index * order + k + 1, len(pieces) * order, "derivatives (piece x order)")
         cases.append(Case(lower, upper, branch))
     points = []
     for index in range(1, len(pieces)):

@@ -361,3 +361,11 @@ def test_progress_line_rewrites_one_line_and_clears_it(monkeypatch) -> None:
     with render.progress_line(pipe):
         supervisor.progress(1, 3, "properties: relu")
     assert pipe.getvalue() == ""
+
+
+def test_derive_progress_on_a_terminal(tmp_path) -> None:
+    """derive reports each piece and order it has differentiated, then clears the line."""
+    code, out, terminal = stderr_in_terminal("derive", "elu", "--order", "2", cwd=tmp_path)
+    assert code == 0, terminal
+    assert "derivatives (piece x order) 1/4" in terminal
+    assert terminal.endswith("\r") and "d^2/dx^2 elu(x)" in out
