@@ -1,8 +1,9 @@
 """Gradient propagation through deep stacks of an activation (`actcli simulate-depth`).
 
 Monte Carlo networks (`montecarlo`), mean-field theory (`meanfield`) and Nielsen's scalar chain
-(`chain`), combined by `simulate_depth` (`simulate`). `actcli.propagation.figure.depth_figure`
-draws a result (imported on its own: it loads matplotlib).
+(`chain`), combined by `simulate_depth` (`simulate`); `actcli init`'s variance preserving and
+critical weight variances (`initialisation`, on `meanfield`).
+`actcli.propagation.figure.depth_figure` draws a result (imported on its own: it loads matplotlib).
 """
 
 from __future__ import annotations
