@@ -14,6 +14,7 @@ document `--format json` prints):
     table            lookup tables with a certified error (`actcli table`; `table_bytes`)
     plot             figures as PNG/SVG/PDF bytes (`actcli plot`)
     simulate_depth   gradient growth through deep networks (`actcli simulate-depth`)
+    init             variance preserving and critical weight variances (`actcli init`)
     list_activations, show, validate
 
     >>> import actcli
@@ -55,6 +56,7 @@ _API = (
     "check",
     "derive",
     "evaluate",
+    "init",
     "list_activations",
     "load_activation",
     "plot",

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from actcli.lut import TableResult
     from actcli.plot import PlotResult
     from actcli.propagation import DepthResult
+    from actcli.propagation.initialisation import InitResult
     from actcli.properties import PropertiesResult
     from actcli.smoothness import Smoothness
 
@@ -60,6 +61,7 @@ __all__ = [
     "derive",
     "evaluate",
     "evaluate_spec",
+    "init",
     "list_activations",
     "load_activation",
     "load_spec_argument",
@@ -430,6 +432,33 @@ def simulate_depth(
         _listed(arguments), expression=expression, params=params
     )
     return propagation.simulate_depth(activations, **options)
+
+
+def init(
+    arguments: Target | Sequence[Target] = (),
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    sigma_b2: float = 0.0,
+) -> InitResult:
+    """`actcli init`: the variance preserving and critical (edge of chaos) sigma_w2 of each
+    activation at `sigma_b2`, with PyTorch's `calculate_gain` beside them
+    (`actcli.propagation.initialisation.initialise`).
+
+    >>> import actcli
+    >>> row = actcli.init("relu").rows[0]
+    >>> round(row.variance_preserving.sigma_w2, 12), round(row.critical.sigma_w2, 12)
+    (2.0, 2.0)
+    >>> print(f"{row.torch_gain:.6f}")
+    1.414214
+    """
+    from actcli import activation  # deferred
+    from actcli.propagation import initialisation  # deferred
+
+    activations, _ = activation.bind_series(
+        _listed(arguments), expression=expression, params=params
+    )
+    return initialisation.initialise(activations, sigma_b2)
 
 
 def depth_figure_bytes(result: DepthResult, path: str, style: str = "light") -> bytes:

@@ -110,6 +110,7 @@ PropertiesFormat = _format_option(FORMATS["properties"], "text")
 PlotFormat = _format_option(FORMATS["plot"], "text", "text: a summary on stderr")
 TableFormat = _format_option(FORMATS["table"], "csv", "from the -o extension, else csv")
 DepthFormat = _format_option(FORMATS["simulate-depth"], "tsv")
+InitFormat = _format_option(FORMATS["init"], "tsv")
 ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Set a parameter, NAME=VALUE (repeatable)."),
@@ -715,6 +716,40 @@ def simulate_depth_command(
     if failed:
         render.failed("simulate-depth", f"{', '.join(failed)} (--fail-on {fail_on})")
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command(
+    "init",
+    epilog=_examples(
+        "actcli init relu tanh selu leaky_relu --format tsv",
+        "actcli init tanh gelu --sigma-b2 0.05 --format json",
+    ),
+)
+def init_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    sigma_b2: Annotated[float, typer.Option("--sigma-b2", help="Bias variance sigma_b^2.")] = 0.0,
+    fmt: InitFormat = None,
+) -> None:
+    """Weight initialisation from mean-field theory: the variance preserving sigma_w^2 (weight
+    variance times fan-in; gain = its square root) that keeps the pre-activation variance at
+    q = 1 (sigma_w^2 E[f(z)^2] + sigma_b^2 = 1, z ~ N(0, 1): the second moment, so a non-zero
+    mean E[f(z)] counts as signal), chi_1 and the depth scale there; the critical sigma_w^2
+    (edge of chaos, chi_1 = 1 at the fixed point q*, or none and why); and PyTorch's
+    calculate_gain where it defines one, with the ratio of the two gains.
+    """
+    fmt = render.choose_format(fmt, FORMATS["init"], "tsv")
+    result = api.init(
+        activations or [],
+        expression=expr,
+        params=parse_param_options(param or []),
+        sigma_b2=sigma_b2,
+    )
+    render.render(result, fmt)
 
 
 @app.command("help", epilog=_examples("actcli help table"))

@@ -27,6 +27,7 @@ FORMATS = {
     "plot": ("text", "json"),
     "table": TABLE_FORMATS,
     "simulate-depth": ("table", "json", "csv", "tsv"),
+    "init": ("table", "json", "csv", "tsv"),
 }
 _TABLE_EXTENSIONS = {
     ".csv": "csv",

@@ -906,6 +906,71 @@ def _depth_notes(run: dict[str, Any]) -> list[str]:
     return notes
 
 
+_INIT_COLUMNS = (
+    "activation", "params", "sigma_b2", "mean", "second_moment", "sigma_w2", "gain", "chi_1",
+    "depth_scale", "explosion_scale", "critical_sigma_w2", "critical_gain", "critical_q_star",
+    "critical_chi_1", "torch_gain", "gain_over_torch", "critical_note",
+)  # fmt: skip
+
+
+def _render_init(result: Any, fmt: str, out: IO[str], err: IO[str]) -> None:
+    rows = result.to_json()["activations"]
+    if fmt in ("csv", "tsv"):
+        _delimited(out, fmt, _INIT_COLUMNS, [[_plain(v) for v in _init_cells(r)] for r in rows])
+        return
+    headers = ("activation", "σb²", "σw² (q*=1)", "gain", "χ1", "depth scale", "σw² critical",
+               "gain critical", "q* critical", "torch gain", "gain / torch")  # fmt: skip
+    cells = []
+    for row in rows:
+        values = _init_cells(row)
+        label = values[0] + (f" ({values[1]})" if values[1] else "")
+        cells.append(
+            [
+                label,
+                *(
+                    _init_number(v)
+                    for v in (values[2], *values[5:9], *values[10:13], *values[14:16])
+                ),
+            ]
+        )
+    title = "mean-field init: σw² (× fan-in) keeping q = 1, and the edge of chaos (χ1 = 1)"
+    _table(out, title, headers, cells, err)
+    notes = [
+        "the q map uses the second moment E[f(z)^2], so a mean E[f(z)] counts as signal; the "
+        "depth scale is -1/ln χ1 at q = 1 (- when χ1 > 1: gradients grow)"
+    ]
+    for row in rows:
+        notes.append(
+            f"{row['activation']}: E[f(z)] = {_init_number(row['mean'], 4)}, "
+            f"E[f(z)^2] = {_init_number(row['second_moment'])}"
+        )
+        if row["critical"] is None:
+            notes.append(f"{row['activation']}: {row['critical_note']}")
+    _prose(out, notes)
+
+
+def _init_cells(row: dict[str, Any]) -> list[Any]:
+    preserving = row["variance_preserving"] or {}
+    critical = row["critical"] or {}
+    params = " ".join(f"{k}={_init_number(v)}" for k, v in row["params"].items())
+    return [
+        row["activation"], params, row["sigma_b2"], row["mean"], row["second_moment"],
+        preserving.get("sigma_w2"), preserving.get("gain"), preserving.get("chi_1"),
+        preserving.get("depth_scale"), preserving.get("explosion_scale"),
+        critical.get("sigma_w2"), critical.get("gain"), critical.get("q_star"),
+        critical.get("chi_1"), row["torch_gain"], row["torch_ratio"], row["critical_note"],
+    ]  # fmt: skip
+
+
+def _init_number(value: Any, digits: int = 6) -> str:
+    """Six significant digits for a table cell; missing as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
 def _plain(value: Any) -> Any:
     """A CSV cell: numbers as Python writes them, None as empty."""
     return "" if value is None else value
@@ -921,4 +986,5 @@ _RENDERERS = {
     "Smoothness": _render_smoothness,
     "PropertiesResult": _render_properties,
     "DepthResult": _render_depth,
+    "InitResult": _render_init,
 }
