@@ -6,7 +6,8 @@ q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2 with z ~ N(0, 1)):
 
 - variance preserving: the sigma_w2 that maps q = 1 to itself, (1 - sigma_b2) / E[phi(z)^2].
   The map uses the second moment E[phi^2], not the variance: a non-zero mean E[phi(z)] counts
-  as signal (it is what the next layer's weights multiply). E[phi(z)] is reported beside it.
+  as signal (it is what the next layer's weights multiply). E[phi(z)] is reported beside it
+  (0 when below 1e-14 sqrt(E[phi(z)^2]), the quadrature's tolerance).
   chi_1 = sigma_w2 E[phi'(z)^2] there (q* = 1 by construction), and the depth scale
   -1/ln chi_1 (inf at chi_1 = 1; when chi_1 > 1 the explosion scale 1/ln chi_1 instead).
 - critical: the edge of chaos, chi_1 = 1 at the fixed point q* (`meanfield.critical_sigma_w2`,
@@ -37,6 +38,8 @@ from actcli.propagation.meanfield import (
     critical_sigma_w2,
     variance_preserving_sigma_w2,
 )
+
+_MEAN_NOISE = 1e-14  # |E[f(z)]| / sqrt(E[f(z)^2]) below the quadrature's tolerance: 0
 
 
 def _leaky_relu_gain(params: Mapping[str, float]) -> float:
@@ -165,6 +168,8 @@ def _row(activation: Activation, sigma_b2: float) -> InitRow:
     moments = GaussianMoments(activation)
     second = moments.expect(1.0)
     mean = moments.expect(1.0, power=1)
+    if abs(mean) <= _MEAN_NOISE * math.sqrt(abs(second)):
+        mean = 0.0  # an odd activation's mean: quadrature noise (1e-18 for tanh), not a signal
     sigma_w2 = variance_preserving_sigma_w2(moments, sigma_b2)
     preserving = None
     depth_scale = explosion_scale = None
