@@ -15,6 +15,7 @@ document `--format json` prints):
     plot             figures as PNG/SVG/PDF bytes (`actcli plot`)
     simulate_depth   gradient growth through deep networks (`actcli simulate-depth`)
     init             variance preserving and critical weight variances (`actcli init`)
+    phase            the mean-field phase diagram on a sigma_w2 x sigma_b2 grid (`actcli phase`)
     list_activations, show, validate
 
     >>> import actcli
@@ -59,6 +60,7 @@ _API = (
     "init",
     "list_activations",
     "load_activation",
+    "phase",
     "plot",
     "properties",
     "show",

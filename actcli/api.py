@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from actcli.plot import PlotResult
     from actcli.propagation import DepthResult
     from actcli.propagation.initialisation import InitResult
+    from actcli.propagation.phase import PhaseResult
     from actcli.properties import PropertiesResult
     from actcli.smoothness import Smoothness
 
@@ -66,6 +67,8 @@ __all__ = [
     "load_activation",
     "load_spec_argument",
     "parse_numbers",
+    "phase",
+    "phase_figure_bytes",
     "plot",
     "properties",
     "show",
@@ -467,3 +470,41 @@ def depth_figure_bytes(result: DepthResult, path: str, style: str = "light") -> 
     from actcli.propagation import figure  # deferred
 
     return figures.figure_bytes(figure.depth_figure(result, style=style), figure_format(path), 150)
+
+
+def phase(
+    arguments: Target | Sequence[Target] = (),
+    *,
+    expression: str | None = None,
+    params: Mapping[str, str] | None = None,
+    sigma_w2: str | Sequence[float] = "1:4:13",
+    sigma_b2: str | Sequence[float] = "0:0.2:9",
+    progress: Any = None,
+) -> PhaseResult:
+    """`actcli phase`: the mean-field phase diagram (q*, chi_1, depth scale, phase, critical
+    line) of each activation on a grid, each axis `LO:HI:N` or (lo, hi, n)
+    (`actcli.propagation.phase.phase_diagram`).
+
+    >>> import actcli
+    >>> diagram = actcli.phase("relu", sigma_w2=(1, 3, 3), sigma_b2=(0.1, 0.2, 2)).diagrams[0]
+    >>> diagram.phase
+    (('ordered', 'divergent', 'divergent'), ('ordered', 'divergent', 'divergent'))
+    >>> [point.sigma_w2 for point in diagram.critical_line]
+    [2.0, 2.0]
+    """
+    from actcli import activation  # deferred
+    from actcli.propagation import phase as command  # deferred
+
+    activations, _ = activation.bind_series(
+        _listed(arguments), expression=expression, params=params
+    )
+    return command.phase_diagram(activations, sigma_w2, sigma_b2, progress=progress)
+
+
+def phase_figure_bytes(result: PhaseResult, path: str, style: str = "light") -> bytes:
+    """The phase diagram figure (chi_1 centred on 1, the critical line), encoded for `path`."""
+    from actcli import figures  # deferred
+    from actcli.propagation import phase_figure  # deferred
+
+    figure = phase_figure.phase_figure(result, style=style)
+    return figures.figure_bytes(figure, figure_format(path), 150)

@@ -28,6 +28,7 @@ FORMATS = {
     "table": TABLE_FORMATS,
     "simulate-depth": ("table", "json", "csv", "tsv"),
     "init": ("table", "json", "csv", "tsv"),
+    "phase": ("table", "text", "json", "csv", "tsv"),
 }
 _TABLE_EXTENSIONS = {
     ".csv": "csv",

@@ -28,6 +28,9 @@ TABLE_MAX_POINTS = 1 << 18
 TABLE_POINTS_LIMIT = 1 << 24
 # ... and the largest output it writes unless --max-output-size raises it (estimated up front).
 TABLE_MAX_OUTPUT = "64M"
+# Phase diagrams (`phase`): points per axis of the sigma_w2 x sigma_b2 grid (each point is a
+# fixed-point iteration of Gaussian quadratures, about 25 ms).
+MAX_GRID_POINTS = 200
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -113,6 +116,34 @@ def check_figure(dpi: float, title: str | None, inches: tuple[float, float], ras
             f"{height * dpi:.0f} pixel PNG, more than {MAX_PIXELS // 1_000_000} million pixels; "
             "lower --dpi or --size (or write .svg or .pdf)"
         )
+
+
+def parse_grid(
+    value: str | Sequence[float], option: str, *, positive: bool = False
+) -> tuple[float, float, int]:
+    """A grid axis `LO:HI:N` (or a (lo, hi, n) sequence) as (lo, hi, n): finite, lo < hi,
+    2 <= n <= MAX_GRID_POINTS, and lo > 0 when `positive` else lo >= 0."""
+    shown = value if isinstance(value, str) else ":".join(str(v) for v in value)
+    parts = value.split(":") if isinstance(value, str) else list(value)
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+        count = float(parts[2])
+        if count != int(count):
+            raise ValueError
+        n = int(count)
+    except (ValueError, TypeError, OverflowError):
+        raise UsageError(f"{option} {shown!r}: expected LO:HI:N, e.g. 0.5:4:15") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        raise UsageError(f"{option} {shown!r}: LO and HI must be finite with LO < HI")
+    if positive and lo <= 0:
+        raise UsageError(f"{option} {shown!r}: LO must be positive")
+    if not positive and lo < 0:
+        raise UsageError(f"{option} {shown!r}: LO must be zero or positive")
+    if not 2 <= n <= MAX_GRID_POINTS:
+        raise UsageError(f"{option} {shown!r}: N must be between 2 and {MAX_GRID_POINTS}")
+    return lo, hi, n
 
 
 def parse_verdicts(text: str | None) -> set[str]:

@@ -1,0 +1,205 @@
+"""`actcli phase`: the mean-field phase diagram of an activation on a sigma_w2 x sigma_b2 grid.
+
+Schoenholz et al. (2017), "Deep information propagation", Fig. 1. Conventions of
+`actcli.propagation.meanfield`. At each grid point (rows indexed by sigma_b2, columns by
+sigma_w2):
+
+- q*: the fixed point of q = sigma_w2 E[f(sqrt(q) z)^2] + sigma_b2, z ~ N(0, 1), reached by
+  iterating from q^1 = sigma_w2 + sigma_b2 (`meanfield.settle`, as `simulate-depth` computes
+  it): 0 when the map collapses, inf when it diverges.
+- chi_1 = sigma_w2 E[f'(sqrt(q*) z)^2] (its q -> 0 or q -> oo limit when q* is 0 or inf).
+- the depth scale xi = -1/ln chi_1: layers per e-fold of gradient decay; inf in the critical
+  phase, negative in the chaotic one (-xi layers per e-fold of growth), 0 at chi_1 = 0.
+- the phase: ordered (chi_1 < 1), chaotic (chi_1 > 1), critical (|chi_1 - 1| <= 1e-9),
+  divergent (the map diverges: no finite q*), undetermined (the iteration did not converge or
+  an expectation failed).
+
+The critical line is `meanfield.critical_sigma_w2` at each sigma_b2 of the grid (root finding
+on the fixed-point curve with its own checks, not read off the grid), None where there is none.
+One `GaussianMoments` per activation serves every point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from actcli.activation import Activation
+from actcli.errors import UsageError
+from actcli.json_values import json_array, json_number, json_numbers, json_optional
+from actcli.options import parse_grid
+from actcli.propagation.meanfield import (
+    CRITICAL_TOLERANCE,
+    GaussianMoments,
+    critical_sigma_w2,
+    settle,
+)
+
+PHASES = ("ordered", "critical", "chaotic", "divergent", "undetermined")
+DEFAULT_SIGMA_W2 = "1:4:13"
+DEFAULT_SIGMA_B2 = "0:0.2:9"
+
+Grid = str | Sequence[float]
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """The edge of chaos at one sigma_b2 of the grid: sigma_w2 None where there is none."""
+
+    sigma_b2: float
+    sigma_w2: float | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sigma_b2": json_number(self.sigma_b2), "sigma_w2": json_optional(self.sigma_w2)}
+
+
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """One activation's grid: arrays of shape (len(sigma_b2), len(sigma_w2))."""
+
+    activation: str
+    params: dict[str, float]
+    sigma_w2: np.ndarray
+    sigma_b2: np.ndarray
+    q_star: np.ndarray
+    chi_1: np.ndarray
+    depth_scale: np.ndarray
+    phase: tuple[tuple[str, ...], ...]
+    critical_line: tuple[CriticalPoint, ...]
+
+    def counts(self) -> dict[str, int]:
+        """How many grid points are in each phase (every phase named, 0 included)."""
+        found = [name for row in self.phase for name in row]
+        return {name: found.count(name) for name in PHASES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation,
+            "params": {name: json_number(value) for name, value in self.params.items()},
+            "sigma_w2": json_numbers(self.sigma_w2.tolist()),
+            "sigma_b2": json_numbers(self.sigma_b2.tolist()),
+            "q_star": json_array(self.q_star),
+            "chi_1": json_array(self.chi_1),
+            "depth_scale": json_array(self.depth_scale),
+            "phase": [list(row) for row in self.phase],
+            "critical_line": [point.to_json() for point in self.critical_line],
+        }
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """`actcli phase`: one diagram per activation."""
+
+    diagrams: tuple[PhaseDiagram, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activations": [diagram.to_json() for diagram in self.diagrams],
+            "critical_tolerance": CRITICAL_TOLERANCE,
+        }
+
+
+def phase_of(status: str, chi_1: float) -> str:
+    """The phase of a grid point from `settle`'s fixed-point status and chi_1."""
+    if status == "diverges":
+        return "divergent"
+    if status == "no_convergence" or not math.isfinite(chi_1):
+        return "undetermined"
+    if abs(chi_1 - 1.0) <= CRITICAL_TOLERANCE:
+        return "critical"
+    return "ordered" if chi_1 < 1 else "chaotic"
+
+
+def depth_scale(chi_1: float, phase: str) -> float:
+    """-1/ln chi_1: inf in the critical phase, 0 at chi_1 = 0, nan when chi_1 is not known."""
+    if phase == "critical":
+        return math.inf
+    if not (math.isfinite(chi_1) and chi_1 >= 0):
+        return math.nan
+    if chi_1 == 0:
+        return 0.0
+    log_chi = math.log(chi_1)
+    return math.inf if log_chi == 0 else -1.0 / log_chi
+
+
+def phase_diagram(
+    activations: Sequence[Activation],
+    sigma_w2: Grid = DEFAULT_SIGMA_W2,
+    sigma_b2: Grid = DEFAULT_SIGMA_B2,
+    progress: Callable[[int, int], None] | None = None,
+) -> PhaseResult:
+    """The phase diagram of each activation on the grid `sigma_w2` x `sigma_b2` (each `LO:HI:N`
+    or (lo, hi, n), n points from lo to hi inclusive). `progress(done, total)` counts grid
+    points and critical-line searches.
+
+    Raises:
+        UsageError: no activation, a vector activation, or a bad grid (sigma_w2 must be
+            positive, sigma_b2 zero or positive, 2 <= N <= 200, LO < HI).
+    """
+    w_lo, w_hi, w_n = parse_grid(sigma_w2, "--sigma-w2", positive=True)
+    b_lo, b_hi, b_n = parse_grid(sigma_b2, "--sigma-b2")
+    if not activations:
+        raise UsageError("phase: name at least one activation")
+    for activation in activations:
+        if activation.kind != "scalar":
+            raise UsageError(
+                f"phase: {activation.name} is a {activation.kind} activation; "
+                "a mean-field phase diagram needs a scalar (elementwise) one"
+            )
+    weights = np.linspace(w_lo, w_hi, w_n)
+    biases = np.linspace(b_lo, b_hi, b_n)
+    total = len(activations) * b_n * (w_n + 1)
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    diagrams = []
+    for activation in activations:
+        diagrams.append(_diagram(activation, weights, biases, advance))
+    return PhaseResult(tuple(diagrams))
+
+
+def _diagram(
+    activation: Activation, weights: np.ndarray, biases: np.ndarray, advance: Callable[[], None]
+) -> PhaseDiagram:
+    moments = GaussianMoments(activation)
+    shape = (len(biases), len(weights))
+    q_star = np.empty(shape)
+    chi = np.empty(shape)
+    scale = np.empty(shape)
+    phases = []
+    line = []
+    for i, bias in enumerate(biases.tolist()):
+        row = []
+        for j, weight in enumerate(weights.tolist()):
+            star, chi_1 = settle(moments, weight, bias)
+            phase = phase_of(star.status, chi_1)
+            q_star[i, j] = star.value
+            chi[i, j] = chi_1
+            scale[i, j] = depth_scale(chi_1, phase)
+            row.append(phase)
+            advance()
+        phases.append(tuple(row))
+        found = critical_sigma_w2(moments, bias)
+        line.append(CriticalPoint(bias, found.sigma_w2, found.reason))
+        advance()
+    return PhaseDiagram(
+        activation.name,
+        activation.params,
+        weights,
+        biases,
+        q_star,
+        chi,
+        scale,
+        tuple(phases),
+        tuple(line),
+    )
