@@ -44,6 +44,7 @@ from actcli.options import (
     is_number,
     number_format,
     parse_bytes,
+    parse_grid,
     parse_orders,
     parse_param_options,
     parse_verdicts,
@@ -111,6 +112,7 @@ PlotFormat = _format_option(FORMATS["plot"], "text", "text: a summary on stderr"
 TableFormat = _format_option(FORMATS["table"], "csv", "from the -o extension, else csv")
 DepthFormat = _format_option(FORMATS["simulate-depth"], "tsv")
 InitFormat = _format_option(FORMATS["init"], "tsv")
+PhaseFormat = _format_option(FORMATS["phase"], "tsv")
 ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Set a parameter, NAME=VALUE (repeatable)."),
@@ -749,6 +751,66 @@ def init_command(
         params=parse_param_options(param or []),
         sigma_b2=sigma_b2,
     )
+    render.render(result, fmt)
+
+
+@app.command(
+    "phase",
+    epilog=_examples(
+        "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --format text",
+        "actcli phase tanh --sigma-w2 1:4:31 --sigma-b2 0:0.3:16 --plot phase.png",
+    ),
+)
+def phase_command(
+    activations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
+    ] = None,
+    expr: ExprOption = None,
+    param: ParamOption = None,
+    sigma_w2: Annotated[
+        str,
+        typer.Option(
+            "--sigma-w2",
+            help="Weight variance grid LO:HI:N (columns; LO > 0, 2 <= N <= 200).",
+        ),
+    ] = "1:4:13",
+    sigma_b2: Annotated[
+        str,
+        typer.Option(
+            "--sigma-b2", help="Bias variance grid LO:HI:N (rows; LO >= 0, 2 <= N <= 200)."
+        ),
+    ] = "0:0.2:9",
+    plot: Annotated[
+        str | None,
+        typer.Option(help="Write chi_1 over the grid with the critical line (.png, .svg, .pdf)."),
+    ] = None,
+    style: Annotated[str, typer.Option(help="Figure style: light or dark.")] = "light",
+    fmt: PhaseFormat = None,
+) -> None:
+    """The mean-field phase diagram (Schoenholz et al. 2017): on a grid of sigma_w^2 (weight
+    variance times fan-in) and sigma_b^2, the fixed point q* of q = sigma_w^2 E[f(sqrt(q) z)^2] +
+    sigma_b^2, chi_1 = sigma_w^2 E[f'(sqrt(q*) z)^2], the depth scale -1/ln chi_1 and the phase
+    (ordered chi_1 < 1, critical, chaotic chi_1 > 1, divergent: no finite q*); and the critical
+    line, the sigma_w^2 with chi_1 = 1 at each sigma_b^2 (root finding, not read off the grid).
+    """
+    fmt = render.choose_format(fmt, FORMATS["phase"], "tsv")
+    parse_grid(sigma_w2, "--sigma-w2", positive=True)  # bad grids fail before any work
+    parse_grid(sigma_b2, "--sigma-b2")
+    if plot is not None:
+        figure_format(plot)  # a bad extension fails before the grid is computed
+        output_target(plot)
+    with render.progress("phase diagram") as progress:
+        result = api.phase(
+            activations or [],
+            expression=expr,
+            params=parse_param_options(param or []),
+            sigma_w2=sigma_w2,
+            sigma_b2=sigma_b2,
+            progress=progress,
+        )
+    if plot is not None:
+        atomic_write(plot, api.phase_figure_bytes(result, plot, style=style))
     render.render(result, fmt)
 
 

@@ -971,6 +971,50 @@ def _init_number(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
+_PHASE_COLUMNS = (
+    "activation", "params", "sigma_b2", "sigma_w2", "q_star", "chi_1", "depth_scale", "phase",
+    "critical_sigma_w2",
+)  # fmt: skip
+
+
+def _render_phase(result: Any, fmt: str, out: IO[str], err: IO[str]) -> None:
+    diagrams = result.to_json()["activations"]
+    if fmt in ("csv", "tsv"):
+        rows = []
+        for d in diagrams:
+            params = " ".join(f"{k}={_init_number(v)}" for k, v in d["params"].items())
+            for i, bias in enumerate(d["sigma_b2"]):
+                critical = d["critical_line"][i]["sigma_w2"]
+                for j, weight in enumerate(d["sigma_w2"]):
+                    rows.append(
+                        [
+                            d["activation"], params, bias, weight, d["q_star"][i][j],
+                            d["chi_1"][i][j], d["depth_scale"][i][j], d["phase"][i][j],
+                            _plain(critical),
+                        ]
+                    )  # fmt: skip
+        _delimited(out, fmt, _PHASE_COLUMNS, rows)
+        return
+    lines = []
+    for d, diagram in zip(diagrams, result.diagrams, strict=True):
+        w, b = d["sigma_w2"], d["sigma_b2"]
+        label = d["activation"]
+        if d["params"]:
+            label += " (" + " ".join(f"{k}={_init_number(v)}" for k, v in d["params"].items()) + ")"
+        counts = ", ".join(f"{name} {n}" for name, n in diagram.counts().items() if n)
+        lines.append(
+            f"{label}: {len(b)} x {len(w)} grid (σb² {_init_number(b[0])}..{_init_number(b[-1])}"
+            f" rows, σw² {_init_number(w[0])}..{_init_number(w[-1])} columns): {counts}"
+        )
+        points = [
+            f"σb² {_init_number(p['sigma_b2'])}: "
+            + ("none" if p["sigma_w2"] is None else f"σw² {_init_number(p['sigma_w2'])}")
+            for p in d["critical_line"]
+        ]
+        lines.append(f"  critical line (χ1 = 1): {'; '.join(points)}")
+    _prose(out, lines)
+
+
 def _plain(value: Any) -> Any:
     """A CSV cell: numbers as Python writes them, None as empty."""
     return "" if value is None else value
@@ -987,4 +1031,5 @@ _RENDERERS = {
     "PropertiesResult": _render_properties,
     "DepthResult": _render_depth,
     "InitResult": _render_init,
+    "PhaseResult": _render_phase,
 }
