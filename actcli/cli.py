@@ -758,7 +758,7 @@ def init_command(
     "phase",
     epilog=_examples(
         "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --format text",
-        "actcli phase tanh --sigma-w2 1:4:31 --sigma-b2 0:0.3:16 --plot phase.png",
+        "actcli phase tanh --sigma-w2 1:4:21 --sigma-b2 0:0.3:11 --plot phase.png",
     ),
 )
 def phase_command(
