@@ -117,6 +117,10 @@ ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Set a parameter, NAME=VALUE (repeatable)."),
 ]
+ActivationsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
+]
 ExprOption = Annotated[
     str | None,
     typer.Option(
@@ -453,10 +457,7 @@ RangeOption = Annotated[
     ),
 )
 def plot_command(
-    activations: Annotated[
-        list[str] | None,
-        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
-    ] = None,
+    activations: ActivationsArgument = None,
     output: Annotated[
         str,
         typer.Option(
@@ -728,10 +729,7 @@ def simulate_depth_command(
     ),
 )
 def init_command(
-    activations: Annotated[
-        list[str] | None,
-        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
-    ] = None,
+    activations: ActivationsArgument = None,
     expr: ExprOption = None,
     param: ParamOption = None,
     sigma_b2: Annotated[float, typer.Option("--sigma-b2", help="Bias variance sigma_b^2.")] = 0.0,
@@ -739,8 +737,8 @@ def init_command(
 ) -> None:
     """Weight initialisation from mean-field theory: the variance preserving sigma_w^2 (weight
     variance times fan-in; gain = its square root) that keeps the pre-activation variance at
-    q = 1 (sigma_w^2 E[f(z)^2] + sigma_b^2 = 1, z ~ N(0, 1): the second moment, so a non-zero
-    mean E[f(z)] counts as signal), chi_1 and the depth scale there; the critical sigma_w^2
+    q = 1 (sigma_w^2 E\\[f(z)^2] + sigma_b^2 = 1, z ~ N(0, 1): the second moment, so a non-zero
+    mean E\\[f(z)] counts as signal), chi_1 and the depth scale there; the critical sigma_w^2
     (edge of chaos, chi_1 = 1 at the fixed point q*, or none and why); and PyTorch's
     calculate_gain where it defines one, with the ratio of the two gains.
     """
@@ -762,10 +760,7 @@ def init_command(
     ),
 )
 def phase_command(
-    activations: Annotated[
-        list[str] | None,
-        typer.Argument(help="Names, NAME:VARIANT, or spec files.", show_default=False),
-    ] = None,
+    activations: ActivationsArgument = None,
     expr: ExprOption = None,
     param: ParamOption = None,
     sigma_w2: Annotated[
@@ -789,8 +784,8 @@ def phase_command(
     fmt: PhaseFormat = None,
 ) -> None:
     """The mean-field phase diagram (Schoenholz et al. 2017): on a grid of sigma_w^2 (weight
-    variance times fan-in) and sigma_b^2, the fixed point q* of q = sigma_w^2 E[f(sqrt(q) z)^2] +
-    sigma_b^2, chi_1 = sigma_w^2 E[f'(sqrt(q*) z)^2], the depth scale -1/ln chi_1 and the phase
+    variance times fan-in) and sigma_b^2, the fixed point q* of q = sigma_w^2 E\\[f(sqrt(q) z)^2] +
+    sigma_b^2, chi_1 = sigma_w^2 E\\[f'(sqrt(q*) z)^2], the depth scale -1/ln chi_1 and the phase
     (ordered chi_1 < 1, critical, chaotic chi_1 > 1, divergent: no finite q*); and the critical
     line, the sigma_w^2 with chi_1 = 1 at each sigma_b^2 (root finding, not read off the grid).
     """

@@ -144,3 +144,11 @@ def test_the_python_facade():
     result = actcli.init(["relu", "selu"], sigma_b2=0.0)
     assert [row.activation for row in result.rows] == ["relu", "selu"]
     assert result.rows[0].critical.sigma_w2 == pytest.approx(2.0)
+
+
+def test_help_keeps_the_brackets_of_its_formulas(run_actcli):
+    """rich reads [...] as markup: the help's E[f(z)] must survive it."""
+    code, out, _ = run_actcli("init", "--help")
+    assert code == 0 and "E[f(z)]" in " ".join(out.split())
+    code, out, _ = run_actcli("phase", "--help")
+    assert code == 0 and "E[f(sqrt(q) z)^2]" in " ".join(out.split())
