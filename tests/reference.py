@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import mpmath
 from mpmath import mp, mpf
 
 __all__ = ["ALIASES", "DEFAULT_PARAMS", "DERIVATIVES", "JACOBIANS", "REFERENCES"]
@@ -605,3 +606,11 @@ ALIASES: dict[str, str] = {
     "logistic": "sigmoid",
     "swish": "silu",
 }
+
+
+def gaussian_mean(function) -> mpf:
+    """E[function(z)] for z ~ N(0, 1), by mpmath quadrature."""
+    density = 1 / mpmath.sqrt(2 * mpmath.pi)
+    return mpmath.quad(
+        lambda z: function(z) * mpmath.exp(-z * z / 2) * density, [-mpmath.inf, 0, mpmath.inf]
+    )

@@ -49,16 +49,7 @@ def in_terminal(columns: int, *argv: str) -> tuple[int, str, str]:
         env=env,
     )
     os.close(follower)
-    received = b""
-    while True:
-        try:
-            chunk = os.read(leader, 1 << 16)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(leader)
+    received = read_terminal(leader)
     err = proc.stderr.read().decode()
     proc.stderr.close()
     code = proc.wait(timeout=120)
@@ -285,6 +276,21 @@ def test_debug_keeps_a_gate_exit_1(run_actcli) -> None:
     assert main(["smoothness", "relu", "--require", "C1", "--debug"]) == 1
 
 
+def read_terminal(leader: int) -> bytes:
+    """Everything written to a pseudo-terminal until its child closes it; closes `leader`."""
+    received = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(leader)
+    return received
+
+
 def stderr_in_terminal(*argv: str, cwd: Path) -> tuple[int, str, str]:
     """`python -m actcli ARGV` with stderr on a pseudo-terminal (stdout a pipe): (exit code,
     stdout, what the terminal received)."""
@@ -300,16 +306,7 @@ def stderr_in_terminal(*argv: str, cwd: Path) -> tuple[int, str, str]:
         cwd=cwd,
     )
     os.close(follower)
-    received = b""
-    while True:
-        try:
-            chunk = os.read(leader, 1 << 16)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(leader)
+    received = read_terminal(leader)
     out = proc.stdout.read().decode()
     proc.stdout.close()
     return proc.wait(timeout=120), out, received.decode()

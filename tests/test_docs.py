@@ -108,16 +108,18 @@ def test_installed_entry_point_finds_every_builtin_from_another_directory(tmp_pa
 
 
 def test_readme_figures_exist_and_are_made_by_the_command_shown(tmp_path):
-    """Each image in the README is a committed PNG, and re-running the `actcli plot` or
-    `simulate-depth --plot` or `phase --plot` command shown with it makes a PNG of the same size (within 2%:
-    text metrics differ a little across matplotlib versions, so pixels are not compared)."""
+    """Each image in the README is a committed PNG, and re-running the `actcli plot`,
+    `simulate-depth --plot` or `phase --plot` command shown with it makes a PNG of the same
+    size (within 2%: text metrics differ a little across matplotlib versions, so pixels are not
+    compared)."""
     images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", README)
     assert images, "the README shows no figure"
     for image in images:
         committed = (ROOT / image).read_bytes()
         assert committed.startswith(b"\x89PNG\r\n\x1a\n"), image
         command = re.search(
-            rf"\$ actcli ((?:plot [^\n]*-o|(?:simulate-depth|phase) [^\n]*--plot) {re.escape(image)})",
+            rf"\$ actcli ((?:plot [^\n]*-o|(?:simulate-depth|phase) [^\n]*--plot) "
+            rf"{re.escape(image)})",
             README,
         )
         assert command, f"no `actcli plot ... -o {image}` or `--plot {image}` in the README"

@@ -10,6 +10,7 @@ import math
 
 import mpmath
 import pytest
+from reference import gaussian_mean
 
 import actcli
 from actcli.cli import main
@@ -18,14 +19,6 @@ from actcli.cli import main
 def run_json(capsys, *args: str) -> list[dict]:
     assert main(["phase", *args, "--format", "json"]) == 0
     return json.loads(capsys.readouterr().out)["activations"]
-
-
-def gaussian_mean(function) -> mpmath.mpf:
-    """E[function(z)] for z ~ N(0, 1), by mpmath quadrature."""
-    density = 1 / mpmath.sqrt(2 * mpmath.pi)
-    return mpmath.quad(
-        lambda z: function(z) * mpmath.exp(-z * z / 2) * density, [-mpmath.inf, 0, mpmath.inf]
-    )
 
 
 def tanh_reference(sigma_w2: str, sigma_b2: str) -> tuple[float, float]:
