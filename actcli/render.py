@@ -336,12 +336,29 @@ def _cell_width(text: str) -> int:
 
 
 def _single_tokens(header: str, cells: Sequence[str]) -> bool:
-    """Whether no cell of a column (its header included) has a space: numbers, names."""
-    return not any(" " in cell.strip() or "\n" in cell for cell in [header, *cells])
+    """Whether every cell of a column (its header included) is one word: numbers, names,
+    intervals such as `(-1, 1)`."""
+    return all(len(_words(cell)) <= 1 and "\n" not in cell for cell in [header, *cells])
 
 
 def _longest_word(text: str) -> int:
-    return max((_cell_width(word) for word in text.split()), default=0)
+    return max((_cell_width(word) for word in _words(text)), default=0)
+
+
+def _words(text: str) -> list[str]:
+    """The words of a cell, split at spaces outside brackets: `[-0.17, oo)*` is one word, a
+    value never to be split over lines."""
+    words, current, depth = [], "", 0
+    for character in text.strip():
+        depth += character in "([{"
+        depth -= character in ")]}" and depth > 0
+        if character == " " and depth == 0:
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += character
+    return [*words, current] if current else words
 
 
 def _column_widths(

@@ -366,3 +366,10 @@ def test_derive_progress_on_a_terminal(tmp_path) -> None:
     assert code == 0, terminal
     assert "derivatives (piece x order) 1/4" in terminal
     assert terminal.endswith("\r") and "d^2/dx^2 elu(x)" in out
+
+
+def test_an_interval_is_one_word_on_a_narrow_terminal() -> None:
+    """ISRU's range (-1, 1) (by hand: x/sqrt(1 + x^2) -> +-1, never reached) stays on one line."""
+    code, text, err = in_terminal(80, "properties", "--expr", "x/sqrt(1 + x**2)")
+    assert code == 0, err
+    assert any("│(-1, 1)" in line or "│ (-1, 1)" in line for line in text.splitlines()), text
