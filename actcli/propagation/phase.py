@@ -164,13 +164,20 @@ def phase_diagram(
 
     diagrams = []
     for activation in activations:
-        diagrams.append(_diagram(activation, weights, biases, advance))
+        diagrams.append(phase_rows(activation, weights, biases, advance))
     return PhaseResult(tuple(diagrams))
 
 
-def _diagram(
-    activation: Activation, weights: np.ndarray, biases: np.ndarray, advance: Callable[[], None]
+def phase_rows(
+    activation: Activation,
+    weights: np.ndarray,
+    biases: np.ndarray,
+    advance: Callable[[], None] | None = None,
 ) -> PhaseDiagram:
+    """One activation's diagram on the rows `biases` (sigma_b2) x columns `weights` (sigma_w2):
+    the unit of work a sweep hands to a worker. `advance()` is called per grid point and per
+    critical-line search."""
+    advance = advance or (lambda: None)
     moments = GaussianMoments(activation)
     shape = (len(biases), len(weights))
     q_star = np.empty(shape)
