@@ -150,21 +150,11 @@ def exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
 
 
 def namespace(source: str = "") -> dict[str, Any]:
-    """What generated code may call: NumPy, and actcli's functions; SciPy (slow to import) only
-    when the code uses erf or erfc."""
-    names: dict[str, Any] = {}
-    exec("from numpy import *", names)  # what lambdify's numpy printer assumes
-    names.update(
-        {
-            "numpy": np,
-            "sigmoid": sigmoid,
-            "softplus": softplus,
-            "Heaviside": heaviside,
-            "log1p": np.log1p,
-            "expm1": np.expm1,
-            "exp_scaled_square": exp_scaled_square,
-        }
-    )
+    """What generated code may call: exactly the names of `SOURCE_FUNCTIONS` and
+    `SOURCE_CONSTANTS` (NumPy's ufuncs and actcli's kernels), nothing else of NumPy's; SciPy
+    (slow to import) only when the code uses erf or erfc. A fresh dict per call: running
+    source may rebind names in it."""
+    names = dict(_SOURCE_NAMES)
     if "erf" in source:
         names.update({"erf": scipy_special().erf, "erfc": erfc, "erfc_scaled": erfc_scaled})
     return names
@@ -193,6 +183,22 @@ SOURCE_KEYWORDS = frozenset({"default", "axis"})
 _REDUCERS = frozenset({"logical_and", "logical_or"})  # called as logical_or.reduce((a, b))
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _CONSTANT_VALUES = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
+# What each name of SOURCE_FUNCTIONS and SOURCE_CONSTANTS means, as lambdify's NumPy printer
+# writes it: an explicit table, not `from numpy import *` (that star import cost more than
+# importing NumPy itself: it loads numpy.testing, f2py, ma, random, ...). erf and erfc come
+# from SciPy, bound by `namespace` only for source that uses them.
+_SCIPY_NAMES = frozenset({"erf", "erfc", "erfc_scaled"})
+_KERNELS: dict[str, Any] = {
+    "sigmoid": sigmoid,
+    "softplus": softplus,
+    "Heaviside": heaviside,
+    "exp_scaled_square": exp_scaled_square,
+}
+_SOURCE_NAMES: dict[str, Any] = {
+    **{name: getattr(np, name) for name in SOURCE_FUNCTIONS - _SCIPY_NAMES - _KERNELS.keys()},
+    **_KERNELS,
+    **_CONSTANT_VALUES,
+}
 
 
 def is_generated_source(source: object) -> bool:
