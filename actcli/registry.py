@@ -18,7 +18,7 @@ import os
 import types
 import typing
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -304,22 +304,28 @@ def _cached_specs(files: list[tuple[Path, bool]]) -> list[Spec] | None:
     return specs
 
 
-def _texts(value: object) -> Iterator[str]:
+def _texts(value: object, found: list[str] | None = None) -> list[str]:
     """The name, aliases and every expression text in a spec (what its file must contain)."""
+    found = [] if found is None else found
     if isinstance(value, Spec):
-        yield value.name
-        yield from value.aliases
+        found += [value.name, *value.aliases]
     if isinstance(value, spec_module.Text):
-        yield value.text
-    elif dataclasses.is_dataclass(value):
-        for field in dataclasses.fields(value):
-            yield from _texts(getattr(value, field.name))
+        found.append(value.text)
     elif isinstance(value, tuple | list):
         for item in value:
-            yield from _texts(item)
+            _texts(item, found)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _texts(item)
+            _texts(item, found)
+    elif dataclasses.is_dataclass(value):
+        for name in _field_names(type(value)):
+            _texts(getattr(value, name), found)
+    return found
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 def _store_specs(files: list[tuple[Path, bool]], specs: list[Spec]) -> None:
@@ -352,50 +358,90 @@ def _decode_as(value: object, hint: Any) -> Any:
     Raises:
         ValueError: anything that is not exactly a `hint`.
     """
+    return _decoder(hint)(value)
+
+
+Decoder = Callable[[object], Any]
+
+
+@functools.cache
+def _decoder(hint: Any) -> Decoder:
+    """The function that rebuilds and checks a value of type `hint`, worked out once per type
+    (reading the typing annotations for every value cost ~10 ms on each `actcli list`)."""
     origin = typing.get_origin(hint)
     if hint is Any:
-        return _decode_any(value)
+        return _decode_any
     if hint is bool or hint is str:
-        if type(value) is not hint:
-            raise ValueError(f"expected {hint.__name__}")
-        return value
+        return functools.partial(_exactly, hint)
     if hint is int or hint is float:
-        allowed = (int,) if hint is int else (int, float)
-        if isinstance(value, bool) or not isinstance(value, allowed):
-            raise ValueError(f"expected {hint.__name__}")
-        return hint(value)
+        return functools.partial(_number, hint, (int,) if hint is int else (int, float))
     if hint is type(None):
-        if value is not None:
-            raise ValueError("expected null")
-        return None
+        return _null
     if origin in (types.UnionType, typing.Union):
         options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
         (chosen,) = [option for option in options if option is not type(None)]
-        return _decode_as(value, chosen)
+        return functools.partial(_optional, _decoder(chosen), type(None) in options)
     if origin is tuple:
         (item, ellipsis) = typing.get_args(hint)
-        if ellipsis is not Ellipsis or not isinstance(value, dict) or set(value) != {"__tuple"}:
-            raise ValueError("expected a tuple")
-        return tuple(_decode_as(v, item) for v in _list(value["__tuple"]))
+        if ellipsis is not Ellipsis:
+            raise ValueError(f"cannot read {hint!r} from the cache")
+        return functools.partial(_tuple, _decoder(item))
     if origin in (dict, Mapping, collections.abc.Mapping):
         key_type, value_type = typing.get_args(hint)
-        if not isinstance(value, dict) or set(value) != {"__dict"}:
-            raise ValueError("expected a mapping")
-        pairs = [_list(pair) for pair in _list(value["__dict"])]
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError("expected key-value pairs")
-        return {_decode_as(k, key_type): _decode_as(v, value_type) for k, v in pairs}
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if hint.__name__ not in _CACHED_TYPES or not isinstance(value, dict):
-            raise ValueError(f"expected {hint.__name__}")
-        hints = _type_hints(hint)
-        names = [f.name for f in dataclasses.fields(hint)]
-        if value.get("__type") != hint.__name__ or set(value) != {"__type", *names}:
-            raise ValueError(f"expected {hint.__name__} with its fields")
-        return hint(**{name: _decode_as(value[name], hints[name]) for name in names})
+        return functools.partial(_mapping, _decoder(key_type), _decoder(value_type))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint.__name__ in _CACHED_TYPES:
+        hints = typing.get_type_hints(hint)
+        fields = tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(hint))
+        return functools.partial(_dataclass, hint, fields, {"__type", *(f for f, _ in fields)})
     raise ValueError(f"cannot read {hint!r} from the cache")
+
+
+def _exactly(kind: type, value: object) -> object:
+    if type(value) is not kind:
+        raise ValueError(f"expected {kind.__name__}")
+    return value
+
+
+def _number(kind: type, allowed: tuple[type, ...], value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise ValueError(f"expected {kind.__name__}")
+    return kind(value)
+
+
+def _null(value: object) -> None:
+    if value is not None:
+        raise ValueError("expected null")
+
+
+def _optional(decode: Decoder, nullable: bool, value: object) -> Any:
+    return None if value is None and nullable else decode(value)
+
+
+def _tuple(decode: Decoder, value: object) -> tuple[Any, ...]:
+    if not isinstance(value, dict) or value.keys() != {"__tuple"}:
+        raise ValueError("expected a tuple")
+    return tuple(map(decode, _list(value["__tuple"])))
+
+
+def _mapping(decode_key: Decoder, decode_value: Decoder, value: object) -> dict[Any, Any]:
+    if not isinstance(value, dict) or value.keys() != {"__dict"}:
+        raise ValueError("expected a mapping")
+    return {decode_key(k): decode_value(v) for k, v in _pairs(value["__dict"])}
+
+
+def _dataclass(
+    kind: type, fields: tuple[tuple[str, Decoder], ...], keys: set[str], value: object
+) -> object:
+    if not isinstance(value, dict) or value.get("__type") != kind.__name__ or value.keys() != keys:
+        raise ValueError(f"expected {kind.__name__} with its fields")
+    return kind(**{name: decode(value[name]) for name, decode in fields})
+
+
+def _pairs(value: object) -> list[list[Any]]:
+    pairs = [_list(pair) for pair in _list(value)]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("expected key-value pairs")
+    return pairs
 
 
 def _decode_any(value: object) -> object:
@@ -404,21 +450,13 @@ def _decode_any(value: object) -> object:
         return value
     if isinstance(value, list):
         return [_decode_any(v) for v in value]
-    if isinstance(value, dict) and set(value) == {"__tuple"}:
+    if isinstance(value, dict) and value.keys() == {"__tuple"}:
         return tuple(_decode_any(v) for v in _list(value["__tuple"]))
-    if isinstance(value, dict) and set(value) == {"__dict"}:
-        pairs = [_list(pair) for pair in _list(value["__dict"])]
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError("expected key-value pairs")
-        return {_hashable(_decode_any(k)): _decode_any(v) for k, v in pairs}
+    if isinstance(value, dict) and value.keys() == {"__dict"}:
+        return {_hashable(_decode_any(k)): _decode_any(v) for k, v in _pairs(value["__dict"])}
     if isinstance(value, dict) and value.get("__type") in _CACHED_TYPES:
         return _decode_as(value, getattr(spec_module, value["__type"]))
     raise ValueError("unexpected value in the registry cache")
-
-
-@functools.cache
-def _type_hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
 
 
 def _list(value: object) -> list[Any]:
