@@ -33,7 +33,7 @@ from actcli.catalog import (
 from actcli.errors import UsageError
 from actcli.formats import figure_format
 from actcli.options import check_figure, check_order
-from actcli.registry import Registry, load_spec_argument, select_specs
+from actcli.registry import Registry, load_spec_argument, remembered_spec, select_specs
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
 
@@ -202,8 +202,9 @@ def evaluate(
     """
     from actcli import evaluation  # deferred: NumPy
 
-    if isinstance(activation, str):
-        activation = load_activation(activation)
+    if isinstance(activation, str):  # its compiled plans kept in memory: no SymPy on a repeat
+        spec = remembered_spec(activation)
+        return evaluation.evaluate_spec(spec, {}, x, order, at_kink, remember=True)
     return evaluation.evaluate(activation, x, order, at_kink)
 
 

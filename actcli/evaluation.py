@@ -3,13 +3,21 @@
 A compiled evaluation is a `NumericPlan` (generated NumPy source, parameter values and kinks) that
 `actcli.cache` keeps as JSON, so a repeated `eval` runs without SymPy. Compiling on a cache miss
 is the one step here that needs SymPy; it is imported there and only there.
+
+`actcli.evaluate` also keeps compiled plans in memory (an LRU of `MEMORY_PLANS` entries),
+keyed by everything that determines them: the spec's name, kind, parameters, constraints,
+definition and stable forms (so a spec file that changed, read again, is a new key), the
+parameter values or texts, and the order. A loop of small `actcli.evaluate` calls then costs
+microseconds, not a compilation each (float32 or float64: the compiled function takes either).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +27,7 @@ from actcli import cache
 from actcli.budget import Timeout, alarm
 from actcli.errors import ActcliError, UsageError
 from actcli.json_values import json_array, json_number
-from actcli.numeric import Kink, function_from_source, is_generated_source
+from actcli.numeric import Kink, ScalarFunction, function_from_source, is_generated_source
 from actcli.options import check_order
 from actcli.spec import Spec
 
@@ -168,8 +176,13 @@ def evaluate(
     if activation.kind == "vector":
         y = activation.function(order)(x)
         return EvalResult(activation.name, activation.params, order, x, y)
-    plan = NumericPlan.of(activation, order)
-    return _repaired(_run(plan, x, order, at_kink), plan, lambda: activation)
+    values = tuple((k, type(v).__name__, v) for k, v in sorted(activation.values.items()))
+    key = (_spec_key(activation.spec), "values", values, order)
+    compiled = _remembered(key)
+    if compiled is None:
+        plan = NumericPlan.of(activation, order)
+        compiled = _remember(key, Compiled(plan, function_from_source(plan.source)))
+    return _repaired(_run(compiled, x, order, at_kink), compiled.plan, lambda: activation)
 
 
 def evaluate_spec(
@@ -178,27 +191,89 @@ def evaluate_spec(
     x: np.ndarray,
     order: int = 0,
     at_kink: str | None = None,
+    *,
+    remember: bool = False,
 ) -> EvalResult:
     """`evaluate` for a spec and --param texts, reusing a cached compilation when there is one
-    (a cache hit imports no SymPy: `actcli eval` on a large stdin starts fast)."""
+    (a cache hit imports no SymPy: `actcli eval` on a large stdin starts fast). With
+    `remember`, the compiled plan is also kept in memory for later calls in this process
+    (`actcli.evaluate`: a loop of calls then costs microseconds each)."""
     _check_eval_options(order, at_kink)
     if spec.kind == "vector":
         return evaluate(_bind(spec, params), x, order, at_kink)
-    parts = (spec.name, spec.kind, spec.parameters, spec.constraints, spec.definition)
-    variants = (spec.stable, sorted(spec.stable_derivatives.items()))
-    name = "numeric-" + cache.key(*parts, *variants, sorted(params.items()), order)
     x = np.asarray(x, dtype=np.float64)
-    result = _cached_run(name, x, order, at_kink)
-    if result is None:  # a miss, or an entry that failed its checks: compiled afresh
-        plan = NumericPlan.of(_bind(spec, params), order)
-        cache.store(name, plan.to_json())
-        result = (_run(plan, x, order, at_kink), plan)
-    return _repaired(*result, lambda: _bind(spec, params))
+    key = (_spec_key(spec), "texts", tuple(sorted(params.items())), order)
+    compiled = _remembered(key) if remember else None
+    if compiled is not None:
+        result = _run(compiled, x, order, at_kink)
+    else:
+        name = "numeric-" + cache.key(*_spec_key(spec), sorted(params.items()), order)
+        found = _cached_run(name, x, order, at_kink)
+        if found is None:  # a miss, or an entry that failed its checks: compiled afresh
+            plan = NumericPlan.of(_bind(spec, params), order)
+            cache.store(name, plan.to_json())
+            compiled = Compiled(plan, function_from_source(plan.source))
+            found = (_run(compiled, x, order, at_kink), compiled)
+        result, compiled = found
+        if remember:
+            _remember(key, compiled)
+    return _repaired(result, compiled.plan, lambda: _bind(spec, params))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A plan and the function compiled from its source."""
+
+    plan: NumericPlan
+    function: ScalarFunction
+
+
+MEMORY_PLANS = 512  # compiled plans kept in memory per process (least recently used dropped)
+_memory: OrderedDict[Hashable, Compiled] = OrderedDict()
+_memory_lock = threading.Lock()  # evaluate may be called from several threads
+
+
+def _spec_key(spec: Spec) -> tuple[Any, ...]:
+    """What of a spec decides its numeric plans (its file's other fields do not)."""
+    stable = tuple(sorted(spec.stable_derivatives.items()))
+    return (
+        spec.name,
+        spec.kind,
+        spec.parameters,
+        spec.constraints,
+        spec.definition,
+        spec.stable,
+        stable,
+    )
+
+
+def forget_compiled() -> None:
+    """Empty the in-memory plans (the disk cache is untouched): the next evaluation of each
+    reads the disk cache or compiles again."""
+    with _memory_lock:
+        _memory.clear()
+
+
+def _remembered(key: Hashable) -> Compiled | None:
+    with _memory_lock:
+        compiled = _memory.get(key)
+        if compiled is not None:
+            _memory.move_to_end(key)
+        return compiled
+
+
+def _remember(key: Hashable, compiled: Compiled) -> Compiled:
+    with _memory_lock:
+        _memory[key] = compiled
+        _memory.move_to_end(key)
+        while len(_memory) > MEMORY_PLANS:
+            _memory.popitem(last=False)
+    return compiled
 
 
 def _cached_run(
     name: str, x: np.ndarray, order: int, at_kink: str | None
-) -> tuple[EvalResult, NumericPlan] | None:
+) -> tuple[EvalResult, Compiled] | None:
     """The result from the cached plan `name`, or None where there is none usable: absent,
     malformed, outside the generator's syntax (never run), or raising when run (a checked
     source can still call a function with the wrong arguments)."""
@@ -207,7 +282,8 @@ def _cached_run(
         return None
     try:
         plan = NumericPlan.from_json(entry, order)
-        return _run(plan, x, order, at_kink), plan
+        compiled = Compiled(plan, function_from_source(plan.source))
+        return _run(compiled, x, order, at_kink), compiled
     except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError, SyntaxError):
         return None
     except (RecursionError, MemoryError):
@@ -223,8 +299,10 @@ def _repaired(
     """Where float64 evaluation gave nan at a real x that is no cut point (inf*0 far out,
     as in x*exp(x)*(1 - tanh(exp(x))**2) at x = 1000), the value recomputed with mpmath
     and rounded to float64: nan only where f^(order) is really undefined."""
-    cuts = np.array([k.x for k in plan.kinks])
-    bad = np.isnan(result.y) & np.isfinite(result.x) & ~np.isin(result.x, cuts)
+    bad = np.isnan(result.y) & np.isfinite(result.x)
+    if not bad.any():
+        return result
+    bad &= ~np.isin(result.x, [k.x for k in plan.kinks])
     if not bad.any():
         return result
     reference = activation_of().reference(result.order)
@@ -254,8 +332,9 @@ def _check_eval_options(order: int, at_kink: str | None) -> None:
         raise UsageError(f"--at-kink {at_kink!r}: use one of {', '.join(AT_KINK_CONVENTIONS)}")
 
 
-def _run(plan: NumericPlan, x: np.ndarray, order: int, at_kink: str | None) -> EvalResult:
-    y = function_from_source(plan.source)(x)
+def _run(compiled: Compiled, x: np.ndarray, order: int, at_kink: str | None) -> EvalResult:
+    plan = compiled.plan
+    y = compiled.function(x)
     notes = []
     for kink in plan.kinks:
         hit = x == kink.x

@@ -87,6 +87,16 @@ def heaviside(u: np.ndarray, h0: float = 0.5) -> np.ndarray:
     return np.heaviside(u, h0)
 
 
+def select(conditions: list[Any], choices: list[Any], default: Any = 0) -> np.ndarray:
+    """`numpy.select` (the first true condition picks its choice) as a chain of `numpy.where`:
+    the same values, ~10x faster on a few numbers (numpy.select broadcasts every argument
+    first), which is what a loop of small `actcli.evaluate` calls pays per Piecewise."""
+    result = default
+    for condition, choice in zip(reversed(conditions), reversed(choices), strict=True):
+        result = np.where(condition, choice, result)
+    return np.asarray(result)
+
+
 def two_product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
     """a*b - fl(a*b), exactly (Dekker's product, splitting each factor in two 26-bit halves)."""
     split = 134217729.0  # 2**27 + 1
@@ -189,6 +199,7 @@ _CONSTANT_VALUES = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf
 # from SciPy, bound by `namespace` only for source that uses them.
 _SCIPY_NAMES = frozenset({"erf", "erfc", "erfc_scaled"})
 _KERNELS: dict[str, Any] = {
+    "select": select,
     "sigmoid": sigmoid,
     "softplus": softplus,
     "Heaviside": heaviside,
@@ -357,7 +368,10 @@ def function_from_source(source: str) -> ScalarFunction:
             result = compiled(x)
         if np.iscomplexobj(result):  # a constant such as I: real only where the imaginary part is 0
             result = np.where(np.imag(result) == 0, np.real(result), np.nan)
-        result = np.broadcast_to(np.asarray(result, dtype=dtype), x.shape).copy()
+        if isinstance(result, np.ndarray) and result.shape == x.shape:
+            result = result.astype(dtype)  # a copy: the function may return x itself
+        else:
+            result = np.broadcast_to(np.asarray(result, dtype=dtype), x.shape).copy()
         result[np.isnan(x)] = np.nan  # a Piecewise would send nan to its `otherwise` branch
         return result
 

@@ -15,6 +15,7 @@ import difflib
 import functools
 import hashlib
 import os
+import time
 import types
 import typing
 import warnings
@@ -210,6 +211,51 @@ def load_spec_argument(
             argument, variant = argument.rsplit(":", 1)
         spec = resolve_spec(argument, registry)
     return spec if variant is None else variant_spec(spec, variant)
+
+
+# -- names resolved once per process, while the files they came from are unchanged: what makes
+# a loop of `actcli.evaluate("gelu", x)` cost microseconds (Registry.default() reads every
+# spec's cache entry, ~5 ms).
+
+REMEMBERED_SPECS = 256
+RACY_NANOSECONDS = 2_000_000_000  # a file changed this recently may change again unseen
+_remembered: collections.OrderedDict[tuple[str, str, str], tuple[Spec, tuple[int, ...]]] = (
+    collections.OrderedDict()
+)
+
+
+def remembered_spec(argument: str) -> Spec:
+    """`load_spec_argument(argument)` (a name, alias, `NAME:VARIANT` or spec file), remembered
+    while the spec's file is unchanged (its size, modification and status-change times and
+    inode; any write changes the status-change time, which no one can set back): an edited
+    file is read again. A file changed in the last two seconds is never trusted (its next
+    change could keep the same times on a coarse clock). Another file that comes to claim the
+    same name is not looked for: the clash is reported once the file itself changes, or in a
+    new process."""
+    key = (argument, os.environ.get(SPEC_PATH_VARIABLE, ""), os.getcwd())
+    found = _remembered.get(key)
+    if found is not None and _signature(found[0]) == found[1]:
+        _remembered.move_to_end(key)
+        return found[0]
+    spec = load_spec_argument(argument)
+    signature = _signature(spec)
+    if signature is not None:
+        _remembered[key] = (spec, signature)
+        while len(_remembered) > REMEMBERED_SPECS:
+            _remembered.popitem(last=False)
+    return spec
+
+
+def _signature(spec: Spec) -> tuple[int, ...] | None:
+    """The stat fingerprint of a spec's file; None where it is missing or changed too recently
+    to be trusted."""
+    try:
+        info = os.stat(spec.source.path)
+    except (OSError, ValueError):
+        return None
+    if max(info.st_mtime_ns, info.st_ctime_ns) > time.time_ns() - RACY_NANOSECONDS:
+        return None
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, info.st_dev)
 
 
 def _inline_spec(expression: str, params: Mapping[str, str] | None) -> Spec:
