@@ -1,16 +1,27 @@
-"""Fast paths stay light: `--help`, `--version` and `list` must not import the heavy libraries.
+"""Fast paths stay light: `--help`, `--version` and `list` must not import the heavy libraries,
+a cached `eval` imports NumPy (and SciPy's special functions for erf) but no SymPy or mpmath,
+and `actcli.evaluate` keeps compiled plans in memory without ever serving a stale spec.
 
-Each check runs in a fresh interpreter, so that modules imported by other tests do not count.
+Each import check runs in a fresh interpreter, so that modules imported by other tests do not
+count. None of these tests is timed (benchmarks/startup.py and evaluate_loop.py measure).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+import numpy as np
 import pytest
+
+import actcli
+from actcli import evaluation
+from actcli.activation import bind
+from actcli.registry import Registry
 
 HEAVY = ("sympy", "scipy", "matplotlib")
 
@@ -26,18 +37,19 @@ PROBE = textwrap.dedent(
         code = main(argv)
     finally:
         sys.stdout = real_stdout
-    loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[2])))
+    wanted = set(json.loads(sys.argv[2]))
+    loaded = sorted(m for m in sys.modules if m in wanted or m.split(".")[0] in wanted)
     print(json.dumps({"code": code, "loaded": loaded, "out": captured.getvalue()}))
     """
 )
 
 
-def _probe(argv: list[str]) -> dict:
+def _probe(argv: list[str], heavy: tuple[str, ...] = HEAVY, env: dict | None = None) -> dict:
     import json
 
-    env = dict(os.environ, NO_COLOR="1", COLUMNS="120")
+    env = dict(env or os.environ, NO_COLOR="1", COLUMNS="120")
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(HEAVY)],
+        [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(heavy)],
         capture_output=True,
         text=True,
         env=env,
@@ -95,3 +107,138 @@ def test_real_entry_point_help_is_light() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Usage" in proc.stdout
+
+
+# Modules a cached evaluation must not load: SymPy and mpmath (compiling needs them, a cache
+# hit does not), SciPy's optimizer, and what `from numpy import *` used to drag in.
+NOT_ON_CACHED_EVAL = (
+    "sympy",
+    "mpmath",
+    "flint",
+    "scipy.optimize",
+    "scipy.integrate",
+    "numpy.testing",
+    "numpy.f2py",
+    "numpy.ma",
+    "numpy.random",
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdout"),
+    [
+        (["eval", "relu", "1"], "1.0"),
+        (["eval", "relu", "--order", "1", "2"], "1.0"),
+        (["eval", "elu", "--param", "alpha=2", "0"], "0.0"),
+        (["eval", "sigmoid", "0"], "0.5"),
+        (["eval", "gelu", "0"], "0.0"),  # erf: scipy.special (which loads numpy.testing ...)
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_cached_eval_imports_no_sympy(argv: list[str], stdout: str, tmp_path: Path) -> None:
+    env = dict(os.environ, ACTCLI_CACHE_DIR=str(tmp_path))
+    first = _probe(argv, NOT_ON_CACHED_EVAL, env)  # compiles and fills the cache
+    assert first["code"] == 0 and "sympy" in first["loaded"]
+    second = _probe(argv, NOT_ON_CACHED_EVAL, env)
+    assert second["code"] == 0
+    assert second["out"].split() == [stdout]
+    scipy_special_loads = {"numpy.testing", "numpy.f2py", "numpy.ma", "numpy.random"}
+    loaded = set(second["loaded"]) - (scipy_special_loads if argv[1] == "gelu" else set())
+    assert not loaded, f"a cached actcli {' '.join(argv)} imported {sorted(loaded)}"
+
+
+def test_mean_field_run_needs_no_scipy_optimize() -> None:
+    """A mean-field run whose fixed point needs no root finding (relu: q* by hand) leaves the
+    optimizer unloaded; and every run leaves SciPy's integrator unloaded."""
+    argv = ["simulate-depth", "relu", "--mode", "meanfield", "--depth", "10", "--format", "json"]
+    result = _probe(argv, ("scipy.optimize", "scipy.integrate", "matplotlib"))
+    assert result["code"] == 0
+    assert result["loaded"] == []
+
+
+# -- the in-memory cache of actcli.evaluate ---------------------------------------------------
+
+X = np.array([-2.5, -1.0, -1e-300, 0.0, 0.5, 3.0, np.inf, -np.inf, np.nan])
+
+
+def _elu_by_hand(x: float, alpha: float) -> float:
+    return x if x > 0 else alpha * math.expm1(x)
+
+
+@pytest.fixture
+def fresh_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ACTCLI_CACHE_DIR", str(tmp_path / "cache"))
+    evaluation.forget_compiled()
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "gelu", "softplus", "mish", "hardswish"])
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_remembered_results_equal_fresh_compilation(name: str, order: int, fresh_memory) -> None:
+    """Repeated calls (served from memory) give exactly what compiling afresh gives, by name
+    and for a bound activation, kinks and nan included."""
+    fresh = evaluation.evaluate(bind(Registry.default().get(name), {}), X, order)
+    bound = actcli.load_activation(name)
+    for _ in range(3):
+        by_name = actcli.evaluate(name, X, order)
+        by_activation = actcli.evaluate(bound, X, order)
+        for result in (by_name, by_activation):
+            np.testing.assert_array_equal(result.y, fresh.y)
+            assert result.kinks == fresh.kinks
+
+
+def test_changed_spec_file_is_not_served_stale(tmp_path: Path, fresh_memory) -> None:
+    """A spec file rewritten between calls (same size, same second: only the text differs) is
+    read again, by path and through load_activation."""
+    path = tmp_path / "scaled.yaml"
+    template = (
+        "name: scaled\ntitle: a scaled ELU\nkind: scalar\n"
+        "parameters:\n  alpha: {{default: {alpha}, domain: positive, doc: scale}}\n"
+        'definition:\n  piecewise:\n    - {{when: "x > 0", value: "x"}}\n'
+        '    - {{otherwise: "alpha*(exp(x) - 1)"}}\nreferences: [none]\n'
+    )
+    x = np.array([-1.0, 2.0])
+    for alpha in ("1", "2", "3", "2"):
+        path.write_text(template.format(alpha=alpha))
+        expected = [_elu_by_hand(v, float(alpha)) for v in x]
+        assert actcli.evaluate(str(path), x).y.tolist() == expected
+        assert actcli.evaluate(actcli.load_activation(str(path)), x).y.tolist() == expected
+
+
+def test_remembered_name_is_read_again_when_its_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_memory
+) -> None:
+    """With the two-second distrust of fresh files off, a name is resolved once while its file
+    stays as it is, and again once the file changes."""
+    from actcli import registry
+
+    monkeypatch.setattr(registry, "RACY_NANOSECONDS", 0)
+    monkeypatch.setenv("ACTCLI_SPEC_PATH", str(tmp_path))
+    loads = []
+    real = registry.load_spec_argument
+    monkeypatch.setattr(registry, "load_spec_argument", lambda arg: loads.append(arg) or real(arg))
+    path = tmp_path / "twice.yaml"
+    text = (
+        "name: twice\ntitle: t\nkind: scalar\ndefinition: {{expression: '{}'}}\nreferences: [r]\n"
+    )
+    path.write_text(text.format("2*x"))
+    assert [actcli.evaluate("twice", [3.0]).y[0] for _ in range(3)] == [6.0, 6.0, 6.0]
+    assert loads == ["twice"]
+    path.write_text(text.format("10*x"))
+    assert actcli.evaluate("twice", [3.0]).y[0] == 30.0
+    assert loads == ["twice", "twice"]
+
+
+def test_parameters_and_orders_are_separate_entries(fresh_memory) -> None:
+    x = np.array([-1.0])
+    one = actcli.evaluate(actcli.load_activation("elu", params={"alpha": "1"}), x).y[0]
+    two = actcli.evaluate(actcli.load_activation("elu", params={"alpha": "2"}), x).y[0]
+    slope = actcli.evaluate(actcli.load_activation("elu", params={"alpha": "2"}), x, 1).y[0]
+    assert (one, two, slope) == (math.expm1(-1.0), 2 * math.expm1(-1.0), 2 * math.exp(-1.0))
+
+
+def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch, fresh_memory) -> None:
+    monkeypatch.setattr(evaluation, "MEMORY_PLANS", 2)
+    for name in ("relu", "elu", "tanh"):
+        actcli.evaluate(name, [0.5])
+    assert len(evaluation._memory) == 2
+    assert actcli.evaluate("relu", [0.5]).y.tolist() == [0.5]  # dropped, compiled again
