@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from actcli.errors import ActcliError, SpecError, SpecPathWarning, UsageError
 from actcli.json_values import json_number
 from actcli.registry import Registry, normalize
-from actcli.spec import Definition, Spec, exact_default
+from actcli.spec import Definition, Spec, default_value
 from actcli.spec_file import load_spec
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class ParameterInfo:
     doc: str
 
     def to_json(self) -> dict[str, Any]:
-        default = exact_default(self.default)
+        default = default_value(self.default)
         return {
             "name": self.name,
             "default": json_number(default) if default is not None else self.default,

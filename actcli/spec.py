@@ -181,6 +181,26 @@ def exact_default(text: str) -> Fraction | None:
         return None
 
 
+def default_value(text: str) -> float | None:
+    """`float(exact_default(text))` (the correctly rounded value; None if not a finite number),
+    without importing `fractions` (4 ms) where plain floats give the same: Python reads decimal
+    text correctly rounded, and p/q of integers below 2**53 is one correctly rounded division."""
+    numerator, _, denominator = text.strip().partition("/")
+    if not _DEFAULT.match(text.strip()):
+        return None
+    if not denominator:
+        return float(numerator)
+    if _INTEGER.match(numerator) and denominator.isdigit():
+        p, q = int(numerator), int(denominator)
+        if q != 0 and max(abs(p), abs(q)) < 2**53:
+            return p / q
+    exact = exact_default(text)
+    return None if exact is None else float(exact)
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
 def parse_domain(text: str) -> Domain:
     """A named domain or an interval such as "(0, 1]" or "[0, oo)"; ValueError if neither."""
     if text in NAMED_DOMAINS:

@@ -242,3 +242,16 @@ def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch, fresh_memory) -> Non
         actcli.evaluate(name, [0.5])
     assert len(evaluation._memory) == 2
     assert actcli.evaluate("relu", [0.5]).y.tolist() == [0.5]  # dropped, compiled again
+
+
+def test_list_json_defaults_without_fractions() -> None:
+    """`list --format json` prints each default's float without importing fractions: rrelu's
+    1/8 and 1/3 as the nearest doubles (0.125 exactly; 1/3 is 0x3FD5555555555555)."""
+    import json
+
+    result = _probe(["list", "--format", "json"], ("fractions", "decimal"))
+    assert result["code"] == 0 and result["loaded"] == []
+    (rrelu,) = [a for a in json.loads(result["out"])["activations"] if a["name"] == "rrelu"]
+    defaults = {p["name"]: (p["default"], p["default_exact"]) for p in rrelu["parameters"]}
+    third = float.fromhex("0x1.5555555555555p-2")
+    assert defaults == {"lower": (0.125, "1/8"), "upper": (third, "1/3")}
