@@ -244,12 +244,15 @@ def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch, fresh_memory) -> Non
     assert actcli.evaluate("relu", [0.5]).y.tolist() == [0.5]  # dropped, compiled again
 
 
-def test_list_json_defaults_without_fractions() -> None:
-    """`list --format json` prints each default's float without importing fractions: rrelu's
-    1/8 and 1/3 as the nearest doubles (0.125 exactly; 1/3 is 0x3FD5555555555555)."""
+def test_list_json_defaults_without_fractions(tmp_path: Path) -> None:
+    """`list --format json` from the registry cache prints each default's float without
+    importing fractions: rrelu's 1/8 and 1/3 as the nearest doubles (0.125 exactly; 1/3 is
+    0x1.5555555555555p-2)."""
     import json
 
-    result = _probe(["list", "--format", "json"], ("fractions", "decimal"))
+    env = dict(os.environ, ACTCLI_CACHE_DIR=str(tmp_path))
+    _probe(["list"], env=env)  # reads the spec files (parsing defaults exactly), fills the cache
+    result = _probe(["list", "--format", "json"], ("fractions", "decimal"), env)
     assert result["code"] == 0 and result["loaded"] == []
     (rrelu,) = [a for a in json.loads(result["out"])["activations"] if a["name"] == "rrelu"]
     defaults = {p["name"]: (p["default"], p["default_exact"]) for p in rrelu["parameters"]}
