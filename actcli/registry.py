@@ -15,6 +15,7 @@ import difflib
 import functools
 import hashlib
 import os
+import threading
 import time
 import types
 import typing
@@ -221,7 +222,8 @@ REMEMBERED_SPECS = 256
 RACY_NANOSECONDS = 2_000_000_000  # a file changed this recently may change again unseen
 _remembered: collections.OrderedDict[tuple[str, str, str], tuple[Spec, tuple[int, ...]]] = (
     collections.OrderedDict()
-)
+)  # oldest first: names are dropped in the order they were resolved
+_remembered_lock = threading.Lock()
 
 
 def remembered_spec(argument: str) -> Spec:
@@ -235,14 +237,14 @@ def remembered_spec(argument: str) -> Spec:
     key = (argument, os.environ.get(SPEC_PATH_VARIABLE, ""), os.getcwd())
     found = _remembered.get(key)
     if found is not None and _signature(found[0]) == found[1]:
-        _remembered.move_to_end(key)
         return found[0]
     spec = load_spec_argument(argument)
     signature = _signature(spec)
     if signature is not None:
-        _remembered[key] = (spec, signature)
-        while len(_remembered) > REMEMBERED_SPECS:
-            _remembered.popitem(last=False)
+        with _remembered_lock:  # evaluate may be called from several threads
+            _remembered[key] = (spec, signature)
+            while len(_remembered) > REMEMBERED_SPECS:
+                _remembered.popitem(last=False)
     return spec
 
 
