@@ -480,10 +480,15 @@ def phase(
     sigma_w2: str | Sequence[float] = "1:4:13",
     sigma_b2: str | Sequence[float] = "0:0.2:9",
     progress: Any = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> PhaseResult:
     """`actcli phase`: the mean-field phase diagram (q*, chi_1, depth scale, phase, critical
     line) of each activation on a grid, each axis `LO:HI:N` or (lo, hi, n)
-    (`actcli.propagation.phase.phase_diagram`).
+    (`actcli.propagation.phase.phase_diagram`). In this process by default; `workers=N` local
+    processes (None: the machine's cores for a large grid) or the Dask cluster at `scheduler`
+    give the same diagram, bit for bit (a script that uses workers needs the usual
+    `if __name__ == "__main__":` guard, as for any `multiprocessing` spawn).
 
     >>> import actcli
     >>> diagram = actcli.phase("relu", sigma_w2=(1, 3, 3), sigma_b2=(0.1, 0.2, 2)).diagrams[0]
@@ -498,7 +503,9 @@ def phase(
     activations, _ = activation.bind_series(
         _listed(arguments), expression=expression, params=params
     )
-    return command.phase_diagram(activations, sigma_w2, sigma_b2, progress=progress)
+    return command.phase_diagram(
+        activations, sigma_w2, sigma_b2, progress=progress, workers=workers, scheduler=scheduler
+    )
 
 
 def phase_figure_bytes(result: PhaseResult, path: str, style: str = "light") -> bytes:
