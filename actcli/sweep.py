@@ -46,7 +46,6 @@ from actcli.options import check_workers
 PARALLEL_ABOVE_SECONDS = 10.0
 CONNECT_SECONDS = 10.0
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -143,7 +142,7 @@ def _on_processes(
     futures: dict[Any, int] = {}
     try:
         # both inherited by the processes started in here
-        with _sigint_ignored(), _environment(_worker_environment(workers)):
+        with _sigint_ignored(), _environment(_worker_environment()):
             pool = ProcessPoolExecutor(
                 workers,
                 mp_context=context,
@@ -195,14 +194,14 @@ def _start_worker(parent: int, filters: list[Any]) -> None:
     warnings.filters[:] = filters
 
 
-def _worker_environment(workers: int) -> dict[str, str]:
-    """What the started processes find in their environment: BLAS and OpenMP threads that
-    share the cores among the workers (unless the user set them), and no warnings from
-    multiprocessing's resource tracker (after the watchdog kills the command it would report
-    the pool's semaphores as leaked; the workers take the parent's warning filters instead)."""
-    threads = str(max(1, cores() // workers))
-    found = {name: threads for name in _THREAD_VARIABLES if name not in os.environ}
-    return {**found, "PYTHONWARNINGS": "ignore"}
+def _worker_environment() -> dict[str, str]:
+    """What the started processes find in their environment besides the parent's: no warnings
+    from multiprocessing's resource tracker (after the watchdog kills the command it would
+    report the pool's semaphores as leaked; the workers take the parent's filters instead).
+    BLAS threads are left as they are: a multi-threaded BLAS rounds a matrix product
+    differently with another number of threads, and the workers must compute what this
+    process would."""
+    return {"PYTHONWARNINGS": "ignore"}
 
 
 @contextlib.contextmanager
@@ -277,7 +276,7 @@ def _on_dask(
     try:
         futures = client.map(function, jobs, [None] * len(jobs), pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             future.result()  # a job's exception, raised here
             counter.finished(index[future.key])
         return client.gather(futures)
