@@ -631,6 +631,7 @@ def table_command(
     "simulate-depth",
     epilog=_examples(
         "actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png",
+        "actcli simulate-depth relu tanh --depth 10,30 --width 32,128 --seeds 2 --format tsv",
     ),
 )
 def simulate_depth_command(
@@ -786,6 +787,7 @@ def init_command(
     epilog=_examples(
         "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --format text",
         "actcli phase tanh --sigma-w2 1:4:21 --sigma-b2 0:0.3:11 --plot phase.png",
+        "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --workers 2",
     ),
 )
 def phase_command(

@@ -12,13 +12,21 @@ is a pure function of its picklable description, rebuilt the same way in a worke
   deadlock). Workers are never left behind: Ctrl-C, SIGTERM or an error stops them (SIGKILL)
   before the exception goes on; on Linux each worker also dies with its parent
   (PR_SET_PDEATHSIG), which covers the watchdog's SIGKILL at `--timeout`, where no cleanup code
-  runs. SIGINT is blocked in the workers (they inherit the mask while being started), so a
-  terminal's Ctrl-C, which reaches the whole process group, interrupts the parent alone: one
-  message, no traceback from every worker.
+  runs. SIGINT is ignored in the workers (they are started while this process ignores it, and
+  an ignored signal stays ignored across exec), so a terminal's Ctrl-C, which reaches the
+  whole process group, interrupts the parent alone: one message, no traceback from every
+  worker. The workers take this process's warning filters.
 - `scheduler=ADDRESS`: a Dask distributed cluster (`pip install "actcli[dask]"`; imported here
   and only on this path). The workers need actcli installed; jobs are sent pickled, with the
   activation's spec inside, so a spec file need not exist on the workers. An interrupt cancels
   the jobs on the cluster. In a worker `tick` is None (progress counts finished jobs).
+
+"Bit for bit" assumes the same machine and the same BLAS threads: a multi-threaded BLAS
+rounds a float32 matrix product differently with another number of threads, so the local
+workers keep this process's setting (oversubscribing the cores for the Monte Carlo matrix
+products rather than computing other numbers), while Dask starts its workers with one thread
+(set OPENBLAS_NUM_THREADS=1 here to compare). The phase diagram's quadratures multiply no
+matrices (tests/test_sweep.py compares it on a Dask LocalCluster).
 
 Where no worker count is given, `worker_count` picks the machine's cores for work estimated
 above `PARALLEL_ABOVE_SECONDS` and one process below it: starting a worker costs about a second
