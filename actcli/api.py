@@ -422,7 +422,9 @@ def simulate_depth(
 ) -> DepthResult:
     """`actcli simulate-depth`: `actcli.propagation.simulate_depth` for the named activations
     (`params` apply to those that have them; `options`: `mode`, `depth`, `width`, `batch`,
-    `init`, `sigma_w2`, `sigma_b2`, `seeds`, `seed`, ...).
+    `init`, `sigma_w2`, `sigma_b2`, `seeds`, `seed`, ...). `depth` and `width` may be lists
+    (every activation at every depth and width); `workers=N` or `scheduler=ADDRESS` run the
+    networks in parallel with the same results (one process by default, as for `phase`).
 
     >>> import actcli
     >>> result = actcli.simulate_depth(["relu", "sigmoid"], mode="meanfield", depth=20)

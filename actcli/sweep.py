@@ -48,7 +48,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from actcli.errors import ResourceLimitError, UsageError
+from actcli.errors import ActcliError, ResourceLimitError, UsageError
 from actcli.options import check_workers
 
 PARALLEL_ABOVE_SECONDS = 10.0
@@ -288,9 +288,15 @@ def _on_dask(
             future.result()  # a job's exception, raised here
             counter.finished(index[future.key])
         return client.gather(futures)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):
             client.cancel(futures)
+        if isinstance(exc, Exception) and not isinstance(exc, ActcliError | MemoryError):
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise UsageError(
+                f"--scheduler {address}: the cluster could not run the jobs ({reason}); its "
+                "scheduler and workers need this version of actcli and its packages"
+            ) from exc
         raise
     finally:
         with contextlib.suppress(Exception):
