@@ -122,6 +122,19 @@ def test_depth_grid_runs_equal_the_single_runs(run_actcli):
     assert without_estimates(json.loads(out)) == grid
 
 
+def test_networks_run_apart_keep_the_first_overflow_and_count_every_network():
+    """ReLU at sigma_w2 = 10^4 grows by sqrt(5000) ~ 71 a layer (by hand: E[relu(z)^2] = 1/2),
+    past float32's 3.4e38 after about 20 layers: each network overflows; run one network per
+    job, the combined run reports the same first event, counted over all three networks."""
+    options = {"depth": 30, "width": 8, "batch": 4, "seeds": 3, "sigma_w2": 1e4}
+    one = actcli.simulate_depth(["relu"], mode="montecarlo", **options).runs[0]
+    split = actcli.simulate_depth(["relu"], mode="montecarlo", workers=2, **options).runs[0]
+    assert one.non_finite is not None and one.non_finite.what == "overflow"
+    assert 15 <= one.non_finite.layer <= 25 and one.non_finite.seeds == 3
+    assert split.non_finite == one.non_finite
+    assert np.array_equal(split.montecarlo.z_variance, one.montecarlo.z_variance, equal_nan=True)
+
+
 def test_a_depth_grid_in_tsv_has_one_row_per_run_led_by_depth_and_width(run_actcli):
     code, out, err = run_actcli(
         "simulate-depth", "relu", "--depth", "4,6", "--width", "8", "--batch", "4", "--seeds",
