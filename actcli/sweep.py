@@ -181,7 +181,7 @@ def _on_processes(
 def _kill(pool: ProcessPoolExecutor) -> None:
     """Stop every worker now (SIGKILL: a job deep in C code would not notice SIGTERM) and
     wait for them, so that none outlives the command."""
-    processes = list(pool._processes.values())  # no public handle before Python 3.14
+    processes = list((pool._processes or {}).values())  # no public handle before Python 3.14
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.kill()
