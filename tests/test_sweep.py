@@ -94,6 +94,24 @@ def test_phase_on_a_dask_cluster_equals_one_process(cluster, in_process, run_act
     assert_same(actcli.phase(["tanh", "relu"], scheduler=cluster, **GRID), in_process)
 
 
+def test_a_depth_grid_on_a_dask_cluster_equals_one_process(cluster):
+    """Networks and theory as Dask jobs (pickled with their activation): the same runs."""
+    options = {"depth": [4, 6], "width": 8, "batch": 4, "seeds": 2}
+    here = actcli.simulate_depth(["relu", "tanh"], **options).to_json()
+    there = actcli.simulate_depth(["relu", "tanh"], scheduler=cluster, **options).to_json()
+    assert without_estimates(there) == without_estimates(here)
+
+
+def test_the_figure_of_a_grid_names_depth_and_width_in_each_curve():
+    from actcli.propagation.figure import depth_figure
+
+    result = actcli.simulate_depth("tanh", mode="meanfield", depth=[4, 9], width=8)
+    axes = depth_figure(result).axes[0]
+    labels = [line.get_label() for line in axes.get_lines() if "tanh" in line.get_label()]
+    assert labels == ["tanh (L = 4, N = 8, xavier)", "tanh (L = 9, N = 8, xavier)"]
+    assert axes.get_xlim() == (1.0, 9.0) and "L =" not in axes.get_title()
+
+
 def test_depth_grid_runs_equal_the_single_runs(run_actcli):
     """`--depth 4,6 --width 8,16`: each run of the grid is the single run at its depth and
     width (Monte Carlo, mean field and chain), in order depth, width, activation, ranked within

@@ -79,12 +79,13 @@ def depth_figure(
                 [], [], color=colours["muted"], linestyle="--", linewidth=1.2, label="mean field"
             )
         first = result.runs[0]
-        axes.set_xlim(1, first.depth)
+        axes.set_xlim(1, max(run.depth for run in runs))
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("layer $l$")
         axes.set_ylabel(r"$\|\delta^l\| \,/\, \|\delta^L\|$")
+        shape = "" if result.grid else f"L = {first.depth}, width {first.width}, "
         axes.set_title(
-            f"Gradient norm through depth (L = {first.depth}, width {first.width}, "
+            f"Gradient norm through depth ({shape}"
             f"{first.seeds} seed{'s' if first.seeds != 1 else ''}, {first.dtype})",
             fontsize=10,
         )
