@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -626,8 +626,8 @@ def _workers_and_estimates(
         estimates = _estimates(plans, cells, shape, (limit - statistics) // count)
         largest = max(range(len(estimates)), key=lambda i: estimates[i].memory_bytes)
         memory = estimates[largest].memory_bytes
-        if count * memory + statistics <= limit:
-            return count, estimates
+        if count * memory + statistics <= limit:  # a run's estimate: its arrays and them all
+            return count, [replace(e, memory_bytes=e.memory_bytes + statistics) for e in estimates]
         if workers is not None or count == 1:
             cell = cells[largest % len(cells)]
             raise _memory_error(memory, limit, statistics, cell, shape, count)
