@@ -423,7 +423,9 @@ def simulate_depth(
 ) -> DepthResult:
     """`actcli simulate-depth`: `actcli.propagation.simulate_depth` for the named activations
     (`params` apply to those that have them; `options`: `mode`, `depth`, `width`, `batch`,
-    `init`, `sigma_w2`, `sigma_b2`, `seeds`, `seed`, ...).
+    `init`, `sigma_w2`, `sigma_b2`, `seeds`, `seed`, ...). `depth` and `width` may be lists
+    (every activation at every depth and width); `workers=N` or `scheduler=ADDRESS` run the
+    networks in parallel with the same results (one process by default, as for `phase`).
 
     >>> import actcli
     >>> result = actcli.simulate_depth(["relu", "sigmoid"], mode="meanfield", depth=20)
@@ -481,10 +483,15 @@ def phase(
     sigma_w2: str | Sequence[float] = "1:4:13",
     sigma_b2: str | Sequence[float] = "0:0.2:9",
     progress: Any = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> PhaseResult:
     """`actcli phase`: the mean-field phase diagram (q*, chi_1, depth scale, phase, critical
     line) of each activation on a grid, each axis `LO:HI:N` or (lo, hi, n)
-    (`actcli.propagation.phase.phase_diagram`).
+    (`actcli.propagation.phase.phase_diagram`). In this process by default; `workers=N` local
+    processes (None: the machine's cores for a large grid) or the Dask cluster at `scheduler`
+    give the same diagram, bit for bit (a script that uses workers needs the usual
+    `if __name__ == "__main__":` guard, as for any `multiprocessing` spawn).
 
     >>> import actcli
     >>> diagram = actcli.phase("relu", sigma_w2=(1, 3, 3), sigma_b2=(0.1, 0.2, 2)).diagrams[0]
@@ -499,7 +506,9 @@ def phase(
     activations, _ = activation.bind_series(
         _listed(arguments), expression=expression, params=params
     )
-    return command.phase_diagram(activations, sigma_w2, sigma_b2, progress=progress)
+    return command.phase_diagram(
+        activations, sigma_w2, sigma_b2, progress=progress, workers=workers, scheduler=scheduler
+    )
 
 
 def phase_figure_bytes(result: PhaseResult, path: str, style: str = "light") -> bytes:

@@ -40,10 +40,12 @@ from actcli.options import (
     TABLE_MAX_POINTS,
     TABLE_POINTS_LIMIT,
     check_order,
+    choose_workers,
     format_name,
     is_number,
     number_format,
     parse_bytes,
+    parse_counts,
     parse_grid,
     parse_orders,
     parse_param_options,
@@ -113,6 +115,21 @@ TableFormat = _format_option(FORMATS["table"], "csv", "from the -o extension, el
 DepthFormat = _format_option(FORMATS["simulate-depth"], "tsv")
 InitFormat = _format_option(FORMATS["init"], "tsv")
 PhaseFormat = _format_option(FORMATS["phase"], "tsv")
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Local worker processes (default: the machine's cores, one for small runs).",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on the Dask cluster at this address, e.g. tcp://host:8786 (default: "
+        "$DASK_SCHEDULER_ADDRESS; needs actcli[dask]).",
+        show_default=False,
+    ),
+]
 ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Set a parameter, NAME=VALUE (repeatable)."),
@@ -614,6 +631,7 @@ def table_command(
     "simulate-depth",
     epilog=_examples(
         "actcli simulate-depth relu tanh sigmoid --depth 50 --plot depth.png",
+        "actcli simulate-depth relu tanh --depth 10,30 --width 32,128 --seeds 2 --format tsv",
     ),
 )
 def simulate_depth_command(
@@ -626,8 +644,12 @@ def simulate_depth_command(
     expr: ExprOption = None,
     param: ParamOption = None,
     mode: Annotated[str, typer.Option(help="montecarlo, meanfield, chain, or all.")] = "all",
-    depth: Annotated[int, typer.Option(help="Layers L.")] = 50,
-    width: Annotated[int, typer.Option(help="Units per layer N.")] = 256,
+    depth: Annotated[
+        str, typer.Option(help="Layers L, or a list such as 10,50,100 (a grid with --width).")
+    ] = "50",
+    width: Annotated[
+        str, typer.Option(help="Units per layer N, or a list such as 256,1024.")
+    ] = "256",
     batch: Annotated[int, typer.Option(help="Inputs per network B.")] = 128,
     init: Annotated[
         Literal["he", "kaiming", "xavier", "glorot", "lecun", "orthogonal"] | None,
@@ -676,6 +698,8 @@ def simulate_depth_command(
         str | None, typer.Option(help="Write the gradient-factor figure (.png, .svg, .pdf).")
     ] = None,
     style: Annotated[str, typer.Option(help="Figure style: light or dark.")] = "light",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     fmt: DepthFormat = None,
 ) -> None:
     """How gradients grow or shrink through L layers: random networks (Monte Carlo), mean-field
@@ -684,6 +708,8 @@ def simulate_depth_command(
     """
     fmt = render.choose_format(fmt, FORMATS["simulate-depth"], "tsv")
     failing = parse_verdicts(fail_on)
+    depths, widths = parse_counts(depth, "--depth"), parse_counts(width, "--width")
+    workers, scheduler = choose_workers(workers, scheduler)
     if plot is not None:
         figure_format(plot)  # a bad extension fails before the simulation
         output_target(plot)
@@ -693,8 +719,8 @@ def simulate_depth_command(
             expression=expr,
             params=parse_param_options(param or []),
             mode=mode,
-            depth=depth,
-            width=width,
+            depth=depths,
+            width=widths,
             batch=batch,
             init=init,
             sigma_w2=sigma_w2,
@@ -711,11 +737,15 @@ def simulate_depth_command(
             explode_above=explode_above,
             max_memory=None if max_memory is None else parse_bytes(max_memory),
             progress=progress,
+            workers=workers,
+            scheduler=scheduler,
         )
     if plot is not None:
         atomic_write(plot, api.depth_figure_bytes(result, plot, style=style))
     render.render(result, fmt, layers=layers)
-    failed = [f"{run.activation} is {run.verdict}" for run in result.runs if run.verdict in failing]
+    failed = [
+        f"{result.label(run)} is {run.verdict}" for run in result.runs if run.verdict in failing
+    ]
     if failed:
         render.failed("simulate-depth", f"{', '.join(failed)} (--fail-on {fail_on})")
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -757,6 +787,7 @@ def init_command(
     epilog=_examples(
         "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --format text",
         "actcli phase tanh --sigma-w2 1:4:21 --sigma-b2 0:0.3:11 --plot phase.png",
+        "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --workers 2",
     ),
 )
 def phase_command(
@@ -781,6 +812,8 @@ def phase_command(
         typer.Option(help="Write chi_1 over the grid with the critical line (.png, .svg, .pdf)."),
     ] = None,
     style: Annotated[str, typer.Option(help="Figure style: light or dark.")] = "light",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     fmt: PhaseFormat = None,
 ) -> None:
     """The mean-field phase diagram (Schoenholz et al. 2017): on a grid of sigma_w^2 (weight
@@ -792,6 +825,7 @@ def phase_command(
     fmt = render.choose_format(fmt, FORMATS["phase"], "tsv")
     parse_grid(sigma_w2, "--sigma-w2", positive=True)  # bad grids fail before any work
     parse_grid(sigma_b2, "--sigma-b2")
+    workers, scheduler = choose_workers(workers, scheduler)
     if plot is not None:
         figure_format(plot)  # a bad extension fails before the grid is computed
         output_target(plot)
@@ -803,6 +837,8 @@ def phase_command(
             sigma_w2=sigma_w2,
             sigma_b2=sigma_b2,
             progress=progress,
+            workers=workers,
+            scheduler=scheduler,
         )
     if plot is not None:
         atomic_write(plot, api.phase_figure_bytes(result, plot, style=style))

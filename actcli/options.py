@@ -7,6 +7,7 @@ Light and free of mathematics; the CLI and the facade share it.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 
@@ -31,6 +32,11 @@ TABLE_MAX_OUTPUT = "64M"
 # Phase diagrams (`phase`): points per axis of the sigma_w2 x sigma_b2 grid (each point is a
 # fixed-point iteration of Gaussian quadratures, about 25 ms).
 MAX_GRID_POINTS = 200
+# Worker processes (`--workers`), and where Dask's scheduler address may come from.
+MAX_WORKERS = 1024
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+# Depth sweeps (`simulate-depth --depth 10,50,100 --width 256,1024`): values per list.
+MAX_LIST_VALUES = 100
 
 
 def parse_param_options(options: Sequence[str]) -> dict[str, str]:
@@ -144,6 +150,39 @@ def parse_grid(
     if not 2 <= n <= MAX_GRID_POINTS:
         raise UsageError(f"{option} {shown!r}: N must be between 2 and {MAX_GRID_POINTS}")
     return lo, hi, n
+
+
+def parse_counts(text: str, option: str) -> list[int]:
+    """`10,50,100`: whole numbers separated by commas (one number is a list of one), at most
+    MAX_LIST_VALUES of them; their ranges are the caller's to check."""
+    words = [word.strip() for word in text.split(",")]
+    if len(words) > MAX_LIST_VALUES or not all(re.fullmatch(r"-?[0-9]{1,18}", w) for w in words):
+        raise UsageError(
+            f"{option} {text.strip()!r}: expected whole numbers separated by commas, e.g. "
+            f"10,50,100 (at most {MAX_LIST_VALUES})"
+        )
+    return [int(word) for word in words]
+
+
+def check_workers(workers: int | None) -> None:
+    """Raises UsageError for a worker count below 1 or above MAX_WORKERS."""
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"--workers {workers}: must be from 1 to {MAX_WORKERS}")
+
+
+def choose_workers(workers: int | None, scheduler: str | None) -> tuple[int | None, str | None]:
+    """`--workers` and `--scheduler` checked: the scheduler (or, with neither option given,
+    $DASK_SCHEDULER_ADDRESS) runs on Dask, `--workers N` locally; None workers is the default
+    (`actcli.sweep.worker_count`)."""
+    check_workers(workers)
+    scheduler = scheduler.strip() if scheduler is not None else None
+    if scheduler == "":
+        raise UsageError("--scheduler: give an address such as tcp://host:8786")
+    if scheduler is not None and workers is not None:
+        raise UsageError("give --workers (local processes) or --scheduler (Dask), not both")
+    if scheduler is None and workers is None:
+        scheduler = os.environ.get(SCHEDULER_ENV, "").strip() or None
+    return workers, scheduler
 
 
 def parse_verdicts(text: str | None) -> set[str]:

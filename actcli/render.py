@@ -809,51 +809,92 @@ _SUMMARIES = {"PlotResult": _plot_summary, "TableResult": _table_summary}
 
 
 def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: bool = False) -> None:
+    """One row per activation, best first; in a grid (several depths or widths) the depth and
+    width lead every row, the runs grouped by them in the order given and ranked within each;
+    a note shared by every run of an activation is printed once under its name."""
     data = result.to_json()
-    runs = sorted(data["runs"], key=lambda run: run["rank"])
+    grid = result.grid
+    cells = list(dict.fromkeys((run["depth"], run["width"]) for run in data["runs"]))
+    runs = sorted(
+        data["runs"], key=lambda run: (cells.index((run["depth"], run["width"])), run["rank"])
+    )
+    lead = ("depth", "width") if grid else ()
     if layers:
         columns = (
-            "activation", "layer", "log10_factor_mean", "log10_factor_std",
+            "activation", *lead, "layer", "log10_factor_mean", "log10_factor_std",
             "meanfield_log10_factor", "z_mean", "z_variance", "dead_fraction",
             "saturated_fraction",
         )  # fmt: skip
         rows = [
-            [run["activation"], *(row[c] for c in columns[1:])]
+            [
+                run["activation"],
+                *(run[c] for c in lead),
+                *(row[c] for c in columns[1 + len(lead) :]),
+            ]
             for run in runs
             for row in run["layers"]
         ]
         if fmt in ("csv", "tsv"):
             _delimited(out, fmt, columns, [[_plain(v) for v in row] for row in rows])
             return
-        headers = ("activation", "layer", "log10 factor", "± std", "mean field", "mean z",
-                   "var z", "dead", "saturated")  # fmt: skip
-        cells = [[row[0], str(row[1]), *(_short_number(v) for v in row[2:])] for row in rows]
-        _table(out, "per layer: log10 of ||delta^l|| / ||delta^L||", headers, cells, err)
+        headers = ("activation", *lead, "layer", "log10 factor", "± std", "mean field",
+                   "mean z", "var z", "dead", "saturated")  # fmt: skip
+        named = 2 + len(lead)
+        cells_ = [
+            [*map(str, row[:named]), *(_short_number(v) for v in row[named:])] for row in rows
+        ]
+        _table(out, "per layer: log10 of ||delta^l|| / ||delta^L||", headers, cells_, err)
     if fmt in ("csv", "tsv"):
         columns = (
-            "rank", "activation", "init", "sigma_w2", "sigma_b2", "total_factor",
+            *lead, "rank", "activation", "init", "sigma_w2", "sigma_b2", "total_factor",
             "per_layer_factor", "meanfield_per_layer_factor", "depth_scale", "dead_fraction",
             "saturated_fraction", "verdict",
         )  # fmt: skip
-        rows = [[_plain(v) for v in _depth_cells(run)] for run in runs]
+        rows = [[*(run[c] for c in lead), *map(_plain, _depth_cells(run))] for run in runs]
         _delimited(out, fmt, columns, rows)
         return
     # the verdict next to the name: the last column to go on a narrow terminal
-    headers = ("#", "activation", "verdict", "init", "σw²", "σb²", "total", "per layer",
-               "mean field", "depth scale", "dead", "saturated")  # fmt: skip
-    cells = []
+    headers = (*("L", "N")[: len(lead)], "#", "activation", "verdict", "init", "σw²", "σb²",
+               "total", "per layer", "mean field", "depth scale", "dead", "saturated")  # fmt: skip
+    table = []
     for run in runs:
         values = _depth_cells(run)
         row = [_short_number(v) for v in values[:9]] + [_percent(v) for v in values[9:11]]
-        cells.append([*row[:2], values[11], *row[2:]])
+        table.append([*(str(run[c]) for c in lead), *row[:2], values[11], *row[2:]])
     first = runs[0]
-    title = (
-        f"gradient factor ||δ¹||/||δᴸ|| over {first['depth']} layers (width {first['width']}, "
-        f"batch {first['batch']}, {first['seeds']} seeds, {first['dtype']}): vanishing below "
-        f"{data['vanish_below']:g}, exploding above {data['explode_above']:g}"
+    shape = (
+        f"batch {first['batch']}"
+        if grid
+        else f"over {first['depth']} layers (width {first['width']}, batch {first['batch']}"
     )
-    _table(out, title, headers, cells, err)
-    _prose(out, [f"{run['activation']}: {line}" for run in runs for line in _depth_notes(run)])
+    title = (
+        f"gradient factor ||δ¹||/||δᴸ|| {shape}, {first['seeds']} seeds, {first['dtype']}"
+        f"{'' if grid else ')'}: vanishing below {data['vanish_below']:g}, exploding above "
+        f"{data['explode_above']:g}"
+    )
+    _table(out, title, headers, table, err)
+    _prose(out, _depth_note_lines(runs, grid))
+
+
+def _depth_note_lines(runs: list[dict[str, Any]], grid: bool) -> list[str]:
+    """`activation: note` per run; in a grid `activation (depth L, width N): note`, and a note
+    every run of the activation shares once, under its name alone."""
+    if not grid:
+        return [f"{run['activation']}: {line}" for run in runs for line in _depth_notes(run)]
+    notes = {id(run): _depth_notes(run) for run in runs}
+    names = list(dict.fromkeys(run["activation"] for run in runs))
+    lines = []
+    for name in names:
+        own = [run for run in runs if run["activation"] == name]
+        shared = [n for n in notes[id(own[0])] if all(n in notes[id(run)] for run in own)]
+        lines += [f"{name}: {note}" for note in shared]
+        lines += [
+            f"{name} (depth {run['depth']}, width {run['width']}): {note}"
+            for run in own
+            for note in notes[id(run)]
+            if note not in shared
+        ]
+    return lines
 
 
 def _depth_cells(run: dict[str, Any]) -> list[Any]:

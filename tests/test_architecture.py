@@ -26,8 +26,8 @@ PACKAGE = ROOT / "actcli"
 
 # Modules that may import lazily (each such import marked `# deferred`): the entry points and
 # facade, which load command modules on demand, the light modules on the start-up path, which
-# defer SymPy to the step that needs it, `render` (rich, for terminals only) and `deferred`
-# (SciPy's submodules).
+# defer SymPy to the step that needs it, `render` (rich, for terminals only), `deferred`
+# (SciPy's submodules) and `sweep` (Dask, an optional extra).
 DEFERRING = {
     "actcli",
     "actcli.__main__",
@@ -38,6 +38,7 @@ DEFERRING = {
     "actcli.render",
     "actcli.spec",
     "actcli.spec_file",
+    "actcli.sweep",
 }
 # What `actcli --help`, `list` and a cached `eval` import: none of it may load these at import.
 LIGHT = (

@@ -59,7 +59,8 @@ def depth_figure(
         axes = figure.add_subplot()
         drawn = _Drawn([], [])
         for index, run in enumerate(result.runs):
-            _draw_run(axes, run, figures.PALETTE[index % len(figures.PALETTE)], drawn)
+            colour = figures.PALETTE[index % len(figures.PALETTE)]
+            _draw_run(axes, run, colour, drawn, grid=result.grid)
         low, high = math.log10(result.vanish_below), math.log10(result.explode_above)
         _y_axis(axes, drawn.values(), low, high)
         for level in (high, low):
@@ -78,12 +79,13 @@ def depth_figure(
                 [], [], color=colours["muted"], linestyle="--", linewidth=1.2, label="mean field"
             )
         first = result.runs[0]
-        axes.set_xlim(1, first.depth)
+        axes.set_xlim(1, max(run.depth for run in runs))
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("layer $l$")
         axes.set_ylabel(r"$\|\delta^l\| \,/\, \|\delta^L\|$")
+        shape = "" if result.grid else f"L = {first.depth}, width {first.width}, "
         axes.set_title(
-            f"Gradient norm through depth (L = {first.depth}, width {first.width}, "
+            f"Gradient norm through depth ({shape}"
             f"{first.seeds} seed{'s' if first.seeds != 1 else ''}, {first.dtype})",
             fontsize=10,
         )
@@ -94,11 +96,13 @@ def depth_figure(
     return figure
 
 
-def _draw_run(axes: Axes, run: DepthRun, colour: str, drawn: _Drawn) -> None:
+def _draw_run(axes: Axes, run: DepthRun, colour: str, drawn: _Drawn, grid: bool) -> None:
     layers = np.arange(1, run.depth + 1)
     values = ", ".join(f"{key}={value:.4g}" for key, value in run.params.items())
     shown = f"{run.activation} [{values}]" if values else run.activation  # --param, --sweep
     name = f"{shown} ({run.init}, $\\sigma_w^2$ = {run.sigma_w2:.4g})"
+    if grid:  # several depths or widths: each curve says which
+        name = f"{shown} (L = {run.depth}, N = {run.width}, {run.init})"
     rows = run.layers()
     if run.montecarlo is not None:
         mean = np.array([_finite(row["log10_factor_mean"]) for row in rows])

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -77,6 +77,9 @@ class MonteCarlo:
     dead_fraction: np.ndarray
     saturated_fraction: np.ndarray
     non_finite: NonFinite | None
+
+
+_PER_ROW = ("log10_factor", "z_mean", "z_variance", "dead_fraction", "saturated_fraction")
 
 
 def drawn_ahead(width: int) -> int:
@@ -133,11 +136,13 @@ def simulate(
     weight_cache_bytes: int,
     top_gradient: str = "normal",
     progress: Callable[[int], None] | None = None,
+    first_network: int = 0,
 ) -> MonteCarlo:
-    """Run `seeds` networks of `depth` layers; `progress(units)` is called after each layer
-    step (2L - 1 per network). `top_gradient`: delta^L is a random N(0, I) matrix ("normal")
-    or all ones ("ones", the gradient of the sum of the outputs); drawn either way, so the
-    weights' random streams do not depend on it."""
+    """Run `seeds` networks of `depth` layers, numbers `first_network` onwards (each network
+    draws from its own seeds, so a run split into parts and `combine`d is the same run);
+    `progress(units)` is called after each layer step (2L - 1 per network). `top_gradient`:
+    delta^L is a random N(0, I) matrix ("normal") or all ones ("ones", the gradient of the sum
+    of the outputs); drawn either way, so the weights' random streams do not depend on it."""
     kind = np.dtype(dtype)
     phi, dphi = activation.function(0), activation.function(1)
     scale = kind.type(math.sqrt(sigma_w2) if orthogonal else math.sqrt(sigma_w2 / width))
@@ -156,7 +161,7 @@ def simulate(
         _draw_layer, seed, width=width, dtype=kind, orthogonal=orthogonal, bias=bool(sigma_b2)
     )
     with _Drawer(background=drawn_ahead(width) > 0) as drawer:
-        for network in range(seeds):
+        for row, network in enumerate(range(first_network, first_network + seeds)):
             start = layer_generator(seed, network, 0)
             a = start.standard_normal((width, batch), dtype=kind)
             a *= kind.type(math.sqrt(input_variance))
@@ -177,12 +182,12 @@ def simulate(
                         cache[layer] = weights
                     del weights
                     column = layer - 1
-                    z_mean[network, column] = np.mean(z, dtype=np.float64)
-                    z_variance[network, column] = np.var(z, dtype=np.float64)
+                    z_mean[row, column] = np.mean(z, dtype=np.float64)
+                    z_variance[row, column] = np.var(z, dtype=np.float64)
                     slope = derivatives[column] if layer < depth else top_slope
                     _evaluate(dphi, z, slope)
-                    dead[network, column] = np.count_nonzero(slope == 0) / slope.size
-                    saturated[network, column] = (
+                    dead[row, column] = np.count_nonzero(slope == 0) / slope.size
+                    saturated[row, column] = (
                         np.count_nonzero(np.abs(slope) < SATURATED_BELOW) / slope.size
                     )
                     if layer < depth:
@@ -191,8 +196,8 @@ def simulate(
                         event = _forward_event(
                             z,
                             a if layer < depth else None,
-                            z_mean[network, column],
-                            z_variance[network, column],
+                            z_mean[row, column],
+                            z_variance[row, column],
                             layer,
                             kind,
                         )
@@ -201,7 +206,7 @@ def simulate(
                 regenerate = partial(
                     _draw_layer, seed, network, width=width, dtype=kind, orthogonal=orthogonal
                 )
-                log10_factor[network], backward_event = _backward(
+                log10_factor[row], backward_event = _backward(
                     derivatives, top, cache, drawer, regenerate, scale, progress
                 )
             event = event or backward_event
@@ -329,6 +334,18 @@ class _Drawer:
 def _norm(values: np.ndarray) -> float:
     flat = values.astype(np.float64).ravel()
     return math.sqrt(float(np.dot(flat, flat)))
+
+
+def combine(parts: Sequence[MonteCarlo]) -> MonteCarlo:
+    """One run from its parts (consecutive networks, in order): rows stacked, and the first
+    non-finite event of all, counting every network that had one."""
+    events = [part.non_finite for part in parts if part.non_finite is not None]
+    first = min(events, key=NonFinite.order) if events else None
+    rows = {name: np.concatenate([getattr(part, name) for part in parts]) for name in _PER_ROW}
+    return MonteCarlo(
+        **rows,
+        non_finite=None if first is None else replace(first, seeds=sum(e.seeds for e in events)),
+    )
 
 
 def _first_event(events: list[NonFinite]) -> NonFinite | None:

@@ -21,9 +21,11 @@ One `GaussianMoments` per activation serves every point.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,17 +33,19 @@ import numpy as np
 from actcli.activation import Activation
 from actcli.errors import UsageError
 from actcli.json_values import json_array, json_number, json_numbers, json_optional
-from actcli.options import parse_grid
+from actcli.options import check_workers, parse_grid
 from actcli.propagation.meanfield import (
     CRITICAL_TOLERANCE,
     GaussianMoments,
     critical_sigma_w2,
     settle,
 )
+from actcli.sweep import run_jobs, worker_count
 
 PHASES = ("ordered", "critical", "chaotic", "divergent", "undetermined")
 DEFAULT_SIGMA_W2 = "1:4:13"
 DEFAULT_SIGMA_B2 = "0:0.2:9"
+POINT_SECONDS = 0.025  # one grid point (a fixed-point iteration of quadratures), measured
 
 Grid = str | Sequence[float]
 
@@ -132,17 +136,28 @@ def phase_diagram(
     sigma_w2: Grid = DEFAULT_SIGMA_W2,
     sigma_b2: Grid = DEFAULT_SIGMA_B2,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> PhaseResult:
     """The phase diagram of each activation on the grid `sigma_w2` x `sigma_b2` (each `LO:HI:N`
     or (lo, hi, n), n points from lo to hi inclusive). `progress(done, total)` counts grid
     points and critical-line searches.
 
+    The grid is cut into jobs of one activation and a block of sigma_b2 rows (`phase_rows`), run
+    by `actcli.sweep.run_jobs`: in this process (`workers=1`), on `workers` local processes
+    (None: the machine's cores when the grid is large enough to repay starting them), or on the
+    Dask cluster at `scheduler`; the blocks are put back together in order. Every row is
+    computed on its own, so the diagram is the same, bit for bit, however it was cut.
+
     Raises:
         UsageError: no activation, a vector activation, or a bad grid (sigma_w2 must be
-            positive, sigma_b2 zero or positive, 2 <= N <= 200, LO < HI).
+            positive, sigma_b2 zero or positive, 2 <= N <= 200, LO < HI), a bad worker count,
+            Dask missing or its scheduler unreachable.
     """
     w_lo, w_hi, w_n = parse_grid(sigma_w2, "--sigma-w2", positive=True)
     b_lo, b_hi, b_n = parse_grid(sigma_b2, "--sigma-b2")
+    check_workers(workers)
     if not activations:
         raise UsageError("phase: name at least one activation")
     for activation in activations:
@@ -153,19 +168,77 @@ def phase_diagram(
             )
     weights = np.linspace(w_lo, w_hi, w_n)
     biases = np.linspace(b_lo, b_hi, b_n)
-    total = len(activations) * b_n * (w_n + 1)
-    done = 0
-
-    def advance() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total)
-
-    diagrams = []
-    for activation in activations:
-        diagrams.append(phase_rows(activation, weights, biases, advance))
+    serial = len(activations) * b_n * w_n * POINT_SECONDS
+    count = 1 if scheduler else worker_count(workers, serial, len(activations) * b_n)
+    jobs = _row_blocks(activations, weights, biases, count, scheduler is not None)
+    blocks = run_jobs(
+        _phase_rows_job,
+        jobs,
+        workers=count,
+        scheduler=scheduler,
+        units=[len(job.biases) * (w_n + 1) for job in jobs],
+        progress=progress,
+    )
+    diagrams = [
+        _stitch([block for job, block in zip(jobs, blocks, strict=True) if job.index == i])
+        for i in range(len(activations))
+    ]
     return PhaseResult(tuple(diagrams))
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A job: activation number `index` on the rows `biases` (picklable: the activation carries
+    its spec, so a worker rebuilds exactly the same functions)."""
+
+    index: int
+    activation: Activation
+    weights: np.ndarray
+    biases: np.ndarray
+
+
+def _row_blocks(
+    activations: Sequence[Activation],
+    weights: np.ndarray,
+    biases: np.ndarray,
+    workers: int,
+    cluster: bool,
+) -> list[_Rows]:
+    """The jobs: in one process one per activation; for workers about four per worker (whole
+    rows, never across activations), so that they end together; one row each on a cluster."""
+    rows = len(biases)
+    if cluster:
+        size = 1
+    elif workers == 1:
+        size = rows
+    else:
+        size = max(1, math.ceil(len(activations) * rows / (4 * workers)))
+    return [
+        _Rows(index, activation, weights, biases[start : start + size])
+        for index, activation in enumerate(activations)
+        for start in range(0, rows, size)
+    ]
+
+
+def _phase_rows_job(job: _Rows, tick: Callable[[int], None] | None) -> PhaseDiagram:
+    """`phase_rows` for one job (`actcli.sweep.run_jobs` calls it, here or in a worker)."""
+    advance = None if tick is None else partial(tick, 1)
+    return phase_rows(job.activation, job.weights, job.biases, advance)
+
+
+def _stitch(blocks: Sequence[PhaseDiagram]) -> PhaseDiagram:
+    """One activation's diagram from its row blocks, in order."""
+    if len(blocks) == 1:
+        return blocks[0]
+    return dataclasses.replace(
+        blocks[0],
+        sigma_b2=np.concatenate([block.sigma_b2 for block in blocks]),
+        q_star=np.concatenate([block.q_star for block in blocks]),
+        chi_1=np.concatenate([block.chi_1 for block in blocks]),
+        depth_scale=np.concatenate([block.depth_scale for block in blocks]),
+        phase=tuple(row for block in blocks for row in block.phase),
+        critical_line=tuple(point for block in blocks for point in block.critical_line),
+    )
 
 
 def phase_rows(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -38,7 +38,8 @@ import numpy as np
 from actcli.activation import Activation
 from actcli.errors import ResourceLimitError, UsageError
 from actcli.json_values import json_number
-from actcli.propagation.chain import Chain, parse_choice, simulate_chain
+from actcli.options import check_workers
+from actcli.propagation.chain import Chain, Choice, parse_choice, simulate_chain
 from actcli.propagation.meanfield import (
     Critical,
     GaussianMoments,
@@ -48,10 +49,11 @@ from actcli.propagation.meanfield import (
     mean_field,
     mean_variance_map,
 )
-from actcli.propagation.montecarlo import MonteCarlo, NonFinite, drawn_ahead, simulate
+from actcli.propagation.montecarlo import MonteCarlo, NonFinite, combine, drawn_ahead, simulate
 from actcli.propagation.verdicts import power10, verdict
 from actcli.resources import available_memory
 from actcli.supervisor import allow_memory
+from actcli.sweep import run_jobs, worker_count
 
 MODES = ("montecarlo", "meanfield", "chain", "all")
 DTYPES = ("float32", "float64")
@@ -245,13 +247,27 @@ class DepthResult:
             "runs": [run.to_json() for run in self.runs],
         }
 
+    @property
+    def grid(self) -> bool:
+        """Whether the runs span several (depth, width) pairs (`--depth 10,50 --width ...`)."""
+        return len({(run.depth, run.width) for run in self.runs}) > 1
+
+    def label(self, run: DepthRun) -> str:
+        """How a run is named: its activation, with its depth and width in a grid."""
+        if not self.grid:
+            return run.activation
+        return f"{run.activation} (depth {run.depth}, width {run.width})"
+
     def summary_rows(self) -> list[dict[str, Any]]:
-        """One row per activation, best rank first: the data of a comparison table."""
+        """One row per run, best rank first (within each depth and width, in a grid): the data
+        of a comparison table."""
         rows = []
-        for run in sorted(self.runs, key=lambda run: run.rank):
+        for run in sorted(self.runs, key=self._ranked):
             mf = run.meanfield
             rows.append(
                 {
+                    "depth": run.depth,
+                    "width": run.width,
                     "rank": run.rank,
                     "activation": run.activation,
                     "init": run.init,
@@ -270,8 +286,18 @@ class DepthResult:
         return rows
 
     def layer_rows(self) -> list[dict[str, Any]]:
-        """One row per activation and layer (see `DepthRun.layers`), with the activation."""
-        return [{"activation": run.activation, **row} for run in self.runs for row in run.layers()]
+        """One row per run and layer (see `DepthRun.layers`), with the activation, depth and
+        width."""
+        return [
+            {"activation": run.activation, "depth": run.depth, "width": run.width, **row}
+            for run in self.runs
+            for row in run.layers()
+        ]
+
+    def _ranked(self, run: DepthRun) -> tuple[int, int]:
+        """Sort key: the run's (depth, width) in the order given, then its rank there."""
+        cells = list(dict.fromkeys((r.depth, r.width) for r in self.runs))
+        return cells.index((run.depth, run.width)), run.rank
 
 
 # -- the entry point ------------------------------------------------------------------------
@@ -291,8 +317,8 @@ def simulate_depth(
     activations: Sequence[Activation],
     *,
     mode: str = "all",
-    depth: int = 50,
-    width: int = 256,
+    depth: int | Sequence[int] = 50,
+    width: int | Sequence[int] = 256,
     batch: int = 128,
     init: str | None = None,
     sigma_w2: float | None = None,
@@ -310,23 +336,35 @@ def simulate_depth(
     max_memory: int | None = None,
     weight_cache_bytes: int = WEIGHT_CACHE_BYTES,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> DepthResult:
     """Gradient propagation through `depth` layers of each activation (see the module docstring).
 
-    `progress(done, total)` reports units of work: one per Monte Carlo layer step (2L - 1 per
-    network), one per mean-field and per chain computation.
+    `depth` and `width` may be lists: every activation then runs at every (depth, width), runs
+    ordered by depth, then width, then activation, and ranked within each (depth, width). The
+    work is cut into independent jobs (`actcli.sweep.run_jobs`): the Monte Carlo networks, and
+    the mean field and chain per activation and depth, run in this process (`workers=1`), on
+    `workers` local processes (one network per job; None: the machine's cores when the work is
+    estimated long enough to repay starting them, fewer when memory is short) or on the Dask
+    cluster at `scheduler`; every network draws from its own seeds, so the numbers are the same
+    whichever. `progress(done, total)` reports units of work: one per Monte Carlo layer step
+    (2L - 1 per network), one per mean-field and per chain computation.
 
     Raises:
         UsageError: an unknown mode, init or dtype, conflicting options, a value out of range,
-            a vector activation, `critical` for an activation with no edge of chaos at sigma_b2.
+            a vector activation, `critical` for an activation with no edge of chaos at sigma_b2,
+            a bad worker count, Dask missing or its scheduler unreachable.
         ResourceLimitError: the estimated peak memory exceeds `max_memory` (default: half the
-            available memory); raised before anything large is allocated.
+            available memory), with as many networks at once as there are workers; raised
+            before anything large is allocated.
     """
+    depths, widths = _values(depth, "--depth"), _values(width, "--width")
     _check_options(
         activations,
         mode,
-        depth,
-        width,
+        depths,
+        widths,
         batch,
         dtype,
         seed,
@@ -336,99 +374,70 @@ def simulate_depth(
         vanish_below,
         explode_above,
     )
+    check_workers(workers)
     if top_gradient not in TOP_GRADIENTS:
         raise UsageError(f"--top-gradient {top_gradient!r}: use one of {', '.join(TOP_GRADIENTS)}")
-    weight_choice = parse_choice(weights, "--weights", allow_zero_preactivation=False)
-    bias_choice = parse_choice(biases, "--biases", allow_zero_preactivation=True)
     run_mc = mode in ("montecarlo", "all")
     run_mf = mode in ("meanfield", "all")
     run_chain = mode in ("chain", "all")
+    shape = _Shape(
+        batch,
+        dtype,
+        seeds,
+        run_mc,
+        run_mf,
+        run_chain,
+        weight_cache_bytes,
+        sigma_b2,
+        seed,
+        input_variance,
+        top_gradient,
+        parse_choice(weights, "--weights", allow_zero_preactivation=False),
+        parse_choice(biases, "--biases", allow_zero_preactivation=True),
+    )
     limit = available_memory() // 2 if max_memory is None else max_memory
     allow_memory(limit)  # the supervised CLI's address-space cap: at least what is allowed
-    moments = [GaussianMoments(a) if run_mf or critical else None for a in activations]
+    moments = [GaussianMoments(a) if critical else None for a in activations]
     plans = [
         _plan(a, m, init, sigma_w2, sigma_b2, critical, input_variance)
         for a, m in zip(activations, moments, strict=True)
     ]
+    cells = [(d, w) for d in depths for w in widths]
     # every run's per-network statistics (seeds x depth) are held until the end
-    statistics = len(plans) * _statistics_bytes(depth, seeds, run_mc, run_chain)
-    estimates = []
-    for plan in plans:
-        memory, cache_bytes = _memory(
-            plan.orthogonal,
-            depth,
-            width,
-            batch,
-            dtype,
-            run_mc,
-            weight_cache_bytes,
-            limit - statistics,
-        )
-        memory += statistics
-        if memory > limit:
-            raise ResourceLimitError(
-                f"simulate-depth: estimated peak memory {_bytes(memory)} exceeds --max-memory "
-                f"{_bytes(limit)} (depth {depth} x width {width} x batch {batch} x "
-                f"{np.dtype(dtype).itemsize} bytes of stored derivatives, one "
-                f"{width} x {width} weight matrix, and {_bytes(statistics)} of statistics for "
-                f"--seeds {seeds} x depth {depth}); lower --depth/--width/--batch/--seeds or "
-                "raise --max-memory"
-            )
-        seconds = _seconds(
-            plan, depth, width, batch, dtype, seeds, cache_bytes, run_mc, run_mf, run_chain
-        )
-        estimates.append(Estimate(memory, seconds, cache_bytes))
-
-    total_units = len(plans) * (
-        (seeds * (2 * depth - 1) if run_mc else 0) + int(run_mf) + int(run_chain)
+    statistics = len(plans) * sum(_statistics_bytes(d, seeds, run_mc, run_chain) for d, _ in cells)
+    jobs_each = (len(cells) * seeds if run_mc else 0) + (len(depths) if run_mf or run_chain else 0)
+    count, estimates = _workers_and_estimates(
+        plans, depths, widths, shape, limit, statistics, workers, scheduler, jobs_each
     )
-    done = 0
-
-    def advance(units: int) -> None:
-        nonlocal done
-        done += units
-        if progress:
-            progress(done, total_units)
-
+    jobs = _jobs(plans, depths, widths, shape, estimates, count > 1 or scheduler is not None)
+    results = run_jobs(
+        _run_job,
+        jobs,
+        workers=count,
+        scheduler=scheduler,
+        units=[job.units() for job in jobs],
+        progress=progress,
+    )
+    parts_of: dict[tuple[int, tuple[int, int]], list[MonteCarlo]] = {}
+    theory: dict[tuple[int, int], Any] = {}
+    for job, found in zip(jobs, results, strict=True):
+        if isinstance(job, _Networks):
+            parts_of.setdefault((job.index, job.cell), []).append(found)
+        else:
+            theory[(job.index, job.depth)] = found
     runs = []
-    for plan, moment, estimate in zip(plans, moments, estimates, strict=True):
-        mc = mf = chain = map_ = None
-        if run_mc:
-            mc = simulate(
-                plan.activation,
-                depth=depth,
-                width=width,
-                batch=batch,
-                seed=seed,
-                seeds=seeds,
-                sigma_w2=plan.sigma_w2,
-                sigma_b2=sigma_b2,
-                orthogonal=plan.orthogonal,
-                dtype=dtype,
-                input_variance=input_variance,
-                weight_cache_bytes=estimate.weight_cache_bytes,
-                top_gradient=top_gradient,
-                progress=advance,
-            )
-        if run_mf and moment is not None:
-            mf = mean_field(moment, plan.sigma_w2, sigma_b2, depth, input_variance)
-            map_ = mean_variance_map(moment, plan.sigma_w2, sigma_b2)
-            advance(1)
-        if run_chain:
-            chain = simulate_chain(
-                plan.activation,
-                depth=depth,
-                seed=seed,
-                seeds=seeds,
-                weights=weight_choice,
-                biases=bias_choice,
-                input_variance=input_variance,
-            )
-            advance(1)
-        log10_total, source = _total(mc, mf, chain)
-        judged = _judge(log10_total, source, mc, mf, vanish_below, explode_above)
-        runs.append((plan, mc, mf, map_, chain, estimate, log10_total, judged))
-    ranks = _ranks([entry[6] for entry in runs])
+    for d, w in cells:
+        cell_runs = []
+        for index, plan in enumerate(plans):
+            parts = parts_of.get((index, (d, w)))
+            mc = combine(parts) if parts else None
+            mf, map_, chain = theory.get((index, d), (None, None, None))
+            log10_total, source = _total(mc, mf, chain)
+            judged = _judge(log10_total, source, mc, mf, vanish_below, explode_above)
+            estimate = estimates[index * len(cells) + cells.index((d, w))]
+            cell_runs.append((plan, d, w, mc, mf, map_, chain, estimate, log10_total, judged))
+        ranks = _ranks([entry[8] for entry in cell_runs])
+        runs += [(*entry, rank) for entry, rank in zip(cell_runs, ranks, strict=True)]
     return DepthResult(
         tuple(
             DepthRun(
@@ -440,8 +449,8 @@ def simulate_depth(
                 distribution="orthogonal" if plan.orthogonal else "gaussian",
                 sigma_w2=plan.sigma_w2,
                 sigma_b2=sigma_b2,
-                depth=depth,
-                width=width,
+                depth=d,
+                width=w,
                 batch=batch,
                 seeds=seeds,
                 dtype=dtype,
@@ -459,9 +468,7 @@ def simulate_depth(
                 vanish_below=vanish_below,
                 explode_above=explode_above,
             )
-            for (plan, mc, mf, map_, chain, estimate, log10_total, judged), rank in zip(
-                runs, ranks, strict=True
-            )
+            for (plan, d, w, mc, mf, map_, chain, estimate, log10_total, judged, rank) in runs
         ),
         mode,
         vanish_below,
@@ -469,11 +476,222 @@ def simulate_depth(
     )
 
 
+# -- jobs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What every run of a command shares."""
+
+    batch: int
+    dtype: str
+    seeds: int
+    run_mc: bool
+    run_mf: bool
+    run_chain: bool
+    weight_cache_bytes: int
+    sigma_b2: float
+    seed: int
+    input_variance: float
+    top_gradient: str
+    weights: Choice
+    biases: Choice
+
+
+@dataclass(frozen=True)
+class _Networks:
+    """A job: Monte Carlo networks `first` .. `first + count - 1` of activation number `index`
+    at `cell` = (depth, width). Picklable: the activation carries its spec."""
+
+    index: int
+    cell: tuple[int, int]
+    plan: _Plan
+    shape: _Shape
+    first: int
+    count: int
+    weight_cache_bytes: int
+
+    def units(self) -> int:
+        return self.count * (2 * self.cell[0] - 1)
+
+    def run(self, tick: Callable[[int], None] | None) -> MonteCarlo:
+        shape = self.shape
+        return simulate(
+            self.plan.activation,
+            depth=self.cell[0],
+            width=self.cell[1],
+            batch=shape.batch,
+            seed=shape.seed,
+            seeds=self.count,
+            sigma_w2=self.plan.sigma_w2,
+            sigma_b2=shape.sigma_b2,
+            orthogonal=self.plan.orthogonal,
+            dtype=shape.dtype,
+            input_variance=shape.input_variance,
+            weight_cache_bytes=self.weight_cache_bytes,
+            top_gradient=shape.top_gradient,
+            progress=tick,
+            first_network=self.first,
+        )
+
+
+@dataclass(frozen=True)
+class _Theory:
+    """A job: the mean field, mean/variance map and chain of activation number `index` at
+    `depth` (they do not depend on the width)."""
+
+    index: int
+    depth: int
+    plan: _Plan
+    shape: _Shape
+
+    def units(self) -> int:
+        return int(self.shape.run_mf) + int(self.shape.run_chain)
+
+    def run(
+        self, tick: Callable[[int], None] | None
+    ) -> tuple[MeanField | None, MeanVarianceMap | None, Chain | None]:
+        shape, activation, sigma_w2 = self.shape, self.plan.activation, self.plan.sigma_w2
+        mf = map_ = chain = None
+        if shape.run_mf:
+            moments = GaussianMoments(activation)
+            mf = mean_field(moments, sigma_w2, shape.sigma_b2, self.depth, shape.input_variance)
+            map_ = mean_variance_map(moments, sigma_w2, shape.sigma_b2)
+            if tick:
+                tick(1)
+        if shape.run_chain:
+            chain = simulate_chain(
+                activation,
+                depth=self.depth,
+                seed=shape.seed,
+                seeds=shape.seeds,
+                weights=shape.weights,
+                biases=shape.biases,
+                input_variance=shape.input_variance,
+            )
+            if tick:
+                tick(1)
+        return mf, map_, chain
+
+
+def _jobs(
+    plans: Sequence[_Plan],
+    depths: Sequence[int],
+    widths: Sequence[int],
+    shape: _Shape,
+    estimates: Sequence[Estimate],
+    split: bool,
+) -> list[_Networks | _Theory]:
+    """Per activation: its networks at each (depth, width), all in one job or (`split`) one
+    job each, then its theory at each depth."""
+    cells = [(d, w) for d in depths for w in widths]
+    parts = [(n, 1) for n in range(shape.seeds)] if split else [(0, shape.seeds)]
+    jobs: list[_Networks | _Theory] = []
+    for index, plan in enumerate(plans):
+        if shape.run_mc:
+            for number, cell in enumerate(cells):
+                cache = estimates[index * len(cells) + number].weight_cache_bytes
+                jobs += [_Networks(index, cell, plan, shape, n, k, cache) for n, k in parts]
+        if shape.run_mf or shape.run_chain:
+            jobs += [_Theory(index, d, plan, shape) for d in depths]
+    return jobs
+
+
+def _run_job(job: _Networks | _Theory, tick: Callable[[int], None] | None) -> Any:
+    """One job, here or in a worker (`actcli.sweep.run_jobs`)."""
+    return job.run(tick)
+
+
+def _workers_and_estimates(
+    plans: Sequence[_Plan],
+    depths: Sequence[int],
+    widths: Sequence[int],
+    shape: _Shape,
+    limit: int,
+    statistics: int,
+    workers: int | None,
+    scheduler: str | None,
+    jobs_each: int,
+) -> tuple[int, list[Estimate]]:
+    """How many local workers run the jobs (1 on a cluster), and each run's estimate with as
+    many networks in memory at once; the default worker count gives way to memory, a given one
+    is refused (ResourceLimitError) when it does not fit."""
+    cells = [(d, w) for d in depths for w in widths]
+    estimates = _estimates(plans, cells, shape, limit - statistics)
+    # the theory of an activation at a depth runs once, whatever the widths
+    shared = len(plans) * (len(widths) - 1) * sum(_theory_seconds(d, shape) for d in depths)
+    serial = sum(estimate.seconds for estimate in estimates) - shared
+    count = 1 if scheduler else worker_count(workers, serial, len(plans) * jobs_each)
+    while True:
+        estimates = _estimates(plans, cells, shape, (limit - statistics) // count)
+        largest = max(range(len(estimates)), key=lambda i: estimates[i].memory_bytes)
+        memory = estimates[largest].memory_bytes
+        if count * memory + statistics <= limit:  # a run's estimate: its arrays and them all
+            return count, [replace(e, memory_bytes=e.memory_bytes + statistics) for e in estimates]
+        if workers is not None or count == 1:
+            cell = cells[largest % len(cells)]
+            raise _memory_error(memory, limit, statistics, cell, shape, count)
+        count -= 1
+
+
+def _values(value: int | Sequence[int], option: str) -> list[int]:
+    """One depth or width, or a list of them (distinct)."""
+    values = [value] if isinstance(value, int) else list(value)
+    if not values:
+        raise UsageError(f"{option}: give at least one value")
+    if len(set(values)) < len(values):
+        raise UsageError(f"{option} {','.join(map(str, values))}: a value is given twice")
+    return values
+
+
+def _estimates(
+    plans: Sequence[_Plan], cells: Sequence[tuple[int, int]], shape: _Shape, room: int
+) -> list[Estimate]:
+    """Per run (activation-major, then cell) its memory and time, with `room` bytes for the
+    networks of one worker."""
+    found = []
+    for plan in plans:
+        for d, w in cells:
+            memory, cache_bytes = _memory(
+                plan.orthogonal,
+                d,
+                w,
+                shape.batch,
+                shape.dtype,
+                shape.run_mc,
+                shape.weight_cache_bytes,
+                room,
+            )
+            seconds = _seconds(plan, d, w, shape, cache_bytes)
+            found.append(Estimate(memory, seconds, cache_bytes))
+    return found
+
+
+def _memory_error(
+    memory: int,
+    limit: int,
+    statistics: int,
+    cell: tuple[int, int],
+    shape: _Shape,
+    workers: int,
+) -> ResourceLimitError:
+    d, w = cell
+    at_once = f" x {workers} workers at once" if workers > 1 else ""
+    fewer = "--workers/" if workers > 1 else ""
+    return ResourceLimitError(
+        f"simulate-depth: estimated peak memory {_bytes(workers * memory + statistics)} exceeds "
+        f"--max-memory {_bytes(limit)} (depth {d} x width {w} x batch {shape.batch} x "
+        f"{np.dtype(shape.dtype).itemsize} bytes of stored derivatives, one {w} x {w} weight "
+        f"matrix{at_once}, and {_bytes(statistics)} of statistics for --seeds {shape.seeds} x "
+        f"depth); lower {fewer}--depth/--width/--batch/--seeds or raise --max-memory"
+    )
+
+
 def _check_options(
     activations: Sequence[Activation],
     mode: str,
-    depth: int,
-    width: int,
+    depths: Sequence[int],
+    widths: Sequence[int],
     batch: int,
     dtype: str,
     seed: int,
@@ -490,8 +708,8 @@ def _check_options(
     if not activations:
         raise UsageError("simulate-depth: name at least one activation")
     for option, value, least in (
-        ("--depth", depth, 2),
-        ("--width", width, 1),
+        *(("--depth", depth, 2) for depth in depths),
+        *(("--width", width, 1) for width in widths),
         ("--batch", batch, 1),
         ("--seeds", seeds, 1),
     ):
@@ -591,37 +809,38 @@ def _statistics_bytes(depth: int, seeds: int, run_mc: bool, run_chain: bool) -> 
     return 2 * per_cell * seeds * depth
 
 
-def _seconds(
-    plan: _Plan,
-    depth: int,
-    width: int,
-    batch: int,
-    dtype: str,
-    seeds: int,
-    cache_bytes: int,
-    run_mc: bool,
-    run_mf: bool,
-    run_chain: bool,
-) -> float:
-    """Expected seconds from this machine's measured rates (`_rates`) and the operation counts."""
-    draw, flop, element, quadrature = _rates(dtype)
+def _seconds(plan: _Plan, depth: int, width: int, shape: _Shape, cache_bytes: int) -> float:
+    """Expected seconds of a run: its networks and its theory (`_theory_seconds`)."""
+    return _network_seconds(plan, depth, width, shape, cache_bytes) + _theory_seconds(depth, shape)
+
+
+def _network_seconds(plan: _Plan, depth: int, width: int, shape: _Shape, cache_bytes: int) -> float:
+    """Expected seconds of a run's Monte Carlo networks, from this machine's measured rates
+    (`_rates`) and the operation counts."""
+    draw, flop, element, _ = _rates(shape.dtype)
     evaluate = _evaluation_cost(plan.activation)
     seconds = 0.0
-    if run_mc:
-        cached = cache_bytes // (width * width * np.dtype(dtype).itemsize)
+    if shape.run_mc:
+        cached = cache_bytes // (width * width * np.dtype(shape.dtype).itemsize)
         matrices = depth + (depth - 1 - cached)
         per_network = (
             matrices * width * width * draw
-            + (2 * depth - 1) * 2 * width * width * batch * flop
-            + depth * width * batch * (evaluate + 12 * element)
+            + (2 * depth - 1) * 2 * width * width * shape.batch * flop
+            + depth * width * shape.batch * (evaluate + 12 * element)
         )
         if plan.orthogonal:
             per_network += matrices * 4 * width**3 * flop
-        seconds += seeds * per_network
-    if run_mf:
-        seconds += (2 * depth + 300) * quadrature
-    if run_chain:
-        seconds += seeds * depth * 2 * 30e-6
+        seconds += shape.seeds * per_network
+    return seconds
+
+
+def _theory_seconds(depth: int, shape: _Shape) -> float:
+    """Expected seconds of the mean field and the chain at `depth` (the same at every width)."""
+    seconds = 0.0
+    if shape.run_mf:
+        seconds += (2 * depth + 300) * _rates(shape.dtype)[3]
+    if shape.run_chain:
+        seconds += shape.seeds * depth * 2 * 30e-6
     return seconds
 
 
