@@ -35,8 +35,8 @@ from actcli.options import parse_grid
 from actcli.propagation.meanfield import (
     CRITICAL_TOLERANCE,
     GaussianMoments,
-    critical_sigma_w2,
-    settle,
+    critical_line,
+    settle_many,
 )
 
 PHASES = ("ordered", "critical", "chaotic", "divergent", "undetermined")
@@ -180,24 +180,25 @@ def phase_rows(
     advance = advance or (lambda: None)
     moments = GaussianMoments(activation)
     shape = (len(biases), len(weights))
-    q_star = np.empty(shape)
-    chi = np.empty(shape)
+    grid_w, grid_b = np.meshgrid(np.asarray(weights, dtype=float), np.asarray(biases, dtype=float))
+    found = settle_many(moments, grid_w.ravel(), grid_b.ravel())
+    q_star = found.q_star.reshape(shape)
+    chi = found.chi_1.reshape(shape)
     scale = np.empty(shape)
     phases = []
-    line = []
-    for i, bias in enumerate(biases.tolist()):
+    for i in range(shape[0]):
         row = []
-        for j, weight in enumerate(weights.tolist()):
-            star, chi_1 = settle(moments, weight, bias)
-            phase = phase_of(star.status, chi_1)
-            q_star[i, j] = star.value
-            chi[i, j] = chi_1
-            scale[i, j] = depth_scale(chi_1, phase)
+        for j in range(shape[1]):
+            phase = phase_of(str(found.status[i * shape[1] + j]), float(chi[i, j]))
+            scale[i, j] = depth_scale(float(chi[i, j]), phase)
             row.append(phase)
             advance()
         phases.append(tuple(row))
-        found = critical_sigma_w2(moments, bias)
-        line.append(CriticalPoint(bias, found.sigma_w2, found.reason))
+    line = []
+    for bias, critical in zip(
+        biases.tolist(), critical_line(moments, biases.tolist()), strict=True
+    ):
+        line.append(CriticalPoint(bias, critical.sigma_w2, critical.reason))
         advance()
     return PhaseDiagram(
         activation.name,
