@@ -375,15 +375,18 @@ def mean_field(
     q_first = sigma_w2 * input_variance + sigma_b2
     star, chi_1 = settle(moments, sigma_w2, sigma_b2, input_variance)
     q_values = [q_first]
+    settled = False  # the layers' q stopped changing (to 4e-16, as `fixed_point` decides)
     while len(q_values) < depth:
         previous = q_values[-1]
-        settled = previous == star.value or math.isinf(previous) or math.isnan(previous)
-        q_values.append(previous if settled else moments.variance_map(sigma_w2, sigma_b2, previous))
-    chis = {}
+        settled = settled or previous == star.value or not math.isfinite(previous)
+        following = previous if settled else moments.variance_map(sigma_w2, sigma_b2, previous)
+        settled = abs(following - previous) <= _CONVERGED * abs(previous)
+        q_values.append(following)
+    distinct = sorted({q for q in q_values[:-1] if q != star.value})
+    gains = sigma_w2 * moments.expect_many(np.array(distinct, dtype=float), order=1)
+    chis = {star.value: chi_1, **dict(zip(distinct, gains.tolist(), strict=True))}
     log_steps = []
     for q in q_values[:-1]:
-        if q not in chis:
-            chis[q] = chi_1 if q == star.value else moments.chi(sigma_w2, q)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_steps.append(0.5 * float(np.log10(chis[q])))
     log10_factor = [0.0] * depth

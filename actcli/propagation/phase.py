@@ -5,8 +5,9 @@ Schoenholz et al. (2017), "Deep information propagation", Fig. 1. Conventions of
 sigma_w2):
 
 - q*: the fixed point of q = sigma_w2 E[f(sqrt(q) z)^2] + sigma_b2, z ~ N(0, 1), reached by
-  iterating from q^1 = sigma_w2 + sigma_b2 (`meanfield.settle`, as `simulate-depth` computes
-  it): 0 when the map collapses, inf when it diverges.
+  iterating from q^1 = sigma_w2 + sigma_b2 (`meanfield.settle_many` over the whole block of
+  rows at once, as `simulate-depth` computes it one point at a time): 0 when the map
+  collapses, inf when it diverges.
 - chi_1 = sigma_w2 E[f'(sqrt(q*) z)^2] (its q -> 0 or q -> oo limit when q* is 0 or inf).
 - the depth scale xi = -1/ln chi_1: layers per e-fold of gradient decay; inf in the critical
   phase, negative in the chaotic one (-xi layers per e-fold of growth), 0 at chi_1 = 0.
@@ -15,8 +16,9 @@ sigma_w2):
   an expectation failed).
 
 The critical line is `meanfield.critical_sigma_w2` at each sigma_b2 of the grid (root finding
-on the fixed-point curve with its own checks, not read off the grid), None where there is none.
-One `GaussianMoments` per activation serves every point.
+on the fixed-point curve with its own checks, not read off the grid; `meanfield.critical_line`
+does all rows together), None where there is none. One `GaussianMoments` per activation serves
+every point, and every value of a point is the same float whichever rows share its block.
 """
 
 from __future__ import annotations
