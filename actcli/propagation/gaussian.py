@@ -17,9 +17,9 @@ point, exp ~10 ns).
 
 Batch independence: the value for each q is the same float whichever other q share the call.
 Each q's refinement decisions read only its own panels; a panel's rule is a per-row reduction
-over its own nodes; a q's panels are summed in a fixed order (`np.bincount`, sequential, over
-arrays whose order within one q depends on that q alone), never a BLAS product whose blocking
-depends on the batch's shape.
+over its own nodes (`np.einsum`'s own loop); a q's panels are summed in a fixed order
+(`np.bincount`, sequential, over arrays whose order within one q depends on that q alone),
+never a BLAS product whose blocking depends on the batch's shape.
 """
 
 from __future__ import annotations
@@ -264,15 +264,17 @@ class GaussianMoments:
                 here, variance = rows[part], q[part]
                 square = panels.square[here]
                 values, finite = panels.values(here, order, power)
-                density = np.exp(square * (-0.5 / variance)[:, None])
+                density = np.multiply(square, (-0.5 / variance)[:, None])
+                np.exp(density, out=density)
                 values *= density
                 if not finite.all():  # f^p overflowed where the density vanished: inf * 0 is 0
                     values[~finite] = np.where(density[~finite] == 0, 0.0, values[~finite])
                 half = panels.half[here] / np.sqrt(variance)
-                low[part] = np.sum(values[:, :_LOW_ORDER] * _LOW_WEIGHTS, axis=1) * half
-                upper = values[:, _LOW_ORDER:]
-                high[part] = np.sum(upper * _HIGH_WEIGHTS, axis=1) * half
+                lower, upper = values[:, :_LOW_ORDER], values[:, _LOW_ORDER:]
+                low[part] = np.einsum("ij,j->i", lower, _LOW_WEIGHTS) * half
+                high[part] = np.einsum("ij,j->i", upper, _HIGH_WEIGHTS) * half
                 if moment is not None:
-                    z_squared = square[:, _LOW_ORDER:] / variance[:, None]
-                    moment[part] = np.sum(upper * z_squared * _HIGH_WEIGHTS, axis=1) * half
+                    squares = square[:, _LOW_ORDER:]
+                    weighted = np.einsum("ij,ij,j->i", upper, squares, _HIGH_WEIGHTS)
+                    moment[part] = weighted * half / variance
         return low, high, moment
