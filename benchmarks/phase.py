@@ -78,8 +78,13 @@ def before_seconds(path: str, size: int) -> float:
         "print(time.perf_counter() - started)\n"
     )
     environment = {**os.environ, "PYTHONPATH": path}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    done = subprocess.run(  # run in `path`: `python -c` puts the working directory first
+        [sys.executable, "-c", code],
+        cwd=path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(done.stdout.split()[-1])
 
