@@ -242,3 +242,18 @@ def test_blocks_of_rows_give_the_same_floats_as_the_whole_grid() -> None:
     assert np.array_equal(together, [moments.expect(v, order=1) for v in q.tolist()])
     fresh = GaussianMoments(load_activation("hardtanh"))  # nothing cached yet
     assert np.array_equal(together[5:9], fresh.expect_many(q[5:9], order=1))
+
+
+def test_a_map_equal_to_the_identity_stays_and_a_slow_drift_collapses() -> None:
+    # identity: E[(sqrt(q) z)^2] = q, so at sigma_w2 = 1, sigma_b2 = 0 every q is a fixed point
+    # and q^1 = 1 stays (chi_1 = 1: critical). hardtanh: |hardtanh(x)| < |x| for |x| > 1, so
+    # E[hardtanh(sqrt(q) z)^2] < q for every q > 0 and the map falls to its only fixed point 0,
+    # however slowly (the gap is ~exp(-1/(2q)) small below q = 0.02); chi_1 -> hardtanh'(0)^2 = 1.
+    weights, biases = np.array([1.0, 2.0]), np.array([0.0, 0.5])
+    identity = phase_rows(load_activation("identity"), weights, biases)
+    assert identity.q_star[0, 0] == pytest.approx(1.0, rel=1e-15)
+    assert identity.phase[0][0] == "critical" and identity.phase[1][0] == "divergent"
+    assert identity.q_star[0, 1] == math.inf  # F(q) = 2q
+    hardtanh = phase_rows(load_activation("hardtanh"), weights, biases)
+    assert hardtanh.q_star[0, 0] == 0.0 and hardtanh.chi_1[0, 0] == 1.0
+    assert hardtanh.phase[0][0] == "critical"

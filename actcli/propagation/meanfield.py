@@ -196,8 +196,11 @@ def settle_many(
             # scan of `fixed_point` does not stop at either)
             near = np.abs(gap) <= _NEWTON_CLOSE * np.abs(here) * np.abs(slope)
             transversal = slope < -_SIGNIFICANT
-            settled = (
-                ~broken & ((image == here) | small) & (first | bracketed | (near & transversal))
+            # F(q) = q to the quadrature's accuracy with F' = 1 at q^1 (the identity, relu at
+            # sigma_w2 = 2, sigma_b2 = 0): every q is a fixed point and q^1 stays where it is
+            neutral = first & (np.abs(gap) <= _SIGNIFICANT * here) & (np.abs(slope) <= _SIGNIFICANT)
+            settled = ~broken & (
+                ((image == here) | small) & (first | bracketed | (near & transversal)) | neutral
             )
         finish(live[settled & (image > 0)], "converged", image[settled & (image > 0)])
         finish(live[settled & ~(image > 0)], "zero", 0.0)
