@@ -257,3 +257,17 @@ def test_a_map_equal_to_the_identity_stays_and_a_slow_drift_collapses() -> None:
     hardtanh = phase_rows(load_activation("hardtanh"), weights, biases)
     assert hardtanh.q_star[0, 0] == 0.0 and hardtanh.chi_1[0, 0] == 1.0
     assert hardtanh.phase[0][0] == "critical"
+
+
+def test_expectations_at_extreme_variances() -> None:
+    # tanh(x)^2 = x^2 (1 + O(x^2)) and tanh'(0) = 1: E[tanh(sqrt(q) z)^2] = q and
+    # E[tanh'(sqrt(q) z)^2] = 1 to rounding for q far below 1e-16, subnormal q included (a
+    # collapsing network reaches them after ~1000 layers); relu: q / 2 and 1 / 2 at any q.
+    tanh = GaussianMoments(load_activation("tanh"))
+    relu = GaussianMoments(load_activation("relu"))
+    tiny = np.array([1e-320, 1e-310, 1e-200, 1e-20])
+    assert tanh.expect_many(tiny) == pytest.approx(tiny, rel=1e-3)  # 1e-320 keeps 4 digits
+    assert tanh.expect_many(tiny, order=1) == pytest.approx(1.0, rel=1e-14)
+    wide = np.array([1e-300, 1e-5, 1e5, 1e300])
+    assert relu.expect_many(wide) == pytest.approx(wide / 2, rel=1e-14)
+    assert relu.expect_many(wide, order=1) == pytest.approx(0.5, rel=1e-14)

@@ -54,8 +54,8 @@ _NODES, _LOW_WEIGHTS, _HIGH_WEIGHTS = _rules()
 
 
 class _Panels:
-    """Every panel used so far, in x: its half-width, the squares of its nodes, and f^(k)^p at
-    them (cached on first use)."""
+    """Every panel used so far, in x: its half-width, its nodes, and f^(k)^p at them (cached on
+    first use)."""
 
     def __init__(self, functions: dict[int, Callable], breakpoints: list[float]) -> None:
         self._functions = functions
@@ -65,8 +65,7 @@ class _Panels:
         self._low = np.empty(0)
         self._high = np.empty(0)
         self.half = np.empty(0)
-        self._x = np.empty((0, _NODES.size))
-        self.square = np.empty((0, _NODES.size))
+        self.x = np.empty((0, _NODES.size))
         self._children = np.empty((0, 2), dtype=np.intp)
         self._values: dict[tuple[int, int], np.ndarray] = {}
         self._known: dict[tuple[int, int], np.ndarray] = {}
@@ -77,7 +76,7 @@ class _Panels:
         start, count = self.size, lows.size
         if start + count > self._low.size:
             capacity = max(2 * self._low.size, start + count, 256)
-            for name in ("_low", "_high", "half", "_x", "square", "_children"):
+            for name in ("_low", "_high", "half", "x", "_children"):
                 setattr(self, name, _grown(getattr(self, name), capacity))
             for cache in (self._values, self._known, self._finite):
                 for key in cache:
@@ -86,9 +85,7 @@ class _Panels:
         self._low[rows], self._high[rows] = lows, highs
         middle, half = 0.5 * (lows + highs), 0.5 * (highs - lows)
         self.half[rows] = half
-        self._x[rows] = middle[:, None] + half[:, None] * _NODES[None, :]
-        with np.errstate(over="ignore"):  # beyond 1e154: the density there is 0 anyway
-            self.square[rows] = self._x[rows] * self._x[rows]
+        self.x[rows] = middle[:, None] + half[:, None] * _NODES[None, :]
         self._children[rows] = -1
         for known in self._known.values():
             known[rows] = False
@@ -128,7 +125,7 @@ class _Panels:
         new = np.unique(rows[~known[rows]])
         if new.size:
             with np.errstate(all="ignore"):
-                found = self._functions[order](self._x[new].ravel()) ** power
+                found = self._functions[order](self.x[new].ravel()) ** power
             found = np.asarray(found, dtype=float).reshape(new.size, -1)
             self._values[key][new] = found
             self._finite[key][new] = np.isfinite(found).all(axis=1)
@@ -262,19 +259,20 @@ class GaussianMoments:
             for start in range(0, rows.size, _CHUNK):
                 part = slice(start, start + _CHUNK)
                 here, variance = rows[part], q[part]
-                square = panels.square[here]
+                root = np.sqrt(variance)
+                z_squared = np.divide(panels.x[here], root[:, None])  # x^2 / q: below 1e-308
+                np.multiply(z_squared, z_squared, out=z_squared)  # q and x^2 lose digits
                 values, finite = panels.values(here, order, power)
-                density = np.multiply(square, (-0.5 / variance)[:, None])
+                density = np.multiply(z_squared, -0.5)
                 np.exp(density, out=density)
                 values *= density
                 if not finite.all():  # f^p overflowed where the density vanished: inf * 0 is 0
                     values[~finite] = np.where(density[~finite] == 0, 0.0, values[~finite])
-                half = panels.half[here] / np.sqrt(variance)
+                half = panels.half[here] / root
                 lower, upper = values[:, :_LOW_ORDER], values[:, _LOW_ORDER:]
                 low[part] = np.einsum("ij,j->i", lower, _LOW_WEIGHTS) * half
                 high[part] = np.einsum("ij,j->i", upper, _HIGH_WEIGHTS) * half
                 if moment is not None:
-                    squares = square[:, _LOW_ORDER:]
-                    weighted = np.einsum("ij,ij,j->i", upper, squares, _HIGH_WEIGHTS)
-                    moment[part] = weighted * half / variance
+                    upper_z = z_squared[:, _LOW_ORDER:]
+                    moment[part] = np.einsum("ij,ij,j->i", upper, upper_z, _HIGH_WEIGHTS) * half
         return low, high, moment
