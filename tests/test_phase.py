@@ -271,3 +271,16 @@ def test_expectations_at_extreme_variances() -> None:
     wide = np.array([1e-300, 1e-5, 1e5, 1e300])
     assert relu.expect_many(wide) == pytest.approx(wide / 2, rel=1e-14)
     assert relu.expect_many(wide, order=1) == pytest.approx(0.5, rel=1e-14)
+
+
+def test_tanhshrink_settles_at_the_attractor_below_an_unstable_fixed_point() -> None:
+    # tanhshrink at sigma_w2 = 1.4, sigma_b2 = 1.5: from q^1 = 2.9 plain iteration rises to a
+    # stable fixed point near 3.393; F(q) - q turns positive again past an unstable one near 13.2
+    # and then grows (F ~ 1.4 q). A factor-4 scan from 3.39 to 13.6 sees the same sign at both
+    # ends and jumps over the pair: the per-point path called this point divergent.
+    q, chi = mean_field_reference("tanhshrink", "1.4", "1.5")
+    assert 3.39 < q < 3.4
+    diagram = phase_rows(load_activation("tanhshrink"), np.array([1.4]), np.array([1.5]))
+    assert diagram.q_star[0, 0] == pytest.approx(q, rel=1e-10)
+    assert diagram.chi_1[0, 0] == pytest.approx(chi, rel=1e-10)
+    assert diagram.phase[0][0] == "ordered"
