@@ -608,9 +608,9 @@ ALIASES: dict[str, str] = {
 }
 
 
-def gaussian_mean(function) -> mpf:
-    """E[function(z)] for z ~ N(0, 1), by mpmath quadrature."""
+def gaussian_mean(function, cuts=()) -> mpf:
+    """E[function(z)] for z ~ N(0, 1), by mpmath quadrature split at 0 and at `cuts` (the
+    kinks of `function`, in z)."""
     density = 1 / mpmath.sqrt(2 * mpmath.pi)
-    return mpmath.quad(
-        lambda z: function(z) * mpmath.exp(-z * z / 2) * density, [-mpmath.inf, 0, mpmath.inf]
-    )
+    points = [-mpmath.inf, *sorted({mpf(0), *cuts}), mpmath.inf]
+    return mpmath.quad(lambda z: function(z) * mpmath.exp(-z * z / 2) * density, points)

@@ -17,122 +17,29 @@ E||delta^(l-1)||^2 / E||delta^l||^2 = chi(q^(l-1)), chi(q) = sigma_w2 * E[phi'(s
 The Monte Carlo quantity ||delta^l|| / ||delta^L|| is therefore predicted as
 prod_{m=l}^{L-1} sqrt(chi(q^m)): L - 1 backward steps for the total ||delta^1|| / ||delta^L||.
 
-Gaussian expectations are computed by adaptive Gauss-Legendre quadrature on [-Z, Z] (Z = 37.5,
-where the Gaussian density is 5e-306), split at the activation's breakpoints (c / sqrt(q) in z
-units), each piece bisected until Gauss-Legendre rules of two orders agree to 1e-14 of the
-integral's scale: plain Gauss-Hermite converges slowly on kinked functions (200 nodes give
-E[selu'(z)^2] = 1.0665, the true value is 1.0716).
+Gaussian expectations are `actcli.propagation.gaussian.GaussianMoments`: adaptive
+Gauss-Legendre quadrature split at the activation's breakpoints, for arrays of q at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 
-from actcli.activation import Activation
 from actcli.deferred import scipy_optimize
 from actcli.json_values import json_number, json_optional
+from actcli.propagation.gaussian import GaussianMoments
 from actcli.propagation.verdicts import power10
 
-Z_MAX = 37.5
-_LOW_ORDER, _HIGH_ORDER = 24, 36
-_SEED_POINTS = (-20.0, -12.0, -8.0, -5.0, -3.0, -1.5, 0.0, 1.5, 3.0, 5.0, 8.0, 12.0, 20.0)
-_RELATIVE_TOLERANCE = 1e-14
-_MAX_ROUNDS = 60
 _FIXED_POINT_STEPS = 40
 _SCAN_FACTOR = 4.0
 _SCAN_RANGE = 1e15
 _SIGNIFICANT = 1e-12  # |F(x) - x| / x above the quadrature's noise: a real sign change
-_NORMAL = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@cache
-def _legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.polynomial.legendre.leggauss(order)
-
-
-class GaussianMoments:
-    """E[f^(k)(sqrt(q) z)^p] for z ~ N(0, 1), for one scalar activation f."""
-
-    def __init__(self, activation: Activation) -> None:
-        self.name = activation.name
-        self._functions = {0: activation.function(0), 1: activation.function(1)}
-        self._breakpoints = [value for value, _ in activation.breakpoints()]
-
-    def expect(self, q: float, order: int = 0, power: int = 2) -> float:
-        """E[f^(order)(sqrt(q) z)^power]; nan if the integrand is not negligible at |z| = Z.
-
-        q = 0 is the limit q -> 0+: the mean of the two one-sided values at 0 to the power (at a
-        kink in 0 half the Gaussian mass sits on each side however small q is). q = inf is the
-        limit q -> oo, from the values at +-1e150 (for functions with limits at +-oo).
-        """
-        function = self._functions[order]
-        if q == 0 or math.isinf(q):
-            probe = 1e-300 if q == 0 else 1e150
-            with np.errstate(all="ignore"):
-                values = function(np.array([-probe, probe])) ** power
-            return float(np.mean(values))
-        scale = math.sqrt(q)
-        return _integrate(
-            lambda z: function(scale * z) ** power,
-            [c / scale for c in self._breakpoints],
-        )
-
-    def chi(self, sigma_w2: float, q: float) -> float:
-        """sigma_w2 * E[phi'(sqrt(q) z)^2]: the mean squared gradient gain of one layer."""
-        return sigma_w2 * self.expect(q, order=1)
-
-    def variance_map(self, sigma_w2: float, sigma_b2: float, q: float) -> float:
-        """q -> sigma_w2 * E[phi(sqrt(q) z)^2] + sigma_b2: the next pre-activation variance."""
-        return sigma_w2 * self.expect(q) + sigma_b2
-
-
-def _integrate(
-    integrand: Callable[[np.ndarray], np.ndarray], breakpoints: Sequence[float]
-) -> float:
-    """integral of integrand(z) * N(z; 0, 1) over the real line (see the module docstring)."""
-    points = sorted({-Z_MAX, Z_MAX, *_SEED_POINTS, *(c for c in breakpoints if abs(c) < Z_MAX)})
-    lows = np.array(points[:-1])
-    highs = np.array(points[1:])
-
-    def weighted(z: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return integrand(z) * (np.exp(-0.5 * z * z) * _NORMAL)
-
-    tail = weighted(np.array([-Z_MAX, Z_MAX]))
-    total = 0.0
-    scale = None
-    for _ in range(_MAX_ROUNDS):
-        low_rule = _panel_sums(weighted, lows, highs, _LOW_ORDER)
-        high_rule = _panel_sums(weighted, lows, highs, _HIGH_ORDER)
-        if not np.all(np.isfinite(high_rule)):
-            return math.nan
-        if scale is None:
-            scale = float(np.sum(np.abs(high_rule)))
-            if not np.all(np.abs(tail) <= 1e-16 * max(scale, 1e-300)):
-                return math.nan
-        done = np.abs(high_rule - low_rule) <= _RELATIVE_TOLERANCE * max(scale, 1e-300)
-        total += float(np.sum(high_rule[done]))
-        if done.all():
-            return total
-        lows, highs = lows[~done], highs[~done]
-        middles = 0.5 * (lows + highs)
-        lows, highs = np.concatenate([lows, middles]), np.concatenate([middles, highs])
-    return math.nan
-
-
-def _panel_sums(
-    weighted: Callable[[np.ndarray], np.ndarray], lows: np.ndarray, highs: np.ndarray, order: int
-) -> np.ndarray:
-    nodes, weights = _legendre(order)
-    half = 0.5 * (highs - lows)
-    z = (0.5 * (highs + lows))[:, None] + half[:, None] * nodes[None, :]
-    return weighted(z.ravel()).reshape(z.shape) @ weights * half
 
 
 # -- fixed points --------------------------------------------------------------------------
@@ -202,12 +109,215 @@ def settle(
 ) -> tuple[FixedPoint, float]:
     """(q*, chi_1 = chi(q*)) as a network sees them: the fixed point reached by iterating the
     variance map from q^1 = sigma_w2 * input_variance + sigma_b2 (nan chi_1 when it did not
-    converge). `mean_field` and `critical_sigma_w2` both use this, so a critical run's JSON
-    shows the chi_1 its note promises."""
-    start = sigma_w2 * input_variance + sigma_b2
-    star = fixed_point(lambda q: moments.variance_map(sigma_w2, sigma_b2, q), start)
-    chi_1 = moments.chi(sigma_w2, star.value) if star.status != "no_convergence" else math.nan
-    return star, chi_1
+    converge). `mean_field`, `critical_sigma_w2` and `actcli phase` all use `settle_many`, so
+    a critical run's JSON shows the chi_1 its note promises, and a phase diagram's point the
+    value a run there computes."""
+    found = settle_many(
+        moments,
+        np.array([sigma_w2], dtype=float),
+        np.array([sigma_b2], dtype=float),
+        input_variance,
+    )
+    return FixedPoint(float(found.q_star[0]), str(found.status[0])), float(found.chi_1[0])
+
+
+@dataclass(frozen=True)
+class Settled:
+    """`settle_many`'s answer, one entry per (sigma_w2, sigma_b2): q*, its `FixedPoint` status
+    and chi_1 = chi(q*)."""
+
+    q_star: np.ndarray
+    status: np.ndarray
+    chi_1: np.ndarray
+
+
+_ACTIVE = ""
+_SEARCH_STEPS = 200
+_CONVERGED = 4e-16  # |F(x) - x| / x: settled, as plain iteration decides it
+_NEWTON_CLOSE = 1e-15  # |G / G'| / x: the Newton step says the root is here
+
+
+def settle_many(
+    moments: GaussianMoments,
+    sigma_w2: np.ndarray,
+    sigma_b2: np.ndarray,
+    input_variance: float = 1.0,
+) -> Settled:
+    """`settle` for arrays of (sigma_w2, sigma_b2) at once: every Gaussian expectation of a
+    step is one `expect_many` call over all points still searching.
+
+    Plain iteration from q^1 approaches, monotonically when F increases, the nearest fixed point
+    in its direction of travel, but near the edge of chaos it needs thousands of steps. Here
+    each step goes from x to the Newton point of G(q) = F(q) - q (its slope from
+    `second_moments`), never short of the plain step F(x) (which cannot pass that fixed point)
+    and never beyond a factor of 4 (the scan of `fixed_point`: a factor-4 step is what may step
+    over a pair of roots). When G changes sign the root is bracketed and Newton's method
+    safeguarded by bisection finishes it. Statuses as `fixed_point`: converged when |F(x) -
+    x| <= 4e-16 x (value F(x)) or the bracket is that narrow; zero or diverges when the search
+    leaves a factor 1e15 of q^1 (or F is inf); no_convergence when F is nan at q^1 or inside a
+    bracket. Points left after 200 steps get the scalar `fixed_point`.
+    """
+    weights = np.asarray(sigma_w2, dtype=float).ravel()
+    biases = np.broadcast_to(np.asarray(sigma_b2, dtype=float), weights.shape).ravel()
+    start = weights * input_variance + biases
+    count = weights.size
+    value = np.full(count, math.nan)
+    status = np.full(count, _ACTIVE, dtype=object)
+    search = _Search.starting_at(start)
+
+    def finish(where: np.ndarray, name: str, result: np.ndarray | float) -> None:
+        value[where] = result
+        status[where] = name
+
+    for _ in range(_SEARCH_STEPS):
+        live = np.flatnonzero(status == _ACTIVE)
+        if not live.size:
+            break
+        here = search.x[live]
+        second, weighted = moments.second_moments(here)
+        w, b = weights[live], biases[live]
+        with np.errstate(all="ignore"):
+            image = w * second + b
+            gap = image - here
+            slope = w * (weighted - second) / (2.0 * here) - 1.0
+        direction = search.direction[live]
+        first = direction == 0
+        bracketed = ~np.isnan(search.low[live])
+        broken = np.isnan(image)
+        finish(live[broken & (first | bracketed)], "no_convergence", math.nan)
+        lost = broken & ~first & ~bracketed  # as the scan of `fixed_point`: the search left
+        finish(live[lost & (direction > 0)], "diverges", math.inf)
+        finish(live[lost & (direction < 0)], "zero", 0.0)
+        finish(live[np.isposinf(image)], "diverges", math.inf)
+        with np.errstate(invalid="ignore"):
+            small = np.abs(gap) <= _CONVERGED * np.abs(here)
+            # past the first step a small gap counts only at a root that G crosses (a tiny
+            # but flat G is a slow drift, to 0 as for hardtanh at sigma_w2 = 1, which the
+            # scan of `fixed_point` does not stop at either)
+            near = np.abs(gap) <= _NEWTON_CLOSE * np.abs(here) * np.abs(slope)
+            transversal = slope < -_SIGNIFICANT
+            # F(q) = q to the quadrature's accuracy with F' = 1 at q^1 (the identity, relu at
+            # sigma_w2 = 2, sigma_b2 = 0): every q is a fixed point and q^1 stays where it is
+            neutral = first & (np.abs(gap) <= _SIGNIFICANT * here) & (np.abs(slope) <= _SIGNIFICANT)
+            settled = ~broken & (
+                ((image == here) | small) & (first | bracketed | (near & transversal)) | neutral
+            )
+        finish(live[settled & (image > 0)], "converged", image[settled & (image > 0)])
+        finish(live[settled & ~(image > 0)], "zero", 0.0)
+        going = status[live] == _ACTIVE
+        search.step(*(part[going] for part in (live, here, image, gap, slope)))
+        walked = live[going & np.isnan(search.low[live])]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = search.x[walked] / start[walked]
+        rising = search.direction[walked] > 0
+        finish(walked[rising & (ratio > _SCAN_RANGE)], "diverges", math.inf)
+        finish(walked[~rising & ~(ratio * _SCAN_RANGE > 1)], "zero", 0.0)
+        narrow = live[going & ~np.isnan(search.low[live])]
+        low, high = search.low[narrow], search.high[narrow]
+        thin = high - low <= _CONVERGED * high
+        finish(narrow[thin], "converged", search.x[narrow[thin]])
+
+    for i in np.flatnonzero(status == _ACTIVE):
+        w, b = float(weights[i]), float(biases[i])
+        star = fixed_point(lambda q, w=w, b=b: moments.variance_map(w, b, q), float(start[i]))
+        finish(np.array([i]), star.status, star.value)
+    chi = np.full(count, math.nan)
+    known = status != "no_convergence"
+    chi[known] = weights[known] * moments.expect_many(value[known], order=1)
+    return Settled(value, status.astype(str), chi)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """Per point of `settle_many`: the next point `x`, the direction of travel (+1 rising, -1
+    falling, 0 before the first step), the bracket [low, high] once G changed sign (nan
+    before) with the sign of G at low, the last point evaluated, and the last two steps made
+    inside the bracket."""
+
+    x: np.ndarray
+    direction: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    low_sign: np.ndarray
+    previous: np.ndarray
+    last_step: np.ndarray
+    older_step: np.ndarray
+
+    @classmethod
+    def starting_at(cls, start: np.ndarray) -> _Search:
+        def nans() -> np.ndarray:
+            return np.full(start.size, math.nan)
+
+        infinite = np.full(start.size, math.inf)
+        zeros = np.zeros(start.size)
+        return cls(
+            start.copy(), zeros, nans(), nans(), zeros.copy(), nans(), infinite, infinite.copy()
+        )
+
+    def step(
+        self,
+        live: np.ndarray,
+        here: np.ndarray,
+        image: np.ndarray,
+        gap: np.ndarray,
+        slope: np.ndarray,
+    ) -> None:
+        """Choose the next point of the points `live`, evaluated at `here`: F = `image`,
+        G = `gap`, G' = `slope`."""
+        sign = np.sign(gap)
+        self.direction[live] = np.where(self.direction[live] == 0, sign, self.direction[live])
+        direction = self.direction[live]
+        with np.errstate(invalid="ignore"):
+            significant = (np.abs(gap) > _SIGNIFICANT * here) | (slope < -_SIGNIFICANT)
+        crossed = np.isnan(self.low[live]) & (sign == -direction) & significant
+        ends = np.sort(np.stack([self.previous[live][crossed], here[crossed]]), axis=0)
+        self.low[live[crossed]], self.high[live[crossed]] = ends[0], ends[1]
+        self.low_sign[live[crossed]] = np.where(ends[0] == here[crossed], 1, -1) * sign[crossed]
+        self.previous[live] = here
+        inside = ~np.isnan(self.low[live])
+        free = ~inside
+        self.x[live[free]] = _free_step(
+            here[free], image[free], gap[free], slope[free], direction[free]
+        )
+        if inside.any():
+            self._bracket_step(live[inside], here[inside], gap[inside], slope[inside])
+
+    def _bracket_step(
+        self, live: np.ndarray, here: np.ndarray, gap: np.ndarray, slope: np.ndarray
+    ) -> None:
+        """Newton's method inside [low, high], bisecting where its point falls outside or its
+        step is not below half the step before last (as Numerical Recipes' rtsafe)."""
+        sign = np.sign(gap)
+        same = sign == self.low_sign[live]
+        self.low[live[same]] = here[same]
+        self.high[live[~same & (sign != 0)]] = here[~same & (sign != 0)]
+        low, high = self.low[live], self.high[live]
+        with np.errstate(all="ignore"):
+            newton = here - gap / slope
+        slow = np.abs(newton - here) > 0.5 * self.older_step[live]
+        bisect = ~((newton > low) & (newton < high)) | slow
+        target = np.where(bisect, 0.5 * (low + high), newton)
+        self.older_step[live] = self.last_step[live]
+        self.last_step[live] = np.abs(target - here)
+        self.x[live] = target
+
+
+def _free_step(
+    here: np.ndarray,
+    image: np.ndarray,
+    gap: np.ndarray,
+    slope: np.ndarray,
+    direction: np.ndarray,
+) -> np.ndarray:
+    """The next point before a bracket: Newton's, at least the plain step F(x), at most a
+    factor 4 away, in the direction of travel."""
+    with np.errstate(all="ignore"):
+        newton = here - gap / slope
+        onward = (slope < 0) & ((newton - here) * direction > 0)
+    newton = np.where(onward, newton, np.inf * direction)
+    up = np.maximum(np.minimum(newton, _SCAN_FACTOR * here), image)
+    down = np.minimum(np.maximum(newton, here / _SCAN_FACTOR), image)
+    return np.where(direction > 0, up, down)
 
 
 # -- the mean-field result ------------------------------------------------------------------
@@ -268,15 +378,18 @@ def mean_field(
     q_first = sigma_w2 * input_variance + sigma_b2
     star, chi_1 = settle(moments, sigma_w2, sigma_b2, input_variance)
     q_values = [q_first]
+    settled = False  # the layers' q stopped changing (to 4e-16, as `fixed_point` decides)
     while len(q_values) < depth:
         previous = q_values[-1]
-        settled = previous == star.value or math.isinf(previous) or math.isnan(previous)
-        q_values.append(previous if settled else moments.variance_map(sigma_w2, sigma_b2, previous))
-    chis = {}
+        settled = settled or previous == star.value or not math.isfinite(previous)
+        following = previous if settled else moments.variance_map(sigma_w2, sigma_b2, previous)
+        settled = abs(following - previous) <= _CONVERGED * abs(previous)
+        q_values.append(following)
+    distinct = sorted({q for q in q_values[:-1] if q != star.value})
+    gains = sigma_w2 * moments.expect_many(np.array(distinct, dtype=float), order=1)
+    chis = {star.value: chi_1, **dict(zip(distinct, gains.tolist(), strict=True))}
     log_steps = []
     for q in q_values[:-1]:
-        if q not in chis:
-            chis[q] = chi_1 if q == star.value else moments.chi(sigma_w2, q)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_steps.append(0.5 * float(np.log10(chis[q])))
     log10_factor = [0.0] * depth
@@ -322,6 +435,9 @@ _CURVE_DECADES = 6  # q - sigma_b2 from 1e-6 to 1e6
 _CURVE_PER_DECADE = 8
 _ONE_BAND = 1e-12  # |chi_1 - 1| below this on the curve is no sign (ReLU: chi_1 = 1 everywhere)
 _STABILITY_STEP = 1e-4  # relative step in q - sigma_b2 that tells rising from falling
+_ROOT_STEPS = 200
+_ROOT_WIDTH = 2e-15  # relative width of a refined bracket of chi_1 = 1 on the curve
+_FOLD_WIDTH = 1e-10  # width in log(q - sigma_b2) of a refined fold
 
 
 @dataclass(frozen=True)
@@ -411,42 +527,90 @@ def critical_sigma_w2(
     Candidates come from the fixed-point curve (see above), in order of q: q* = 0 when
     sigma_b2 = 0 and phi(0) = 0 (there the map collapses for sigma_w2 < 1/E[phi'(0)^2], chi_1 =
     sigma_w2 E[phi'(0)^2] reaches 1 at its end); every crossing of chi_1 = 1 on a stable part of
-    the curve on q - sigma_b2 = 1e-6 .. 1e6 (8 points a decade, refined by Brent's method in q);
-    q* -> oo for activations with linear tails (chi_1 -> 1 there at sigma_w2 = 1/E[phi'(oo
+    the curve on q - sigma_b2 = 1e-6 .. 1e6 (8 points a decade, refined by the Illinois method in
+    q); q* -> oo for activations with linear tails (chi_1 -> 1 there at sigma_w2 = 1/E[phi'(oo
     z)^2]). Crossings on unstable parts are not edges of chaos (no network settles there).
     Each candidate is then checked as a run computes it (`settle`: q* by iterating from q^1 =
     sigma_w2 input_variance + sigma_b2, chi_1 there): the first with |chi_1 - 1| <=
     CRITICAL_TOLERANCE is the answer. A sign change of chi_1 - 1 across a jump of q* (a fold,
     the map switching to divergence from q^1) is never one: it is not a crossing on the curve.
     """
-    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise ValueError(f"sigma_b2 = {sigma_b2!r}: must be zero or positive")
-    preserving = variance_preserving_sigma_w2(moments, sigma_b2)
-    points = _curve(moments, sigma_b2)
-    candidates, unstable = _crossings(moments, sigma_b2, points)
-    zero = _zero_branch_end(moments, sigma_b2)
-    if zero is not None and zero.chi_1 == 1:
-        candidates.insert(0, _Candidate(zero.sigma_w2, 0.0))
+    return critical_line(moments, [sigma_b2], input_variance)[0]
+
+
+def critical_line(
+    moments: GaussianMoments, sigma_b2: Sequence[float], input_variance: float = 1.0
+) -> list[Critical]:
+    """`critical_sigma_w2` at each sigma_b2, with the work of all of them batched: the curves'
+    points in one `expect_many` call per moment, the crossings refined together, and the
+    candidates checked together (`settle_many`), the first of every row, then the second of
+    those rows still without an answer, and so on."""
+    biases = [float(b) for b in sigma_b2]
+    for bias in biases:
+        if not (math.isfinite(bias) and bias >= 0):
+            raise ValueError(f"sigma_b2 = {bias!r}: must be zero or positive")
+    curves = _curves(moments, biases)
+    crossings = _crossings(moments, biases, curves)
     linear = _linear_tail_candidate(moments)
-    if linear is not None:
-        candidates.append(linear)
-    rejected = []
-    for candidate in candidates:
-        star, chi_1 = settle(moments, candidate.sigma_w2, sigma_b2, input_variance)
-        if abs(chi_1 - 1.0) <= CRITICAL_TOLERANCE:
-            return Critical(
-                candidate.sigma_w2,
-                _found_note(candidate.sigma_w2, star, chi_1),
-                sigma_b2,
-                star.value,
-                star.status,
-                chi_1,
-                variance_preserving_sigma_w2=preserving,
-            )
-        if not math.isinf(candidate.q):
-            start = candidate.sigma_w2 * input_variance + sigma_b2
-            rejected.append(_rejection(candidate, start, star, chi_1))
-    branch = _stable_branch(moments, sigma_b2, points, zero)
+    zeros = [_zero_branch_end(moments, bias) for bias in biases]
+    candidates = []
+    for (stable, _), zero in zip(crossings, zeros, strict=True):
+        first = [_Candidate(zero.sigma_w2, 0.0)] if zero is not None and zero.chi_1 == 1 else []
+        candidates.append([*first, *stable, *([linear] if linear is not None else [])])
+    found: list[Critical | None] = [None] * len(biases)
+    rejected: list[list[str]] = [[] for _ in biases]
+    rank = 0
+    while True:
+        rows = [i for i, c in enumerate(candidates) if found[i] is None and rank < len(c)]
+        if not rows:
+            break
+        tried = [candidates[i][rank] for i in rows]
+        checked = settle_many(
+            moments,
+            np.array([c.sigma_w2 for c in tried]),
+            np.array([biases[i] for i in rows]),
+            input_variance,
+        )
+        for k, (row, candidate) in enumerate(zip(rows, tried, strict=True)):
+            star = FixedPoint(float(checked.q_star[k]), str(checked.status[k]))
+            chi_1 = float(checked.chi_1[k])
+            if abs(chi_1 - 1.0) <= CRITICAL_TOLERANCE:
+                found[row] = Critical(
+                    candidate.sigma_w2,
+                    _found_note(candidate.sigma_w2, star, chi_1),
+                    biases[row],
+                    star.value,
+                    star.status,
+                    chi_1,
+                )
+            elif not math.isinf(candidate.q):
+                start = candidate.sigma_w2 * input_variance + biases[row]
+                rejected[row].append(_rejection(candidate, start, star, chi_1))
+        rank += 1
+    missing = [i for i in range(len(biases)) if found[i] is None]
+    brackets = {i: _fold_bracket(curves[i], zeros[i]) for i in missing}
+    needed = [i for i in missing if brackets[i] is not None]
+    refined = _folds(moments, [biases[i] for i in needed], [brackets[i] for i in needed])
+    folds = dict(zip(needed, refined, strict=True))
+    answers = []
+    for row, bias in enumerate(biases):
+        preserving = variance_preserving_sigma_w2(moments, bias)
+        hit = found[row]
+        if hit is None:
+            branch = _stable_branch(curves[row], zeros[row], folds.get(row))
+            hit = _no_edge(bias, branch, crossings[row][1], rejected[row])
+        answers.append(dataclasses.replace(hit, variance_preserving_sigma_w2=preserving))
+    return answers
+
+
+def _no_edge(
+    sigma_b2: float,
+    branch: tuple[_Point, str] | None,
+    unstable: list[_Candidate],
+    rejected: list[str],
+) -> Critical:
+    """The `Critical` of a row without an edge of chaos: the largest chi_1 on the stable branch
+    (`_stable_branch`) and why none."""
     parts = [] if branch is None else [branch[1]]
     if unstable:
         parts.append(
@@ -464,25 +628,51 @@ def critical_sigma_w2(
         largest_chi_1=None if largest is None else largest.chi_1,
         largest_chi_1_sigma_w2=None if largest is None else largest.sigma_w2,
         largest_chi_1_q_star=None if largest is None else largest.q,
-        variance_preserving_sigma_w2=preserving,
     )
+
+
+def _points(
+    moments: GaussianMoments, sigma_b2: np.ndarray, excess: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The curve at q = sigma_b2 + excess, elementwise: (q, sigma_w2, chi_1), nan where an
+    expectation is not finite (or E[phi^2] is 0)."""
+    q = sigma_b2 + excess
+    second = moments.expect_many(q)
+    slope = moments.expect_many(q, order=1)
+    with np.errstate(all="ignore"):
+        sigma_w2 = np.where(np.isfinite(second) & (second > 0), excess / second, math.nan)
+        chi_1 = sigma_w2 * slope
+    bad = ~np.isfinite(chi_1)
+    sigma_w2[bad] = math.nan
+    chi_1[bad] = math.nan
+    return q, sigma_w2, chi_1
 
 
 def _point(moments: GaussianMoments, sigma_b2: float, excess: float) -> _Point | None:
     """The curve at q = sigma_b2 + excess; None where an expectation is not finite."""
-    q = sigma_b2 + excess
-    second = moments.expect(q)
-    if not (math.isfinite(second) and second > 0):
+    q, sigma_w2, chi_1 = _points(moments, np.array([sigma_b2]), np.array([excess]))
+    if math.isnan(chi_1[0]):
         return None
-    sigma_w2 = excess / second
-    chi_1 = sigma_w2 * moments.expect(q, order=1)
-    return _Point(excess, q, sigma_w2, chi_1) if math.isfinite(chi_1) else None
+    return _Point(excess, float(q[0]), float(sigma_w2[0]), float(chi_1[0]))
 
 
-def _curve(moments: GaussianMoments, sigma_b2: float) -> list[_Point]:
-    steps = range(-_CURVE_DECADES * _CURVE_PER_DECADE, _CURVE_DECADES * _CURVE_PER_DECADE + 1)
-    found = (_point(moments, sigma_b2, 10.0 ** (k / _CURVE_PER_DECADE)) for k in steps)
-    return [point for point in found if point is not None]
+def _curves(moments: GaussianMoments, biases: list[float]) -> list[list[_Point]]:
+    """Each row's curve, 8 points a decade of q - sigma_b2 from 1e-6 to 1e6."""
+    steps = np.arange(-_CURVE_DECADES * _CURVE_PER_DECADE, _CURVE_DECADES * _CURVE_PER_DECADE + 1)
+    excess = np.array([10.0 ** (k / _CURVE_PER_DECADE) for k in steps.tolist()])
+    rows = np.repeat(np.array(biases, dtype=float), excess.size)
+    q, sigma_w2, chi_1 = _points(moments, rows, np.tile(excess, len(biases)))
+    curves = []
+    for row in range(len(biases)):
+        part = slice(row * excess.size, (row + 1) * excess.size)
+        curves.append(
+            [
+                _Point(float(e), float(a), float(w), float(c))
+                for e, a, w, c in zip(excess, q[part], sigma_w2[part], chi_1[part], strict=True)
+                if not math.isnan(c)
+            ]
+        )
+    return curves
 
 
 def _side(point: _Point) -> int:
@@ -491,43 +681,86 @@ def _side(point: _Point) -> int:
     return 0 if abs(gap) <= _ONE_BAND else (1 if gap > 0 else -1)
 
 
-def _rising(moments: GaussianMoments, sigma_b2: float, excess: float) -> bool:
-    """Whether sigma_w2(q) increases at q = sigma_b2 + excess (a stable fixed point there)."""
-    below = _point(moments, sigma_b2, excess * (1 - _STABILITY_STEP))
-    above = _point(moments, sigma_b2, excess * (1 + _STABILITY_STEP))
-    return below is not None and above is not None and above.sigma_w2 > below.sigma_w2
-
-
 def _crossings(
-    moments: GaussianMoments, sigma_b2: float, points: list[_Point]
-) -> tuple[list[_Candidate], list[_Candidate]]:
-    """Where chi_1 crosses 1 along the curve, in order of q: (stable ones, unstable ones)."""
-    stable: list[_Candidate] = []
-    unstable: list[_Candidate] = []
-    last = None  # the last point off the band around chi_1 = 1
-
-    def gap(excess: float) -> float:
-        point = _point(moments, sigma_b2, excess)
-        return math.nan if point is None else point.chi_1 - 1.0
-
-    for point in points:
-        side = _side(point)
-        if side == 0:
-            continue
-        if last is not None and _side(last) != side:
-            try:
-                excess = scipy_optimize().brentq(
-                    gap, last.excess, point.excess, xtol=1e-300, rtol=1e-15
-                )
-            except (ValueError, RuntimeError):  # an expectation failed inside the bracket
-                last = point
+    moments: GaussianMoments, biases: list[float], curves: list[list[_Point]]
+) -> list[tuple[list[_Candidate], list[_Candidate]]]:
+    """Per row, where chi_1 crosses 1 along the curve, in order of q: (stable ones, unstable
+    ones). Every row's brackets are refined together (`_roots`); a crossing is stable where
+    sigma_w2(q) rises (compared at q - sigma_b2 = root * (1 -+ 1e-4))."""
+    brackets = []  # (row, low excess, high excess, chi_1 - 1 at both)
+    for row, points in enumerate(curves):
+        last = None  # the last point off the band around chi_1 = 1
+        for point in points:
+            side = _side(point)
+            if side == 0:
                 continue
-            root = _point(moments, sigma_b2, excess)
-            if root is not None:
-                found = _Candidate(root.sigma_w2, root.q)
-                (stable if _rising(moments, sigma_b2, excess) else unstable).append(found)
-        last = point
-    return stable, unstable
+            if last is not None and _side(last) != side:
+                brackets.append((row, last.excess, point.excess, last.chi_1 - 1, point.chi_1 - 1))
+            last = point
+    found: list[tuple[list[_Candidate], list[_Candidate]]] = [([], []) for _ in biases]
+    if not brackets:
+        return found
+    rows = np.array([b[0] for b in brackets])
+    bias = np.array(biases, dtype=float)[rows]
+
+    def gap(where: np.ndarray, excess: np.ndarray) -> np.ndarray:
+        return _points(moments, bias[where], excess)[2] - 1.0
+
+    columns = [np.array([b[k] for b in brackets], dtype=float) for k in range(1, 5)]
+    excess = _roots(gap, *columns)
+    q, sigma_w2, _ = _points(moments, bias, excess)
+    below = _points(moments, bias, excess * (1 - _STABILITY_STEP))[1]
+    above = _points(moments, bias, excess * (1 + _STABILITY_STEP))[1]
+    for k, row in enumerate(rows.tolist()):
+        if math.isnan(sigma_w2[k]):  # an expectation failed inside the bracket
+            continue
+        candidate = _Candidate(float(sigma_w2[k]), float(q[k]))
+        found[row][0 if above[k] > below[k] else 1].append(candidate)
+    return found
+
+
+def _roots(
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    low: np.ndarray,
+    high: np.ndarray,
+    low_value: np.ndarray,
+    high_value: np.ndarray,
+) -> np.ndarray:
+    """Roots of function(i, x) in each bracket [low_i, high_i] (values of opposite signs at
+    the ends), all brackets together: the Illinois variant of regula falsi, bisecting when a
+    step falls outside the bracket or two steps shrank it less than fourfold, until the bracket
+    is 2e-15 relative wide; nan where the function is nan inside."""
+    a, b, fa, fb = low.copy(), high.copy(), low_value.copy(), high_value.copy()
+    root = np.full(a.size, math.nan)
+    kept = np.zeros(a.size)  # -1: a was kept by the last step, +1: b was
+    width = np.abs(b - a)
+    live = np.arange(a.size)
+    for step in range(_ROOT_STEPS):
+        if not live.size:
+            break
+        a_, b_, fa_, fb_ = a[live], b[live], fa[live], fb[live]
+        with np.errstate(all="ignore"):
+            x = (a_ * fb_ - b_ * fa_) / (fb_ - fa_)
+        lo, hi = np.minimum(a_, b_), np.maximum(a_, b_)
+        stalled = step % 2 == 1 and np.abs(b_ - a_) > 0.25 * width[live]
+        bisect = ~((x > lo) & (x < hi)) | stalled
+        x = np.where(bisect, 0.5 * (a_ + b_), x)
+        if step % 2 == 1:
+            width[live] = np.abs(b_ - a_)
+        fx = function(live, x)
+        same = np.sign(fx) == np.sign(fa_)
+        # Illinois: halve the value at an end kept twice in a row
+        fb[live[same & (kept[live] > 0)]] *= 0.5
+        fa[live[~same & (kept[live] < 0)]] *= 0.5
+        a[live[same]], fa[live[same]] = x[same], fx[same]
+        b[live[~same]], fb[live[~same]] = x[~same], fx[~same]
+        kept[live] = np.where(same, 1.0, -1.0)
+        failed = np.isnan(fx)
+        done = (fx == 0) | (np.abs(b[live] - a[live]) <= _ROOT_WIDTH * np.abs(x)) | failed
+        root[live[done]] = np.where(failed[done], math.nan, x[done])
+        live = live[~done]
+    root[live] = 0.5 * (a[live] + b[live])
+    return root
 
 
 def _zero_branch_end(moments: GaussianMoments, sigma_b2: float) -> _Point | None:
@@ -550,20 +783,35 @@ def _linear_tail_candidate(moments: GaussianMoments) -> _Candidate | None:
     return _Candidate(1.0 / slope, math.inf) if math.isfinite(slope) and slope > 0 else None
 
 
+def _branch_end(points: list[_Point]) -> int | None:
+    """The index of the first point where sigma_w2 stops rising along the curve (None: never)."""
+    return next(
+        (i for i in range(1, len(points)) if points[i].sigma_w2 <= points[i - 1].sigma_w2),
+        None,
+    )
+
+
+def _fold_bracket(points: list[_Point], zero: _Point | None) -> tuple[_Point, _Point] | None:
+    """The two points around the fold that ends the stable branch, None when the branch has
+    no fold to refine (see `_stable_branch`)."""
+    end = _branch_end(points)
+    rising = bool(points) and end != 1
+    if (zero is not None and (zero.chi_1 == 0 or not rising)) or end is None or end == 1:
+        return None
+    return points[end - 2], points[end]
+
+
 def _stable_branch(
-    moments: GaussianMoments, sigma_b2: float, points: list[_Point], zero: _Point | None
+    points: list[_Point], zero: _Point | None, fold: _Point | None
 ) -> tuple[_Point, str] | None:
     """The largest chi_1 on the stable branch that starts at sigma_w2 -> 0, and a sentence.
 
     That branch is q* = 0 while it is stable (`zero`: sigma_b2 = 0, phi(0) = 0), continued by
     the curve when the curve starts there rising; otherwise the curve from its first point
-    (sigma_w2 -> 0) while sigma_w2 rises. It ends at a fold (refined to the maximum of sigma_w2)
-    or at the end of the scan.
+    (sigma_w2 -> 0) while sigma_w2 rises. It ends at a fold (`fold`: the maximum of sigma_w2
+    refined by `_folds` inside `_fold_bracket`) or at the end of the scan.
     """
-    end = next(
-        (i for i in range(1, len(points)) if points[i].sigma_w2 <= points[i - 1].sigma_w2),
-        None,
-    )
+    end = _branch_end(points)
     rising = bool(points) and end != 1
     if zero is not None and (zero.chi_1 == 0 or not rising):
         if zero.chi_1 == 0:
@@ -576,11 +824,11 @@ def _stable_branch(
     if not points:
         return None
     if end is None:
-        branch, fold = points, None
+        branch = points
     elif end == 1:
         branch, fold = [points[0]], points[0]
     else:
-        fold = _fold(moments, sigma_b2, points[end - 2], points[end])
+        assert fold is not None
         branch = [*(p for p in points[:end] if p.excess < fold.excess), fold]
     largest = max([*([zero] if zero is not None else []), *branch], key=lambda p: p.chi_1)
     where = f"(sigma_w^2 = {largest.sigma_w2:.6g}, q* = {largest.q:.6g})"
@@ -596,21 +844,38 @@ def _stable_branch(
     )
 
 
-def _fold(moments: GaussianMoments, sigma_b2: float, low: _Point, high: _Point) -> _Point:
-    """The maximum of sigma_w2(q) between two points of the curve (a fold)."""
+def _folds(
+    moments: GaussianMoments, biases: list[float], brackets: list[tuple[_Point, _Point]]
+) -> list[_Point]:
+    """The maximum of sigma_w2(q) between two points of each row's curve (a fold), all rows
+    together: golden-section search in log(q - sigma_b2) to 1e-10 (the low point where the
+    expectations fail)."""
+    if not brackets:
+        return []
+    bias = np.array(biases, dtype=float)
+    a = np.log([low.excess for low, _ in brackets])
+    b = np.log([high.excess for _, high in brackets])
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
 
-    def minus_sigma_w2(log_excess: float) -> float:
-        point = _point(moments, sigma_b2, math.exp(log_excess))
-        return math.inf if point is None else -point.sigma_w2
+    def height(log_excess: np.ndarray) -> np.ndarray:
+        sigma_w2 = _points(moments, bias, np.exp(log_excess))[1]
+        return np.where(np.isnan(sigma_w2), -np.inf, sigma_w2)
 
-    best = scipy_optimize().minimize_scalar(
-        minus_sigma_w2,
-        bounds=(math.log(low.excess), math.log(high.excess)),
-        method="bounded",
-        options={"xatol": 1e-10},
-    )
-    point = _point(moments, sigma_b2, math.exp(best.x))
-    return point if point is not None else low
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = height(c), height(d)
+    while np.max(b - a) > _FOLD_WIDTH:
+        left = fc > fd  # the maximum lies in [a, d]
+        b, a = np.where(left, d, b), np.where(left, a, c)
+        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
+        value = height(new)
+        c, d = np.where(left, new, d), np.where(left, c, new)
+        fc, fd = np.where(left, value, fd), np.where(left, fc, value)
+    best = np.where(fc > fd, c, d)
+    folds = []
+    for k, (low, _) in enumerate(brackets):
+        point = _point(moments, biases[k], math.exp(best[k]))
+        folds.append(point if point is not None else low)
+    return folds
 
 
 def _found_note(sigma_w2: float, star: FixedPoint, chi_1: float) -> str:

@@ -5,8 +5,9 @@ Schoenholz et al. (2017), "Deep information propagation", Fig. 1. Conventions of
 sigma_w2):
 
 - q*: the fixed point of q = sigma_w2 E[f(sqrt(q) z)^2] + sigma_b2, z ~ N(0, 1), reached by
-  iterating from q^1 = sigma_w2 + sigma_b2 (`meanfield.settle`, as `simulate-depth` computes
-  it): 0 when the map collapses, inf when it diverges.
+  iterating from q^1 = sigma_w2 + sigma_b2 (`meanfield.settle_many` over the whole block of
+  rows at once, as `simulate-depth` computes it one point at a time): 0 when the map
+  collapses, inf when it diverges.
 - chi_1 = sigma_w2 E[f'(sqrt(q*) z)^2] (its q -> 0 or q -> oo limit when q* is 0 or inf).
 - the depth scale xi = -1/ln chi_1: layers per e-fold of gradient decay; inf in the critical
   phase, negative in the chaotic one (-xi layers per e-fold of growth), 0 at chi_1 = 0.
@@ -15,8 +16,9 @@ sigma_w2):
   an expectation failed).
 
 The critical line is `meanfield.critical_sigma_w2` at each sigma_b2 of the grid (root finding
-on the fixed-point curve with its own checks, not read off the grid), None where there is none.
-One `GaussianMoments` per activation serves every point.
+on the fixed-point curve with its own checks, not read off the grid; `meanfield.critical_line`
+does all rows together), None where there is none. One `GaussianMoments` per activation serves
+every point, and every value of a point is the same float whichever rows share its block.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from actcli.options import check_workers, parse_grid
 from actcli.propagation.meanfield import (
     CRITICAL_TOLERANCE,
     GaussianMoments,
-    critical_sigma_w2,
-    settle,
+    critical_line,
+    settle_many,
 )
 from actcli.sweep import run_jobs, worker_count
 
@@ -253,24 +255,25 @@ def phase_rows(
     advance = advance or (lambda: None)
     moments = GaussianMoments(activation)
     shape = (len(biases), len(weights))
-    q_star = np.empty(shape)
-    chi = np.empty(shape)
+    grid_w, grid_b = np.meshgrid(np.asarray(weights, dtype=float), np.asarray(biases, dtype=float))
+    found = settle_many(moments, grid_w.ravel(), grid_b.ravel())
+    q_star = found.q_star.reshape(shape)
+    chi = found.chi_1.reshape(shape)
     scale = np.empty(shape)
     phases = []
-    line = []
-    for i, bias in enumerate(biases.tolist()):
+    for i in range(shape[0]):
         row = []
-        for j, weight in enumerate(weights.tolist()):
-            star, chi_1 = settle(moments, weight, bias)
-            phase = phase_of(star.status, chi_1)
-            q_star[i, j] = star.value
-            chi[i, j] = chi_1
-            scale[i, j] = depth_scale(chi_1, phase)
+        for j in range(shape[1]):
+            phase = phase_of(str(found.status[i * shape[1] + j]), float(chi[i, j]))
+            scale[i, j] = depth_scale(float(chi[i, j]), phase)
             row.append(phase)
             advance()
         phases.append(tuple(row))
-        found = critical_sigma_w2(moments, bias)
-        line.append(CriticalPoint(bias, found.sigma_w2, found.reason))
+    line = []
+    for bias, critical in zip(
+        biases.tolist(), critical_line(moments, biases.tolist()), strict=True
+    ):
+        line.append(CriticalPoint(bias, critical.sigma_w2, critical.reason))
         advance()
     return PhaseDiagram(
         activation.name,
