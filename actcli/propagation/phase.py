@@ -47,7 +47,8 @@ from actcli.sweep import run_jobs, worker_count
 PHASES = ("ordered", "critical", "chaotic", "divergent", "undetermined")
 DEFAULT_SIGMA_W2 = "1:4:13"
 DEFAULT_SIGMA_B2 = "0:0.2:9"
-POINT_SECONDS = 0.025  # one grid point (a fixed-point iteration of quadratures), measured
+POINT_SECONDS = 2e-4  # one grid point of a vectorised block (benchmarks/phase.py: 0.1-0.17 ms)
+ROW_SECONDS = 0.015  # the critical-line search of one sigma_b2 row (10 activations x 6 rows: 0.9 s)
 
 Grid = str | Sequence[float]
 
@@ -170,7 +171,7 @@ def phase_diagram(
             )
     weights = np.linspace(w_lo, w_hi, w_n)
     biases = np.linspace(b_lo, b_hi, b_n)
-    serial = len(activations) * b_n * w_n * POINT_SECONDS
+    serial = len(activations) * b_n * (w_n * POINT_SECONDS + ROW_SECONDS)
     count = 1 if scheduler else worker_count(workers, serial, len(activations) * b_n)
     jobs = _row_blocks(activations, weights, biases, count, scheduler is not None)
     blocks = run_jobs(
