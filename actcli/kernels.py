@@ -11,19 +11,25 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   of: `indicator` (every region constant: a sum of value * [x in region], comparisons and
   multiplications only), `clamp` (one non-constant piece g whose value at its ends equals the
   constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
-  f' = exp(minimum(x, 0))), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
+  f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
+  minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
   g(|x|), sign restored), `sum` (every piece vanishes at its ends: the sum of each piece at x
-  clipped to its interval; leaky relu, ELU, softshrink), else `select` (one `numpy.where` per
+  clipped to its interval; ELU, SELU, softshrink), else `select` (one `numpy.where` per
   distinct non-constant piece, over the constant part as an indicator sum). The float values at
   the breakpoints are checked when the kernel is built, so each form gives the generic path's
   values (up to the sign of a zero result), breakpoints included;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
-  (sigmoid(u)*sigmoid(-u) = e/(1 + e)**2), repeated subexpressions are computed once, and the
+  (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
+  as numpy.logaddexp computes it, but one exp for all), repeated subexpressions are computed
+  once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
   twice-precision erfc and exp(k*x**2) (GELU) run only in the tails where rounding their
   argument matters; elsewhere one plain SciPy/NumPy call.
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
-`out` (an array to write into, as Monte Carlo networks do per layer).
+`out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
+work through large arrays a block at a time. `actcli eval` still runs the generic source (it
+is cached as data, see `actcli.evaluation`), so its output and its at-kink conventions are
+unchanged.
 """
 
 from __future__ import annotations
@@ -361,7 +367,7 @@ def _piecewise(regions: list[Region]) -> Kernel:
         else r
         for r in regions
     ]
-    for build in (_indicator, _clamp, _mirror, _sum):
+    for build in (_indicator, _clamp, _hinge, _mirror, _sum):
         body = build(regions, compiled, at)
         if body is not None:
             # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x
@@ -417,6 +423,9 @@ def _indicator_sum(regions: list[Region]) -> Body:
             out[...] = 0
         for index, (value, first, last) in enumerate(runs):
             mask = _mask(x, first, last)
+            if index == 0 and mask is not None:
+                np.multiply(mask, value, out=out)
+                continue
             if mask is None:
                 term: Any = value
             elif value == 1:
@@ -463,6 +472,28 @@ def _clip(x: np.ndarray, low: float, high: float, out: np.ndarray) -> None:
         np.maximum(x, low, out=out)
     else:
         np.clip(x, low, high, out=out)
+
+
+def _hinge(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """Two pieces a*x and b*x (a, b nonzero constants) split at 0, f(0) = 0: f = max(a*x, b*x)
+    for b >= a (convex), else the minimum. Exact: each piece is one rounded product of the
+    same x, and rounding keeps the order of a*x and b*x on each side."""
+    if len(regions) != 3 or regions[1].low != 0 or regions[1].constant != 0:
+        return None
+    left, right = regions[0].expression / X, regions[2].expression / X
+    if not (left.is_Rational and right.is_Rational and left and right):
+        return None
+    a, b = float(left), float(right)
+    combine = np.maximum if b >= a else np.minimum
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.multiply(x, a, out=out)
+        if b == 1:
+            combine(out, x, out=out)
+        else:
+            combine(out, np.multiply(x, b), out=out)
+
+    return body
 
 
 def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
