@@ -244,6 +244,8 @@ def _erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
     rounding c*x applied everywhere but its twice-precision erfc only where |c*x| >
     `ERFC_PLAIN_BELOW`: below, SciPy's erfc rounds z**2 harmlessly."""
     z = c_hi * x
+    if x.dtype == np.float32:  # float32's rounding of z dwarfs any correction
+        return scipy_special().erfc(z)
     error = numeric.two_product_error(x, c_hi, z) + c_lo * x
     result = scipy_special().erfc(z) - error * (2 / math.sqrt(math.pi)) * np.exp(-z * z)
     return _patch(result, x, ~(np.abs(z) <= ERFC_PLAIN_BELOW), numeric.erfc_scaled, c_hi, c_lo)
@@ -254,6 +256,8 @@ def _exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
     plain exp below (the rounding of x**2 costs at most about |k|*x**2 ulp there)."""
     exponent = k_hi * (x * x)
     result = np.exp(exponent)
+    if x.dtype == np.float32:
+        return result
     tail = ~(np.abs(exponent) <= EXP_SQUARE_PLAIN_BELOW)
     return _patch(result, x, tail, numeric.exp_scaled_square, k_hi, k_lo)
 
@@ -367,11 +371,14 @@ def _piecewise(regions: list[Region]) -> Kernel:
         else r
         for r in regions
     ]
+    # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x (unless a
+    # piece is itself a Piecewise, whose select can send nan to a constant)
+    nested = any(region.expression.has(sympy.Piecewise) for region in regions)
     for build in (_indicator, _clamp, _hinge, _mirror, _sum):
         body = build(regions, compiled, at)
         if body is not None:
-            # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x
-            return Kernel(body, build.__name__.strip("_"), keeps_nan=build is not _indicator)
+            keeps_nan = build is not _indicator and not nested
+            return Kernel(body, build.__name__.strip("_"), keeps_nan=keeps_nan)
     return Kernel(_select(regions, compiled), "select")
 
 
