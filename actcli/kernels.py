@@ -81,14 +81,17 @@ class Kernel:
             if x.size > BLOCK and x.flags.c_contiguous and result.flags.c_contiguous:
                 flat, into = x.reshape(-1), result.reshape(-1)  # views
                 for start in range(0, x.size, BLOCK):
-                    self.body(flat[start : start + BLOCK], into[start : start + BLOCK])
+                    self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
             else:
-                self.body(x, result)
+                self._block(x, result)
+        return result
+
+    def _block(self, x: np.ndarray, out: np.ndarray) -> None:
+        self.body(x, out)
         if not self.keeps_nan:
             nan = np.isnan(x)
             if nan.any():  # a Piecewise sends nan to a piece; the generic path answers nan
-                result[nan] = np.nan
-        return result
+                out[nan] = np.nan
 
 
 def compile_kernel(expression: Any) -> Kernel:

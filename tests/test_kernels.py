@@ -15,6 +15,7 @@ from actcli.activation import bind
 from actcli.api import load_activation
 from actcli.compiler import compile_scalar
 from actcli.expr import X
+from actcli.kernels import BLOCK
 from actcli.registry import Registry
 
 SCALARS = [spec for spec in Registry.default() if spec.kind == "scalar"]
@@ -122,3 +123,18 @@ def test_float32_and_out(name, order):
     result = kernel(x, dtype=np.float32, out=out)
     assert result is out and out.dtype == np.float32
     np.testing.assert_allclose(out, kernel(x.astype(np.float64)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(("name", "order"), [("relu", 1), ("hardswish", 0), ("silu", 1)])
+def test_large_arrays_go_block_by_block(name, order):
+    """Past `kernels.BLOCK` elements a contiguous array is evaluated a block at a time (nan
+    checked per block); a strided view in one go: both give the generic values."""
+    activation = load_activation(name)
+    x = np.resize(probes(activation), (3, 2 * BLOCK + 7))  # nan, inf and breakpoints repeat
+    kernel = activation.function(order)
+    generic = compile_scalar(activation.numeric_source(order))
+    for sample in (x, x[:, ::2]):
+        expected = generic(sample)
+        got = kernel(sample)
+        assert got.shape == sample.shape
+        assert (same(got, expected) | np.isclose(got, expected, rtol=1e-12)).all()
