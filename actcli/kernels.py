@@ -434,7 +434,10 @@ def _indicator_sum(regions: list[Region]) -> Body:
         for index, (value, first, last) in enumerate(runs):
             mask = _mask(x, first, last)
             if index == 0 and mask is not None:
-                np.multiply(mask, value, out=out)
+                if value == 1:
+                    np.copyto(out, mask)
+                else:  # in out's precision (float32 in Monte Carlo networks)
+                    np.multiply(mask, out.dtype.type(value), out=out)
                 continue
             if mask is None:
                 term: Any = value
