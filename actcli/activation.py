@@ -16,7 +16,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from actcli import compiler
+from actcli import compiler, kernels
 from actcli.domain import Structure
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
@@ -141,8 +141,9 @@ class Activation:
         return sympy.latex(self.symbolic())
 
     def function(self, order: int = 0, measured: bool = True) -> Any:
-        """A NumPy function computing f^(order) elementwise (float64 in, float64 out);
-        `measured` as in `numeric_source`."""
+        """A NumPy function computing f^(order) elementwise (float64 in, float64 out; also
+        `dtype=numpy.float32` and `out=`): the kernel `actcli.kernels` chooses from the
+        structure of the numeric source; `measured` as in `numeric_source`."""
         if self.kind == "vector":
             if order:
                 raise UsageError(
@@ -150,7 +151,7 @@ class Activation:
                     "(its Jacobian is a matrix)"
                 )
             return compiler.compile_vector(self.substitute(self._stable_or_definition()))
-        return compiler.compile_scalar(self.numeric_source(order, measured))
+        return kernels.compile_kernel(self.numeric_source(order, measured))
 
     def _stable_or_definition(self) -> sympy.Expr:
         return self.symbolic(self.spec.stable) if self.spec.stable else self.symbolic()

@@ -1,0 +1,592 @@
+"""Fast NumPy kernels for scalar activations, chosen from the structure of the numeric source.
+
+`Activation.function` compiles through here. The generic path (`compiler.compile_scalar`)
+evaluates a Piecewise with `numpy.select` over every piece, each piece on the whole array, and
+calls overflow-free helpers that each pay for their own exp; that is general but 10-50x slower
+than a NumPy one-liner. A kernel is chosen by looking at the expression, never at a name, so a
+user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
+
+- a Piecewise whose conditions compare x with dyadic constants is cut into regions (open
+  intervals between breakpoints, and the breakpoints themselves) and evaluated by the cheapest
+  of: `indicator` (every region constant: a sum of value * [x in region], comparisons and
+  multiplications only), `clamp` (one non-constant piece g whose value at its ends equals the
+  constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
+  f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
+  minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
+  g(|x|), sign restored), `sum` (every piece vanishes at its ends: the sum of each piece at x
+  clipped to its interval; ELU, SELU, softshrink), else `select` (one `numpy.where` per
+  distinct non-constant piece, over the constant part as an indicator sum). The float values at
+  the breakpoints are checked when the kernel is built, so each form gives the generic path's
+  values (up to the sign of a zero result), breakpoints included;
+- smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
+  (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
+  as numpy.logaddexp computes it, but one exp for all), repeated subexpressions are computed
+  once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
+  twice-precision erfc and exp(k*x**2) (GELU) run only in the tails where rounding their
+  argument matters; elsewhere one plain SciPy/NumPy call.
+
+Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
+`out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
+work through large arrays a block at a time. `actcli eval` still runs the generic source (it
+is cached as data, see `actcli.evaluation`), so its output and its at-kink conventions are
+unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+from numpy.typing import DTypeLike
+
+from actcli import compiler, numeric
+from actcli.deferred import scipy_special
+from actcli.expr import X
+from actcli.functions import log1p, sigmoid, softplus
+
+Body = Callable[[np.ndarray, np.ndarray], None]  # writes f(x) into out (x's shape and dtype)
+
+# Where GELU's erfc(c*x) and exp(k*x**2) take the twice-precision path of `actcli.numeric`:
+# beyond these |c*x| and |k*x**2| (x > 2.8 in magnitude: 0.5% of standard normal inputs).
+# Below, erfc is corrected to first order for the rounding of c*x, and rounding x**2 costs
+# exp(k*x**2) at most |k|*x**2 ulp, about the helpers' own error.
+ERFC_PLAIN_BELOW = 2.0
+EXP_SQUARE_PLAIN_BELOW = 2.0
+
+
+# Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
+# 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
+BLOCK = 1 << 16
+
+
+class Kernel:
+    """f(x) elementwise: `kernel(x, dtype=numpy.float64, out=None)`; `strategy` names the form
+    chosen (`generic` where none fits)."""
+
+    def __init__(self, body: Body, strategy: str, keeps_nan: bool = False) -> None:
+        self.body = body
+        self.strategy = strategy
+        self.keeps_nan = keeps_nan  # the body itself gives nan at nan: no check needed
+
+    def __call__(
+        self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        x = np.asarray(x, dtype=dtype)
+        result = np.empty(x.shape, dtype=x.dtype) if out is None else out
+        with np.errstate(all="ignore"):
+            if x.size > BLOCK and x.flags.c_contiguous and result.flags.c_contiguous:
+                flat, into = x.reshape(-1), result.reshape(-1)  # views
+                for start in range(0, x.size, BLOCK):
+                    self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
+            else:
+                self._block(x, result)
+        return result
+
+    def _block(self, x: np.ndarray, out: np.ndarray) -> None:
+        self.body(x, out)
+        if not self.keeps_nan:
+            nan = np.isnan(x)
+            if nan.any():  # a Piecewise sends nan to a piece; the generic path answers nan
+                out[nan] = np.nan
+
+
+def compile_kernel(expression: Any) -> Kernel:
+    """The fastest kernel this module knows for a scalar SymPy expression in x (see the module
+    docstring); the generic compiled function where no form applies."""
+    if expression.has(sympy.I, sympy.zoo, sympy.nan) or expression.free_symbols - {X}:
+        return _generic(expression)
+    if isinstance(expression, sympy.Piecewise):
+        regions = _regions(expression)
+        if regions is None:
+            return _generic(expression)
+        return _piecewise(regions)
+    # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
+    varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
+    return Kernel(_assign(_smooth(expression)), "smooth", keeps_nan=varying)
+
+
+def _generic(expression: Any) -> Kernel:
+    function = compiler.compile_scalar(expression)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        out[...] = function(x, dtype=x.dtype)
+
+    return Kernel(body, "generic")
+
+
+def _assign(function: Callable[[np.ndarray], Any]) -> Body:
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        out[...] = function(x)
+
+    return body
+
+
+# -- smooth expressions ---------------------------------------------------------------------
+
+
+def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
+    """A NumPy function of x for an expression without Piecewise (SymPy's lambdify, with
+    common subexpressions computed once and actcli's helpers as below)."""
+    rewritten = _integer_powers(_shared_exponentials(expression))
+    compensated = compiler.float_constants(
+        compiler.compensate_exp_square(compiler.compensate_erfc(rewritten))
+    )
+    return sympy.lambdify(X, compensated, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
+
+
+_integer_power = sympy.Function("integer_power")
+_reciprocal = sympy.Function("reciprocal")
+
+
+def _integer_powers(expression: Any) -> Any:
+    """b**n for an integer n other than 2 and -1 -> products (NumPy's power is ~100x slower
+    than a multiplication for any other exponent; x**2 and division are fast already)."""
+
+    def slow(node: Any) -> bool:
+        return (
+            isinstance(node, sympy.Pow)
+            and node.exp.is_Integer
+            and node.exp not in (2, -1)
+            and abs(node.exp) <= 16
+        )
+
+    return expression.replace(slow, lambda node: _integer_power(node.base, node.exp))
+
+
+def _common_subexpressions(expressions: Any) -> tuple[list, list]:
+    """SymPy's cse, a reciprocal it pulls out written as one (a lone b**-1 would print as
+    NumPy's slow power b**(-1.0))."""
+    replacements, reduced = sympy.cse(expressions, list=False)
+    return [
+        (symbol, _reciprocal(value.base) if _is_reciprocal(value) else value)
+        for symbol, value in replacements
+    ], reduced
+
+
+def _is_reciprocal(node: Any) -> bool:
+    return isinstance(node, sympy.Pow) and node.exp == -1
+
+
+def _exp_minus_abs(u: Any) -> Any:
+    """exp(-|u|), |u| as NumPy's absolute of u as written (SymPy's Abs would move constant
+    factors out and round differently), the same for u and -u."""
+    return sympy.exp(-_absolute(-u if u.could_extract_minus_sign() else u))
+
+
+_absolute = sympy.Function("absolute")
+
+
+_numerator = sympy.Function("sigmoid_numerator")
+_pair = sympy.Function("sigmoid_pair")
+
+
+def _shared_exponentials(node: Any) -> Any:
+    """sigmoid(u) -> n/(1 + e) with e = exp(-|u|) and n = 1 (u >= 0) or e (u < 0), the
+    helper `numeric.sigmoid`'s own arithmetic; sigmoid(u)*sigmoid(-u) -> e/(1 + e)**2;
+    softplus(u) -> max(u, 0) + log1p(e). One e then serves every function of +-u."""
+    if not node.args:
+        return node
+    if isinstance(node, sympy.Mul):
+        factors = list(node.args)
+        paired = []
+        for i, first in enumerate(factors):
+            if not isinstance(first, sigmoid):
+                continue
+            for j in range(i + 1, len(factors)):
+                second = factors[j]
+                if isinstance(second, sigmoid) and second.args[0] == -first.args[0]:
+                    e = _exp_minus_abs(_shared_exponentials(first.args[0]))
+                    paired.append(_pair(e))
+                    factors[i] = factors[j] = sympy.S.One
+                    break
+        rest = [_shared_exponentials(factor) for factor in factors]
+        if not paired and all(a is b for a, b in zip(rest, node.args, strict=True)):
+            return node
+        return sympy.Mul(*paired, *rest)
+    args = [_shared_exponentials(arg) for arg in node.args]
+    if isinstance(node, sigmoid):
+        e = _exp_minus_abs(args[0])
+        return _numerator(args[0], e) / (1 + e)
+    if isinstance(node, softplus):
+        return sympy.Function("maximum")(args[0], 0) + log1p(_exp_minus_abs(args[0]))
+    if all(a is b for a, b in zip(args, node.args, strict=True)):
+        return node  # rebuilding could reorder the arithmetic ((x + 3)/6 -> x/6 + 1/2)
+    return node.func(*args)
+
+
+def _sigmoid_numerator(u: np.ndarray, e: np.ndarray) -> np.ndarray:
+    # 1 where u >= 0, else e (<= 1); nan stays nan
+    return np.maximum(e, np.greater_equal(u, 0))
+
+
+def _sigmoid_pair(e: np.ndarray) -> np.ndarray:
+    # sigmoid(u)*sigmoid(-u) as the product of the two quotients the helper would give
+    denominator = 1 + e
+    return (e / denominator) * (1 / denominator)
+
+
+def _power(base: np.ndarray, exponent: int) -> np.ndarray:
+    result = None
+    square = base
+    n = abs(exponent)
+    while n:  # binary powering
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if n:
+            square = square * square
+    return 1 / result if exponent < 0 else result
+
+
+def _erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
+    """`numeric.erfc_scaled` (erfc(c*x), c = c_hi + c_lo), with its first-order correction for
+    rounding c*x applied everywhere but its twice-precision erfc only where |c*x| >
+    `ERFC_PLAIN_BELOW`: below, SciPy's erfc rounds z**2 harmlessly."""
+    z = c_hi * x
+    if x.dtype == np.float32:  # float32's rounding of z dwarfs any correction
+        return scipy_special().erfc(z)
+    error = numeric.two_product_error(x, c_hi, z) + c_lo * x
+    result = scipy_special().erfc(z) - error * (2 / math.sqrt(math.pi)) * np.exp(-z * z)
+    return _patch(result, x, ~(np.abs(z) <= ERFC_PLAIN_BELOW), numeric.erfc_scaled, c_hi, c_lo)
+
+
+def _exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
+    """`numeric.exp_scaled_square` (exp(k*x**2)) where |k|*x**2 > `EXP_SQUARE_PLAIN_BELOW`,
+    plain exp below (the rounding of x**2 costs at most about |k|*x**2 ulp there)."""
+    exponent = k_hi * (x * x)
+    result = np.exp(exponent)
+    if x.dtype == np.float32:
+        return result
+    tail = ~(np.abs(exponent) <= EXP_SQUARE_PLAIN_BELOW)
+    return _patch(result, x, tail, numeric.exp_scaled_square, k_hi, k_lo)
+
+
+def _patch(
+    result: np.ndarray,
+    x: np.ndarray,
+    where: np.ndarray,
+    accurate: Callable[..., np.ndarray],
+    *constants: float,
+) -> np.ndarray:
+    """result, with accurate(x, *constants) where `where` holds (few points, typically)."""
+    if where.any():
+        result[where] = accurate(x[where], *constants)
+    return result
+
+
+_NAMES = {
+    "sigmoid_numerator": _sigmoid_numerator,
+    "sigmoid_pair": _sigmoid_pair,
+    "integer_power": _power,
+    "reciprocal": np.reciprocal,
+    "erfc_scaled": _erfc_scaled,
+    "exp_scaled_square": _exp_scaled_square,
+    "erfc": numeric.erfc,
+    "erf": lambda z: scipy_special().erf(z),
+}
+
+
+# -- Piecewise -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    """An open interval (low, high) between breakpoints, or a breakpoint (low == high), and the
+    expression that holds there (`constant`: its float value where it is a finite number)."""
+
+    low: float
+    high: float
+    expression: Any
+    constant: float | None
+
+    @property
+    def point(self) -> bool:
+        return self.low == self.high
+
+
+def _regions(piecewise: Any) -> list[Region] | None:
+    """The regions of a Piecewise in x, in order, or None where a condition is not a comparison
+    of x with a constant that float64 holds exactly (the generic path is kept there)."""
+    cuts = set()
+    for _, condition in piecewise.args:
+        for relation in condition.atoms(sympy.core.relational.Relational):
+            sides = {relation.lhs, relation.rhs}
+            if X not in sides or len(sides) != 2:
+                return None
+            (cut,) = sides - {X}
+            if not (cut.is_Rational and sympy.Rational(float(cut)) == cut):
+                return None
+            cuts.add(cut)
+        if condition.free_symbols - {X}:
+            return None
+    ordered = sorted(cuts)
+    if not ordered:
+        return None
+    bounds = [-sympy.oo, *ordered, sympy.oo]
+    regions = []
+    for index in range(len(bounds) - 1):
+        low, high = bounds[index], bounds[index + 1]
+        if index:
+            regions.append(_region(piecewise, low, low, low))
+        middle = (low + high) / 2 if low.is_finite and high.is_finite else None
+        sample = middle if middle is not None else (high - 1 if low == -sympy.oo else low + 1)
+        regions.append(_region(piecewise, low, high, sample))
+    return regions
+
+
+def _region(piecewise: Any, low: Any, high: Any, sample: Any) -> Region:
+    for value, condition in piecewise.args:
+        if condition.subs(X, sample) is sympy.true:
+            return Region(float(low), float(high), value, _constant(value))
+    return Region(float(low), float(high), sympy.nan, None)
+
+
+def _constant(expression: Any) -> float | None:
+    return None if expression.free_symbols else _finite(float(expression))
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _piecewise(regions: list[Region]) -> Kernel:
+    functions: dict[Any, Callable[[np.ndarray], Any]] = {}
+
+    def compiled(expression: Any) -> Callable[[np.ndarray], Any]:
+        if expression not in functions:
+            functions[expression] = _smooth(expression)
+        return functions[expression]
+
+    def at(region: Region, expression: Any, x: float) -> float:
+        """The float value of `expression` (the piece of `region`) at x, or the constant."""
+        if region.constant is not None and expression == region.expression:
+            return region.constant
+        return float(np.asarray(compiled(expression)(np.array([x])), dtype=float).ravel()[0])
+
+    # a breakpoint's value as the generic path computes it: its piece, in floats, at the point
+    regions = [
+        Region(r.low, r.high, r.expression, _finite(at(r, r.expression, r.low)))
+        if r.point and r.constant is None and r.expression is not sympy.nan
+        else r
+        for r in regions
+    ]
+    # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x (unless a
+    # piece is itself a Piecewise, whose select can send nan to a constant)
+    nested = any(region.expression.has(sympy.Piecewise) for region in regions)
+    for build in (_indicator, _clamp, _hinge, _mirror, _sum):
+        body = build(regions, compiled, at)
+        if body is not None:
+            keeps_nan = build is not _indicator and not nested
+            return Kernel(body, build.__name__.strip("_"), keeps_nan=keeps_nan)
+    return Kernel(_select(regions, compiled), "select")
+
+
+Compiled = Callable[[Any], Callable[[np.ndarray], Any]]
+At = Callable[[Region, Any, float], float]
+
+
+def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """Every region constant: sum over runs of equal value of value * [x in run]."""
+    if any(region.constant is None for region in regions):
+        return None
+    return _indicator_sum(regions)
+
+
+def _runs(regions: list[Region]) -> list[tuple[float, Region, Region]]:
+    """Maximal runs of adjacent constant regions with one nonzero value: (value, first, last)."""
+    runs: list[tuple[float, Region, Region]] = []
+    for region in regions:
+        value = region.constant
+        if value is None or value == 0:
+            continue
+        if runs and runs[-1][0] == value and _adjacent(runs[-1][2], region):
+            runs[-1] = (value, runs[-1][1], region)
+        else:
+            runs.append((value, region, region))
+    return runs
+
+
+def _adjacent(left: Region, right: Region) -> bool:
+    return left.high == right.low
+
+
+def _mask(x: np.ndarray, first: Region, last: Region) -> np.ndarray | None:
+    """[x in the union of regions first..last] (None: every x)."""
+    mask = None
+    if first.low != -math.inf:
+        mask = np.greater_equal(x, first.low) if first.point else np.greater(x, first.low)
+    if last.high != math.inf:
+        upper = np.less_equal(x, last.high) if last.point else np.less(x, last.high)
+        mask = upper if mask is None else np.logical_and(mask, upper, out=mask)
+    return mask
+
+
+def _indicator_sum(regions: list[Region]) -> Body:
+    runs = _runs(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if not runs:
+            out[...] = 0
+        for index, (value, first, last) in enumerate(runs):
+            mask = _mask(x, first, last)
+            if index == 0 and mask is not None:
+                if value == 1:
+                    np.copyto(out, mask)
+                else:  # in out's precision (float32 in Monte Carlo networks)
+                    np.multiply(mask, out.dtype.type(value), out=out)
+                continue
+            if mask is None:
+                term: Any = value
+            elif value == 1:
+                term = mask
+            else:
+                term = np.multiply(mask, value, dtype=out.dtype)
+            if index:
+                out += term
+            else:
+                out[...] = term
+
+    return body
+
+
+def _clamp(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """One non-constant piece g on (a, b), constants elsewhere equal to g(a) on the left and
+    g(b) on the right: f = g(clip(x, a, b))."""
+    varying = [region for region in regions if region.constant is None]
+    if len(varying) != 1 or varying[0].point:
+        return None
+    (middle,) = varying
+    g = middle.expression
+    for region in regions:
+        if region is middle:
+            continue
+        end = middle.low if region.high <= middle.low else middle.high
+        if at(middle, g, end) != region.constant:
+            return None
+    function = compiled(g)
+    low, high = middle.low, middle.high
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        _clip(x, low, high, out)
+        if g != X:
+            out[...] = function(out)
+
+    return body
+
+
+def _clip(x: np.ndarray, low: float, high: float, out: np.ndarray) -> None:
+    if low == -math.inf:
+        np.minimum(x, high, out=out)
+    elif high == math.inf:
+        np.maximum(x, low, out=out)
+    else:
+        np.clip(x, low, high, out=out)
+
+
+def _hinge(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """Two pieces a*x and b*x (a, b nonzero constants) split at 0, f(0) = 0: f = max(a*x, b*x)
+    for b >= a (convex), else the minimum. Exact: each piece is one rounded product of the
+    same x, and rounding keeps the order of a*x and b*x on each side."""
+    if len(regions) != 3 or regions[1].low != 0 or regions[1].constant != 0:
+        return None
+    left, right = regions[0].expression / X, regions[2].expression / X
+    if not (left.is_Rational and right.is_Rational and left and right):
+        return None
+    a, b = float(left), float(right)
+    combine = np.maximum if b >= a else np.minimum
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.multiply(x, a, out=out)
+        if b == 1:
+            combine(out, x, out=out)
+        else:
+            combine(out, np.multiply(x, b), out=out)
+
+    return body
+
+
+def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """Two pieces split at 0 with left(x) = right(-x) (even) or -right(-x) (odd), and f(0) =
+    right(0): f = right(|x|), with x's sign for an odd f."""
+    if len(regions) != 3 or regions[1].low != 0:
+        return None
+    left, zero, right = regions
+    g = right.expression
+    mirrored = g.subs(X, -X)
+    odd = sympy.expand(left.expression + mirrored) == 0
+    if not (odd or sympy.expand(left.expression - mirrored) == 0):
+        return None
+    if at(right, g, 0.0) != at(zero, zero.expression, 0.0) or (odd and at(right, g, 0.0) != 0):
+        return None
+    function = compiled(g)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        out[...] = function(np.abs(x))
+        if odd:
+            np.copysign(out, x, out=out)
+
+    return body
+
+
+def _sum(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """Every piece 0 at its finite ends and every breakpoint value 0: f = the sum over pieces
+    of piece(x clipped to its interval), exact since all terms but one are 0."""
+    terms = []
+    for region in regions:
+        if region.constant == 0:
+            continue
+        if region.constant is not None or region.point:
+            return None  # a nonzero constant, or a breakpoint value that is not 0
+        ends = [end for end in (region.low, region.high) if math.isfinite(end)]
+        if any(at(region, region.expression, end) != 0 for end in ends):
+            return None
+        terms.append((region.low, region.high, region.expression, compiled(region.expression)))
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        clipped = np.empty_like(out)
+        for index, (low, high, expression, function) in enumerate(terms):
+            _clip(x, low, high, clipped)
+            term = clipped if expression == X else function(clipped)
+            if index:
+                out += term
+            else:
+                out[...] = term
+
+    return body
+
+
+def _select(regions: list[Region], compiled: Compiled) -> Body:
+    """The constant regions as an indicator sum, then one `numpy.where` per distinct
+    non-constant piece (nan pieces included) over the union of its regions."""
+    constant = _indicator_sum(regions)
+    pieces: dict[Any, list[Region]] = {}
+    for region in regions:
+        if region.constant is None:
+            pieces.setdefault(region.expression, []).append(region)
+    plan = [(compiled(expression), _group_runs(group)) for expression, group in pieces.items()]
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        constant(x, out)
+        for function, runs in plan:
+            mask = None
+            for first, last in runs:
+                part = _mask(x, first, last)
+                mask = part if mask is None else np.logical_or(mask, part, out=mask)
+            value = function(x)
+            out[...] = value if mask is None else np.where(mask, value, out)
+
+    return body
+
+
+def _group_runs(group: list[Region]) -> list[tuple[Region, Region]]:
+    runs: list[tuple[Region, Region]] = []
+    for region in group:
+        if runs and _adjacent(runs[-1][1], region):
+            runs[-1] = (runs[-1][0], region)
+        else:
+            runs.append((region, region))
+    return runs

@@ -1,0 +1,140 @@
+"""The kernels `Activation.function` runs (`actcli.kernels`) against the generic compiled path
+(`compiler.compile_scalar`, numpy.select over every piece): a second method for the same
+values. Piecewise kernels must give the generic values exactly, at breakpoints, their float
+neighbours, +-0, +-inf, nan and +-1e300 included; smooth kernels (shared exp, tail-only
+compensation) agree to rounding, and their accuracy against mpmath is tested in
+test_numeric_accuracy.py and test_numeric_float32.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+from actcli.activation import bind
+from actcli.api import load_activation
+from actcli.compiler import compile_scalar
+from actcli.expr import X
+from actcli.kernels import BLOCK
+from actcli.registry import Registry
+
+SCALARS = [spec for spec in Registry.default() if spec.kind == "scalar"]
+PIECEWISE = ("indicator", "clamp", "hinge", "mirror", "sum", "select")
+
+
+def probes(activation) -> np.ndarray:
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 5e-324, -5e-324, 1e-8, -1e-8]
+    near = []
+    for point, _ in activation.breakpoints():
+        for direction in (np.inf, -np.inf):
+            value = point
+            for _ in range(3):
+                value = np.nextafter(value, direction)
+                near.append(value)
+        near += [point, point + 1e-9, point - 1e-9]
+    grid = np.linspace(-40, 40, 1601)
+    spread = np.random.default_rng(0).standard_normal(400) * 4
+    return np.concatenate([special, near, grid, spread])
+
+
+def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.parametrize("spec", SCALARS, ids=lambda spec: spec.name)
+def test_kernel_agrees_with_the_generic_path(spec, order):
+    activation = bind(spec)
+    x = probes(activation)
+    kernel = activation.function(order)
+    generic = compile_scalar(activation.numeric_source(order))(x)
+    got = kernel(x)
+    assert got.dtype == np.float64 and got.shape == x.shape
+    if kernel.strategy in PIECEWISE and linear_pieces(activation.numeric_source(order)):
+        assert same(got, generic).all(), x[~same(got, generic)][:5]
+    else:  # a piece rewritten (x**3 as x*x*x, sigmoid with a shared exp): rounding differs
+        close = same(got, generic) | np.isclose(got, generic, rtol=1e-12, atol=1e-300)
+        assert close.all(), x[~close][:5]
+
+
+def linear_pieces(expression) -> bool:
+    """Every piece a polynomial of degree <= 1 in x: evaluated with the generic path's own
+    arithmetic, so a piecewise kernel must give its values bit for bit (zeros' signs aside)."""
+    pieces = [value for value, _ in expression.args]
+    return all(p.is_polynomial(X) and sympy.degree(p, X) <= 1 for p in pieces)
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "strategy"),
+    [
+        ("relu", 0, "clamp"),  # maximum(x, 0)
+        ("relu", 1, "indicator"),  # [x > 0]
+        ("hardtanh", 0, "clamp"),  # clip(x, -1, 1)
+        ("hard_sigmoid", 0, "clamp"),  # (clip(x, -3, 3) + 3)/6
+        ("elu", 1, "clamp"),  # exp(minimum(x, 0))
+        ("leaky_relu", 0, "hinge"),  # maximum(x/100, x)
+        ("elu", 0, "sum"),  # maximum(x, 0) + expm1(minimum(x, 0))
+        ("softshrink", 0, "sum"),
+        ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
+        ("softsign", 1, "mirror"),
+        ("selu", 1, "select"),  # a jump at 0: one numpy.where
+        ("tanh", 1, "smooth"),
+    ],
+)
+def test_kernel_form_follows_the_structure(name, order, strategy):
+    assert load_activation(name).function(order).strategy == strategy
+
+
+@pytest.mark.parametrize(
+    ("expression", "builtin", "strategy"),
+    [
+        ("max(0, x)", "relu", "clamp"),
+        ("max(x, x/100)", "leaky_relu", "hinge"),
+        ("abs(x)", None, "hinge"),  # max(-x, x)
+        ("min(max(x, -1), 1)", "hardtanh", "clamp"),
+    ],
+)
+def test_user_expression_gets_the_builtin_kernel(expression, builtin, strategy):
+    user = load_activation(expression=expression)
+    reference = load_activation(builtin) if builtin else user
+    x = probes(reference)
+    for order in (0, 1):
+        generic = compile_scalar(reference.numeric_source(order))(x)
+        assert same(user.function(order)(x), generic).all()
+    assert user.function(0).strategy == strategy
+
+
+def test_a_breakpoint_float64_does_not_hold_keeps_the_generic_path():
+    activation = load_activation(expression="max(x, 1/3)")
+    kernel = activation.function(0)
+    x = np.array([0.0, 1 / 3, np.nextafter(1 / 3, 1), 1.0, np.nan, -np.inf])
+    generic = compile_scalar(activation.numeric_source(0))(x)
+    assert kernel.strategy == "generic"
+    assert same(kernel(x), generic).all()
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hardtanh", "selu", "tanh", "gelu"])
+@pytest.mark.parametrize("order", [0, 1])
+def test_float32_and_out(name, order):
+    """float32 in, float32 out (what Monte Carlo networks use), written into `out`."""
+    kernel = load_activation(name).function(order)
+    x = np.linspace(-5, 5, 1001, dtype=np.float32)
+    out = np.full(x.shape, np.nan, dtype=np.float32)
+    result = kernel(x, dtype=np.float32, out=out)
+    assert result is out and out.dtype == np.float32
+    np.testing.assert_allclose(out, kernel(x.astype(np.float64)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(("name", "order"), [("relu", 1), ("hardswish", 0), ("silu", 1)])
+def test_large_arrays_go_block_by_block(name, order):
+    """Past `kernels.BLOCK` elements a contiguous array is evaluated a block at a time (nan
+    checked per block); a strided view in one go: both give the generic values."""
+    activation = load_activation(name)
+    x = np.resize(probes(activation), (3, 2 * BLOCK + 7))  # nan, inf and breakpoints repeat
+    kernel = activation.function(order)
+    generic = compile_scalar(activation.numeric_source(order))
+    for sample in (x, x[:, ::2]):
+        expected = generic(sample)
+        got = kernel(sample)
+        assert got.shape == sample.shape
+        assert (same(got, expected) | np.isclose(got, expected, rtol=1e-12)).all()
