@@ -713,6 +713,7 @@ def broken_spec_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return user / "bad_kind.yaml"
 
 
+@pytest.mark.slow
 def test_broken_user_spec_is_skipped_with_one_warning(cli, broken_spec_path: Path) -> None:
     warning = (
         f"actcli: warning: {broken_spec_path}:4: kind: 'matrix' is not one of: scalar, vector;"

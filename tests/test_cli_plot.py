@@ -64,6 +64,7 @@ def test_torch_softplus_jump_is_reported_at_twenty(run_actcli):
     assert jump["left"] - jump["right"] == pytest.approx(2.0611536181902e-9, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_png_to_a_pipe_with_dash():
     completed = subprocess.run(
         [sys.executable, "-m", "actcli", "plot", "sigmoid", "-o", "-"],

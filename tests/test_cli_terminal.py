@@ -128,6 +128,7 @@ def properties_text(tmp_path_factory) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_properties_on_a_wide_terminal_shows_every_column_and_header(properties_text) -> None:
     code, text, err = in_terminal(200, "properties", "relu", "gelu")
     assert (code, err) == (0, "")
@@ -141,6 +142,7 @@ def test_properties_on_a_wide_terminal_shows_every_column_and_header(properties_
 
 
 @pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.slow
 def test_properties_on_a_narrow_terminal_splits_no_number(properties_text, columns) -> None:
     code, text, err = in_terminal(columns, "properties", "relu", "gelu")
     assert code == 0
@@ -315,6 +317,7 @@ def stderr_in_terminal(*argv: str, cwd: Path) -> tuple[int, str, str]:
 PROGRESS = re.compile(r"\ractcli: table: segments certified (\d+)/(\d+)")
 
 
+@pytest.mark.slow
 def test_table_progress_on_a_terminal_and_not_in_a_pipe(tmp_path, run_actcli) -> None:
     """A big table reports segments certified on a terminal's stderr, one line rewritten with
     \\r and cleared before the summary; in a pipe stderr has only the summary."""

@@ -32,6 +32,8 @@ from corpus.jets import reference, value_at
 from corpus.model import CLASSES, Entry, Interval
 from mpmath import mp, mpf
 
+pytestmark = pytest.mark.slow  # 68 public activations through every command: minutes
+
 IDS = [entry.name for entry in ENTRIES]
 TIMEOUT = 90.0  # seconds per command
 RANGE_REL = 1e-9  # range ends, max |f'|: the tolerance of actcli's own `check` (same_end)

@@ -57,6 +57,7 @@ def help_examples(command: str, capsys, monkeypatch) -> list[str]:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.slow
 def test_every_help_example_runs(command, capsys, monkeypatch, tmp_path):
     """Each example at the end of a command's help runs as shown (exit 0), from a temporary
     folder (its -o files land there) holding a copy of examples/."""
@@ -107,6 +108,7 @@ def test_installed_entry_point_finds_every_builtin_from_another_directory(tmp_pa
     assert names == BUILTINS
 
 
+@pytest.mark.slow
 def test_readme_figures_exist_and_are_made_by_the_command_shown(tmp_path):
     """Each image in the README is a committed PNG, and re-running the `actcli plot`,
     `simulate-depth --plot` or `phase --plot` command shown with it makes a PNG of the same

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from actcli.api import evaluate, load_activation
 
@@ -22,6 +23,7 @@ def run(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_pipeline_script_runs(tmp_path):
     completed = run(["bash", str(EXAMPLES / "pipeline.sh")], tmp_path)
     assert completed.returncode == 0, completed.stderr
@@ -32,6 +34,7 @@ def test_pipeline_script_runs(tmp_path):
     assert lines[-1].startswith("exit 2 : actcli: error: unknown activation")
 
 
+@pytest.mark.slow
 def test_python_api_example_runs(tmp_path):
     completed = run([sys.executable, str(EXAMPLES / "python_api.py")], tmp_path)
     assert completed.returncode == 0, completed.stderr
@@ -49,6 +52,7 @@ def test_example_spec_matches_its_paper_definition():
     np.testing.assert_allclose(evaluate(activation, x).y, expected, rtol=1e-15)
 
 
+@pytest.mark.slow
 def test_hardware_script_builds_a_table_within_its_certified_error(tmp_path, compiler):
     completed = subprocess.run(
         ["bash", str(EXAMPLES / "hardware.sh")],

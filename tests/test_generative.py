@@ -27,11 +27,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from corpus.harness import ALLOWED_EXIT, CommandTimeout, Result, fmt, mismatch, number, run_cli
 from corpus.jets import FUNCTIONS, Jet, lift, reference, value_at
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mpmath import mp, mpf
+
+pytestmark = pytest.mark.slow  # hypothesis-generated expressions through every command
 
 TIMEOUT = 40.0  # seconds per command
 EXAMPLES = 25  # per test function; two functions, one per xdist worker

@@ -174,6 +174,7 @@ def test_table_max_points_itself_is_capped(run_actcli):
     _one_line_error(err, "--max-points 16777217", "16777216")
 
 
+@pytest.mark.slow
 def test_table_max_points_can_be_raised(run_actcli):
     code, out, _ = run_actcli(
         "table", "relu", "--range", "0", "1", "--points", "300000", "--max-points", "300000"

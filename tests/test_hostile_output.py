@@ -240,6 +240,7 @@ def _limit_file_size(limit: int):
 
 
 @pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.slow
 def test_a_file_size_limit_on_stdout_exits_3(tmp_path, unbuffered):
     with open(tmp_path / "t.csv", "wb") as stdout:
         process = actcli(
@@ -293,6 +294,7 @@ def test_a_full_disk_on_stdout_exits_3(tmp_path, unbuffered):
 
 
 @pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.slow
 def test_all_bytes_arrive_through_a_pipe(tmp_path, unbuffered):
     code, out, err = finish(actcli(*TABLE, cwd=tmp_path, unbuffered=unbuffered))
     assert code == 0, err
@@ -303,6 +305,7 @@ def test_all_bytes_arrive_through_a_pipe(tmp_path, unbuffered):
 
 
 @pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.slow
 def test_a_reader_that_leaves_gives_141_silently(tmp_path, unbuffered):
     process = actcli(*TABLE, cwd=tmp_path, unbuffered=unbuffered)
     assert process.stdout.read(10) == b"x,f\n-8.0,-"
@@ -345,6 +348,7 @@ def _terminate_while_writing(tmp_path: Path, signum: int) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.slow
 def test_a_signal_while_writing_removes_the_temporary_file(tmp_path, signum):
     code, err = _terminate_while_writing(tmp_path, signum)
     assert code == 128 + signum, err
@@ -362,6 +366,7 @@ def test_sigterm_during_the_computation_exits_143_and_writes_nothing(tmp_path):
     assert err.strip() == "actcli: terminated (SIGTERM)"
 
 
+@pytest.mark.slow
 def test_an_ignored_sighup_stays_ignored(tmp_path):
     process = actcli(
         "table",
@@ -392,6 +397,7 @@ def test_the_signal_handlers_are_restored_after_main(run_actcli):
 # -- stderr: no raw warnings, short messages ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_numpy_warnings_do_not_reach_stderr(tmp_path):
     # a range near float64's limit overflows in matplotlib's tick code, which warns about it
     argv = ["plot", "relu", "--range", "-1e307", "1e307", "-o", "f.png"]

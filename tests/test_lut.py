@@ -59,6 +59,7 @@ def test_values_agree_with_mpmath(name):
 
 
 @pytest.mark.parametrize("name", SCALARS)
+@pytest.mark.slow
 def test_linear_max_error_is_certified_and_measured(name):
     # [-6.5, 6.5] holds every default breakpoint (0, +-0.5, +-1, +-3, 6)
     if name in JUMPS:
@@ -76,6 +77,7 @@ def test_linear_max_error_is_certified_and_measured(name):
 
 @pytest.mark.parametrize("interp", ["nearest", "none"])
 @pytest.mark.parametrize("name", ["sigmoid", "relu6", "gelu", "softsign", "selu", "hardswish"])
+@pytest.mark.slow
 def test_nearest_and_truncation_are_certified(name, interp):
     table = make_table(activation(name), lo=-6.5, hi=6.5, max_error=3e-2, interp=interp)
     assert table.measured_error <= table.certified_error <= 3e-2
@@ -83,6 +85,7 @@ def test_nearest_and_truncation_are_certified(name, interp):
     assert errors_against_reference(table, name, samples) <= table.certified_error
 
 
+@pytest.mark.slow
 def test_derivative_orders_are_certified():
     table = make_table(activation("gelu"), lo=-5, hi=5, max_error=1e-5, orders=(0, 1, 2))
     assert len(table.budgets) == 3
@@ -105,6 +108,7 @@ def test_relu_kink_mid_segment_bound_is_j_h_over_4():
     assert on_node.budgets[0].interpolation_bound < 1e-12
 
 
+@pytest.mark.slow
 def test_sigmoid_points_match_hand_bound():
     # f = s, f'' = s(1-s)(1-2s). With u = 1-2s in [-1, 1], s(1-s) = (1-u^2)/4, so
     # |f''| = |u(1-u^2)|/4, largest where 1 - 3u^2 = 0: u = 1/sqrt(3), |f''| = 1/(6*sqrt(3)).
@@ -206,6 +210,7 @@ def test_fold_reconstructs_negative_side(name, description):
     assert errors_against_reference(table, name, samples) <= table.certified_error
 
 
+@pytest.mark.slow
 def test_fold_of_derivatives_flips_parity():
     table = make_table(activation("tanh"), lo=-3, hi=3, points=301, orders=(0, 1, 2), fold=True)
     samples = np.linspace(-3, 3, 37)
@@ -249,6 +254,7 @@ int main(void)
         ("elu", {"lo": -4, "hi": 4, "points": 9, "number_format": "int32"}),
     ],
 )
+@pytest.mark.slow
 def test_c_header_compiles_and_matches(name, options, compiler, tmp_path):
     table = make_table(activation(name), orders=(0, 1), **options)
     (tmp_path / "table.h").write_bytes(table_bytes(table, "c"))

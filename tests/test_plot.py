@@ -65,6 +65,7 @@ def load(name, **params):
 
 
 @pytest.mark.parametrize("index", range(len(BUILTINS)), ids=BUILTINS)
+@pytest.mark.slow
 def test_every_builtin_draws_and_encodes(index):
     name = BUILTINS[index]
     activation = load(name)
@@ -94,6 +95,7 @@ def check_encoding(data, fmt):
         assert data.rstrip().endswith(b"%%EOF")
 
 
+@pytest.mark.slow
 def test_all_three_formats_are_valid_and_reproducible():
     def encoded(fmt):
         figure, _ = make_figure([load("relu"), load("gelu")], orders=(0, 1), points=101)

@@ -115,6 +115,7 @@ def test_tanh_at_unit_weights_collapses_to_zero_with_chi_one(moments) -> None:
     assert result.chi_1 == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_sigmoid_xavier_is_deep_in_the_vanishing_phase(moments) -> None:
     sigmoid, d_sigmoid = REFERENCES["sigmoid"], DERIVATIVES["sigmoid"]
     with mp.workdps(30):
@@ -286,6 +287,7 @@ def test_orthogonal_weights_are_scaled_orthogonal_and_keep_linear_norms() -> Non
 
 
 @pytest.mark.parametrize(("name", "sigma_w2"), [("tanh", 1.0), ("relu", 2.0)])
+@pytest.mark.slow
 def test_monte_carlo_agrees_with_mean_field(moments, name: str, sigma_w2: float) -> None:
     """log10 F (Monte Carlo, S seeds) against the mean-field prediction.
 
@@ -321,6 +323,7 @@ def test_monte_carlo_agrees_with_mean_field(moments, name: str, sigma_w2: float)
     assert np.std(run.montecarlo.log10_factor[:, 0], ddof=1) < sigma_1
 
 
+@pytest.mark.slow
 def test_forward_variance_follows_the_mean_field_recursion(moments) -> None:
     """z variance per layer against q^l: each layer's sample variance over N B entries is
     within a few percent of q^l at N = 256, B = 32 (relative sd ~ sqrt(2/(N B)) plus the
@@ -494,6 +497,7 @@ def test_chain_with_normal_weights_is_the_explicit_product() -> None:
 # -- whole runs, activations from anywhere, output -------------------------------------------
 
 
+@pytest.mark.slow
 def test_expression_and_spec_file_activations(tmp_path) -> None:
     spec = tmp_path / "bent.yaml"
     spec.write_text(
@@ -600,6 +604,7 @@ def test_vector_activation_is_refused() -> None:
         simulate_depth([load_activation("softmax")])
 
 
+@pytest.mark.slow
 def test_figure_draws_every_run() -> None:
     from actcli.figures import figure_bytes
 
@@ -639,6 +644,7 @@ def curve_points(axes, per_segment=64):
     return np.concatenate(found)
 
 
+@pytest.mark.slow
 def test_threshold_labels_sit_where_no_curve_passes() -> None:
     _, figure, axes = depth_50_figure()
     labels = [t for t in axes.texts if " above " in t.get_text() or " below " in t.get_text()]
@@ -663,6 +669,7 @@ def test_threshold_labels_sit_where_no_curve_passes() -> None:
     assert not any(label.get_window_extent(renderer).overlaps(legend) for label in labels)
 
 
+@pytest.mark.slow
 def test_the_lowest_decade_reached_has_a_tick_label() -> None:
     result, _, axes = depth_50_figure()
     lowest = math.inf
@@ -710,6 +717,7 @@ def test_top_gradient_choice_changes_the_measured_network_not_the_weights():
         factors("uniform")
 
 
+@pytest.mark.slow
 def test_threshold_labels_go_outside_when_every_place_is_crossed(monkeypatch) -> None:
     from actcli.propagation import figure as figure_module
 

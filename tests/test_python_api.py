@@ -20,6 +20,7 @@ COMMANDS = (
 
 
 @pytest.mark.parametrize("module", [actcli, api], ids=lambda m: m.__name__)
+@pytest.mark.slow
 def test_docstring_examples_run(module):
     failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert attempted > 0

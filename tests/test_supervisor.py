@@ -82,6 +82,7 @@ def test_a_memory_cap_that_is_no_size_or_too_small_is_refused(bad, monkeypatch):
         supervisor.max_memory()
 
 
+@pytest.mark.slow
 def test_a_command_past_its_time_is_stopped_with_exit_3_naming_its_step():
     start = time.monotonic()
     process = actcli("--timeout", "3", "smoothness", "--expr", MANY_KINKS)
@@ -127,6 +128,7 @@ def test_exit_codes_pass_through_and_no_limit_means_none():
     assert supervisor.supervise(lambda: sys.exit(5), 30.0) == 5
 
 
+@pytest.mark.slow
 def test_sigterm_reaches_the_command():
     process = actcli("--timeout", "60", "smoothness", "--expr", MANY_KINKS)
     time.sleep(2.0)
@@ -179,6 +181,7 @@ def test_many_kinks_of_one_piecewise_are_not_a_combination(run_actcli, tmp_path)
     assert [float(v) for v in out.split()] == [3.0, 1.0, 40.0, 40.0]
 
 
+@pytest.mark.slow
 def test_a_derivative_too_large_to_print_is_refused_before_tidying(run_actcli):
     """55 nested sin: f' has 55 chained factors, f'' tens of thousands of operations."""
     nested = "sin(" * 55 + "x" + ")" * 55
@@ -199,6 +202,7 @@ def test_a_claim_on_abs_of_the_output_is_decided_not_a_crash(run_actcli):
     assert code == 1 and "refuted" in out and "counterexample" in out
 
 
+@pytest.mark.slow
 def test_a_table_whose_bounding_derivative_is_too_large_is_refused(run_actcli):
     nested = "sin(" * 55 + "x" + ")" * 55
     code, out, err = run_actcli("table", "--expr", nested, "--points", "1000")

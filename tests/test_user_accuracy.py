@@ -97,6 +97,7 @@ def evaluate(run_actcli, expression: str, order: int) -> dict:
 
 @pytest.mark.parametrize("order", [0, 1, 2])
 @pytest.mark.parametrize("expression", sorted(CASES))
+@pytest.mark.slow
 def test_user_expression_agrees_with_mpmath(run_actcli, expression, order):
     reference, kinks = CASES[expression]
     data = evaluate(run_actcli, expression, order)
@@ -200,6 +201,7 @@ def _pieces(expression):
 
 
 @pytest.mark.parametrize("pattern, introduced", IDENTITIES, ids=lambda v: str(v)[:40])
+@pytest.mark.slow
 def test_each_rewrite_is_an_identity_where_it_is_used(pattern, introduced):
     rewritten = rewrite(pattern)
     assert rewritten != pattern and rewritten.has(introduced), rewritten
@@ -220,6 +222,7 @@ def _definition(text: str):
     "text", ["(x + sqrt(x**2 + 4))/2", "x/sqrt(1 + x**2)", "log(exp(x) + exp(-x))"]
 )
 @pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.slow
 def test_chosen_pieces_equal_the_definition(text, order):
     """What eval compiles, piece by piece, equals the exact derivative on the piece's region
     (SymPy), so the choice by sign of x changes no value."""
@@ -371,6 +374,7 @@ def test_validate_reports_accuracy_for_each_valid_file(run_actcli):
     assert data["accuracy"]["evaluated_through"] == "rewritten definition"
 
 
+@pytest.mark.slow
 def test_check_reports_accuracy_beside_the_verdicts(run_actcli):
     expression = "(x + sqrt(x**2 + 4))/2"
     code, out, _ = run_actcli("check", "--expr", expression, "--format", "json")
