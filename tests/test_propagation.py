@@ -741,3 +741,44 @@ def test_depth_figure_legend_shows_the_parameter_values():
     legend = figure.depth_figure(result).axes[0].get_legend()
     texts = [t.get_text() for t in legend.get_texts()]
     assert any(t.startswith("elu [alpha=0.5] (") for t in texts), texts
+
+
+def test_box_muller_float32_draws_are_standard_normal() -> None:
+    """The float32 weight sampler against N(0, 1): Kolmogorov-Smirnov on 2^22 draws, the first
+    four moments (kurtosis 3) and the two-sided tail mass beyond 3 and 4 (2 Phi(-t), from
+    scipy's normal law), each within five standard errors."""
+    from scipy import stats
+
+    from actcli.propagation.montecarlo import box_muller_float32
+
+    count = 1 << 22
+    z = box_muller_float32(np.random.default_rng(20261206), count).astype(np.float64)
+    assert z.shape == (count,)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    standard_error = 5 / math.sqrt(count)
+    assert abs(z.mean()) < standard_error
+    assert abs(z.var() - 1) < math.sqrt(2) * standard_error
+    assert abs(np.mean(z**4) - 3) < math.sqrt(96) * standard_error
+    for t in (3.0, 4.0):
+        expected = 2 * stats.norm.sf(t)
+        spread = 5 * math.sqrt(expected * (1 - expected) / count)
+        assert abs(np.mean(np.abs(z) > t) - expected) < spread
+
+
+def test_box_muller_float32_tail_reaches_past_24_bit_uniforms() -> None:
+    """A uniform below 2^-10 is drawn again in float64: the radius sqrt(-2 ln u) of the redrawn
+    values exceeds sqrt(-2 ln 2^-10) = 3.72 and is not stuck on the 2^-24 grid of float32
+    uniforms (whose largest radius is sqrt(48 ln 2) = 5.77); odd counts are served."""
+    from actcli.propagation.montecarlo import box_muller_float32
+
+    z = box_muller_float32(np.random.default_rng(7), (1 << 22) + 1)
+    assert z.shape == ((1 << 22) + 1,) and z.dtype == np.float32
+    half = ((1 << 22) + 2) // 2
+    radius = np.hypot(z[: half - 1].astype(np.float64), z[half:].astype(np.float64))
+    tail = radius[radius > math.sqrt(20 * math.log(2))]
+    # P(R > r0) = exp(-r0^2 / 2) = 2^-10 for the Rayleigh radius of two independent normals
+    expected = (half - 1) * 2.0**-10
+    assert abs(tail.size - expected) < 5 * math.sqrt(expected)
+    grid_radii = np.sqrt(-2 * np.log(np.arange(1, 2**14 + 1) * 2.0**-24))
+    on_grid = np.min(np.abs(tail[:, None] - grid_radii[None, :]), axis=1) < 1e-6
+    assert on_grid.mean() < 0.5
