@@ -40,7 +40,8 @@ def tidy(expression: Any, thorough: bool = False) -> Any:
     recognised = _with_softplus(expression)
     candidates = [expression, recognised]
     if sympy.count_ops(recognised) <= FACTOR_BUDGET:
-        for source in dict.fromkeys((recognised, to_elementary(expression))):
+        sources = (recognised, to_elementary(expression)) if thorough else (recognised,)
+        for source in dict.fromkeys(sources):
             candidates += _factored_forms(source)
     if thorough and sympy.count_ops(expression) <= SIMPLIFY_BUDGET:
         try:
@@ -55,7 +56,7 @@ def tidy(expression: Any, thorough: bool = False) -> Any:
         terms = len(sympy.Add.make_args(candidate))
         return (_reading_cost(candidate) + 4 * foreign, sums, terms, len(str(candidate)))
 
-    return min((_absorb_sign(c) for c in candidates), key=cost)
+    return min(dict.fromkeys(_absorb_sign(c) for c in candidates), key=cost)
 
 
 def _reading_cost(expression: Any) -> float:
