@@ -24,7 +24,7 @@ from actcli.expr import X, parse_expression, scalar_namespace
 from actcli.functions import simplify
 from actcli.pieces import active_branch_at, canonical_piecewise
 from actcli.proofs import is_zero
-from actcli.properties import properties
+from actcli.properties import shape
 from actcli.smoothness import MAX_ORDER as SMOOTHNESS_MAX_ORDER
 from actcli.smoothness import smoothness
 from actcli.spec import INTERVAL, class_rank
@@ -121,7 +121,7 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
         cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
         if cache_key not in ctx.properties_cache:  # four claims share one computation
             params = {k: str(v) for k, v in values.items()}
-            ctx.properties_cache[cache_key] = properties(bind(ctx.spec, params))
+            ctx.properties_cache[cache_key] = shape(bind(ctx.spec, params))
         found = ctx.properties_cache[cache_key]
         method = found.range.method if key == "range" else found.methods.get(key, "numeric")
         methods.add(method)

@@ -94,6 +94,55 @@ class Properties:
         }
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The entries of `Properties` that `actcli check`'s range, bounded_* and monotonic claims
+    are compared with: the first steps of `properties`, without the rest of its work."""
+
+    range: Range
+    bounded_below: bool
+    bounded_above: bool
+    monotonic: str
+    monotonic_witness: tuple[float, ...] | None
+    methods: dict[str, str]
+
+
+def shape(activation: Activation) -> Shape:
+    """Range, bounds and monotonicity of a scalar activation, as `properties` finds them.
+
+    Raises:
+        UsageError: a vector activation.
+    """
+    return _shape(_analysis(activation))
+
+
+def _analysis(activation: Activation) -> Analysis:
+    if activation.kind != "scalar":
+        raise UsageError(
+            f"{activation.name} is a vector activation: properties are for scalar ones"
+        )
+    with step(f"cutting the domain of {activation.name} into parts"):
+        return Analysis(activation)
+
+
+def _shape(analysis: Analysis) -> Shape:
+    name = analysis.activation.name
+    with step(f"finding the range of {name}"):
+        range_, bound_methods = value_range(analysis)
+    below, above, _ = boundedness(analysis)
+    finite_low, finite_high = math.isfinite(range_.lower), math.isfinite(range_.upper)
+    with step(f"deciding whether {name} is monotonic"):
+        monotonic, witness, monotonic_method = monotonicity(analysis, 0)
+    return Shape(
+        range=range_,
+        bounded_below=below if bound_methods["bounded_below"] == "symbolic" else finite_low,
+        bounded_above=above if bound_methods["bounded_above"] == "symbolic" else finite_high,
+        monotonic=monotonic,
+        monotonic_witness=witness,
+        methods={"range": range_.method, **bound_methods, "monotonic": monotonic_method},
+    )
+
+
 def properties(activation: Activation) -> Properties:
     """Range, bounds, monotonicity, saturation, zero-gradient regions, max |f'| and Gaussian
     moments of a scalar activation on its real domain (parameters at their values), each entry
@@ -103,19 +152,10 @@ def properties(activation: Activation) -> Properties:
     Raises:
         UsageError: a vector activation (softmax, maxout, ...): its properties are not scalar.
     """
-    if activation.kind != "scalar":
-        raise UsageError(
-            f"{activation.name} is a vector activation: properties are for scalar ones"
-        )
+    analysis = _analysis(activation)
     name = activation.name
-    with step(f"cutting the domain of {name} into parts"):
-        analysis = Analysis(activation)
-    with step(f"finding the range of {name}"):
-        range_, bound_methods = value_range(analysis)
-    below, above, _ = boundedness(analysis)
-    finite_low, finite_high = math.isfinite(range_.lower), math.isfinite(range_.upper)
-    with step(f"deciding whether {name} and its derivative are monotonic"):
-        monotonic, witness, monotonic_method = monotonicity(analysis, 0)
+    found = _shape(analysis)
+    with step(f"deciding whether the derivative of {name} is monotonic"):
         d_monotonic, d_witness, d_method = monotonicity(analysis, 1)
     zero_at_origin, identity = origin(analysis)
     left, right, saturation_method = saturation(analysis)
@@ -125,9 +165,7 @@ def properties(activation: Activation) -> Properties:
     with step(f"computing the Gaussian moments of {name}"):
         (mean, second, d_mean, d_second), notes = moments(analysis)
     methods = {
-        "range": range_.method,
-        **bound_methods,
-        "monotonic": monotonic_method,
+        **found.methods,
         "derivative_monotonic": d_method,
         "zero_at_origin": "symbolic",
         "identity_near_origin": "symbolic",
@@ -155,11 +193,11 @@ def properties(activation: Activation) -> Properties:
     return Properties(
         activation=activation.name,
         params=activation.params,
-        range=range_,
-        bounded_below=below if bound_methods["bounded_below"] == "symbolic" else finite_low,
-        bounded_above=above if bound_methods["bounded_above"] == "symbolic" else finite_high,
-        monotonic=monotonic,
-        monotonic_witness=witness,
+        range=found.range,
+        bounded_below=found.bounded_below,
+        bounded_above=found.bounded_above,
+        monotonic=found.monotonic,
+        monotonic_witness=found.monotonic_witness,
         derivative_monotonic=d_monotonic,
         derivative_monotonic_witness=d_witness,
         zero_at_origin=zero_at_origin,
