@@ -123,7 +123,7 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
             params = {k: str(v) for k, v in values.items()}
             ctx.properties_cache[cache_key] = shape(bind(ctx.spec, params))
         found = ctx.properties_cache[cache_key]
-        method = found.range.method if key == "range" else found.methods.get(key, "numeric")
+        method = found.method(key)
         methods.add(method)
         agrees, truth, claimed = _property_agrees(ctx, key, claim, found, values)
         shown = shown or truth
