@@ -40,7 +40,7 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
     # orders above smoothness's own cap are never computed: a lower class refutes a claim of
     # any height (relu's kink refutes C1000 at order 1); C>=cap leaves a higher one unproven
     order = 3 if math.isinf(rank) else min(max(3, int(rank) + 1), SMOOTHNESS_MAX_ORDER)
-    result = smoothness(ctx.spec, given, max_order=order, symbolic_params=True)
+    result = smoothness(ctx.spec, given, max_order=order, symbolic_params=True, variants=False)
     conditions = dict(result.conditions)
     generic = _generic_class(ctx, result, conditions, order)
     special = [f"{k} iff {c}" for k, c in result.conditions if c not in ("True", "False")]
@@ -95,7 +95,7 @@ def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[st
             bind(ctx.spec, params)
         except ActcliError:
             continue
-        result = smoothness(ctx.spec, params, max_order=order)
+        result = smoothness(ctx.spec, params, max_order=order, variants=False)
         if class_rank(result.smoothness_class) != rank:
             values = {k: as_float(v) for k, v in result.params.items()}
             return {"params": values, "class": result.smoothness_class}
