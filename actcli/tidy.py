@@ -13,6 +13,7 @@ forms in y and Jacobians) and on small expressions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,7 @@ from actcli.functions import sigmoid, simplify, softplus, to_elementary
 
 SIMPLIFY_BUDGET = 40  # count_ops above which `thorough` does not run sympy.simplify
 FACTOR_BUDGET = 150  # count_ops above which results are left as differentiated
+EXPAND_TERMS = 40  # a factored form whose powers of sums would expand to more is not expanded
 MAX_POWER = 6  # exp(k*u) is read as exp(u)**k for integers |k| up to this
 
 
@@ -164,7 +166,7 @@ def _factored_forms(expression: Any) -> list[Any]:
             shapes = [sympy.factor(rational)]
         except (PolynomialError, TypeError, ValueError, RecursionError, NotImplementedError):
             continue
-        if sympy.count_ops(shapes[0]) <= FACTOR_BUDGET:
+        if _expanded_terms(shapes[0]) <= EXPAND_TERMS:
             shapes.append(sympy.expand(shapes[0]))
         back = {symbol: node for node, symbol in others.items()}
         for shape in shapes:
@@ -172,6 +174,17 @@ def _factored_forms(expression: Any) -> list[Any]:
             if sigmoids:
                 forms.append(_concrete(shape, sigmoids, back, _shorter_in_minus))
     return forms
+
+
+def _expanded_terms(expression: Any) -> int:
+    """An estimate of the terms `expand` would write: the largest multinomial count of a power
+    of a sum ((a + b + c + d)**11 has 364 terms: expanding it took seconds, then minutes)."""
+    largest = 1
+    for power in expression.atoms(sympy.Pow):
+        if power.base.is_Add and power.exp.is_Integer and power.exp > 1:
+            n, k = int(power.exp), len(power.base.args)
+            largest = max(largest, math.comb(n + k - 1, k - 1))
+    return largest
 
 
 def _sigmoid_groups(expression: Any) -> dict[Any, Any]:
