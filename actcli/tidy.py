@@ -7,8 +7,8 @@ s = sigmoid(u), where none is), and every other function application becomes a s
 own. SymPy's polynomial factorisation of that is quick, and the symbols go back, a factor 1 - s
 as sigmoid(-u) where that is shorter: sigmoid's derivative comes out as sigmoid(x)*sigmoid(-x),
 mish'' in tanh(softplus(x)) and sigmoid(x). `sympy.simplify`, whose trigsimp over a whole
-expression cost seconds (mish'' took 4.7 s), runs only when asked (`thorough`, for the one-off
-forms in y and Jacobians) and on small expressions.
+expression cost seconds (`derive mish --order 3` took 4.7 s), runs only when asked
+(`thorough`, for the one-off forms in y and Jacobians) and on small expressions.
 """
 
 from __future__ import annotations
