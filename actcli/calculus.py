@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -33,7 +34,6 @@ from actcli.supervisor import progress
 from actcli.tidy import tidy
 
 MAX_ORDER = MAX_DERIVATIVE_ORDER
-SIMPLIFY_BUDGET = 40  # count_ops above which results are left as differentiated
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,10 @@ def derivative(
     cases = []
     for index, (lower, upper, probe) in enumerate(pieces):
         branch = active_branch_at(definition, activation, probe)
-        for k in range(order):  # one order at a time from the tidied form: shorter results
-            branch = tidy(sympy.diff(branch, variable))
-            progress(index * order + k + 1, len(pieces) * order, "derivatives (piece x order)")
-        cases.append(Case(lower, upper, branch))
+        for k in range(1, order + 1):
+            result = tidy_derivative(branch, variable, k)
+            progress(index * order + k, len(pieces) * order, "derivatives (piece x order)")
+        cases.append(Case(lower, upper, result))
     points = []
     for index in range(1, len(pieces)):
         point = pieces[index][0]
@@ -160,6 +160,15 @@ def derivative(
     )
 
 
+@lru_cache(maxsize=512)
+def tidy_derivative(expression: sympy.Expr, variable: sympy.Symbol, order: int) -> sympy.Expr:
+    """d^order expression / d variable^order, one order at a time from the tidied form of the
+    one before (shorter results), memoised per (expression, variable, order): the third
+    derivative after the second costs one differentiation and one tidy."""
+    lower = expression if order == 1 else tidy_derivative(expression, variable, order - 1)
+    return tidy(sympy.diff(lower, variable))
+
+
 def in_terms_of_output(activation: Activation, *, symbolic: Collection[str] = ()) -> Derivative:
     """f' as g(y) with y = f(x), piece by piece.
 
@@ -178,7 +187,9 @@ def in_terms_of_output(activation: Activation, *, symbolic: Collection[str] = ()
             continue
         _require_monotone(sympy.diff(branch, X), case, probe, activation)
         solution = _inverse(branch, case, probe, activation)
-        cases.append(Case(case.lower, case.upper, tidy(case.expression.subs(X, solution))))
+        cases.append(
+            Case(case.lower, case.upper, tidy(case.expression.subs(X, solution), thorough=True))
+        )
         if cases[-1].expression.has(X):
             raise AnalysisError(f"no expression in y alone for f' on {case.condition()}")
     return Derivative(

@@ -61,7 +61,7 @@ def jacobian(activation: Activation, n: int | None = None) -> Jacobian:
                 f"is_arg{which}(k) is 1 for the arg-{which} input, 0 for the others, "
                 "and undefined at ties"
             )
-    in_x = tidy(result.xreplace(dict(zip(placeholders, reductions, strict=True))))
+    in_x = tidy(result.xreplace(dict(zip(placeholders, reductions, strict=True))), thorough=True)
     in_y = _in_outputs(outer, result, placeholders, k)
     rename = {k: J} if not reductions or in_y is not None else {}
     matrix = _explicit(activation, n) if n is not None else None
@@ -109,7 +109,7 @@ def _in_outputs(outer: Any, result: Any, placeholders: list[Any], k: Any) -> Any
     simplified = simplify(replaced)
     if simplified.has(*placeholders) or simplified.has(X_VEC):
         return None
-    return tidy(simplified)
+    return tidy(simplified, thorough=True)
 
 
 def _explicit(activation: Activation, n: int) -> Any:

@@ -131,8 +131,10 @@ def smoothness(
     *,
     max_order: int = 3,
     symbolic_params: bool = False,
+    variants: bool = True,
 ) -> Smoothness:
-    """The smoothness of a scalar spec's definition and of each of its variants."""
+    """The smoothness of a scalar spec's definition and (unless `variants` is False: a claim
+    about the definition) of each of its variants."""
 
     if not 0 <= max_order <= MAX_ORDER:
         raise UsageError(f"--max-order {max_order}: give 0 to {MAX_ORDER}")
@@ -145,12 +147,12 @@ def smoothness(
     )
     with step(f"finding the smoothness class of {spec.name}"):
         main = analyse(activation, activation.symbolic(), max_order, symbolic)
-    variants = []
-    for name, variant in spec.variants.items():
+    found = []
+    for name, variant in spec.variants.items() if variants else ():
         with step(f"finding the smoothness class of {spec.name}'s variant {name}"):
             definition = activation.symbolic(variant.definition)
-            variants.append((name, analyse(activation, definition, max_order, symbolic)))
-    return dataclasses.replace(main, variants=tuple(variants))
+            found.append((name, analyse(activation, definition, max_order, symbolic)))
+    return dataclasses.replace(main, variants=tuple(found))
 
 
 def vector_class(expression: Any) -> tuple[str, str]:

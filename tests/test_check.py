@@ -324,6 +324,7 @@ def test_same_claim_with_claim_option(cli) -> None:
 # -- JSON and exit codes ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_schema_and_all(cli) -> None:
     code, out, err = cli("check", "--all", "--format", "json")
     assert code == 0, err

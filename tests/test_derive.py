@@ -25,6 +25,7 @@ from sympy import Rational, erf, exp, log, oo, pi, sqrt, tanh
 from actcli import api
 from actcli.cli import main
 from actcli.errors import UsageError
+from actcli.functions import sigmoid
 
 # -- symbols (matched to actcli's by name) ---------------------------------------------------
 
@@ -764,6 +765,28 @@ def test_c_code_compiles_and_runs(name: str, f, d1, capsys, tmp_path: Path) -> N
         for t, (value, slope) in zip((-2.5, -0.5, 0.75, 3.0), rows, strict=True):
             assert value == pytest.approx(f(t), rel=1e-14, abs=1e-300)
             assert slope == pytest.approx(d1(t), rel=1e-14, abs=1e-300)
+
+
+# -- readable forms --------------------------------------------------------------------------
+
+
+def test_sigmoid_derivatives_in_sigmoids() -> None:
+    """The textbook forms: s' = s*(1 - s) = s(x)*s(-x), s'' = s(x)*s(-x)*(1 - 2*s(x))."""
+    s, t = sigmoid(x), sigmoid(-x)
+    assert derived("sigmoid", 1).cases[0].expression == s * t
+    second = derived("sigmoid", 2).cases[0].expression
+    assert sympy.expand(second - s * t * (1 - 2 * s)) == 0
+    assert second.atoms(sympy.Function) == {s, t}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_mish_derivatives_keep_its_functions(order: int) -> None:
+    """No cosh, sinh, exp or log that mish's own form x*tanh(softplus(x)) does not have: the
+    derivatives are polynomials in x, tanh(softplus(x)) and sigmoid(x) (d tanh(u) = 1 -
+    tanh(u)**2, d softplus = sigmoid, d sigmoid(x) = sigmoid(x)*(1 - sigmoid(x)))."""
+    (case,) = derived("mish", order).cases
+    kinds = {type(f).__name__ for f in case.expression.atoms(sympy.Function)}
+    assert kinds <= {"tanh", "softplus", "sigmoid"}, case.expression
 
 
 # -- --expr ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from actcli.expr import X, parse_expression, scalar_namespace
 from actcli.functions import simplify
 from actcli.pieces import active_branch_at, canonical_piecewise
 from actcli.proofs import is_zero
-from actcli.properties import properties
+from actcli.properties import shape
 from actcli.smoothness import MAX_ORDER as SMOOTHNESS_MAX_ORDER
 from actcli.smoothness import smoothness
 from actcli.spec import INTERVAL, class_rank
@@ -40,7 +40,7 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
     # orders above smoothness's own cap are never computed: a lower class refutes a claim of
     # any height (relu's kink refutes C1000 at order 1); C>=cap leaves a higher one unproven
     order = 3 if math.isinf(rank) else min(max(3, int(rank) + 1), SMOOTHNESS_MAX_ORDER)
-    result = smoothness(ctx.spec, given, max_order=order, symbolic_params=True)
+    result = smoothness(ctx.spec, given, max_order=order, symbolic_params=True, variants=False)
     conditions = dict(result.conditions)
     generic = _generic_class(ctx, result, conditions, order)
     special = [f"{k} iff {c}" for k, c in result.conditions if c not in ("True", "False")]
@@ -95,7 +95,7 @@ def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[st
             bind(ctx.spec, params)
         except ActcliError:
             continue
-        result = smoothness(ctx.spec, params, max_order=order)
+        result = smoothness(ctx.spec, params, max_order=order, variants=False)
         if class_rank(result.smoothness_class) != rank:
             values = {k: as_float(v) for k, v in result.params.items()}
             return {"params": values, "class": result.smoothness_class}
@@ -121,9 +121,9 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
         cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
         if cache_key not in ctx.properties_cache:  # four claims share one computation
             params = {k: str(v) for k, v in values.items()}
-            ctx.properties_cache[cache_key] = properties(bind(ctx.spec, params))
+            ctx.properties_cache[cache_key] = shape(bind(ctx.spec, params))
         found = ctx.properties_cache[cache_key]
-        method = found.range.method if key == "range" else found.methods.get(key, "numeric")
+        method = found.method(key)
         methods.add(method)
         agrees, truth, claimed = _property_agrees(ctx, key, claim, found, values)
         shown = shown or truth

@@ -63,7 +63,14 @@ from actcli.properties.analysis import (
 from actcli.properties.extrema import SOLVE_OPS, SOLVE_SECONDS, Range
 from actcli.properties.moments import QUAD_CUT, QUAD_EDGES
 from actcli.properties.monotonic import MONOTONIC_KINDS, SIGN_SECONDS
-from actcli.properties.table import Properties, PropertiesResult, properties, property_table
+from actcli.properties.table import (
+    Properties,
+    PropertiesResult,
+    Shape,
+    properties,
+    property_table,
+    shape,
+)
 from actcli.properties.values import EXACT_TEXT_CHARS, FLAT_OPS, SIMPLIFY_SECONDS
 from actcli.properties.vector import (
     SCALES,
@@ -94,9 +101,11 @@ __all__ = [
     "Properties",
     "PropertiesResult",
     "Range",
+    "Shape",
     "VectorProperties",
     "properties",
     "property_table",
+    "shape",
     "vector_extremes",
     "vector_properties",
 ]

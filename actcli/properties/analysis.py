@@ -50,8 +50,7 @@ class Analysis:
         self.structure = Structure(activation, budget=self.budget)
         self.parts = self.structure.parts
         self.cuts = self.structure.cuts
-        # samples and quadrature need good floats, not the best: the rewrites without measuring
-        self.functions = [activation.function(k, measured=False) for k in range(3)]
+        self._functions: dict[int, Callable[[np.ndarray], np.ndarray]] = {}
         self._forms: dict[tuple[int, int], list[Enclosure]] = {}
         self.cache: dict[tuple[object, ...], object] = {}  # results shared between entries
 
@@ -60,7 +59,14 @@ class Analysis:
         """f^(order) in float64 (the compiled stable form), quietly nan where undefined."""
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.asarray(self.functions[order](np.asarray(x, dtype=float)), dtype=float)
+            return np.asarray(self.function(order)(np.asarray(x, dtype=float)), dtype=float)
+
+    def function(self, order: int) -> Callable[[np.ndarray], np.ndarray]:
+        """f^(order) compiled on first use (`actcli check` never samples f''): samples and
+        quadrature need good floats, not the best, so the rewrites are not measured."""
+        if order not in self._functions:
+            self._functions[order] = self.activation.function(order, measured=False)
+        return self._functions[order]
 
     def scalar(self, order: int) -> Callable[[float], float]:
         """f^(order) at one point, as a NumPy float (overflow gives inf, never an exception)."""

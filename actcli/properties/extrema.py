@@ -411,8 +411,8 @@ def cut_value(analysis: Analysis, index: int) -> Value | None:
     return Value(to_float(cut.value), cut.value, True, cut.location, cut.x, rank=2)
 
 
-def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
-    """The range of f over its domain, and the methods of `bounded_below` / `bounded_above`."""
+def value_range(analysis: Analysis) -> Range:
+    """The range of f over its domain."""
     items: list[tuple[Value, Value]] = []
     methods = []
     for index, part in enumerate(analysis.parts):
@@ -440,7 +440,7 @@ def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
         method = "interval"
     lower_closed = low.attained and math.isfinite(low.value)
     upper_closed = high.attained and math.isfinite(high.value)
-    result = Range(
+    return Range(
         lower=low.value,
         upper=high.value,
         lower_closed=lower_closed,
@@ -459,7 +459,6 @@ def value_range(analysis: Analysis) -> tuple[Range, dict[str, str]]:
         ),
         image=" U ".join(component_text(c) for c in components),
     )
-    return result, bounded_methods(analysis, method)
 
 
 def boundedness(analysis: Analysis) -> tuple[bool, bool, str]:
@@ -484,14 +483,6 @@ def boundedness(analysis: Analysis) -> tuple[bool, bool, str]:
             below = below and limit.kind != "-oo"
             above = above and limit.kind != "oo"
     return below, above, "symbolic" if known else "numeric"
-
-
-def bounded_methods(analysis: Analysis, range_method: str) -> dict[str, str]:
-    """How bounded_below / bounded_above were found: from the limits (symbolic) when all are
-    known, else as the range was."""
-    _, _, method = boundedness(analysis)
-    chosen = method if method == "symbolic" else range_method
-    return {"bounded_below": chosen, "bounded_above": chosen}
 
 
 def max_abs_derivative(analysis: Analysis) -> tuple[float, Any, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sympy
@@ -94,6 +95,82 @@ class Properties:
         }
 
 
+class Shape:
+    """The entries of `Properties` that `actcli check`'s range, bounded_* and monotonic claims
+    are compared with, each found when first asked for, as `properties` finds it: a claim of
+    bounded_below needs the limits at the ends, not the range (GELU's range is a global search
+    of its own)."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.name = analysis.activation.name
+
+    @cached_property
+    def range(self) -> Range:
+        with step(f"finding the range of {self.name}"):
+            return value_range(self.analysis)
+
+    @cached_property
+    def _bounds(self) -> tuple[bool, bool, str]:
+        """(bounded below, bounded above, method): from the limits at the ends when they are
+        all known (a proof), else from the range's ends, by the range's method."""
+        below, above, method = boundedness(self.analysis)
+        if method == "symbolic":
+            return below, above, method
+        chosen = self.range.method
+        if chosen == "symbolic":
+            return below, above, chosen
+        return math.isfinite(self.range.lower), math.isfinite(self.range.upper), chosen
+
+    @property
+    def bounded_below(self) -> bool:
+        return self._bounds[0]
+
+    @property
+    def bounded_above(self) -> bool:
+        return self._bounds[1]
+
+    @cached_property
+    def _monotonicity(self) -> tuple[str, tuple[float, ...] | None, str]:
+        with step(f"deciding whether {self.name} is monotonic"):
+            return monotonicity(self.analysis, 0)
+
+    @property
+    def monotonic(self) -> str:
+        return self._monotonicity[0]
+
+    @property
+    def monotonic_witness(self) -> tuple[float, ...] | None:
+        return self._monotonicity[1]
+
+    def method(self, key: str) -> str:
+        """How the entry `key` (range, bounded_below, bounded_above, monotonic) was found."""
+        if key == "range":
+            return self.range.method
+        if key == "monotonic":
+            return self._monotonicity[2]
+        return self._bounds[2]
+
+
+def shape(activation: Activation) -> Shape:
+    """Range, bounds and monotonicity of a scalar activation, as `properties` finds them,
+    each computed when first read.
+
+    Raises:
+        UsageError: a vector activation.
+    """
+    return Shape(_analysis(activation))
+
+
+def _analysis(activation: Activation) -> Analysis:
+    if activation.kind != "scalar":
+        raise UsageError(
+            f"{activation.name} is a vector activation: properties are for scalar ones"
+        )
+    with step(f"cutting the domain of {activation.name} into parts"):
+        return Analysis(activation)
+
+
 def properties(activation: Activation) -> Properties:
     """Range, bounds, monotonicity, saturation, zero-gradient regions, max |f'| and Gaussian
     moments of a scalar activation on its real domain (parameters at their values), each entry
@@ -103,19 +180,12 @@ def properties(activation: Activation) -> Properties:
     Raises:
         UsageError: a vector activation (softmax, maxout, ...): its properties are not scalar.
     """
-    if activation.kind != "scalar":
-        raise UsageError(
-            f"{activation.name} is a vector activation: properties are for scalar ones"
-        )
+    analysis = _analysis(activation)
     name = activation.name
-    with step(f"cutting the domain of {name} into parts"):
-        analysis = Analysis(activation)
-    with step(f"finding the range of {name}"):
-        range_, bound_methods = value_range(analysis)
-    below, above, _ = boundedness(analysis)
-    finite_low, finite_high = math.isfinite(range_.lower), math.isfinite(range_.upper)
-    with step(f"deciding whether {name} and its derivative are monotonic"):
-        monotonic, witness, monotonic_method = monotonicity(analysis, 0)
+    found = Shape(analysis)
+    range_ = found.range  # first, as the budget of the analysis is spent in this order
+    monotonic = found.monotonic
+    with step(f"deciding whether the derivative of {name} is monotonic"):
         d_monotonic, d_witness, d_method = monotonicity(analysis, 1)
     zero_at_origin, identity = origin(analysis)
     left, right, saturation_method = saturation(analysis)
@@ -126,8 +196,7 @@ def properties(activation: Activation) -> Properties:
         (mean, second, d_mean, d_second), notes = moments(analysis)
     methods = {
         "range": range_.method,
-        **bound_methods,
-        "monotonic": monotonic_method,
+        **{key: found.method(key) for key in ("bounded_below", "bounded_above", "monotonic")},
         "derivative_monotonic": d_method,
         "zero_at_origin": "symbolic",
         "identity_near_origin": "symbolic",
@@ -156,10 +225,10 @@ def properties(activation: Activation) -> Properties:
         activation=activation.name,
         params=activation.params,
         range=range_,
-        bounded_below=below if bound_methods["bounded_below"] == "symbolic" else finite_low,
-        bounded_above=above if bound_methods["bounded_above"] == "symbolic" else finite_high,
+        bounded_below=found.bounded_below,
+        bounded_above=found.bounded_above,
         monotonic=monotonic,
-        monotonic_witness=witness,
+        monotonic_witness=found.monotonic_witness,
         derivative_monotonic=d_monotonic,
         derivative_monotonic_witness=d_witness,
         zero_at_origin=zero_at_origin,
