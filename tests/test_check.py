@@ -87,6 +87,7 @@ def test_six_statuses() -> None:
     assert set(STATUSES) == SIX and len(STATUSES) == 6
 
 
+@pytest.mark.slow
 def test_every_builtin_is_checked(builtin_results) -> None:
     assert set(builtin_results) == set(BUILTINS)
 

@@ -181,6 +181,7 @@ def test_list_on_80_columns_breaks_no_word() -> None:
     )
 
 
+@pytest.mark.slow
 def test_simulate_depth_on_80_columns_keeps_the_verdict(tmp_path) -> None:
     code, text, err = in_terminal(80, "simulate-depth", "relu", "sigmoid", *DEPTH)
     assert code == 0

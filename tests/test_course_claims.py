@@ -72,6 +72,7 @@ def test_every_claim_file_is_listed():
     assert sorted(p.name for p in CLAIMS.glob("*.yaml")) == sorted(EXPECTED)
 
 
+@pytest.mark.slow
 def test_claim_files_validate(capsys):
     code = main(["validate", *sorted(str(p) for p in CLAIMS.glob("*.yaml"))])
     out, err = capsys.readouterr()

@@ -43,6 +43,7 @@ def tanh_reference(sigma_w2: str, sigma_b2: str) -> tuple[float, float]:
         return float(q), float(chi)
 
 
+@pytest.mark.slow
 def test_tanh_q_star_and_chi_1_match_mpmath_at_grid_points(capsys):
     (d,) = run_json(capsys, "tanh", "--sigma-w2", "0.5:3:6", "--sigma-b2", "0.05:0.25:3")
     assert d["sigma_w2"] == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], abs=1e-15)
@@ -181,6 +182,7 @@ def mean_field_reference(name: str, sigma_w2: str, sigma_b2: str, kinks=()) -> t
 
 
 @pytest.mark.parametrize(("name", "kinks"), [("gelu", ()), ("selu", (0,)), ("hardtanh", (-1, 1))])
+@pytest.mark.slow
 def test_grid_q_star_and_chi_1_match_mpmath(name: str, kinks: tuple) -> None:
     weights, biases = np.array([0.75, 1.5, 3.0]), np.array([0.1, 0.3])
     diagram = phase_rows(load_activation(name), weights, biases)

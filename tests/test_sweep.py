@@ -79,6 +79,7 @@ def test_the_in_process_reference_is_right_where_it_is_known(in_process):
     assert relu.critical_line[0].sigma_w2 == pytest.approx(2.0, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_phase_on_two_workers_equals_one_process(in_process):
     """Two workers get the rows one at a time (2 activations x 3 rows = 6 jobs), yet the
     stitched diagrams are the in-process ones bit for bit."""
@@ -112,6 +113,7 @@ def test_the_figure_of_a_grid_names_depth_and_width_in_each_curve():
     assert axes.get_xlim() == (1.0, 9.0) and "L =" not in axes.get_title()
 
 
+@pytest.mark.slow
 def test_depth_grid_runs_equal_the_single_runs(run_actcli):
     """`--depth 4,6 --width 8,16`: each run of the grid is the single run at its depth and
     width (Monte Carlo, mean field and chain), in order depth, width, activation, ranked within
@@ -189,6 +191,7 @@ def fails_on_three(job: int, tick) -> int:
     return job
 
 
+@pytest.mark.slow
 def test_results_come_back_in_job_order_and_progress_reaches_the_total():
     jobs = [(1, 0.6), (2, 0.0), (3, 0.3), (4, 0.0)]
     seen: list[tuple[int, int]] = []
@@ -215,6 +218,7 @@ def test_one_worker_runs_in_this_process_with_progress_inside_jobs():
     assert seen == [(1, 5), (2, 5), (2, 5), (3, 5), (4, 5), (5, 5), (5, 5)]
 
 
+@pytest.mark.slow
 def test_a_failing_job_stops_the_workers_and_raises_its_error():
     before = set(multiprocessing.active_children())
     with pytest.raises(ResourceLimitError, match="job 3 is too big"):
@@ -352,6 +356,7 @@ def start_long_phase(*extra: str, terminal: int | None = None) -> subprocess.Pop
         ("SIGTERM", 143, "actcli: terminated (SIGTERM)"),
     ],
 )
+@pytest.mark.slow
 def test_an_interrupt_stops_every_worker(how, code, message):
     leader, follower = os.openpty() if how == "Ctrl-C" else (None, None)
     process = start_long_phase("--timeout", "0", terminal=follower)
@@ -374,6 +379,7 @@ def test_an_interrupt_stops_every_worker(how, code, message):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
 def test_the_watchdog_time_limit_stops_every_worker():
     """The watchdog kills the command with SIGKILL (no cleanup runs there): the workers die
     with it, and nothing but the watchdog's one line reaches stderr."""
