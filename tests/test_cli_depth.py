@@ -182,3 +182,16 @@ def test_progress_bar_only_on_a_terminal():
     with render.progress("simulating", err=log) as none:
         assert none is None
     assert "simulating" in terminal.getvalue() and log.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_a_map_too_rough_for_root_finding_is_not_a_crash(run_actcli):
+    """sin(1/x) oscillates without limit at 0: the Gaussian expectations of its mean/variance map
+    are noisy, Brent's method gives up (100 iterations), and the run reports the fixed point
+    as not converged instead of an internal error (exit 70)."""
+    code, out, err = run_actcli(
+        "simulate-depth", "--expr", "sin(1/x)", "--depth", "20", "--format", "json"
+    )
+    assert code == 0, err
+    (run,) = json.loads(out)["runs"]
+    assert run["activation"] == "expr"

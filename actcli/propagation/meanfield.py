@@ -84,9 +84,7 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
     if not (np.all(steps > 0) or np.all(steps < 0)):
         low, high = sorted(trail[-2:])
         if gap(low) * gap(high) < 0:
-            return FixedPoint(
-                scipy_optimize().brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged"
-            )
+            return _refined(gap, low, high)
         return FixedPoint(math.nan, "no_convergence")
     rising = steps[-1] > 0
     near = x
@@ -97,11 +95,20 @@ def fixed_point(function: Callable[[float], float], start: float) -> FixedPoint:
             break
         if (value < -_SIGNIFICANT * far) if rising else (value > _SIGNIFICANT * far):
             low, high = sorted((near, far))
-            return FixedPoint(
-                scipy_optimize().brentq(gap, low, high, xtol=1e-300, rtol=1e-15), "converged"
-            )
+            return _refined(gap, low, high)
         near = far
     return FixedPoint(math.inf, "diverges") if rising else FixedPoint(0.0, "zero")
+
+
+def _refined(gap: Callable[[float], float], low: float, high: float) -> FixedPoint:
+    """The root of `gap` bracketed by [low, high] by Brent's method; no_convergence when the
+    map is too rough for it (sin(1/x): the quadrature's noise flips the sign of the gap at
+    every step, and brentq gives up after 100 iterations, or meets a nan)."""
+    try:
+        root = scipy_optimize().brentq(gap, low, high, xtol=1e-300, rtol=1e-15)
+    except (RuntimeError, ValueError):
+        return FixedPoint(math.nan, "no_convergence")
+    return FixedPoint(root, "converged")
 
 
 def settle(
