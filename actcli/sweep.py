@@ -21,12 +21,12 @@ is a pure function of its picklable description, rebuilt the same way in a worke
   activation's spec inside, so a spec file need not exist on the workers. An interrupt cancels
   the jobs on the cluster. In a worker `tick` is None (progress counts finished jobs).
 
-"Bit for bit" assumes the same machine and the same BLAS threads: a multi-threaded BLAS
-rounds a float32 matrix product differently with another number of threads, so the local
-workers keep this process's setting (oversubscribing the cores for the Monte Carlo matrix
-products rather than computing other numbers), while Dask starts its workers with one thread
-(set OPENBLAS_NUM_THREADS=1 here to compare). The phase diagram's quadratures multiply no
-matrices (tests/test_sweep.py compares it on a Dask LocalCluster).
+"Bit for bit" assumes the same machine (the same NumPy and BLAS). A multi-threaded BLAS
+rounds a float32 matrix product differently with another number of threads; the Monte Carlo
+holds BLAS to one thread and splits each product's columns over its own threads
+(`montecarlo._Products`), so its numbers do not depend on the threads a worker has (Dask
+starts its workers with one). The phase diagram's quadratures multiply no matrices
+(tests/test_sweep.py compares both on a Dask LocalCluster).
 
 Where no worker count is given, `worker_count` picks the machine's cores for work estimated
 above `PARALLEL_ABOVE_SECONDS` and one process below it: starting a worker costs about a second
@@ -206,9 +206,8 @@ def _worker_environment() -> dict[str, str]:
     """What the started processes find in their environment besides the parent's: no warnings
     from multiprocessing's resource tracker (after the watchdog kills the command it would
     report the pool's semaphores as leaked; the workers take the parent's filters instead).
-    BLAS threads are left as they are: a multi-threaded BLAS rounds a matrix product
-    differently with another number of threads, and the workers must compute what this
-    process would."""
+    BLAS threads are left as they are (the Monte Carlo's products split their columns over as
+    many threads as BLAS was given)."""
     return {"PYTHONWARNINGS": "ignore"}
 
 

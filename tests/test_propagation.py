@@ -782,3 +782,34 @@ def test_box_muller_float32_tail_reaches_past_24_bit_uniforms() -> None:
     grid_radii = np.sqrt(-2 * np.log(np.arange(1, 2**14 + 1) * 2.0**-24))
     on_grid = np.min(np.abs(tail[:, None] - grid_radii[None, :]), axis=1) < 1e-6
     assert on_grid.mean() < 0.5
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_monte_carlo_is_the_same_on_one_thread_or_three(monkeypatch, dtype: str) -> None:
+    """BLAS is held to one thread and the columns of each product are split over actcli's own
+    threads, so a run gives the same floats whatever the thread count (a multi-threaded BLAS
+    rounds float32 products differently with another thread count)."""
+    activation = load_activation("tanh")
+    found = []
+    for threads in (1, 3):
+        monkeypatch.setattr(montecarlo_module, "blas_threads", lambda threads=threads: threads)
+        found.append(run_mc(activation, depth=12, width=512, batch=67, dtype=dtype, sigma_w2=1.3))
+    for name in ("log10_factor", "z_mean", "z_variance", "dead_fraction", "saturated_fraction"):
+        assert np.array_equal(getattr(found[0], name), getattr(found[1], name)), name
+
+
+def test_split_products_equal_one_blas_call() -> None:
+    """_Products against numpy.matmul on one BLAS thread, bit for bit, for column counts that
+    do not divide evenly (and fewer columns than twice the threads: no split)."""
+    from threadpoolctl import threadpool_limits
+
+    generator = np.random.default_rng(3)
+    matrix = generator.standard_normal((300, 300)).astype(np.float32)
+    with threadpool_limits(1, user_api="blas"), montecarlo_module._Products(3) as product:
+        for columns in (1, 5, 7, 128, 131):
+            block = generator.standard_normal((300, columns)).astype(np.float32)
+            want = np.matmul(matrix, block)
+            got = product(matrix, block, np.empty_like(want))
+            assert np.array_equal(got, want), columns
+            got_t = product(matrix.T, block, np.empty_like(want))
+            assert np.array_equal(got_t, np.matmul(matrix.T, block)), columns

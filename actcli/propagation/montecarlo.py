@@ -12,7 +12,9 @@ l >= 1 gives G^l (N, N) and then b^l (N, 1), both standard normal, in the run dt
 G^l by `box_muller_float32`, every other draw by `Generator.standard_normal`). Gaussian
 init: W^l = sqrt(sigma_w2 / N) G^l; orthogonal init: Q R = G^l (LAPACK QR), Q's columns times
 sign(diag R), W^l = sqrt(sigma_w2) Q. b^l = sigma_b b-draw. Products are computed as
-z^l = c (G^l a) + b^l and (W^l)^T delta = c ((G^l)^T delta) with c the scale above.
+z^l = c (G^l a) + b^l and (W^l)^T delta = c ((G^l)^T delta) with c the scale above, BLAS held
+to one thread and the columns split over as many of actcli's threads as BLAS had
+(`_Products`): the same floats on any number of threads.
 
 Memory: a network never holds all its weights. The backward pass needs phi'(z^l) (width x batch
 per layer, stored in the run dtype) and W^l, which is regenerated from its layer's seed; up to
@@ -37,6 +39,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from actcli.activation import Activation
 
@@ -194,7 +197,12 @@ def simulate(
     draw = partial(
         _draw_layer, seed, width=width, dtype=kind, orthogonal=orthogonal, bias=bool(sigma_b2)
     )
-    with _Drawer(background=drawn_ahead(width) > 0) as drawer:
+    threads = blas_threads()  # before BLAS is held to one thread for the run
+    with (
+        threadpool_limits(1, user_api="blas"),
+        _Products(threads) as product,
+        _Drawer(background=drawn_ahead(width) > 0) as drawer,
+    ):
         for row, network in enumerate(range(first_network, first_network + seeds)):
             start = layer_generator(seed, network, 0)
             a = start.standard_normal((width, batch), dtype=kind)
@@ -207,7 +215,7 @@ def simulate(
             drawn = drawer.ahead(partial(draw, network, layer) for layer in range(1, depth + 1))
             with np.errstate(all="ignore"):
                 for layer, (weights, offsets) in enumerate(drawn, start=1):
-                    np.matmul(weights, a, out=z)
+                    product(weights, a, z)
                     z *= scale
                     if offsets is not None:
                         offsets *= bias_scale
@@ -241,7 +249,7 @@ def simulate(
                     _draw_layer, seed, network, width=width, dtype=kind, orthogonal=orthogonal
                 )
                 log10_factor[row], backward_event = _backward(
-                    derivatives, top, cache, drawer, regenerate, scale, progress
+                    derivatives, top, cache, drawer, product, regenerate, scale, progress
                 )
             event = event or backward_event
             if event is not None:
@@ -286,6 +294,7 @@ def _backward(
     top: np.ndarray,
     cache: dict[int, np.ndarray],
     drawer: _Drawer,
+    product: _Products,
     regenerate: Callable[[int], _Draw],
     scale: np.floating,
     progress: Callable[[int], None] | None,
@@ -305,7 +314,7 @@ def _backward(
     )
     for layer in range(depth, 1, -1):
         weights = cache.pop(layer) if layer in cache else next(drawn)[0]
-        delta = weights.T @ delta
+        delta = product(weights.T, delta, np.empty_like(delta))
         del weights
         delta *= scale
         delta *= derivatives[layer - 2]
@@ -330,6 +339,52 @@ def _backward(
             exponent += shift
         logs[layer - 2] = math.log10(_norm(delta)) + exponent * _LOG10_2 - top_log
     return logs, event
+
+
+def blas_threads() -> int:
+    """The threads NumPy's BLAS would use (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, the cores)."""
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts, default=1)
+
+
+class _Products:
+    """out = matrix @ block with BLAS held to one thread and the block's columns split over
+    `threads` of ours. OpenBLAS's own threads spin between calls and fought the threads drawing
+    the next weights (two BLAS threads ran no faster than one); and each column is now summed
+    by single-threaded BLAS whatever the thread count, so a run gives the same floats on one
+    thread, two, or a Dask worker."""
+
+    def __init__(self, threads: int) -> None:
+        self._threads = threads
+        self._executor = ThreadPoolExecutor(threads - 1) if threads > 1 else None
+
+    def __enter__(self) -> _Products:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+
+    def __call__(self, matrix: np.ndarray, block: np.ndarray, out: np.ndarray) -> np.ndarray:
+        columns = block.shape[1]
+        if self._executor is None or columns < 2 * self._threads:
+            return np.matmul(matrix, block, out=out)
+        bounds = [columns * k // self._threads for k in range(self._threads + 1)]
+        parts = [slice(low, high) for low, high in zip(bounds[:-1], bounds[1:], strict=True)]
+        errors = np.geterr()  # floating-point error handling is per thread: take the caller's
+        others = [
+            self._executor.submit(_matmul, matrix, block[:, part], out[:, part], errors)
+            for part in parts[1:]
+        ]
+        np.matmul(matrix, block[:, parts[0]], out=out[:, parts[0]])
+        for future in others:
+            future.result()
+        return out
+
+
+def _matmul(matrix: np.ndarray, block: np.ndarray, out: np.ndarray, errors: dict) -> None:
+    with np.errstate(**errors):
+        np.matmul(matrix, block, out=out)
 
 
 class _Drawer:
