@@ -8,15 +8,22 @@ The cyclic garbage collector is off while the modules load (they allocate much a
 nothing, yet each collection walks the whole growing heap), and what they built is then frozen
 out of later collections: together ~15 ms of `actcli list` (reading the registry cache builds
 ~10^4 objects, whose collections otherwise walk typer's, rich's and actcli's modules too).
+
+In a pipe, help is click's plain text (TYPER_USE_RICH=0 unless set): typer's rich formatter
+imports rich.markdown and markdown_it, ~50 ms of `actcli --help`, for panels a pipe does not
+need. On a terminal the panels stay.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 
 def run() -> None:
+    if not sys.stdout.isatty():  # help as plain text in a pipe, without typer's rich formatter
+        os.environ.setdefault("TYPER_USE_RICH", "0")
     gc.disable()
     try:
         from actcli.cli import main  # deferred: Ctrl-C while typer loads exits 130 too

@@ -109,6 +109,29 @@ def test_real_entry_point_help_is_light() -> None:
     assert "Usage" in proc.stdout
 
 
+def test_help_in_a_pipe_is_plain_text_without_the_rich_formatter() -> None:
+    """Off a terminal `actcli --help` is click's plain text: typer's rich formatter (which loads
+    rich.markdown and markdown_it, ~50 ms) is not imported, and no box drawing reaches a pipe."""
+    code = (
+        "import sys; from actcli.__main__ import run; sys.argv = ['actcli', '--help']\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "rich_help = ('typer.rich_utils', 'markdown')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(rich_help))\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TYPER_USE_RICH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stderr
+    assert proc.stdout.startswith("Usage: actcli [OPTIONS] COMMAND [ARGS]...")
+    assert "phase" in proc.stdout and not any(c in proc.stdout for c in "╭│╰─")
+
+
 # Modules a cached evaluation must not load: SymPy and mpmath (compiling needs them, a cache
 # hit does not), SciPy's optimizer, and what `from numpy import *` used to drag in.
 NOT_ON_CACHED_EVAL = (
