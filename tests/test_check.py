@@ -390,3 +390,22 @@ def test_claim_on_a_vector_activation_is_not_silently_dropped(cli) -> None:
     if code != 2:
         results = json.loads(out)["results"]
         assert any(row["claim"] == "derivative" for row in results), (code, out)
+
+
+@pytest.mark.slow
+def test_a_claim_mpmath_cannot_evaluate_everywhere_is_refuted_where_it_can(run_actcli):
+    """exp(exp(exp(x))) at the sample points near x = 30 is beyond any precision (exp(exp(1e13))):
+    those points are left out after POINT_SECONDS each and said so, and the claim is refuted at
+    a point where both sides were computed (relu' = 1 there, by hand), not stopped at the
+    command's time limit."""
+    code, out, err = run_actcli(
+        "check", "relu", "--claim", "derivative=exp(exp(exp(x)))", "--format", "json"
+    )
+    assert code == 1, err
+    (result,) = json.loads(out)["results"]
+    assert result["status"] == "refuted"
+    assert "sample points not evaluated" in result["detail"]
+    witness = result["counterexample"]
+    assert witness["x"] > 0 and witness["true"] == 1.0
+    # exp(exp(exp(x))) > e^e for x > 0; beyond float64 it is written "inf" (JSON has no inf)
+    assert witness["claimed"] == "inf" or witness["claimed"] > math.exp(math.e)
