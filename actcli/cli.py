@@ -177,6 +177,13 @@ def _options(
     """Exact answers about neural-network activation functions."""
 
 
+def _check_figure_path(plot: str | None) -> None:
+    """A bad --plot extension or target fails before the work, not after it."""
+    if plot is not None:
+        figure_format(plot)
+        output_target(plot)
+
+
 @app.command(
     "list",
     epilog=_examples(
@@ -710,9 +717,7 @@ def simulate_depth_command(
     failing = parse_verdicts(fail_on)
     depths, widths = parse_counts(depth, "--depth"), parse_counts(width, "--width")
     workers, scheduler = choose_workers(workers, scheduler)
-    if plot is not None:
-        figure_format(plot)  # a bad extension fails before the simulation
-        output_target(plot)
+    _check_figure_path(plot)
     with render.progress("simulating") as progress:
         result = api.simulate_depth(
             activations or [],
@@ -826,9 +831,7 @@ def phase_command(
     parse_grid(sigma_w2, "--sigma-w2", positive=True)  # bad grids fail before any work
     parse_grid(sigma_b2, "--sigma-b2")
     workers, scheduler = choose_workers(workers, scheduler)
-    if plot is not None:
-        figure_format(plot)  # a bad extension fails before the grid is computed
-        output_target(plot)
+    _check_figure_path(plot)
     with render.progress("phase diagram") as progress:
         result = api.phase(
             activations or [],

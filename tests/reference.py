@@ -614,3 +614,20 @@ def gaussian_mean(function, cuts=()) -> mpf:
     density = 1 / mpmath.sqrt(2 * mpmath.pi)
     points = [-mpmath.inf, *sorted({mpf(0), *cuts}), mpmath.inf]
     return mpmath.quad(lambda z: function(z) * mpmath.exp(-z * z / 2) * density, points)
+
+
+def tanh_edge_of_chaos(sigma_b2: str) -> tuple[mpf, mpf]:
+    """(sigma_w2, q*) where tanh's variance map has a fixed point with chi_1 = 1, solved by
+    mpmath (25 digits) from the two mean-field equations q = sigma_w2 E[tanh(sqrt(q) z)^2] +
+    sigma_b2 and sigma_w2 E[sech(sqrt(q) z)^4] = 1, started near Schoenholz et al.'s 1.76."""
+    with mpmath.workdps(25):
+        b = mpf(sigma_b2)
+
+        def equations(w, q):
+            root = mpmath.sqrt(q)
+            second = gaussian_mean(lambda z: mpmath.tanh(root * z) ** 2)
+            slope = gaussian_mean(lambda z: mpmath.sech(root * z) ** 4)
+            return [w * second + b - q, w * slope - 1]
+
+        sigma_w2, q_star = mpmath.findroot(equations, (mpf("1.76"), mpf("0.57")))
+    return +sigma_w2, +q_star

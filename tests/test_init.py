@@ -9,7 +9,7 @@ import math
 
 import mpmath
 import pytest
-from reference import gaussian_mean
+from reference import gaussian_mean, tanh_edge_of_chaos
 
 import actcli
 from actcli.cli import main
@@ -45,17 +45,7 @@ def test_selu_is_variance_preserving_at_one_and_torch_says_three_quarters(capsys
 
 
 def test_tanh_critical_at_sigma_b2_005_matches_an_mpmath_solution(capsys):
-    mpmath.mp.dps = 25
-    sigma_b2 = mpmath.mpf("0.05")
-
-    def equations(sigma_w2, q):
-        root = mpmath.sqrt(q)
-        second = gaussian_mean(lambda z: mpmath.tanh(root * z) ** 2)
-        slope = gaussian_mean(lambda z: mpmath.sech(root * z) ** 4)
-        return [sigma_w2 * second + sigma_b2 - q, sigma_w2 * slope - 1]
-
-    sigma_w2, q_star = mpmath.findroot(equations, (mpmath.mpf("1.76"), mpmath.mpf("0.57")))
-    mpmath.mp.dps = 15
+    sigma_w2, q_star = tanh_edge_of_chaos("0.05")
     assert abs(sigma_w2 - 1.76) < 0.01  # Schoenholz et al. (2017), Fig. 1
     (row,) = run_json(capsys, "tanh", "--sigma-b2", "0.05")
     assert row["critical"]["sigma_w2"] == pytest.approx(float(sigma_w2), rel=1e-8)

@@ -12,7 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from reference import DERIVATIVES, REFERENCES, gaussian_mean
+from reference import DERIVATIVES, REFERENCES, gaussian_mean, tanh_edge_of_chaos
 
 import actcli
 from actcli.api import load_activation
@@ -85,16 +85,7 @@ def test_relu_by_hand(capsys):
 
 
 def test_tanh_critical_line_at_sigma_b2_005_matches_an_mpmath_solution(capsys):
-    with mpmath.workdps(25):
-        b = mpmath.mpf("0.05")
-
-        def equations(w, q):
-            root = mpmath.sqrt(q)
-            second = gaussian_mean(lambda z: mpmath.tanh(root * z) ** 2)
-            slope = gaussian_mean(lambda z: mpmath.sech(root * z) ** 4)
-            return [w * second + b - q, w * slope - 1]
-
-        sigma_w2, _ = mpmath.findroot(equations, (mpmath.mpf("1.76"), mpmath.mpf("0.57")))
+    sigma_w2, _ = tanh_edge_of_chaos("0.05")
     assert abs(sigma_w2 - 1.76) < 0.01  # Schoenholz et al. (2017), Fig. 1
     (d,) = run_json(capsys, "tanh", "--sigma-w2", "1:3:2", "--sigma-b2", "0.05:0.5:2")
     line = d["critical_line"]
