@@ -862,14 +862,14 @@ def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: boo
         row = [_short_number(v) for v in values[:9]] + [_percent(v) for v in values[9:11]]
         table.append([*(str(run[c]) for c in lead), *row[:2], values[11], *row[2:]])
     first = runs[0]
-    shape = (
-        f"batch {first['batch']}"
+    shape = (  # a grid's depths and widths are the L and N columns
+        "over L layers of width N ("
         if grid
-        else f"over {first['depth']} layers (width {first['width']}, batch {first['batch']}"
+        else f"over {first['depth']} layers (width {first['width']}, "
     )
     title = (
-        f"gradient factor ||δ¹||/||δᴸ|| {shape}, {first['seeds']} seeds, {first['dtype']}"
-        f"{'' if grid else ')'}: vanishing below {data['vanish_below']:g}, exploding above "
+        f"gradient factor ||δ¹||/||δᴸ|| {shape}batch {first['batch']}, {first['seeds']} seeds, "
+        f"{first['dtype']}): vanishing below {data['vanish_below']:g}, exploding above "
         f"{data['explode_above']:g}"
     )
     _table(out, title, headers, table, err)

@@ -195,3 +195,13 @@ def test_a_map_too_rough_for_root_finding_is_not_a_crash(run_actcli):
     assert code == 0, err
     (run,) = json.loads(out)["runs"]
     assert run["activation"] == "expr"
+
+
+def test_a_grid_table_title_names_the_l_and_n_columns(run_actcli):
+    code, out, err = run_actcli(
+        "simulate-depth", "relu", "--depth", "3,4", *SMALL, "--format", "table"
+    )
+    assert code == 0, err
+    title = " ".join(out.split("┏")[0].split())
+    assert "over L layers of width N (batch" in title
+    assert title.count("(") == title.count(")")
