@@ -18,10 +18,13 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   distinct non-constant piece, over the constant part as an indicator sum). The float values at
   the breakpoints are checked when the kernel is built, so each form gives the generic path's
   values (up to the sign of a zero result), breakpoints included;
+- F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into
+  `out` directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
-  as numpy.logaddexp computes it, but one exp for all), repeated subexpressions are computed
-  once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
+  as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
+  +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2), repeated subexpressions
+  are computed once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
   twice-precision erfc and exp(k*x**2) (GELU) run only in the tails where rounding their
   argument matters; elsewhere one plain SciPy/NumPy call.
 
@@ -35,6 +38,8 @@ unchanged.
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +47,7 @@ from typing import Any
 import numpy as np
 import sympy
 from numpy.typing import DTypeLike
+from sympy.printing.numpy import NumPyPrinter
 
 from actcli import compiler, numeric
 from actcli.deferred import scipy_special
@@ -104,9 +110,23 @@ def compile_kernel(expression: Any) -> Kernel:
         if regions is None:
             return _generic(expression)
         return _piecewise(regions)
+    ufunc = _ufunc_of_x(expression)
+    if ufunc is not None:
+        return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
     return Kernel(_assign(_smooth(expression)), "smooth", keeps_nan=varying)
+
+
+def _ufunc_of_x(expression: Any) -> np.ufunc | None:
+    """The NumPy ufunc that lambdify would call for F(x) (tanh(x) -> numpy.tanh), to be called
+    with `out=` (no temporary and no copy); None for anything else."""
+    if expression.args != (X,):
+        return None
+    printed = NumPyPrinter({"strict": False}).doprint(expression)
+    match = re.fullmatch(rf"numpy\.(\w+)\({X.name}\)", printed)
+    function = getattr(np, match.group(1), None) if match else None
+    return function if isinstance(function, np.ufunc) else None
 
 
 def _generic(expression: Any) -> Kernel:
@@ -131,7 +151,12 @@ def _assign(function: Callable[[np.ndarray], Any]) -> Body:
 def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
     """A NumPy function of x for an expression without Piecewise (SymPy's lambdify, with
     common subexpressions computed once and actcli's helpers as below)."""
-    rewritten = _integer_powers(_shared_exponentials(expression))
+    uses = Counter(
+        _unsigned(node.args[0])
+        for node in sympy.preorder_traversal(expression)
+        if isinstance(node, (sigmoid, softplus))
+    )
+    rewritten = _integer_powers(_shared_exponentials(expression, uses))
     compensated = compiler.float_constants(
         compiler.compensate_exp_square(compiler.compensate_erfc(rewritten))
     )
@@ -174,7 +199,7 @@ def _is_reciprocal(node: Any) -> bool:
 def _exp_minus_abs(u: Any) -> Any:
     """exp(-|u|), |u| as NumPy's absolute of u as written (SymPy's Abs would move constant
     factors out and round differently), the same for u and -u."""
-    return sympy.exp(-_absolute(-u if u.could_extract_minus_sign() else u))
+    return sympy.exp(-_absolute(_unsigned(u)))
 
 
 _absolute = sympy.Function("absolute")
@@ -182,12 +207,20 @@ _absolute = sympy.Function("absolute")
 
 _numerator = sympy.Function("sigmoid_numerator")
 _pair = sympy.Function("sigmoid_pair")
+_pair_of_half = sympy.Function("sigmoid_pair_of_half")
 
 
-def _shared_exponentials(node: Any) -> Any:
+def _unsigned(u: Any) -> Any:
+    return -u if u.could_extract_minus_sign() else u
+
+
+def _shared_exponentials(node: Any, uses: Counter) -> Any:
     """sigmoid(u) -> n/(1 + e) with e = exp(-|u|) and n = 1 (u >= 0) or e (u < 0), the
     helper `numeric.sigmoid`'s own arithmetic; sigmoid(u)*sigmoid(-u) -> e/(1 + e)**2;
-    softplus(u) -> max(u, 0) + log1p(e). One e then serves every function of +-u."""
+    softplus(u) -> max(u, 0) + log1p(e). One e then serves every function of +-u. A pair
+    whose +-u nothing else uses (`uses` counts the sigmoid and softplus of each +-u) is
+    1/(4 cosh(u/2)**2) instead: three passes (cosh, divide, square) where e costs five
+    (tanh' = 4 sigmoid(2x) sigmoid(-2x) is sech(x)**2)."""
     if not node.args:
         return node
     if isinstance(node, sympy.Mul):
@@ -199,15 +232,18 @@ def _shared_exponentials(node: Any) -> Any:
             for j in range(i + 1, len(factors)):
                 second = factors[j]
                 if isinstance(second, sigmoid) and second.args[0] == -first.args[0]:
-                    e = _exp_minus_abs(_shared_exponentials(first.args[0]))
-                    paired.append(_pair(e))
+                    u = _unsigned(first.args[0])
+                    if uses[u] == 2:
+                        paired.append(_pair_of_half(_shared_exponentials(u / 2, uses)))
+                    else:
+                        paired.append(_pair(_exp_minus_abs(_shared_exponentials(u, uses))))
                     factors[i] = factors[j] = sympy.S.One
                     break
-        rest = [_shared_exponentials(factor) for factor in factors]
+        rest = [_shared_exponentials(factor, uses) for factor in factors]
         if not paired and all(a is b for a, b in zip(rest, node.args, strict=True)):
             return node
         return sympy.Mul(*paired, *rest)
-    args = [_shared_exponentials(arg) for arg in node.args]
+    args = [_shared_exponentials(arg, uses) for arg in node.args]
     if isinstance(node, sigmoid):
         e = _exp_minus_abs(args[0])
         return _numerator(args[0], e) / (1 + e)
@@ -227,6 +263,14 @@ def _sigmoid_pair(e: np.ndarray) -> np.ndarray:
     # sigmoid(u)*sigmoid(-u) as the product of the two quotients the helper would give
     denominator = 1 + e
     return (e / denominator) * (1 / denominator)
+
+
+def _sigmoid_pair_of_half(h: np.ndarray) -> np.ndarray:
+    # sigmoid(2h)*sigmoid(-2h) = (1/(2 cosh h))**2: cosh's overflow beyond |h| ~ 710 (89 in
+    # float32) gives 0 where the true value underflows anyway; dividing before squaring keeps
+    # the subnormal results
+    half_sech = 0.5 / np.cosh(h)
+    return half_sech * half_sech
 
 
 def _power(base: np.ndarray, exponent: int) -> np.ndarray:
@@ -281,6 +325,7 @@ def _patch(
 _NAMES = {
     "sigmoid_numerator": _sigmoid_numerator,
     "sigmoid_pair": _sigmoid_pair,
+    "sigmoid_pair_of_half": _sigmoid_pair_of_half,
     "integer_power": _power,
     "reciprocal": np.reciprocal,
     "erfc_scaled": _erfc_scaled,

@@ -78,7 +78,8 @@ def linear_pieces(expression) -> bool:
         ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
         ("softsign", 1, "mirror"),
         ("selu", 1, "select"),  # a jump at 0: one numpy.where
-        ("tanh", 1, "smooth"),
+        ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
+        ("tanh", 0, "ufunc"),  # numpy.tanh(x, out=...)
     ],
 )
 def test_kernel_form_follows_the_structure(name, order, strategy):
@@ -138,3 +139,35 @@ def test_large_arrays_go_block_by_block(name, order):
         got = kernel(sample)
         assert got.shape == sample.shape
         assert (same(got, expected) | np.isclose(got, expected, rtol=1e-12)).all()
+
+
+@pytest.mark.parametrize(
+    ("expression", "u"),
+    [
+        ("tanh(x)", lambda x: 2 * x),  # f' = 4 sigmoid(2x) sigmoid(-2x) = sech(x)**2
+        ("sigmoid(x)", lambda x: x),  # f' = sigmoid(x) sigmoid(-x)
+        ("sigmoid(3*x)/3", lambda x: 3 * x),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_lone_sigmoid_pair_matches_mpmath_into_the_tails(expression, u, dtype):
+    """A pair sigmoid(u) sigmoid(-u) whose +-u nothing else uses is 1/(4 cosh(u/2)**2);
+    reference: mpmath's sigmoid(u) sigmoid(-u) at 50 digits of u as the dtype rounds it,
+    scaled to f' (the constant factor 4 or 3/3 is exact), to 4 ulp down to the smallest
+    normal result and to 2 units of the subnormal spacing below."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    activation = load_activation(expression=expression)
+    scale = {"tanh(x)": 4}.get(expression, 1)
+    tiny = np.finfo(dtype).tiny
+    x = np.concatenate([np.linspace(-400, 400, 4001), [0.0, -0.0, 1e-300, 5e-324]])
+    x = x.astype(dtype)
+    got = activation.function(1)(x, dtype=dtype)
+    for xi, value in zip(x, got, strict=True):
+        w = mpmath.mpf(float(u(xi)))  # u in the dtype
+        exact = scale / ((1 + mpmath.exp(w)) * (1 + mpmath.exp(-w)))
+        if exact < tiny:  # subnormal or below: the format's absolute resolution
+            assert abs(value - float(exact)) <= 2 * tiny * np.finfo(dtype).eps
+        else:
+            assert abs(value - exact) <= 4 * np.finfo(dtype).eps * exact, (xi, value, exact)
