@@ -146,6 +146,7 @@ def _on_processes(
     counter: _Counter,
 ) -> list[Result]:
     context = multiprocessing.get_context("spawn")
+    others = set(multiprocessing.active_children())  # not ours to stop
     pool = None
     futures: dict[Any, int] = {}
     try:
@@ -168,7 +169,7 @@ def _on_processes(
     except BaseException as exc:
         if pool is not None:
             with _blocked(signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C waits for this
-                _kill(pool)
+                _kill(pool, others)
         if isinstance(exc, BrokenProcessPool):
             raise ResourceLimitError(
                 "a worker process died (killed by a signal; out of memory?); try fewer --workers"
@@ -178,10 +179,11 @@ def _on_processes(
     return results
 
 
-def _kill(pool: ProcessPoolExecutor) -> None:
+def _kill(pool: ProcessPoolExecutor, others: set[multiprocessing.process.BaseProcess]) -> None:
     """Stop every worker now (SIGKILL: a job deep in C code would not notice SIGTERM) and
-    wait for them, so that none outlives the command."""
-    processes = list((pool._processes or {}).values())  # no public handle before Python 3.14
+    wait for them, so that none outlives the command. The pool's workers are the children
+    started since it was made (the executor has no public handle on them before 3.14)."""
+    processes = [child for child in multiprocessing.active_children() if child not in others]
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.kill()

@@ -191,6 +191,25 @@ def fails_on_three(job: int, tick) -> int:
     return job
 
 
+def marks_when_done(job: tuple[str, float], tick) -> None:
+    """Fails at once for no path; else sleeps, then writes its file."""
+    path, seconds = job
+    if not path:
+        raise ResourceLimitError("this job fails")
+    time.sleep(seconds)
+    Path(path).write_text("finished")
+
+
+@pytest.mark.slow
+def test_a_failure_kills_the_jobs_still_running(tmp_path):
+    """The other worker's job is killed, not waited for: it never gets to write its file."""
+    marker = tmp_path / "finished"
+    with pytest.raises(ResourceLimitError, match="this job fails"):
+        sweep.run_jobs(marks_when_done, [(str(marker), 3.0), ("", 0.0)], workers=2)
+    time.sleep(4)
+    assert not marker.exists()
+
+
 @pytest.mark.slow
 def test_results_come_back_in_job_order_and_progress_reaches_the_total():
     jobs = [(1, 0.6), (2, 0.0), (3, 0.3), (4, 0.0)]
