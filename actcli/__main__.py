@@ -4,9 +4,8 @@ The command runs under `actcli.supervisor`'s watchdog (a forked child with a tim
 budget), and the fork comes first: the child imports the CLI and runs the command, the parent
 holds only the supervisor. Forking after the imports cost ~6 ms more of every command (`list`,
 `eval`, `--help`): the parent, which the shell waits for, then tore down typer's, rich's and
-actcli's heap at exit. The CLI
-module is imported inside the try, so Ctrl-C while typer is still loading exits 130 quietly
-like Ctrl-C at any other moment.
+actcli's heap at exit. The CLI module is imported inside the try, so Ctrl-C while typer is
+still loading exits 130 quietly like Ctrl-C at any other moment.
 
 The cyclic garbage collector is off while the modules load (they allocate much and free
 nothing, yet each collection walks the whole growing heap), and what they built is then frozen
