@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from actcli import catalog
+from actcli import catalog, scalars
 from actcli.catalog import (
     ListResult,
     ShowResult,
@@ -34,6 +34,7 @@ from actcli.errors import UsageError
 from actcli.formats import figure_format
 from actcli.options import check_figure, check_order
 from actcli.registry import Registry, load_spec_argument, remembered_spec, select_specs
+from actcli.scalars import ScalarResult
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
 
@@ -61,6 +62,7 @@ __all__ = [
     "depth_figure_bytes",
     "derive",
     "evaluate",
+    "evaluate_numbers",
     "evaluate_spec",
     "init",
     "list_activations",
@@ -220,6 +222,18 @@ def evaluate_spec(
     from actcli import evaluation  # deferred: NumPy
 
     return evaluation.evaluate_spec(spec, params, x, order, at_kink)
+
+
+def evaluate_numbers(
+    spec: Spec,
+    params: Mapping[str, str],
+    words: Sequence[str],
+    order: int = 0,
+    at_kink: str | None = None,
+) -> ScalarResult | None:
+    """`actcli eval` at numbers given as arguments without NumPy, from the cached plan, where
+    that gives exactly what `evaluate_spec` gives; else None (see `actcli.scalars`)."""
+    return scalars.evaluate_numbers(spec, params, words, order, at_kink)
 
 
 def parse_numbers(
