@@ -13,8 +13,10 @@ and `params` given beside it override them.
 
 Deferred imports: the command modules that load SymPy, SciPy or matplotlib (0.3-1 s) are
 imported inside the facade function that needs them, so `actcli --help`, `list` and a cached
-`eval` never pay for them. Those imports are the first statement of each such function and are
-marked `# deferred`; nothing else in this module imports lazily.
+`eval` never pay for them; `actcli.scalars` (eval of command-line numbers without NumPy) is
+deferred too, as its dataclasses cost ~3 ms of every other command. Those imports are the first
+statement of each such function and are marked `# deferred`; nothing else in this module imports
+lazily.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from actcli import catalog, scalars
+from actcli import catalog
 from actcli.catalog import (
     ListResult,
     ShowResult,
@@ -34,7 +36,6 @@ from actcli.errors import UsageError
 from actcli.formats import figure_format
 from actcli.options import check_figure, check_order
 from actcli.registry import Registry, load_spec_argument, remembered_spec, select_specs
-from actcli.scalars import ScalarResult
 from actcli.spec import Spec
 from actcli.spec_file import with_claims
 
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from actcli.propagation.initialisation import InitResult
     from actcli.propagation.phase import PhaseResult
     from actcli.properties import PropertiesResult
+    from actcli.scalars import ScalarResult
     from actcli.smoothness import Smoothness
 
     Target = str | Activation  # what a facade function takes: a name, file, or bound activation
@@ -233,6 +235,8 @@ def evaluate_numbers(
 ) -> ScalarResult | None:
     """`actcli eval` at numbers given as arguments without NumPy, from the cached plan, where
     that gives exactly what `evaluate_spec` gives; else None (see `actcli.scalars`)."""
+    from actcli import scalars  # deferred: its dataclasses cost ~3 ms, which only eval needs
+
     return scalars.evaluate_numbers(spec, params, words, order, at_kink)
 
 
