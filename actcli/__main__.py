@@ -2,7 +2,7 @@
 
 The command runs under `actcli.supervisor`'s watchdog (a forked child with a time and memory
 budget), and the fork comes first: the child imports the CLI and runs the command, the parent
-holds only the supervisor. Forking after the imports cost ~6 ms more of every command (`list`,
+holds only the supervisor. Forking after the imports cost ~4 ms more of every command (`list`,
 `eval`, `--help`): the parent, which the shell waits for, then tore down typer's, rich's and
 actcli's heap at exit. The CLI module is imported inside the try, so Ctrl-C while typer is
 still loading exits 130 quietly like Ctrl-C at any other moment.
