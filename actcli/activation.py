@@ -20,8 +20,8 @@ from actcli import compiler, kernels
 from actcli.domain import Structure
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
+from actcli.generated import Kink
 from actcli.interval import Undefined, point_function
-from actcli.numeric import Kink
 from actcli.options import MAX_SERIES, parse_sweep
 from actcli.pieces import canonical_piecewise, symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument

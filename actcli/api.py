@@ -13,8 +13,10 @@ and `params` given beside it override them.
 
 Deferred imports: the command modules that load SymPy, SciPy or matplotlib (0.3-1 s) are
 imported inside the facade function that needs them, so `actcli --help`, `list` and a cached
-`eval` never pay for them. Those imports are the first statement of each such function and are
-marked `# deferred`; nothing else in this module imports lazily.
+`eval` never pay for them; `actcli.scalars` (eval of command-line numbers without NumPy) is
+deferred too, as its dataclasses cost ~3 ms of every other command. Those imports are the first
+statement of each such function and are marked `# deferred`; nothing else in this module imports
+lazily.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from actcli.propagation.initialisation import InitResult
     from actcli.propagation.phase import PhaseResult
     from actcli.properties import PropertiesResult
+    from actcli.scalars import ScalarResult
     from actcli.smoothness import Smoothness
 
     Target = str | Activation  # what a facade function takes: a name, file, or bound activation
@@ -61,6 +64,7 @@ __all__ = [
     "depth_figure_bytes",
     "derive",
     "evaluate",
+    "evaluate_numbers",
     "evaluate_spec",
     "init",
     "list_activations",
@@ -220,6 +224,20 @@ def evaluate_spec(
     from actcli import evaluation  # deferred: NumPy
 
     return evaluation.evaluate_spec(spec, params, x, order, at_kink)
+
+
+def evaluate_numbers(
+    spec: Spec,
+    params: Mapping[str, str],
+    words: Sequence[str],
+    order: int = 0,
+    at_kink: str | None = None,
+) -> ScalarResult | None:
+    """`actcli eval` at numbers given as arguments without NumPy, from the cached plan, where
+    that gives exactly what `evaluate_spec` gives; else None (see `actcli.scalars`)."""
+    from actcli import scalars  # deferred: its dataclasses cost ~3 ms, which only eval needs
+
+    return scalars.evaluate_numbers(spec, params, words, order, at_kink)
 
 
 def parse_numbers(

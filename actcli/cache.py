@@ -17,7 +17,7 @@ The cache holds data, never code that runs unchecked, and is private to its user
   O_NOFOLLOW and O_NONBLOCK) owned by the current user, of at most `MAX_ENTRY_BYTES`, holding
   a JSON object; anything else is treated as absent, silently;
 - what an entry holds is checked again by its reader before it is used (the numeric source
-  against a whitelist of the code generator's syntax, `numeric.is_generated_source`; the
+  against a whitelist of the code generator's syntax, `generated.is_generated_source`; the
   registry's specs field by field and against the spec files they came from).
 """
 

@@ -9,16 +9,18 @@
 # No `from __future__ import annotations` here: typer reads every command's annotations on
 # each start, and evaluating them as strings (typing.get_type_hints) cost ~10 ms of each run.
 import contextlib
+import copy
 import os
 import signal
 import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 import typer
+import typer.main
 
 from actcli import api, completion, render
 from actcli.errors import (
@@ -304,6 +306,11 @@ def eval_command(
         if "-" in words:
             raise UsageError("'-' (stdin) cannot be mixed with numbers")
         text, source = ("\n".join(words) if not vector else " ".join(words)), "argument"
+        if column is None:  # a few numbers: without NumPy where that gives the same floats
+            quick = api.evaluate_numbers(spec, params, words, order=order, at_kink=at_kink)
+            if quick is not None:
+                render.render(quick, render.choose_format(fmt, FORMATS["eval"], "text"))
+                return
     x = api.parse_numbers(text, vector=vector, source=source, column=column)
     if x.size == 0:  # empty input (or only comments): nothing to print
         return
@@ -930,9 +937,44 @@ def _show_warning(previous: Callable[..., None]) -> Callable[..., None]:
     return show
 
 
+class _Commands(Mapping[str, Any]):
+    """The root group's commands by name, each built by typer from its registration when first
+    looked up: building all 15 (their options, from the annotations) cost 5-7 ms of every run,
+    which runs one. Help and `completion` read them all."""
+
+    def __init__(self, typer_app: typer.Typer) -> None:
+        self._app = typer_app
+        self._registered = {info.name: info for info in typer_app.registered_commands}
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = typer.main.get_command_from_info(
+                self._registered[name],
+                pretty_exceptions_short=self._app.pretty_exceptions_short,
+                rich_markup_mode=self._app.rich_markup_mode,
+            )
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registered)
+
+    def __len__(self) -> int:
+        return len(self._registered)
+
+
+def _command_tree() -> Any:
+    """The click group typer makes of `app` (as `app(...)` would), its commands `_Commands`."""
+    root = copy.copy(app)
+    root.registered_commands = []  # the group alone: its callback, options and settings
+    group = typer.main.get_group(root)
+    group.commands = _Commands(app)
+    return group
+
+
 def _run(args: list[str], debug: bool) -> int:
     try:
-        code = app(args=args, prog_name="actcli", standalone_mode=False)
+        code = _command_tree()(args=args, prog_name="actcli", standalone_mode=False)
         render.flush()
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this exit code
             print("actcli: interrupted", file=sys.stderr)

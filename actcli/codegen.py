@@ -59,7 +59,7 @@ from actcli.activation import Activation
 from actcli.compiler import compensate_erfc, compensate_exp_square
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X
-from actcli.numeric import Kink
+from actcli.generated import Kink
 from actcli.version import __version__
 
 LANGUAGES = ("python", "c")

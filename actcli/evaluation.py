@@ -1,8 +1,9 @@
 """`actcli eval`: f or a derivative at numbers, in float64, with `nan` where it does not exist.
 
-A compiled evaluation is a `NumericPlan` (generated NumPy source, parameter values and kinks) that
-`actcli.cache` keeps as JSON, so a repeated `eval` runs without SymPy. Compiling on a cache miss
-is the one step here that needs SymPy; it is imported there and only there.
+A compiled evaluation is a `NumericPlan` (`actcli.plans`: generated NumPy source, parameter values
+and kinks) that `actcli.cache` keeps as JSON, so a repeated `eval` runs without SymPy (and, on
+a few numbers from the command line, often without NumPy: `actcli.scalars`). Compiling on a
+cache miss is the one step here that needs SymPy; it is imported there and only there.
 
 `actcli.evaluate` also keeps compiled plans in memory (an LRU of `MEMORY_PLANS` entries),
 keyed by everything that determines them: the spec's name, kind, parameters, constraints,
@@ -14,7 +15,6 @@ microseconds, not a compilation each (float32 or float64: the compiled function 
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -27,8 +27,9 @@ from actcli import cache
 from actcli.budget import Timeout, alarm
 from actcli.errors import ActcliError, UsageError
 from actcli.json_values import json_array, json_number
-from actcli.numeric import Kink, ScalarFunction, function_from_source, is_generated_source
+from actcli.numeric import ScalarFunction, function_from_source
 from actcli.options import check_order
+from actcli.plans import KinkNote, NumericPlan, cache_name, kink_value, spec_key
 from actcli.spec import Spec
 
 if TYPE_CHECKING:
@@ -38,36 +39,6 @@ AT_KINK_CONVENTIONS = ("left", "right", "mean")
 
 
 # -- eval ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KinkNote:
-    """A point where the requested derivative does not exist, and what was printed there."""
-
-    x: float
-    order: int
-    left: float
-    right: float
-    jump_order: int
-    printed: str
-
-    def message(self, name: str) -> str:
-        derivative = _derivative_name(self.order)
-        if self.order == 0:
-            return f"{name}: f is undefined at x = {self.x!r}; printed nan"
-        if self.jump_order == self.order:
-            why = f"one-sided limits {self.left!r} and {self.right!r}"
-        else:
-            why = f"{_derivative_name(self.jump_order)} already jumps there"
-        hint = "" if self.printed != "nan" else " (pick one with --at-kink left|right|mean)"
-        return (
-            f"{name}: {derivative} does not exist at x = {self.x!r} ({why}); "
-            f"printed {self.printed}{hint}"
-        )
-
-
-def _derivative_name(order: int) -> str:
-    return "f" + ("'" * order if order <= 3 else f"^({order})")
 
 
 @dataclass(frozen=True)
@@ -94,73 +65,10 @@ class EvalResult:
         }
 
 
-@dataclass(frozen=True)
-class NumericPlan:
-    """What evaluating f^(order) of a bound scalar activation needs, free of SymPy: the
-    generated NumPy source, the parameter values and the kinks (cacheable as JSON)."""
-
-    name: str
-    params: dict[str, float]
-    source: str
-    kinks: tuple[Kink, ...] = ()
-
-    @classmethod
-    def of(cls, activation: Activation, order: int) -> NumericPlan:
-        kinks = tuple(activation.kinks(order))
-        return cls(activation.name, activation.params, activation.numeric_code(order), kinks)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "params": self.params,
-            "source": self.source,
-            "kinks": [
-                [k.x, k.x_exact, list(k.left), list(k.right), k.value, k.sides] for k in self.kinks
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: object, order: int) -> NumericPlan:
-        """A plan read back from the cache, checked field by field.
-
-        Raises:
-            ValueError: anything but what `to_json` writes for f^(order): a wrong type or
-                shape, or a source outside what the code generator emits
-                (`numeric.is_generated_source`), which is therefore never run.
-        """
-        if not isinstance(data, dict) or set(data) != {"name", "params", "source", "kinks"}:
-            raise ValueError("not a numeric plan")
-        name, params, source, kinks = data["name"], data["params"], data["source"], data["kinks"]
-        if not isinstance(name, str) or not isinstance(params, dict) or not isinstance(kinks, list):
-            raise ValueError("not a numeric plan")
-        if not all(isinstance(k, str) and _is_number(v) for k, v in params.items()):
-            raise ValueError("bad parameters")
-        if not is_generated_source(source):
-            raise ValueError("source is not generated code")
-        return cls(name, params, source, tuple(_kink_from_json(k, order) for k in kinks))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _kink_from_json(item: object, order: int) -> Kink:
-    if not isinstance(item, list) or len(item) != 6:
-        raise ValueError("bad kink")
-    x, exact, left, right, value, sides = item
-    limits_ok = all(
-        isinstance(side, list) and len(side) == order + 1 and all(map(_is_number, side))
-        for side in (left, right)
-    )
-    if not (
-        _is_number(x)
-        and isinstance(exact, str)
-        and limits_ok
-        and _is_number(value)
-        and sides in ("both", "left", "right")
-    ):
-        raise ValueError("bad kink")
-    return Kink(float(x), exact, tuple(map(float, left)), tuple(map(float, right)), value, sides)
+def _plan(activation: Activation, order: int) -> NumericPlan:
+    """The numeric plan of f^(order) of a bound activation (compiling it needs SymPy)."""
+    kinks = tuple(activation.kinks(order))
+    return NumericPlan(activation.name, activation.params, activation.numeric_code(order), kinks)
 
 
 def evaluate(
@@ -177,10 +85,10 @@ def evaluate(
         y = activation.function(order)(x)
         return EvalResult(activation.name, activation.params, order, x, y)
     values = tuple((k, type(v).__name__, v) for k, v in sorted(activation.values.items()))
-    key = (_spec_key(activation.spec), "values", values, order)
+    key = (spec_key(activation.spec), "values", values, order)
     compiled = _remembered(key)
     if compiled is None:
-        plan = NumericPlan.of(activation, order)
+        plan = _plan(activation, order)
         compiled = _remember(key, Compiled(plan, function_from_source(plan.source)))
     return _repaired(_run(compiled, x, order, at_kink), compiled.plan, lambda: activation)
 
@@ -202,15 +110,15 @@ def evaluate_spec(
     if spec.kind == "vector":
         return evaluate(_bind(spec, params), x, order, at_kink)
     x = np.asarray(x, dtype=np.float64)
-    key = (_spec_key(spec), "texts", tuple(sorted(params.items())), order)
+    key = (spec_key(spec), "texts", tuple(sorted(params.items())), order)
     compiled = _remembered(key) if remember else None
     if compiled is not None:
         result = _run(compiled, x, order, at_kink)
     else:
-        name = "numeric-" + cache.key(*_spec_key(spec), sorted(params.items()), order)
+        name = cache_name(spec, params, order)
         found = _cached_run(name, x, order, at_kink)
         if found is None:  # a miss, or an entry that failed its checks: compiled afresh
-            plan = NumericPlan.of(_bind(spec, params), order)
+            plan = _plan(_bind(spec, params), order)
             cache.store(name, plan.to_json())
             compiled = Compiled(plan, function_from_source(plan.source))
             found = (_run(compiled, x, order, at_kink), compiled)
@@ -231,20 +139,6 @@ class Compiled:
 MEMORY_PLANS = 512  # compiled plans kept in memory per process (least recently used dropped)
 _memory: OrderedDict[Hashable, Compiled] = OrderedDict()
 _memory_lock = threading.Lock()  # evaluate may be called from several threads
-
-
-def _spec_key(spec: Spec) -> tuple[Any, ...]:
-    """What of a spec decides its numeric plans (its file's other fields do not)."""
-    stable = tuple(sorted(spec.stable_derivatives.items()))
-    return (
-        spec.name,
-        spec.kind,
-        spec.parameters,
-        spec.constraints,
-        spec.definition,
-        spec.stable,
-        stable,
-    )
 
 
 def forget_compiled() -> None:
@@ -340,14 +234,8 @@ def _run(compiled: Compiled, x: np.ndarray, order: int, at_kink: str | None) -> 
         hit = x == kink.x
         if not hit.any():
             continue
-        if kink.exists(order):  # exact there, whatever branch a compiled Piecewise picks
-            y[hit] = kink.value_of(order)
-            continue
-        left, right = kink.left[order], kink.right[order]
-        conventions = {"left": left, "right": right, "mean": (left + right) / 2}
-        value = conventions.get(at_kink, math.nan) if order else math.nan
+        value, note = kink_value(kink, order, at_kink)
         y[hit] = value
-        printed = f"the {at_kink} value {value!r}" if at_kink and order else "nan"
-        jump = kink.first_jump()
-        notes.append(KinkNote(kink.x, order, left, right, order if jump is None else jump, printed))
+        if note is not None:
+            notes.append(note)
     return EvalResult(plan.name, plan.params, order, x, y, tuple(notes))

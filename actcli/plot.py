@@ -46,9 +46,9 @@ from actcli.compiler import compile_scalar
 from actcli.errors import UsageError
 from actcli.expr import X
 from actcli.figures import PALETTE
+from actcli.generated import Kink
 from actcli.jacobian import MAX_EXPLICIT_N, explicit_outputs
 from actcli.json_values import json_number
-from actcli.numeric import Kink
 from actcli.pieces import active_branch_at, intervals, symbolic_breakpoints, to_piecewise
 
 DEFAULT_POINTS = 1201

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # rendered by class name, so `actcli list` imports none of th
     from actcli.derive import DeriveResult
     from actcli.evaluation import EvalResult
     from actcli.properties import PropertiesResult
+    from actcli.scalars import ScalarResult
     from actcli.smoothness import Smoothness
 
 
@@ -264,7 +265,7 @@ def _diagnostics(result: Any, err: IO[str]) -> None:
     if name in _SUMMARIES:
         for line in _SUMMARIES[name](result.to_json()):
             err.write(f"actcli: {line}\n")
-    elif name == "EvalResult":
+    elif name in ("EvalResult", "ScalarResult"):
         for note in result.kinks:
             err.write(f"actcli: note: {note.message(result.activation)}\n")
     elif name == "ValidateResult":
@@ -517,21 +518,39 @@ def _render_validate(result: ValidateResult, fmt: str, out: IO[str], err: IO[str
 
 def _render_eval(result: EvalResult, fmt: str, out: IO[str], err: IO[str]) -> None:
     x, y = result.x, result.y
+    if not result.vector:
+        _render_values(x.tolist(), y.tolist(), result.order, fmt, out, err)
+        return
     if fmt == "text":
-        if result.vector:
-            _write_lines(out, (" ".join(map(repr, row)) for row in _rows(y)))
-        else:
-            _write_lines(out, map(repr, y.tolist()))
+        _write_lines(out, (" ".join(map(repr, row)) for row in _rows(y)))
         return
     f = "y" if legacy_output() else column_name(result.order)  # x,f / x,df, as in `table`
-    if result.vector:
-        n = x.shape[1]
-        columns = [f"x{k}" for k in range(n)]
-        columns += [f"{f}{k}" for k in range(y.shape[1])] if y.ndim == 2 else [f]
-        rows = [[*map(repr, xr), *map(repr, yr)] for xr, yr in zip(_rows(x), _rows(y), strict=True)]
-    else:
-        columns = ["x", f]
-        rows = [[repr(a), repr(b)] for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    n = x.shape[1]
+    columns = [f"x{k}" for k in range(n)]
+    columns += [f"{f}{k}" for k in range(y.shape[1])] if y.ndim == 2 else [f]
+    rows = [[*map(repr, xr), *map(repr, yr)] for xr, yr in zip(_rows(x), _rows(y), strict=True)]
+    _eval_table(columns, rows, fmt, out, err)
+
+
+def _render_scalars(result: ScalarResult, fmt: str, out: IO[str], err: IO[str]) -> None:
+    _render_values(list(result.x), list(result.y), result.order, fmt, out, err)
+
+
+def _render_values(
+    x: list[float], y: list[float], order: int, fmt: str, out: IO[str], err: IO[str]
+) -> None:
+    """A scalar activation's values at x: one a line (text), else the columns x and f."""
+    if fmt == "text":
+        _write_lines(out, map(repr, y))
+        return
+    f = "y" if legacy_output() else column_name(order)  # x,f / x,df, as in `table`
+    rows = [[repr(a), repr(b)] for a, b in zip(x, y, strict=True)]
+    _eval_table(["x", f], rows, fmt, out, err)
+
+
+def _eval_table(
+    columns: list[str], rows: list[list[str]], fmt: str, out: IO[str], err: IO[str]
+) -> None:
     if fmt == "table":
         _table(out, None, columns, rows, err)
     else:
@@ -1083,6 +1102,7 @@ _RENDERERS = {
     "ShowResult": _render_show,
     "ValidateResult": _render_validate,
     "EvalResult": _render_eval,
+    "ScalarResult": _render_scalars,
     "DeriveResult": _render_derive,
     "CheckResult": _render_check,
     "Smoothness": _render_smoothness,

@@ -18,7 +18,6 @@ from functools import partial
 import numpy as np
 
 import actcli
-from actcli.evaluation import NumericPlan
 from actcli.numeric import function_from_source
 
 TARGET_US = 50.0
@@ -44,7 +43,7 @@ def main() -> None:
     for name in args.activation:
         bound = actcli.load_activation(name)
         for order in (0, 1):
-            kernel = function_from_source(NumericPlan.of(bound, order).source)
+            kernel = function_from_source(bound.numeric_code(order))
             alone = per_call_us(partial(kernel, x), args.calls)
             for label, target in [("name", name), ("bound", bound)]:
                 start = time.perf_counter()

@@ -57,6 +57,9 @@ LIGHT = (
     "actcli.formats",
     "actcli.files",
     "actcli.json_values",
+    "actcli.scalars",
+    "actcli.plans",
+    "actcli.generated",
 )
 HEAVY = ("sympy", "scipy", "matplotlib", "mpmath", "numpy")
 

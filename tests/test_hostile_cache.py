@@ -17,7 +17,7 @@ import pytest
 
 from actcli import cache
 from actcli.evaluation import evaluate_spec
-from actcli.numeric import is_generated_source
+from actcli.generated import is_generated_source
 from actcli.registry import Registry
 
 X = np.array([-2.0, 0.5, 3.0])

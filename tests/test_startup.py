@@ -170,6 +170,28 @@ def test_cached_eval_imports_no_sympy(argv: list[str], stdout: str, tmp_path: Pa
     assert not loaded, f"a cached actcli {' '.join(argv)} imported {sorted(loaded)}"
 
 
+@pytest.mark.parametrize(
+    ("argv", "numpy"),
+    [
+        (["eval", "relu", "1"], False),
+        (["eval", "hardswish", "--order", "1", "-1", "0.5", "--format", "json"], False),
+        (["eval", "sigmoid", "0"], True),  # exp: not exactly rounded, NumPy's path
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_cached_eval_of_numbers_imports_numpy_only_where_needed(
+    argv: list[str], numpy: bool, tmp_path: Path
+) -> None:
+    """Numbers from the command line are evaluated without NumPy where a cached plan uses only
+    exactly rounded operations (`actcli.scalars`), with the NumPy path's output."""
+    env = dict(os.environ, ACTCLI_CACHE_DIR=str(tmp_path))
+    first = _probe(argv, ("numpy",), env)  # compiles with NumPy and fills the cache
+    second = _probe(argv, ("numpy",), env)
+    assert second["code"] == first["code"] == 0
+    assert second["out"] == first["out"]
+    assert bool(second["loaded"]) == numpy
+
+
 def test_mean_field_run_needs_no_scipy_optimize() -> None:
     """A mean-field run whose fixed point needs no root finding (relu: q* by hand) leaves the
     optimizer unloaded; and every run leaves SciPy's integrator unloaded."""
