@@ -17,8 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from actcli.deferred import pyyaml
 from actcli.errors import SpecError, UsageError, quoted
 from actcli.grammar import RESERVED
 from actcli.limited_read import read_at_most
@@ -369,7 +368,7 @@ class _SpecReader(NodeReader):
 
     def plain_mapping_value(self, node: Any, key: str) -> Any:
 
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, pyyaml().MappingNode):
             for key_node, value_node in node.value:
                 if key_node.value == key:
                     return value_node

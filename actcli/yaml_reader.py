@@ -11,8 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
+from actcli.deferred import pyyaml
 from actcli.errors import SpecError, quoted
 from actcli.spec import MAX_SPEC_BYTES, MAX_YAML_NODES, NAME_PATTERN, Source, Text
 
@@ -34,6 +33,7 @@ def compose(raw: bytes | str, label: str) -> Any:
         text = raw
     if not text.strip():
         raise SpecError([f"{label}: file is empty"])
+    yaml = pyyaml()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         documents = list(yaml.compose_all(text, Loader=loader))
@@ -58,6 +58,7 @@ def compose(raw: bytes | str, label: str) -> Any:
 def _alias_line(text: str) -> int:
     """The line of the first alias (`*name`): the composed tree only knows the anchor's."""
 
+    yaml = pyyaml()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
@@ -114,6 +115,7 @@ class NodeReader:
 
         if node is None:
             return None
+        yaml = pyyaml()
         if isinstance(node, yaml.MappingNode):
             for key, _ in node.value:
                 if not isinstance(key, yaml.ScalarNode):

@@ -192,6 +192,19 @@ def test_cached_eval_of_numbers_imports_numpy_only_where_needed(
     assert bool(second["loaded"]) == numpy
 
 
+@pytest.mark.parametrize(
+    "argv", [["list"], ["eval", "relu", "1"], ["eval", "sigmoid", "0"]], ids=" ".join
+)
+def test_a_warm_registry_cache_reads_no_yaml(argv: list[str], tmp_path: Path) -> None:
+    """PyYAML is imported where a spec file is read (the first run, filling the cache), not
+    where the registry's cache answers."""
+    env = dict(os.environ, ACTCLI_CACHE_DIR=str(tmp_path))
+    first = _probe(argv, ("yaml",), env)
+    second = _probe(argv, ("yaml",), env)
+    assert first["loaded"] and not second["loaded"]
+    assert second["out"] == first["out"] and second["code"] == 0
+
+
 def test_mean_field_run_needs_no_scipy_optimize() -> None:
     """A mean-field run whose fixed point needs no root finding (relu: q* by hand) leaves the
     optimizer unloaded; and every run leaves SciPy's integrator unloaded."""
