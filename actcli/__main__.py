@@ -12,6 +12,11 @@ nothing, yet each collection walks the whole growing heap), and what they built 
 out of later collections: together ~15 ms of `actcli list` (reading the registry cache builds
 ~10^4 objects, whose collections otherwise walk typer's, rich's and actcli's modules too).
 
+OpenBLAS starts a thread per core when NumPy is imported, ~60 ms of every command that imports
+NumPy on the 2-core development VM (`python -c "import numpy"`: 150-200 ms against 85-115 ms
+with OPENBLAS_NUM_THREADS=1), for matrix products only simulate-depth's Monte Carlo makes: every
+other command starts with one BLAS thread unless OPENBLAS_NUM_THREADS is set.
+
 In a pipe, help is click's plain text (TYPER_USE_RICH=0 unless set): typer's rich formatter
 imports rich.markdown and markdown_it, ~50 ms of `actcli --help`, for panels a pipe does not
 need. On a terminal the panels stay.
@@ -30,6 +35,8 @@ from actcli.supervisor import split_timeout, supervise
 def run() -> None:
     if not sys.stdout.isatty():  # help as plain text in a pipe, without typer's rich formatter
         os.environ.setdefault("TYPER_USE_RICH", "0")
+    if not blas_bound(sys.argv[1:]):
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         args, timeout = split_timeout(sys.argv[1:])
     except ActcliError as exc:
@@ -37,6 +44,11 @@ def run() -> None:
         sys.exit(exc.exit_code)
     command = next((a for a in args if not a.startswith("-")), "")
     sys.exit(supervise(lambda: _command(args), timeout, f"running actcli {command}".strip()))
+
+
+def blas_bound(args: list[str]) -> bool:
+    """Whether the command line may run large matrix products (a Monte Carlo simulation)."""
+    return "simulate-depth" in args
 
 
 def _command(args: list[str]) -> int:

@@ -316,3 +316,51 @@ def test_list_json_defaults_without_fractions(tmp_path: Path) -> None:
     defaults = {p["name"]: (p["default"], p["default_exact"]) for p in rrelu["parameters"]}
     third = float.fromhex("0x1.5555555555555p-2")
     assert defaults == {"lower": (0.125, "1/8"), "upper": (third, "1/3")}
+
+
+@pytest.mark.parametrize(
+    ("argv", "threads"),
+    [
+        (["eval", "sigmoid", "0"], "1"),  # no matrix products: one BLAS thread, none started
+        (["simulate-depth", "relu", "--depth", "3", "--width", "8", "--batch", "4"], None),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
+)
+def test_only_simulate_depth_starts_blas_threads(argv: list[str], threads: str | None) -> None:
+    """The console script sets OPENBLAS_NUM_THREADS=1 (unless the user set it) for every
+    command but simulate-depth, before NumPy is imported: read back in the command."""
+    probe = textwrap.dedent(
+        """
+        import json, os, sys
+        from actcli import cli
+        real_main = cli.main
+        def main(args):
+            code = real_main(args)
+            print(json.dumps(os.environ.get("OPENBLAS_NUM_THREADS")), file=sys.stderr)
+            return code
+        cli.main = main
+        sys.argv = ["actcli", *json.loads(sys.argv[1])]
+        from actcli.__main__ import run
+        run()
+        """
+    )
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == threads
+    chosen = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+        timeout=120,
+    )
+    assert json.loads(chosen.stderr.strip().splitlines()[-1]) == "2"  # the user's choice
