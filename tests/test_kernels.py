@@ -171,3 +171,56 @@ def test_a_lone_sigmoid_pair_matches_mpmath_into_the_tails(expression, u, dtype)
             assert abs(value - float(exact)) <= 2 * tiny * np.finfo(dtype).eps
         else:
             assert abs(value - exact) <= 4 * np.finfo(dtype).eps * exact, (xi, value, exact)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_lone_sigmoid_matches_mpmath_into_the_subnormals(dtype):
+    """sigmoid(u) whose exp nothing shares is 1/(1 + exp(-u)), with `numeric.sigmoid` where
+    exp(-u) overflows (u < -709.78, -88.7 in float32: the true value is subnormal down to about
+    -745, -103). Reference: mpmath at 50 digits, 4 ulp above the smallest normal result and 2
+    units of the subnormal spacing below."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    activation = load_activation("sigmoid")
+    x = np.concatenate(
+        [np.linspace(-760, 40, 3201), np.linspace(-110, -80, 301), [0.0, -0.0, 5e-324]]
+    ).astype(dtype)
+    got = activation.function(0)(x, dtype=dtype)
+    assert got.dtype == dtype and activation.function(0).strategy == "smooth"
+    tiny, eps = np.finfo(dtype).tiny, np.finfo(dtype).eps
+    for xi, value in zip(x, got, strict=True):
+        exact = 1 / (1 + mpmath.exp(-mpmath.mpf(float(xi))))
+        if exact < tiny:
+            assert abs(value - float(exact)) <= 2 * tiny * eps, (xi, value, exact)
+        else:
+            assert abs(value - exact) <= 4 * eps * exact, (xi, value, exact)
+
+
+def test_gelu_erfc_correction_matches_the_generic_helper():
+    """The kernel's erfc(c*x) recovers the rounding d of z = c*x from a float32 split of x; with
+    d from Dekker's product (`numeric.two_product_error`) instead, the same first-order
+    correction gives the same values to 1 ulp (`numeric.erfc_scaled` beyond |z| = 2 in both),
+    tails, subnormals, huge x, +-inf and nan included."""
+    import scipy.special
+
+    from actcli import kernels, numeric
+
+    c_hi, c_lo = -0.70710678118654757, 4.8336466567264567e-17
+    x = np.concatenate(
+        [
+            np.linspace(-40, 40, 8001),
+            np.random.default_rng(1).standard_normal(4000),
+            [0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 3.5e38, -3.5e38, 1e300, -1e300],
+            [np.inf, -np.inf, np.nan],
+        ]
+    )
+    with np.errstate(all="ignore"):
+        got = kernels._erfc_scaled(x, c_hi, c_lo)
+        z = c_hi * x
+        d = numeric.two_product_error(x, c_hi, z) + c_lo * x
+        expected = scipy.special.erfc(z) - d * (2 / np.sqrt(np.pi)) * np.exp(-z * z)
+        tail = ~(np.abs(z) <= kernels.ERFC_PLAIN_BELOW)
+        expected[tail] = numeric.erfc_scaled(x[tail], c_hi, c_lo)
+    close = same(got, expected) | (np.abs(got - expected) <= np.spacing(np.abs(expected)))
+    assert close.all(), x[~close][:5]
