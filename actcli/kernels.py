@@ -64,6 +64,10 @@ ERFC_PLAIN_BELOW = 2.0
 EXP_SQUARE_PLAIN_BELOW = 2.0
 
 
+# A piecewise region's points are evaluated and assigned by themselves when fewer than 1 in
+# SPARSE (a breakpoint, a tail), else the piece is evaluated on the whole block under `where`.
+SPARSE = 16
+
 # Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
 # 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
 BLOCK = 1 << 16
@@ -94,10 +98,10 @@ class Kernel:
 
     def _block(self, x: np.ndarray, out: np.ndarray) -> None:
         self.body(x, out)
-        if not self.keeps_nan:
-            nan = np.isnan(x)
-            if nan.any():  # a Piecewise sends nan to a piece; the generic path answers nan
-                out[nan] = np.nan
+        # a Piecewise sends nan to a piece; the generic path answers nan. The minimum is nan
+        # where any x is: one reduction, cheaper than the mask `isnan` writes
+        if not self.keeps_nan and x.size and np.isnan(np.minimum.reduce(x, axis=None)):
+            out[np.isnan(x)] = np.nan
 
 
 def compile_kernel(expression: Any) -> Kernel:
@@ -110,6 +114,9 @@ def compile_kernel(expression: Any) -> Kernel:
         if regions is None:
             return _generic(expression)
         return _piecewise(regions)
+    if expression.is_number and math.isfinite(float(expression)):
+        c = float(expression)  # clip(x, c, c): c everywhere, nan kept, in one pass
+        return Kernel(lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True)
     ufunc = _ufunc_of_x(expression)
     if ufunc is not None:
         return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
@@ -473,7 +480,7 @@ def _piecewise(regions: list[Region]) -> Kernel:
     # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x (unless a
     # piece is itself a Piecewise, whose select can send nan to a constant)
     nested = any(region.expression.has(sympy.Piecewise) for region in regions)
-    for build in (_indicator, _clamp, _hinge, _mirror, _sum):
+    for build in (_indicator, _clamp, _hinge, _mirror, _shrink, _sum, _gate, _masked):
         body = build(regions, compiled, at)
         if body is not None:
             keeps_nan = build is not _indicator and not nested
@@ -492,12 +499,13 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
     return _indicator_sum(regions)
 
 
-def _runs(regions: list[Region]) -> list[tuple[float, Region, Region]]:
-    """Maximal runs of adjacent constant regions with one nonzero value: (value, first, last)."""
+def _runs(regions: list[Region], zeros: bool = False) -> list[tuple[float, Region, Region]]:
+    """Maximal runs of adjacent constant regions with one value, nonzero unless `zeros`:
+    (value, first, last)."""
     runs: list[tuple[float, Region, Region]] = []
     for region in regions:
         value = region.constant
-        if value is None or value == 0:
+        if value is None or (value == 0 and not zeros):
             continue
         if runs and runs[-1][0] == value and _adjacent(runs[-1][2], region):
             runs[-1] = (value, runs[-1][1], region)
@@ -511,13 +519,31 @@ def _adjacent(left: Region, right: Region) -> bool:
 
 
 def _mask(x: np.ndarray, first: Region, last: Region) -> np.ndarray | None:
-    """[x in the union of regions first..last] (None: every x)."""
+    """[x in the union of regions first..last] (None: every x); |x| < a for (-a, a), one
+    comparison fewer."""
+    if math.isfinite(first.low) and first.low == -last.high and first.point == last.point:
+        return (np.less_equal if first.point else np.less)(np.abs(x), last.high)
     mask = None
     if first.low != -math.inf:
         mask = np.greater_equal(x, first.low) if first.point else np.greater(x, first.low)
     if last.high != math.inf:
         upper = np.less_equal(x, last.high) if last.point else np.less(x, last.high)
         mask = upper if mask is None else np.logical_and(mask, upper, out=mask)
+    return mask
+
+
+def _union_mask(x: np.ndarray, runs: list[tuple[Region, Region]]) -> np.ndarray | None:
+    """[x in any run]; |x| > a for the two runs (-oo, -a) and (a, oo)."""
+    if len(runs) == 2:
+        (left, inner), (outer, right) = runs
+        if left.low == -right.high == -math.inf and inner.high == -outer.low:
+            if inner.point == outer.point:
+                compare = np.greater_equal if inner.point else np.greater
+                return compare(np.abs(x), outer.low)
+    mask = None
+    for first, last in runs:
+        part = _mask(x, first, last)
+        mask = part if mask is None else np.logical_or(mask, part, out=mask)
     return mask
 
 
@@ -655,27 +681,147 @@ def _sum(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     return body
 
 
+def _shrink(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """x - f a clamp of x itself, constants c outside (a, b): f = x - clip(x, a, b)
+    (softshrink), exact: each piece x - c is one rounded subtraction of the same x."""
+    derived = _derived(regions, at, lambda e: sympy.expand(X - e), lambda x, y: x - y)
+    if _clamp(derived, compiled, at) is None:
+        return None
+    (middle,) = [region for region in derived if region.constant is None]
+    if middle.expression != X:
+        return None
+    low, high = middle.low, middle.high
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        _clip(x, low, high, out)
+        np.subtract(x, out, out=out)
+
+    return body
+
+
+def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """f/x a clamp g(clip(x, a, b)) (hardswish: (x + 3)/6 on (-3, 3), 0 left, 1 right): f =
+    m*g(clip(x, a, b)), m = x clipped to [a, oo) where f/x is 0 on the left (0*-inf would be
+    nan), likewise on the right. The breakpoints and +-inf are checked against the pieces."""
+    if any(region.point and region.low == 0 for region in regions):
+        return None
+    derived = _derived(regions, at, _over_x, lambda x, y: y / x)
+    gate = _clamp(derived, compiled, at)
+    if gate is None:
+        return None
+    low = derived[0].high if derived[0].constant == 0 else -math.inf
+    high = derived[-1].low if derived[-1].constant == 0 else math.inf
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        gate(x, out)
+        out *= x if (low, high) == (-math.inf, math.inf) else np.clip(x, low, high)
+
+    checks = [(r, r.low) for r in regions if r.point]
+    checks += [(regions[0], -math.inf), (regions[-1], math.inf)]
+    points = np.array([point for _, point in checks])
+    got = np.empty_like(points)
+    with np.errstate(all="ignore"):
+        body(points, got)
+    expected = [at(region, region.expression, point) for region, point in checks]
+    return body if all(g == e for g, e in zip(got, expected, strict=True)) else None
+
+
+def _over_x(expression: Any) -> Any:
+    """expression/x, a product's other factors kept as written (SymPy would distribute 1/6 over
+    x + 3 and round x/6 + 1/2 where x + 3 is exact)."""
+    if isinstance(expression, sympy.Mul) and X in expression.args:
+        factors = list(expression.args)
+        factors.remove(X)
+        return sympy.Mul(*factors, evaluate=False)
+    return expression / X
+
+
+def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """One polynomial piece g, 0 elsewhere (breakpoints included) on bounded regions only:
+    f = g(x) * [x in g's regions] (hardshrink: x * [|x| > 1/2]), exact: g is finite where the
+    factor is 0, so the product is g(x) or a zero."""
+    pieces = {region.expression for region in regions if region.constant is None}
+    if len(pieces) != 1:
+        return None
+    (g,) = pieces
+    zeros = [region for region in regions if region.constant is not None]
+    if not g.is_polynomial(X) or any(
+        region.constant != 0 or math.isinf(region.low) or math.isinf(region.high)
+        for region in zeros
+    ):
+        return None
+    function = compiled(g)
+    runs = _group_runs([region for region in regions if region.constant is None])
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.multiply(x if g == X else function(x), _union_mask(x, runs), out=out)
+
+    return body
+
+
+def _derived(
+    regions: list[Region],
+    at: At,
+    piece: Callable[[Any], Any],
+    value: Callable[[float, float], float],
+) -> list[Region]:
+    """The regions of h(f) (h: x - f or f/x), symbolically on the intervals, from the generic
+    float value at the breakpoints."""
+    derived = []
+    for region in regions:
+        if region.point:
+            point_value = at(region, region.expression, region.low)
+            point_value = _finite(value(region.low, point_value))
+            derived.append(Region(region.low, region.high, sympy.nan, point_value))
+        else:
+            expression = piece(region.expression)
+            derived.append(Region(region.low, region.high, expression, _constant(expression)))
+    return derived
+
+
 def _select(regions: list[Region], compiled: Compiled) -> Body:
-    """The constant regions as an indicator sum, then one `numpy.where` per distinct
-    non-constant piece (nan pieces included) over the union of its regions."""
-    constant = _indicator_sum(regions)
+    """The non-constant piece with the most unbounded regions (x - tanh(x) in tanhshrink, a*exp(x)
+    in SELU's f') on the whole array, then every other region written over it (`_overwrite`):
+    the constants, and each other piece."""
     pieces: dict[Any, list[Region]] = {}
     for region in regions:
         if region.constant is None:
             pieces.setdefault(region.expression, []).append(region)
-    plan = [(compiled(expression), _group_runs(group)) for expression, group in pieces.items()]
+
+    def unbounded(expression: Any) -> tuple[int, int]:
+        group = pieces[expression]
+        ends = sum(math.isinf(r.low) + math.isinf(r.high) for r in group)
+        return ends, len(group)
+
+    widest = max(pieces, key=unbounded)
+    background = compiled(widest)
+    constants = _runs(regions, zeros=True)
+    plan = [
+        (compiled(expression), _group_runs(group))
+        for expression, group in pieces.items()
+        if expression != widest
+    ]
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        constant(x, out)
+        out[...] = background(x)
+        for value, first, last in constants:
+            _overwrite(out, _mask(x, first, last), lambda points, value=value: value, x)
         for function, runs in plan:
-            mask = None
-            for first, last in runs:
-                part = _mask(x, first, last)
-                mask = part if mask is None else np.logical_or(mask, part, out=mask)
-            value = function(x)
-            out[...] = value if mask is None else np.where(mask, value, out)
+            _overwrite(out, _union_mask(x, runs), function, x)
 
     return body
+
+
+def _overwrite(out: np.ndarray, mask: np.ndarray, function: Callable, x: np.ndarray) -> None:
+    """out = function(x) where mask holds: on those points only where they are few (a
+    breakpoint; a sparse boolean assignment is cheap), else one `where` pass (a masked copy
+    or gather over a random half of the points costs 4x more, on mispredicted branches)."""
+    count = np.count_nonzero(mask)
+    if SPARSE * count < mask.size:
+        if count:
+            out[mask] = function(x[mask])
+    else:
+        out[...] = np.where(mask, function(x), out)
 
 
 def _group_runs(group: list[Region]) -> list[tuple[Region, Region]]:

@@ -74,10 +74,14 @@ def linear_pieces(expression) -> bool:
         ("elu", 1, "clamp"),  # exp(minimum(x, 0))
         ("leaky_relu", 0, "hinge"),  # maximum(x/100, x)
         ("elu", 0, "sum"),  # maximum(x, 0) + expm1(minimum(x, 0))
-        ("softshrink", 0, "sum"),
+        ("softshrink", 0, "shrink"),  # x - clip(x, -1/2, 1/2)
+        ("hardswish", 0, "gate"),  # x*((clip(x, -3, 3) + 3)/6)
         ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
         ("softsign", 1, "mirror"),
-        ("selu", 1, "select"),  # a jump at 0: one numpy.where
+        ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
+        ("selu", 1, "select"),  # a jump at 0: a*exp(x), then one numpy.where for x > 0
+        ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
+        ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
         ("tanh", 0, "ufunc"),  # numpy.tanh(x, out=...)
     ],
@@ -93,6 +97,8 @@ def test_kernel_form_follows_the_structure(name, order, strategy):
         ("max(x, x/100)", "leaky_relu", "hinge"),
         ("abs(x)", None, "hinge"),  # max(-x, x)
         ("min(max(x, -1), 1)", "hardtanh", "clamp"),
+        ("x*min(max(x + 3, 0), 6)/6", "hardswish", "gate"),
+        ("x - min(max(x, -1/2), 1/2)", "softshrink", "shrink"),
     ],
 )
 def test_user_expression_gets_the_builtin_kernel(expression, builtin, strategy):
@@ -100,8 +106,13 @@ def test_user_expression_gets_the_builtin_kernel(expression, builtin, strategy):
     reference = load_activation(builtin) if builtin else user
     x = probes(reference)
     for order in (0, 1):
-        generic = compile_scalar(reference.numeric_source(order))(x)
-        assert same(user.function(order)(x), generic).all()
+        source = reference.numeric_source(order)
+        generic = compile_scalar(source)(x)
+        got = user.function(order)(x)
+        if linear_pieces(source):  # bit for bit
+            assert same(got, generic).all()
+        else:  # hardswish's x*(x + 3)/6 as x*((x + 3)/6)
+            assert (same(got, generic) | np.isclose(got, generic, rtol=1e-12, atol=1e-300)).all()
     assert user.function(0).strategy == strategy
 
 
@@ -114,7 +125,24 @@ def test_a_breakpoint_float64_does_not_hold_keeps_the_generic_path():
     assert same(kernel(x), generic).all()
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hardtanh", "selu", "tanh", "gelu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "leaky_relu",
+        "hardtanh",
+        "selu",
+        "tanh",
+        "gelu",
+        "sigmoid",
+        "silu",
+        "hardswish",
+        "hardshrink",
+        "softshrink",
+        "tanhshrink",
+        "binary_step",
+    ],
+)
 @pytest.mark.parametrize("order", [0, 1])
 def test_float32_and_out(name, order):
     """float32 in, float32 out (what Monte Carlo networks use), written into `out`."""
