@@ -13,20 +13,28 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
   f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
   minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
-  g(|x|), sign restored), `sum` (every piece vanishes at its ends: the sum of each piece at x
-  clipped to its interval; ELU, SELU, softshrink), else `select` (one `numpy.where` per
-  distinct non-constant piece, over the constant part as an indicator sum). The float values at
-  the breakpoints are checked when the kernel is built, so each form gives the generic path's
-  values (up to the sign of a zero result), breakpoints included;
-- F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into
-  `out` directly;
+  g(|x|), sign restored), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink), `sum`
+  (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
+  SELU), `gate` (f/x a clamp: x*g(clip(x, a, b)); hardswish), `masked` (one polynomial piece,
+  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), else `select` (the
+  piece with the most unbounded regions on the whole array, then the other regions written over
+  it: the constants and each other piece with one `where`, or by boolean assignment where
+  their points are few, as at a breakpoint). The float values at the breakpoints are checked
+  when the kernel is built, so each form gives the generic path's values (up to the sign of a
+  zero result), breakpoints included;
+- a constant c is clip(x, c, c) (nan stays nan, as in the generic path, in one pass); F(x) for
+  a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
+  directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
-  +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2), repeated subexpressions
-  are computed once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
-  twice-precision erfc and exp(k*x**2) (GELU) run only in the tails where rounding their
-  argument matters; elsewhere one plain SciPy/NumPy call.
+  +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2; a lone sigmoid(u) is
+  1/(1 + exp(-u)), four passes), repeated subexpressions are computed once, a product's
+  irrational constant factors are one float, integer powers other than 2 are products
+  (numpy.power is ~100x slower), and GELU's erfc(c*x) is SciPy's erfc corrected for the
+  rounding of c*x (recovered from a float32 split of x, in place), with the twice-precision
+  erfc and exp(k*x**2) only in the tails where rounding their argument matters more; elsewhere
+  one plain SciPy/NumPy call.
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
@@ -122,7 +130,7 @@ def compile_kernel(expression: Any) -> Kernel:
         return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
-    return Kernel(_assign(_smooth(expression)), "smooth", keeps_nan=varying)
+    return Kernel(_smooth_body(expression), "smooth", keeps_nan=varying)
 
 
 def _ufunc_of_x(expression: Any) -> np.ufunc | None:
@@ -158,6 +166,12 @@ def _assign(function: Callable[[np.ndarray], Any]) -> Body:
 def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
     """A NumPy function of x for an expression without Piecewise (SymPy's lambdify, with
     common subexpressions computed once and actcli's helpers as below)."""
+    return _lambdified(_prepared(expression))
+
+
+def _prepared(expression: Any) -> Any:
+    """The expression as the kernels evaluate it (shared exponentials, products for integer
+    powers, GELU's compensated erfc and exp, folded constants)."""
     uses = Counter(
         _unsigned(node.args[0])
         for node in sympy.preorder_traversal(expression)
@@ -167,8 +181,25 @@ def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
     compensated = compiler.float_constants(
         compiler.compensate_exp_square(compiler.compensate_erfc(rewritten))
     )
-    compensated = _folded_constants(compensated)
-    return sympy.lambdify(X, compensated, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
+    return _folded_constants(compensated)
+
+
+def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
+    return sympy.lambdify(X, prepared, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
+
+
+def _smooth_body(expression: Any) -> Body:
+    """Writes f(x) into out; the last step writes there itself where it is a lone sigmoid
+    or a product of two factors (sigmoid, silu: no copy of the result)."""
+    prepared = _prepared(expression)
+    if isinstance(prepared, _alone):
+        argument = _lambdified(prepared.args[0])
+        return lambda x, out: _sigmoid_alone(argument(x), out)
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
+            factors = _lambdified(list(prepared.args))
+            return lambda x, out: np.multiply(*factors(x), out=out)
+    return _assign(_lambdified(prepared))
 
 
 def _folded_constants(expression: Any) -> Any:
@@ -287,12 +318,12 @@ def _sigmoid_numerator(u: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.maximum(e, np.greater_equal(u, 0))
 
 
-def _sigmoid_alone(u: np.ndarray) -> np.ndarray:
+def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """sigmoid(u) whose exp nothing else shares: 1/(1 + exp(-u)), four passes where the shared
     form takes seven (SciPy's expit, one ufunc but not vectorised, costs ~2.5x more and gives
     0 below u = -709.78). Where exp(-u) overflows (u < -709.78, -88.7 in float32) the true
     value is subnormal or 0: those points take `numeric.sigmoid`, exp(u)/(1 + exp(u))."""
-    result = np.negative(np.asarray(u))
+    result = np.negative(np.asarray(u), out=out)
     np.exp(result, out=result)
     result += 1
     np.reciprocal(result, out=result)
