@@ -85,7 +85,7 @@ def evaluate(
         y = activation.function(order)(x)
         return EvalResult(activation.name, activation.params, order, x, y)
     values = tuple((k, type(v).__name__, v) for k, v in sorted(activation.values.items()))
-    key = (spec_key(activation.spec), "values", values, order)
+    key = (_memory_key(activation.spec), "values", values, order)
     compiled = _remembered(key)
     if compiled is None:
         plan = _plan(activation, order)
@@ -110,7 +110,7 @@ def evaluate_spec(
     if spec.kind == "vector":
         return evaluate(_bind(spec, params), x, order, at_kink)
     x = np.asarray(x, dtype=np.float64)
-    key = (spec_key(spec), "texts", tuple(sorted(params.items())), order)
+    key = (_memory_key(spec), "texts", tuple(sorted(params.items())), order)
     compiled = _remembered(key) if remember else None
     if compiled is not None:
         result = _run(compiled, x, order, at_kink)
@@ -139,6 +139,36 @@ class Compiled:
 MEMORY_PLANS = 512  # compiled plans kept in memory per process (least recently used dropped)
 _memory: OrderedDict[Hashable, Compiled] = OrderedDict()
 _memory_lock = threading.Lock()  # evaluate may be called from several threads
+
+
+class _HashedKey:
+    """A spec's key with its hash computed once: hashing the spec's dataclasses field by field
+    cost a few us of each `actcli.evaluate` on a few numbers."""
+
+    __slots__ = ("hash", "parts")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self.hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _HashedKey) and self.parts == other.parts
+
+
+_memory_keys: dict[int, tuple[Spec, _HashedKey]] = {}  # id(spec) -> (spec, its key)
+
+
+def _memory_key(spec: Spec) -> _HashedKey:
+    """`plans.spec_key(spec)`, hashed once per spec object."""
+    entry = _memory_keys.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        if len(_memory_keys) > MEMORY_PLANS:
+            _memory_keys.clear()
+        entry = _memory_keys[id(spec)] = (spec, _HashedKey(spec_key(spec)))
+    return entry[1]
 
 
 def forget_compiled() -> None:
@@ -193,9 +223,10 @@ def _repaired(
     """Where float64 evaluation gave nan at a real x that is no cut point (inf*0 far out,
     as in x*exp(x)*(1 - tanh(exp(x))**2) at x = 1000), the value recomputed with mpmath
     and rounded to float64: nan only where f^(order) is really undefined."""
-    bad = np.isnan(result.y) & np.isfinite(result.x)
+    bad = np.isnan(result.y)
     if not bad.any():
         return result
+    bad &= np.isfinite(result.x)
     bad &= ~np.isin(result.x, [k.x for k in plan.kinks])
     if not bad.any():
         return result

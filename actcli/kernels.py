@@ -13,20 +13,28 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
   f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
   minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
-  g(|x|), sign restored), `sum` (every piece vanishes at its ends: the sum of each piece at x
-  clipped to its interval; ELU, SELU, softshrink), else `select` (one `numpy.where` per
-  distinct non-constant piece, over the constant part as an indicator sum). The float values at
-  the breakpoints are checked when the kernel is built, so each form gives the generic path's
-  values (up to the sign of a zero result), breakpoints included;
-- F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into
-  `out` directly;
+  g(|x|), sign restored), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink), `sum`
+  (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
+  SELU), `gate` (f/x a clamp: x*g(clip(x, a, b)); hardswish), `masked` (one polynomial piece,
+  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), else `select` (the
+  piece with the most unbounded regions on the whole array, then the other regions written over
+  it: the constants and each other piece with one `where`, or by boolean assignment where
+  their points are few, as at a breakpoint). The float values at the breakpoints are checked
+  when the kernel is built, so each form gives the generic path's values (up to the sign of a
+  zero result), breakpoints included;
+- a constant c is clip(x, c, c) (nan stays nan, as in the generic path, in one pass); F(x) for
+  a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
+  directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
-  +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2), repeated subexpressions
-  are computed once, integer powers other than 2 are products (numpy.power is ~100x slower), and the
-  twice-precision erfc and exp(k*x**2) (GELU) run only in the tails where rounding their
-  argument matters; elsewhere one plain SciPy/NumPy call.
+  +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2; a lone sigmoid(u) is
+  1/(1 + exp(-u)), four passes), repeated subexpressions are computed once, a product's
+  irrational constant factors are one float, integer powers other than 2 are products
+  (numpy.power is ~100x slower), and GELU's erfc(c*x) is SciPy's erfc corrected for the
+  rounding of c*x (recovered from a float32 split of x, in place), with the twice-precision
+  erfc and exp(k*x**2) only in the tails where rounding their argument matters more; elsewhere
+  one plain SciPy/NumPy call.
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
@@ -64,6 +72,10 @@ ERFC_PLAIN_BELOW = 2.0
 EXP_SQUARE_PLAIN_BELOW = 2.0
 
 
+# A piecewise region's points are evaluated and assigned by themselves when fewer than 1 in
+# SPARSE (a breakpoint, a tail), else the piece is evaluated on the whole block under `where`.
+SPARSE = 16
+
 # Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
 # 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
 BLOCK = 1 << 16
@@ -94,10 +106,10 @@ class Kernel:
 
     def _block(self, x: np.ndarray, out: np.ndarray) -> None:
         self.body(x, out)
-        if not self.keeps_nan:
-            nan = np.isnan(x)
-            if nan.any():  # a Piecewise sends nan to a piece; the generic path answers nan
-                out[nan] = np.nan
+        # a Piecewise sends nan to a piece; the generic path answers nan. The minimum is nan
+        # where any x is: one reduction, cheaper than the mask `isnan` writes
+        if not self.keeps_nan and x.size and np.isnan(np.minimum.reduce(x, axis=None)):
+            out[np.isnan(x)] = np.nan
 
 
 def compile_kernel(expression: Any) -> Kernel:
@@ -110,12 +122,15 @@ def compile_kernel(expression: Any) -> Kernel:
         if regions is None:
             return _generic(expression)
         return _piecewise(regions)
+    if expression.is_number and math.isfinite(float(expression)):
+        c = float(expression)  # clip(x, c, c): c everywhere, nan kept, in one pass
+        return Kernel(lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True)
     ufunc = _ufunc_of_x(expression)
     if ufunc is not None:
         return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
-    return Kernel(_assign(_smooth(expression)), "smooth", keeps_nan=varying)
+    return Kernel(_smooth_body(expression), "smooth", keeps_nan=varying)
 
 
 def _ufunc_of_x(expression: Any) -> np.ufunc | None:
@@ -151,6 +166,12 @@ def _assign(function: Callable[[np.ndarray], Any]) -> Body:
 def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
     """A NumPy function of x for an expression without Piecewise (SymPy's lambdify, with
     common subexpressions computed once and actcli's helpers as below)."""
+    return _lambdified(_prepared(expression))
+
+
+def _prepared(expression: Any) -> Any:
+    """The expression as the kernels evaluate it (shared exponentials, products for integer
+    powers, GELU's compensated erfc and exp, folded constants)."""
     uses = Counter(
         _unsigned(node.args[0])
         for node in sympy.preorder_traversal(expression)
@@ -160,7 +181,42 @@ def _smooth(expression: Any) -> Callable[[np.ndarray], Any]:
     compensated = compiler.float_constants(
         compiler.compensate_exp_square(compiler.compensate_erfc(rewritten))
     )
-    return sympy.lambdify(X, compensated, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
+    return _folded_constants(compensated)
+
+
+def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
+    return sympy.lambdify(X, prepared, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
+
+
+def _smooth_body(expression: Any) -> Body:
+    """Writes f(x) into out; the last step writes there itself where it is a lone sigmoid
+    or a product of two factors (sigmoid, silu: no copy of the result)."""
+    prepared = _prepared(expression)
+    if isinstance(prepared, _alone):
+        argument = _lambdified(prepared.args[0])
+        return lambda x, out: _sigmoid_alone(argument(x), out)
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
+            factors = _lambdified(list(prepared.args))
+            return lambda x, out: np.multiply(*factors(x), out=out)
+    return _assign(_lambdified(prepared))
+
+
+def _folded_constants(expression: Any) -> Any:
+    """A product's irrational constant factor (sqrt(2)/(2*sqrt(pi)) in GELU's f') as one float:
+    one pass over the array where the printed product would take one per factor."""
+
+    def irrational_factor(node: Any) -> bool:
+        if not isinstance(node, sympy.Mul):
+            return False
+        constant, rest = node.as_independent(X)
+        return rest != 1 and constant.is_number and not constant.is_Rational
+
+    def folded(node: Any) -> Any:
+        constant, rest = node.as_independent(X)
+        return sympy.Mul(sympy.Float(float(sympy.N(constant, 30)), 17), rest, evaluate=False)
+
+    return expression.replace(irrational_factor, folded)
 
 
 _integer_power = sympy.Function("integer_power")
@@ -206,6 +262,7 @@ _absolute = sympy.Function("absolute")
 
 
 _numerator = sympy.Function("sigmoid_numerator")
+_alone = sympy.Function("sigmoid_alone")
 _pair = sympy.Function("sigmoid_pair")
 _pair_of_half = sympy.Function("sigmoid_pair_of_half")
 
@@ -244,6 +301,8 @@ def _shared_exponentials(node: Any, uses: Counter) -> Any:
             return node
         return sympy.Mul(*paired, *rest)
     args = [_shared_exponentials(arg, uses) for arg in node.args]
+    if isinstance(node, sigmoid) and uses[_unsigned(node.args[0])] == 1:
+        return _alone(args[0])
     if isinstance(node, sigmoid):
         e = _exp_minus_abs(args[0])
         return _numerator(args[0], e) / (1 + e)
@@ -257,6 +316,18 @@ def _shared_exponentials(node: Any, uses: Counter) -> Any:
 def _sigmoid_numerator(u: np.ndarray, e: np.ndarray) -> np.ndarray:
     # 1 where u >= 0, else e (<= 1); nan stays nan
     return np.maximum(e, np.greater_equal(u, 0))
+
+
+def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """sigmoid(u) whose exp nothing else shares: 1/(1 + exp(-u)), four passes where the shared
+    form takes seven (SciPy's expit, one ufunc but not vectorised, costs ~2.5x more and gives
+    0 below u = -709.78). Where exp(-u) overflows (u < -709.78, -88.7 in float32) the true
+    value is subnormal or 0: those points take `numeric.sigmoid`, exp(u)/(1 + exp(u))."""
+    result = np.negative(np.asarray(u), out=out)
+    np.exp(result, out=result)
+    result += 1
+    np.reciprocal(result, out=result)
+    return _patch(result, u, result == 0, numeric.sigmoid)
 
 
 def _sigmoid_pair(e: np.ndarray) -> np.ndarray:
@@ -287,25 +358,42 @@ def _power(base: np.ndarray, exponent: int) -> np.ndarray:
 
 
 def _erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
-    """`numeric.erfc_scaled` (erfc(c*x), c = c_hi + c_lo), with its first-order correction for
-    rounding c*x applied everywhere but its twice-precision erfc only where |c*x| >
-    `ERFC_PLAIN_BELOW`: below, SciPy's erfc rounds z**2 harmlessly."""
+    """`numeric.erfc_scaled` (erfc(c*x), c = c_hi + c_lo): SciPy's erfc of z = fl(c*x)
+    corrected to first order for the rounding of z, erfc(z + d) = erfc(z) - d*2/sqrt(pi)*
+    exp(-z**2), and the twice-precision erfc only where |z| > `ERFC_PLAIN_BELOW`. d = c*x - z
+    comes from x split at float32's 24 bits (x_hi + x_lo) and c_hi likewise (c1 + c2): c1*x_hi
+    and c1*x_lo are exact, c1*x_hi - z is exact (Sterbenz), so d is exact to ~2**-24 of itself
+    in 9 passes, where Dekker's product takes 13 (the correction is ~1e-16 of erfc: its own
+    relative accuracy need not be better)."""
     z = c_hi * x
+    result = scipy_special().erfc(z)
     if x.dtype == np.float32:  # float32's rounding of z dwarfs any correction
-        return scipy_special().erfc(z)
-    error = numeric.two_product_error(x, c_hi, z) + c_lo * x
-    result = scipy_special().erfc(z) - error * (2 / math.sqrt(math.pi)) * np.exp(-z * z)
+        return result
+    c1 = float(np.float32(c_hi))
+    high = x.astype(np.float32).astype(np.float64)  # huge x: inf and nan, patched below
+    low = np.subtract(x, high)
+    error = np.multiply(high, c1, out=high)
+    np.subtract(error, z, out=error)
+    error += np.multiply(low, c1, out=low)
+    error += np.multiply(x, (c_hi - c1) + c_lo, out=low)
+    gaussian = np.multiply(z, z, out=low)
+    np.negative(gaussian, out=gaussian)
+    np.exp(gaussian, out=gaussian)
+    gaussian *= error
+    gaussian *= 2 / math.sqrt(math.pi)
+    result -= gaussian
     return _patch(result, x, ~(np.abs(z) <= ERFC_PLAIN_BELOW), numeric.erfc_scaled, c_hi, c_lo)
 
 
 def _exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
     """`numeric.exp_scaled_square` (exp(k*x**2)) where |k|*x**2 > `EXP_SQUARE_PLAIN_BELOW`,
     plain exp below (the rounding of x**2 costs at most about |k|*x**2 ulp there)."""
-    exponent = k_hi * (x * x)
+    exponent = np.multiply(x, x)
+    exponent *= k_hi
     result = np.exp(exponent)
     if x.dtype == np.float32:
         return result
-    tail = ~(np.abs(exponent) <= EXP_SQUARE_PLAIN_BELOW)
+    tail = np.greater(np.abs(exponent, out=exponent), EXP_SQUARE_PLAIN_BELOW)  # nan: nan already
     return _patch(result, x, tail, numeric.exp_scaled_square, k_hi, k_lo)
 
 
@@ -324,6 +412,7 @@ def _patch(
 
 _NAMES = {
     "sigmoid_numerator": _sigmoid_numerator,
+    "sigmoid_alone": _sigmoid_alone,
     "sigmoid_pair": _sigmoid_pair,
     "sigmoid_pair_of_half": _sigmoid_pair_of_half,
     "integer_power": _power,
@@ -422,7 +511,7 @@ def _piecewise(regions: list[Region]) -> Kernel:
     # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x (unless a
     # piece is itself a Piecewise, whose select can send nan to a constant)
     nested = any(region.expression.has(sympy.Piecewise) for region in regions)
-    for build in (_indicator, _clamp, _hinge, _mirror, _sum):
+    for build in (_indicator, _clamp, _hinge, _mirror, _shrink, _sum, _gate, _masked):
         body = build(regions, compiled, at)
         if body is not None:
             keeps_nan = build is not _indicator and not nested
@@ -441,12 +530,13 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
     return _indicator_sum(regions)
 
 
-def _runs(regions: list[Region]) -> list[tuple[float, Region, Region]]:
-    """Maximal runs of adjacent constant regions with one nonzero value: (value, first, last)."""
+def _runs(regions: list[Region], zeros: bool = False) -> list[tuple[float, Region, Region]]:
+    """Maximal runs of adjacent constant regions with one value, nonzero unless `zeros`:
+    (value, first, last)."""
     runs: list[tuple[float, Region, Region]] = []
     for region in regions:
         value = region.constant
-        if value is None or value == 0:
+        if value is None or (value == 0 and not zeros):
             continue
         if runs and runs[-1][0] == value and _adjacent(runs[-1][2], region):
             runs[-1] = (value, runs[-1][1], region)
@@ -460,13 +550,31 @@ def _adjacent(left: Region, right: Region) -> bool:
 
 
 def _mask(x: np.ndarray, first: Region, last: Region) -> np.ndarray | None:
-    """[x in the union of regions first..last] (None: every x)."""
+    """[x in the union of regions first..last] (None: every x); |x| < a for (-a, a), one
+    comparison fewer."""
+    if math.isfinite(first.low) and first.low == -last.high and first.point == last.point:
+        return (np.less_equal if first.point else np.less)(np.abs(x), last.high)
     mask = None
     if first.low != -math.inf:
         mask = np.greater_equal(x, first.low) if first.point else np.greater(x, first.low)
     if last.high != math.inf:
         upper = np.less_equal(x, last.high) if last.point else np.less(x, last.high)
         mask = upper if mask is None else np.logical_and(mask, upper, out=mask)
+    return mask
+
+
+def _union_mask(x: np.ndarray, runs: list[tuple[Region, Region]]) -> np.ndarray | None:
+    """[x in any run]; |x| > a for the two runs (-oo, -a) and (a, oo)."""
+    if len(runs) == 2:
+        (left, inner), (outer, right) = runs
+        if left.low == -right.high == -math.inf and inner.high == -outer.low:
+            if inner.point == outer.point:
+                compare = np.greater_equal if inner.point else np.greater
+                return compare(np.abs(x), outer.low)
+    mask = None
+    for first, last in runs:
+        part = _mask(x, first, last)
+        mask = part if mask is None else np.logical_or(mask, part, out=mask)
     return mask
 
 
@@ -604,27 +712,147 @@ def _sum(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     return body
 
 
+def _shrink(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """x - f a clamp of x itself, constants c outside (a, b): f = x - clip(x, a, b)
+    (softshrink), exact: each piece x - c is one rounded subtraction of the same x."""
+    derived = _derived(regions, at, lambda e: sympy.expand(X - e), lambda x, y: x - y)
+    if _clamp(derived, compiled, at) is None:
+        return None
+    (middle,) = [region for region in derived if region.constant is None]
+    if middle.expression != X:
+        return None
+    low, high = middle.low, middle.high
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        _clip(x, low, high, out)
+        np.subtract(x, out, out=out)
+
+    return body
+
+
+def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """f/x a clamp g(clip(x, a, b)) (hardswish: (x + 3)/6 on (-3, 3), 0 left, 1 right): f =
+    m*g(clip(x, a, b)), m = x clipped to [a, oo) where f/x is 0 on the left (0*-inf would be
+    nan), likewise on the right. The breakpoints and +-inf are checked against the pieces."""
+    if any(region.point and region.low == 0 for region in regions):
+        return None
+    derived = _derived(regions, at, _over_x, lambda x, y: y / x)
+    gate = _clamp(derived, compiled, at)
+    if gate is None:
+        return None
+    low = derived[0].high if derived[0].constant == 0 else -math.inf
+    high = derived[-1].low if derived[-1].constant == 0 else math.inf
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        gate(x, out)
+        out *= x if (low, high) == (-math.inf, math.inf) else np.clip(x, low, high)
+
+    checks = [(r, r.low) for r in regions if r.point]
+    checks += [(regions[0], -math.inf), (regions[-1], math.inf)]
+    points = np.array([point for _, point in checks])
+    got = np.empty_like(points)
+    with np.errstate(all="ignore"):
+        body(points, got)
+    expected = [at(region, region.expression, point) for region, point in checks]
+    return body if all(g == e for g, e in zip(got, expected, strict=True)) else None
+
+
+def _over_x(expression: Any) -> Any:
+    """expression/x, a product's other factors kept as written (SymPy would distribute 1/6 over
+    x + 3 and round x/6 + 1/2 where x + 3 is exact)."""
+    if isinstance(expression, sympy.Mul) and X in expression.args:
+        factors = list(expression.args)
+        factors.remove(X)
+        return sympy.Mul(*factors, evaluate=False)
+    return expression / X
+
+
+def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """One polynomial piece g, 0 elsewhere (breakpoints included) on bounded regions only:
+    f = g(x) * [x in g's regions] (hardshrink: x * [|x| > 1/2]), exact: g is finite where the
+    factor is 0, so the product is g(x) or a zero."""
+    pieces = {region.expression for region in regions if region.constant is None}
+    if len(pieces) != 1:
+        return None
+    (g,) = pieces
+    zeros = [region for region in regions if region.constant is not None]
+    if not g.is_polynomial(X) or any(
+        region.constant != 0 or math.isinf(region.low) or math.isinf(region.high)
+        for region in zeros
+    ):
+        return None
+    function = compiled(g)
+    runs = _group_runs([region for region in regions if region.constant is None])
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.multiply(x if g == X else function(x), _union_mask(x, runs), out=out)
+
+    return body
+
+
+def _derived(
+    regions: list[Region],
+    at: At,
+    piece: Callable[[Any], Any],
+    value: Callable[[float, float], float],
+) -> list[Region]:
+    """The regions of h(f) (h: x - f or f/x), symbolically on the intervals, from the generic
+    float value at the breakpoints."""
+    derived = []
+    for region in regions:
+        if region.point:
+            point_value = at(region, region.expression, region.low)
+            point_value = _finite(value(region.low, point_value))
+            derived.append(Region(region.low, region.high, sympy.nan, point_value))
+        else:
+            expression = piece(region.expression)
+            derived.append(Region(region.low, region.high, expression, _constant(expression)))
+    return derived
+
+
 def _select(regions: list[Region], compiled: Compiled) -> Body:
-    """The constant regions as an indicator sum, then one `numpy.where` per distinct
-    non-constant piece (nan pieces included) over the union of its regions."""
-    constant = _indicator_sum(regions)
+    """The non-constant piece with the most unbounded regions (x - tanh(x) in tanhshrink, a*exp(x)
+    in SELU's f') on the whole array, then every other region written over it (`_overwrite`):
+    the constants, and each other piece."""
     pieces: dict[Any, list[Region]] = {}
     for region in regions:
         if region.constant is None:
             pieces.setdefault(region.expression, []).append(region)
-    plan = [(compiled(expression), _group_runs(group)) for expression, group in pieces.items()]
+
+    def unbounded(expression: Any) -> tuple[int, int]:
+        group = pieces[expression]
+        ends = sum(math.isinf(r.low) + math.isinf(r.high) for r in group)
+        return ends, len(group)
+
+    widest = max(pieces, key=unbounded)
+    background = compiled(widest)
+    constants = _runs(regions, zeros=True)
+    plan = [
+        (compiled(expression), _group_runs(group))
+        for expression, group in pieces.items()
+        if expression != widest
+    ]
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        constant(x, out)
+        out[...] = background(x)
+        for value, first, last in constants:
+            _overwrite(out, _mask(x, first, last), lambda points, value=value: value, x)
         for function, runs in plan:
-            mask = None
-            for first, last in runs:
-                part = _mask(x, first, last)
-                mask = part if mask is None else np.logical_or(mask, part, out=mask)
-            value = function(x)
-            out[...] = value if mask is None else np.where(mask, value, out)
+            _overwrite(out, _union_mask(x, runs), function, x)
 
     return body
+
+
+def _overwrite(out: np.ndarray, mask: np.ndarray, function: Callable, x: np.ndarray) -> None:
+    """out = function(x) where mask holds: on those points only where they are few (a
+    breakpoint; a sparse boolean assignment is cheap), else one `where` pass (a masked copy
+    or gather over a random half of the points costs 4x more, on mispredicted branches)."""
+    count = np.count_nonzero(mask)
+    if SPARSE * count < mask.size:
+        if count:
+            out[mask] = function(x[mask])
+    else:
+        out[...] = np.where(mask, function(x), out)
 
 
 def _group_runs(group: list[Region]) -> list[tuple[Region, Region]]:

@@ -74,10 +74,14 @@ def linear_pieces(expression) -> bool:
         ("elu", 1, "clamp"),  # exp(minimum(x, 0))
         ("leaky_relu", 0, "hinge"),  # maximum(x/100, x)
         ("elu", 0, "sum"),  # maximum(x, 0) + expm1(minimum(x, 0))
-        ("softshrink", 0, "sum"),
+        ("softshrink", 0, "shrink"),  # x - clip(x, -1/2, 1/2)
+        ("hardswish", 0, "gate"),  # x*((clip(x, -3, 3) + 3)/6)
         ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
         ("softsign", 1, "mirror"),
-        ("selu", 1, "select"),  # a jump at 0: one numpy.where
+        ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
+        ("selu", 1, "select"),  # a jump at 0: a*exp(x), then one numpy.where for x > 0
+        ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
+        ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
         ("tanh", 0, "ufunc"),  # numpy.tanh(x, out=...)
     ],
@@ -93,6 +97,8 @@ def test_kernel_form_follows_the_structure(name, order, strategy):
         ("max(x, x/100)", "leaky_relu", "hinge"),
         ("abs(x)", None, "hinge"),  # max(-x, x)
         ("min(max(x, -1), 1)", "hardtanh", "clamp"),
+        ("x*min(max(x + 3, 0), 6)/6", "hardswish", "gate"),
+        ("x - min(max(x, -1/2), 1/2)", "softshrink", "shrink"),
     ],
 )
 def test_user_expression_gets_the_builtin_kernel(expression, builtin, strategy):
@@ -100,8 +106,13 @@ def test_user_expression_gets_the_builtin_kernel(expression, builtin, strategy):
     reference = load_activation(builtin) if builtin else user
     x = probes(reference)
     for order in (0, 1):
-        generic = compile_scalar(reference.numeric_source(order))(x)
-        assert same(user.function(order)(x), generic).all()
+        source = reference.numeric_source(order)
+        generic = compile_scalar(source)(x)
+        got = user.function(order)(x)
+        if linear_pieces(source):  # bit for bit
+            assert same(got, generic).all()
+        else:  # hardswish's x*(x + 3)/6 as x*((x + 3)/6)
+            assert (same(got, generic) | np.isclose(got, generic, rtol=1e-12, atol=1e-300)).all()
     assert user.function(0).strategy == strategy
 
 
@@ -114,7 +125,24 @@ def test_a_breakpoint_float64_does_not_hold_keeps_the_generic_path():
     assert same(kernel(x), generic).all()
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hardtanh", "selu", "tanh", "gelu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "leaky_relu",
+        "hardtanh",
+        "selu",
+        "tanh",
+        "gelu",
+        "sigmoid",
+        "silu",
+        "hardswish",
+        "hardshrink",
+        "softshrink",
+        "tanhshrink",
+        "binary_step",
+    ],
+)
 @pytest.mark.parametrize("order", [0, 1])
 def test_float32_and_out(name, order):
     """float32 in, float32 out (what Monte Carlo networks use), written into `out`."""
@@ -171,3 +199,56 @@ def test_a_lone_sigmoid_pair_matches_mpmath_into_the_tails(expression, u, dtype)
             assert abs(value - float(exact)) <= 2 * tiny * np.finfo(dtype).eps
         else:
             assert abs(value - exact) <= 4 * np.finfo(dtype).eps * exact, (xi, value, exact)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_lone_sigmoid_matches_mpmath_into_the_subnormals(dtype):
+    """sigmoid(u) whose exp nothing shares is 1/(1 + exp(-u)), with `numeric.sigmoid` where
+    exp(-u) overflows (u < -709.78, -88.7 in float32: the true value is subnormal down to about
+    -745, -103). Reference: mpmath at 50 digits, 4 ulp above the smallest normal result and 2
+    units of the subnormal spacing below."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    activation = load_activation("sigmoid")
+    x = np.concatenate(
+        [np.linspace(-760, 40, 3201), np.linspace(-110, -80, 301), [0.0, -0.0, 5e-324]]
+    ).astype(dtype)
+    got = activation.function(0)(x, dtype=dtype)
+    assert got.dtype == dtype and activation.function(0).strategy == "smooth"
+    tiny, eps = np.finfo(dtype).tiny, np.finfo(dtype).eps
+    for xi, value in zip(x, got, strict=True):
+        exact = 1 / (1 + mpmath.exp(-mpmath.mpf(float(xi))))
+        if exact < tiny:
+            assert abs(value - float(exact)) <= 2 * tiny * eps, (xi, value, exact)
+        else:
+            assert abs(value - exact) <= 4 * eps * exact, (xi, value, exact)
+
+
+def test_gelu_erfc_correction_matches_the_generic_helper():
+    """The kernel's erfc(c*x) recovers the rounding d of z = c*x from a float32 split of x; with
+    d from Dekker's product (`numeric.two_product_error`) instead, the same first-order
+    correction gives the same values to 1 ulp (`numeric.erfc_scaled` beyond |z| = 2 in both),
+    tails, subnormals, huge x, +-inf and nan included."""
+    import scipy.special
+
+    from actcli import kernels, numeric
+
+    c_hi, c_lo = -0.70710678118654757, 4.8336466567264567e-17
+    x = np.concatenate(
+        [
+            np.linspace(-40, 40, 8001),
+            np.random.default_rng(1).standard_normal(4000),
+            [0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 3.5e38, -3.5e38, 1e300, -1e300],
+            [np.inf, -np.inf, np.nan],
+        ]
+    )
+    with np.errstate(all="ignore"):
+        got = kernels._erfc_scaled(x, c_hi, c_lo)
+        z = c_hi * x
+        d = numeric.two_product_error(x, c_hi, z) + c_lo * x
+        expected = scipy.special.erfc(z) - d * (2 / np.sqrt(np.pi)) * np.exp(-z * z)
+        tail = ~(np.abs(z) <= kernels.ERFC_PLAIN_BELOW)
+        expected[tail] = numeric.erfc_scaled(x[tail], c_hi, c_lo)
+    close = same(got, expected) | (np.abs(got - expected) <= np.spacing(np.abs(expected)))
+    assert close.all(), x[~close][:5]

@@ -51,3 +51,33 @@ def test_float64_agrees_with_mpmath(spec, order):
         if not ok:
             failures.append(f"x={x!r}: got {value!r}, mpmath {sympy.Float(true, 20)}")
     assert not failures, f"{spec.name} order {order}:\n" + "\n".join(failures)
+
+
+def test_twice_precision_helpers_give_the_same_values_on_their_fast_paths():
+    """`numeric.erfc_scaled` and `exp_scaled_square` skip their `where`s when every |x| <
+    1e150 and `erfc` computes its tail points by themselves (a loop of `actcli.evaluate` on
+    a few numbers): each value is the one the guarded path gives (an extra 1e200 forces it),
+    bit for bit, and Dekker's error of a square is exact."""
+    from fractions import Fraction
+
+    from actcli import numeric
+
+    x = np.concatenate(
+        [np.linspace(-40, 40, 801), np.random.default_rng(2).standard_normal(200) * 3]
+    )
+    x = np.concatenate([x, [0.0, -0.0, 5e-324, -5e-324, 1e-300, np.nan]])
+    guarded = np.append(x, 1e200)
+    c_hi, c_lo = -0.70710678118654757, 4.8336466567264567e-17
+    with np.errstate(all="ignore"):  # the guard's 1e200 overflows where it is discarded
+        pairs = [
+            (numeric.erfc_scaled(x, c_hi, c_lo), numeric.erfc_scaled(guarded, c_hi, c_lo)),
+            (numeric.exp_scaled_square(x, -0.5, 0.0), numeric.exp_scaled_square(guarded, -0.5, 0)),
+            (numeric.erfc(x), np.array([numeric.erfc(np.array([v]))[0] for v in x])),
+        ]
+    for fast, slow in pairs:
+        assert fast.tobytes() == slow[: x.size].tobytes()
+    normal = x[(np.abs(x) > 1e-100) & (np.abs(x) < 1e100)]  # no underflow in the square
+    square = normal * normal
+    error = numeric.two_product_error(normal, normal, square)
+    for a, s, e in zip(normal, square, error, strict=True):
+        assert Fraction(float(e)) == Fraction(float(a)) ** 2 - Fraction(float(s))
