@@ -113,8 +113,10 @@ def exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
     exponent = k_hi * square
     if safe.all():  # the `where`s below change nothing: skipped (~5 us on a few numbers)
         square_error = two_product_error(x, x, square)
-        error = two_product_error(square, k_hi, exponent) + k_hi * square_error + k_lo * square
-        return exp_accurate(exponent, error)
+        # times a power of two (GELU's -1/2) the product is exact: its error is 0
+        exact = k_lo == 0 and abs(math.frexp(k_hi)[0]) == 0.5
+        product_error = 0.0 if exact else two_product_error(square, k_hi, exponent)
+        return exp_accurate(exponent, product_error + k_hi * square_error + k_lo * square)
     xs = np.where(safe, x, 0.0)
     square_error = two_product_error(xs, xs, square)
     exponent_error = np.where(
