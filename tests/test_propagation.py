@@ -743,6 +743,7 @@ def test_depth_figure_legend_shows_the_parameter_values():
     assert any(t.startswith("elu [alpha=0.5] (") for t in texts), texts
 
 
+@pytest.mark.slow
 def test_box_muller_float32_draws_are_standard_normal() -> None:
     """The float32 weight sampler against N(0, 1): Kolmogorov-Smirnov on 2^22 draws, the first
     four moments (kurtosis 3) and the two-sided tail mass beyond 3 and 4 (2 Phi(-t), from

@@ -409,6 +409,7 @@ def test_every_scalar_builtin(name):
     assert p.range.lower <= p.range.upper
 
 
+@pytest.mark.slow
 def test_claims_in_specs_agree():
     """The range and monotonicity claims that the built-in specs make (written by hand)."""
     for spec in _registry():

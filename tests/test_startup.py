@@ -158,6 +158,7 @@ NOT_ON_CACHED_EVAL = (
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
+@pytest.mark.slow
 def test_cached_eval_imports_no_sympy(argv: list[str], stdout: str, tmp_path: Path) -> None:
     env = dict(os.environ, ACTCLI_CACHE_DIR=str(tmp_path))
     first = _probe(argv, NOT_ON_CACHED_EVAL, env)  # compiles and fills the cache
@@ -179,6 +180,7 @@ def test_cached_eval_imports_no_sympy(argv: list[str], stdout: str, tmp_path: Pa
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
+@pytest.mark.slow
 def test_cached_eval_of_numbers_imports_numpy_only_where_needed(
     argv: list[str], numpy: bool, tmp_path: Path
 ) -> None:
@@ -195,6 +197,7 @@ def test_cached_eval_of_numbers_imports_numpy_only_where_needed(
 @pytest.mark.parametrize(
     "argv", [["list"], ["eval", "relu", "1"], ["eval", "sigmoid", "0"]], ids=" ".join
 )
+@pytest.mark.slow
 def test_a_warm_registry_cache_reads_no_yaml(argv: list[str], tmp_path: Path) -> None:
     """PyYAML is imported where a spec file is read (the first run, filling the cache), not
     where the registry's cache answers."""
@@ -205,6 +208,7 @@ def test_a_warm_registry_cache_reads_no_yaml(argv: list[str], tmp_path: Path) ->
     assert second["out"] == first["out"] and second["code"] == 0
 
 
+@pytest.mark.slow
 def test_mean_field_run_needs_no_scipy_optimize() -> None:
     """A mean-field run whose fixed point needs no root finding (relu: q* by hand) leaves the
     optimizer unloaded; and every run leaves SciPy's integrator unloaded."""
@@ -326,6 +330,7 @@ def test_list_json_defaults_without_fractions(tmp_path: Path) -> None:
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
 )
+@pytest.mark.slow
 def test_only_simulate_depth_starts_blas_threads(argv: list[str], threads: str | None) -> None:
     """The console script sets OPENBLAS_NUM_THREADS=1 (unless the user set it) for every
     command but simulate-depth, before NumPy is imported: read back in the command."""

@@ -142,6 +142,7 @@ def test_depth_grid_runs_equal_the_single_runs(run_actcli):
     assert without_estimates(json.loads(out)) == grid
 
 
+@pytest.mark.slow
 def test_networks_run_apart_keep_the_first_overflow_and_count_every_network():
     """ReLU at sigma_w2 = 10^4 grows by sqrt(5000) ~ 71 a layer (by hand: E[relu(z)^2] = 1/2),
     past float32's 3.4e38 after about 20 layers: each network overflows; run one network per
