@@ -49,7 +49,14 @@ from actcli.propagation.meanfield import (
     mean_field,
     mean_variance_map,
 )
-from actcli.propagation.montecarlo import MonteCarlo, NonFinite, combine, drawn_ahead, simulate
+from actcli.propagation.montecarlo import (
+    MonteCarlo,
+    NonFinite,
+    combine,
+    drawn_ahead,
+    layer_weights,
+    simulate,
+)
 from actcli.propagation.verdicts import power10, verdict
 from actcli.resources import available_memory
 from actcli.supervisor import allow_memory
@@ -850,10 +857,12 @@ def _rates(dtype: str) -> tuple[float, float, float, float]:
     kind = np.dtype(dtype)
     generator = np.random.default_rng(0)
     size = 256
+    layer_weights(0, 0, 1, size, kind, orthogonal=False)  # warm: page faults, first calls
     started = time.perf_counter()
-    matrix = generator.standard_normal((size, size), dtype=kind)
+    matrix = layer_weights(0, 0, 2, size, kind, orthogonal=False)  # as the networks draw
     draw = (time.perf_counter() - started) / size**2
     block = generator.standard_normal((size, 128), dtype=kind)
+    product = matrix @ block  # warm: BLAS's first call
     started = time.perf_counter()
     for _ in range(4):
         product = matrix @ block
