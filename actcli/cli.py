@@ -11,6 +11,7 @@
 import contextlib
 import copy
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 import typer
+import typer.core
 import typer.main
 
 from actcli import api, completion, render
@@ -58,9 +60,11 @@ from actcli.supervisor import DEFAULT_MAX_MEMORY, current_step, split_timeout
 from actcli.version import __version__
 
 try:  # typer >= 0.22 vendors click; earlier versions use the click package
-    from typer._click.exceptions import ClickException
+    from typer._click import Context, HelpFormatter
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - depends on the installed typer
-    from click import ClickException
+    from click import ClickException, Context, HelpFormatter
+    from click.exceptions import NoArgsIsHelpError
 
 EXIT_BROKEN_PIPE = 141
 
@@ -779,8 +783,8 @@ def init_command(
 ) -> None:
     """Weight initialisation from mean-field theory: the variance preserving sigma_w^2 (weight
     variance times fan-in; gain = its square root) that keeps the pre-activation variance at
-    q = 1 (sigma_w^2 E\\[f(z)^2] + sigma_b^2 = 1, z ~ N(0, 1): the second moment, so a non-zero
-    mean E\\[f(z)] counts as signal), chi_1 and the depth scale there; the critical sigma_w^2
+    q = 1 (sigma_w^2 E[f(z)^2] + sigma_b^2 = 1, z ~ N(0, 1): the second moment, so a non-zero
+    mean E[f(z)] counts as signal), chi_1 and the depth scale there; the critical sigma_w^2
     (edge of chaos, chi_1 = 1 at the fixed point q*, or none and why); and PyTorch's
     calculate_gain where it defines one, with the ratio of the two gains.
     """
@@ -796,6 +800,8 @@ def init_command(
 
 @app.command(
     "phase",
+    # click's short help ends at the first ". ", which "et al. 2017" would cut
+    short_help="The mean-field phase diagram on a grid of sigma_w^2 and sigma_b^2.",
     epilog=_examples(
         "actcli phase tanh relu --sigma-w2 0.5:3:6 --sigma-b2 0:0.2:3 --format text",
         "actcli phase tanh --sigma-w2 1:4:21 --sigma-b2 0:0.3:11 --plot phase.png",
@@ -829,8 +835,8 @@ def phase_command(
     fmt: PhaseFormat = None,
 ) -> None:
     """The mean-field phase diagram (Schoenholz et al. 2017): on a grid of sigma_w^2 (weight
-    variance times fan-in) and sigma_b^2, the fixed point q* of q = sigma_w^2 E\\[f(sqrt(q) z)^2] +
-    sigma_b^2, chi_1 = sigma_w^2 E\\[f'(sqrt(q*) z)^2], the depth scale -1/ln chi_1 and the phase
+    variance times fan-in) and sigma_b^2, the fixed point q* of q = sigma_w^2 E[f(sqrt(q) z)^2] +
+    sigma_b^2, chi_1 = sigma_w^2 E[f'(sqrt(q*) z)^2], the depth scale -1/ln chi_1 and the phase
     (ordered chi_1 < 1, critical, chaotic chi_1 > 1, divergent: no finite q*); and the critical
     line, the sigma_w^2 with chi_1 = 1 at each sigma_b^2 (root finding, not read off the grid).
     """
@@ -937,6 +943,65 @@ def _show_warning(previous: Callable[..., None]) -> Callable[..., None]:
     return show
 
 
+class _PanelFormatter(HelpFormatter):
+    """click's help, kept as blocks (the usage line, paragraphs, each section's rows) for
+    `render.help_panels`, which draws the sections as panels: on a terminal only (in a pipe
+    help is click's plain text), at the terminal's width."""
+
+    def __init__(self, indent_increment: int = 2, width: Any = None, max_width: Any = None):
+        columns = shutil.get_terminal_size().columns
+        super().__init__(indent_increment, width=max(columns - 2, 50))
+        self.columns = max(columns, 52)
+        self.blocks: list[tuple[str, Any]] = []
+        self._section: str | None = None
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        self._keep_text()
+        super().write_usage(prog, args, prefix)
+        self.blocks.append(("usage", self._taken()))
+
+    @contextlib.contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        self._keep_text()
+        self._section = name
+        try:
+            yield
+        finally:
+            self._section = None
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        if self._section is None:
+            super().write_dl(rows, col_max, col_spacing)
+        else:
+            self.blocks.append(("section", (self._section, list(rows))))
+
+    def getvalue(self) -> str:
+        self._keep_text()
+        return render.help_panels(self.blocks, self.columns, render.wants_colour(sys.stdout))
+
+    def _keep_text(self) -> None:
+        text = self._taken()
+        if text.strip():
+            self.blocks.append(("text", text))
+
+    def _taken(self) -> str:
+        text = "".join(self.buffer)
+        self.buffer.clear()
+        return text
+
+
+class _PanelContext(Context):
+    formatter_class = _PanelFormatter
+
+
+def _help_on_terminal(command: Any) -> Any:
+    """`command` with help in panels where stdout is a terminal and typer's own rich help is
+    off (TYPER_USE_RICH=0, which the console script sets unless the user did)."""
+    if sys.stdout.isatty() and not typer.core.HAS_RICH:
+        command.context_class = _PanelContext
+    return command
+
+
 class _Commands(Mapping[str, Any]):
     """The root group's commands by name, each built by typer from its registration when first
     looked up: building all 15 (their options, from the annotations) cost 5-7 ms of every run,
@@ -949,10 +1014,12 @@ class _Commands(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
-            self._built[name] = typer.main.get_command_from_info(
-                self._registered[name],
-                pretty_exceptions_short=self._app.pretty_exceptions_short,
-                rich_markup_mode=self._app.rich_markup_mode,
+            self._built[name] = _help_on_terminal(
+                typer.main.get_command_from_info(
+                    self._registered[name],
+                    pretty_exceptions_short=self._app.pretty_exceptions_short,
+                    rich_markup_mode=self._app.rich_markup_mode,
+                )
             )
         return self._built[name]
 
@@ -967,7 +1034,7 @@ def _command_tree() -> Any:
     """The click group typer makes of `app` (as `app(...)` would), its commands `_Commands`."""
     root = copy.copy(app)
     root.registered_commands = []  # the group alone: its callback, options and settings
-    group = typer.main.get_group(root)
+    group = _help_on_terminal(typer.main.get_group(root))
     group.commands = _Commands(app)
     return group
 
@@ -992,11 +1059,13 @@ def _run(args: list[str], debug: bool) -> int:
         return EXIT_INTERRUPTED
     except typer.Exit as exc:
         return exc.exit_code
+    except NoArgsIsHelpError as exc:  # a bare `actcli`: its help, as --help prints it; exit 2
+        sys.stdout.write(exc.format_message())
+        render.flush()
+        return EXIT_USAGE
     except ClickException as exc:
         _traceback(debug)
-        message = " ".join(exc.format_message().split())
-        if message:  # empty when the help was shown for a bare `actcli`
-            _say(f"actcli: error: {message} (see actcli --help)")
+        _say(f"actcli: error: {' '.join(exc.format_message().split())} (see actcli --help)")
         return EXIT_USAGE
     except ActcliError as exc:
         _traceback(debug)

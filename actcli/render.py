@@ -37,6 +37,48 @@ def wants_colour(stream: IO[str]) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
+def help_panels(blocks: Sequence[tuple[str, Any]], width: int, colour: bool) -> str:
+    """Help for a terminal: click's usage line and paragraphs as click wrapped them, each
+    section (Options, Arguments, Commands) a rounded panel of two columns, the look of typer's
+    rich help. Drawn with rich's console, panel and table only: typer's own formatter imports
+    rich.markdown and rich.traceback, ~35 ms of every `--help`. `blocks` are ("usage", text),
+    ("text", text) and ("section", (name, [(term, help), ...])); help is data, never markup."""
+    from rich.console import Console  # deferred: rich loads only for a terminal
+    from rich.panel import Panel  # deferred
+    from rich.table import Table  # deferred
+    from rich.text import Text  # deferred
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=True,
+        color_system="auto" if colour else None,  # NO_COLOR: no escape codes at all
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    previous = None
+    for kind, value in blocks:
+        if previous is not None and not (kind == previous == "section"):
+            console.print()  # a blank line between blocks, none between two panels
+        previous = kind
+        if kind == "usage":
+            prefix, _, rest = value.rstrip("\n").partition(" ")
+            console.print(Text.assemble((prefix + " ", "bold yellow"), (rest, "bold")))
+        elif kind == "text":
+            console.print(Text(value.strip("\n")), soft_wrap=True)
+        else:
+            name, rows = value
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold cyan", no_wrap=True)
+            grid.add_column()
+            for term, description in rows:
+                grid.add_row(Text(term), Text(description))
+            console.print(Panel(grid, title=name, title_align="left", border_style="dim"))
+    return out.getvalue()
+
+
 def choose_format(requested: str | None, allowed: Sequence[str], fallback: str) -> str:
     """The requested format, or `table` on a terminal (when allowed), else `fallback`."""
     if requested is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import io
+import json
 import os
 import re
 import struct
@@ -34,15 +35,17 @@ DEPTH = ("--depth", "6", "--width", "16", "--batch", "4", "--seeds", "1")
 pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
-def in_terminal(columns: int, *argv: str) -> tuple[int, str, str]:
-    """`python -m actcli ARGV` with stdout on a pseudo-terminal `columns` wide (stderr a pipe):
-    (exit code, what the terminal received, stderr)."""
+def in_terminal(
+    columns: int, *argv: str, program: tuple[str, ...] = ("-m", "actcli")
+) -> tuple[int, str, str]:
+    """`python -m actcli ARGV` (or `python PROGRAM ARGV`) with stdout on a pseudo-terminal
+    `columns` wide (stderr a pipe): (exit code, what the terminal received, stderr)."""
     leader, follower = os.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = dict(os.environ, COLUMNS=str(columns), TERM="xterm", NO_COLOR="1")
     env.pop("FORCE_COLOR", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "actcli", *argv],
+        [sys.executable, *program, *argv],
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=subprocess.PIPE,
@@ -377,3 +380,38 @@ def test_an_interval_is_one_word_on_a_narrow_terminal() -> None:
     code, text, err = in_terminal(80, "properties", "--expr", "x/sqrt(1 + x**2)")
     assert code == 0, err
     assert any("│(-1, 1)" in line or "│ (-1, 1)" in line for line in text.splitlines()), text
+
+
+def test_help_on_a_terminal_is_drawn_in_panels_without_typers_rich_formatter():
+    """On a terminal, help sections are panels (rich's console, panel and table; typer's own
+    formatter, which imports rich.markdown and rich.traceback, stays unloaded), every command
+    listed with click's one-line summary, and docstrings read as text: E[f(z)^2], not E\\[."""
+    from tests.test_startup import CONSOLE_PROBE, RICH_HELP
+
+    for argv in (["--help"], ["init", "--help"]):
+        code, text, err = in_terminal(
+            90, json.dumps(argv), json.dumps(RICH_HELP), program=("-c", CONSOLE_PROBE)
+        )
+        assert code == 0, err
+        assert "LOADED []" in err, err
+        assert text.startswith(f"Usage: actcli {argv[0] + ' ' if len(argv) > 1 else ''}[OPTIONS]")
+        assert "╭─ Options " in text and "╰─" in text
+        assert all(len(line) <= 90 for line in text.splitlines())
+    assert "E[f(z)^2]" in text and "\\[" not in text
+    _, text, _ = in_terminal(90, json.dumps(["--help"]), "[]", program=("-c", CONSOLE_PROBE))
+    commands = text.split("╭─ Commands ")[1]
+    for name in ("list", "eval", "simulate-depth", "init", "phase", "completion"):
+        assert re.search(rf"│ {re.escape(name)} +\S", commands), name
+    assert "phase diagram on a grid" in commands  # not cut at "et al."
+
+
+def test_a_bare_actcli_prints_its_help_and_exits_2():
+    """The console script with no arguments: its help on stdout as `--help` prints it (in a
+    pipe, click's plain text), exit 2; nothing on stderr (it was once the whole help squashed
+    into one `actcli: error:` line)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "actcli"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and proc.stderr == ""
+    assert proc.stdout.startswith("Usage: actcli [OPTIONS] COMMAND [ARGS]...")
+    assert "Commands:" in proc.stdout
