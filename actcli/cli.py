@@ -868,7 +868,7 @@ def help_command(
     ] = None,
 ) -> None:
     """Show the help of a command, as `actcli COMMAND --help` does (`actcli help`: the overview)."""
-    code = app(
+    code = _command_tree()(
         args=[*([command] if command is not None else []), "--help"],
         prog_name="actcli",
         standalone_mode=False,

@@ -382,19 +382,24 @@ def test_an_interval_is_one_word_on_a_narrow_terminal() -> None:
     assert any("│(-1, 1)" in line or "│ (-1, 1)" in line for line in text.splitlines()), text
 
 
+@pytest.mark.slow
 def test_help_on_a_terminal_is_drawn_in_panels_without_typers_rich_formatter():
     """On a terminal, help sections are panels (rich's console, panel and table; typer's own
     formatter, which imports rich.markdown and rich.traceback, stays unloaded), every command
     listed with click's one-line summary, and docstrings read as text: E[f(z)^2], not E\\[."""
     from tests.test_startup import CONSOLE_PROBE, RICH_HELP
 
-    for argv in (["--help"], ["init", "--help"]):
+    for argv, usage in (
+        (["--help"], "Usage: actcli [OPTIONS]"),
+        (["init", "--help"], "Usage: actcli init [OPTIONS]"),
+        (["help", "init"], "Usage: actcli init [OPTIONS]"),  # the help command alike
+    ):
         code, text, err = in_terminal(
             90, json.dumps(argv), json.dumps(RICH_HELP), program=("-c", CONSOLE_PROBE)
         )
         assert code == 0, err
         assert "LOADED []" in err, err
-        assert text.startswith(f"Usage: actcli {argv[0] + ' ' if len(argv) > 1 else ''}[OPTIONS]")
+        assert text.startswith(usage)
         assert "╭─ Options " in text and "╰─" in text
         assert all(len(line) <= 90 for line in text.splitlines())
     assert "E[f(z)^2]" in text and "\\[" not in text
@@ -405,6 +410,7 @@ def test_help_on_a_terminal_is_drawn_in_panels_without_typers_rich_formatter():
     assert "phase diagram on a grid" in commands  # not cut at "et al."
 
 
+@pytest.mark.slow
 def test_a_bare_actcli_prints_its_help_and_exits_2():
     """The console script with no arguments: its help on stdout as `--help` prints it (in a
     pipe, click's plain text), exit 2; nothing on stderr (it was once the whole help squashed
