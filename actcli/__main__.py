@@ -17,10 +17,10 @@ NumPy on the 2-core development VM (`python -c "import numpy"`: 150-200 ms again
 with OPENBLAS_NUM_THREADS=1), for matrix products only simulate-depth's Monte Carlo makes: every
 other command starts with one BLAS thread unless OPENBLAS_NUM_THREADS is set.
 
-Help is click's (TYPER_USE_RICH=0 unless set): typer's rich formatter imports rich.markdown,
-markdown_it and rich.traceback, ~35-50 ms of `actcli --help`. In a pipe it is click's plain
-text; on a terminal `cli._PanelFormatter` draws click's sections as panels with rich's console,
-panel and table (`render.help_panels`): 147 -> 110 ms against a floor of 66 ms.
+Help is click's, not typer's rich formatter (`rich_markup_mode=None` in `actcli.cli`), which
+imports rich.markdown, markdown_it and rich.traceback, ~35-50 ms of `actcli --help`: in a pipe
+click's plain text, on a terminal click's sections drawn as panels with rich's console, panel
+and table (`cli._PanelFormatter`, `render.help_panels`): 147 -> 110 ms, the floor 66 ms.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from actcli.supervisor import split_timeout, supervise
 
 
 def run() -> None:
-    os.environ.setdefault("TYPER_USE_RICH", "0")  # not typer's rich help: see the docstring
     if not blas_bound(sys.argv[1:]):
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:

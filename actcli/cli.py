@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 import typer
-import typer.core
 import typer.main
 
 from actcli import api, completion, render
@@ -77,6 +76,10 @@ app = typer.Typer(
     "Example: actcli eval gelu 0.5 1 2",
     add_completion=False,
     no_args_is_help=True,
+    # click's help, never typer's rich formatter (it imports rich.markdown, markdown_it and
+    # rich.traceback, ~35-50 ms of --help, and reads [...] in help as markup): plain text in a
+    # pipe, panels drawn by `_PanelFormatter` on a terminal
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     # str.strip: choices (--format, --at-kink, --init) read " json" as json, as before
     context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": str.strip},
@@ -154,9 +157,10 @@ ExprOption = Annotated[
 
 def _examples(*commands: str) -> str:
     """A command's help epilog: its examples, one a line (each runs as shown; tests/test_docs.py
-    runs them all)."""
+    runs them all), each marked for click not to rewrap it (`\\b`): a command is not cut
+    across lines at any terminal width."""
     label = "Example:" if len(commands) == 1 else "Examples:"
-    return "\n\n".join((label, *(f"  {command}" for command in commands)))
+    return "\n\n".join((label, *(f"\b\n{command}" for command in commands)))
 
 
 def _version(value: bool) -> None:
@@ -995,9 +999,8 @@ class _PanelContext(Context):
 
 
 def _help_on_terminal(command: Any) -> Any:
-    """`command` with help in panels where stdout is a terminal and typer's own rich help is
-    off (TYPER_USE_RICH=0, which the console script sets unless the user did)."""
-    if sys.stdout.isatty() and not typer.core.HAS_RICH:
+    """`command` with its help in panels where stdout is a terminal."""
+    if sys.stdout.isatty():
         command.context_class = _PanelContext
     return command
 
