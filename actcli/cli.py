@@ -950,7 +950,8 @@ def _show_warning(previous: Callable[..., None]) -> Callable[..., None]:
 class _PanelFormatter(HelpFormatter):
     """click's help, kept as blocks (the usage line, paragraphs, each section's rows) for
     `render.help_panels`, which draws the sections as panels: on a terminal only (in a pipe
-    help is click's plain text), at the terminal's width."""
+    help is click's plain text), at the terminal's width: click's `width` and `max_width` (80
+    columns unless the context sets one) are taken and not used, as panels fill the terminal."""
 
     def __init__(self, indent_increment: int = 2, width: Any = None, max_width: Any = None):
         columns = shutil.get_terminal_size().columns
