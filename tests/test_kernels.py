@@ -19,7 +19,7 @@ from actcli.kernels import BLOCK
 from actcli.registry import Registry
 
 SCALARS = [spec for spec in Registry.default() if spec.kind == "scalar"]
-PIECEWISE = ("indicator", "clamp", "hinge", "mirror", "sum", "select")
+PIECEWISE = ("indicator", "clamp", "hinge", "mirror", "sum", "select", "jump")
 
 
 def probes(activation) -> np.ndarray:
@@ -79,7 +79,7 @@ def linear_pieces(expression) -> bool:
         ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
         ("softsign", 1, "mirror"),
         ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
-        ("selu", 1, "select"),  # a jump at 0: a*exp(x), then one numpy.where for x > 0
+        ("selu", 1, "jump"),  # a*exp(min(x, 0)) - (a - scale)*[x > 0]
         ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
         ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
