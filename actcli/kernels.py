@@ -86,10 +86,14 @@ class Kernel:
     """f(x) elementwise: `kernel(x, dtype=numpy.float64, out=None)`; `strategy` names the form
     chosen (`generic` where none fits)."""
 
-    def __init__(self, body: Body, strategy: str, keeps_nan: bool = False) -> None:
+    def __init__(
+        self, body: Body, strategy: str, keeps_nan: bool = False, blocked: bool = True
+    ) -> None:
         self.body = body
         self.strategy = strategy
         self.keeps_nan = keeps_nan  # the body itself gives nan at nan: no check needed
+        # one pass over x (a copy, a clip, a ufunc): blocks gain nothing there and cost ~25%
+        self.blocked = blocked and not getattr(body, "one_pass", False)
 
     def __call__(
         self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
@@ -97,7 +101,12 @@ class Kernel:
         x = np.asarray(x, dtype=dtype)
         result = np.empty(x.shape, dtype=x.dtype) if out is None else out
         with np.errstate(all="ignore"):
-            if x.size > BLOCK and x.flags.c_contiguous and result.flags.c_contiguous:
+            if (
+                self.blocked
+                and x.size > BLOCK
+                and x.flags.c_contiguous
+                and result.flags.c_contiguous
+            ):
                 flat, into = x.reshape(-1), result.reshape(-1)  # views
                 for start in range(0, x.size, BLOCK):
                     self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
@@ -125,12 +134,14 @@ def compile_kernel(expression: Any) -> Kernel:
         return _piecewise(regions)
     if expression.is_number and math.isfinite(float(expression)):
         c = float(expression)  # clip(x, c, c): c everywhere, nan kept, in one pass
-        return Kernel(lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True)
+        return Kernel(
+            lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True, blocked=False
+        )
     if expression == X:  # one copy; nan kept
-        return Kernel(lambda x, out: np.copyto(out, x), "copy", keeps_nan=True)
+        return Kernel(lambda x, out: np.copyto(out, x), "copy", keeps_nan=True, blocked=False)
     ufunc = _ufunc_of_x(expression)
     if ufunc is not None:
-        return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
+        return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True, blocked=False)
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
     return Kernel(_smooth_body(expression), "smooth", keeps_nan=varying)
@@ -272,6 +283,12 @@ def _smooth_body(expression: Any) -> Body:
         argument = _lambdified(prepared.args[0])
         return lambda x, out: _sigmoid_alone(argument(x), out)
     if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        alone = [factor for factor in prepared.args if isinstance(factor, _alone)]
+        if len(alone) == 1:
+            (other,) = [factor for factor in prepared.args if factor is not alone[0]]
+            if not other.has(_alone):
+                parts = _lambdified([other, alone[0].args[0]])
+                return lambda x, out: _times_sigmoid(*parts(x), out)
         if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
             factors = _lambdified(list(prepared.args))
             return lambda x, out: np.multiply(*factors(x), out=out)
@@ -419,6 +436,26 @@ def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     result += 1
     np.reciprocal(result, out=result)
     return _patch(result, u, result == 0, numeric.sigmoid)
+
+
+def _times_sigmoid(t: Any, u: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """t*sigmoid(u) whose exp nothing else shares (SiLU: x*sigmoid(x)) as one quotient
+    t/(1 + exp(-u)): four passes, one rounding fewer than t*(1/(1 + exp(-u))). Where
+    exp(-u) overflows (u < -709.78; the sigmoid is subnormal or 0 there) t times
+    `numeric.sigmoid`, exp(u)/(1 + exp(u)), as before: found by one reduction, a mask only
+    when some denominator is inf."""
+    denominator = np.negative(u, out=out)
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    largest = np.maximum.reduce(denominator, axis=None) if out.size else 0.0
+    overflow = not largest < np.inf  # inf, or nan somewhere: look at each
+    if overflow:
+        where = np.isinf(denominator)
+    np.divide(t, denominator, out=out)
+    if overflow:
+        t = np.broadcast_to(t, out.shape)
+        out[where] = t[where] * numeric.sigmoid(np.asarray(u)[where])
+    return out
 
 
 def _sigmoid_pair(e: np.ndarray) -> np.ndarray:
@@ -715,14 +752,37 @@ def _clamp(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         if at(middle, g, end) != region.constant:
             return None
     function = compiled(g)
+    steps = _affine_steps(_prepared(g))
     low, high = middle.low, middle.high
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         _clip(x, low, high, out)
-        if g != X:
+        if steps is not None:
+            for ufunc, constant in steps:
+                ufunc(out, constant, out=out)
+        else:
             out[...] = function(out)
 
+    body.one_pass = steps == []  # type: ignore[attr-defined]
     return body
+
+
+def _affine_steps(prepared: Any) -> list[tuple[np.ufunc, float]] | None:
+    """a*x + b (a prepared piece) as the printed code computes it, one rounded operation at a
+    time: [(multiply, a), (add, b)] (x alone: []), to be applied in place; None for anything
+    else. fl(fl(a*x) + b) either way: the printed (1/6)*x + 1/2 rounds 1/6 as float() does."""
+    if prepared == X:
+        return []
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        constant, rest = prepared.args
+        if constant.is_Number and rest == X:
+            return [(np.multiply, float(constant))]
+    if isinstance(prepared, sympy.Add) and len(prepared.args) == 2:
+        constant, rest = prepared.args
+        inner = _affine_steps(rest) if constant.is_Number else None
+        if inner is not None:
+            return [*inner, (np.add, float(constant))]
+    return None
 
 
 def _clip(x: np.ndarray, low: float, high: float, out: np.ndarray) -> None:
@@ -769,12 +829,52 @@ def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         return None
     if at(right, g, 0.0) != at(zero, zero.expression, 0.0) or (odd and at(right, g, 0.0) != 0):
         return None
+    in_place = _mirror_in_place(_prepared(g), odd)
+    if in_place is not None:
+        return in_place
     function = compiled(g)
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         out[...] = function(np.abs(x))
         if odd:
             np.copysign(out, x, out=out)
+
+    return body
+
+
+def _mirror_in_place(g: Any, odd: bool) -> Body | None:
+    """The mirror of g = x/d(x) (odd) or d(x)**-1, d(x)**-2 (even), d = a*x + b with a >= 0
+    and b > 0 (softsign and its f'), written into out with no temporary: |x| into out, d in
+    place, then x/out (odd), 1/out or 1/(out*out) (even), as the printed g computes them
+    (`_power` squares, then divides). The odd form is copysign(g(|x|), x) bit for bit:
+    d(|x|) > 0 and division is symmetric in sign, -0 and nan included."""
+    base, power = None, None
+    if odd and isinstance(g, sympy.Mul) and len(g.args) == 2 and X in g.args:
+        (other,) = [arg for arg in g.args if arg != X]
+        if isinstance(other, sympy.Pow) and other.exp == -1:
+            base, power = other.base, "divide"
+    elif not odd and isinstance(g, sympy.Pow) and g.exp == -1:
+        base, power = g.base, "reciprocal"
+    elif not odd and isinstance(g, _integer_power) and g.args[1] == -2:
+        base, power = g.args[0], "square"
+    steps = _affine_steps(base) if base is not None else None
+    if steps is None:
+        return None
+    slope = math.prod(c for ufunc, c in steps if ufunc is np.multiply)
+    offset = sum(c for ufunc, c in steps if ufunc is np.add)
+    if not (slope >= 0 and offset > 0):
+        return None
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.absolute(x, out=out)
+        for ufunc, constant in steps:
+            ufunc(out, constant, out=out)
+        if power == "divide":
+            np.divide(x, out, out=out)
+            return
+        if power == "square":
+            np.multiply(out, out, out=out)
+        np.reciprocal(out, out=out)
 
     return body
 
