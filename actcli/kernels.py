@@ -16,13 +16,17 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   g(|x|), sign restored), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink), `sum`
   (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
   SELU), `gate` (f/x a clamp: x*g(clip(x, a, b)); hardswish), `masked` (one polynomial piece,
-  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), else `select` (the
+  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), `jump` (one piece g
+  on one side of a breakpoint a, a constant v on the other: g(x clipped to its side) -
+  (g(a) - v)*ceil(clip(+-(x - a), 0, 1)), where that subtraction is exact; SELU's f'), else
+  `select` (the
   piece with the most unbounded regions on the whole array, then the other regions written over
   it: the constants and each other piece with one `where`, or by boolean assignment where
   their points are few, as at a breakpoint). The float values at the breakpoints are checked
   when the kernel is built, so each form gives the generic path's values (up to the sign of a
   zero result), breakpoints included;
-- a constant c is clip(x, c, c) (nan stays nan, as in the generic path, in one pass); F(x) for
+- x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
+  generic path, in one pass); F(x) for
   a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
   directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
