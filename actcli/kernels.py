@@ -21,8 +21,8 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   (g(a) - v)*ceil(clip(+-(x - a), 0, 1)), where that subtraction is exact; SELU's f'), else
   `select` (the
   piece with the most unbounded regions on the whole array, then the other regions written over
-  it: the constants and each other piece with one `where`, or by boolean assignment where
-  their points are few, as at a breakpoint). The float values at the breakpoints are checked
+  it: the constants and each other piece by one masked copy, or gathered by index where
+  their points are few, as at a breakpoint, or the piece costs more than gathering). The float values at the breakpoints are checked
   when the kernel is built, so each form gives the generic path's values (up to the sign of a
   zero result), breakpoints included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
