@@ -16,13 +16,17 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   g(|x|), sign restored), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink), `sum`
   (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
   SELU), `gate` (f/x a clamp: x*g(clip(x, a, b)); hardswish), `masked` (one polynomial piece,
-  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), else `select` (the
+  0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), `jump` (one piece g
+  on one side of a breakpoint a, a constant v on the other: g(x clipped to its side) -
+  (g(a) - v)*ceil(clip(+-(x - a), 0, 1)), where that subtraction is exact; SELU's f'), else
+  `select` (the
   piece with the most unbounded regions on the whole array, then the other regions written over
-  it: the constants and each other piece with one `where`, or by boolean assignment where
-  their points are few, as at a breakpoint). The float values at the breakpoints are checked
+  it: the constants and each other piece by one masked copy, or gathered by index where
+  their points are few, as at a breakpoint, or the piece costs more than gathering). The float values at the breakpoints are checked
   when the kernel is built, so each form gives the generic path's values (up to the sign of a
   zero result), breakpoints included;
-- a constant c is clip(x, c, c) (nan stays nan, as in the generic path, in one pass); F(x) for
+- x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
+  generic path, in one pass); F(x) for
   a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
   directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
@@ -50,6 +54,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -85,10 +90,14 @@ class Kernel:
     """f(x) elementwise: `kernel(x, dtype=numpy.float64, out=None)`; `strategy` names the form
     chosen (`generic` where none fits)."""
 
-    def __init__(self, body: Body, strategy: str, keeps_nan: bool = False) -> None:
+    def __init__(
+        self, body: Body, strategy: str, keeps_nan: bool = False, blocked: bool = True
+    ) -> None:
         self.body = body
         self.strategy = strategy
         self.keeps_nan = keeps_nan  # the body itself gives nan at nan: no check needed
+        # one pass over x (a copy, a clip, a ufunc): blocks gain nothing there and cost ~25%
+        self.blocked = blocked and not getattr(body, "one_pass", False)
 
     def __call__(
         self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
@@ -96,7 +105,12 @@ class Kernel:
         x = np.asarray(x, dtype=dtype)
         result = np.empty(x.shape, dtype=x.dtype) if out is None else out
         with np.errstate(all="ignore"):
-            if x.size > BLOCK and x.flags.c_contiguous and result.flags.c_contiguous:
+            if (
+                self.blocked
+                and x.size > BLOCK
+                and x.flags.c_contiguous
+                and result.flags.c_contiguous
+            ):
                 flat, into = x.reshape(-1), result.reshape(-1)  # views
                 for start in range(0, x.size, BLOCK):
                     self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
@@ -124,10 +138,14 @@ def compile_kernel(expression: Any) -> Kernel:
         return _piecewise(regions)
     if expression.is_number and math.isfinite(float(expression)):
         c = float(expression)  # clip(x, c, c): c everywhere, nan kept, in one pass
-        return Kernel(lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True)
+        return Kernel(
+            lambda x, out: np.clip(x, c, c, out=out), "constant", keeps_nan=True, blocked=False
+        )
+    if expression == X:  # one copy; nan kept
+        return Kernel(lambda x, out: np.copyto(out, x), "copy", keeps_nan=True, blocked=False)
     ufunc = _ufunc_of_x(expression)
     if ufunc is not None:
-        return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True)
+        return Kernel(lambda x, out: ufunc(x, out=out), "ufunc", keeps_nan=True, blocked=False)
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
     return Kernel(_smooth_body(expression), "smooth", keeps_nan=varying)
@@ -184,22 +202,116 @@ def _prepared(expression: Any) -> Any:
     return _folded_constants(compensated)
 
 
+def _in_place(prepared: Any) -> Callable[[np.ndarray], Any] | None:
+    """A prepared polynomial of x (tanhshrink's Horner series) evaluated with the printed
+    expression's own operations, each written into a buffer of its own (x**2 computed once,
+    as SymPy's cse does): about 3x faster than the printed code on arrays too small for
+    NumPy to reuse its temporaries. Sums and products of two operands and squares only
+    (their order does not change a float result); None for anything else."""
+
+    def supported(node: Any) -> bool:
+        if node == X or node.is_Number:
+            return True
+        if isinstance(node, (sympy.Add, sympy.Mul)) and len(node.args) == 2:
+            return all(supported(arg) for arg in node.args)
+        if isinstance(node, sympy.Pow) and node.exp == 2:
+            return supported(node.base)
+        if isinstance(node, _integer_power) and node.args[1] == 3:
+            return supported(node.args[0])
+        return False
+
+    if prepared.is_Number or not supported(prepared):
+        return None
+    # a program over registers (0: x): (ufunc, into, a, b), a and b a register or a float
+    program: list[tuple[np.ufunc, int, Any, Any]] = []
+    shared: dict[Any, int] = {X: 0}
+    count = [1]
+
+    def new_register() -> int:
+        count[0] += 1
+        return count[0] - 1
+
+    def emit(node: Any) -> tuple[Any, bool]:
+        """The register (or float) holding node, and whether it may be written over."""
+        if node in shared:
+            return shared[node], False
+        if node.is_Number:
+            return float(node), False
+        if isinstance(node, sympy.Pow):
+            base, _ = emit(node.base)
+            shared[node] = into = new_register()
+            program.append((np.multiply, into, base, base))
+            return into, False
+        if isinstance(node, _integer_power):  # b*(b*b), as `_power` computes b**3
+            base, _ = emit(node.args[0])
+            into = new_register()
+            program.append((np.multiply, into, base, base))
+            program.append((np.multiply, into, base, into))
+            return into, True
+        combine = np.add if isinstance(node, sympy.Add) else np.multiply
+        (a, own_a), (b, own_b) = emit(node.args[0]), emit(node.args[1])
+        into = a if own_a else b if own_b else new_register()
+        program.append((combine, into, a, b))
+        return into, True
+
+    result, _ = emit(prepared)
+    registers = count[0]
+
+    def function(x: np.ndarray) -> np.ndarray:
+        values: list[Any] = [x] + [np.empty_like(x) for _ in range(1, registers)]
+        for ufunc, into, a, b in program:
+            ufunc(
+                values[a] if isinstance(a, int) else a,
+                values[b] if isinstance(b, int) else b,
+                out=values[into],
+            )
+        return values[result]
+
+    return function
+
+
 def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
     return sympy.lambdify(X, prepared, modules=[_NAMES, "numpy"], cse=_common_subexpressions)
 
 
 def _smooth_body(expression: Any) -> Body:
-    """Writes f(x) into out; the last step writes there itself where it is a lone sigmoid
-    or a product of two factors (sigmoid, silu: no copy of the result)."""
+    """Writes f(x) into out; the last step writes there itself where it is a lone sigmoid,
+    a product of two factors (sigmoid, silu) or a sum of two terms (x - tanh(x), a*x + b):
+    no copy of the result. One rounded operation of the same two operands, so the same
+    values as the printed expression (a + b, a - b and a*b are commutative in floats, and
+    a - b is a + (-b) exactly)."""
     prepared = _prepared(expression)
+    if prepared == X:
+        return lambda x, out: np.copyto(out, x)
     if isinstance(prepared, _alone):
         argument = _lambdified(prepared.args[0])
         return lambda x, out: _sigmoid_alone(argument(x), out)
     if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        alone = [factor for factor in prepared.args if isinstance(factor, _alone)]
+        if len(alone) == 1:
+            (other,) = [factor for factor in prepared.args if factor is not alone[0]]
+            if not other.has(_alone):
+                parts = _lambdified([other, alone[0].args[0]])
+                return lambda x, out: _times_sigmoid(*parts(x), out)
         if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
             factors = _lambdified(list(prepared.args))
             return lambda x, out: np.multiply(*factors(x), out=out)
+    if isinstance(prepared, sympy.Add) and len(prepared.args) == 2:
+        first, second = prepared.args
+        if _negated(first) is not None and _negated(second) is None:
+            first, second = second, first
+        subtracted = _negated(second)
+        terms = _lambdified([first, second if subtracted is None else subtracted])
+        combine = np.add if subtracted is None else np.subtract
+        return lambda x, out: combine(*terms(x), out=out)
     return _assign(_lambdified(prepared))
+
+
+def _negated(term: Any) -> Any:
+    """t where `term` is -t as the printer writes it (`- t`: a Mul by -1), else None."""
+    if isinstance(term, sympy.Mul) and term.args[0] == -1:
+        return sympy.Mul(*term.args[1:])
+    return None
 
 
 def _folded_constants(expression: Any) -> Any:
@@ -328,6 +440,26 @@ def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     result += 1
     np.reciprocal(result, out=result)
     return _patch(result, u, result == 0, numeric.sigmoid)
+
+
+def _times_sigmoid(t: Any, u: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """t*sigmoid(u) whose exp nothing else shares (SiLU: x*sigmoid(x)) as one quotient
+    t/(1 + exp(-u)): four passes, one rounding fewer than t*(1/(1 + exp(-u))). Where
+    exp(-u) overflows (u < -709.78; the sigmoid is subnormal or 0 there) t times
+    `numeric.sigmoid`, exp(u)/(1 + exp(u)), as before: found by one reduction, a mask only
+    when some denominator is inf."""
+    denominator = np.negative(u, out=out)
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    largest = np.maximum.reduce(denominator, axis=None) if out.size else 0.0
+    overflow = not largest < np.inf  # inf, or nan somewhere: look at each
+    if overflow:
+        where = np.isinf(denominator)
+    np.divide(t, denominator, out=out)
+    if overflow:
+        t = np.broadcast_to(t, out.shape)
+        out[where] = t[where] * numeric.sigmoid(np.asarray(u)[where])
+    return out
 
 
 def _sigmoid_pair(e: np.ndarray) -> np.ndarray:
@@ -511,12 +643,15 @@ def _piecewise(regions: list[Region]) -> Kernel:
     # clip, maximum, minimum and abs keep nan, and the pieces they feed vary with x (unless a
     # piece is itself a Piecewise, whose select can send nan to a constant)
     nested = any(region.expression.has(sympy.Piecewise) for region in regions)
-    for build in (_indicator, _clamp, _hinge, _mirror, _shrink, _sum, _gate, _masked):
+    for build in (_indicator, _clamp, _hinge, _mirror, _shrink, _sum, _gate, _masked, _jump):
         body = build(regions, compiled, at)
         if body is not None:
             keeps_nan = build is not _indicator and not nested
             return Kernel(body, build.__name__.strip("_"), keeps_nan=keeps_nan)
-    return Kernel(_select(regions, compiled), "select")
+    body, background = _select(regions, compiled)
+    # the background piece gives nan at nan and no mask holds there (comparisons)
+    keeps_nan = not nested and X in background.free_symbols
+    return Kernel(body, "select", keeps_nan=keeps_nan)
 
 
 Compiled = Callable[[Any], Callable[[np.ndarray], Any]]
@@ -621,14 +756,37 @@ def _clamp(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         if at(middle, g, end) != region.constant:
             return None
     function = compiled(g)
+    steps = _affine_steps(_prepared(g))
     low, high = middle.low, middle.high
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         _clip(x, low, high, out)
-        if g != X:
+        if steps is not None:
+            for ufunc, constant in steps:
+                ufunc(out, constant, out=out)
+        else:
             out[...] = function(out)
 
+    body.one_pass = steps == []  # type: ignore[attr-defined]
     return body
+
+
+def _affine_steps(prepared: Any) -> list[tuple[np.ufunc, float]] | None:
+    """a*x + b (a prepared piece) as the printed code computes it, one rounded operation at a
+    time: [(multiply, a), (add, b)] (x alone: []), to be applied in place; None for anything
+    else. fl(fl(a*x) + b) either way: the printed (1/6)*x + 1/2 rounds 1/6 as float() does."""
+    if prepared == X:
+        return []
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
+        constant, rest = prepared.args
+        if constant.is_Number and rest == X:
+            return [(np.multiply, float(constant))]
+    if isinstance(prepared, sympy.Add) and len(prepared.args) == 2:
+        constant, rest = prepared.args
+        inner = _affine_steps(rest) if constant.is_Number else None
+        if inner is not None:
+            return [*inner, (np.add, float(constant))]
+    return None
 
 
 def _clip(x: np.ndarray, low: float, high: float, out: np.ndarray) -> None:
@@ -675,12 +833,52 @@ def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         return None
     if at(right, g, 0.0) != at(zero, zero.expression, 0.0) or (odd and at(right, g, 0.0) != 0):
         return None
+    in_place = _mirror_in_place(_prepared(g), odd)
+    if in_place is not None:
+        return in_place
     function = compiled(g)
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         out[...] = function(np.abs(x))
         if odd:
             np.copysign(out, x, out=out)
+
+    return body
+
+
+def _mirror_in_place(g: Any, odd: bool) -> Body | None:
+    """The mirror of g = x/d(x) (odd) or d(x)**-1, d(x)**-2 (even), d = a*x + b with a >= 0
+    and b > 0 (softsign and its f'), written into out with no temporary: |x| into out, d in
+    place, then x/out (odd), 1/out or 1/(out*out) (even), as the printed g computes them
+    (`_power` squares, then divides). The odd form is copysign(g(|x|), x) bit for bit:
+    d(|x|) > 0 and division is symmetric in sign, -0 and nan included."""
+    base, power = None, None
+    if odd and isinstance(g, sympy.Mul) and len(g.args) == 2 and X in g.args:
+        (other,) = [arg for arg in g.args if arg != X]
+        if isinstance(other, sympy.Pow) and other.exp == -1:
+            base, power = other.base, "divide"
+    elif not odd and isinstance(g, sympy.Pow) and g.exp == -1:
+        base, power = g.base, "reciprocal"
+    elif not odd and isinstance(g, _integer_power) and g.args[1] == -2:
+        base, power = g.args[0], "square"
+    steps = _affine_steps(base) if base is not None else None
+    if steps is None:
+        return None
+    slope = math.prod(c for ufunc, c in steps if ufunc is np.multiply)
+    offset = sum(c for ufunc, c in steps if ufunc is np.add)
+    if not (slope >= 0 and offset > 0):
+        return None
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        np.absolute(x, out=out)
+        for ufunc, constant in steps:
+            ufunc(out, constant, out=out)
+        if power == "divide":
+            np.divide(x, out, out=out)
+            return
+        if power == "square":
+            np.multiply(out, out, out=out)
+        np.reciprocal(out, out=out)
 
     return body
 
@@ -790,6 +988,63 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     return body
 
 
+def _jump(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
+    """One non-constant piece g on one side of a breakpoint a (the point included), a constant
+    v on the other (SELU's f': scale*alpha*exp(x) for x <= 0, scale beyond): f = g(x clipped
+    to g's side) - k*[x beyond a], k = g(a) - v, the indicator ceil(clip(+-(x - a), 0, 1))
+    (0 or 1, nan kept). Exact where g(a) - k is v and k is exact; a masked write of v over a
+    random half of the points costs 4x more (mispredicted branches)."""
+    if len(regions) != 3:
+        return None
+    left, point, right = regions
+    varying, constant = (left, right) if right.constant is not None else (right, left)
+    if varying.constant is not None or constant.constant is None:
+        return None
+    g, a, v = varying.expression, point.low, constant.constant
+    g_a = at(varying, g, a)
+    if at(point, point.expression, a) != g_a or not math.isfinite(g_a):
+        return None
+    piece = _smooth_body(g)
+    on_left = varying is left
+    steps: dict[Any, Any] = {}
+
+    def step(dtype: Any) -> Any:
+        """k in `dtype` (g(a) as the piece gives it there: float32 in Monte Carlo networks),
+        None where g(a) - k would not give v exactly."""
+        if dtype not in steps:
+            g_a = np.empty(1, dtype=dtype)
+            with np.errstate(all="ignore"):
+                piece(np.array([a], dtype=dtype), g_a)
+            v_d = dtype.type(v)
+            k = g_a[0] - v_d
+            exact = Fraction(float(g_a[0])) - Fraction(float(v_d)) == Fraction(float(k))
+            steps[dtype] = k if exact and g_a[0] - k == v_d else None
+        return steps[dtype]
+
+    if step(np.dtype(np.float64)) is None:
+        return None
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        side = np.empty_like(out)
+        _clip(x, -math.inf if on_left else a, a if on_left else math.inf, side)
+        piece(side, out)
+        k = step(out.dtype)
+        if k is None:  # v by a masked write (float32 where g(a) - k rounds)
+            np.copyto(out, v, where=(x > a) if on_left else (x < a))
+            return
+        # x - a beyond a on the right (x + 0.0 at a = 0: -0 + 0 is +0), a - x on the left
+        if on_left:
+            np.add(x, 0.0 - a, out=side)
+        else:
+            np.subtract(a, x, out=side)
+        np.clip(side, 0.0, 1.0, out=side)
+        np.ceil(side, out=side)
+        side *= k
+        out -= side
+
+    return body
+
+
 def _derived(
     regions: list[Region],
     at: At,
@@ -810,10 +1065,10 @@ def _derived(
     return derived
 
 
-def _select(regions: list[Region], compiled: Compiled) -> Body:
+def _select(regions: list[Region], compiled: Compiled) -> tuple[Body, Any]:
     """The non-constant piece with the most unbounded regions (x - tanh(x) in tanhshrink, a*exp(x)
-    in SELU's f') on the whole array, then every other region written over it (`_overwrite`):
-    the constants, and each other piece."""
+    in SELU's f') on the whole array, written into out, then every other region written over
+    it (`_overwrite`): the constants, and each other piece. Returns the body and that piece."""
     pieces: dict[Any, list[Region]] = {}
     for region in regions:
         if region.constant is None:
@@ -825,34 +1080,53 @@ def _select(regions: list[Region], compiled: Compiled) -> Body:
         return ends, len(group)
 
     widest = max(pieces, key=unbounded)
-    background = compiled(widest)
+    background = _smooth_body(widest)  # written into out, as compiled(widest) computes it
     constants = _runs(regions, zeros=True)
     plan = [
-        (compiled(expression), _group_runs(group))
+        (
+            _in_place(_prepared(expression)) or compiled(expression),
+            _group_runs(group),
+            sympy.count_ops(expression),
+        )
         for expression, group in pieces.items()
         if expression != widest
     ]
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        out[...] = background(x)
+        background(x, out)
         for value, first, last in constants:
-            _overwrite(out, _mask(x, first, last), lambda points, value=value: value, x)
-        for function, runs in plan:
-            _overwrite(out, _union_mask(x, runs), function, x)
+            _overwrite(out, _mask(x, first, last), value, x, 0)
+        for function, runs, operations in plan:
+            _overwrite(out, _union_mask(x, runs), function, x, operations)
 
-    return body
+    return body, widest
 
 
-def _overwrite(out: np.ndarray, mask: np.ndarray, function: Callable, x: np.ndarray) -> None:
-    """out = function(x) where mask holds: on those points only where they are few (a
-    breakpoint; a sparse boolean assignment is cheap), else one `where` pass (a masked copy
-    or gather over a random half of the points costs 4x more, on mispredicted branches)."""
+# A region's points gathered by index, evaluated and scattered back cost about this many
+# array operations per point (`numpy.flatnonzero`, a take, a put), against `operations` per
+# point of the whole block for the piece under a mask
+GATHER_OPERATIONS = 12
+
+
+def _overwrite(
+    out: np.ndarray, mask: np.ndarray, function: Any, x: np.ndarray, operations: int
+) -> None:
+    """out = function(x) where mask holds (`function` a constant, or a piece of `operations`
+    operations): on those points only, gathered by index, where they are few (a breakpoint)
+    or the piece costs more on the whole block than gathered (tanhshrink's series, 24
+    operations on a fifth of normal inputs: 2.5 ns a value where the whole block took 8);
+    else one masked copy of the piece evaluated on the whole block (a boolean gather over a
+    random half of the points costs 4x more, on mispredicted branches)."""
     count = np.count_nonzero(mask)
-    if SPARSE * count < mask.size:
+    constant = not callable(function)
+    if SPARSE * count < mask.size or (
+        count * (operations + GATHER_OPERATIONS) < mask.size * operations
+    ):
         if count:
-            out[mask] = function(x[mask])
+            where = np.flatnonzero(mask) if mask.ndim == 1 else mask
+            out[where] = function if constant else function(x[where])
     else:
-        out[...] = np.where(mask, function(x), out)
+        np.copyto(out, function if constant else function(x), where=mask)
 
 
 def _group_runs(group: list[Region]) -> list[tuple[Region, Region]]:

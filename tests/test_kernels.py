@@ -19,7 +19,7 @@ from actcli.kernels import BLOCK
 from actcli.registry import Registry
 
 SCALARS = [spec for spec in Registry.default() if spec.kind == "scalar"]
-PIECEWISE = ("indicator", "clamp", "hinge", "mirror", "sum", "select")
+PIECEWISE = ("indicator", "clamp", "hinge", "mirror", "sum", "select", "jump")
 
 
 def probes(activation) -> np.ndarray:
@@ -79,7 +79,7 @@ def linear_pieces(expression) -> bool:
         ("softsign", 0, "mirror"),  # copysign(|x|/(|x| + 1), x)
         ("softsign", 1, "mirror"),
         ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
-        ("selu", 1, "select"),  # a jump at 0: a*exp(x), then one numpy.where for x > 0
+        ("selu", 1, "jump"),  # a*exp(min(x, 0)) - (a - scale)*[x > 0]
         ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
         ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
@@ -252,3 +252,119 @@ def test_gelu_erfc_correction_matches_the_generic_helper():
         expected[tail] = numeric.erfc_scaled(x[tail], c_hi, c_lo)
     close = same(got, expected) | (np.abs(got - expected) <= np.spacing(np.abs(expected)))
     assert close.all(), x[~close][:5]
+
+
+def bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal bit for bit: the sign of a zero included, any nan equal to any nan."""
+    return ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b))
+
+
+HOSTILE = np.concatenate(
+    [
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 2.2e-308, -2.2e-308],
+        [1e-310, -1e-310, 1e300, -1e300, 1.7e308, -1.7e308, 1e-8, -1e-8],
+        np.linspace(-800, 800, 16001),
+        np.random.default_rng(7).standard_normal(20000) * 3,
+        np.random.default_rng(8).standard_normal(2000) * 1e-3,
+    ]
+)
+
+
+def hostile(dtype) -> np.ndarray:
+    with np.errstate(over="ignore"):  # +-1e300 and 1.7e308 are +-inf in float32
+        return HOSTILE.astype(dtype)
+
+
+@pytest.mark.parametrize("expression", ["x/(1 + abs(x))", "x/(3 + 2*abs(x))"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_odd_quotient_mirror_is_copysign_of_the_piece_bit_for_bit(expression, dtype):
+    """softsign, or a user's x/(b + a|x|), as x/d(|x|) written in place: the same bits as the
+    generic mirror copysign(g(|x|), x) with g the compiled right piece (f) and g(|x|) (f')."""
+    from actcli.kernels import _smooth
+
+    activation = load_activation(expression=expression)
+    x = hostile(dtype)
+    for order, odd in ((0, True), (1, False)):
+        source = activation.numeric_source(order)
+        g = _smooth(source.args[-1][0])  # the piece for x > 0
+        with np.errstate(all="ignore"):
+            expected = np.asarray(g(np.abs(x)), dtype=dtype)
+            if odd:
+                expected = np.copysign(expected, x)
+            expected[x == 0] = 0.0 if not odd else np.copysign(0.0, x[x == 0])
+            got = activation.function(order)(x, dtype=dtype)
+        assert activation.function(0).strategy == "mirror"
+        assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+    assert load_activation("softsign").function(1).strategy == "mirror"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_jump_gives_the_select_values_bit_for_bit(dtype):
+    """SELU's f' (and any g on one side of a breakpoint, a constant on the other) as
+    g(min(x, a)) - (g(a) - v)*[x > a]: the bits of numpy.where(x > 0, v, g(x)), g the
+    compiled piece, nan and the point itself included; a user's Piecewise takes it too."""
+    from actcli.kernels import _smooth, compile_kernel
+
+    x = hostile(dtype)
+    selu = load_activation("selu").numeric_source(1)
+    user = sympy.Piecewise((3 * sympy.exp(X), X <= 0), (sympy.Rational(1, 2), True))
+    for source in (selu, user):
+        kernel = compile_kernel(source)
+        (v, _), (g, _) = sorted(source.args, key=lambda arg: arg[0].free_symbols != set())
+        with np.errstate(all="ignore"):
+            expected = np.where(x > 0, dtype(float(v)), np.asarray(_smooth(g)(x), dtype=dtype))
+            got = kernel(x, dtype=dtype)
+        assert kernel.strategy == "jump"
+        assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_gathered_series_gives_the_printed_values_bit_for_bit(dtype):
+    """tanhshrink's select: x - tanh(x), its Horner series written over |x| < 1/4 from the
+    points gathered by index and evaluated by a register program: the bits of the printed
+    (lambdified) series and numpy.where, large arrays block by block."""
+    from actcli.kernels import _smooth
+
+    activation = load_activation("tanhshrink")
+    source = activation.numeric_source(0)
+    series = _smooth(source.args[0][0])
+    x = np.concatenate([hostile(dtype), np.resize(hostile(dtype), 3 * BLOCK)])
+    with np.errstate(all="ignore"):
+        expected = np.where(np.abs(x) < 0.25, series(x), x - np.tanh(x)).astype(dtype)
+        got = activation.function(0)(x, dtype=dtype)
+    assert activation.function(0).strategy == "select"
+    assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+
+
+@pytest.mark.parametrize(
+    ("expression", "factor", "ulps"),
+    [("x*sigmoid(x)", lambda t: t, 2), ("(x + 1)*sigmoid(x)", lambda t: t + 1, 3)],
+)
+def test_a_product_with_a_lone_sigmoid_matches_mpmath(expression, factor, ulps):
+    """t*sigmoid(x) as one quotient t/(1 + exp(-x)) (SiLU), t*`numeric.sigmoid` where exp(-x)
+    overflows: against mpmath at 40 digits, 2 ulp (3 where t = x + 1 is itself rounded), plus
+    4|t| subnormal spacings where the sigmoid is subnormal (x < -709, as before), and the
+    generic path's values at 0, +-inf and nan."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    activation = load_activation(expression=expression)
+    assert activation.function(0).strategy == "smooth"
+    x = np.concatenate([np.linspace(-760, 40, 8001), np.linspace(-1.5, 1.5, 3001)])
+    got = activation.function(0)(x)
+    for xi, value in zip(x, got, strict=True):
+        t = mpmath.mpf(float(xi))
+        exact = factor(t) / (1 + mpmath.exp(-t))
+        tolerance = ulps * np.spacing(abs(float(exact)))
+        if xi <= -709:  # t times a subnormal sigmoid: t times its resolution
+            tolerance += abs(float(factor(t))) * 4 * 5e-324
+        assert abs(value - exact) <= tolerance, (xi, value, exact)
+    ends = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    generic = compile_scalar(activation.numeric_source(0))(ends)
+    assert same(activation.function(0)(ends), generic).all()
+
+
+def test_identity_is_one_copy():
+    kernel = load_activation("identity").function(0)
+    x = HOSTILE.copy()
+    assert kernel.strategy == "copy" and bits(kernel(x), x).all()
