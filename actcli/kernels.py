@@ -12,23 +12,22 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   multiplications only), `clamp` (one non-constant piece g whose value at its ends equals the
   constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
   f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
-  minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x):
-  g(|x|), sign restored), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink), `sum`
-  (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
+  minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x): g(|x|),
+  negated for x < 0 if odd), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink),
+  `sum` (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
   SELU), `gate` (f/x a clamp: x*g(clip(x, a, b)); hardswish), `masked` (one polynomial piece,
   0 elsewhere on bounded regions: g(x)*[x in its regions]; hardshrink), `jump` (one piece g
   on one side of a breakpoint a, a constant v on the other: g(x clipped to its side) -
   (g(a) - v)*ceil(clip(+-(x - a), 0, 1)), where that subtraction is exact; SELU's f'), else
-  `select` (the
-  piece with the most unbounded regions on the whole array, then the other regions written over
-  it: the constants and each other piece by one masked copy, or gathered by index where
-  their points are few, as at a breakpoint, or the piece costs more than gathering). The float values at the breakpoints are checked
-  when the kernel is built, so each form gives the generic path's values (up to the sign of a
-  zero result), breakpoints included;
+  `select` (the piece with the most unbounded regions on the whole array, then the other
+  regions written over it: the constants and each other piece by one masked copy, or gathered
+  by index where their points are few, as at a breakpoint, or where the piece costs more than
+  gathering). The float values at the breakpoints are checked when the kernel is built, so
+  each form gives the generic path's values (up to the sign of a zero result), breakpoints
+  included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
-  generic path, in one pass); F(x) for
-  a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
-  directly;
+  generic path, in one pass); F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is
+  that ufunc, writing into `out` directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
@@ -822,7 +821,8 @@ def _hinge(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
 
 def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     """Two pieces split at 0 with left(x) = right(-x) (even) or -right(-x) (odd), and f(0) =
-    right(0): f = right(|x|), with x's sign for an odd f."""
+    right(0): f = right(|x|), negated where x < 0 for an odd f (times copysign(1, x): x's sign
+    given to the value would be wrong where right is negative, as in x/(|x| - 2) at x = -1)."""
     if len(regions) != 3 or regions[1].low != 0:
         return None
     left, zero, right = regions
@@ -841,7 +841,7 @@ def _mirror(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     def body(x: np.ndarray, out: np.ndarray) -> None:
         out[...] = function(np.abs(x))
         if odd:
-            np.copysign(out, x, out=out)
+            out *= np.copysign(1.0, x).astype(out.dtype, copy=False)
 
     return body
 

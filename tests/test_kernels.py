@@ -368,3 +368,25 @@ def test_identity_is_one_copy():
     kernel = load_activation("identity").function(0)
     x = HOSTILE.copy()
     assert kernel.strategy == "copy" and bits(kernel(x), x).all()
+
+
+@pytest.mark.parametrize("expression", ["x/(abs(x) - 2)", "x*(abs(x) - 1)", "sin(abs(x))*sign(x)"])
+def test_an_odd_mirror_whose_piece_changes_sign_gives_the_definition(expression):
+    """An odd f = g(|x|) negated for x < 0, g negative somewhere (x/(|x| - 2) on (0, 2)): the
+    mirror negates where x < 0; giving g(|x|) x's sign instead answered -1 for x/(|x| - 2) at
+    x = -1, where it is 1. Reference: the definition at 40 digits (mpmath), each x by hand."""
+    import mpmath
+
+    definitions = {
+        "x/(abs(x) - 2)": lambda t: t / (abs(t) - 2),
+        "x*(abs(x) - 1)": lambda t: t * (abs(t) - 1),
+        "sin(abs(x))*sign(x)": lambda t: mpmath.sin(abs(t)) * mpmath.sign(t),
+    }
+    activation = load_activation(expression=expression)
+    kernel = activation.function(0)
+    x = np.array([-3.5, -1.0, -0.5, -1e-9, 1e-9, 0.5, 1.0, 3.5, -1e6, 1e6, 2.75, -2.75])
+    with mpmath.workdps(40):
+        expected = np.array([float(definitions[expression](mpmath.mpf(t))) for t in x])
+    got = kernel(x)
+    assert kernel.strategy == "mirror"
+    np.testing.assert_allclose(got, expected, rtol=4e-16, atol=0)
