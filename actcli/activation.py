@@ -151,7 +151,30 @@ class Activation:
                     "(its Jacobian is a matrix)"
                 )
             return compiler.compile_vector(self.substitute(self._stable_or_definition()))
-        return kernels.compile_kernel(self.numeric_source(order, measured))
+        source = self.numeric_source(order, measured)
+        return kernels.compile_kernel(self._derivatives_at_points(source, order))
+
+    def _derivatives_at_points(self, source: sympy.Expr, order: int) -> sympy.Expr:
+        """`source` with f^(order) at each point it singles out (Eq(x, c)) as the common
+        one-sided limit where that derivative exists: differentiating a Piecewise turns its
+        point piece (f(c), Eq(x, c)) into (0, Eq(x, c)), wrong for max(x, tanh(x)) at 0 (f' is
+        1). `actcli eval` corrects such points from the kinks too; where f^(order)(c) does not
+        exist the source's value stays (the kernels' callers take it as a convention)."""
+        if not order or not isinstance(source, sympy.Piecewise):
+            return source
+        points = {
+            float(side): side
+            for _, condition in source.args
+            for equation in condition.atoms(sympy.Eq)
+            for side in equation.args
+            if side.is_Rational and sympy.Rational(float(side)) == side
+        }
+        corrected = [
+            (sympy.Rational(kink.value_of(order)), sympy.Eq(X, points[kink.x]))
+            for kink in (self.kinks(order) if points else [])
+            if kink.x in points and kink.exists(order) and math.isfinite(kink.value_of(order))
+        ]
+        return sympy.Piecewise(*corrected, *source.args) if corrected else source
 
     def _stable_or_definition(self) -> sympy.Expr:
         return self.symbolic(self.spec.stable) if self.spec.stable else self.symbolic()

@@ -630,7 +630,9 @@ def _piecewise(regions: list[Region]) -> Kernel:
         """The float value of `expression` (the piece of `region`) at x, or the constant."""
         if region.constant is not None and expression == region.expression:
             return region.constant
-        return float(np.asarray(compiled(expression)(np.array([x])), dtype=float).ravel()[0])
+        with np.errstate(all="ignore"):  # 1/x at its pole is inf, quietly, as when run
+            value = compiled(expression)(np.array([x]))
+        return float(np.asarray(value, dtype=float).ravel()[0])
 
     # a breakpoint's value as the generic path computes it: its piece, in floats, at the point
     regions = [
@@ -665,22 +667,22 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
 
 
 def _runs(regions: list[Region], zeros: bool = False) -> list[tuple[float, Region, Region]]:
-    """Maximal runs of adjacent constant regions with one value, nonzero unless `zeros`:
-    (value, first, last)."""
+    """Maximal runs of consecutive constant regions with one value, nonzero unless `zeros`:
+    (value, first, last). A region of another value breaks a run, a point too: sign(x)**2 is
+    1 on either side of 0 and 0 at 0, two runs of 1s."""
     runs: list[tuple[float, Region, Region]] = []
+    extends = False  # the region before this one is the last run's last
     for region in regions:
         value = region.constant
         if value is None or (value == 0 and not zeros):
+            extends = False
             continue
-        if runs and runs[-1][0] == value and _adjacent(runs[-1][2], region):
+        if extends and runs[-1][0] == value:
             runs[-1] = (value, runs[-1][1], region)
         else:
             runs.append((value, region, region))
+        extends = True
     return runs
-
-
-def _adjacent(left: Region, right: Region) -> bool:
-    return left.high == right.low
 
 
 def _mask(x: np.ndarray, first: Region, last: Region) -> np.ndarray | None:
@@ -980,7 +982,7 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     ):
         return None
     function = compiled(g)
-    runs = _group_runs([region for region in regions if region.constant is None])
+    runs = _piece_runs(regions, g)
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         np.multiply(x if g == X else function(x), _union_mask(x, runs), out=out)
@@ -1085,10 +1087,10 @@ def _select(regions: list[Region], compiled: Compiled) -> tuple[Body, Any]:
     plan = [
         (
             _in_place(_prepared(expression)) or compiled(expression),
-            _group_runs(group),
+            _piece_runs(regions, expression),
             sympy.count_ops(expression),
         )
-        for expression, group in pieces.items()
+        for expression in pieces
         if expression != widest
     ]
 
@@ -1129,11 +1131,18 @@ def _overwrite(
         np.copyto(out, function if constant else function(x), where=mask)
 
 
-def _group_runs(group: list[Region]) -> list[tuple[Region, Region]]:
+def _piece_runs(regions: list[Region], piece: Any) -> list[tuple[Region, Region]]:
+    """Maximal runs of consecutive regions that `piece` evaluates (its breakpoints included,
+    also where their value was made a constant): (first, last)."""
     runs: list[tuple[Region, Region]] = []
-    for region in group:
-        if runs and _adjacent(runs[-1][1], region):
+    extends = False
+    for region in regions:
+        if region.expression != piece:
+            extends = False
+            continue
+        if extends:
             runs[-1] = (runs[-1][0], region)
         else:
             runs.append((region, region))
+        extends = True
     return runs

@@ -413,6 +413,41 @@ def test_eval(entry: Entry, order: int, spec_dir: Path) -> None:
     assert not problems, f"{entry.label}: f^({order}): " + "; ".join(problems)
 
 
+@pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_kernel(entry: Entry, order: int, spec_dir: Path) -> None:
+    """The array kernel table, plot and simulate-depth run (`Activation.function`, a form
+    chosen from the expression's structure) at the hard points: f^(order) to 1e-13 where it
+    exists, or else `eval`'s own value to 1e-13 (whose accuracy test_eval judges), or nan
+    where the generic compiled path is nan too (eval repairs such points with mpmath)."""
+    import numpy as np
+
+    from actcli.api import load_activation
+    from actcli.compiler import compile_scalar
+
+    points, ys = eval_values(entry, spec_dir, order)
+    arguments = entry.activation_args(spec_dir)
+    params = dict(entry.params) if entry.params else None
+    if arguments[0] == "--expr":
+        activation = load_activation(expression=entry.expr, params=params)
+    else:
+        activation = load_activation(arguments[0], params=params)
+    x = np.array(points)
+    got = activation.function(order)(x)
+    with np.errstate(all="ignore"):
+        generic = compile_scalar(activation.numeric_source(order))(x)
+    problems = []
+    for point, value, plain, y in zip(points, got, generic, ys, strict=True):
+        want = entry.expected(point)[0][order]
+        if mp.isnan(want) or (math.isnan(value) and math.isnan(plain)):
+            continue
+        problem = mismatch(float(value), want)
+        if problem and mismatch(float(value), mpf(number(y))) is not None:
+            problems.append(f"x = {point!r}: {problem}; eval gave {y!r}")
+    strategy = activation.function(order).strategy
+    assert not problems, f"{entry.label}: kernel {strategy}, f^({order}): " + "; ".join(problems)
+
+
 @pytest.mark.parametrize(
     "entry", [e for e in ENTRIES if e.undefined(1) or e.undefined(2)], ids=lambda e: e.name
 )

@@ -279,7 +279,8 @@ def hostile(dtype) -> np.ndarray:
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_an_odd_quotient_mirror_is_copysign_of_the_piece_bit_for_bit(expression, dtype):
     """softsign, or a user's x/(b + a|x|), as x/d(|x|) written in place: the same bits as the
-    generic mirror copysign(g(|x|), x) with g the compiled right piece (f) and g(|x|) (f')."""
+    generic mirror copysign(g(|x|), x) with g the compiled right piece (f) and g(|x|) (f'),
+    at 0 too: f'(0) exists (b/(b + a|x|)**2 from either side) and is g(0), 1 for softsign."""
     from actcli.kernels import _smooth
 
     activation = load_activation(expression=expression)
@@ -291,7 +292,6 @@ def test_an_odd_quotient_mirror_is_copysign_of_the_piece_bit_for_bit(expression,
             expected = np.asarray(g(np.abs(x)), dtype=dtype)
             if odd:
                 expected = np.copysign(expected, x)
-            expected[x == 0] = 0.0 if not odd else np.copysign(0.0, x[x == 0])
             got = activation.function(order)(x, dtype=dtype)
         assert activation.function(0).strategy == "mirror"
         assert bits(got, expected).all(), x[~bits(got, expected)][:5]
@@ -390,3 +390,28 @@ def test_an_odd_mirror_whose_piece_changes_sign_gives_the_definition(expression)
     got = kernel(x)
     assert kernel.strategy == "mirror"
     np.testing.assert_allclose(got, expected, rtol=4e-16, atol=0)
+
+
+def test_a_point_between_two_equal_constants_keeps_its_own_value():
+    """sign(x)**2 is 1 on either side of 0 and 0 at 0 (sign(0) = 0): the two intervals are not
+    one run of 1s, the point between them breaks it."""
+    kernel = load_activation(expression="sign(x)**2").function(0)
+    got = kernel(np.array([-1.0, -0.0, 0.0, 5e-324, 2.0]))
+    assert got.tolist() == [1.0, 0.0, 0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "expected"),
+    [
+        ("max(x, tanh(x))", 1, 1.0),  # x' = 1 on the right, sech(0)**2 = 1 on the left
+        ("max(x, tanh(x))", 2, 0.0),  # 0 on the right, -2 tanh(0) sech(0)**2 = 0 on the left
+        ("x/(1 + abs(x))**2", 1, 1.0),  # (1 - |x|)/(1 + |x|)**3 at 0, from either side
+        ("x*heaviside(x) + x*exp(x)*heaviside(-x)", 1, 1.0),  # 1; (1 + x) exp(x) at 0
+    ],
+)
+def test_a_derivative_that_exists_at_a_breakpoint_is_its_limit(expression, order, expected):
+    """Differentiating a Piecewise turns its point piece (f(c), Eq(x, c)) into 0: the kernel
+    must give f^(order)(c) where it exists (one-sided limits derived by hand above), as eval
+    does, not that 0."""
+    kernel = load_activation(expression=expression).function(order)
+    assert kernel(np.array([0.0, -0.0])).tolist() == [expected, expected]
