@@ -395,3 +395,33 @@ def test_bad_options_are_one_line_usage_errors(options, message):
 def test_vector_activation_is_refused():
     with pytest.raises(UsageError, match="table: softmax is a vector activation; tables are for"):
         make_table(activation("softmax"), lo=-1, hi=1)
+
+
+def test_a_measurement_above_the_certified_bound_refuses_the_table(monkeypatch):
+    """The measurement checks the certificate: where a kernel gave a wrong value at a grid
+    point (max(x, tanh(x))' was 0 at 0, so 1 off), the error measured against mpmath beat
+    the certified bound, and the table was written anyway. A stand-in measurement twice the
+    certified error must stop it with one clear error."""
+    import actcli.lut.table as table_module
+    from actcli.errors import AnalysisError
+
+    honest = table_module.measure
+
+    def inflated(result, infos):
+        measured, count = honest(result, infos)
+        return [2 * b.certified_error for b in result.budgets], count
+
+    monkeypatch.setattr(table_module, "measure", inflated)
+    with pytest.raises(AnalysisError, match="certified error .* is below an error of"):
+        make_table(activation("tanh"), lo=-2, hi=2, points=9)
+
+
+def test_a_derivative_column_is_right_at_a_breakpoint_where_it_exists():
+    """max(x, tanh(x)): f' is 1 at 0 from both sides (x' = 1, sech(0)**2 = 1); the table
+    node at 0 holds 1, and the table stands within its certified bound."""
+    table = make_table(
+        load_activation(expression="max(x, tanh(x))"), lo=-1, hi=1, points=5, orders=(0, 1)
+    )
+    column = table.exact[1]
+    assert column[2] == 1.0 and table.x[2] == 0.0
+    assert all(b.measured_error <= b.certified_error for b in table.budgets)

@@ -10,7 +10,7 @@ import math
 from dataclasses import replace
 
 from actcli.activation import Activation
-from actcli.errors import ResourceLimitError, UsageError
+from actcli.errors import AnalysisError, ResourceLimitError, UsageError
 from actcli.lut import explain, grid, reflection
 from actcli.lut.bounds import analyse
 from actcli.lut.measure import measure
@@ -129,9 +129,19 @@ def make_table(
         ErrorBudget(b.order, b.interpolation_bound, b.quantisation_error, b.evaluation_error, m)
         for b, m in zip(build.budgets, measured, strict=True)
     )
+    for budget in budgets:  # the measurement checks the certificate: a bound it beats is wrong
+        if budget.measured_error > budget.certified_error * (1 + CERTIFICATE_SLACK):
+            raise AnalysisError(
+                f"table: {label(budget.order)}'s certified error {budget.certified_error:.3g} "
+                f"is below an error of {budget.measured_error:.3g} measured against mpmath, "
+                "so it is no bound; no table written"
+            )
     notes = explain.notes(result, infos, build, fmt, count)
 
     return replace(result, budgets=budgets, notes=notes, sampled=count)
+
+
+CERTIFICATE_SLACK = 1e-6  # relative: the measurement's own float rounding
 
 
 def _check_options(
