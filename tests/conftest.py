@@ -3,11 +3,19 @@ the C compiler fixture and `compile_c` for tests of generated C (codegen, lookup
 `run_actcli` for command-line tests that write files (run in an empty temporary folder)."""
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# A run started with SIGINT ignored (`pytest ... &` from a script: a non-interactive shell
+# ignores it for background jobs) passes that on to every command the tests start, and the
+# Ctrl-C tests then see a command ignore Ctrl-C, as it should in that case. Python's own
+# handler here becomes the default again in each command (exec resets handlers).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 import pytest  # noqa: E402
