@@ -83,6 +83,9 @@ SPARSE = 16
 # Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
 # 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
 BLOCK = 1 << 16
+# Blocks of a `coarse` body: three or four passes in out itself (or over 1-byte masks) at
+# ~0.15 ns a value each, where 16 blocks of BLOCK add ~0.1 ns a value in calls alone
+COARSE_BLOCK = 1 << 20
 
 
 class Kernel:
@@ -97,6 +100,9 @@ class Kernel:
         self.keeps_nan = keeps_nan  # the body itself gives nan at nan: no check needed
         # one pass over x (a copy, a clip, a ufunc): blocks gain nothing there and cost ~25%
         self.blocked = blocked and not getattr(body, "one_pass", False)
+        # a few cheap passes with no float temporary (`coarse`: the indicators), where the
+        # ufunc calls' own overhead, times the blocks, costs more than the cache saves
+        self.block = COARSE_BLOCK if getattr(body, "coarse", False) else BLOCK
 
     def __call__(
         self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
@@ -106,13 +112,14 @@ class Kernel:
         with np.errstate(all="ignore"):
             if (
                 self.blocked
-                and x.size > BLOCK
+                and x.size > self.block
                 and x.flags.c_contiguous
                 and result.flags.c_contiguous
             ):
                 flat, into = x.reshape(-1), result.reshape(-1)  # views
-                for start in range(0, x.size, BLOCK):
-                    self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
+                step = self.block
+                for start in range(0, x.size, step):
+                    self._block(flat[start : start + step], into[start : start + step])
             else:
                 self._block(x, result)
         return result
@@ -663,7 +670,10 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
     """Every region constant: sum over runs of equal value of value * [x in run]."""
     if any(region.constant is None for region in regions):
         return None
-    return _step(regions) or _indicator_sum(regions)
+    fast = _step(regions) or _interval(regions) or _outside(regions) or _sign_step(regions)
+    if fast is None:
+        return _indicator_sum(regions)
+    return fast
 
 
 def _step(regions: list[Region]) -> Body | None:
@@ -692,6 +702,199 @@ def _step(regions: list[Region]) -> Body | None:
             out *= out.dtype.type(value)
 
     body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _to_value(out: np.ndarray, value: float) -> None:
+    """out (integers: >= 1 inside, <= 0 outside, or nan) -> value inside, 0 outside, nan kept:
+    clip(out, 0, v) for 0 < v <= 1 in one pass (in out's precision), else clip to [0, 1]
+    then times v."""
+    v = out.dtype.type(value)
+    if 0 < v <= 1:
+        np.clip(out, out.dtype.type(0), v, out=out)
+        return
+    np.clip(out, out.dtype.type(0), out.dtype.type(1), out=out)
+    out *= v
+
+
+def _per_dtype(build: Callable[[np.dtype], Any]) -> Callable[[np.dtype], Any]:
+    """build(dtype), computed once per dtype."""
+    cache: dict[Any, Any] = {}
+
+    def get(dtype: np.dtype) -> Any:
+        if dtype not in cache:
+            cache[dtype] = build(np.dtype(dtype))
+        return cache[dtype]
+
+    return get
+
+
+def _holds(dtype: np.dtype, *values: float) -> bool:
+    """Every value exact in dtype (a breakpoint compared in float32 must not round)."""
+    return all(float(dtype.type(value)) == value for value in values)
+
+
+def _masks_keeping_nan(regions: list[Region]) -> Body:
+    """`_indicator_sum` with nan written back (comparisons give 0 there): what a float form
+    that keeps nan itself falls back to for a dtype its checks refuse."""
+    masks = _indicator_sum(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        masks(x, out)
+        if x.size and np.isnan(np.minimum.reduce(x, axis=None)):
+            out[np.isnan(x)] = np.nan
+
+    return body
+
+
+def _interval(regions: list[Region]) -> Body | None:
+    """One nonzero value v on an open interval (a, b), 0 elsewhere, its ends included
+    (hardtanh', hard_sigmoid', relu6'). For a = -b, clip(ceil(b - |x|), 0, v) (`_to_value`:
+    |x| is exact and fl(b - |x|) > 0 iff |x| < b, so ceil gives >= 1 inside, <= 0 at the
+    ends and outside; four passes in out, nan kept; float32 where b does not hold takes
+    `_indicator_sum`). Otherwise the masks of `_indicator_sum` (x > a, x < b: 1-byte passes)
+    in coarse blocks: a float form needs (x - a)*(b - x) or min(x - a, b - x), a pass more,
+    and |x - c| < r with c = (a + b)/2 rounds to r near an end at 0 (relu6': x - 3 is -3 for
+    0 < x < 2**-52)."""
+    runs = _runs(regions)
+    if len(runs) != 1:
+        return None
+    ((value, first, last),) = runs
+    a, b = first.low, last.high
+    if first.point or last.point or not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if a != -b:
+        masks = _indicator_sum(regions)
+        masks.coarse = True  # type: ignore[attr-defined]
+        return masks
+    fallback = _masks_keeping_nan(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if not _holds(out.dtype, b):
+            fallback(x, out)
+            return
+        np.absolute(x, out=out)
+        np.subtract(out.dtype.type(b), out, out=out)
+        np.ceil(out, out=out)
+        _to_value(out, value)
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _outside(regions: list[Region]) -> Body | None:
+    """One nonzero value v where |x| > r, 0 on [-r, r] (softshrink' and hardshrink'):
+    v*[|x| > r] from rint(|x|) for r = 1/2 (ties to even: 1/2 gives 0, anything above at
+    least 1; three passes), else ceil(|x| - r) (fl(|x| - r) > 0 iff |x| > r), then
+    `_to_value`. nan is kept; float32 where r does not hold takes `_indicator_sum`."""
+    runs = _runs(regions)
+    if len(runs) != 2 or runs[0][0] != runs[1][0]:
+        return None
+    (value, left, inner), (_, outer, right) = runs
+    r = outer.low
+    if not (
+        left.low == -math.inf
+        and right.high == math.inf
+        and inner.high == -r
+        and r > 0
+        and not inner.point
+        and not outer.point
+    ):
+        return None
+    fallback = _masks_keeping_nan(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if not _holds(out.dtype, r):
+            fallback(x, out)
+            return
+        np.absolute(x, out=out)
+        if r == 0.5:
+            np.rint(out, out=out)
+        else:
+            np.subtract(out, out.dtype.type(r), out=out)
+            np.ceil(out, out=out)
+        _to_value(out, value)
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _sign_step(regions: list[Region]) -> Body | None:
+    """Nonzero values L on (-oo, a) and R on (a, oo), 0 at a (leaky relu's f'): from t =
+    (x - a)*2**emax (the subtraction skipped where a = 0), whose magnitude is at least
+    2**(emax - 1074) (float32: 2**(127 - 149)) wherever x != a since fl(x - a) is never 0
+    there, t clipped to [L, R]*2**-k (2**-k making both at most that magnitude: the clip
+    saturates, and 0 stays 0, nan nan), then times 2**k: L, 0, R exactly. Where L and R have
+    one sign, the clip's bounds are -|L| and |R| and the absolute value is taken before the
+    scaling (times -2**k where both are negative); where L > 0 > R, t is negated by the
+    scale. Four passes at most. Scaled values that would not be exact (subnormal) take
+    `_indicator_sum` for that dtype."""
+    runs = _runs(regions)
+    if len(runs) != 2:
+        return None
+    (low_value, first, last), (high_value, after, final) = runs
+    if not (
+        first.low == -math.inf
+        and final.high == math.inf
+        and last.high == after.low
+        and not last.point
+        and not after.point
+    ):
+        return None
+    a = last.high
+    fallback = _masks_keeping_nan(regions)
+
+    def plan(dtype: np.dtype) -> tuple[Any, ...] | None:
+        if not _holds(dtype, a):
+            return None
+        info = np.finfo(dtype)
+        emax = info.maxexp - 1
+        smallest = math.frexp(float(info.smallest_subnormal))[1] - 1  # -1074, -149
+        floor = emax + smallest  # |t| >= 2**floor where x != a
+        left, right = float(dtype.type(low_value)), float(dtype.type(high_value))
+        largest = max(abs(left), abs(right))
+        k = math.frexp(largest)[1] - floor  # largest * 2**-k <= 2**floor
+        same_sign = (left > 0) == (right > 0)
+        if same_sign:
+            low, high, scale_x = -abs(left), abs(right), 2.0**emax
+        elif left < right:
+            low, high, scale_x = left, right, 2.0**emax
+        else:
+            low, high, scale_x = right, left, -(2.0**emax)
+        low_s, high_s = math.ldexp(low, -k), math.ldexp(high, -k)
+        if not (_holds(dtype, low_s, high_s) and abs(k) <= emax):
+            return None
+        if Fraction(low_s) * 2**k != Fraction(low) or Fraction(high_s) * 2**k != Fraction(high):
+            return None
+        back = 2.0**k if not same_sign or left > 0 else -(2.0**k)
+        t = dtype.type
+        return t(scale_x), t(low_s), t(high_s), same_sign, t(back)
+
+    plans = _per_dtype(plan)
+    if plans(np.dtype(np.float64)) is None:
+        return None
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        steps = plans(out.dtype)
+        if steps is None:
+            fallback(x, out)
+            return
+        scale_x, low_s, high_s, same_sign, back = steps
+        if a == 0:
+            np.multiply(x, scale_x, out=out)
+        else:
+            np.subtract(x, out.dtype.type(a), out=out)
+            out *= scale_x
+        np.clip(out, low_s, high_s, out=out)
+        if same_sign:
+            np.absolute(out, out=out)
+        out *= back
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
     return body
 
 

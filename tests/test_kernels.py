@@ -415,3 +415,72 @@ def test_a_derivative_that_exists_at_a_breakpoint_is_its_limit(expression, order
     does, not that 0."""
     kernel = load_activation(expression=expression).function(order)
     assert kernel(np.array([0.0, -0.0])).tolist() == [expected, expected]
+
+
+def edges(source, dtype) -> np.ndarray:
+    """`hostile` values, each breakpoint of a Piecewise source, its negation and three float
+    neighbours either side (in dtype)."""
+    cuts = {
+        float(side)
+        for _, condition in source.args
+        for relation in condition.atoms(sympy.core.relational.Relational)
+        for side in relation.args
+        if side.is_number
+    }
+    near = []
+    for cut in map(dtype, sorted(cuts)):
+        near += [cut, -cut]
+        for direction in (np.inf, -np.inf):
+            value = cut
+            for _ in range(3):
+                value = np.nextafter(value, dtype(direction))
+                near.append(value)
+    return np.concatenate([hostile(dtype), np.array(near, dtype=dtype)])
+
+
+HALF, THIRD = sympy.Rational(1, 2), sympy.Rational(1, 3)
+ODD = HALF + sympy.Rational(1, 2**40)  # exact in float64, not in float32
+# (source, the form's body): user Piecewise sources that take each indicator form
+INDICATORS = [
+    (sympy.Piecewise((sympy.Rational(1, 6), (X > -3) & (X < 3)), (0, True)), "_interval"),
+    (sympy.Piecewise((5, (X > -2) & (X < 2)), (0, True)), "_interval"),  # v > 1
+    (sympy.Piecewise((-1, (X > -HALF) & (X < HALF)), (0, True)), "_interval"),  # v < 0
+    # r not held by float32 (that dtype takes the masks)
+    (sympy.Piecewise((THIRD, (X > -ODD) & (X < ODD)), (0, True)), "_interval"),
+    (sympy.Piecewise((1, (X > 0) & (X < 6)), (0, True)), "_indicator_sum"),  # coarse masks
+    (sympy.Piecewise((1, X > HALF), (1, X < -HALF), (0, True)), "_outside"),  # rint(|x|)
+    (sympy.Piecewise((7, (X > HALF) | (X < -HALF)), (0, True)), "_outside"),
+    (sympy.Piecewise((-sympy.Rational(3, 4), (X > 2) | (X < -2)), (0, True)), "_outside"),
+    (sympy.Piecewise((2, (X > ODD) | (X < -ODD)), (0, True)), "_outside"),
+    (sympy.Piecewise((sympy.Rational(1, 4), X < 0), (1, X > 0), (0, True)), "_sign_step"),
+    (sympy.Piecewise((-sympy.Rational(1, 8), X < 0), (-2, X > 0), (0, True)), "_sign_step"),
+    (sympy.Piecewise((5, X < 1), (-2, X > 1), (0, True)), "_sign_step"),  # decreasing
+    (sympy.Piecewise((-3, X < -HALF), (2, X > -HALF), (0, True)), "_sign_step"),
+    (sympy.Piecewise((1, X < 0), (1, X > 0), (0, True)), "_sign_step"),  # sign(x)**2
+    (sympy.Piecewise((3, X < ODD), (1, X > ODD), (0, True)), "_sign_step"),
+]
+
+
+@pytest.mark.parametrize(("source", "form"), INDICATORS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_indicator_form_gives_the_generic_values(source, form, dtype):
+    """A constant on an interval (ceil(b - |x|) clipped to [0, v]), outside one (rint(|x|),
+    ceil(|x| - r)), or two constants either side of a point where the value is 0 (x - a
+    scaled by 2**emax, clipped to the scaled constants: L, 0, R exactly): the generic path's
+    values (zeros' signs aside) at the breakpoints, their neighbours, +-0, +-inf, nan,
+    subnormals and +-1e300, in float64 and float32 (float32 where a breakpoint does not hold
+    takes the masks), large arrays too; nan is kept by the form itself."""
+    from actcli.kernels import compile_kernel
+
+    kernel = compile_kernel(source)
+    assert kernel.strategy == "indicator" and kernel.body.__qualname__.startswith(form)
+    assert kernel.keeps_nan == (form != "_indicator_sum")
+    x = edges(source, dtype)
+    big = np.resize(x, 2 * (1 << 20) + 3)  # past the coarse block
+    with np.errstate(all="ignore"):
+        expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        got = kernel(x, dtype=dtype)
+        got_big = kernel(big, dtype=dtype)
+    assert got.dtype == dtype
+    assert same(got, expected).all(), x[~same(got, expected)][:5]
+    assert same(got_big, np.resize(expected, big.shape)).all()
