@@ -1001,19 +1001,22 @@ def _clamp(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
             out[...] = function(out)
 
     body.one_pass = steps == []  # type: ignore[attr-defined]
+    body.coarse = steps is not None  # type: ignore[attr-defined]
     return body
 
 
 def _affine_steps(prepared: Any) -> list[tuple[np.ufunc, float]] | None:
-    """a*x + b (a prepared piece) as the printed code computes it, one rounded operation at a
-    time: [(multiply, a), (add, b)] (x alone: []), to be applied in place; None for anything
-    else. fl(fl(a*x) + b) either way: the printed (1/6)*x + 1/2 rounds 1/6 as float() does."""
+    """a*x + b or c*(x + b) (a prepared piece) as the printed code computes it, one rounded
+    operation at a time: [(multiply, a), (add, b)], [(add, b), (multiply, c)] (x alone: []),
+    to be applied in place; None for anything else. fl(fl(a*x) + b) either way: the printed
+    (1/6)*x + 1/2 rounds 1/6 as float() does, and (1/6)*(x + 3) is fl(fl(x + 3)*fl(1/6))."""
     if prepared == X:
         return []
     if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
-        constant, rest = prepared.args
-        if constant.is_Number and rest == X:
-            return [(np.multiply, float(constant))]
+        constant, rest = prepared.args  # c*x, or c*(x + b) printed (c)*(x + b)
+        inner = _affine_steps(rest) if constant.is_Number else None
+        if inner is not None:
+            return [*inner, (np.multiply, float(constant))]
     if isinstance(prepared, sympy.Add) and len(prepared.args) == 2:
         constant, rest = prepared.args
         inner = _affine_steps(rest) if constant.is_Number else None
@@ -1173,9 +1176,26 @@ def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     low = derived[0].high if derived[0].constant == 0 else -math.inf
     high = derived[-1].low if derived[-1].constant == 0 else math.inf
 
-    def body(x: np.ndarray, out: np.ndarray) -> None:
+    def clipped(x: np.ndarray, out: np.ndarray) -> None:
         gate(x, out)
-        out *= x if (low, high) == (-math.inf, math.inf) else np.clip(x, low, high)
+        out *= np.clip(x, low, high)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        # m = x: beyond a clipped end the gate is 0, so x*0 is the same zero as m*0 (the
+        # sign of x), except at +-inf (nan): found by one reduction, patched by the clip
+        gate(x, out)
+        out *= x
+        if low == -math.inf and high == math.inf or not x.size:
+            return
+        reduce = np.minimum.reduce if high == math.inf else np.maximum.reduce
+        if low > -math.inf and high < math.inf:
+            reduce = np.add.reduce  # inf or nan where some x is (or where the sum overflows)
+        if not math.isfinite(reduce(x, axis=None)):
+            where = np.isinf(x)
+            if where.any():
+                patched = np.empty(np.count_nonzero(where), dtype=out.dtype)
+                clipped(x[where], patched)
+                out[where] = patched
 
     checks = [(r, r.low) for r in regions if r.point]
     checks += [(regions[0], -math.inf), (regions[-1], math.inf)]
@@ -1184,7 +1204,10 @@ def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     with np.errstate(all="ignore"):
         body(points, got)
     expected = [at(region, region.expression, point) for region, point in checks]
-    return body if all(g == e for g, e in zip(got, expected, strict=True)) else None
+    if not all(g == e for g, e in zip(got, expected, strict=True)):
+        return None
+    body.coarse = getattr(gate, "coarse", False)  # type: ignore[attr-defined]
+    return body
 
 
 def _over_x(expression: Any) -> Any:
@@ -1213,6 +1236,23 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         return None
     function = compiled(g)
     runs = _piece_runs(regions, g)
+    # [|x| > r] as floats in out where g holds outside [-r, r] (hardshrink): three passes
+    # that keep nan, then times g(x), where the 1-byte mask cost a pass more and a mixed
+    # bool-float product (x*1.0 and x*0.0 are the same either way)
+    indicator = _outside(
+        [
+            Region(r.low, r.high, *((sympy.S.One, 1.0) if r.expression == g else (0, 0.0)))
+            for r in regions
+        ]
+    )
+    if indicator is not None:
+
+        def fast(x: np.ndarray, out: np.ndarray) -> None:
+            indicator(x, out)
+            out *= x if g == X else function(x)
+
+        fast.coarse = g == X  # type: ignore[attr-defined]
+        return fast
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         np.multiply(x if g == X else function(x), _union_mask(x, runs), out=out)

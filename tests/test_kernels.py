@@ -484,3 +484,45 @@ def test_an_indicator_form_gives_the_generic_values(source, form, dtype):
     assert got.dtype == dtype
     assert same(got, expected).all(), x[~same(got, expected)][:5]
     assert same(got_big, np.resize(expected, big.shape)).all()
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "form"),
+    [
+        ("max(x, x/4)", 1, "_sign_step"),  # 1/4, 0 at 0, 1
+        ("max(x, 0.3*x)", 1, "_sign_step"),
+        ("min(max(x, -1), 1)", 1, "_interval"),  # hardtanh'
+        ("x - min(max(x, -1/2), 1/2)", 1, "_outside"),  # softshrink'
+        ("min(max(x + 3, 0), 6)/6", 0, "_clamp"),  # (1/6)*(x + 3) in place
+        ("min(max(x + 3, 0), 6)/6", 1, "_interval"),  # hard_sigmoid'
+        ("x*min(max(x + 3, 0), 6)/6", 0, "_gate"),  # x times the gate, -inf patched
+        (sympy.Piecewise((X, (X > HALF) | (X < -HALF)), (0, True)), 0, "_masked"),
+        (sympy.Piecewise((X**2, (X > 2) | (X < -2)), (0, True)), 0, "_masked"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_user_expression_takes_the_new_forms(expression, order, form, dtype):
+    """User expressions get the forms by their structure; their values are the generic
+    path's (x - min(max(...)) and the gate's rounding aside: the previous forms' bits, from
+    numpy.where over the printed pieces), nan and +-inf included, with nan in the block."""
+    from actcli.kernels import compile_kernel
+
+    if isinstance(expression, str):
+        activation = load_activation(expression=expression)
+        source = activation._derivatives_at_points(activation.numeric_source(order), order)
+    else:  # a Piecewise as SymPy builds it
+        source = expression
+    kernel = compile_kernel(source)
+    assert kernel.body.__qualname__.startswith(form)
+    x = edges(source, dtype)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        got = kernel(x, dtype=dtype)
+        without_nan = kernel(x[~np.isnan(x)], dtype=dtype)
+    if form == "_gate":  # x*(x + 3)/6 is x*((x + 3)/6) in either form: to rounding
+        close = same(got, expected) | np.isclose(got, expected, rtol=1e-6, atol=0)
+        assert close.all(), x[~close][:5]
+        assert got[x == -np.inf].tolist() == [0.0] * int((x == -np.inf).sum())
+    else:
+        assert same(got, expected).all(), x[~same(got, expected)][:5]
+    assert same(without_nan, got[~np.isnan(x)]).all()
