@@ -526,3 +526,18 @@ def test_a_user_expression_takes_the_new_forms(expression, order, form, dtype):
     else:
         assert same(got, expected).all(), x[~same(got, expected)][:5]
     assert same(without_nan, got[~np.isnan(x)]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_reciprocal_is_the_division_bit_for_bit(dtype):
+    """1/b by numpy.divide (vectorised) where numpy.reciprocal is not: the same bits, the
+    zeros' signs, subnormals, +-inf and nan included, in b's dtype."""
+    from actcli.kernels import _reciprocal_of
+
+    b = hostile(dtype)
+    with np.errstate(all="ignore"):
+        expected = np.reciprocal(b)
+        got = _reciprocal_of(b, None)
+        into = np.empty_like(b)
+        _reciprocal_of(b, into)
+    assert got.dtype == dtype and bits(got, expected).all() and bits(into, expected).all()
