@@ -286,6 +286,9 @@ def _smooth_body(expression: Any) -> Body:
     no copy of the result. One rounded operation of the same two operands, so the same
     values as the printed expression (a + b, a - b and a*b are commutative in floats, and
     a - b is a + (-b) exactly)."""
+    quotients = _sigmoid_quotients(expression)
+    if quotients is not None:
+        return _nan_patched(_smooth_body(quotients), _smooth(expression))
     prepared = _prepared(expression)
     if prepared == X:
         return lambda x, out: np.copyto(out, x)
@@ -311,6 +314,59 @@ def _smooth_body(expression: Any) -> Body:
         combine = np.add if subtracted is None else np.subtract
         return lambda x, out: combine(*terms(x), out=out)
     return _assign(_lambdified(prepared))
+
+
+_sigmoid_times = sympy.Function("sigmoid_times")
+
+
+def _sigmoid_quotients(expression: Any) -> Any:
+    """sigmoid(u) and sigmoid(-u) both used, apart and nowhere else a function of +-u (SiLU's
+    f' = (x*sigmoid(-x) + 1)*sigmoid(x)): sigmoid(-u) = s = 1/(1 + E) and sigmoid(u) = E*s
+    for E = exp(u) (u the sign without a minus: no negation pass), where `numeric.sigmoid`'s
+    shared exp(-|u|) needs |u|, a max with [u >= 0] per sigmoid and a reciprocal (SiLU' 15
+    passes -> 7). E*s is one product (E times anything else overflows where u > 709.78);
+    where E itself overflows, E*s is inf*0 = nan, and those values are patched by the
+    shared form (`_nan_patched`). None where this does not apply (a product
+    sigmoid(u)*sigmoid(-u) with no other sigmoid of +-u takes 1/(4 cosh(u/2)**2), a softplus
+    of +-u shares e)."""
+    if expression.has(softplus):
+        return None
+    nodes = [node for node in sympy.preorder_traversal(expression) if isinstance(node, sigmoid)]
+    arguments = {node.args[0] for node in nodes}
+    both = {
+        u
+        for u in arguments
+        if -u in arguments and not u.could_extract_minus_sign() and not u.has(sigmoid)
+    }
+    if not both:
+        return None
+    uses = Counter(_unsigned(node.args[0]) for node in nodes)
+    for node in sympy.preorder_traversal(expression):
+        if isinstance(node, sympy.Mul):
+            inside = {factor.args[0] for factor in node.args if isinstance(factor, sigmoid)}
+            if any(u in inside and -u in inside and uses[u] == 2 for u in both):
+                return None  # the pair alone: 1/(4 cosh(u/2)**2), three passes
+    replacements = {}
+    for u in both:
+        e = sympy.exp(u)  # u as written (x, not -x: no negation pass)
+        s = _reciprocal(e + 1)
+        replacements[sigmoid(-u)] = s
+        replacements[sigmoid(u)] = _sigmoid_times(e, s)
+    return expression.xreplace(replacements)
+
+
+def _nan_patched(body: Body, exact: Callable[[np.ndarray], Any]) -> Body:
+    """body, with exact(x) where it gives nan for an x that is not nan (found by one
+    reduction)."""
+
+    def patched(x: np.ndarray, out: np.ndarray) -> None:
+        body(x, out)
+        if out.size and np.isnan(np.minimum.reduce(out, axis=None)):
+            where = np.isnan(out) & ~np.isnan(x)
+            if where.any():
+                out[where] = exact(x[where])
+
+    return patched
 
 
 def _negated(term: Any) -> Any:
@@ -562,6 +618,7 @@ _NAMES = {
     "sigmoid_pair_of_half": _sigmoid_pair_of_half,
     "integer_power": _power,
     "reciprocal": lambda b: _reciprocal_of(b, None),
+    "sigmoid_times": np.multiply,
     "erfc_scaled": _erfc_scaled,
     "exp_scaled_square": _exp_scaled_square,
     "erfc": numeric.erfc,
