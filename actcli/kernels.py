@@ -292,6 +292,16 @@ def _smooth_body(expression: Any) -> Body:
     prepared = _prepared(expression)
     if prepared == X:
         return lambda x, out: np.copyto(out, x)
+    steps = _affine_steps(prepared)
+    if steps:  # a*x + b, c*(x + b): the first step from x into out, the rest in place
+
+        def affine(x: np.ndarray, out: np.ndarray) -> None:
+            (ufunc, constant), *rest = steps
+            ufunc(x, constant, out=out)
+            for ufunc, constant in rest:
+                ufunc(out, constant, out=out)
+
+        return affine
     if isinstance(prepared, _alone):
         argument = _lambdified(prepared.args[0])
         return lambda x, out: _sigmoid_alone(argument(x), out)
@@ -1428,14 +1438,45 @@ def _select(regions: list[Region], compiled: Compiled) -> tuple[Body, Any]:
         if expression != widest
     ]
 
-    def body(x: np.ndarray, out: np.ndarray) -> None:
-        background(x, out)
+    def overwrite(x: np.ndarray, out: np.ndarray) -> None:
         for value, first, last in constants:
             _overwrite(out, _mask(x, first, last), value, x, 0)
         for function, runs, operations in plan:
             _overwrite(out, _union_mask(x, runs), function, x, operations)
 
-    return body, widest
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        background(x, out)
+        overwrite(x, out)
+
+    (only,) = pieces[widest] if len(pieces[widest]) == 1 else (None,)
+    if only is None or only.point or math.isinf(only.low) and math.isinf(only.high):
+        return body, widest
+    low, high = only.low, only.high
+
+    def gathered(x: np.ndarray, out: np.ndarray) -> None:
+        """The background piece holds on one open interval (hardswish's f' on (-3, 3)): one
+        mask of the rest (|x| >= b for (-b, b)); where its points are few, the other regions
+        are written over those points alone, gathered (a 3-sigma tail: the constants' masks
+        and copies over the whole block cost 2.5x the piece itself)."""
+        background(x, out)
+        if low == -high:
+            rest = np.greater_equal(np.absolute(x), high)
+        elif math.isinf(low):
+            rest = np.greater_equal(x, high)
+        elif math.isinf(high):
+            rest = np.less_equal(x, low)
+        else:
+            rest = np.logical_or(np.less_equal(x, low), np.greater_equal(x, high))
+        count = np.count_nonzero(rest)
+        if SPARSE * count >= rest.size:
+            overwrite(x, out)
+        elif count:
+            where = np.flatnonzero(rest) if rest.ndim == 1 else rest
+            values = out[where]
+            overwrite(x[where], values)
+            out[where] = values
+
+    return gathered, widest
 
 
 # A region's points gathered by index, evaluated and scattered back cost about this many

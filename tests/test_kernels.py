@@ -580,3 +580,39 @@ def test_sigmoids_of_plus_and_minus_u_share_one_quotient():
     got32 = kernel(x32, dtype=np.float32)
     assert got32.dtype == np.float32 and np.isfinite(got32).all()
     np.testing.assert_allclose(got32, kernel(x32.astype(np.float64)), rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        sympy.Piecewise(
+            (0, X <= -3), (X / 3 + HALF, X < 3), (0, sympy.Eq(X, 3)), (1, True)
+        ),  # hardswish's f'
+        sympy.Piecewise((X, X < 1), (5, sympy.Eq(X, 1)), (2 * X + 1, X < 4), (-1, True)),
+        sympy.Piecewise((sympy.exp(X), X > -2), (0, True)),  # one side only
+    ],
+    ids=["symmetric", "two pieces", "half-line"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_select_writes_the_few_points_outside_its_piece_gathered(source, dtype):
+    """A select whose background piece holds on one open interval: one mask of the rest, and
+    where its points are few (normal inputs, breakpoints, +-inf and nan among them) the other
+    regions written over those points alone; many (hostile values) the whole block as
+    before. The generic path's values either way (the previous select's, for exp)."""
+    from actcli.kernels import _smooth, compile_kernel
+
+    kernel = compile_kernel(source)
+    assert kernel.strategy == "select" and "gathered" in kernel.body.__qualname__
+    sparse = np.concatenate(
+        [np.random.default_rng(3).standard_normal(50000).astype(dtype), edges(source, dtype)]
+    )
+    np.random.default_rng(4).shuffle(sparse)
+    for x in (sparse, edges(source, dtype), sparse[::3].reshape(-1, 1)):
+        with np.errstate(all="ignore"):
+            got = kernel(x, dtype=dtype)
+            if source.has(sympy.exp):
+                expected = np.where(x > -2, np.asarray(_smooth(sympy.exp(X))(x)), dtype(0))
+                expected = np.where(np.isnan(x), x, expected).astype(dtype)
+            else:
+                expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        assert got.dtype == dtype and same(got, expected).all(), x[~same(got, expected)][:5]
