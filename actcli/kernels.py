@@ -8,10 +8,14 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
 
 - a Piecewise whose conditions compare x with dyadic constants is cut into regions (open
   intervals between breakpoints, and the breakpoints themselves) and evaluated by the cheapest
-  of: `indicator` (every region constant: a sum of value * [x in region], comparisons and
-  multiplications only), `clamp` (one non-constant piece g whose value at its ends equals the
-  constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
-  f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
+  of: `indicator` (every region constant: in floats that keep nan where one value v sits on
+  a half-line (v*ceil(clip(+-(x - a), 0, 1))), on (-b, b) (clip(ceil(b - |x|), 0, v)),
+  outside [-r, r] (clip(rint(|x|), 0, v) for r = 1/2, else ceil(|x| - r)), or where two
+  constants L, R flank a point of value 0 (x - a scaled by 2**emax, clipped to L and R
+  scaled down, scaled back up); else a sum of value * [x in region] by 1-byte masks),
+  `clamp` (one non-constant piece g whose value at its ends equals the constants outside:
+  g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's f' =
+  exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
   minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x): g(|x|),
   negated for x < 0 if odd), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink),
   `sum` (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
@@ -22,9 +26,10 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   `select` (the piece with the most unbounded regions on the whole array, then the other
   regions written over it: the constants and each other piece by one masked copy, or gathered
   by index where their points are few, as at a breakpoint, or where the piece costs more than
-  gathering). The float values at the breakpoints are checked when the kernel is built, so
-  each form gives the generic path's values (up to the sign of a zero result), breakpoints
-  included;
+  gathering; where that piece holds on one open interval, the rest is masked once and, where
+  few, written over those points alone: hardswish's f'). The float values at the
+  breakpoints are checked when the kernel is built, so each form gives the generic path's
+  values (up to the sign of a zero result), breakpoints included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
   generic path, in one pass); F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is
   that ufunc, writing into `out` directly;
@@ -32,12 +37,13 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
   +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2; a lone sigmoid(u) is
-  1/(1 + exp(-u)), four passes), repeated subexpressions are computed once, a product's
-  irrational constant factors are one float, integer powers other than 2 are products
-  (numpy.power is ~100x slower), and GELU's erfc(c*x) is SciPy's erfc corrected for the
-  rounding of c*x (recovered from a float32 split of x, in place), with the twice-precision
-  erfc and exp(k*x**2) only in the tails where rounding their argument matters more; elsewhere
-  one plain SciPy/NumPy call.
+  1/(1 + exp(-u)), four passes; sigmoid(u) and sigmoid(-u) used apart, as in SiLU's f',
+  are e/(1 + e) and 1/(1 + e) for e = exp(u), the shared form where e overflows), repeated
+  subexpressions are computed once, a product's irrational constant factors are one float,
+  integer powers other than 2 are products (numpy.power is ~100x slower), and GELU's erfc(c*x)
+  is SciPy's erfc corrected for the rounding of c*x (recovered from a float32 split of x, in
+  place), with the twice-precision erfc and exp(k*x**2) only in the tails where rounding their
+  argument matters more; elsewhere one plain SciPy/NumPy call.
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
