@@ -8,10 +8,14 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
 
 - a Piecewise whose conditions compare x with dyadic constants is cut into regions (open
   intervals between breakpoints, and the breakpoints themselves) and evaluated by the cheapest
-  of: `indicator` (every region constant: a sum of value * [x in region], comparisons and
-  multiplications only), `clamp` (one non-constant piece g whose value at its ends equals the
-  constants outside: g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's
-  f' = exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
+  of: `indicator` (every region constant: in floats that keep nan where one value v sits on
+  a half-line (v*ceil(clip(+-(x - a), 0, 1))), on (-b, b) (clip(ceil(b - |x|), 0, v)),
+  outside [-r, r] (clip(rint(|x|), 0, v) for r = 1/2, else ceil(|x| - r)), or where two
+  constants L, R flank a point of value 0 (x - a scaled by 2**emax, clipped to L and R
+  scaled down, scaled back up); else a sum of value * [x in region] by 1-byte masks),
+  `clamp` (one non-constant piece g whose value at its ends equals the constants outside:
+  g(clip(x, a, b)); relu is maximum(x, 0), hardtanh clip(x, -1, 1), ELU's f' =
+  exp(minimum(x, 0))), `hinge` (a*x and b*x split at 0: maximum(a*x, b*x) or the
   minimum; leaky relu), `mirror` (two pieces split at 0 with f(-x) = +-f(x): g(|x|),
   negated for x < 0 if odd), `shrink` (x - f a clamp of x: x - clip(x, a, b); softshrink),
   `sum` (every piece vanishes at its ends: the sum of each piece at x clipped to its interval; ELU,
@@ -22,9 +26,10 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   `select` (the piece with the most unbounded regions on the whole array, then the other
   regions written over it: the constants and each other piece by one masked copy, or gathered
   by index where their points are few, as at a breakpoint, or where the piece costs more than
-  gathering). The float values at the breakpoints are checked when the kernel is built, so
-  each form gives the generic path's values (up to the sign of a zero result), breakpoints
-  included;
+  gathering; where that piece holds on one open interval, the rest is masked once and, where
+  few, written over those points alone: hardswish's f'). The float values at the
+  breakpoints are checked when the kernel is built, so each form gives the generic path's
+  values (up to the sign of a zero result), breakpoints included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
   generic path, in one pass); F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is
   that ufunc, writing into `out` directly;
@@ -32,12 +37,13 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
   +-u nothing else uses is 1/(4 cosh(u/2)**2), tanh' = sech(x)**2; a lone sigmoid(u) is
-  1/(1 + exp(-u)), four passes), repeated subexpressions are computed once, a product's
-  irrational constant factors are one float, integer powers other than 2 are products
-  (numpy.power is ~100x slower), and GELU's erfc(c*x) is SciPy's erfc corrected for the
-  rounding of c*x (recovered from a float32 split of x, in place), with the twice-precision
-  erfc and exp(k*x**2) only in the tails where rounding their argument matters more; elsewhere
-  one plain SciPy/NumPy call.
+  1/(1 + exp(-u)), four passes; sigmoid(u) and sigmoid(-u) used apart, as in SiLU's f',
+  are e/(1 + e) and 1/(1 + e) for e = exp(u), the shared form where e overflows), repeated
+  subexpressions are computed once, a product's irrational constant factors are one float,
+  integer powers other than 2 are products (numpy.power is ~100x slower), and GELU's erfc(c*x)
+  is SciPy's erfc corrected for the rounding of c*x (recovered from a float32 split of x, in
+  place), with the twice-precision erfc and exp(k*x**2) only in the tails where rounding their
+  argument matters more; elsewhere one plain SciPy/NumPy call.
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
@@ -83,6 +89,9 @@ SPARSE = 16
 # Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
 # 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
 BLOCK = 1 << 16
+# Blocks of a `coarse` body: three or four passes in out itself (or over 1-byte masks) at
+# ~0.15 ns a value each, where 16 blocks of BLOCK add ~0.1 ns a value in calls alone
+COARSE_BLOCK = 1 << 20
 
 
 class Kernel:
@@ -97,6 +106,9 @@ class Kernel:
         self.keeps_nan = keeps_nan  # the body itself gives nan at nan: no check needed
         # one pass over x (a copy, a clip, a ufunc): blocks gain nothing there and cost ~25%
         self.blocked = blocked and not getattr(body, "one_pass", False)
+        # a few cheap passes with no float temporary (`coarse`: the indicators), where the
+        # ufunc calls' own overhead, times the blocks, costs more than the cache saves
+        self.block = COARSE_BLOCK if getattr(body, "coarse", False) else BLOCK
 
     def __call__(
         self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
@@ -106,13 +118,14 @@ class Kernel:
         with np.errstate(all="ignore"):
             if (
                 self.blocked
-                and x.size > BLOCK
+                and x.size > self.block
                 and x.flags.c_contiguous
                 and result.flags.c_contiguous
             ):
                 flat, into = x.reshape(-1), result.reshape(-1)  # views
-                for start in range(0, x.size, BLOCK):
-                    self._block(flat[start : start + BLOCK], into[start : start + BLOCK])
+                step = self.block
+                for start in range(0, x.size, step):
+                    self._block(flat[start : start + step], into[start : start + step])
             else:
                 self._block(x, result)
         return result
@@ -279,9 +292,22 @@ def _smooth_body(expression: Any) -> Body:
     no copy of the result. One rounded operation of the same two operands, so the same
     values as the printed expression (a + b, a - b and a*b are commutative in floats, and
     a - b is a + (-b) exactly)."""
+    quotients = _sigmoid_quotients(expression)
+    if quotients is not None:
+        return _nan_patched(_smooth_body(quotients), _smooth(expression))
     prepared = _prepared(expression)
     if prepared == X:
         return lambda x, out: np.copyto(out, x)
+    steps = _affine_steps(prepared)
+    if steps:  # a*x + b, c*(x + b): the first step from x into out, the rest in place
+
+        def affine(x: np.ndarray, out: np.ndarray) -> None:
+            (ufunc, constant), *rest = steps
+            ufunc(x, constant, out=out)
+            for ufunc, constant in rest:
+                ufunc(out, constant, out=out)
+
+        return affine
     if isinstance(prepared, _alone):
         argument = _lambdified(prepared.args[0])
         return lambda x, out: _sigmoid_alone(argument(x), out)
@@ -304,6 +330,59 @@ def _smooth_body(expression: Any) -> Body:
         combine = np.add if subtracted is None else np.subtract
         return lambda x, out: combine(*terms(x), out=out)
     return _assign(_lambdified(prepared))
+
+
+_sigmoid_times = sympy.Function("sigmoid_times")
+
+
+def _sigmoid_quotients(expression: Any) -> Any:
+    """sigmoid(u) and sigmoid(-u) both used, apart and nowhere else a function of +-u (SiLU's
+    f' = (x*sigmoid(-x) + 1)*sigmoid(x)): sigmoid(-u) = s = 1/(1 + E) and sigmoid(u) = E*s
+    for E = exp(u) (u the sign without a minus: no negation pass), where `numeric.sigmoid`'s
+    shared exp(-|u|) needs |u|, a max with [u >= 0] per sigmoid and a reciprocal (SiLU' 15
+    passes -> 7). E*s is one product (E times anything else overflows where u > 709.78);
+    where E itself overflows, E*s is inf*0 = nan, and those values are patched by the
+    shared form (`_nan_patched`). None where this does not apply (a product
+    sigmoid(u)*sigmoid(-u) with no other sigmoid of +-u takes 1/(4 cosh(u/2)**2), a softplus
+    of +-u shares e)."""
+    if expression.has(softplus):
+        return None
+    nodes = [node for node in sympy.preorder_traversal(expression) if isinstance(node, sigmoid)]
+    arguments = {node.args[0] for node in nodes}
+    both = {
+        u
+        for u in arguments
+        if -u in arguments and not u.could_extract_minus_sign() and not u.has(sigmoid)
+    }
+    if not both:
+        return None
+    uses = Counter(_unsigned(node.args[0]) for node in nodes)
+    for node in sympy.preorder_traversal(expression):
+        if isinstance(node, sympy.Mul):
+            inside = {factor.args[0] for factor in node.args if isinstance(factor, sigmoid)}
+            if any(u in inside and -u in inside and uses[u] == 2 for u in both):
+                return None  # the pair alone: 1/(4 cosh(u/2)**2), three passes
+    replacements = {}
+    for u in both:
+        e = sympy.exp(u)  # u as written (x, not -x: no negation pass)
+        s = _reciprocal(e + 1)
+        replacements[sigmoid(-u)] = s
+        replacements[sigmoid(u)] = _sigmoid_times(e, s)
+    return expression.xreplace(replacements)
+
+
+def _nan_patched(body: Body, exact: Callable[[np.ndarray], Any]) -> Body:
+    """body, with exact(x) where it gives nan for an x that is not nan (found by one
+    reduction)."""
+
+    def patched(x: np.ndarray, out: np.ndarray) -> None:
+        body(x, out)
+        if out.size and np.isnan(np.minimum.reduce(out, axis=None)):
+            where = np.isnan(out) & ~np.isnan(x)
+            if where.any():
+                out[where] = exact(x[where])
+
+    return patched
 
 
 def _negated(term: Any) -> Any:
@@ -429,6 +508,13 @@ def _sigmoid_numerator(u: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.maximum(e, np.greater_equal(u, 0))
 
 
+def _reciprocal_of(b: Any, out: np.ndarray | None) -> Any:
+    """1/b: numpy.divide(1, b), the same correctly rounded quotient as numpy.reciprocal in
+    half its time (0.35 against 0.68 ns a float64 value: reciprocal is not vectorised)."""
+    b = np.asarray(b)
+    return np.divide(b.dtype.type(1) if b.dtype.kind == "f" else 1.0, b, out=out)
+
+
 def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """sigmoid(u) whose exp nothing else shares: 1/(1 + exp(-u)), four passes where the shared
     form takes seven (SciPy's expit, one ufunc but not vectorised, costs ~2.5x more and gives
@@ -437,7 +523,7 @@ def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     result = np.negative(np.asarray(u), out=out)
     np.exp(result, out=result)
     result += 1
-    np.reciprocal(result, out=result)
+    _reciprocal_of(result, result)
     return _patch(result, u, result == 0, numeric.sigmoid)
 
 
@@ -547,7 +633,8 @@ _NAMES = {
     "sigmoid_pair": _sigmoid_pair,
     "sigmoid_pair_of_half": _sigmoid_pair_of_half,
     "integer_power": _power,
-    "reciprocal": np.reciprocal,
+    "reciprocal": lambda b: _reciprocal_of(b, None),
+    "sigmoid_times": np.multiply,
     "erfc_scaled": _erfc_scaled,
     "exp_scaled_square": _exp_scaled_square,
     "erfc": numeric.erfc,
@@ -663,7 +750,10 @@ def _indicator(regions: list[Region], compiled: Compiled, at: At) -> Body | None
     """Every region constant: sum over runs of equal value of value * [x in run]."""
     if any(region.constant is None for region in regions):
         return None
-    return _step(regions) or _indicator_sum(regions)
+    fast = _step(regions) or _interval(regions) or _outside(regions) or _sign_step(regions)
+    if fast is None:
+        return _indicator_sum(regions)
+    return fast
 
 
 def _step(regions: list[Region]) -> Body | None:
@@ -692,6 +782,199 @@ def _step(regions: list[Region]) -> Body | None:
             out *= out.dtype.type(value)
 
     body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _to_value(out: np.ndarray, value: float) -> None:
+    """out (integers: >= 1 inside, <= 0 outside, or nan) -> value inside, 0 outside, nan kept:
+    clip(out, 0, v) for 0 < v <= 1 in one pass (in out's precision), else clip to [0, 1]
+    then times v."""
+    v = out.dtype.type(value)
+    if 0 < v <= 1:
+        np.clip(out, out.dtype.type(0), v, out=out)
+        return
+    np.clip(out, out.dtype.type(0), out.dtype.type(1), out=out)
+    out *= v
+
+
+def _per_dtype(build: Callable[[np.dtype], Any]) -> Callable[[np.dtype], Any]:
+    """build(dtype), computed once per dtype."""
+    cache: dict[Any, Any] = {}
+
+    def get(dtype: np.dtype) -> Any:
+        if dtype not in cache:
+            cache[dtype] = build(np.dtype(dtype))
+        return cache[dtype]
+
+    return get
+
+
+def _holds(dtype: np.dtype, *values: float) -> bool:
+    """Every value exact in dtype (a breakpoint compared in float32 must not round)."""
+    return all(float(dtype.type(value)) == value for value in values)
+
+
+def _masks_keeping_nan(regions: list[Region]) -> Body:
+    """`_indicator_sum` with nan written back (comparisons give 0 there): what a float form
+    that keeps nan itself falls back to for a dtype its checks refuse."""
+    masks = _indicator_sum(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        masks(x, out)
+        if x.size and np.isnan(np.minimum.reduce(x, axis=None)):
+            out[np.isnan(x)] = np.nan
+
+    return body
+
+
+def _interval(regions: list[Region]) -> Body | None:
+    """One nonzero value v on an open interval (a, b), 0 elsewhere, its ends included
+    (hardtanh', hard_sigmoid', relu6'). For a = -b, clip(ceil(b - |x|), 0, v) (`_to_value`:
+    |x| is exact and fl(b - |x|) > 0 iff |x| < b, so ceil gives >= 1 inside, <= 0 at the
+    ends and outside; four passes in out, nan kept; float32 where b does not hold takes
+    `_indicator_sum`). Otherwise the masks of `_indicator_sum` (x > a, x < b: 1-byte passes)
+    in coarse blocks: a float form needs (x - a)*(b - x) or min(x - a, b - x), a pass more,
+    and |x - c| < r with c = (a + b)/2 rounds to r near an end at 0 (relu6': x - 3 is -3 for
+    0 < x < 2**-52)."""
+    runs = _runs(regions)
+    if len(runs) != 1:
+        return None
+    ((value, first, last),) = runs
+    a, b = first.low, last.high
+    if first.point or last.point or not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if a != -b:
+        masks = _indicator_sum(regions)
+        masks.coarse = True  # type: ignore[attr-defined]
+        return masks
+    fallback = _masks_keeping_nan(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if not _holds(out.dtype, b):
+            fallback(x, out)
+            return
+        np.absolute(x, out=out)
+        np.subtract(out.dtype.type(b), out, out=out)
+        np.ceil(out, out=out)
+        _to_value(out, value)
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _outside(regions: list[Region]) -> Body | None:
+    """One nonzero value v where |x| > r, 0 on [-r, r] (softshrink' and hardshrink'):
+    v*[|x| > r] from rint(|x|) for r = 1/2 (ties to even: 1/2 gives 0, anything above at
+    least 1; three passes), else ceil(|x| - r) (fl(|x| - r) > 0 iff |x| > r), then
+    `_to_value`. nan is kept; float32 where r does not hold takes `_indicator_sum`."""
+    runs = _runs(regions)
+    if len(runs) != 2 or runs[0][0] != runs[1][0]:
+        return None
+    (value, left, inner), (_, outer, right) = runs
+    r = outer.low
+    if not (
+        left.low == -math.inf
+        and right.high == math.inf
+        and inner.high == -r
+        and r > 0
+        and not inner.point
+        and not outer.point
+    ):
+        return None
+    fallback = _masks_keeping_nan(regions)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        if not _holds(out.dtype, r):
+            fallback(x, out)
+            return
+        np.absolute(x, out=out)
+        if r == 0.5:
+            np.rint(out, out=out)
+        else:
+            np.subtract(out, out.dtype.type(r), out=out)
+            np.ceil(out, out=out)
+        _to_value(out, value)
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
+    return body
+
+
+def _sign_step(regions: list[Region]) -> Body | None:
+    """Nonzero values L on (-oo, a) and R on (a, oo), 0 at a (leaky relu's f'): from t =
+    (x - a)*2**emax (the subtraction skipped where a = 0), whose magnitude is at least
+    2**(emax - 1074) (float32: 2**(127 - 149)) wherever x != a since fl(x - a) is never 0
+    there, t clipped to [L, R]*2**-k (2**-k making both at most that magnitude: the clip
+    saturates, and 0 stays 0, nan nan), then times 2**k: L, 0, R exactly. Where L and R have
+    one sign, the clip's bounds are -|L| and |R| and the absolute value is taken before the
+    scaling (times -2**k where both are negative); where L > 0 > R, t is negated by the
+    scale. Four passes at most. Scaled values that would not be exact (subnormal) take
+    `_indicator_sum` for that dtype."""
+    runs = _runs(regions)
+    if len(runs) != 2:
+        return None
+    (low_value, first, last), (high_value, after, final) = runs
+    if not (
+        first.low == -math.inf
+        and final.high == math.inf
+        and last.high == after.low
+        and not last.point
+        and not after.point
+    ):
+        return None
+    a = last.high
+    fallback = _masks_keeping_nan(regions)
+
+    def plan(dtype: np.dtype) -> tuple[Any, ...] | None:
+        if not _holds(dtype, a):
+            return None
+        info = np.finfo(dtype)
+        emax = info.maxexp - 1
+        smallest = math.frexp(float(info.smallest_subnormal))[1] - 1  # -1074, -149
+        floor = emax + smallest  # |t| >= 2**floor where x != a
+        left, right = float(dtype.type(low_value)), float(dtype.type(high_value))
+        largest = max(abs(left), abs(right))
+        k = math.frexp(largest)[1] - floor  # largest * 2**-k <= 2**floor
+        same_sign = (left > 0) == (right > 0)
+        if same_sign:
+            low, high, scale_x = -abs(left), abs(right), 2.0**emax
+        elif left < right:
+            low, high, scale_x = left, right, 2.0**emax
+        else:
+            low, high, scale_x = right, left, -(2.0**emax)
+        low_s, high_s = math.ldexp(low, -k), math.ldexp(high, -k)
+        if not (_holds(dtype, low_s, high_s) and abs(k) <= emax):
+            return None
+        if Fraction(low_s) * 2**k != Fraction(low) or Fraction(high_s) * 2**k != Fraction(high):
+            return None
+        back = 2.0**k if not same_sign or left > 0 else -(2.0**k)
+        t = dtype.type
+        return t(scale_x), t(low_s), t(high_s), same_sign, t(back)
+
+    plans = _per_dtype(plan)
+    if plans(np.dtype(np.float64)) is None:
+        return None
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        steps = plans(out.dtype)
+        if steps is None:
+            fallback(x, out)
+            return
+        scale_x, low_s, high_s, same_sign, back = steps
+        if a == 0:
+            np.multiply(x, scale_x, out=out)
+        else:
+            np.subtract(x, out.dtype.type(a), out=out)
+            out *= scale_x
+        np.clip(out, low_s, high_s, out=out)
+        if same_sign:
+            np.absolute(out, out=out)
+        out *= back
+
+    body.keeps_nan = True  # type: ignore[attr-defined]
+    body.coarse = True  # type: ignore[attr-defined]
     return body
 
 
@@ -798,19 +1081,22 @@ def _clamp(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
             out[...] = function(out)
 
     body.one_pass = steps == []  # type: ignore[attr-defined]
+    body.coarse = steps is not None  # type: ignore[attr-defined]
     return body
 
 
 def _affine_steps(prepared: Any) -> list[tuple[np.ufunc, float]] | None:
-    """a*x + b (a prepared piece) as the printed code computes it, one rounded operation at a
-    time: [(multiply, a), (add, b)] (x alone: []), to be applied in place; None for anything
-    else. fl(fl(a*x) + b) either way: the printed (1/6)*x + 1/2 rounds 1/6 as float() does."""
+    """a*x + b or c*(x + b) (a prepared piece) as the printed code computes it, one rounded
+    operation at a time: [(multiply, a), (add, b)], [(add, b), (multiply, c)] (x alone: []),
+    to be applied in place; None for anything else. fl(fl(a*x) + b) either way: the printed
+    (1/6)*x + 1/2 rounds 1/6 as float() does, and (1/6)*(x + 3) is fl(fl(x + 3)*fl(1/6))."""
     if prepared == X:
         return []
     if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
-        constant, rest = prepared.args
-        if constant.is_Number and rest == X:
-            return [(np.multiply, float(constant))]
+        constant, rest = prepared.args  # c*x, or c*(x + b) printed (c)*(x + b)
+        inner = _affine_steps(rest) if constant.is_Number else None
+        if inner is not None:
+            return [*inner, (np.multiply, float(constant))]
     if isinstance(prepared, sympy.Add) and len(prepared.args) == 2:
         constant, rest = prepared.args
         inner = _affine_steps(rest) if constant.is_Number else None
@@ -907,7 +1193,7 @@ def _mirror_in_place(g: Any, odd: bool) -> Body | None:
             return
         if power == "square":
             np.multiply(out, out, out=out)
-        np.reciprocal(out, out=out)
+        _reciprocal_of(out, out)
 
     return body
 
@@ -970,9 +1256,26 @@ def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     low = derived[0].high if derived[0].constant == 0 else -math.inf
     high = derived[-1].low if derived[-1].constant == 0 else math.inf
 
-    def body(x: np.ndarray, out: np.ndarray) -> None:
+    def clipped(x: np.ndarray, out: np.ndarray) -> None:
         gate(x, out)
-        out *= x if (low, high) == (-math.inf, math.inf) else np.clip(x, low, high)
+        out *= np.clip(x, low, high)
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        # m = x: beyond a clipped end the gate is 0, so x*0 is the same zero as m*0 (the
+        # sign of x), except at +-inf (nan): found by one reduction, patched by the clip
+        gate(x, out)
+        out *= x
+        if low == -math.inf and high == math.inf or not x.size:
+            return
+        reduce = np.minimum.reduce if high == math.inf else np.maximum.reduce
+        if low > -math.inf and high < math.inf:
+            reduce = np.add.reduce  # inf or nan where some x is (or where the sum overflows)
+        if not math.isfinite(reduce(x, axis=None)):
+            where = np.isinf(x)
+            if where.any():
+                patched = np.empty(np.count_nonzero(where), dtype=out.dtype)
+                clipped(x[where], patched)
+                out[where] = patched
 
     checks = [(r, r.low) for r in regions if r.point]
     checks += [(regions[0], -math.inf), (regions[-1], math.inf)]
@@ -981,7 +1284,10 @@ def _gate(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     with np.errstate(all="ignore"):
         body(points, got)
     expected = [at(region, region.expression, point) for region, point in checks]
-    return body if all(g == e for g, e in zip(got, expected, strict=True)) else None
+    if not all(g == e for g, e in zip(got, expected, strict=True)):
+        return None
+    body.coarse = getattr(gate, "coarse", False)  # type: ignore[attr-defined]
+    return body
 
 
 def _over_x(expression: Any) -> Any:
@@ -1010,6 +1316,23 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         return None
     function = compiled(g)
     runs = _piece_runs(regions, g)
+    # [|x| > r] as floats in out where g holds outside [-r, r] (hardshrink): three passes
+    # that keep nan, then times g(x), where the 1-byte mask cost a pass more and a mixed
+    # bool-float product (x*1.0 and x*0.0 are the same either way)
+    indicator = _outside(
+        [
+            Region(r.low, r.high, *((sympy.S.One, 1.0) if r.expression == g else (0, 0.0)))
+            for r in regions
+        ]
+    )
+    if indicator is not None:
+
+        def fast(x: np.ndarray, out: np.ndarray) -> None:
+            indicator(x, out)
+            out *= x if g == X else function(x)
+
+        fast.coarse = g == X  # type: ignore[attr-defined]
+        return fast
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
         np.multiply(x if g == X else function(x), _union_mask(x, runs), out=out)
@@ -1121,14 +1444,45 @@ def _select(regions: list[Region], compiled: Compiled) -> tuple[Body, Any]:
         if expression != widest
     ]
 
-    def body(x: np.ndarray, out: np.ndarray) -> None:
-        background(x, out)
+    def overwrite(x: np.ndarray, out: np.ndarray) -> None:
         for value, first, last in constants:
             _overwrite(out, _mask(x, first, last), value, x, 0)
         for function, runs, operations in plan:
             _overwrite(out, _union_mask(x, runs), function, x, operations)
 
-    return body, widest
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        background(x, out)
+        overwrite(x, out)
+
+    (only,) = pieces[widest] if len(pieces[widest]) == 1 else (None,)
+    if only is None or only.point or math.isinf(only.low) and math.isinf(only.high):
+        return body, widest
+    low, high = only.low, only.high
+
+    def gathered(x: np.ndarray, out: np.ndarray) -> None:
+        """The background piece holds on one open interval (hardswish's f' on (-3, 3)): one
+        mask of the rest (|x| >= b for (-b, b)); where its points are few, the other regions
+        are written over those points alone, gathered (a 3-sigma tail: the constants' masks
+        and copies over the whole block cost 2.5x the piece itself)."""
+        background(x, out)
+        if low == -high:
+            rest = np.greater_equal(np.absolute(x), high)
+        elif math.isinf(low):
+            rest = np.greater_equal(x, high)
+        elif math.isinf(high):
+            rest = np.less_equal(x, low)
+        else:
+            rest = np.logical_or(np.less_equal(x, low), np.greater_equal(x, high))
+        count = np.count_nonzero(rest)
+        if SPARSE * count >= rest.size:
+            overwrite(x, out)
+        elif count:
+            where = np.flatnonzero(rest) if rest.ndim == 1 else rest
+            values = out[where]
+            overwrite(x[where], values)
+            out[where] = values
+
+    return gathered, widest
 
 
 # A region's points gathered by index, evaluated and scattered back cost about this many

@@ -415,3 +415,204 @@ def test_a_derivative_that_exists_at_a_breakpoint_is_its_limit(expression, order
     does, not that 0."""
     kernel = load_activation(expression=expression).function(order)
     assert kernel(np.array([0.0, -0.0])).tolist() == [expected, expected]
+
+
+def edges(source, dtype) -> np.ndarray:
+    """`hostile` values, each breakpoint of a Piecewise source, its negation and three float
+    neighbours either side (in dtype)."""
+    cuts = {
+        float(side)
+        for _, condition in source.args
+        for relation in condition.atoms(sympy.core.relational.Relational)
+        for side in relation.args
+        if side.is_number
+    }
+    near = []
+    for cut in map(dtype, sorted(cuts)):
+        near += [cut, -cut]
+        for direction in (np.inf, -np.inf):
+            value = cut
+            for _ in range(3):
+                value = np.nextafter(value, dtype(direction))
+                near.append(value)
+    return np.concatenate([hostile(dtype), np.array(near, dtype=dtype)])
+
+
+HALF, THIRD = sympy.Rational(1, 2), sympy.Rational(1, 3)
+ODD = HALF + sympy.Rational(1, 2**40)  # exact in float64, not in float32
+# (source, the form's body): user Piecewise sources that take each indicator form
+INDICATORS = [
+    (sympy.Piecewise((sympy.Rational(1, 6), (X > -3) & (X < 3)), (0, True)), "_interval"),
+    (sympy.Piecewise((5, (X > -2) & (X < 2)), (0, True)), "_interval"),  # v > 1
+    (sympy.Piecewise((-1, (X > -HALF) & (X < HALF)), (0, True)), "_interval"),  # v < 0
+    # r not held by float32 (that dtype takes the masks)
+    (sympy.Piecewise((THIRD, (X > -ODD) & (X < ODD)), (0, True)), "_interval"),
+    (sympy.Piecewise((1, (X > 0) & (X < 6)), (0, True)), "_indicator_sum"),  # coarse masks
+    (sympy.Piecewise((1, X > HALF), (1, X < -HALF), (0, True)), "_outside"),  # rint(|x|)
+    (sympy.Piecewise((7, (X > HALF) | (X < -HALF)), (0, True)), "_outside"),
+    (sympy.Piecewise((-sympy.Rational(3, 4), (X > 2) | (X < -2)), (0, True)), "_outside"),
+    (sympy.Piecewise((2, (X > ODD) | (X < -ODD)), (0, True)), "_outside"),
+    (sympy.Piecewise((sympy.Rational(1, 4), X < 0), (1, X > 0), (0, True)), "_sign_step"),
+    (sympy.Piecewise((-sympy.Rational(1, 8), X < 0), (-2, X > 0), (0, True)), "_sign_step"),
+    (sympy.Piecewise((5, X < 1), (-2, X > 1), (0, True)), "_sign_step"),  # decreasing
+    (sympy.Piecewise((-3, X < -HALF), (2, X > -HALF), (0, True)), "_sign_step"),
+    (sympy.Piecewise((1, X < 0), (1, X > 0), (0, True)), "_sign_step"),  # sign(x)**2
+    (sympy.Piecewise((3, X < ODD), (1, X > ODD), (0, True)), "_sign_step"),
+]
+
+
+@pytest.mark.parametrize(("source", "form"), INDICATORS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_indicator_form_gives_the_generic_values(source, form, dtype):
+    """A constant on an interval (ceil(b - |x|) clipped to [0, v]), outside one (rint(|x|),
+    ceil(|x| - r)), or two constants either side of a point where the value is 0 (x - a
+    scaled by 2**emax, clipped to the scaled constants: L, 0, R exactly): the generic path's
+    values (zeros' signs aside) at the breakpoints, their neighbours, +-0, +-inf, nan,
+    subnormals and +-1e300, in float64 and float32 (float32 where a breakpoint does not hold
+    takes the masks), large arrays too; nan is kept by the form itself."""
+    from actcli.kernels import compile_kernel
+
+    kernel = compile_kernel(source)
+    assert kernel.strategy == "indicator" and kernel.body.__qualname__.startswith(form)
+    assert kernel.keeps_nan == (form != "_indicator_sum")
+    x = edges(source, dtype)
+    big = np.resize(x, 2 * (1 << 20) + 3)  # past the coarse block
+    with np.errstate(all="ignore"):
+        expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        got = kernel(x, dtype=dtype)
+        got_big = kernel(big, dtype=dtype)
+    assert got.dtype == dtype
+    assert same(got, expected).all(), x[~same(got, expected)][:5]
+    assert same(got_big, np.resize(expected, big.shape)).all()
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "form"),
+    [
+        ("max(x, x/4)", 1, "_sign_step"),  # 1/4, 0 at 0, 1
+        ("max(x, 0.3*x)", 1, "_sign_step"),
+        ("min(max(x, -1), 1)", 1, "_interval"),  # hardtanh'
+        ("x - min(max(x, -1/2), 1/2)", 1, "_outside"),  # softshrink'
+        ("min(max(x + 3, 0), 6)/6", 0, "_clamp"),  # (1/6)*(x + 3) in place
+        ("min(max(x + 3, 0), 6)/6", 1, "_interval"),  # hard_sigmoid'
+        ("x*min(max(x + 3, 0), 6)/6", 0, "_gate"),  # x times the gate, -inf patched
+        (sympy.Piecewise((X, (X > HALF) | (X < -HALF)), (0, True)), 0, "_masked"),
+        (sympy.Piecewise((X**2, (X > 2) | (X < -2)), (0, True)), 0, "_masked"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_user_expression_takes_the_new_forms(expression, order, form, dtype):
+    """User expressions get the forms by their structure; their values are the generic
+    path's (x - min(max(...)) and the gate's rounding aside: the previous forms' bits, from
+    numpy.where over the printed pieces), nan and +-inf included, with nan in the block."""
+    from actcli.kernels import compile_kernel
+
+    if isinstance(expression, str):
+        activation = load_activation(expression=expression)
+        source = activation._derivatives_at_points(activation.numeric_source(order), order)
+    else:  # a Piecewise as SymPy builds it
+        source = expression
+    kernel = compile_kernel(source)
+    assert kernel.body.__qualname__.startswith(form)
+    x = edges(source, dtype)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        got = kernel(x, dtype=dtype)
+        without_nan = kernel(x[~np.isnan(x)], dtype=dtype)
+    if form == "_gate":  # x*(x + 3)/6 is x*((x + 3)/6) in either form: to rounding
+        close = same(got, expected) | np.isclose(got, expected, rtol=1e-6, atol=0)
+        assert close.all(), x[~close][:5]
+        assert got[x == -np.inf].tolist() == [0.0] * int((x == -np.inf).sum())
+    else:
+        assert same(got, expected).all(), x[~same(got, expected)][:5]
+    assert same(without_nan, got[~np.isnan(x)]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_reciprocal_is_the_division_bit_for_bit(dtype):
+    """1/b by numpy.divide (vectorised) where numpy.reciprocal is not: the same bits, the
+    zeros' signs, subnormals, +-inf and nan included, in b's dtype."""
+    from actcli.kernels import _reciprocal_of
+
+    b = hostile(dtype)
+    with np.errstate(all="ignore"):
+        expected = np.reciprocal(b)
+        got = _reciprocal_of(b, None)
+        into = np.empty_like(b)
+        _reciprocal_of(b, into)
+    assert got.dtype == dtype and bits(got, expected).all() and bits(into, expected).all()
+
+
+def test_sigmoids_of_plus_and_minus_u_share_one_quotient():
+    """SiLU's f' = (x*sigmoid(-x) + 1)*sigmoid(x) (and a user's): sigmoid(-x) = 1/(1 + e),
+    sigmoid(x) = e/(1 + e) for e = exp(x), where e overflows (x > 709.78) the shared form's
+    values: against mpmath at 40 digits within 3 ulp plus 3 ulp of the terms that cancel
+    near f's minimum (x*sigmoid(-x) against 1) and the subnormal sigmoid's resolution where
+    x < -708; nan, +-inf and +-0 as the generic path; float32 likewise (to float32's
+    rounding). A product sigmoid(u)*sigmoid(-u) keeps its pair form, a softplus its e."""
+    import mpmath
+
+    from actcli.kernels import _sigmoid_quotients
+
+    silu = load_activation("silu").numeric_source(1)
+    user = load_activation(expression="x*sigmoid(x)").numeric_source(1)
+    assert _sigmoid_quotients(silu) is not None and _sigmoid_quotients(user) is not None
+    assert _sigmoid_quotients(load_activation("sigmoid").numeric_source(1)) is None
+    assert _sigmoid_quotients(load_activation("mish").numeric_source(1)) is None
+    kernel = load_activation(expression="x*sigmoid(x)").function(1)
+    x = np.concatenate(
+        [np.linspace(-760, 760, 6001), np.linspace(-1.5, 1.5, 3001), [709.78, 709.79, 1e300]]
+    )
+    got = kernel(x)
+    mpmath.mp.dps = 40
+    for xi, value in zip(x.tolist(), got.tolist(), strict=True):
+        t = mpmath.mpf(xi)
+        s, minus = 1 / (1 + mpmath.exp(-t)), 1 / (1 + mpmath.exp(t))
+        exact = float(s * (1 + t * minus))
+        terms = float(s * (1 + abs(t) * minus))
+        tolerance = 3 * np.spacing(abs(exact)) + 3 * np.spacing(terms)
+        if xi < -708:
+            tolerance += abs(1 + xi) * 4 * 5e-324
+        assert abs(value - exact) <= tolerance, (xi, value, exact)
+    ends = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324])
+    assert same(kernel(ends), compile_scalar(user)(ends)).all()
+    x32 = np.linspace(-100, 100, 2001, dtype=np.float32)
+    got32 = kernel(x32, dtype=np.float32)
+    assert got32.dtype == np.float32 and np.isfinite(got32).all()
+    np.testing.assert_allclose(got32, kernel(x32.astype(np.float64)), rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        sympy.Piecewise(
+            (0, X <= -3), (X / 3 + HALF, X < 3), (0, sympy.Eq(X, 3)), (1, True)
+        ),  # hardswish's f'
+        sympy.Piecewise((X, X < 1), (5, sympy.Eq(X, 1)), (2 * X + 1, X < 4), (-1, True)),
+        sympy.Piecewise((sympy.exp(X), X > -2), (0, True)),  # one side only
+    ],
+    ids=["symmetric", "two pieces", "half-line"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_select_writes_the_few_points_outside_its_piece_gathered(source, dtype):
+    """A select whose background piece holds on one open interval: one mask of the rest, and
+    where its points are few (normal inputs, breakpoints, +-inf and nan among them) the other
+    regions written over those points alone; many (hostile values) the whole block as
+    before. The generic path's values either way (the previous select's, for exp)."""
+    from actcli.kernels import _smooth, compile_kernel
+
+    kernel = compile_kernel(source)
+    assert kernel.strategy == "select" and "gathered" in kernel.body.__qualname__
+    sparse = np.concatenate(
+        [np.random.default_rng(3).standard_normal(50000).astype(dtype), edges(source, dtype)]
+    )
+    np.random.default_rng(4).shuffle(sparse)
+    for x in (sparse, edges(source, dtype), sparse[::3].reshape(-1, 1)):
+        with np.errstate(all="ignore"):
+            got = kernel(x, dtype=dtype)
+            if source.has(sympy.exp):
+                expected = np.where(x > -2, np.asarray(_smooth(sympy.exp(X))(x)), dtype(0))
+                expected = np.where(np.isnan(x), x, expected).astype(dtype)
+            else:
+                expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
+        assert got.dtype == dtype and same(got, expected).all(), x[~same(got, expected)][:5]
