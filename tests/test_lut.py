@@ -416,6 +416,7 @@ def test_a_measurement_above_the_certified_bound_refuses_the_table(monkeypatch):
         make_table(activation("tanh"), lo=-2, hi=2, points=9)
 
 
+@pytest.mark.slow  # ~5 s: the bounds of a user expression's f'' are proven with intervals
 def test_a_derivative_column_is_right_at_a_breakpoint_where_it_exists():
     """max(x, tanh(x)): f' is 1 at 0 from both sides (x' = 1, sech(0)**2 = 1); the table
     node at 0 holds 1, and the table stands within its certified bound."""

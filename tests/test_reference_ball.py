@@ -1,0 +1,78 @@
+"""`interval.reference_ball`, the Arb fast path of the 20-digit references that choose and
+measure stable forms (`stabilize.Reference`), against mpmath at 60+ digits of formulas
+written here, and against the mpmath path it stands in for."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy
+
+from actcli import stabilize
+from actcli.expr import X
+from actcli.functions import sigmoid, softplus
+from actcli.interval import reference_ball
+
+SQRT2 = sympy.sqrt(2)
+
+
+@pytest.mark.parametrize(
+    ("expression", "x", "truth"),
+    [
+        # 1 + erf(x/sqrt(2)) at -20 cancels 89 digits: erfc(20/sqrt(2)), 5.5e-89
+        (1 + sympy.erf(X / SQRT2), -20.0, lambda t: mpmath.erfc(-t / mpmath.sqrt(2))),
+        # log(1 + exp(x)) at -1000: 1 + 1e-434 needs ~1450 bits; the value is exp(-1000)
+        (sympy.log(1 + sympy.exp(X)), -1000.0, lambda t: mpmath.log1p(mpmath.exp(t))),
+        # mish far left: x*tanh(softplus(x)) ~ x*exp(x), 1e-43429440, beyond mpmath's cap
+        (X * sympy.tanh(softplus(X)), -1e8, lambda t: t * mpmath.tanh(mpmath.log1p(mpmath.exp(t)))),
+        (
+            sympy.diff(sigmoid(X), X, 2),
+            1e-9,
+            lambda t: -mpmath.tanh(t / 2) / (4 * mpmath.cosh(t / 2) ** 2),
+        ),
+    ],
+)
+def test_a_tight_ball_gives_the_value_to_20_digits(expression, x, truth):
+    """The truths are closed forms evaluated by mpmath at 5000 digits (sigmoid'' =
+    -tanh(x/2)/(4 cosh(x/2)**2): sigmoid' = 1/(4 cosh(x/2)**2), differentiated by hand)."""
+    value = reference_ball(expression, 20)(x)
+    with mpmath.workdps(5000):
+        want = truth(mpmath.mpf(x))
+        assert value is not None and abs(value - want) <= mpmath.mpf(10) ** -20 * abs(want)
+
+
+def test_no_value_where_the_ball_holds_zero_or_the_expression_is_not_ball_friendly():
+    """sin(pi*x) at 1 is 0 exactly: no relative digits to give (mpmath decides); a
+    Piecewise or |x| is left to mpmath altogether; sqrt(x) at -1 is not real."""
+    assert reference_ball(sympy.sin(sympy.pi * X), 20)(1.0) is None
+    assert reference_ball(sympy.Abs(X), 20) is None
+    assert reference_ball(sympy.Piecewise((X, X > 0), (0, True)), 20) is None
+    assert reference_ball(sympy.sqrt(X), 20)(-1.0) is None
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        sympy.diff(X * sigmoid(sympy.Rational(1702, 1000) * X), X, 2),
+        X * sympy.erfc(-X / SQRT2) / 2,
+        sympy.sqrt(X**2 + 4) - X,
+        sympy.log(X) * sympy.exp(-X),
+    ],
+)
+def test_references_agree_with_the_mpmath_path(expression, monkeypatch):
+    """stabilize.Reference with the balls and without them (mpmath's doubling precision, the
+    path before): the same points outside the domain or missing, the same values to 1e-20
+    where both are nonzero, and an exact 0 only where the other is below 1e-300."""
+    x = stabilize.grid([0.0, 1.0])
+    fast = stabilize.Reference.of(expression, x)
+    monkeypatch.setattr(stabilize, "reference_ball", lambda expression, digits: None)
+    slow = stabilize.Reference.of(expression, x)
+    assert (fast.outside, fast.missing) == (slow.outside, slow.missing)
+    for point, a, b in zip(x, fast.values, slow.values, strict=True):
+        assert (a is None) == (b is None), point
+        if a is None:
+            continue
+        if a == 0 or b == 0:
+            assert abs(a - b) <= 1e-300, point
+        else:
+            assert abs(a - b) <= mpmath.mpf(10) ** -20 * abs(b), (point, a, b)
