@@ -76,3 +76,35 @@ def test_references_agree_with_the_mpmath_path(expression, monkeypatch):
             assert abs(a - b) <= 1e-300, point
         else:
             assert abs(a - b) <= mpmath.mpf(10) ** -20 * abs(b), (point, a, b)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        pytest.param(sympy.diff(sigmoid(X), X, 2), marks=pytest.mark.slow),  # SymPy: ~3 s
+        X - sympy.tanh(X),
+        sympy.exp(X) / (1 + X),
+        sympy.sqrt(X**2 + 4) - 2,
+    ],
+)
+def test_taylor_polynomial_from_arb_is_sympys(expression):
+    """Arb's power series with each coefficient recovered as a rational: the very polynomial
+    SymPy's series gives (a second method, exact rationals compared)."""
+    from actcli.functions import to_elementary
+
+    ours = stabilize._taylor_polynomial(expression)
+    theirs = sympy.series(to_elementary(expression), X, 0, stabilize.SERIES_ORDER + 1)
+    assert ours == sympy.Poly(theirs.removeO(), X)
+
+
+def test_no_taylor_polynomial_with_irrational_coefficients_or_at_a_pole():
+    """x*erf(x/sqrt(2)) has sqrt(2/pi) in its coefficients: no rational polynomial (SymPy's
+    series, the fallback, says so too); 1/x and log(x) have no series about 0."""
+    from flint import arb
+
+    from actcli.interval import taylor_coefficients
+
+    assert stabilize._taylor_polynomial(X * sympy.erf(X / SQRT2)) is None
+    assert taylor_coefficients(1 / X, 8) is None
+    assert taylor_coefficients(sympy.log(X), 8) is None
+    assert stabilize._rational_in(arb(2).sqrt()) is None  # 53 bits: too wide a ball
