@@ -169,10 +169,15 @@ class Activation:
             for side in equation.args
             if side.is_Rational and sympy.Rational(float(side)) == side
         }
-        corrected = [
-            (sympy.Rational(kink.value_of(order)), sympy.Eq(X, points[kink.x]))
+        limits = {
+            kink.x: kink.value_of(order)
             for kink in (self.kinks(order) if points else [])
-            if kink.x in points and kink.exists(order) and math.isfinite(kink.value_of(order))
+            if kink.x in points and kink.exists(order)
+        }
+        corrected = [
+            (sympy.Rational(value), sympy.Eq(X, points[x]))
+            for x, value in limits.items()
+            if math.isfinite(value)
         ]
         return sympy.Piecewise(*corrected, *source.args) if corrected else source
 

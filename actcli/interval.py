@@ -765,7 +765,7 @@ def _series(node: Any) -> arb_series | arb:
     if isinstance(node, sympy.Pow) and node.exp.is_Integer:
         base = _series(node.base)
         n = int(node.exp)
-        power = arb_series([1]) if n else base**0
+        power = arb_series([1])
         for _ in range(abs(n)):
             power = power * base
         return power if n >= 0 else 1 / power
