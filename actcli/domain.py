@@ -32,7 +32,7 @@ from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.functions import log1p, simplify, to_elementary
+from actcli.functions import beyond_solvers, log1p, simplify, to_elementary
 from actcli.pieces import Bound, active_branch_at, intervals, probe_between, to_piecewise
 
 SOLVE_SECONDS = 2.0
@@ -211,7 +211,11 @@ class Structure:
         """Real zeros of an expression in x strictly inside (lower, upper): exact from SymPy's
         solveset, else located numerically on [-1e3, 1e3] (then SymPy Floats)."""
         region = sympy.Interval.open(lower, upper)
-        solved = bounded(lambda: sympy.solveset(expression, X, region), SOLVE_SECONDS, self.budget)
+        solved = None
+        if not beyond_solvers(expression, X):
+            solved = bounded(
+                lambda: sympy.solveset(expression, X, region), SOLVE_SECONDS, self.budget
+            )
         if isinstance(solved, sympy.FiniteSet):
             roots = [r for r in solved if _is_real_number(r)]
             if len(roots) == len(solved):

@@ -8,6 +8,8 @@ exp/log for symbolic analysis (limits, solveset, simplify).
 
 from __future__ import annotations
 
+import math
+
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
@@ -135,6 +137,7 @@ def to_elementary(expr: sympy.Basic) -> sympy.Basic:
 
 
 __all__ = [
+    "beyond_solvers",
     "erfc",
     "expm1",
     "log1p",
@@ -165,3 +168,29 @@ def _has_large_trig_multiple(expression: sympy.Basic) -> bool:
             if max(abs(number.p), number.q) > LARGE_MULTIPLE:
                 return True
     return False
+
+
+MAX_SOLVE_DEGREE = 24  # above this, SymPy's solvers factor for seconds to minutes
+
+
+def beyond_solvers(expression: sympy.Basic, symbol: sympy.Symbol) -> bool:
+    """Whether SymPy's solve/solveset would factor a polynomial of degree > MAX_SOLVE_DEGREE.
+    They rewrite exp(c*x) (c rational) as t**(L*c) with t = exp(x/L), L the common denominator,
+    and x**q likewise with t = x**(1/L): swish's f' with beta = 1.702 gives degree 851, where
+    solveset runs 42 s to give a ConditionSet, and x**(851/500) + x - 3 more than 100 s."""
+    exponents: list[sympy.Rational] = []
+    powers: list[sympy.Rational] = []
+    for node in sympy.preorder_traversal(expression):
+        if isinstance(node, sympy.exp):
+            slope = sympy.expand(node.args[0]).coeff(symbol)
+            if slope.is_Rational:
+                exponents.append(slope)
+        elif isinstance(node, sympy.Pow) and node.exp.is_Rational and node.base.has(symbol):
+            powers.append(node.exp)
+    return max(_substitution_degree(exponents), _substitution_degree(powers)) > MAX_SOLVE_DEGREE
+
+
+def _substitution_degree(rationals: list[sympy.Rational]) -> int:
+    """max |r|*L over the rationals, L their common denominator (0 for none)."""
+    common = math.lcm(*(r.q for r in rationals)) if rationals else 1
+    return max((abs(r.p) * (common // r.q) for r in rationals), default=0)

@@ -21,7 +21,7 @@ from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError, ResourceLimitError
 from actcli.expr import X
-from actcli.functions import simplify
+from actcli.functions import beyond_solvers, simplify
 
 SOLVE_SECONDS = 2.0
 MAX_BRANCH_COMBINATIONS = 1024  # folding is exponential in the number of separate kinks
@@ -126,6 +126,8 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
     (a periodic boundary such as sin(x), where solve lists only a few: then no finite list of
     breakpoints describes the function, and the analysis refuses); numeric where SymPy fails.
     """
+    if beyond_solvers(expression, X):
+        return numeric_roots(expression.subs(values))
     if not (expression.free_symbols - {X}):
         found = bounded(
             lambda: sympy.solveset(expression, X, sympy.S.Reals), SOLVE_SECONDS, Budget(5.0)

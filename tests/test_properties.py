@@ -92,6 +92,36 @@ def test_silu_minimum_is_minus_lambert_w():
         assert float(sympy.sympify(r.lower_exact)) == pytest.approx(float(value), abs=1e-14)
 
 
+def test_swish_with_a_decimal_beta():
+    """x*sigmoid(b*x) = (u*sigmoid(u))/b at u = b*x: least value -W(1/e)/b at x = (-1 - W)/b.
+    SymPy's solvers would factor a polynomial of degree 851 in exp(x/500) for b = 1.702: they
+    are not tried (`beyond_solvers`), the interval search gives the minimum."""
+    b = mpmath.mpf(1702) / 1000
+    w = mpmath.lambertw(1 / mpmath.e).real
+    r = properties(bind(inline_spec("x*sigmoid(1.702*x)"))).range
+    assert r.lower == pytest.approx(float(-w / b), rel=1e-13)
+    assert r.lower_at == pytest.approx(float((-1 - w) / b), abs=1e-8)
+    assert r.lower_closed and r.upper == math.inf and not r.upper_closed
+
+
+def test_beyond_solvers():
+    import sympy
+
+    from actcli.expr import X
+    from actcli.functions import MAX_SOLVE_DEGREE, beyond_solvers
+
+    r = sympy.Rational
+    # exp(851x/500) = t**851, t = exp(x/500); exp(3x/2) and exp(x) = t**3, t**2 (t = exp(x/2))
+    assert beyond_solvers(851 * X + 500 * sympy.exp(r(851, 500) * X) + 500, X)
+    assert not beyond_solvers(sympy.exp(r(3, 2) * X) + sympy.exp(X) - X, X)
+    # x**(17/10) + x = t**17 + t**10, t = x**(1/10); the degree bound itself is the edge
+    assert not beyond_solvers(X ** r(17, 10) + X - 3, X)
+    assert beyond_solvers(X ** r(MAX_SOLVE_DEGREE + 1, 2) + sympy.sqrt(X), X)
+    assert not beyond_solvers(X ** r(MAX_SOLVE_DEGREE, 2) + sympy.sqrt(X), X)
+    # exponents that are not linear in x, or not rational, do not make polynomials
+    assert not beyond_solvers(sympy.exp(r(851, 500) * X**2) + sympy.exp(sympy.pi * X), X)
+
+
 @pytest.mark.parametrize(
     ("name", "function", "guess", "x_approx", "value_approx"),
     [

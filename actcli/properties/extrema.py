@@ -20,7 +20,7 @@ from actcli.budget import bounded
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.functions import simplify, to_elementary
+from actcli.functions import beyond_solvers, simplify, to_elementary
 from actcli.interval import Endpoint, Interval, constant_enclosure
 from actcli.isolate import as_float, futile, split_region
 from actcli.json_values import json_number
@@ -215,7 +215,7 @@ def _symbolic_critical(analysis: Analysis, index: int, order: int) -> list[Value
     when SymPy cannot give the complete set."""
     part = analysis.parts[index]
     slope = to_elementary(part.derivative(order + 1))
-    if sympy.count_ops(slope) > SOLVE_OPS:
+    if not _solvable(slope):
         return None
     region = sympy.Interval.open(part.lower, part.upper)
     roots = bounded(lambda: sympy.solveset(slope, X, region), SOLVE_SECONDS, analysis.budget)
@@ -240,6 +240,11 @@ def _symbolic_critical(analysis: Analysis, index: int, order: int) -> list[Value
     return values
 
 
+def _solvable(slope: Any) -> bool:
+    """Whether SymPy's solvers may be tried on f^(k+1) = 0 (they can run for minutes)."""
+    return sympy.count_ops(slope) <= SOLVE_OPS and not beyond_solvers(slope, X)
+
+
 def _with_exact_value(analysis: Analysis, index: int, order: int, value: Value) -> Value:
     """The extreme with its exact value when `sympy.solve` finds a root of the next derivative
     where the search found the extreme (SiLU's minimum -LambertW(exp(-1))); the search proved
@@ -248,7 +253,7 @@ def _with_exact_value(analysis: Analysis, index: int, order: int, value: Value) 
         return value
     part = analysis.parts[index]
     slope = to_elementary(part.derivative(order + 1))
-    if sympy.count_ops(slope) > SOLVE_OPS:
+    if not _solvable(slope):
         return value
     roots = bounded(lambda: sympy.solve(slope, X), SOLVE_SECONDS, analysis.budget)
     for root in roots if isinstance(roots, list) else ():
