@@ -693,8 +693,10 @@ def point_function(expression: Any) -> Callable[[float], float | None]:
 
 def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | None:
     """x -> the expression's value at x as an mpmath number with `digits` correct significant
-    digits, from an Arb ball at x tight enough at 256, 1024 or 4096 bits; None where no ball is
-    (0 inside it: a zero, a tiny value or a cancellation beyond 4096 bits; undefined; nan):
+    digits, from an Arb ball at x tight enough at 256, 1024 or 4096 bits, or a value in a ball
+    that lies wholly beyond 2**1100 or within 2**-1100 in magnitude, where every value rounds
+    to the same float (exp(-exp(1e8)), which mpmath cannot reach in seconds); None where no
+    ball is (0 inside it: a zero or a cancellation beyond 4096 bits; undefined; nan):
     the caller then asks mpmath. Arb's balls are rigorous, and one evaluation of a smooth
     expression costs ~10 us where mpmath's agreeing pair costs ~0.3 ms. The function is None
     for an expression balls do not take (Piecewise, |u|, max, sign, ...)."""
@@ -719,7 +721,12 @@ def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | Non
                 if not ball.is_finite():
                     return None
                 middle = ball.mid()
-                if middle != 0 and ball.rad() <= abs(middle) * tolerance:
+                if (
+                    middle != 0
+                    and ball.rad() <= abs(middle) * tolerance
+                    or ball.abs_upper() < FLOAT_NEGLIGIBLE
+                    or ball.abs_lower() > 1 / FLOAT_NEGLIGIBLE
+                ):
                     mantissa, exponent = middle.man_exp()
                     with mpmath.workprec(bits):
                         return mpmath.mpf((int(mantissa), int(exponent)))
@@ -729,6 +736,7 @@ def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | Non
 
 
 REFERENCE_BITS = (256, 1024, 4096)
+FLOAT_NEGLIGIBLE = arb(2) ** -1100  # far below float64's least subnormal, 2**-1074
 
 
 def taylor_coefficients(expression: Any, count: int, bits: int = 640) -> list[arb] | None:

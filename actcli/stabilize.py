@@ -47,6 +47,9 @@ ABSOLUTE = 1e-300  # differences below this count as none
 DIGITS = 20  # significant digits of the reference (enough to measure 1e-17)
 MAX_DPS = 1200  # a cancellation deeper than ~1e-1100 is taken as underflow (seconds per point)
 POINT_SECONDS = 0.5  # a reference value taking longer is left out (and counted as missing)
+# from here out, a point beyond one whose reference ran out of time is left out unasked: out
+# there the time goes into growing magnitudes (exp(exp(1e6)) needs ln 2 to 1.4e6 bits)
+FAR = 100.0
 SIMPLIFY_BUDGET = 25  # count_ops above which SymPy's simplify is not tried (it can take minutes)
 MEASURE_BUDGET = 5000  # count_ops above which no form is searched or measured (55 nested sin: f'')
 ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
@@ -89,26 +92,35 @@ class Reference:
     def of(cls, expression: Any, x: np.ndarray, digits: int = DIGITS) -> Reference:
         evaluate = reference_function(expression, digits=digits, max_dps=MAX_DPS)
         ball = reference_ball(expression, digits)
-        values, outside, missing = [], 0, 0
-        for point in x.tolist():
+        points = x.tolist()
+        values: list[Any] = [None] * len(points)
+        outside = missing = 0
+        reach = {1.0: math.inf, -1.0: math.inf}  # |x| >= FAR where mpmath ran out of time
+        for index in sorted(range(len(points)), key=lambda i: abs(points[i])):  # nearest first
+            point = points[index]
             value = ball(point) if ball is not None else None
-            if value is not None:  # a tight Arb ball; else mpmath's doubling precision
-                values.append(value)
-                continue
-            try:
-                with alarm(POINT_SECONDS):  # exp(exp(1e8)) is out of any reference's reach
-                    value = evaluate(point)
-            except (ActcliError, ArithmeticError, ValueError, TypeError, MemoryError, Timeout):
-                values.append(None)
-                missing += 1
-                continue
-            if isinstance(value, mpmath.mpc):
-                if value.imag != 0:
-                    values.append(None)
-                    outside += 1
+            if value is None:  # no tight Arb ball: mpmath's doubling precision
+                side = math.copysign(1.0, point)
+                if abs(point) > reach[side]:  # farther out in a growing tail: no quicker
+                    missing += 1
                     continue
-                value = value.real
-            values.append(value)
+                try:
+                    with alarm(POINT_SECONDS):  # exp(exp(1e8)) is out of any reference's reach
+                        value = evaluate(point)
+                except Timeout:
+                    if abs(point) >= FAR:
+                        reach[side] = abs(point)
+                    missing += 1
+                    continue
+                except (ActcliError, ArithmeticError, ValueError, TypeError, MemoryError):
+                    missing += 1
+                    continue
+                if isinstance(value, mpmath.mpc):
+                    if value.imag != 0:
+                        outside += 1
+                        continue
+                    value = value.real
+            values[index] = value
         return cls(x, tuple(values), outside, missing)
 
     def errors(self, got: np.ndarray) -> np.ndarray:

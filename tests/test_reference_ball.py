@@ -4,6 +4,8 @@ written here, and against the mpmath path it stands in for."""
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import pytest
 import sympy
@@ -48,6 +50,47 @@ def test_no_value_where_the_ball_holds_zero_or_the_expression_is_not_ball_friend
     assert reference_ball(sympy.Abs(X), 20) is None
     assert reference_ball(sympy.Piecewise((X, X > 0), (0, True)), 20) is None
     assert reference_ball(sympy.sqrt(X), 20)(-1.0) is None
+
+
+def test_a_ball_beyond_floats_gives_a_value_that_rounds_the_same():
+    """exp(-exp(1e8)) < 2**-1100 (as exp(1e8) > 1100*ln 2): its ball [+- 1e-(4e158)] is not
+    tight, but every value in it rounds to 0. exp(1e4)*(2 + sin(x*10**2000)) lies in
+    [exp(1e4), 3*exp(1e4)] (> 2**14000), where 10**2000*x is wider than a period at 4096 bits,
+    so its ball is not tight either, but every value in it overflows a float."""
+    tiny = reference_ball(sympy.exp(-sympy.exp(-X)), 20)(-1e8)
+    assert tiny is not None and abs(tiny) < mpmath.mpf(2) ** -1100 and float(tiny) == 0
+    wide = sympy.exp(X) * (2 + sympy.sin(X * sympy.Integer(10) ** 2000))
+    huge = reference_ball(wide, 20)(1e4)
+    assert huge is not None and huge >= mpmath.exp(10**4) and float(huge) == math.inf
+    # within floats, a wide ball still gives no value (mpmath decides)
+    assert reference_ball(wide, 20)(1.0) is None
+
+
+def test_farther_points_are_not_asked_once_the_tail_runs_out_of_time(monkeypatch):
+    """Beyond FAR, a point farther out on the same side as one whose mpmath reference ran out
+    of time is left out unasked (counted missing); nearer points, the other side, and a
+    timeout nearer than FAR stop nothing."""
+    asked = []
+
+    def fake(expression, digits, max_dps):
+        def evaluate(x):
+            asked.append(x)
+            if x in (1e3, 0.5):
+                raise stabilize.Timeout
+            return mpmath.mpf(x)
+
+        return evaluate
+
+    monkeypatch.setattr(stabilize, "reference_function", fake)
+    monkeypatch.setattr(stabilize, "reference_ball", lambda expression, digits: None)
+    x = stabilize.grid([])
+    reference = stabilize.Reference.of(X, x)
+    beyond = [p for p in x.tolist() if p > 1e3]
+    assert beyond and not set(beyond) & set(asked)
+    assert set(asked) == set(x.tolist()) - set(beyond)
+    assert reference.missing == len(beyond) + 2
+    for point, value in zip(x.tolist(), reference.values, strict=True):
+        assert (value is None) == (point in (1e3, 0.5) or point > 1e3), point
 
 
 @pytest.mark.parametrize(
