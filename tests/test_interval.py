@@ -7,6 +7,8 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actcli.errors import AnalysisError
 from actcli.expr import X
@@ -95,3 +97,47 @@ def test_outward_rounding_of_constants():
     assert low[0] < mpmath.pi < high[0]
     low, high = bound(sympy.Rational(1, 2) * X, np.array([2.0]), np.array([2.0]))
     assert low[0] <= 1.0 <= high[0] and high[0] - low[0] < 1e-14
+
+
+finite = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
+ends = st.tuples(finite, finite).map(sorted)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ends, ends, st.sampled_from([-3, 0, 3]))
+def test_products_and_sums_enclose_the_exact_ones_tightly(p, q, zero_ends):
+    """[a, b]*[c, d] and [a, b] + [c, d] against exact rational arithmetic (Fraction): the
+    lower end at most, and within 2**-118 relative of, the least exact product (sum), likewise
+    the upper end; with 0 as an end now and then (the sign cases)."""
+    from fractions import Fraction
+
+    from actcli.interval import PRECISION, Interval, _add, _multiply, _precision
+
+    if zero_ends == 0:
+        p = (0.0, p[1]) if p[1] >= 0 else (p[0], 0.0)
+    elif zero_ends == 3:
+        q = (q[0], 0.0) if q[0] <= 0 else (0.0, q[1])
+    with _precision():  # PRECISION bits, as every enclosure runs
+        got = {
+            "product": _multiply(Interval.of(*p), Interval.of(*q)),
+            "sum": _add(Interval.of(*p), Interval.of(*q)),
+        }
+    exact = {
+        "product": [Fraction(u) * Fraction(v) for u in p for v in q],
+        "sum": [Fraction(p[0]) + Fraction(q[0]), Fraction(p[1]) + Fraction(q[1])],
+    }
+    for kind, interval in got.items():
+        low, high = min(exact[kind]), max(exact[kind])
+        lo, hi = _fraction(interval.lo), _fraction(interval.hi)
+        slack = Fraction(1, 2 ** (PRECISION - 2))
+        assert low - abs(low) * slack <= lo <= low, kind
+        assert high <= hi <= high + abs(high) * slack, kind
+
+
+def _fraction(point):
+    """An exact Arb point as a Fraction."""
+    from fractions import Fraction
+
+    assert point.is_exact()
+    mantissa, exponent = (int(n) for n in point.man_exp())
+    return Fraction(mantissa) * Fraction(2) ** exponent
