@@ -154,11 +154,15 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
     brentq = scipy_optimize().brentq
     grid = np.linspace(low, high, 200001)
     values = function(grid)
+    fa, fb = values[:-1], values[1:]
+    with np.errstate(invalid="ignore"):  # the signs' product: fa*fb can underflow to 0
+        crossing = (fa == 0) | (np.isfinite(fa) & np.isfinite(fb) & (np.sign(fa) * np.sign(fb) < 0))
     roots = []
-    for a, b, fa, fb in zip(grid, grid[1:], values, values[1:], strict=False):
-        if fa == 0:
-            roots.append(sympy.Float(float(a), 17))
-        elif np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0:
+    for i in np.flatnonzero(crossing).tolist():
+        a, b = float(grid[i]), float(grid[i + 1])
+        if fa[i] == 0:
+            roots.append(sympy.Float(a, 17))
+        else:
             root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
             roots.append(sympy.Float(root, 17))
     return roots

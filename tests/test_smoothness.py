@@ -168,3 +168,20 @@ def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
     data = point.to_json()
     assert data["found"] == "numeric"
     assert math.isclose(data["x"], root, rel_tol=1e-13)
+
+
+def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_grid():
+    """exp(-x) - x is 0 at the omega constant W(1) = 0.567143290409783872999968...;
+    exp(-700)*(x - 1/3) takes values near 1e-305, whose products underflow to 0 (the sign
+    change must still count); x - tanh(x) is 0 at a grid point itself, 0."""
+    import mpmath
+    import sympy
+
+    from actcli.expr import X
+    from actcli.pieces import numeric_roots
+
+    (omega,) = numeric_roots(sympy.exp(-X) - X)
+    assert math.isclose(float(omega), float(mpmath.lambertw(1).real), rel_tol=1e-15)
+    (third,) = numeric_roots(sympy.exp(-700) * (X - sympy.Rational(1, 3)))
+    assert math.isclose(float(third), 1 / 3, rel_tol=1e-15)
+    assert [float(r) for r in numeric_roots(X - sympy.tanh(X))] == [0.0]
