@@ -9,6 +9,7 @@ bound activation (an object with `name`, `symbols` and `values`, see `Bound`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
@@ -98,8 +99,16 @@ def intervals(definition: sympy.Expr, activation: Bound) -> list[tuple[Any, Any,
 def symbolic_breakpoints(definition: sympy.Expr, activation: Bound) -> list[Any]:
     """x where a Piecewise condition switches, possibly in terms of parameters, sorted by value
     at the parameters' values."""
-    found: dict[float, Any] = {}
     values = default_values(activation)
+    return list(_breakpoints(definition, tuple(sorted(values.items(), key=str))))
+
+
+@functools.lru_cache(maxsize=128)
+def _breakpoints(definition: sympy.Expr, items: tuple[tuple[Any, Any], ...]) -> tuple[Any, ...]:
+    """`symbolic_breakpoints`, remembered: an activation's kinks, table, plot and checks all
+    ask, and solving a boundary SymPy cannot solve runs into its time limit each time."""
+    found: dict[float, Any] = {}
+    values = dict(items)
     for piecewise in definition.atoms(sympy.Piecewise):
         for _, condition in piecewise.args:
             for relation in condition.atoms(sympy.core.relational.Relational):
@@ -118,7 +127,7 @@ def symbolic_breakpoints(definition: sympy.Expr, activation: Bound) -> list[Any]
                     number = complex(sympy.N(solution.subs(values)))
                     if abs(number.imag) < 1e-12:
                         found.setdefault(round(number.real, 12), simplify(solution))
-    return [found[key] for key in sorted(found)]
+    return tuple(found[key] for key in sorted(found))
 
 
 def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
