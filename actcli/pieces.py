@@ -158,7 +158,8 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
 
 def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
     """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid,
-    refined by bisection (Brent). They come back as SymPy Floats, which marks them numeric."""
+    refined by bisection (Brent). They come back as SymPy Floats, which marks them numeric,
+    except a simple rational where the expression is exactly 0 (x = tanh x at 0)."""
     function = compile_scalar(expression)
     brentq = scipy_optimize().brentq
     grid = np.linspace(low, high, 200001)
@@ -169,12 +170,22 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
     roots = []
     for i in np.flatnonzero(crossing).tolist():
         a, b = float(grid[i]), float(grid[i + 1])
-        if fa[i] == 0:
-            roots.append(sympy.Float(a, 17))
-        else:
+        root = a
+        if fa[i] != 0:
             root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
-            roots.append(sympy.Float(root, 17))
+        roots.append(_exact_root(expression, root, a, b))
     return roots
+
+
+def _exact_root(expression: Any, root: float, low: float, high: float) -> Any:
+    """A simple rational in [low, high] near the root where SymPy evaluates the expression to
+    exactly 0 (a proof: x = tanh x at 0, or a triple root, which bisection finds only to
+    ~1e-5), else the root as a Float."""
+    for denominators in (12, 1000):
+        nearest = sympy.Rational(root).limit_denominator(denominators)
+        if low <= nearest <= high and expression.subs(X, nearest) == 0:
+            return nearest
+    return sympy.Float(root, 17)
 
 
 def probe_between(lower: Any, upper: Any, activation: Bound) -> float:

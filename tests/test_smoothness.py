@@ -173,7 +173,9 @@ def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
 def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_grid():
     """exp(-x) - x is 0 at the omega constant W(1) = 0.567143290409783872999968...;
     exp(-700)*(x - 1/3) takes values near 1e-305, whose products underflow to 0 (the sign
-    change must still count); x - tanh(x) is 0 at a grid point itself, 0."""
+    change must still count); x - tanh(x) is 0 at a grid point itself, 0, and u - tanh(u)
+    at u = x - 3/7 has a triple root, which bisection finds only to ~1e-5: both are exact
+    rationals where the expression is exactly 0 (as 1/3 is), omega stays a Float (numeric)."""
     import mpmath
     import sympy
 
@@ -182,6 +184,8 @@ def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_gri
 
     (omega,) = numeric_roots(sympy.exp(-X) - X)
     assert math.isclose(float(omega), float(mpmath.lambertw(1).real), rel_tol=1e-15)
-    (third,) = numeric_roots(sympy.exp(-700) * (X - sympy.Rational(1, 3)))
-    assert math.isclose(float(third), 1 / 3, rel_tol=1e-15)
-    assert [float(r) for r in numeric_roots(X - sympy.tanh(X))] == [0.0]
+    assert isinstance(omega, sympy.Float)
+    assert numeric_roots(sympy.exp(-700) * (X - sympy.Rational(1, 3))) == [sympy.Rational(1, 3)]
+    assert numeric_roots(X - sympy.tanh(X)) == [0]
+    u = X - sympy.Rational(3, 7)
+    assert numeric_roots(u - sympy.tanh(u)) == [sympy.Rational(3, 7)]
