@@ -111,11 +111,17 @@ def test_beyond_solvers():
     from actcli.functions import MAX_SOLVE_DEGREE, beyond_solvers
 
     r = sympy.Rational
-    # exp(851x/500) = t**851, t = exp(x/500); exp(3x/2) and exp(x) = t**3, t**2 (t = exp(x/2))
-    assert beyond_solvers(851 * X + 500 * sympy.exp(r(851, 500) * X) + 500, X)
+    # exp(+-851x/500) = t**+-851, t = exp(x/500), as in swish's f' for beta = 1.702: degree
+    # 1702 once cleared; exp(3x/2) and exp(x) = t**3, t**2 (t = exp(x/2))
+    e = sympy.exp(r(851, 500) * X)
+    assert beyond_solvers(X / ((1 + 1 / e) * (e + 1)) + 1 / (1 + 1 / e), X)
+    assert beyond_solvers(e**2 + e - 3, X) and beyond_solvers(851 * X + 500 * e + 500, X)
     assert not beyond_solvers(sympy.exp(r(3, 2) * X) + sympy.exp(X) - X, X)
     # x**(17/10) + x = t**17 + t**10, t = x**(1/10); the degree bound itself is the edge
     assert not beyond_solvers(X ** r(17, 10) + X - 3, X)
+    assert beyond_solvers(X ** r(851, 500) + X - 3, X)
+    # one such term alone in x is inverted: exp(851x/500) = 2 at x = 500*log(2)/851
+    assert not beyond_solvers(e - 2, X) and not beyond_solvers(X ** r(851, 500) - 2, X)
     assert beyond_solvers(X ** r(MAX_SOLVE_DEGREE + 1, 2) + sympy.sqrt(X), X)
     assert not beyond_solvers(X ** r(MAX_SOLVE_DEGREE, 2) + sympy.sqrt(X), X)
     # exponents that are not linear in x, or not rational, do not make polynomials
