@@ -215,71 +215,110 @@ def _prepared(expression: Any) -> Any:
 
 
 def _in_place(prepared: Any) -> Callable[[np.ndarray], Any] | None:
-    """A prepared polynomial of x (tanhshrink's Horner series) evaluated with the printed
-    expression's own operations, each written into a buffer of its own (x**2 computed once,
-    as SymPy's cse does): about 3x faster than the printed code on arrays too small for
-    NumPy to reuse its temporaries. Sums and products of two operands and squares only
-    (their order does not change a float result); None for anything else."""
+    """`_program` as a function of x returning a new array (tanhshrink's Horner series in a
+    select: about 3x faster than the printed code on arrays too small for NumPy to reuse its
+    temporaries); None where `_program` is."""
+    program = _program(prepared)
+    if program is None:
+        return None
+
+    def function(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        program(x, out)
+        return out
+
+    return function
+
+
+def _program(prepared: Any) -> Body | None:
+    """A prepared expression evaluated with the printed code's own operations, each one ufunc
+    call into a buffer (x**2 and shared subexpressions computed once, as SymPy's cse does),
+    the last into out, a buffer reused once its value is dead: SiLU's f' (7 passes) with one
+    temporary where the printed code allocates six. Sums and products of two operands (their
+    order does not change a float result), squares, cubes, exp, reciprocals and
+    `sigmoid_times`; None for anything else, and for x or a number."""
 
     def supported(node: Any) -> bool:
         if node == X or node.is_Number:
             return True
-        if isinstance(node, (sympy.Add, sympy.Mul)) and len(node.args) == 2:
+        if isinstance(node, (sympy.Add, sympy.Mul, _sigmoid_times)) and len(node.args) == 2:
             return all(supported(arg) for arg in node.args)
         if isinstance(node, sympy.Pow) and node.exp == 2:
             return supported(node.base)
         if isinstance(node, _integer_power) and node.args[1] == 3:
             return supported(node.args[0])
-        return False
+        return node.func in _UNARY and supported(node.args[0])
 
-    if prepared.is_Number or not supported(prepared):
+    if prepared == X or prepared.is_Number or not supported(prepared):
         return None
-    # a program over registers (0: x): (ufunc, into, a, b), a and b a register or a float
-    program: list[tuple[np.ufunc, int, Any, Any]] = []
-    shared: dict[Any, int] = {X: 0}
-    count = [1]
 
-    def new_register() -> int:
-        count[0] += 1
-        return count[0] - 1
+    def operands(node: Any) -> tuple[Any, ...]:
+        return (node.args[0],) if isinstance(node, (sympy.Pow, _integer_power)) else node.args
 
-    def emit(node: Any) -> tuple[Any, bool]:
-        """The register (or float) holding node, and whether it may be written over."""
-        if node in shared:
-            return shared[node], False
-        if node.is_Number:
-            return float(node), False
-        if isinstance(node, sympy.Pow):
-            base, _ = emit(node.base)
-            shared[node] = into = new_register()
-            program.append((np.multiply, into, base, base))
-            return into, False
-        if isinstance(node, _integer_power):  # b*(b*b), as `_power` computes b**3
-            base, _ = emit(node.args[0])
-            into = new_register()
-            program.append((np.multiply, into, base, base))
-            program.append((np.multiply, into, base, into))
-            return into, True
-        combine = np.add if isinstance(node, sympy.Add) else np.multiply
-        (a, own_a), (b, own_b) = emit(node.args[0]), emit(node.args[1])
-        into = a if own_a else b if own_b else new_register()
-        program.append((combine, into, a, b))
-        return into, True
+    order: list[Any] = []  # each operation once, after its operands
+    uses: Counter = Counter()
 
-    result, _ = emit(prepared)
-    registers = count[0]
+    def visit(node: Any) -> None:
+        if node == X or node.is_Number or node in uses:
+            return
+        for operand in operands(node):
+            visit(operand)
+            uses[operand] += 1
+        order.append(node)
+        uses[node] += 0
 
-    def function(x: np.ndarray) -> np.ndarray:
-        values: list[Any] = [x] + [np.empty_like(x) for _ in range(1, registers)]
-        for ufunc, into, a, b in program:
-            ufunc(
-                values[a] if isinstance(a, int) else a,
-                values[b] if isinstance(b, int) else b,
-                out=values[into],
-            )
-        return values[result]
+    visit(prepared)
+    # registers: 0 is x, 1 is out, then temporaries; steps (ufunc, into, a, b), b None for
+    # one operand, a and b a register or a float
+    steps: list[tuple[Any, int, Any, Any]] = []
+    held: dict[Any, int] = {X: 0}
+    free = [1]
+    count = 2
 
-    return function
+    def register() -> int:
+        nonlocal count
+        if free:
+            return free.pop()
+        count += 1
+        return count - 1
+
+    for node in order:
+        args = [float(arg) if arg.is_Number else held[arg] for arg in operands(node)]
+        dead = []
+        for arg in operands(node):
+            uses[arg] -= 1
+            if arg in held and arg != X and uses[arg] == 0:
+                dead.append(held[arg])
+        cube = isinstance(node, _integer_power)
+        if not cube:  # one ufunc call may write over its dead operand
+            free.extend(dead)
+        into = 1 if node is prepared else register()
+        if cube:  # b*(b*b), as `_power` computes b**3: b is read after b*b is written
+            base = args[0]
+            square = into if into != base else register()
+            steps.append((np.multiply, square, base, base))
+            steps.append((np.multiply, into, base, square))
+            free.extend(dead + ([square] if square != into else []))
+        elif isinstance(node, sympy.Pow):
+            steps.append((np.multiply, into, args[0], args[0]))
+        elif node.func in _UNARY:
+            steps.append((_UNARY[node.func], into, args[0], None))
+        else:
+            combine = np.add if isinstance(node, sympy.Add) else np.multiply
+            steps.append((combine, into, args[0], args[1]))
+        held[node] = into
+    temporaries = count - 2
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        values: list[Any] = [x, out] + [np.empty_like(out) for _ in range(temporaries)]
+        for operation, into, a, b in steps:
+            first = values[a] if isinstance(a, int) else a
+            if b is None:
+                operation(first, values[into])
+            else:
+                operation(first, values[b] if isinstance(b, int) else b, out=values[into])
+
+    return body
 
 
 def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
@@ -318,6 +357,10 @@ def _smooth_body(expression: Any) -> Body:
             if not other.has(_alone):
                 parts = _lambdified([other, alone[0].args[0]])
                 return lambda x, out: _times_sigmoid(*parts(x), out)
+    program = _program(prepared)
+    if program is not None:
+        return program
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
         if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
             factors = _lambdified(list(prepared.args))
             return lambda x, out: np.multiply(*factors(x), out=out)
@@ -625,6 +668,13 @@ def _patch(
     if where.any():
         result[where] = accurate(x[where], *constants)
     return result
+
+
+# one-operand operations `_program` runs: (operand, into) -> None
+_UNARY: dict[Any, Callable[[np.ndarray, np.ndarray], Any]] = {
+    sympy.exp: lambda a, into: np.exp(a, out=into),
+    _reciprocal: _reciprocal_of,
+}
 
 
 _NAMES = {

@@ -616,3 +616,36 @@ def test_a_select_writes_the_few_points_outside_its_piece_gathered(source, dtype
             else:
                 expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
         assert got.dtype == dtype and same(got, expected).all(), x[~same(got, expected)][:5]
+
+
+@pytest.mark.parametrize(
+    ("expression", "order"),
+    [
+        ("silu", 1),  # (x*sigmoid(-x) + 1)*sigmoid(x): exp and a reciprocal shared
+        ("(x**3 - 2)**3", 0),  # a cube of a value held in out itself
+        ("x**2*exp(x) + x**3", 0),
+        ("selu", 1),  # its piece a*exp(x): exp into out, then the product in place
+        ("exp(exp(x)*x)*(x + 1)", 0),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_register_program_gives_the_printed_values_bit_for_bit(expression, order, dtype):
+    """Sums, products, squares, cubes, exp and reciprocals run one ufunc call at a time into
+    reused buffers, the last into out: the bits of the printed (lambdified) code."""
+    from actcli.kernels import _lambdified, _prepared, _program, _sigmoid_quotients
+
+    if expression.isidentifier():
+        source = load_activation(expression).numeric_source(order)
+    else:
+        source = load_activation(expression=expression).numeric_source(order)
+    if isinstance(source, sympy.Piecewise):
+        (source,) = [piece for piece, _ in source.args if piece.has(sympy.exp)]
+    prepared = _prepared(_sigmoid_quotients(source) or source)
+    program = _program(prepared)
+    assert program is not None
+    x = np.concatenate([hostile(dtype), np.resize(hostile(dtype), 2 * BLOCK + 3)])
+    with np.errstate(all="ignore"):
+        expected = np.asarray(_lambdified(prepared)(x), dtype=dtype)
+        got = np.full_like(x, 7)
+        program(x, got)
+    assert bits(got, expected).all(), x[~bits(got, expected)][:5]
