@@ -1393,9 +1393,9 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
 def _jump(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     """One non-constant piece g on one side of a breakpoint a (the point included), a constant
     v on the other (SELU's f': scale*alpha*exp(x) for x <= 0, scale beyond): f = g(x clipped
-    to g's side) - k*[x beyond a], k = g(a) - v, the indicator ceil(clip(+-(x - a), 0, 1))
-    (0 or 1, nan kept). Exact where g(a) - k is v and k is exact; a masked write of v over a
-    random half of the points costs 4x more (mispredicted branches)."""
+    to g's side) - k*[x beyond a], k = g(a) - v, the indicator a comparison written as 1.0 or
+    0.0 (at nan g(nan) is nan). Exact where g(a) - k is v and k is exact; a masked write of v
+    over a random half of the points costs 4x more (mispredicted branches)."""
     if len(regions) != 3:
         return None
     left, point, right = regions
@@ -1434,13 +1434,9 @@ def _jump(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         if k is None:  # v by a masked write (float32 where g(a) - k rounds)
             np.copyto(out, v, where=(x > a) if on_left else (x < a))
             return
-        # x - a beyond a on the right (x + 0.0 at a = 0: -0 + 0 is +0), a - x on the left
-        if on_left:
-            np.add(x, 0.0 - a, out=side)
-        else:
-            np.subtract(a, x, out=side)
-        np.clip(side, 0.0, 1.0, out=side)
-        np.ceil(side, out=side)
+        # [x beyond a] as 1.0 or 0.0 (nan: 0, out is nan there), x compared with a in x's
+        # dtype as fl(x - a) was: one comparison where x - a, its clip and ceil took three
+        (np.greater if on_left else np.less)(x, a, out=side)
         side *= k
         out -= side
 

@@ -300,19 +300,27 @@ def test_an_odd_quotient_mirror_is_copysign_of_the_piece_bit_for_bit(expression,
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_jump_gives_the_select_values_bit_for_bit(dtype):
-    """SELU's f' (and any g on one side of a breakpoint, a constant on the other) as
-    g(min(x, a)) - (g(a) - v)*[x > a]: the bits of numpy.where(x > 0, v, g(x)), g the
-    compiled piece, nan and the point itself included; a user's Piecewise takes it too."""
+    """SELU's f' (and any g on one side of a breakpoint a, a constant v on the other) as
+    g(x clipped to its side) - (g(a) - v)*[x beyond a]: the bits of numpy.where([x beyond a],
+    v, g(x)), g the compiled piece, nan and the point itself included; a user's Piecewise
+    takes it too, g on either side, a breakpoint float32 does not hold (x compared with a
+    in the dtype, as the generic path does)."""
     from actcli.kernels import _smooth, compile_kernel
 
     x = hostile(dtype)
     selu = load_activation("selu").numeric_source(1)
-    user = sympy.Piecewise((3 * sympy.exp(X), X <= 0), (sympy.Rational(1, 2), True))
-    for source in (selu, user):
+    sources = [  # (source, a, v on the right)
+        (selu, 0.0, True),
+        (sympy.Piecewise((3 * sympy.exp(X), X <= 0), (HALF, True)), 0.0, True),
+        (sympy.Piecewise((HALF, X < 1), (sympy.exp(X), True)), 1.0, False),
+        (sympy.Piecewise((3 * sympy.exp(X), X <= ODD), (HALF, True)), float(ODD), True),
+    ]
+    for source, a, right in sources:
         kernel = compile_kernel(source)
         (v, _), (g, _) = sorted(source.args, key=lambda arg: arg[0].free_symbols != set())
+        beyond = x > a if right else x < a
         with np.errstate(all="ignore"):
-            expected = np.where(x > 0, dtype(float(v)), np.asarray(_smooth(g)(x), dtype=dtype))
+            expected = np.where(beyond, dtype(float(v)), np.asarray(_smooth(g)(x), dtype=dtype))
             got = kernel(x, dtype=dtype)
         assert kernel.strategy == "jump"
         assert bits(got, expected).all(), x[~bits(got, expected)][:5]
