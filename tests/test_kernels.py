@@ -81,7 +81,7 @@ def linear_pieces(expression) -> bool:
         ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
         ("selu", 1, "jump"),  # a*exp(min(x, 0)) - (a - scale)*[x > 0]
         ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
-        ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
+        ("binary_step", 1, "constant"),  # numpy.zeros, nan written back
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
         ("tanh", 0, "ufunc"),  # numpy.tanh(x, out=...)
     ],
@@ -657,3 +657,21 @@ def test_a_register_program_gives_the_printed_values_bit_for_bit(expression, ord
         got = np.full_like(x, 7)
         program(x, got)
     assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+
+
+@pytest.mark.parametrize("name", ["binary_step", "identity"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_constant_derivative_keeps_nan(name, dtype):
+    """A constant c (binary_step' = 0: numpy.zeros and the nan check; identity' = 1: clip(x, c,
+    c)) is c everywhere, +-inf included, the generic path's +0 for c = 0 at x = -0, and nan at
+    nan; into a given out holding anything, and block by block."""
+    activation = load_activation(name)
+    kernel = activation.function(1)
+    x = np.concatenate([hostile(dtype), np.resize(hostile(dtype), 2 * BLOCK + 3)])
+    expected = np.full(x.shape, float(activation.numeric_source(1)), dtype=dtype)
+    expected[np.isnan(x)] = np.nan
+    out = np.full_like(x, 7)
+    got = kernel(x, dtype=dtype)
+    assert kernel.strategy == "constant" and got.dtype == dtype
+    assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+    assert kernel(x, dtype=dtype, out=out) is out and bits(out, expected).all()
