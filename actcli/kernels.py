@@ -31,8 +31,9 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   breakpoints are checked when the kernel is built, so each form gives the generic path's
   values (up to the sign of a zero result), breakpoints included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
-  generic path, in one pass), 0 numpy.zeros and the nan check (no pass writes out); F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is
-  that ufunc, writing into `out` directly;
+  generic path, in one pass), 0 numpy.zeros and the nan check (no pass writes out); F(x)
+  for a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
+  directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
@@ -43,7 +44,10 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   integer powers other than 2 are products (numpy.power is ~100x slower), and GELU's erfc(c*x)
   is SciPy's erfc corrected for the rounding of c*x (recovered from a float32 split of x, in
   place), with the twice-precision erfc and exp(k*x**2) only in the tails where rounding their
-  argument matters more; elsewhere one plain SciPy/NumPy call.
+  argument matters more; elsewhere one plain SciPy/NumPy call. What is built of sums and
+  products of two operands, squares, cubes, exp and reciprocals alone runs as a register
+  program (`_program`): the printed code's operations, one ufunc call each into a buffer
+  reused once its value is dead, the last into out (SiLU's f': one temporary, not six).
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
