@@ -31,8 +31,9 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   breakpoints are checked when the kernel is built, so each form gives the generic path's
   values (up to the sign of a zero result), breakpoints included;
 - x itself is one copy (`copy`); a constant c is clip(x, c, c) (nan stays nan, as in the
-  generic path, in one pass); F(x) for a function NumPy has as a ufunc (tanh(x), log1p(x)) is
-  that ufunc, writing into `out` directly;
+  generic path, in one pass), 0 numpy.zeros and the nan check (no pass writes out); F(x)
+  for a function NumPy has as a ufunc (tanh(x), log1p(x)) is that ufunc, writing into `out`
+  directly;
 - smooth expressions share one exp(-|u|) between sigmoid(u), sigmoid(-u) and softplus(u)
   (the arithmetic of `numeric.sigmoid` and of log(1 + exp(u)) = max(u, 0) + log1p(exp(-|u|)),
   as numpy.logaddexp computes it, but one exp for all; a pair sigmoid(u) sigmoid(-u) whose
@@ -43,7 +44,10 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   integer powers other than 2 are products (numpy.power is ~100x slower), and GELU's erfc(c*x)
   is SciPy's erfc corrected for the rounding of c*x (recovered from a float32 split of x, in
   place), with the twice-precision erfc and exp(k*x**2) only in the tails where rounding their
-  argument matters more; elsewhere one plain SciPy/NumPy call.
+  argument matters more; elsewhere one plain SciPy/NumPy call. What is built of sums and
+  products of two operands, squares, cubes, exp and reciprocals alone runs as a register
+  program (`_program`): the printed code's operations, one ufunc call each into a buffer
+  reused once its value is dead, the last into out (SiLU's f': one temporary, not six).
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
@@ -87,10 +91,13 @@ EXP_SQUARE_PLAIN_BELOW = 2.0
 SPARSE = 16
 
 # Elements evaluated at a time: a kernel's temporaries then stay in cache and are reused,
-# 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block).
-BLOCK = 1 << 16
+# 2-4x faster than whole arrays of 10^6 values (each temporary a fresh 8 MB block). NumPy's
+# loops run at ~0.2 ns a value from L2 or L3 alike, so fewer calls win: 2**17 (1 MB a
+# float64 temporary) is 2-4% faster than 2**16 over the blocked built-ins at 10^6 and 10^7
+# values; 2**18 is 17% slower at 10^7.
+BLOCK = 1 << 17
 # Blocks of a `coarse` body: three or four passes in out itself (or over 1-byte masks) at
-# ~0.15 ns a value each, where 16 blocks of BLOCK add ~0.1 ns a value in calls alone
+# ~0.15 ns a value each, where 8 blocks of BLOCK add ~0.05 ns a value in calls alone
 COARSE_BLOCK = 1 << 20
 
 
@@ -109,12 +116,21 @@ class Kernel:
         # a few cheap passes with no float temporary (`coarse`: the indicators), where the
         # ufunc calls' own overhead, times the blocks, costs more than the cache saves
         self.block = COARSE_BLOCK if getattr(body, "coarse", False) else BLOCK
+        # a body that leaves out as it is, out holding 0s (the constant 0): a new result is
+        # numpy.zeros (calloc: the OS zeroes large arrays' pages as they are first touched,
+        # 4x faster than a pass over x at 10^7 values), a given out is filled with 0
+        self.zeros = getattr(body, "zeros", False)
 
     def __call__(
         self, x: Any, dtype: DTypeLike = np.float64, out: np.ndarray | None = None
     ) -> np.ndarray:
         x = np.asarray(x, dtype=dtype)
-        result = np.empty(x.shape, dtype=x.dtype) if out is None else out
+        if out is None:
+            result = (np.zeros if self.zeros else np.empty)(x.shape, dtype=x.dtype)
+        else:
+            result = out
+            if self.zeros:
+                result.fill(0)
         with np.errstate(all="ignore"):
             if (
                 self.blocked
@@ -148,6 +164,8 @@ def compile_kernel(expression: Any) -> Kernel:
         if regions is None:
             return _generic(expression)
         return _piecewise(regions)
+    if expression == 0:  # 0s from the allocation, nan written back by the nan check
+        return Kernel(_zero, "constant", blocked=False)
     if expression.is_number and math.isfinite(float(expression)):
         c = float(expression)  # clip(x, c, c): c everywhere, nan kept, in one pass
         return Kernel(
@@ -161,6 +179,13 @@ def compile_kernel(expression: Any) -> Kernel:
     # NumPy's functions and arithmetic give nan at nan; a constant or a select need not
     varying = X in expression.free_symbols and not expression.has(sympy.Piecewise)
     return Kernel(_smooth_body(expression), "smooth", keeps_nan=varying)
+
+
+def _zero(x: np.ndarray, out: np.ndarray) -> None:
+    """The constant 0: out holds it already (`Kernel.zeros`)."""
+
+
+_zero.zeros = True  # type: ignore[attr-defined]
 
 
 def _ufunc_of_x(expression: Any) -> np.ufunc | None:
@@ -215,71 +240,110 @@ def _prepared(expression: Any) -> Any:
 
 
 def _in_place(prepared: Any) -> Callable[[np.ndarray], Any] | None:
-    """A prepared polynomial of x (tanhshrink's Horner series) evaluated with the printed
-    expression's own operations, each written into a buffer of its own (x**2 computed once,
-    as SymPy's cse does): about 3x faster than the printed code on arrays too small for
-    NumPy to reuse its temporaries. Sums and products of two operands and squares only
-    (their order does not change a float result); None for anything else."""
+    """`_program` as a function of x returning a new array (tanhshrink's Horner series in a
+    select: about 3x faster than the printed code on arrays too small for NumPy to reuse its
+    temporaries); None where `_program` is."""
+    program = _program(prepared)
+    if program is None:
+        return None
+
+    def function(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        program(x, out)
+        return out
+
+    return function
+
+
+def _program(prepared: Any) -> Body | None:
+    """A prepared expression evaluated with the printed code's own operations, each one ufunc
+    call into a buffer (x**2 and shared subexpressions computed once, as SymPy's cse does),
+    the last into out, a buffer reused once its value is dead: SiLU's f' (7 passes) with one
+    temporary where the printed code allocates six. Sums and products of two operands (their
+    order does not change a float result), squares, cubes, exp, reciprocals and
+    `sigmoid_times`; None for anything else, and for x or a number."""
 
     def supported(node: Any) -> bool:
         if node == X or node.is_Number:
             return True
-        if isinstance(node, (sympy.Add, sympy.Mul)) and len(node.args) == 2:
+        if isinstance(node, (sympy.Add, sympy.Mul, _sigmoid_times)) and len(node.args) == 2:
             return all(supported(arg) for arg in node.args)
         if isinstance(node, sympy.Pow) and node.exp == 2:
             return supported(node.base)
         if isinstance(node, _integer_power) and node.args[1] == 3:
             return supported(node.args[0])
-        return False
+        return node.func in _UNARY and supported(node.args[0])
 
-    if prepared.is_Number or not supported(prepared):
+    if prepared == X or prepared.is_Number or not supported(prepared):
         return None
-    # a program over registers (0: x): (ufunc, into, a, b), a and b a register or a float
-    program: list[tuple[np.ufunc, int, Any, Any]] = []
-    shared: dict[Any, int] = {X: 0}
-    count = [1]
 
-    def new_register() -> int:
-        count[0] += 1
-        return count[0] - 1
+    def operands(node: Any) -> tuple[Any, ...]:
+        return (node.args[0],) if isinstance(node, (sympy.Pow, _integer_power)) else node.args
 
-    def emit(node: Any) -> tuple[Any, bool]:
-        """The register (or float) holding node, and whether it may be written over."""
-        if node in shared:
-            return shared[node], False
-        if node.is_Number:
-            return float(node), False
-        if isinstance(node, sympy.Pow):
-            base, _ = emit(node.base)
-            shared[node] = into = new_register()
-            program.append((np.multiply, into, base, base))
-            return into, False
-        if isinstance(node, _integer_power):  # b*(b*b), as `_power` computes b**3
-            base, _ = emit(node.args[0])
-            into = new_register()
-            program.append((np.multiply, into, base, base))
-            program.append((np.multiply, into, base, into))
-            return into, True
-        combine = np.add if isinstance(node, sympy.Add) else np.multiply
-        (a, own_a), (b, own_b) = emit(node.args[0]), emit(node.args[1])
-        into = a if own_a else b if own_b else new_register()
-        program.append((combine, into, a, b))
-        return into, True
+    order: list[Any] = []  # each operation once, after its operands
+    uses: Counter = Counter()
 
-    result, _ = emit(prepared)
-    registers = count[0]
+    def visit(node: Any) -> None:
+        if node == X or node.is_Number or node in uses:
+            return
+        for operand in operands(node):
+            visit(operand)
+            uses[operand] += 1
+        order.append(node)
+        uses[node] += 0
 
-    def function(x: np.ndarray) -> np.ndarray:
-        values: list[Any] = [x] + [np.empty_like(x) for _ in range(1, registers)]
-        for ufunc, into, a, b in program:
-            ufunc(
-                values[a] if isinstance(a, int) else a,
-                values[b] if isinstance(b, int) else b,
-                out=values[into],
-            )
-        return values[result]
+    visit(prepared)
+    # registers: 0 is x, 1 is out, then temporaries; steps (ufunc, into, a, b), b None for
+    # one operand, a and b a register or a float
+    steps: list[tuple[Any, int, Any, Any]] = []
+    held: dict[Any, int] = {X: 0}
+    free = [1]
+    count = 2
 
-    return function
+    def register() -> int:
+        nonlocal count
+        if free:
+            return free.pop()
+        count += 1
+        return count - 1
+
+    for node in order:
+        args = [float(arg) if arg.is_Number else held[arg] for arg in operands(node)]
+        dead = []
+        for arg in operands(node):
+            uses[arg] -= 1
+            if arg in held and arg != X and uses[arg] == 0:
+                dead.append(held[arg])
+        cube = isinstance(node, _integer_power)
+        if not cube:  # one ufunc call may write over its dead operand
+            free.extend(dead)
+        into = 1 if node is prepared else register()
+        if cube:  # b*(b*b), as `_power` computes b**3: b is read after b*b is written
+            base = args[0]
+            square = into if into != base else register()
+            steps.append((np.multiply, square, base, base))
+            steps.append((np.multiply, into, base, square))
+            free.extend(dead + ([square] if square != into else []))
+        elif isinstance(node, sympy.Pow):
+            steps.append((np.multiply, into, args[0], args[0]))
+        elif node.func in _UNARY:
+            steps.append((_UNARY[node.func], into, args[0], None))
+        else:
+            combine = np.add if isinstance(node, sympy.Add) else np.multiply
+            steps.append((combine, into, args[0], args[1]))
+        held[node] = into
+    temporaries = count - 2
+
+    def body(x: np.ndarray, out: np.ndarray) -> None:
+        values: list[Any] = [x, out] + [np.empty_like(out) for _ in range(temporaries)]
+        for operation, into, a, b in steps:
+            first = values[a] if isinstance(a, int) else a
+            if b is None:
+                operation(first, values[into])
+            else:
+                operation(first, values[b] if isinstance(b, int) else b, out=values[into])
+
+    return body
 
 
 def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
@@ -318,6 +382,10 @@ def _smooth_body(expression: Any) -> Body:
             if not other.has(_alone):
                 parts = _lambdified([other, alone[0].args[0]])
                 return lambda x, out: _times_sigmoid(*parts(x), out)
+    program = _program(prepared)
+    if program is not None:
+        return program
+    if isinstance(prepared, sympy.Mul) and len(prepared.args) == 2:
         if not any(factor.is_Pow and factor.exp.is_negative for factor in prepared.args):
             factors = _lambdified(list(prepared.args))
             return lambda x, out: np.multiply(*factors(x), out=out)
@@ -625,6 +693,13 @@ def _patch(
     if where.any():
         result[where] = accurate(x[where], *constants)
     return result
+
+
+# one-operand operations `_program` runs: (operand, into) -> None
+_UNARY: dict[Any, Callable[[np.ndarray, np.ndarray], Any]] = {
+    sympy.exp: lambda a, into: np.exp(a, out=into),
+    _reciprocal: _reciprocal_of,
+}
 
 
 _NAMES = {
@@ -1343,9 +1418,9 @@ def _masked(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
 def _jump(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
     """One non-constant piece g on one side of a breakpoint a (the point included), a constant
     v on the other (SELU's f': scale*alpha*exp(x) for x <= 0, scale beyond): f = g(x clipped
-    to g's side) - k*[x beyond a], k = g(a) - v, the indicator ceil(clip(+-(x - a), 0, 1))
-    (0 or 1, nan kept). Exact where g(a) - k is v and k is exact; a masked write of v over a
-    random half of the points costs 4x more (mispredicted branches)."""
+    to g's side) - k*[x beyond a], k = g(a) - v, the indicator a comparison written as 1.0 or
+    0.0 (at nan g(nan) is nan). Exact where g(a) - k is v and k is exact; a masked write of v
+    over a random half of the points costs 4x more (mispredicted branches)."""
     if len(regions) != 3:
         return None
     left, point, right = regions
@@ -1384,13 +1459,9 @@ def _jump(regions: list[Region], compiled: Compiled, at: At) -> Body | None:
         if k is None:  # v by a masked write (float32 where g(a) - k rounds)
             np.copyto(out, v, where=(x > a) if on_left else (x < a))
             return
-        # x - a beyond a on the right (x + 0.0 at a = 0: -0 + 0 is +0), a - x on the left
-        if on_left:
-            np.add(x, 0.0 - a, out=side)
-        else:
-            np.subtract(a, x, out=side)
-        np.clip(side, 0.0, 1.0, out=side)
-        np.ceil(side, out=side)
+        # [x beyond a] as 1.0 or 0.0 (nan: 0, out is nan there), x compared with a in x's
+        # dtype as fl(x - a) was: one comparison where x - a, its clip and ceil took three
+        (np.greater if on_left else np.less)(x, a, out=side)
         side *= k
         out -= side
 

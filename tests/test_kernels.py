@@ -81,7 +81,7 @@ def linear_pieces(expression) -> bool:
         ("hardshrink", 0, "masked"),  # x * [|x| > 1/2]
         ("selu", 1, "jump"),  # a*exp(min(x, 0)) - (a - scale)*[x > 0]
         ("tanhshrink", 0, "select"),  # x - tanh(x), then its series where |x| < 1/4
-        ("binary_step", 1, "constant"),  # clip(x, 0, 0): nan stays nan
+        ("binary_step", 1, "constant"),  # numpy.zeros, nan written back
         ("tanh", 1, "smooth"),  # sech(x)**2, a lone sigmoid pair
         ("tanh", 0, "ufunc"),  # numpy.tanh(x, out=...)
     ],
@@ -300,19 +300,27 @@ def test_an_odd_quotient_mirror_is_copysign_of_the_piece_bit_for_bit(expression,
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_jump_gives_the_select_values_bit_for_bit(dtype):
-    """SELU's f' (and any g on one side of a breakpoint, a constant on the other) as
-    g(min(x, a)) - (g(a) - v)*[x > a]: the bits of numpy.where(x > 0, v, g(x)), g the
-    compiled piece, nan and the point itself included; a user's Piecewise takes it too."""
+    """SELU's f' (and any g on one side of a breakpoint a, a constant v on the other) as
+    g(x clipped to its side) - (g(a) - v)*[x beyond a]: the bits of numpy.where([x beyond a],
+    v, g(x)), g the compiled piece, nan and the point itself included; a user's Piecewise
+    takes it too, g on either side, a breakpoint float32 does not hold (x compared with a
+    in the dtype, as the generic path does)."""
     from actcli.kernels import _smooth, compile_kernel
 
     x = hostile(dtype)
     selu = load_activation("selu").numeric_source(1)
-    user = sympy.Piecewise((3 * sympy.exp(X), X <= 0), (sympy.Rational(1, 2), True))
-    for source in (selu, user):
+    sources = [  # (source, a, v on the right)
+        (selu, 0.0, True),
+        (sympy.Piecewise((3 * sympy.exp(X), X <= 0), (HALF, True)), 0.0, True),
+        (sympy.Piecewise((HALF, X < 1), (sympy.exp(X), True)), 1.0, False),
+        (sympy.Piecewise((3 * sympy.exp(X), X <= ODD), (HALF, True)), float(ODD), True),
+    ]
+    for source, a, right in sources:
         kernel = compile_kernel(source)
         (v, _), (g, _) = sorted(source.args, key=lambda arg: arg[0].free_symbols != set())
+        beyond = x > a if right else x < a
         with np.errstate(all="ignore"):
-            expected = np.where(x > 0, dtype(float(v)), np.asarray(_smooth(g)(x), dtype=dtype))
+            expected = np.where(beyond, dtype(float(v)), np.asarray(_smooth(g)(x), dtype=dtype))
             got = kernel(x, dtype=dtype)
         assert kernel.strategy == "jump"
         assert bits(got, expected).all(), x[~bits(got, expected)][:5]
@@ -616,3 +624,54 @@ def test_a_select_writes_the_few_points_outside_its_piece_gathered(source, dtype
             else:
                 expected = np.asarray(compile_scalar(source)(x, dtype=dtype))
         assert got.dtype == dtype and same(got, expected).all(), x[~same(got, expected)][:5]
+
+
+@pytest.mark.parametrize(
+    ("expression", "order"),
+    [
+        ("silu", 1),  # (x*sigmoid(-x) + 1)*sigmoid(x): exp and a reciprocal shared
+        ("(x**3 - 2)**3", 0),  # a cube of a value held in out itself
+        ("x**2*exp(x) + x**3", 0),
+        ("selu", 1),  # its piece a*exp(x): exp into out, then the product in place
+        ("exp(exp(x)*x)*(x + 1)", 0),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_register_program_gives_the_printed_values_bit_for_bit(expression, order, dtype):
+    """Sums, products, squares, cubes, exp and reciprocals run one ufunc call at a time into
+    reused buffers, the last into out: the bits of the printed (lambdified) code."""
+    from actcli.kernels import _lambdified, _prepared, _program, _sigmoid_quotients
+
+    if expression.isidentifier():
+        source = load_activation(expression).numeric_source(order)
+    else:
+        source = load_activation(expression=expression).numeric_source(order)
+    if isinstance(source, sympy.Piecewise):
+        (source,) = [piece for piece, _ in source.args if piece.has(sympy.exp)]
+    prepared = _prepared(_sigmoid_quotients(source) or source)
+    program = _program(prepared)
+    assert program is not None
+    x = np.concatenate([hostile(dtype), np.resize(hostile(dtype), 2 * BLOCK + 3)])
+    with np.errstate(all="ignore"):
+        expected = np.asarray(_lambdified(prepared)(x), dtype=dtype)
+        got = np.full_like(x, 7)
+        program(x, got)
+    assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+
+
+@pytest.mark.parametrize("name", ["binary_step", "identity"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_constant_derivative_keeps_nan(name, dtype):
+    """A constant c (binary_step' = 0: numpy.zeros and the nan check; identity' = 1: clip(x, c,
+    c)) is c everywhere, +-inf included, the generic path's +0 for c = 0 at x = -0, and nan at
+    nan; into a given out holding anything, and block by block."""
+    activation = load_activation(name)
+    kernel = activation.function(1)
+    x = np.concatenate([hostile(dtype), np.resize(hostile(dtype), 2 * BLOCK + 3)])
+    expected = np.full(x.shape, float(activation.numeric_source(1)), dtype=dtype)
+    expected[np.isnan(x)] = np.nan
+    out = np.full_like(x, 7)
+    got = kernel(x, dtype=dtype)
+    assert kernel.strategy == "constant" and got.dtype == dtype
+    assert bits(got, expected).all(), x[~bits(got, expected)][:5]
+    assert kernel(x, dtype=dtype, out=out) is out and bits(out, expected).all()
