@@ -325,12 +325,15 @@ PROGRESS = re.compile(r"\ractcli: table: segments certified (\d+)/(\d+)")
 def test_table_progress_on_a_terminal_and_not_in_a_pipe(tmp_path, run_actcli) -> None:
     """A big table reports segments certified on a terminal's stderr, one line rewritten with
     \\r and cleared before the summary; in a pipe stderr has only the summary."""
-    argv = ("table", "gelu", "--points", "60000", "-o", "t.csv")
+    from actcli.lut.bounds import PROGRESS_CHUNK
+
+    points = PROGRESS_CHUNK + 4000  # two chunks of segments: one report before the end
+    argv = ("table", "gelu", "--points", str(points), "-o", "t.csv")
     code, _, terminal = stderr_in_terminal(*argv, cwd=tmp_path)
     assert code == 0, terminal
     counts = [(int(done), int(total)) for done, total in PROGRESS.findall(terminal)]
-    assert counts and all(total == 59999 and done < total for done, total in counts), terminal
-    summary = terminal.index("actcli: gelu: 60000 entries")
+    assert counts and all(total == points - 1 and done < total for done, total in counts), terminal
+    summary = terminal.index(f"actcli: gelu: {points} entries")
     assert terminal.rfind("\r", 0, summary) > terminal.rfind("segments certified", 0, summary)
     code, _, err = run_actcli(*argv)
     assert code == 0 and "segments certified" not in err and "\r" not in err
