@@ -108,6 +108,7 @@ def elu_edge_of_chaos(sigma_b2: str) -> tuple[float, float]:
         return float(sigma_w2), float(q)
 
 
+@pytest.mark.slow  # ~4.5 s: the edge of chaos located and verified
 def test_critical_elu_reports_the_verified_edge_of_chaos(run_actcli):
     expected, q_star = elu_edge_of_chaos("0.05")
     argv = ("elu", "--critical", "--sigma-b2", "0.05", "--mode", "meanfield", "--depth", "10")
