@@ -173,19 +173,20 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
         root = a
         if fa[i] != 0:
             root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
-        roots.append(_exact_root(expression, root, a, b))
+        exact = simple_rational_root(expression, root, a, b)
+        roots.append(sympy.Float(root, 17) if exact is None else exact)
     return roots
 
 
-def _exact_root(expression: Any, root: float, low: float, high: float) -> Any:
-    """A simple rational in [low, high] near the root where SymPy evaluates the expression to
-    exactly 0 (a proof: x = tanh x at 0, or a triple root, which bisection finds only to
-    ~1e-5), else the root as a Float."""
+def simple_rational_root(expression: Any, near: float, low: float, high: float) -> Any | None:
+    """A simple rational in [low, high] next to `near` where SymPy evaluates the expression to
+    exactly 0: a proof that it is a root (x = tanh x at 0, or a triple root, which bisection
+    finds only to ~1e-5); None where there is none."""
     for denominators in (12, 1000):
-        nearest = sympy.Rational(root).limit_denominator(denominators)
+        nearest = sympy.Rational(near).limit_denominator(denominators)
         if low <= nearest <= high and expression.subs(X, nearest) == 0:
             return nearest
-    return sympy.Float(root, 17)
+    return None
 
 
 def probe_between(lower: Any, upper: Any, activation: Bound) -> float:

@@ -109,6 +109,16 @@ def test_swish_with_a_decimal_beta():
     assert r.lower_closed and r.upper == math.inf and not r.upper_closed
 
 
+def test_an_extreme_at_a_simple_rational_is_exact():
+    """x*tanh(x) >= 0, 0 only at 0 (both factors have x's sign), where f' = tanh(x) +
+    x*sech(x)**2 is exactly 0: the least value is the exact 0, reached at the exact 0, named
+    without sympy.solve. (x - 1/3)**2*exp(x) is least at 1/3, f' = (x - 1/3)*(x + 5/3)*exp(x)."""
+    r = properties(bind(inline_spec("x*tanh(x)"))).range
+    assert (r.lower, r.lower_exact, r.lower_at, r.lower_at_exact) == (0.0, "0", 0.0, "0")
+    r = properties(bind(inline_spec("(x - 1/3)**2*exp(x)"))).range
+    assert (r.lower, r.lower_exact, r.lower_at_exact) == (0.0, "0", "1/3")
+
+
 def test_beyond_solvers():
     import sympy
 

@@ -24,6 +24,7 @@ from actcli.functions import beyond_solvers, simplify, to_elementary
 from actcli.interval import Endpoint, Interval, constant_enclosure
 from actcli.isolate import as_float, futile, split_region
 from actcli.json_values import json_number
+from actcli.pieces import simple_rational_root
 from actcli.properties.analysis import GRID_STEP, TAIL, WINDOW, Analysis
 from actcli.properties.values import (
     SIMPLIFY_SECONDS,
@@ -246,16 +247,22 @@ def _solvable(slope: Any) -> bool:
 
 
 def _with_exact_value(analysis: Analysis, index: int, order: int, value: Value) -> Value:
-    """The extreme with its exact value when `sympy.solve` finds a root of the next derivative
-    where the search found the extreme (SiLU's minimum -LambertW(exp(-1))); the search proved
-    there is no other extreme, solve only names this one."""
+    """The extreme with its exact value where the next derivative is exactly 0 at a simple
+    rational next to where the search found it (LiSHT's minimum at 0), or `sympy.solve` finds
+    a root there (SiLU's minimum -LambertW(exp(-1))); the search proved there is no other
+    extreme, these only name this one."""
     if value.exact is not None or not value.attained or value.at is None:
         return value
     part = analysis.parts[index]
     slope = to_elementary(part.derivative(order + 1))
-    if not _solvable(slope):
+    near = 1e-7 * max(1.0, abs(value.at))
+    snapped = simple_rational_root(slope, value.at, value.at - near, value.at + near)
+    if snapped is not None:
+        roots: Any = [snapped]
+    elif _solvable(slope):
+        roots = bounded(lambda: sympy.solve(slope, X), SOLVE_SECONDS, analysis.budget)
+    else:
         return value
-    roots = bounded(lambda: sympy.solve(slope, X), SOLVE_SECONDS, analysis.budget)
     for root in roots if isinstance(roots, list) else ():
         if not is_real_number(root):
             continue
