@@ -210,7 +210,11 @@ def active_branch_at(expression: sympy.Expr, activation: Bound, probe: float) ->
 
     def choose(piecewise: sympy.Piecewise) -> sympy.Expr:
         for value, condition in piecewise.args:
-            if bool(condition.subs(values).subs(X, point)):
+            try:
+                holds = bool(condition.subs(values).subs(X, point))
+            except TypeError:  # a condition of non-real values (x <= log(x) at x = -1): no
+                return sympy.nan  # real piece, as the float path gives nan there
+            if holds:
                 return value
         raise AnalysisError(f"no piece of {activation.name} covers x = {probe}")
 

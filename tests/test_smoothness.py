@@ -170,6 +170,18 @@ def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
     assert math.isclose(data["x"], root, rel_tol=1e-13)
 
 
+def test_a_condition_outside_the_real_domain_is_no_crash():
+    """min(x, log(x)) is log(x) on (0, oo) (x - log(x) >= 1 there) and undefined for x <= 0,
+    where its condition x <= log(x) compares a non-real number: the piece there is undefined
+    (found by a generated expression: it was an internal error, exit 70)."""
+    from actcli.api import evaluate, load_activation
+
+    activation = load_activation(expression="min(x, log(x))")
+    y = evaluate(activation, [-1.0, 0.5, 2.0]).y
+    assert math.isnan(y[0]) and y[1] == math.log(0.5) and y[2] == math.log(2.0)
+    assert smoothness(inline_spec("min(x, log(x))"), max_order=1).smoothness_class == "Cinf"
+
+
 def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_grid():
     """exp(-x) - x is 0 at the omega constant W(1) = 0.567143290409783872999968...;
     exp(-700)*(x - 1/3) takes values near 1e-305, whose products underflow to 0 (the sign
