@@ -73,7 +73,7 @@ SOURCE_FUNCTIONS = frozenset(
         # the grammar's functions, as NumPy names, and actcli's kernels
         *("exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign"),
         *("sin", "cos", "tan", "arctan", "tanh", "sinh", "cosh", "erf", "erfc"),
-        *("maximum", "minimum", "amax", "amin", "heaviside", "Heaviside"),
+        *("maximum", "minimum", "amax", "amin", "heaviside", "Heaviside", "DiracDelta"),
         *("sigmoid", "softplus", "erfc_scaled", "exp_scaled_square"),
         # Piecewise and its conditions
         *("select", "where", "equal", "not_equal", "greater", "greater_equal", "less"),

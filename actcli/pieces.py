@@ -210,15 +210,29 @@ def active_branch_at(expression: sympy.Expr, activation: Bound, probe: float) ->
 
     def choose(piecewise: sympy.Piecewise) -> sympy.Expr:
         for value, condition in piecewise.args:
-            try:
-                holds = bool(condition.subs(values).subs(X, point))
-            except TypeError:  # a condition of non-real values (x <= log(x) at x = -1): no
-                return sympy.nan  # real piece, as the float path gives nan there
+            holds = _decided(condition.subs(values), point)
+            if holds is None:  # non-real around the probe (x <= log(x) at x = -1): no real
+                return sympy.nan  # piece, as the float path gives nan there
             if holds:
                 return value
         raise AnalysisError(f"no piece of {activation.name} covers x = {probe}")
 
     return expression.replace(lambda node: isinstance(node, sympy.Piecewise), choose)
+
+
+def _decided(condition: Any, point: Any) -> bool | None:
+    """The condition at x = point, or just beside it where it compares a non-real value at
+    the point itself (log1p(x) >= x**2 at a probe x = -1, log1p's pole); None where it does
+    on both sides too (outside the real domain)."""
+    for x in (point, point + NUDGE * max(1, abs(point)), point - NUDGE * max(1, abs(point))):
+        try:
+            return bool(condition.subs(X, x))
+        except TypeError:
+            continue
+    return None
+
+
+NUDGE = sympy.Rational(1, 2**20)
 
 
 def canonical_piecewise(expression: sympy.Expr, activation: Bound) -> sympy.Expr:

@@ -172,14 +172,41 @@ def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
 
 def test_a_condition_outside_the_real_domain_is_no_crash():
     """min(x, log(x)) is log(x) on (0, oo) (x - log(x) >= 1 there) and undefined for x <= 0,
-    where its condition x <= log(x) compares a non-real number: the piece there is undefined
-    (found by a generated expression: it was an internal error, exit 70)."""
+    where its condition x <= log(x) compares a non-real number: the piece there is undefined.
+    In max(x, 8) + max(log1p(x), x**2) the half-line left of 0 is probed at -1, log1p's pole,
+    where the condition is not real: it is decided beside the pole, and at -0.25 f is
+    8 + 1/16 (log1p(-1/4) = -0.29 < 1/16) and f' = 2x = -1/2. (Both found by generated
+    expressions: internal errors, exit 70, before.)"""
     from actcli.api import evaluate, load_activation
 
     activation = load_activation(expression="min(x, log(x))")
     y = evaluate(activation, [-1.0, 0.5, 2.0]).y
     assert math.isnan(y[0]) and y[1] == math.log(0.5) and y[2] == math.log(2.0)
     assert smoothness(inline_spec("min(x, log(x))"), max_order=1).smoothness_class == "Cinf"
+    activation = load_activation(expression="max(x, 8) + max(log1p(x), x**2)")
+    assert evaluate(activation, [-0.25]).y[0] == 8.0625
+    assert evaluate(activation, [-0.25], order=1).y[0] == -0.5
+
+
+def test_a_kink_inside_a_piece_is_no_crash():
+    """abs(max(1/x, cos(x))) at x = -1 is |cos(-1)| (1/x = -1 < cos(-1) = 0.54), so
+    f'' = -cos(x)*sign(cos(x)) = -cos(1) there; SymPy's diff writes DiracDelta(cos(x)) for
+    the kinks of |cos| inside the piece, which the compiled code reads as 0 away from them
+    and nan on them (it was a NameError: exit 70 in properties)."""
+    import numpy as np
+
+    from actcli.api import evaluate, load_activation
+    from actcli.generated import is_generated_source
+    from actcli.numeric import dirac_delta
+
+    activation = load_activation(expression="abs(max(1/x, cos(x)))")
+    assert evaluate(activation, [-1.0], order=2).y[0] == pytest.approx(-math.cos(1.0), rel=1e-15)
+    assert np.array_equal(
+        dirac_delta(np.array([0.0, -0.0, 1e-300, -2.0, math.inf, math.nan])),
+        [math.nan, math.nan, 0.0, 0.0, 0.0, math.nan],
+        equal_nan=True,
+    )
+    assert is_generated_source("def _lambdifygenerated(x):\n    return DiracDelta(cos(x))\n")
 
 
 def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_grid():
