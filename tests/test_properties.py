@@ -109,6 +109,18 @@ def test_swish_with_a_decimal_beta():
     assert r.lower_closed and r.upper == math.inf and not r.upper_closed
 
 
+def test_monotonic_across_a_hole_in_the_domain():
+    """log1p(1/x) is undefined on [-1, 0] and falls on either side, but f(-2) = -log(2) <
+    f(1) = log(2) > f(2) = log(3/2): not monotonic on its domain (it was "decreasing": the
+    values on the two sides of the hole were never compared; found by a generated
+    expression)."""
+    p = properties(bind(inline_spec("log1p(1/x)")))
+    assert p.monotonic == "none"
+    a, b, c = p.monotonic_witness
+    f = [math.log1p(1 / t) for t in (a, b, c)]
+    assert (f[0] < f[1] > f[2]) or (f[0] > f[1] < f[2])
+
+
 def test_an_extreme_at_a_simple_rational_is_exact():
     """x*tanh(x) >= 0, 0 only at 0 (both factors have x's sign), where f' = tanh(x) +
     x*sech(x)**2 is exactly 0: the least value is the exact 0, reached at the exact 0, named

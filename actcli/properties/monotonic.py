@@ -138,8 +138,12 @@ def monotonicity(analysis: Analysis, order: int) -> tuple[str, tuple[float, ...]
             if limit.kind == "unknown":
                 methods.append("numeric")
             sequence.append((limit.number(), exact))
-    for (a, _), (b, _) in zip(sequence, sequence[1:], strict=False):
-        if math.isnan(a) or math.isnan(b) or ties(a, b):
+    # in order along x, each value or limit must not fall (rise) from any earlier one for f to
+    # increase (decrease) on its domain: across a hole in the domain and an unknown limit too
+    # (log1p(1/x) falls on (-oo, -1) and on (0, oo), but from -oo to +oo over the hole)
+    known = [value for value, _ in sequence if not math.isnan(value)]
+    for a, b in zip(known, known[1:], strict=False):
+        if ties(a, b):
             continue
         ups = ups or b > a
         downs = downs or b < a
