@@ -58,6 +58,7 @@ unchanged.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -903,6 +904,29 @@ def _masks_keeping_nan(regions: list[Region]) -> Body:
     return body
 
 
+def _float_indicator(regions: list[Region], bound: float, value: float) -> Callable[[Body], Body]:
+    """Wraps the float passes of an indicator form (`_interval`, `_outside`), which leave an
+    integer count >= 1 or <= 0 in out: the masks of `_masks_keeping_nan` for a dtype that
+    does not hold `bound` exactly, else the passes and `_to_value`; nan kept, coarse blocks.
+    The body keeps the form's name (the tests tell forms apart by it)."""
+    fallback = _masks_keeping_nan(regions)
+
+    def wrap(passes: Body) -> Body:
+        @functools.wraps(passes)
+        def body(x: np.ndarray, out: np.ndarray) -> None:
+            if not _holds(out.dtype, bound):
+                fallback(x, out)
+                return
+            passes(x, out)
+            _to_value(out, value)
+
+        body.keeps_nan = True  # type: ignore[attr-defined]
+        body.coarse = True  # type: ignore[attr-defined]
+        return body
+
+    return wrap
+
+
 def _interval(regions: list[Region]) -> Body | None:
     """One nonzero value v on an open interval (a, b), 0 elsewhere, its ends included
     (hardtanh', hard_sigmoid', relu6'). For a = -b, clip(ceil(b - |x|), 0, v) (`_to_value`:
@@ -923,19 +947,13 @@ def _interval(regions: list[Region]) -> Body | None:
         masks = _indicator_sum(regions)
         masks.coarse = True  # type: ignore[attr-defined]
         return masks
-    fallback = _masks_keeping_nan(regions)
 
+    @_float_indicator(regions, b, value)
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        if not _holds(out.dtype, b):
-            fallback(x, out)
-            return
         np.absolute(x, out=out)
         np.subtract(out.dtype.type(b), out, out=out)
         np.ceil(out, out=out)
-        _to_value(out, value)
 
-    body.keeps_nan = True  # type: ignore[attr-defined]
-    body.coarse = True  # type: ignore[attr-defined]
     return body
 
 
@@ -958,22 +976,16 @@ def _outside(regions: list[Region]) -> Body | None:
         and not outer.point
     ):
         return None
-    fallback = _masks_keeping_nan(regions)
 
+    @_float_indicator(regions, r, value)
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        if not _holds(out.dtype, r):
-            fallback(x, out)
-            return
         np.absolute(x, out=out)
         if r == 0.5:
             np.rint(out, out=out)
         else:
             np.subtract(out, out.dtype.type(r), out=out)
             np.ceil(out, out=out)
-        _to_value(out, value)
 
-    body.keeps_nan = True  # type: ignore[attr-defined]
-    body.coarse = True  # type: ignore[attr-defined]
     return body
 
 
