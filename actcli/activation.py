@@ -17,7 +17,7 @@ import mpmath
 import sympy
 
 from actcli import compiler, kernels
-from actcli.domain import Structure
+from actcli.domain import Structure, undefined_where
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
 from actcli.generated import Kink
@@ -89,7 +89,12 @@ class Activation:
         """What numeric evaluation of f^(order) compiles: the hand-written stable form closest to
         it, or where the spec has none (a user's expression), the most accurate of the exact
         rewrites of the definition (`actcli.stabilize`; with `measured=False` the rewrites
-        alone, without measuring candidates against mpmath: much cheaper, nearly as good)."""
+        alone, without measuring candidates against mpmath: much cheaper, nearly as good).
+        A derivative is nan where f is not real, even where its formula is (`_within_domain`)."""
+        formula = self._numeric_formula(order, measured)
+        return self._within_domain(formula, order) if order else formula
+
+    def _numeric_formula(self, order: int, measured: bool) -> sympy.Expr:
         given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
         if given:
             start = max(given)
@@ -105,12 +110,23 @@ class Activation:
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
 
+    def _within_domain(self, derivative: sympy.Expr, order: int) -> sympy.Expr:
+        """The formula of f^(order), made nan where f itself is not real (`undefined_where`)."""
+        undefined = undefined_where(canonical_piecewise(self.expression, self), derivative)
+        if undefined is sympy.false:
+            return derivative
+        pieces = (
+            derivative.args if isinstance(derivative, sympy.Piecewise) else ((derivative, True),)
+        )
+        return sympy.Piecewise((sympy.nan, undefined), *pieces)
+
     def reference(self, order: int = 0) -> Any:
         """f^(order) as a function x -> float64 value or None, computed at high precision from
         the definition itself (its conditions at their exact breakpoints): an Arb enclosure
         (`interval.point_function`), else mpmath (`compiler.reference_function`)."""
         exact = canonical_piecewise(self.expression, self)
         expression = sympy.diff(exact, X, order) if order else exact
+        undefined = undefined_where(exact, expression) if order else sympy.false
         try:
             enclosed = point_function(expression)
         except (AnalysisError, Undefined):  # Undefined: a constant such as I ((-1)**x)
@@ -118,6 +134,8 @@ class Activation:
         reference = compiler.reference_function(expression)
 
         def value(x: float) -> float | None:
+            if undefined is not sympy.false and undefined.subs(X, x) is sympy.true:
+                return None
             found = enclosed(x) if enclosed is not None else None
             if found is not None:
                 return found

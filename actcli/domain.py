@@ -296,27 +296,66 @@ def _singular_at(expression: Any, point: Any) -> bool:
     return False
 
 
-def _singular_arguments(expression: Any) -> list[tuple[Any, str]]:
-    """(argument, kind) whose zeros are poles, log singularities or ends of real domains."""
+def _restricted(expression: Any) -> list[tuple[Any, str, bool]]:
+    """(argument, kind, real only where argument >= 0) for each pole, log and real power in x:
+    zeros of `argument` are poles, log singularities or ends of real domains (`kind`)."""
     found = []
     for node in sympy.preorder_traversal(expression):
         if isinstance(node, sympy.Pow) and node.base.has(X):
             exponent = node.exp
             if exponent.is_number and exponent.is_integer and exponent.is_negative:
-                found.append((node.base, "singularity"))
+                found.append((node.base, "singularity", False))
             elif exponent.is_number and not exponent.is_integer:
-                found.append((node.base, "domain" if exponent.is_positive else "singularity"))
+                found.append((node.base, "domain" if exponent.is_positive else "singularity", True))
             elif not exponent.is_number:
-                found.append((node.base, "domain"))
+                found.append((node.base, "domain", True))
         elif isinstance(node, sympy.log) and node.args[0].has(X):
-            found.append((node.args[0], "domain"))
+            found.append((node.args[0], "domain", True))
         elif isinstance(node, log1p) and node.args[0].has(X):
-            found.append((node.args[0] + 1, "domain"))
+            found.append((node.args[0] + 1, "domain", True))
+    return found
+
+
+def _singular_arguments(expression: Any) -> list[tuple[Any, str]]:
+    """(argument, kind) whose zeros are poles, log singularities or ends of real domains."""
     unique: dict[Any, str] = {}
-    for argument, kind in found:
+    for argument, kind, _ in _restricted(expression):
         if unique.get(argument) != "singularity":
             unique[argument] = kind
     return list(unique.items())
+
+
+def _real_domain(expression: Any) -> set[Any]:
+    """Conditions on x, each needed for the expression to be real (argument >= 0 of every log
+    and real power); those SymPy decides true for every real x are left out."""
+    conditions = {sympy.Ge(argument, 0) for argument, _, real in _restricted(expression) if real}
+    return {c for c in conditions if c is not sympy.true}
+
+
+def undefined_where(definition: Any, derivative: Any) -> Any:
+    """Where f is not real but the formula of its derivative is (d/dx log(x) = 1/x at x = -1):
+    the conditions of each branch's real domain that `derivative` lost, on the part where that
+    branch of `definition` is active. A derivative exists only where f does, so numeric
+    evaluation must give nan there; false when nothing was lost."""
+    kept = _real_domain(derivative)
+    pieces = definition.args if isinstance(definition, sympy.Piecewise) else ((definition, True),)
+    undefined = []
+    earlier: Any = sympy.false
+    for branch, condition in pieces:
+        lost = _real_domain(branch) - kept
+        if lost:
+            where = sympy.And(condition, sympy.Not(earlier), sympy.Not(sympy.And(*lost)))
+            undefined.append(_as_interval_condition(where))
+        earlier = sympy.Or(earlier, condition)
+    return sympy.Or(*undefined)
+
+
+def _as_interval_condition(condition: Any) -> Any:
+    """The condition as the union of intervals it describes (x < 0 for (x > -1) & (x < 0) |
+    (x <= -1)): simpler to evaluate, false when empty; as written when SymPy cannot say
+    within LIMIT_SECONDS."""
+    region = bounded(condition.as_set, LIMIT_SECONDS, Budget(LIMIT_SECONDS))
+    return condition if region is None else region.as_relational(X)
 
 
 def _numeric_zeros(expression: Any, lo: float, hi: float) -> list[Any]:

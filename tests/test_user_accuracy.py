@@ -432,3 +432,54 @@ stable:
 references:
   - "written for the tests"
 """
+
+
+# -- a derivative exists only where f does -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "x", "want"),
+    [
+        ("log(x)", 1, -1.0, math.nan),  # 1/x is real at -1; log(-1) is not
+        ("log(x)", 1, 2.0, 0.5),
+        ("log(x)", 2, -1.0, math.nan),
+        ("x*log(x)", 1, -1.0, math.nan),
+        ("x*log(x)", 1, 2.0, math.log(2.0) + 1.0),
+        ("log1p(x**3)", 1, -2.0, math.nan),  # log1p(-8)
+        ("log1p(x**3)", 1, 2.0, 3 * 4 / (1 + 8)),  # 3x^2 / (1 + x^3)
+        ("log(x**2)", 1, -1.0, -2.0),  # f is real at -1 (log 1 = 0): f' = 2/x
+        ("sqrt(x - 1)*exp(x)", 1, -4.0, math.nan),
+        ("x**1.5 + x", 1, -4.0, math.nan),
+    ],
+)
+def test_a_derivative_is_nan_where_f_is_not_real(run_actcli, expression, order, x, want):
+    """d/dx log(x) = 1/x is a real number at x = -1, but log(-1) is not: the derivative of a real
+    function exists only where the function does. eval, the array kernel and the mpmath reference
+    (which repairs eval's nan) all say nan there, and keep every value where f is real. The
+    values are derived by hand in the parameters."""
+    code, out, err = run_actcli(
+        "eval", "--expr", expression, "--order", str(order), "--format", "json", "--", repr(x)
+    )
+    assert code == 0, err
+    got = float(json.loads(out)["y"][0])
+    kernel = load_activation(expression=expression).function(order)
+    reference = load_activation(expression=expression).reference(order)(x)
+    if math.isnan(want):
+        assert math.isnan(got) and math.isnan(kernel([x])[0]) and reference is None
+    else:
+        assert got == pytest.approx(want, rel=1e-15)
+        assert kernel([x])[0] == pytest.approx(want, rel=1e-15)
+        assert reference == pytest.approx(want, rel=1e-15)
+
+
+def test_the_undefined_part_is_where_the_active_branch_is_not_real():
+    """A branch that is not real off its own condition leaves nothing undefined (log(x) only for
+    x > 1); one that is, leaves the part of its condition where it is not (log(x) for x < 1:
+    x < 0, with x - 1 beyond)."""
+    from actcli.domain import undefined_where
+
+    inside = sympy.Piecewise((sympy.log(X), X > 1), (0, True))
+    assert undefined_where(inside, sympy.diff(inside, X)) is sympy.false
+    outside = sympy.Piecewise((sympy.log(X), X < 1), (X - 1, True))
+    undefined = undefined_where(outside, sympy.Piecewise((1 / X, X < 1), (1, True)))
+    assert [bool(undefined.subs(X, x)) for x in (-5, -1e-9, 0.5, 3)] == [True, True, False, False]
