@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
 import mpmath
@@ -184,6 +185,11 @@ class Structure:
         and equal) takes the limit as its value: actcli judges, evaluates and draws the
         continuous extension, and says so (`Cut.removable`)."""
         left, right = self.parts[index], self.parts[index + 1]
+        if cut.found == "numeric" and left.defined != right.defined:
+            # the real domain ends at a numerically located zero: f there is the one-sided limit
+            # (sqrt(x - cos(x)) is 0 at the Dottie number), when that is finite
+            inside = self.cut_sides(index, 0)[0 if left.defined else 1]
+            return Cut(cut.x, cut.kinds, inside.value) if inside.finite else cut
         if not (left.defined and right.defined):
             return cut
         below, above = self.cut_sides(index, 0)
@@ -192,7 +198,11 @@ class Structure:
         return cut
 
     def _value_at(self, point: Any) -> Any:
-        """f(point) from the definition itself (its conditions decide), or None if undefined."""
+        """f(point) from the definition itself (its conditions decide), or None if undefined
+        (also at a numerically located pole, log singularity or end of the real domain, whose
+        float stands for a point where f may be undefined: `_extended` decides there)."""
+        if isinstance(point, sympy.Float) and _singular_at(self.definition, point):
+            return None
         value = bounded(lambda: self.definition.subs(X, point), LIMIT_SECONDS, self.budget)
         if value is None or not _is_real_number(value):
             return None
@@ -209,12 +219,14 @@ class Structure:
 
     def _zeros(self, expression: Any, lower: Any, upper: Any) -> list[Any]:
         """Real zeros of an expression in x strictly inside (lower, upper): exact from SymPy's
-        solveset, else located numerically on [-1e3, 1e3] (then SymPy Floats)."""
+        solveset (actcli's sigmoid and softplus written out, which it can invert), else located
+        numerically on [-1e3, 1e3] (then SymPy Floats)."""
         region = sympy.Interval.open(lower, upper)
+        elementary = to_elementary(expression)
         solved = None
-        if not beyond_solvers(expression, X):
+        if not beyond_solvers(elementary, X):
             solved = bounded(
-                lambda: sympy.solveset(expression, X, region), SOLVE_SECONDS, self.budget
+                lambda: sympy.solveset(elementary, X, region), SOLVE_SECONDS, self.budget
             )
         if isinstance(solved, sympy.FiniteSet):
             roots = [r for r in solved if _is_real_number(r)]
@@ -222,7 +234,35 @@ class Structure:
                 return sorted(roots, key=to_float)
         if solved is sympy.S.EmptySet:
             return []
+        if solved is not None:
+            self._refuse_accumulating(expression, solved, lower, upper)
         return _numeric_zeros(expression, to_float(lower), to_float(upper))
+
+    def _refuse_accumulating(self, expression: Any, solved: Any, lower: Any, upper: Any) -> None:
+        """Refuse a part in which infinitely many zeros lie: an image {g(n) : n integer} in
+        SymPy's solution whose limit as n -> +-oo is a point of the part or an infinite end of
+        it, and whose far terms (n = +-10**6, +-10**9) lie inside. cos(1/x) vanishes at
+        1/(2 pi n + pi/2), which accumulate at 0, and cos(x/1000) at 1000 (2 pi n + pi/2), too
+        far apart for the numeric search on [-1e3, 1e3] to see any: no finite list of cut points
+        describes either."""
+        lo, hi = to_float(lower), to_float(upper)
+        for image in solved.atoms(sympy.ImageSet):
+            (n,) = image.lamda.variables
+            term, integers = image.lamda.expr, image.base_sets[0]
+            for sign in (1, -1):
+                if integers.contains(sign * 10**6) is not sympy.true:
+                    continue
+                end = sign * sympy.oo
+                point = bounded(partial(sympy.limit, term, n, end), 1.0, self.budget)
+                if point is None or not (point.is_extended_real and lo <= to_float(point) <= hi):
+                    continue
+                far = [to_float(term.subs(n, sign * 10**k)) for k in (6, 9)]
+                if all(lo < value < hi for value in far):
+                    where = f"as x -> {point}" if point.is_infinite else f"near x = {point}"
+                    raise AnalysisError(
+                        f"{sympy.sstr(expression)} vanishes infinitely often {where}: no finite "
+                        "list of cut points describes it"
+                    )
 
     # -- limits ------------------------------------------------------------------------
     def limit(self, part_index: int, order: int, end: str) -> Limit:
@@ -257,6 +297,12 @@ def side_limit(expression: Any, point: Any, direction: str, budget: Budget) -> L
             return Limit("oo" if value == sympy.oo else "-oo")
         if value is not None and _is_real_number(value):
             return Limit("value", _simple(value, budget))
+    elif isinstance(point, sympy.Float):
+        root = _vanishing_root(expression, point)
+        if root is not None:
+            return _numeric_side_limit(expression, root, direction)
+        if value is not None and _is_real_number(value):
+            return Limit("value", _simple(value, budget))
     elif value is not None and _is_real_number(value) and not _singular_at(expression, point):
         return Limit("value", _simple(value, budget))
     elementary = to_elementary(expression)
@@ -282,10 +328,68 @@ def _as_limit(found: Any) -> Limit:
     return Limit("unknown")
 
 
+def _numeric_side_limit(expression: Any, root: Any, direction: str) -> Limit:
+    """The one-sided limit at a numerically located zero `root` (an mpmath number good to
+    ROOT_DIGITS) of one of the expression's singular arguments, from the expression's values at
+    distances 1e-15, 1e-30 and 1e-45 on that side: converging (each step moving less than 1e-6
+    of the one before) to their last value, or to 0 when that is below 1e-20; growing in
+    magnitude with one sign at least as fast as a logarithm, to +-oo; otherwise unknown. It
+    is found numerically, as the point is."""
+    function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    sign = 1 if direction == "+" else -1
+    with mpmath.workdps(ROOT_DIGITS):
+        try:
+            values = [function(root + sign * mpmath.mpf(10) ** -k) for k in (15, 30, 45)]
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            return Limit("unknown")
+        if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values):
+            return Limit("unknown")
+        first, second = values[1] - values[0], values[2] - values[1]
+        if abs(second) <= mpmath.mpf(10) ** -6 * abs(first) or max(map(abs, values)) < 1e-20:
+            last = values[2] if abs(values[2]) >= 1e-20 else 0
+            return Limit("value", sympy.Float(last, 30))
+        growing = abs(values[0]) < abs(values[1]) < abs(values[2]) and abs(second) >= abs(first) / 2
+        if growing and (mpmath.sign(values[0]) == mpmath.sign(values[1]) == mpmath.sign(values[2])):
+            return Limit("oo" if values[2] > 0 else "-oo")
+    return Limit("unknown")
+
+
+ROOT_DIGITS = 80
+
+
+def _vanishing_root(expression: Any, point: sympy.Float) -> Any:
+    """The zero, to ROOT_DIGITS, of a singular argument of the expression (pole, log, real
+    power) that the float `point` approximates (within 1e-12 relative), or None: a point found
+    numerically is no exact zero, so the expression's value there (1/(x - cos(x)) is 2e16 at
+    the float nearest the Dottie number) says nothing about its limits."""
+    for argument, _ in _singular_arguments(expression):
+        root = _refined_zero(argument, float(point))
+        if root is not None:
+            return root
+    return None
+
+
+@lru_cache(maxsize=256)
+def _refined_zero(argument: Any, near: float) -> Any:
+    """mpmath's root of `argument` started at `near`, if it converges within 1e-12 of it."""
+    function = sympy.lambdify(X, to_elementary(argument), modules="mpmath")
+    with mpmath.workdps(ROOT_DIGITS):
+        try:
+            root = mpmath.findroot(function, mpmath.mpf(near))
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            return None
+        if not isinstance(root, mpmath.mpf) or abs(root - near) > 1e-12 * max(1.0, abs(near)):
+            return None
+        return +root
+
+
 def _singular_at(expression: Any, point: Any) -> bool:
-    """The expression has a pole, a log singularity or a real-power end exactly at point (its
-    value there, even when finite, as sqrt(0), is then no proof of continuity of the
-    derivatives; the limit decides)."""
+    """The expression has a pole, a log singularity or a real-power end exactly at point, or
+    for a float found numerically, at the zero it approximates (its value there, even when
+    finite, as sqrt(0), is then no proof of continuity of the derivatives; the limit
+    decides)."""
+    if isinstance(point, sympy.Float):
+        return _vanishing_root(expression, point) is not None
     for argument, _ in _singular_arguments(expression):
         try:
             value = argument.subs(X, point)

@@ -228,3 +228,92 @@ def test_numeric_roots_are_found_where_the_values_underflow_or_vanish_on_the_gri
     assert numeric_roots(X - sympy.tanh(X)) == [0]
     u = X - sympy.Rational(3, 7)
     assert numeric_roots(u - sympy.tanh(u)) == [sympy.Rational(3, 7)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "where"),
+    [
+        ("1/cos(1/x)", "near x = 0"),  # poles at 1/(pi/2 + k pi), accumulating at 0
+        ("x/cos(1/(x - 3))", "near x = 3"),
+        ("1/cos(x/1000)", "as x -> oo"),  # poles at 1000 (pi/2 + k pi), none in [-1e3, 1e3]
+    ],
+)
+def test_infinitely_many_poles_are_refused_not_missed(run_actcli, expression, where):
+    """Poles that accumulate at a point, or lie too far apart for the numeric search window,
+    are infinitely many: no finite list of cut points describes the function, so smoothness and
+    properties refuse it (exit 2) instead of reporting Cinf and a bounded range, as they did
+    from the poles they found. eval still works: 1/cos(1/x) at 0.5 is 1/cos(2)."""
+    for command in ("smoothness", "properties"):
+        code, out, err = run_actcli(command, "--expr", expression)
+        assert code == 2 and out == "", err
+        assert f"vanishes infinitely often {where}" in err
+    code, out, err = run_actcli("eval", "--expr", "1/cos(1/x)", "--", "0.5")
+    assert code == 0 and float(out) == pytest.approx(1 / math.cos(2.0), rel=1e-15)
+
+
+def test_poles_that_accumulate_outside_a_piece_are_no_refusal(run_actcli):
+    """heaviside(x - 1)/cos(1/x) uses 1/cos(1/x) only for x > 1, where 1/x lies in (0, 1) and
+    cos(1/x) in (cos 1, 1): no pole there; f is 0 left of 1 and jumps to 1/cos(1) at 1 (C-1),
+    derived by hand."""
+    expression = "heaviside(x - 1)/cos(1/x)"
+    code, out, err = run_actcli("smoothness", "--expr", expression, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["class"] == "C-1"
+    (point,) = data["points"]
+    assert point["x"] == 1.0 and point["jumps"][0] == pytest.approx(1 / math.cos(1.0), rel=1e-15)
+
+
+DOTTIE = 0.7390851332151606416553120876738734040134117589  # x = cos(x), published constant
+
+
+def test_a_numerically_located_pole_is_a_pole(run_actcli):
+    """x - cos(x) vanishes only at the Dottie number, which SymPy cannot solve for: the cut is
+    found numerically, and its float is no exact zero. 1/(x - cos(x)) has a pole there (-oo on
+    the left, x - cos(x) < 0, +oo on the right): C-1, not Cinf from both sides evaluated at the
+    same float (2e16 each, jump 0), as it was."""
+    code, out, err = run_actcli("smoothness", "--expr", "1/(x - cos(x))", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    (point,) = data["points"]
+    assert data["class"] == "C-1" and point["found"] == "numeric"
+    assert point["x"] == pytest.approx(DOTTIE, rel=1e-15)
+    assert float(point["left"][0]) == -math.inf and float(point["right"][0]) == math.inf
+
+
+@pytest.mark.parametrize(
+    ("expression", "klass", "right"),
+    [
+        ("sqrt(x - cos(x))", "C0", 0.0),  # sqrt(u) -> 0, f' = (1 + sin x)/(2 sqrt u) -> oo
+        ("log(x - cos(x))", "Cinf", -math.inf),  # real on (Dottie, oo) only
+    ],
+)
+def test_a_numerically_located_domain_end_has_its_limits(run_actcli, expression, klass, right):
+    """Where the real domain ends at the Dottie number, f's limit from inside is the limit at
+    the true zero (0 for sqrt, -oo for log), not the value at the float next to it (7e-9 and
+    -37.5 before), and f' is unbounded there (its float value was 1.2e8 and 3.3e16)."""
+    code, out, err = run_actcli("smoothness", "--expr", expression, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    (point,) = data["points"]
+    assert data["class"] == klass and point["kind"] == "domain"
+    assert math.isnan(float(point["left"][0])) and float(point["right"][0]) == right
+    assert float(point["right"][1]) == math.inf
+
+
+def test_a_domain_end_through_softplus_is_exact(run_actcli):
+    """log1p(-softplus(x)) is real where softplus(x) < 1, i.e. e^x < e - 1: x < log(e - 1),
+    where f -> -oo; as x -> -oo, softplus -> 0+ and f -> 0-. So the range is (-oo, 0) and the
+    end is exact once softplus is written out for the solver (it was a float, and the value at
+    it, -36.58, was reported as the attained minimum)."""
+    code, out, err = run_actcli("smoothness", "--expr", "log1p(-softplus(x))", "--format", "json")
+    assert code == 0, err
+    (point,) = json.loads(out)["points"]
+    assert point["found"] == "symbolic" and sympy.sympify(point["x_exact"]) == sympy.log(
+        sympy.E - 1
+    )
+    assert float(point["left"][0]) == -math.inf
+    code, out, err = run_actcli("properties", "--expr", "log1p(-softplus(x))", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)["activations"]
+    assert row["range"]["exact"] == "(-oo, 0)" and row["max_abs_derivative"] == "inf"
