@@ -301,6 +301,7 @@ def test_a_numerically_located_domain_end_has_its_limits(run_actcli, expression,
     assert float(point["right"][1]) == math.inf
 
 
+@pytest.mark.slow  # sympy.limit takes 0.3-2 s for each derivative at log(e - 1)
 def test_a_domain_end_through_softplus_is_exact(run_actcli):
     """log1p(-softplus(x)) is real where softplus(x) < 1, i.e. e^x < e - 1: x < log(e - 1),
     where f -> -oo; as x -> -oo, softplus -> 0+ and f -> 0-. So the range is (-oo, 0) and the
