@@ -431,6 +431,39 @@ def test_moments_of_kinked_activations():
     assert props("sigmoid").dead_probability == 0.0
 
 
+@pytest.mark.slow  # ~10 s: the properties of erf(cosh(x**3))
+def test_moments_where_the_derivative_overflows_to_inf_times_zero():
+    """f = erf(cosh(x^3)) has f' = 2/sqrt(pi) exp(-cosh(x^3)^2) sinh(x^3) 3x^2, whose floats are
+    0*inf = nan beyond |x| = 8.9 (the true value underflows to 0), and which mpmath cannot
+    reach at x = 1e4 (exp(-exp(2e12))): the properties ran past 60 s. The moments are held to
+    mpmath quadrature split every 1/4 on [-6, 6]; E[f'] = 0 as f is even."""
+    expression = "erf(cosh(x**3))"
+    p = properties(bind(inline_spec(expression)))
+
+    def f(z):
+        return mpmath.erf(mpmath.cosh(z**3))
+
+    def slope(z):
+        return (
+            2
+            / mpmath.sqrt(mpmath.pi)
+            * mpmath.exp(-(mpmath.cosh(z**3) ** 2))
+            * mpmath.sinh(z**3)
+            * 3
+            * z**2
+        )
+
+    nodes = [-mpmath.inf, *(mpmath.mpf(k) / 4 for k in range(-24, 25)), mpmath.inf]
+    with mpmath.workdps(25):
+        mean = mpmath.quad(lambda z: f(z) * mpmath.npdf(z), nodes)
+        second = mpmath.quad(lambda z: f(z) ** 2 * mpmath.npdf(z), nodes)
+        slope_sq = mpmath.quad(lambda z: slope(z) ** 2 * mpmath.npdf(z), nodes[1:-1])
+    assert p.mean == pytest.approx(float(mean), rel=1e-13)
+    assert p.second_moment == pytest.approx(float(second), rel=1e-13)
+    assert p.derivative_mean == pytest.approx(0.0, abs=1e-15)
+    assert p.derivative_second_moment == pytest.approx(float(slope_sq), rel=1e-12)
+
+
 # -- every built-in, JSON ------------------------------------------------------------------
 
 RANGE_KEYS = {"lower", "upper", "lower_closed", "upper_closed", "exact", "interval"}

@@ -10,6 +10,7 @@ intersected. Every SymPy rewrite runs within a time budget.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ from actcli.interval import (
     Undefined,
     compile_enclosure,
     greater,
+    point_function,
     working_precision,
 )
 
@@ -60,6 +62,28 @@ class Analysis:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return np.asarray(self.function(order)(np.asarray(x, dtype=float)), dtype=float)
+
+    def repaired(self, order: int, x: np.ndarray) -> np.ndarray:
+        """`evaluate`, with nan where the floats overflowed (inf*0: erf(cosh(x**3))' beyond
+        8.9) replaced by the float of an Arb enclosure of the part's branch, where one is tight
+        enough (Arb keeps exponents exact: exp(-exp(1e5)) is 0.0 in microseconds)."""
+        values = self.evaluate(order, x)
+        for index in np.nonzero(np.isnan(values) & np.isfinite(x))[0]:
+            point = float(x[index])
+            for part_index, part in enumerate(self.parts):
+                if part.defined and part.contains(point):
+                    found = self._point_function(part_index, order)(point)
+                    values[index] = math.nan if found is None else found
+        return values
+
+    def _point_function(self, part_index: int, order: int) -> Callable[[float], float | None]:
+        key = ("point function", part_index, order)
+        if key not in self.cache:
+            try:
+                self.cache[key] = point_function(self.parts[part_index].derivative(order))
+            except (AnalysisError, Undefined):
+                self.cache[key] = lambda x: None
+        return self.cache[key]  # type: ignore[return-value]
 
     def function(self, order: int) -> Callable[[np.ndarray], np.ndarray]:
         """f^(order) compiled on first use (`actcli check` never samples f''): samples and

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import mpmath
 import numpy as np
 import sympy
 
+from actcli.budget import Budget, bounded
 from actcli.deferred import scipy_integrate
 from actcli.expr import X
 from actcli.functions import to_elementary
 from actcli.properties.analysis import Analysis
 from actcli.properties.values import ties
 
+TAIL_SECONDS = 1.0
+HIGH_PRECISION_SECONDS = 5.0  # for one moment: far out, f may be out of mpmath's reach
 QUAD_CUT = 40.0
 QUAD_EDGES = (-40, -20, -12, -8, -5, -3, -2, -1, 0, 1, 2, 3, 5, 8, 12, 20, 40)
 POWERS = ((0, 1), (0, 2), (1, 1), (1, 2))  # (order of the derivative, power): the moments
@@ -45,20 +49,30 @@ def moments(analysis: Analysis) -> tuple[tuple[float | None, ...], list[str]]:
     divergent = [_divergence(analysis, order, power) for order, power in POWERS]
     values: list[float | None] = list(_quadrature(analysis))
     for index, (order, power) in enumerate(POWERS):
-        if divergent[index] is None and not math.isfinite(values[index]):
-            values[index] = _high_precision(analysis, order, power)  # floats overflowed
+        if divergent[index] is None and not math.isfinite(values[index]):  # floats overflowed
+            found = bounded(
+                partial(_high_precision, analysis, order, power),
+                HIGH_PRECISION_SECONDS,
+                Budget(HIGH_PRECISION_SECONDS),
+            )
+            if found is None:
+                notes.append(f"{_name(order, power)} not computed: mpmath did not reach it")
+            values[index] = math.nan if found is None else found
     for index, verdict in enumerate(divergent):
         if verdict is not None:
             values[index] = verdict
-            order, power = POWERS[index]
-            name = "E[" + ("f" if order == 0 else "f'") + ("^2" if power == 2 else "") + "]"
+            name = _name(*POWERS[index])
             notes.append(f"{name} diverges" if not math.isnan(verdict) else f"{name} undefined")
-        elif values[index] is not None and not math.isfinite(values[index]):
+        elif values[index] is not None and math.isinf(values[index]):
             # finite, but rounds to +-inf in float64 (E[z**1000] ~ 1e1284)
             note = "a Gaussian moment is finite but beyond the float64 range (rounded to inf)"
             if note not in notes:
                 notes.append(note)
     return tuple(values), notes
+
+
+def _name(order: int, power: int) -> str:
+    return "E[" + ("f" if order == 0 else "f'") + ("^2" if power == 2 else "") + "]"
 
 
 def _divergence(analysis: Analysis, order: int, power: int) -> float | None:
@@ -115,18 +129,23 @@ def _pole_order(expression: sympy.Expr, point: sympy.Expr, end: str) -> float:
 
 
 def _tail_diverges(expression: sympy.Expr, point: sympy.Expr, power: int) -> bool:
-    """|g|^power * exp(-x^2/2) is not integrable at +-oo: log|g| / x^2 -> a >= 1/(2 power)."""
+    """|g|^power * exp(-x^2/2) is not integrable at +-oo: log|g| / x^2 -> a >= 1/(2 power).
+
+    Nearer points are tried where the values are out of reach far out: an error, or more than
+    TAIL_SECONDS (erf(cosh(x**3))' at 1e4 is exp(-exp(2e12)), whose exponent mpmath would
+    need ln 2 to 3e12 bits for)."""
     function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
     direction = 1 if point == sympy.oo else -1
-    for far in ((1e3, 1e4), (30.0, 100.0)):  # nearer when the values are out of reach far out
+
+    def rates(far: tuple[float, float]) -> list[float]:
         with mpmath.workdps(50):
-            try:
-                rates = [mpmath.log(abs(function(mpmath.mpf(direction * x)))) / x**2 for x in far]
-            except (ValueError, ZeroDivisionError, TypeError, OverflowError, MemoryError):
-                continue
-        numbers = [float(r) for r in rates]
-        return all(not math.isnan(r) and r >= 1 / (2 * power) - 1e-3 for r in numbers)
-    return True  # beyond mpmath at x = 30 and 100: faster than any exp(a x^2)
+            return [float(mpmath.log(abs(function(mpmath.mpf(direction * x)))) / x**2) for x in far]
+
+    for far in ((1e3, 1e4), (30.0, 100.0), (5.0, 10.0)):
+        found = bounded(partial(rates, far), TAIL_SECONDS, Budget(TAIL_SECONDS))
+        if found is not None:
+            return all(not math.isnan(r) and r >= 1 / (2 * power) - 1e-3 for r in found)
+    return True  # beyond mpmath at x = 5 and 10: faster than any exp(a x^2)
 
 
 def _high_precision(analysis: Analysis, order: int, power: int) -> float:
@@ -174,7 +193,7 @@ def _legendre(analysis: Analysis, edges: list[float], n: int) -> tuple[float, fl
         ws.append(half * weights)
     x, w = np.concatenate(xs), np.concatenate(ws)
     w = w * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    f, d = analysis.evaluate(0, x), analysis.evaluate(1, x)
+    f, d = analysis.repaired(0, x), analysis.repaired(1, x)
     with np.errstate(all="ignore"):
         return (
             float(np.sum(w * f)),
