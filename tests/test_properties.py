@@ -10,6 +10,7 @@ import threading
 from functools import cache
 
 import mpmath
+import numpy as np
 import pytest
 
 from actcli.activation import bind
@@ -462,6 +463,33 @@ def test_moments_where_the_derivative_overflows_to_inf_times_zero():
     assert p.second_moment == pytest.approx(float(second), rel=1e-13)
     assert p.derivative_mean == pytest.approx(0.0, abs=1e-15)
     assert p.derivative_second_moment == pytest.approx(float(slope_sq), rel=1e-12)
+
+
+@pytest.mark.slow  # ~3 s
+def test_an_ever_faster_oscillation_is_no_monotone_function():
+    """sin(x exp(x)) falls on (-oo, -1) (x exp(x) does, and stays in [-1/e, 0)) and oscillates
+    ever faster beyond 0. Its slope's samples span 1e-40 to 1e300, and a noise bound relative to
+    the largest took all signs but one for rounding: "increasing". Its sup |f'| is infinite
+    ((x + 1) exp(x) |cos| reaches 1 ever again), not the largest float sampled. The moments are
+    held to composite Gauss-Legendre written here (panels of 1/5000, 20 nodes each; the period
+    is 0.002 at x = 6), which scipy's adaptive quad missed by 1e-5."""
+    p = properties(bind(inline_spec("sin(x*exp(x))")))
+    assert p.monotonic == "none"
+    a, b, c = p.monotonic_witness
+    values = [mpmath.sin(t * mpmath.exp(t)) for t in map(mpmath.mpf, (a, b, c))]
+    assert (values[1] - values[0]) * (values[2] - values[1]) < 0
+    assert p.max_abs_derivative == math.inf
+    nodes, weights = np.polynomial.legendre.leggauss(20)
+    h = 1 / 5000
+    starts = np.arange(-12.0, 12.0, h)
+    x = (starts[:, None] + h / 2 * (1 + nodes)).ravel()
+    w = np.tile(h / 2 * weights, starts.size) * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    f = np.sin(x * np.exp(x))
+    slope = (x + 1) * np.exp(x) * np.cos(x * np.exp(x))
+    assert p.mean == pytest.approx(np.sum(w * f), rel=1e-10)
+    assert p.second_moment == pytest.approx(np.sum(w * f * f), rel=1e-10)
+    assert p.derivative_mean == pytest.approx(np.sum(w * slope), rel=1e-10)
+    assert p.derivative_second_moment == pytest.approx(np.sum(w * slope * slope), rel=1e-10)
 
 
 # -- every built-in, JSON ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from functools import partial
+from itertools import pairwise
 
 import mpmath
 import numpy as np
@@ -32,6 +33,9 @@ from actcli.functions import to_elementary
 from actcli.properties.analysis import Analysis
 from actcli.properties.values import ties
 
+PANEL_WIDTHS = tuple(4.0**-k for k in range(1, 7))
+PANEL_NODES = 20
+PANEL_AGREEMENT = 1e-10
 TAIL_SECONDS = 1.0
 HIGH_PRECISION_SECONDS = 5.0  # for one moment: far out, f may be out of mpmath's reach
 QUAD_CUT = 40.0
@@ -179,21 +183,52 @@ def _quadrature(analysis: Analysis) -> tuple[float, float, float, float]:
     edges = sorted(cuts)
     coarse = _legendre(analysis, edges, 96)
     fine = _legendre(analysis, edges, 160)
-    if all(ties(a, b) or abs(a - b) <= 1e-13 for a, b in zip(coarse, fine, strict=True)):
+    if _agree(coarse, fine):
         return fine
-    return _adaptive(analysis, edges)
+    return _composite(analysis, edges) or _adaptive(analysis, edges)
 
 
-def _legendre(analysis: Analysis, edges: list[float], n: int) -> tuple[float, float, float, float]:
+def _agree(a: tuple[float, ...], b: tuple[float, ...], relative: float = 0.0) -> bool:
+    return all(
+        ties(u, v) or abs(u - v) <= max(1e-13, relative * abs(v)) for u, v in zip(a, b, strict=True)
+    )
+
+
+def _composite(analysis: Analysis, edges: list[float]) -> tuple[float, float, float, float] | None:
+    """Gauss-Legendre on panels of width 1/4, 1/16, ..., 1/4096 within the edges, until two
+    successive widths agree to 1e-10 (the floats of such integrands carry more error than 1e-13:
+    cos(x exp(x)) at x = 9 loses 1e-11 to the rounding of its argument): an integrand that
+    oscillates ever faster (sin(x exp(x)), whose period is 0.002 at x = 6 where the weight
+    still counts) defeats scipy's adaptive quad (1e-5 off). None when they never agree, or where
+    a float is nan (then `_adaptive`)."""
+    previous = None
+    for width in PANEL_WIDTHS:
+        panels = np.unique(
+            np.concatenate(
+                [np.linspace(a, b, math.ceil((b - a) / width) + 1) for a, b in pairwise(edges)]
+            )
+        )
+        found = _legendre(analysis, panels, PANEL_NODES, repair=False)
+        if any(math.isnan(v) for v in found):
+            return None
+        if previous is not None and _agree(previous, found, PANEL_AGREEMENT):
+            return found
+        previous = found
+    return None
+
+
+def _legendre(
+    analysis: Analysis, edges: list[float] | np.ndarray, n: int, repair: bool = True
+) -> tuple[float, float, float, float]:
+    """The four moments by n-point Gauss-Legendre on each interval between the edges; `repair`
+    recomputes float overflows (`Analysis.repaired`)."""
     nodes, weights = np.polynomial.legendre.leggauss(n)
-    xs, ws = [], []
-    for a, b in zip(edges, edges[1:], strict=False):
-        half = 0.5 * (b - a)
-        xs.append(half * nodes + 0.5 * (a + b))
-        ws.append(half * weights)
-    x, w = np.concatenate(xs), np.concatenate(ws)
-    w = w * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    f, d = analysis.repaired(0, x), analysis.repaired(1, x)
+    ends = np.asarray(edges, dtype=float)
+    half, middle = 0.5 * np.diff(ends), 0.5 * (ends[1:] + ends[:-1])
+    x = (half[:, None] * nodes + middle[:, None]).ravel()
+    w = (half[:, None] * weights).ravel() * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    evaluate = analysis.repaired if repair else analysis.evaluate
+    f, d = evaluate(0, x), evaluate(1, x)
     with np.errstate(all="ignore"):
         return (
             float(np.sum(w * f)),

@@ -72,11 +72,24 @@ def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], 
             # (or between opposite signs) only adds what its neighbours already show
             if signs and (len(signs) > 1 or not undecided or _touching(regions)):
                 return signs, "interval"
-    sampled = analysis.evaluate(order + 1, samples(part.lo, part.hi))
+    x = samples(part.lo, part.hi)
+    sampled = analysis.evaluate(order + 1, x)
     finite = sampled[np.isfinite(sampled)]
     noise = 1e-12 * float(np.max(np.abs(finite))) if finite.size else 0.0
     found = {int(s) for s in np.sign(finite[np.abs(finite) > noise])}  # no sign from rounding
-    return (found or {0}), "numeric"
+    return (found | _sampled_steps(analysis.evaluate(order, x)) or {0}), "numeric"
+
+
+def _sampled_steps(values: np.ndarray) -> set[int]:
+    """+1 and -1 for the rises and falls between consecutive finite values beyond rounding
+    (1e-12 relative to the larger, as `ties`). The slope's samples alone can miss them: the
+    noise bound above is relative to the largest slope, and f' of sin(x exp(x)) spans 1e-40 to
+    1e300, so every sign but one was taken for rounding."""
+    a, b = values[:-1], values[1:]
+    with np.errstate(invalid="ignore"):
+        step = b - a
+        beyond = np.abs(step) > 1e-12 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+    return {int(s) for s in np.sign(step[beyond & np.isfinite(step)])}
 
 
 def _touching(regions: list[Any]) -> bool:
