@@ -6,8 +6,9 @@ An expression typed as the maths is written (`exp(x) - 1`, `log(1 + exp(x))`,
 is an identity of real functions (the tests prove each with SymPy); a rule that gives a
 Piecewise gives equal pieces, chosen so that each is used where it does not cancel or overflow:
 
-- `c*exp(u) - c` -> `c*expm1(u)`; `c*exp(u) - c*exp(v)` -> `-c*exp(u)*expm1(v - u)` where u >= v,
-  else `c*exp(v)*expm1(u - v)`
+- `c*exp(u) - c` -> `c*expm1(u)`, and back, `c*expm1(u) + c` -> `c*exp(u)` (the sum cancels as
+  u -> -oo: `together(x + x/expm1(x))`); `c*exp(u) - c*exp(v)` -> `-c*exp(u)*expm1(v - u)`
+  where u >= v, else `c*exp(v)*expm1(u - v)`
 - `c + c*erf(u)` -> `c*erfc(-u)`, `c - c*erf(u)` -> `c*erfc(u)`
 - `c - c*tanh(u)**2` -> `4*c*sigmoid(2u)*sigmoid(-2u)`, `c + c*tanh(u)` -> `2*c*sigmoid(2u)`,
   `c - c*tanh(u)` -> `2*c*sigmoid(-2u)`, `c - c*sigmoid(u)` -> `c*sigmoid(-u)`,
@@ -149,6 +150,8 @@ def _against_minus(factor: Any, c: Any) -> Any:
 
 def _against_plus(factor: Any, c: Any) -> Any:
     """c*F + c."""
+    if isinstance(factor, expm1):
+        return c * sympy.exp(factor.args[0])
     if isinstance(factor, sympy.erf):
         return c * erfc(-factor.args[0])
     if isinstance(factor, sympy.tanh):

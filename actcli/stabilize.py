@@ -3,15 +3,16 @@
 A built-in carries hand-written stable forms; an expression a user types does not. For it (and
 for each derivative), `stable_form` builds candidates that are all equal to it: the expression as
 written, its derivative taken from the already stabilised lower order, and SymPy's `together`,
-`cancel`, `factor` and (small expressions only) `simplify` of each, every one passed through the
-exact rewrites of `actcli.rewrites`. Each candidate is compiled and compared with a 20-digit
-reference of the expression as written on `grid()` (an Arb ball where one is tight enough,
-`interval.reference_ball`, 5-25x faster; else mpmath's doubling precision); the most accurate wins,
-separately for x < 0 and x >= 0 when different candidates win on the two sides (a Piecewise on the
-sign of x, whose pieces are equal to the expression because every candidate is). One form is not an
-identity: a Taylor polynomial about 0, tried only where the winner still loses digits there (x -
-tanh(x)); it is used inside the radius where mpmath confirms its truncation error below 2**-56
-relative.
+`cancel`, `factor` (also with sinh and cosh as exponentials) and (small expressions only)
+`simplify` of each, every one passed through the exact rewrites of `actcli.rewrites`. Each
+candidate is compiled and compared with a 20-digit reference of the expression as written on
+`grid()` (an Arb ball where one is tight enough, `interval.reference_ball`, 5-25x faster; else
+mpmath's doubling precision); the most accurate wins (`_choose`), separately for x < 0 and x >= 0,
+and within a side for |x| below and beyond a split, when different candidates win there (a
+Piecewise on x, whose pieces are equal to the expression because every candidate is). One form
+is not an identity: a Taylor polynomial about 0, tried only where the winner still loses digits
+there (x - tanh(x)); it is used inside the radius where mpmath confirms its truncation error
+below 2**-56 relative.
 
 Errors are relative, `|got - true|/|true|`, with an absolute floor: a difference below 1e-300
 counts as none (values that small are beyond what a relative target means in float64), and
@@ -271,6 +272,8 @@ def _variants(expression: Any, order: int) -> list[Any]:
     steps: list[Callable[[Any], Any]] = []
     if ops <= ALGEBRA_BUDGET:
         steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
+        if expression.has(sympy.sinh, sympy.cosh):  # exponentials that cancel only written out
+            steps.append(lambda e: sympy.cancel(sympy.together(e.rewrite(sympy.exp))))
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)
     variants = [expression]
@@ -291,26 +294,63 @@ def _per_piece(expression: Any, step: Callable[[Any], Any]) -> Any:
 
 
 def _choose(measured: list[tuple[Any, np.ndarray]], x: np.ndarray) -> tuple[Any, np.ndarray]:
-    """The candidate with the smallest worst error (errors below 1e-15 count as equal; then the
-    earlier wins); where another is better on one side of 0, a Piecewise on the sign of x."""
+    """The candidate with the smallest worst error, on a tie the smallest second worst, and so
+    on (errors below 1e-15 count as equal; then the earlier wins: candidates that all overflow
+    far out are told apart by their errors elsewhere). Where others do better on one side of
+    0, or on |x| < M and |x| >= M within a side (M in SPLITS: a form written in exponentials
+    that is exact at x = 30 may overflow at 300), a Piecewise on x picks each where it wins."""
+    overall = min(range(len(measured)), key=lambda i: (_score(measured[i][1]), i))
+    pieces: list[tuple[Any, Any]] = []
+    errors = np.array(measured[overall][1], dtype=float)
+    for side, near in ((x < 0, X < 0), (x >= 0, True)):
+        inner, outer, split = _side_choice(measured, x, side, overall)
+        errors[side] = np.where(
+            np.abs(x) < (split or math.inf), *(measured[i][1] for i in (inner, outer))
+        )[side]
+        if split is None:
+            pieces.append((measured[inner][0], near))
+        elif near is True:
+            pieces += [(measured[inner][0], X < int(split)), (measured[outer][0], True)]
+        else:
+            pieces += [(measured[outer][0], X < -int(split)), (measured[inner][0], near)]
+    forms = {form for form, _ in pieces}
+    if len(forms) == 1:
+        return measured[overall] if measured[overall][0] in forms else (forms.pop(), errors)
+    return sympy.Piecewise(*pieces), errors
 
-    def score(index: int, side: np.ndarray | None = None) -> float:
-        return max(worst(measured[index][1], side), 1e-15)
 
+SPLITS = (4.0, 30.0, 200.0)  # |x| where a side of 0 may switch from one form to another
+
+
+def _score(errors: np.ndarray, floor: float = 1e-15) -> tuple[float, ...]:
+    """The measured errors, largest first (below `floor` all alike): compared lexicographically."""
+    found = np.maximum(errors[~np.isnan(errors)], floor)
+    return tuple(-np.sort(-found)) or (floor,)
+
+
+def _side_choice(
+    measured: list[tuple[Any, np.ndarray]], x: np.ndarray, side: np.ndarray, overall: int
+) -> tuple[int, int, float | None]:
+    """(form for |x| < split, form beyond, split) on one side of 0, split None for one form:
+    the overall winner unless another scores strictly better there."""
     indices = range(len(measured))
-    overall = min(indices, key=lambda i: (score(i), i))
-    negative = x < 0
-    left = min(indices, key=lambda i: (score(i, negative), i))
-    right = min(indices, key=lambda i: (score(i, ~negative), i))
-    if score(left, negative) >= score(overall, negative):
-        left = overall
-    if score(right, ~negative) >= score(overall, ~negative):
-        right = overall
-    if left == right:
-        return measured[left]
-    expression = sympy.Piecewise((measured[left][0], X < 0), (measured[right][0], True))
-    errors = np.where(negative, measured[left][1], measured[right][1])
-    return expression, errors
+
+    def best(where: np.ndarray) -> int:
+        found = min(indices, key=lambda i: (_score(measured[i][1][where]), i))
+        tie = _score(measured[found][1][where]) >= _score(measured[overall][1][where])
+        return overall if tie else found
+
+    single = best(side)  # a split must win digits beyond the target: more pieces cost time
+    choice, score = (single, single, None), _score(measured[single][1][side], TARGET)
+    for split in SPLITS:
+        inside = np.abs(x) < split
+        inner, outer = best(side & inside), best(side & ~inside)
+        if inner == outer:
+            continue
+        combined = _score(np.where(inside, measured[inner][1], measured[outer][1])[side], TARGET)
+        if combined < score:
+            choice, score = (inner, outer, split), combined
+    return choice
 
 
 def _series_patch(
@@ -337,7 +377,8 @@ def _series_patch(
         inside = sympy.And(X > -bound, X < bound)
         candidate = sympy.Piecewise((horner, inside), (chosen, True))
         patched = _errors_of(candidate, reference)
-        if patched is not None and worst(patched) < worst(errors):
+        changed = np.abs(reference.x) < radius  # elsewhere the candidate is `chosen`
+        if patched is not None and worst(patched, changed) < worst(errors, changed):
             return candidate, patched
         return None
     return None
@@ -415,7 +456,8 @@ def _far_patch(
         bound = sympy.Rational(int(radius))
         candidate = sympy.Piecewise((tail, (X >= bound) | (X <= -bound)), (chosen, True))
         patched = _errors_of(candidate, reference)
-        if patched is not None and worst(patched) < worst(errors):
+        changed = np.abs(reference.x) >= int(radius)  # elsewhere the candidate is `chosen`
+        if patched is not None and worst(patched, changed) < worst(errors, changed):
             return candidate, patched
         return None
     return None

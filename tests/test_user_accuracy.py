@@ -59,6 +59,9 @@ CASES: dict[str, tuple[Callable, dict[float, tuple[int, ...]]]] = {
     "x - tanh(x)": (lambda x: x - mpmath.tanh(x), {}),
     "x*(1 + erf(x/sqrt(2)))/2": (lambda x: x / 2 * mpmath.erfc(-x / mpmath.sqrt(2)), {}),
     "1 - exp(-x)": (lambda x: -mpmath.expm1(-x), {}),
+    # x (1 + 1/expm1(x)) = x exp(x)/expm1(x): the sum cancels as x -> -oo (found by a generated
+    # expression: 2e-4 off at x = -30); 1 at 0, its limit there
+    "x/expm1(x) + x": (lambda x: x / -mpmath.expm1(-x) if x else mpmath.mpf(1), {}),
 }
 
 
@@ -132,6 +135,7 @@ p = sympy.Symbol("p", positive=True)
 IDENTITIES = [
     (sympy.exp(u) - 1, expm1),
     (c * sympy.exp(u) - c, expm1),
+    (c * expm1(u) + c, sympy.exp),
     (sympy.exp(u) - sympy.exp(-u), expm1),
     (1 + sympy.erf(u), erfc),
     (1 - sympy.erf(u), erfc),
@@ -483,3 +487,26 @@ def test_the_undefined_part_is_where_the_active_branch_is_not_real():
     outside = sympy.Piecewise((sympy.log(X), X < 1), (X - 1, True))
     undefined = undefined_where(outside, sympy.Piecewise((1 / X, X < 1), (1, True)))
     assert [bool(undefined.subs(X, x)) for x in (-5, -1e-9, 0.5, 3)] == [True, True, False, False]
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_forms_are_chosen_by_region_where_none_is_good_everywhere(run_actcli, order):
+    """f = (cosh(x) + x)/(x + expm1(x)): as written, f' at x = 30 is a difference of two terms
+    near 1/2 that cancel to 1.4e-12 (3e-5 off); written in exponentials and cancelled, it is
+    exact there but overflows beyond x = 237. Every candidate overflows somewhere, which made
+    them tie and the first one win; they are now told apart by their errors elsewhere, and a
+    side of 0 may switch forms at |x| = 4, 30 or 200. Held to mpmath at 50 digits within 1e-13
+    (a generated expression found it)."""
+
+    def f(x):
+        return (mpmath.cosh(x) + x) / (x + mpmath.expm1(x))
+
+    points = (-30.0, -2.0, 0.5, 2.0, 30.0, 100.0)
+    code, out, err = run_actcli(
+        "eval", "--expr", "(cosh(x) + x)/(x + expm1(x))", "--order", str(order),
+        "--format", "json", "--", *map(repr, points),
+    )  # fmt: skip
+    assert code == 0, err
+    for x, got in zip(points, json.loads(out)["y"], strict=True):
+        want = truth(f, x, order)
+        assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
