@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 import mpmath
@@ -34,7 +34,15 @@ from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
 from actcli.functions import beyond_solvers, log1p, simplify, to_elementary
-from actcli.pieces import Bound, active_branch_at, intervals, probe_between, to_piecewise
+from actcli.pieces import (
+    Bound,
+    active_branch_at,
+    intervals,
+    probe_between,
+    refined_float,
+    refined_zero,
+    to_piecewise,
+)
 
 SOLVE_SECONDS = 2.0
 LIMIT_SECONDS = 1.0
@@ -329,15 +337,15 @@ def _as_limit(found: Any) -> Limit:
 
 
 def _numeric_side_limit(expression: Any, root: Any, direction: str) -> Limit:
-    """The one-sided limit at a numerically located zero `root` (an mpmath number good to
-    ROOT_DIGITS) of one of the expression's singular arguments, from the expression's values at
-    distances 1e-15, 1e-30 and 1e-45 on that side: converging (each step moving less than 1e-6
-    of the one before) to their last value, or to 0 when that is below 1e-20; growing in
-    magnitude with one sign at least as fast as a logarithm, to +-oo; otherwise unknown. It
-    is found numerically, as the point is."""
+    """The one-sided limit at a numerically located zero `root` (an mpmath number good to 120
+    digits, `pieces.refined_zero`) of one of the expression's singular arguments, from the
+    expression's values at distances 1e-15, 1e-30 and 1e-45 on that side (SIDE_DIGITS):
+    converging (each step moving less than 1e-6 of the one before) to their last value, or to 0
+    when that is below 1e-20; growing in magnitude with one sign at least as fast as a
+    logarithm, to +-oo; otherwise unknown. It is found numerically, as the point is."""
     function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
     sign = 1 if direction == "+" else -1
-    with mpmath.workdps(ROOT_DIGITS):
+    with mpmath.workdps(SIDE_DIGITS):  # tanh(u) - u at u = 1e-45 cancels to 3e-136
         try:
             values = [function(root + sign * mpmath.mpf(10) ** -k) for k in (15, 30, 45)]
         except (ValueError, ZeroDivisionError, TypeError, OverflowError):
@@ -345,7 +353,12 @@ def _numeric_side_limit(expression: Any, root: Any, direction: str) -> Limit:
         if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values):
             return Limit("unknown")
         first, second = values[1] - values[0], values[2] - values[1]
-        if abs(second) <= mpmath.mpf(10) ** -6 * abs(first) or max(map(abs, values)) < 1e-20:
+        settled = abs(first) <= 1e-3 * max(1, abs(values[2]))  # not from a root too coarse
+        if (
+            settled
+            and abs(second) <= mpmath.mpf(10) ** -6 * abs(first)
+            or max(map(abs, values)) < 1e-20
+        ):
             last = values[2] if abs(values[2]) >= 1e-20 else 0
             return Limit("value", sympy.Float(last, 30))
         growing = abs(values[0]) < abs(values[1]) < abs(values[2]) and abs(second) >= abs(first) / 2
@@ -354,33 +367,19 @@ def _numeric_side_limit(expression: Any, root: Any, direction: str) -> Limit:
     return Limit("unknown")
 
 
-ROOT_DIGITS = 80
+SIDE_DIGITS = 250
 
 
 def _vanishing_root(expression: Any, point: sympy.Float) -> Any:
-    """The zero, to ROOT_DIGITS, of a singular argument of the expression (pole, log, real
-    power) that the float `point` approximates (within 1e-12 relative), or None: a point found
+    """The zero, to 120 digits, of a singular argument of the expression (pole, log, real
+    power) that the float `point` approximates (`pieces.refined_zero`), or None: a point found
     numerically is no exact zero, so the expression's value there (1/(x - cos(x)) is 2e16 at
     the float nearest the Dottie number) says nothing about its limits."""
     for argument, _ in _singular_arguments(expression):
-        root = _refined_zero(argument, float(point))
+        root = refined_zero(argument, float(point))
         if root is not None:
             return root
     return None
-
-
-@lru_cache(maxsize=256)
-def _refined_zero(argument: Any, near: float) -> Any:
-    """mpmath's root of `argument` started at `near`, if it converges within 1e-12 of it."""
-    function = sympy.lambdify(X, to_elementary(argument), modules="mpmath")
-    with mpmath.workdps(ROOT_DIGITS):
-        try:
-            root = mpmath.findroot(function, mpmath.mpf(near))
-        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
-            return None
-        if not isinstance(root, mpmath.mpf) or abs(root - near) > 1e-12 * max(1.0, abs(near)):
-            return None
-        return +root
 
 
 def _singular_at(expression: Any, point: Any) -> bool:
@@ -485,7 +484,7 @@ def _numeric_zeros(expression: Any, lo: float, hi: float) -> list[Any]:
     brentq = scipy_optimize().brentq
     for i in changes:
         root = brentq(lambda t: float(function(np.array([t]))[0]), grid[i], grid[i + 1])
-        roots.append(sympy.Float(root, 17))
+        roots.append(refined_float(expression, root))
     return sorted(roots, key=float)
 
 

@@ -14,6 +14,7 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+import mpmath
 import numpy as np
 import sympy
 
@@ -22,7 +23,7 @@ from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError, ResourceLimitError
 from actcli.expr import X
-from actcli.functions import beyond_solvers, simplify
+from actcli.functions import beyond_solvers, simplify, to_elementary
 
 SOLVE_SECONDS = 2.0
 MAX_BRANCH_COMBINATIONS = 1024  # folding is exponential in the number of separate kinks
@@ -174,8 +175,40 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
         if fa[i] != 0:
             root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
         exact = simple_rational_root(expression, root, a, b)
-        roots.append(sympy.Float(root, 17) if exact is None else exact)
+        roots.append(exact if exact is not None else refined_float(expression, root))
     return roots
+
+
+@functools.lru_cache(maxsize=256)
+def refined_zero(argument: Any, near: float) -> Any:
+    """mpmath's root of `argument` started at `near`: a simple root within 1e-12 of it (the
+    secant method), or a multiple root within 1e-4 (modified Newton; a float search finds
+    tanh(u) - u = 0, a triple root, only to 3e-6), where the derivative vanishes too."""
+    function = sympy.lambdify(X, to_elementary(argument), modules="mpmath")
+    scale = max(1.0, abs(near))
+    with mpmath.workdps(ROOT_DIGITS):
+        flat = mpmath.mpf(10) ** -(ROOT_DIGITS // 3)  # |derivative| at a multiple root
+        for solver, within in (("secant", 1e-12), ("mnewton", 1e-4)):
+            try:
+                root = mpmath.findroot(function, mpmath.mpf(near), solver=solver)
+                multiple = abs(mpmath.diff(function, root)) <= flat
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                continue
+            if not isinstance(root, mpmath.mpf) or abs(root - near) > within * scale:
+                continue
+            if multiple == (solver == "mnewton"):  # the secant method stalls at multiple roots
+                return +root
+    return None
+
+
+ROOT_DIGITS = 120
+
+
+def refined_float(expression: Any, root: float) -> sympy.Float:
+    """A root found by bisection as a SymPy Float, refined by mpmath where it converges (a
+    multiple root, which bisection finds only to ~1e-5, is then good to the last digit)."""
+    refined = refined_zero(expression, root)
+    return sympy.Float(root if refined is None else refined, 17)
 
 
 def simple_rational_root(expression: Any, near: float, low: float, high: float) -> Any | None:

@@ -318,3 +318,23 @@ def test_a_domain_end_through_softplus_is_exact(run_actcli):
     assert code == 0, err
     (row,) = json.loads(out)["activations"]
     assert row["range"]["exact"] == "(-oo, 0)" and row["max_abs_derivative"] == "inf"
+
+
+def test_a_multiple_root_found_numerically_is_refined(run_actcli):
+    """tanh(u) - u ~ -u^3/3 has a triple root at u = 0; with u = x - 1/pi, SymPy cannot solve
+    it and bisection finds it only to 3e-6 (its floats are rounding noise for |u| < 1e-5).
+    Modified Newton at 120 digits puts the cut at 1/pi to the last digit, for a breakpoint and
+    for a pole, whose sides go to +oo (u < 0: tanh(u) - u > 0) and -oo; it was Cinf, both sides
+    evaluated at one float (-8e16, jump 0)."""
+    pole = "1/(tanh(x - 1/pi) - x + 1/pi)"
+    code, out, err = run_actcli("smoothness", "--expr", pole, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    (point,) = data["points"]
+    assert data["class"] == "C-1" and point["x"] == pytest.approx(1 / math.pi, rel=1e-15)
+    assert float(point["left"][0]) == math.inf and float(point["right"][0]) == -math.inf
+    step = "heaviside(tanh(x - 1/pi) - x + 1/pi)"
+    code, out, err = run_actcli("smoothness", "--expr", step, "--format", "json")
+    assert code == 0, err
+    (point,) = json.loads(out)["points"]
+    assert point["x"] == pytest.approx(1 / math.pi, rel=1e-15) and point["jumps"][0] == -1.0

@@ -145,6 +145,8 @@ def _image(analysis: Analysis, index: int, order: int) -> Image:
     if ends_method == "numeric":  # the search needs the ends' values; sampling they are
         low, high = _numeric_image(analysis, index, order, ends)
         return Image(low, high, "numeric")
+    if isinstance(part.lower, sympy.Float) or isinstance(part.upper, sympy.Float):
+        ends_method = "numeric"  # an end located numerically: its limits are numeric too
     critical = _symbolic_critical(analysis, index, order)
     if critical is not None and ends_method == "symbolic":
         candidates = ends + critical
