@@ -3,9 +3,10 @@
 `measure(activation)` compiles what `actcli eval` compiles (`Activation.function(k)`: the spec's
 hand-written stable form, or for a user's expression the rewritten one of `actcli.stabilize`)
 and compares it with a 20-digit mpmath reference of the *definition*'s exact derivative on
-`actcli.stabilize.grid` (0; 1e-12 to 1e8 geometrically, both signs; dense near 0 and around
-every breakpoint; about 130 points per order, vectorised on the float side). The error at a
-point is relative, with an absolute floor: a difference below 1e-300 counts as none.
+`actcli.stabilize.grid` (0; 1e-300, 1e-100, 1e-30 and 1e-12 to 1e8 geometrically, both signs;
+dense near 0 and around every breakpoint; about 136 points per order, vectorised on the float
+side). The error at a point is relative, with an absolute floor: a difference below 1e-300
+counts as none.
 
 A measurement is evidence, not a proof: it says how the points measured came out. Points where
 the derivative does not exist (kinks), where the definition is not real, or where mpmath gives

@@ -14,7 +14,9 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   `c - c*tanh(u)` -> `2*c*sigmoid(-2u)`, `c - c*sigmoid(u)` -> `c*sigmoid(-u)`,
   `c - c*cos(u)` -> `2*c*sin(u/2)**2`, `c*cosh(u) - c` -> `2*c*sinh(u/2)**2`
 - `log(1 + u)` -> `log1p(u)`; `log1p(a*exp(u))` (a > 0) -> `softplus(u + log(a))`;
-  `log(sigmoid(u))` -> `-softplus(-u)`; `c*softplus(u) - c*u` -> `c*softplus(-u)`;
+  `log(sigmoid(u))` -> `-softplus(-u)`; `c*log(A) - q*c*log(B)` -> `c*log1p((A - B**q)/B**q)`
+  where A - B**q cancels (`log(1 + x**2) - 2*log(|x|)` is `log1p(1/x**2)`);
+  `c*softplus(u) - c*u` -> `c*softplus(-u)`;
   `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u)
 - `(a + b*exp(u))**-n` (a, b > 0) -> `sigmoid(-u - log(b/a))**n/a**n`;
   `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n)
@@ -197,6 +199,37 @@ def _log_rule(node: Any) -> Any:
             if isinstance(factor, sympy.exp) and _free(c) and c.is_positive:
                 shift = 0 if c == 1 else sympy.log(c)
                 return softplus(factor.args[0] + shift)
+    return None
+
+
+def _log_difference_rule(node: Any) -> Any:
+    """c*log(A) - q*c*log(B) (q > 0 rational) -> c*log1p((A - B**q)/B**q) where A - B**q
+    cancels to something shorter: log(1 + x**2) - 2*log(|x|) is log1p(1/x**2), which the
+    difference loses to rounding at x = 1000 (1e-10)."""
+    if not node.is_Add:
+        return None
+    logs = [(index, c, _log_argument(f)) for index, term in enumerate(node.args)
+            for f, c in _factors(term) if _log_argument(f) is not None and _free(c)]  # fmt: skip
+    for i, c, a in logs:
+        for j, d, b in logs:
+            q = -d / c
+            if i == j or not (q.is_Rational and q.is_positive):
+                continue
+            power = b**q
+            difference = sympy.expand(a - power)
+            if difference == 0 or sympy.count_ops(difference) >= sympy.count_ops(a):
+                continue
+            rest = [t for k, t in enumerate(node.args) if k not in (i, j)]
+            return sympy.Add(c * log1p(difference / power), *rest)
+    return None
+
+
+def _log_argument(factor: Any) -> Any:
+    """A for log(A) and 1 + u for log1p(u) in x; None for anything else."""
+    if isinstance(factor, sympy.log) and factor.has(X):
+        return factor.args[0]
+    if isinstance(factor, log1p) and factor.has(X):
+        return 1 + factor.args[0]
     return None
 
 
@@ -447,6 +480,7 @@ _RULES: tuple[Rule, ...] = (
     _partner_rule,
     _softplus_rule,
     _log_rule,
+    _log_difference_rule,
     _sigmoid_rule,
     _exp_sigmoid_rule,
     _rationalise_rule,

@@ -38,7 +38,7 @@ from actcli.budget import Timeout, alarm
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
-from actcli.functions import simplify, to_elementary
+from actcli.functions import expm1, simplify, to_elementary
 from actcli.interval import reference_ball, taylor_coefficients
 from actcli.rewrites import rewrite
 from actcli.supervisor import step
@@ -61,11 +61,13 @@ SERIES_RADII = (0.5, 0.25, 0.125)
 
 
 def grid(breakpoints: Sequence[float] = ()) -> np.ndarray:
-    """Where accuracy is measured: 0; 1e-12 to 1e3 geometrically (two points a decade), then
-    1e4 to 1e8 (a decade apart: mpmath is slow out there), 0.25 to 5 in steps of 0.25, and 20,
-    30, 40, 50, 710, 745 (where exp and float64 part ways), all with both signs; and at and around
-    each breakpoint b (b +- 1e-12, 1e-9, 1e-6, 1e-3, 0.1 times max(1, |b|))."""
+    """Where accuracy is measured: 0; 1e-300, 1e-100, 1e-30; 1e-12 to 1e3 geometrically (two
+    points a decade), then 1e4 to 1e8 (a decade apart: mpmath is slow out there), 0.25 to 5 in
+    steps of 0.25, and 20, 30, 40, 50, 710, 745 (where exp and float64 part ways), all with both
+    signs; and at and around each breakpoint b (b +- 1e-12, 1e-9, 1e-6, 1e-3, 0.1 times
+    max(1, |b|))."""
     magnitudes = [10.0 ** (k / 2) for k in range(-24, 7)] + [10.0**k for k in range(4, 9)]
+    magnitudes += [1e-300, 1e-100, 1e-30]  # where 1/x**2 overflows, and a rewrite with it
     magnitudes += [0.25 * k for k in range(1, 21)]
     magnitudes += [20.0, 30.0, 40.0, 50.0, 710.0, 745.0]
     points = {0.0}
@@ -274,6 +276,8 @@ def _variants(expression: Any, order: int) -> list[Any]:
         steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
         if expression.has(sympy.sinh, sympy.cosh):  # exponentials that cancel only written out
             steps.append(lambda e: sympy.cancel(sympy.together(e.rewrite(sympy.exp))))
+        if expression.has(expm1):  # exp(u)/expm1(u)**2: divided through by exp(2u) once written
+            steps.append(lambda e: sympy.cancel(sympy.together(to_elementary(e))))
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)
     variants = [expression]
@@ -319,12 +323,13 @@ def _choose(measured: list[tuple[Any, np.ndarray]], x: np.ndarray) -> tuple[Any,
     return sympy.Piecewise(*pieces), errors
 
 
-SPLITS = (4.0, 30.0, 200.0)  # |x| where a side of 0 may switch from one form to another
+SPLITS = (4.0, 30.0, 200.0, 1e3, 1e4)  # |x| where a side of 0 may switch from one form to another
 
 
 def _score(errors: np.ndarray, floor: float = 1e-15) -> tuple[float, ...]:
-    """The measured errors, largest first (below `floor` all alike): compared lexicographically."""
-    found = np.maximum(errors[~np.isnan(errors)], floor)
+    """The measured errors, largest first (below `floor` all alike, and from 1 up, inf included:
+    no digit is right either way): compared lexicographically."""
+    found = np.clip(errors[~np.isnan(errors)], floor, 1.0)
     return tuple(-np.sort(-found)) or (floor,)
 
 

@@ -136,6 +136,8 @@ IDENTITIES = [
     (sympy.exp(u) - 1, expm1),
     (c * sympy.exp(u) - c, expm1),
     (c * expm1(u) + c, sympy.exp),
+    (sympy.log(1 + u**2) - sympy.log(u**2), log1p),
+    (sympy.log(u**2 + u) - 2 * sympy.log(u), log1p),
     (sympy.exp(u) - sympy.exp(-u), expm1),
     (1 + sympy.erf(u), erfc),
     (1 - sympy.erf(u), erfc),
@@ -495,8 +497,8 @@ def test_forms_are_chosen_by_region_where_none_is_good_everywhere(run_actcli, or
     near 1/2 that cancel to 1.4e-12 (3e-5 off); written in exponentials and cancelled, it is
     exact there but overflows beyond x = 237. Every candidate overflows somewhere, which made
     them tie and the first one win; they are now told apart by their errors elsewhere, and a
-    side of 0 may switch forms at |x| = 4, 30 or 200. Held to mpmath at 50 digits within 1e-13
-    (a generated expression found it)."""
+    side of 0 may switch forms at |x| = 4, 30, 200, 1e3 or 1e4. Held to mpmath at 50 digits
+    within 1e-13 (a generated expression found it)."""
 
     def f(x):
         return (mpmath.cosh(x) + x) / (x + mpmath.expm1(x))
@@ -510,3 +512,26 @@ def test_forms_are_chosen_by_region_where_none_is_good_everywhere(run_actcli, or
     for x, got in zip(points, json.loads(out)["y"], strict=True):
         want = truth(f, x, order)
         assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_difference_of_logarithms_is_one_log1p_where_it_cancels(run_actcli, order):
+    """log(1 + x^2) - 2 log|x| = log1p(1/x^2): the difference loses 1e-10 at x = 1000, and
+    log1p(1/x^2) alone overflows at x = 1e-200 (921.03 there), a magnitude the accuracy grid
+    now measures (1e-300, 1e-100, 1e-30): each form is used where it is exact."""
+
+    def f(x):
+        return mpmath.log1p(1 / x**2)
+
+    points = (-1000.0, -3.0, 1e-200, 1e-5, 0.5, 40.0, 1e8)
+    code, out, err = run_actcli(
+        "eval", "--expr", "log(1 + x**2) - 2*log(abs(x))", "--order", str(order),
+        "--format", "json", "--", *map(repr, points),
+    )  # fmt: skip
+    assert code == 0, err
+    for x, got in zip(points, json.loads(out)["y"], strict=True):
+        want = truth(f, x, order)
+        if abs(want) > LARGEST:  # f' at 1e-200 is -2e200/(1 + 1e400): -2e200, in range
+            assert float(got) == math.copysign(math.inf, want)
+        else:
+            assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
