@@ -51,10 +51,21 @@ def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
     if not expression.has(*kinds):
         return expression
     _check_fold_cost(expression)
+    # 1/sign(u) is sign(u) wherever it is defined; as written its zoo at u = 0 ends up in
+    # conditions (zoo*x <= 1) that SymPy's folding cannot compare (x/sign(x) inside a max)
+    expression = expression.replace(
+        lambda node: node.is_Pow and isinstance(node.base, sympy.sign) and node.exp == -1,
+        lambda node: node.base,
+    )
     rewritten = expression.replace(
         lambda node: isinstance(node, kinds), lambda node: node.rewrite(sympy.Piecewise)
     )
-    return sympy.piecewise_fold(rewritten)
+    try:
+        return sympy.piecewise_fold(rewritten)
+    except (TypeError, ValueError) as exc:  # SymPy's own comparisons failing inside the fold
+        raise AnalysisError(
+            f"SymPy cannot fold {sympy.sstr(expression)} into one piecewise definition ({exc})"
+        ) from None
 
 
 def _check_fold_cost(expression: sympy.Expr) -> None:

@@ -338,3 +338,18 @@ def test_a_multiple_root_found_numerically_is_refined(run_actcli):
     assert code == 0, err
     (point,) = json.loads(out)["points"]
     assert point["x"] == pytest.approx(1 / math.pi, rel=1e-15) and point["jumps"][0] == -1.0
+
+
+def test_a_reciprocal_sign_inside_a_max_is_no_crash(run_actcli):
+    """max(min(cos(0.1), x^2), x/sign(x)) is |x| (x/sign(x) = |x| off 0, and |x| >= x^2 for
+    |x| <= 1 while min(...) <= cos(0.1) < |x| beyond), with its kink at 0: C0. The zoo of
+    1/sign(0) ended up in conditions SymPy's folding could not compare: exit 70 (a generated
+    expression found it)."""
+    expression = "max(min(cos(0.1), x*x), x/sign(x))"
+    points = (-1000.0, -0.5, 0.1, 0.999, 3.0)
+    code, out, err = run_actcli("eval", "--expr", expression, "--", *map(repr, points))
+    assert code == 0, err
+    assert [float(v) for v in out.split()] == [abs(x) for x in points]
+    code, out, err = run_actcli("smoothness", "--expr", expression, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["class"] == "C0"

@@ -340,7 +340,8 @@ def _pick(args: tuple[Any, ...], largest: bool) -> Any:
     if len(tied) > 1 and isinstance(chosen, Jet):
         jets = [lift(a) for a in tied]
         same = all(j.d1 == jets[0].d1 and j.d2 == jets[0].d2 for j in jets)
-        return Jet(chosen.v, chosen.d1, chosen.d2, chosen.kink or not same, chosen.const)
+        kink = any(j.kink for j in jets) or not same  # min(x, min(x, x**2)) at 0: the inner one
+        return Jet(chosen.v, chosen.d1, chosen.d2, kink, chosen.const)
     return chosen
 
 
