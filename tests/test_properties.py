@@ -122,6 +122,7 @@ def test_monotonic_across_a_hole_in_the_domain():
     assert (f[0] < f[1] > f[2]) or (f[0] > f[1] < f[2])
 
 
+@pytest.mark.slow  # ~2 s
 def test_an_extreme_at_a_simple_rational_is_exact():
     """x*tanh(x) >= 0, 0 only at 0 (both factors have x's sign), where f' = tanh(x) +
     x*sech(x)**2 is exactly 0: the least value is the exact 0, reached at the exact 0, named

@@ -170,6 +170,7 @@ def test_breakpoint_sympy_cannot_solve_is_found_numerically_and_said_so():
     assert math.isclose(data["x"], root, rel_tol=1e-13)
 
 
+@pytest.mark.slow  # ~1.5 s
 def test_a_condition_outside_the_real_domain_is_no_crash():
     """min(x, log(x)) is log(x) on (0, oo) (x - log(x) >= 1 there) and undefined for x <= 0,
     where its condition x <= log(x) compares a non-real number: the piece there is undefined.
@@ -188,6 +189,7 @@ def test_a_condition_outside_the_real_domain_is_no_crash():
     assert evaluate(activation, [-0.25], order=1).y[0] == -0.5
 
 
+@pytest.mark.slow  # ~3 s: dozens of numerically found breakpoints
 def test_a_kink_inside_a_piece_is_no_crash():
     """abs(max(1/x, cos(x))) at x = -1 is |cos(-1)| (1/x = -1 < cos(-1) = 0.54), so
     f'' = -cos(x)*sign(cos(x)) = -cos(1) there; SymPy's diff writes DiracDelta(cos(x)) for
@@ -320,6 +322,7 @@ def test_a_domain_end_through_softplus_is_exact(run_actcli):
     assert row["range"]["exact"] == "(-oo, 0)" and row["max_abs_derivative"] == "inf"
 
 
+@pytest.mark.slow  # ~2 s
 def test_a_multiple_root_found_numerically_is_refined(run_actcli):
     """tanh(u) - u ~ -u^3/3 has a triple root at u = 0; with u = x - 1/pi, SymPy cannot solve
     it and bisection finds it only to 3e-6 (its floats are rounding noise for |u| < 1e-5).
@@ -340,6 +343,7 @@ def test_a_multiple_root_found_numerically_is_refined(run_actcli):
     assert point["x"] == pytest.approx(1 / math.pi, rel=1e-15) and point["jumps"][0] == -1.0
 
 
+@pytest.mark.slow  # ~2 s
 def test_a_reciprocal_sign_inside_a_max_is_no_crash(run_actcli):
     """max(min(cos(0.1), x^2), x/sign(x)) is |x| (x/sign(x) = |x| off 0, and |x| >= x^2 for
     |x| <= 1 while min(...) <= cos(0.1) < |x| beyond), with its kink at 0: C0. The zoo of

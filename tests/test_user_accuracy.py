@@ -492,6 +492,7 @@ def test_the_undefined_part_is_where_the_active_branch_is_not_real():
 
 
 @pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.slow  # ~1-2 s an order: the form is chosen among 5-8 measured candidates
 def test_forms_are_chosen_by_region_where_none_is_good_everywhere(run_actcli, order):
     """f = (cosh(x) + x)/(x + expm1(x)): as written, f' at x = 30 is a difference of two terms
     near 1/2 that cancel to 1.4e-12 (3e-5 off); written in exponentials and cancelled, it is
