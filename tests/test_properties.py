@@ -466,6 +466,34 @@ def test_moments_where_the_derivative_overflows_to_inf_times_zero():
     assert p.derivative_second_moment == pytest.approx(float(slope_sq), rel=1e-12)
 
 
+def test_a_pole_whose_limit_is_unknown_still_makes_a_moment_diverge(monkeypatch):
+    """When SymPy's limit at a pole is unknown (it gave up, or the analysis ran out of time, as
+    for abs(max(1/x, cos(x))), where E[f'] came out 0.705 and E[f'^2] 0.375), the growth
+    measured beside the point decides: 1/x^2 ~ |x|^-2 is not integrable, and keeps its sign
+    (E = +inf); 1/x changes sign across 0 (E[f] undefined, nan), its square does not (inf)."""
+    from actcli.domain import Limit
+    from actcli.properties.analysis import Analysis
+    from actcli.properties.moments import _divergence
+
+    for expression, order, power, want in [
+        ("1/x**2", 0, 1, math.inf),
+        ("1/x", 0, 1, math.nan),
+        ("1/x", 0, 2, math.inf),
+        ("-1/x**2", 0, 1, -math.inf),
+    ]:
+        analysis = Analysis(bind(inline_spec(expression)))
+        known = analysis.structure.limit
+        monkeypatch.setattr(
+            analysis.structure,
+            "limit",
+            lambda i, k, end, known=known, parts=analysis.parts: (
+                Limit("unknown") if 0 in (parts[i].lower, parts[i].upper) else known(i, k, end)
+            ),
+        )
+        got = _divergence(analysis, order, power)
+        assert got is not None and (got == want or (math.isnan(got) and math.isnan(want)))
+
+
 @pytest.mark.slow  # ~3 s
 def test_an_ever_faster_oscillation_is_no_monotone_function():
     """sin(x exp(x)) falls on (-oo, -1) (x exp(x) does, and stays in [-1/e, 0)) and oscillates

@@ -51,7 +51,7 @@ def moments(analysis: Analysis) -> tuple[tuple[float | None, ...], list[str]]:
         notes.append("f is not real on part of the line: its Gaussian moments are undefined")
         return (math.nan,) * 4, notes
     divergent = [_divergence(analysis, order, power) for order, power in POWERS]
-    values: list[float | None] = list(_quadrature(analysis))
+    values: list[float | None] = list(_quadrature(analysis, [d is None for d in divergent]))
     for index, (order, power) in enumerate(POWERS):
         if divergent[index] is None and not math.isfinite(values[index]):  # floats overflowed
             found = bounded(
@@ -91,16 +91,21 @@ def _divergence(analysis: Analysis, order: int, power: int) -> float | None:
                     value = limit.number()
                     signs.add(1 if power == 2 or value > 0 else -1 if value < 0 else 0)
                 continue
-            unbounded = limit.kind in ("oo", "-oo") or (
-                limit.kind in ("oscillates", "unknown") and limit.high != limit.low
+            # an unknown limit (SymPy gave up, or the budget ran out) may be a pole: the
+            # growth measured beside the point decides, as for an oscillation
+            unbounded = limit.kind in ("oo", "-oo", "unknown") or (
+                limit.kind == "oscillates" and limit.high != limit.low
             )
             if not unbounded:
                 continue
-            if _pole_order(part.derivative(order), point, end) * power >= 1 - 1e-6:
+            growth, sign = _pole_order(part.derivative(order), point, end)
+            if growth * power >= 1 - 1e-6:
                 if power == 2 or limit.kind == "oo":
                     signs.add(1)
-                else:
-                    signs.add(-1 if limit.kind == "-oo" else 0)
+                elif limit.kind == "-oo":
+                    signs.add(-1)
+                else:  # of one sign beside the pole (1/x**2), or not (an oscillation)
+                    signs.add(sign)
     if not signs:
         return None
     if signs == {1}:
@@ -110,26 +115,30 @@ def _divergence(analysis: Analysis, order: int, power: int) -> float | None:
     return math.nan
 
 
-def _pole_order(expression: sympy.Expr, point: sympy.Expr, end: str) -> float:
-    """p in |g(x)| ~ |x - c|^-p as x -> c from inside the part: the growth of the largest
-    |g| sampled at distances around 1e-20 and 1e-30 (50-digit mpmath values; the largest of
-    several, so an oscillating factor such as cos(1/x) does not hide the envelope)."""
+def _pole_order(expression: sympy.Expr, point: sympy.Expr, end: str) -> tuple[float, int]:
+    """(p, s): p in |g(x)| ~ |x - c|^-p as x -> c from inside the part, the growth of the
+    largest |g| sampled at distances around 1e-20 and 1e-30 (50-digit mpmath values; the
+    largest of several, so an oscillating factor such as cos(1/x) does not hide the envelope),
+    and the sign g keeps at all those samples (0 when it changes)."""
     function = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
     step = 1 if end == "lower" else -1
     with mpmath.workdps(60):
         c = mpmath.mpf(sympy.N(point, 60))
         logs = []
+        signs = set()
         for k in (20, 30):
             d = mpmath.mpf(10) ** -k
             try:
-                largest = max(abs(function(c + step * d * (1 + u / 7))) for u in range(60))
+                values = [function(c + step * d * (1 + u / 7)) for u in range(60)]
+                largest = max(abs(v) for v in values)
+                signs.update(int(mpmath.sign(mpmath.re(v))) for v in values)
             except (ValueError, ZeroDivisionError, TypeError):
-                return 0.0
+                return 0.0, 0
             if largest == 0:
-                return 0.0
+                return 0.0, 0
             logs.append(mpmath.log(largest))
         slope = (logs[1] - logs[0]) / mpmath.log(mpmath.mpf(10) ** -10)
-    return float(-slope)
+    return float(-slope), (signs.pop() if len(signs) == 1 else 0)
 
 
 def _tail_diverges(expression: sympy.Expr, point: sympy.Expr, power: int) -> bool:
@@ -177,24 +186,34 @@ def _high_precision(analysis: Analysis, order: int, power: int) -> float:
     return float(total) if mpmath.isfinite(total) else math.nan
 
 
-def _quadrature(analysis: Analysis) -> tuple[float, float, float, float]:
+def _quadrature(analysis: Analysis, needed: list[bool]) -> tuple[float, float, float, float]:
+    """The four moments, those `needed` (not known to diverge) to agreement: the others are
+    not worth the refinement (their integrands are unbounded near a pole), nan when none is."""
+    if not any(needed):
+        return (math.nan,) * 4
     cuts = {float(e) for e in QUAD_EDGES}
     cuts.update(c.location for c in analysis.cuts if -QUAD_CUT < c.location < QUAD_CUT)
     edges = sorted(cuts)
     coarse = _legendre(analysis, edges, 96)
     fine = _legendre(analysis, edges, 160)
-    if _agree(coarse, fine):
+    if _agree(coarse, fine, needed):
         return fine
-    return _composite(analysis, edges) or _adaptive(analysis, edges)
+    return _composite(analysis, edges, needed) or _adaptive(analysis, edges, needed)
 
 
-def _agree(a: tuple[float, ...], b: tuple[float, ...], relative: float = 0.0) -> bool:
+def _agree(
+    a: tuple[float, ...], b: tuple[float, ...], needed: list[bool], relative: float = 0.0
+) -> bool:
     return all(
-        ties(u, v) or abs(u - v) <= max(1e-13, relative * abs(v)) for u, v in zip(a, b, strict=True)
+        ties(u, v) or abs(u - v) <= max(1e-13, relative * abs(v))
+        for u, v, wanted in zip(a, b, needed, strict=True)
+        if wanted
     )
 
 
-def _composite(analysis: Analysis, edges: list[float]) -> tuple[float, float, float, float] | None:
+def _composite(
+    analysis: Analysis, edges: list[float], needed: list[bool]
+) -> tuple[float, float, float, float] | None:
     """Gauss-Legendre on panels of width 1/4, 1/16, ..., 1/4096 within the edges, until two
     successive widths agree to 1e-10 (the floats of such integrands carry more error than 1e-13:
     cos(x exp(x)) at x = 9 loses 1e-11 to the rounding of its argument): an integrand that
@@ -209,9 +228,9 @@ def _composite(analysis: Analysis, edges: list[float]) -> tuple[float, float, fl
             )
         )
         found = _legendre(analysis, panels, PANEL_NODES, repair=False)
-        if any(math.isnan(v) for v in found):
+        if any(math.isnan(v) for v, wanted in zip(found, needed, strict=True) if wanted):
             return None
-        if previous is not None and _agree(previous, found, PANEL_AGREEMENT):
+        if previous is not None and _agree(previous, found, needed, PANEL_AGREEMENT):
             return found
         previous = found
     return None
@@ -238,7 +257,9 @@ def _legendre(
         )
 
 
-def _adaptive(analysis: Analysis, edges: list[float]) -> tuple[float, float, float, float]:
+def _adaptive(
+    analysis: Analysis, edges: list[float], needed: list[bool]
+) -> tuple[float, float, float, float]:
     f, d = analysis.scalar(0), analysis.scalar(1)
 
     def phi(z: float) -> float:
@@ -254,7 +275,10 @@ def _adaptive(analysis: Analysis, edges: list[float]) -> tuple[float, float, flo
     integrate = scipy_integrate()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for integrand in integrands:
+        for integrand, wanted in zip(integrands, needed, strict=True):
+            if not wanted:
+                totals.append(math.nan)
+                continue
             total = 0.0
             for a, b in zip(edges, edges[1:], strict=False):
                 total += integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=200)[0]
