@@ -322,10 +322,13 @@ def test_a_reader_that_leaves_gives_141_silently(tmp_path, unbuffered):
 
 def _terminate_while_writing(tmp_path: Path, signum: int) -> tuple[int, str]:
     """Run `table -o t.csv` with fsync held up, so the temporary file exists when `signum`
-    arrives (the table itself is written in a fraction of a second)."""
+    arrives (the table itself is written in a fraction of a second). The hold-up is many short
+    sleeps: the kernel may hand a process-directed signal to another thread (NumPy's BLAS
+    threads), and Python runs the handler only when the main thread next runs bytecode, which
+    one 60 s sleep would delay past the test's wait (it did once, in CI under load)."""
     script = (
         "import os, sys, time\n"
-        "os.fsync = lambda fd: time.sleep(60)\n"
+        "os.fsync = lambda fd: [time.sleep(0.05) for _ in range(1200)]\n"
         "from actcli.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )

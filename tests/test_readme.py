@@ -130,5 +130,6 @@ def test_console_block_prints_what_the_readme_shows(line, commands, tmp_path):
 
 
 def _tree() -> set[Path]:
-    skip = {".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    # caches other tests write meanwhile (hypothesis keeps its examples in .hypothesis)
+    skip = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
     return {p for p in ROOT.rglob("*") if not skip & set(p.relative_to(ROOT).parts)}
