@@ -322,13 +322,13 @@ def test_a_reader_that_leaves_gives_141_silently(tmp_path, unbuffered):
 
 def _terminate_while_writing(tmp_path: Path, signum: int) -> tuple[int, str]:
     """Run `table -o t.csv` with fsync held up, so the temporary file exists when `signum`
-    arrives (the table itself is written in a fraction of a second). The hold-up is many short
-    sleeps: the kernel may hand a process-directed signal to another thread (NumPy's BLAS
-    threads), and Python runs the handler only when the main thread next runs bytecode, which
-    one 60 s sleep would delay past the test's wait (it did once, in CI under load)."""
+    arrives (the table itself is written in a fraction of a second). The child starts with
+    the signal's default disposition: under nohup (a CI runner started with it) SIGHUP is
+    inherited ignored, and actcli rightly keeps it ignored (test_an_ignored_sighup_stays_ignored),
+    so the child would sit out the held-up fsync."""
     script = (
         "import os, sys, time\n"
-        "os.fsync = lambda fd: [time.sleep(0.05) for _ in range(1200)]\n"
+        "os.fsync = lambda fd: time.sleep(60)\n"
         "from actcli.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
@@ -339,6 +339,7 @@ def _terminate_while_writing(tmp_path: Path, signum: int) -> tuple[int, str]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not any(name.endswith(".tmp") for name in os.listdir(tmp_path)):
