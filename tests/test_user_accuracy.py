@@ -89,10 +89,10 @@ def one_sided(f: Callable, x: float, order: int) -> tuple[mpmath.mpf, mpmath.mpf
     return left, right
 
 
-def evaluate(run_actcli, expression: str, order: int) -> dict:
+def evaluate(run_actcli, expression: str, order: int, points=POINTS) -> dict:
     code, out, err = run_actcli(
         "eval", "--expr", expression, "--order", str(order), "--format", "json", "--",
-        *map(repr, POINTS),
+        *map(repr, points),
     )  # fmt: skip
     assert code == 0, err
     return json.loads(out)
@@ -505,12 +505,8 @@ def test_forms_are_chosen_by_region_where_none_is_good_everywhere(run_actcli, or
         return (mpmath.cosh(x) + x) / (x + mpmath.expm1(x))
 
     points = (-30.0, -2.0, 0.5, 2.0, 30.0, 100.0)
-    code, out, err = run_actcli(
-        "eval", "--expr", "(cosh(x) + x)/(x + expm1(x))", "--order", str(order),
-        "--format", "json", "--", *map(repr, points),
-    )  # fmt: skip
-    assert code == 0, err
-    for x, got in zip(points, json.loads(out)["y"], strict=True):
+    data = evaluate(run_actcli, "(cosh(x) + x)/(x + expm1(x))", order, points)
+    for x, got in zip(points, data["y"], strict=True):
         want = truth(f, x, order)
         assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
 
@@ -525,12 +521,8 @@ def test_a_difference_of_logarithms_is_one_log1p_where_it_cancels(run_actcli, or
         return mpmath.log1p(1 / x**2)
 
     points = (-1000.0, -3.0, 1e-200, 1e-5, 0.5, 40.0, 1e8)
-    code, out, err = run_actcli(
-        "eval", "--expr", "log(1 + x**2) - 2*log(abs(x))", "--order", str(order),
-        "--format", "json", "--", *map(repr, points),
-    )  # fmt: skip
-    assert code == 0, err
-    for x, got in zip(points, json.loads(out)["y"], strict=True):
+    data = evaluate(run_actcli, "log(1 + x**2) - 2*log(abs(x))", order, points)
+    for x, got in zip(points, data["y"], strict=True):
         want = truth(f, x, order)
         if abs(want) > LARGEST:  # f' at 1e-200 is -2e200/(1 + 1e400): -2e200, in range
             assert float(got) == math.copysign(math.inf, want)
