@@ -92,7 +92,7 @@ class Activation:
         alone, without measuring candidates against mpmath: much cheaper, nearly as good).
         A derivative is nan where f is not real, even where its formula is (`_within_domain`)."""
         formula = self._numeric_formula(order, measured)
-        return self._within_domain(formula, order) if order else formula
+        return self._within_domain(formula) if order else formula
 
     def _numeric_formula(self, order: int, measured: bool) -> sympy.Expr:
         given = {k: v for k, v in self.spec.stable_derivatives.items() if k <= order}
@@ -110,8 +110,8 @@ class Activation:
         base = to_piecewise(base)
         return sympy.diff(base, X, order - start) if order > start else base
 
-    def _within_domain(self, derivative: sympy.Expr, order: int) -> sympy.Expr:
-        """The formula of f^(order), made nan where f itself is not real (`undefined_where`)."""
+    def _within_domain(self, derivative: sympy.Expr) -> sympy.Expr:
+        """The formula of a derivative, made nan where f itself is not real (`undefined_where`)."""
         undefined = undefined_where(canonical_piecewise(self.expression, self), derivative)
         if undefined is sympy.false:
             return derivative

@@ -49,6 +49,7 @@ LIMIT_SECONDS = 1.0
 SCAN_WINDOW = 1e3  # a numeric search for zeros covers [-SCAN_WINDOW, SCAN_WINDOW]
 SCAN_POINTS = 200001
 MAX_CUTS = 200
+SIDE_DIGITS = 250  # one-sided limits at a numeric zero: f within 1e-45 of it
 
 
 @dataclass(frozen=True)
@@ -305,12 +306,10 @@ def side_limit(expression: Any, point: Any, direction: str, budget: Budget) -> L
             return Limit("oo" if value == sympy.oo else "-oo")
         if value is not None and _is_real_number(value):
             return Limit("value", _simple(value, budget))
-    elif isinstance(point, sympy.Float):
-        root = _vanishing_root(expression, point)
-        if root is not None:
-            return _numeric_side_limit(expression, root, direction)
-        if value is not None and _is_real_number(value):
-            return Limit("value", _simple(value, budget))
+    elif (
+        isinstance(point, sympy.Float) and (root := _vanishing_root(expression, point)) is not None
+    ):
+        return _numeric_side_limit(expression, root, direction)
     elif value is not None and _is_real_number(value) and not _singular_at(expression, point):
         return Limit("value", _simple(value, budget))
     elementary = to_elementary(expression)
@@ -354,20 +353,14 @@ def _numeric_side_limit(expression: Any, root: Any, direction: str) -> Limit:
             return Limit("unknown")
         first, second = values[1] - values[0], values[2] - values[1]
         settled = abs(first) <= 1e-3 * max(1, abs(values[2]))  # not from a root too coarse
-        if (
-            settled
-            and abs(second) <= mpmath.mpf(10) ** -6 * abs(first)
-            or max(map(abs, values)) < 1e-20
-        ):
+        converging = settled and abs(second) <= mpmath.mpf(10) ** -6 * abs(first)
+        if converging or max(map(abs, values)) < 1e-20:
             last = values[2] if abs(values[2]) >= 1e-20 else 0
             return Limit("value", sympy.Float(last, 30))
         growing = abs(values[0]) < abs(values[1]) < abs(values[2]) and abs(second) >= abs(first) / 2
         if growing and (mpmath.sign(values[0]) == mpmath.sign(values[1]) == mpmath.sign(values[2])):
             return Limit("oo" if values[2] > 0 else "-oo")
     return Limit("unknown")
-
-
-SIDE_DIGITS = 250
 
 
 def _vanishing_root(expression: Any, point: sympy.Float) -> Any:

@@ -26,6 +26,7 @@ from actcli.expr import X
 from actcli.functions import beyond_solvers, simplify, to_elementary
 
 SOLVE_SECONDS = 2.0
+ROOT_DIGITS = 120  # numerically found roots, refined by mpmath (`refined_zero`)
 MAX_BRANCH_COMBINATIONS = 1024  # folding is exponential in the number of separate kinks
 MAX_CANONICAL_PIECES = 200  # above this a definition keeps its conditions as written
 KINKS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
@@ -210,9 +211,6 @@ def refined_zero(argument: Any, near: float) -> Any:
             if multiple == (solver == "mnewton"):  # the secant method stalls at multiple roots
                 return +root
     return None
-
-
-ROOT_DIGITS = 120
 
 
 def refined_float(expression: Any, root: float) -> sympy.Float:
