@@ -42,9 +42,10 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   are e/(1 + e) and 1/(1 + e) for e = exp(u), the shared form where e overflows), repeated
   subexpressions are computed once, a product's irrational constant factors are one float,
   integer powers other than 2 are products (numpy.power is ~100x slower), and GELU's erfc(c*x)
-  is SciPy's erfc corrected for the rounding of c*x (recovered from a float32 split of x, in
-  place), with the twice-precision erfc and exp(k*x**2) only in the tails where rounding their
-  argument matters more; elsewhere one plain SciPy/NumPy call. What is built of sums and
+  is exp(-z**2)*P(|z|)/Q(|z|) for z = fl(c*x) in NumPy passes (a rational fit of degree
+  (7, 7), see `ERFCX_P`; SciPy's erfc is a scalar loop, 3x torch's whole GELU), with the
+  twice-precision erfc and exp(k*x**2) only in the tails where rounding their argument
+  matters more; elsewhere one plain NumPy call. What is built of sums and
   products of two operands, squares, cubes, exp and reciprocals alone runs as a register
   program (`_program`): the printed code's operations, one ufunc call each into a buffer
   reused once its value is dead, the last into out (SiLU's f': one temporary, not six).
@@ -61,6 +62,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,10 +83,38 @@ Body = Callable[[np.ndarray, np.ndarray], None]  # writes f(x) into out (x's sha
 
 # Where GELU's erfc(c*x) and exp(k*x**2) take the twice-precision path of `actcli.numeric`:
 # beyond these |c*x| and |k*x**2| (x > 2.8 in magnitude: 0.5% of standard normal inputs).
-# Below, erfc is corrected to first order for the rounding of c*x, and rounding x**2 costs
-# exp(k*x**2) at most |k|*x**2 ulp, about the helpers' own error.
+# Below, rounding z = c*x costs erfc(z) at most 2*z**2 ulp (its log-derivative is -2z) and
+# rounding x**2 costs exp(k*x**2) at most |k|*x**2 ulp: 8 and 2 ulp, about the helpers' own
+# error (GELU's f and f' are within 14 ulp of mpmath there, test_kernels.py).
 ERFC_PLAIN_BELOW = 2.0
 EXP_SQUARE_PLAIN_BELOW = 2.0
+
+# erfc(y) = exp(-y**2)*P(y)/Q(y) on 0 <= y <= ERFC_PLAIN_BELOW: P/Q approximates the scaled
+# complementary error function exp(y**2)*erfc(y) to a relative 6e-18 (2.6e-17 with these
+# float64 coefficients), coefficients from y**0 up. A (7, 7) fit minimising the relative
+# error (linearised least squares with Lawson's weights, mpmath at 50 digits, 400 Chebyshev
+# nodes; `benchmarks/erfc_fit.py` re-derives it). 29 NumPy passes and one exp where
+# SciPy's erfc (a scalar loop, 15-28 ns a value) costs 3x torch's whole GELU.
+ERFCX_P = (
+    572.7871658483874,
+    773.8613112232265,
+    535.3283962952378,
+    220.3255764877598,
+    56.24932194799716,
+    8.349192924319976,
+    0.564301706921239,
+    -3.7455277614911556e-06,
+)
+ERFCX_Q = (
+    572.7871658483874,
+    1420.1824163462302,
+    1565.0454825272388,
+    996.9886149323006,
+    398.1276074543547,
+    100.17037476482375,
+    14.80151130027651,
+    1.0,
+)
 
 
 # A piecewise region's points are evaluated and assigned by themselves when fewer than 1 in
@@ -100,6 +130,10 @@ BLOCK = 1 << 17
 # Blocks of a `coarse` body: three or four passes in out itself (or over 1-byte masks) at
 # ~0.15 ns a value each, where 8 blocks of BLOCK add ~0.05 ns a value in calls alone
 COARSE_BLOCK = 1 << 20
+# Temporaries of more elements than this come from `_borrow`'s per-thread pool: freeing and
+# reallocating block-sized arrays every block makes glibc hand the memory back to the OS and
+# fault it in again (GELU's erfc: 18 ns a value that way, 7 ns with reused buffers)
+POOLED_ABOVE = 1 << 12
 
 
 class Kernel:
@@ -153,6 +187,31 @@ class Kernel:
         # where any x is: one reduction, cheaper than the mask `isnan` writes
         if not self.keeps_nan and x.size and np.isnan(np.minimum.reduce(x, axis=None)):
             out[np.isnan(x)] = np.nan
+
+
+class _Pool(threading.local):
+    """Block-sized float buffers free for reuse, per thread and dtype."""
+
+    def __init__(self) -> None:
+        self.free: dict[np.dtype, list[np.ndarray]] = {}
+
+
+_POOL = _Pool()
+
+
+def _borrow(like: np.ndarray, count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """count temporaries shaped like `like`, and what to `_return` when done with them: pooled
+    buffers for block-sized arrays (see `POOLED_ABOVE`), new arrays otherwise."""
+    if not POOLED_ABOVE < like.size <= BLOCK:
+        return [np.empty_like(like) for _ in range(count)], []
+    free = _POOL.free.setdefault(like.dtype, [])
+    taken = [free.pop() if free else np.empty(BLOCK, dtype=like.dtype) for _ in range(count)]
+    return [buffer[: like.size].reshape(like.shape) for buffer in taken], taken
+
+
+def _return(taken: list[np.ndarray]) -> None:
+    if taken:
+        _POOL.free[taken[0].dtype].extend(taken)
 
 
 def compile_kernel(expression: Any) -> Kernel:
@@ -261,22 +320,28 @@ def _program(prepared: Any) -> Body | None:
     call into a buffer (x**2 and shared subexpressions computed once, as SymPy's cse does),
     the last into out, a buffer reused once its value is dead: SiLU's f' (7 passes) with one
     temporary where the printed code allocates six. Sums and products of two operands (their
-    order does not change a float result), squares, cubes, exp, reciprocals and
-    `sigmoid_times`; None for anything else, and for x or a number."""
+    order does not change a float result; longer ones are taken left to right), squares,
+    cubes, exp, reciprocals, `sigmoid_times` and GELU's `erfc_scaled` and `exp_scaled_square`;
+    None for anything else, and for x or a number."""
 
     def supported(node: Any) -> bool:
         if node == X or node.is_Number:
             return True
-        if isinstance(node, (sympy.Add, sympy.Mul, _sigmoid_times)) and len(node.args) == 2:
+        if isinstance(node, (sympy.Add, sympy.Mul)) or (
+            isinstance(node, _sigmoid_times) and len(node.args) == 2
+        ):
             return all(supported(arg) for arg in node.args)
         if isinstance(node, sympy.Pow) and node.exp == 2:
             return supported(node.base)
         if isinstance(node, _integer_power) and node.args[1] == 3:
             return supported(node.args[0])
+        if _scaled(node) is not None:
+            return supported(node.args[0])
         return node.func in _UNARY and supported(node.args[0])
 
     if prepared == X or prepared.is_Number or not supported(prepared):
         return None
+    prepared = _binary(prepared)
 
     def operands(node: Any) -> tuple[Any, ...]:
         return (node.args[0],) if isinstance(node, (sympy.Pow, _integer_power)) else node.args
@@ -316,10 +381,14 @@ def _program(prepared: Any) -> Body | None:
             if arg in held and arg != X and uses[arg] == 0:
                 dead.append(held[arg])
         cube = isinstance(node, _integer_power)
-        if not cube:  # one ufunc call may write over its dead operand
+        scaled = _scaled(node)
+        if not cube and scaled is None:  # one ufunc call may write over its dead operand
             free.extend(dead)
         into = 1 if node is prepared else register()
-        if cube:  # b*(b*b), as `_power` computes b**3: b is read after b*b is written
+        if scaled is not None:  # reads x after writing: into is not x's register
+            steps.append((scaled, into, args[0], None))
+            free.extend(dead)
+        elif cube:  # b*(b*b), as `_power` computes b**3: b is read after b*b is written
             base = args[0]
             square = into if into != base else register()
             steps.append((np.multiply, square, base, base))
@@ -336,15 +405,44 @@ def _program(prepared: Any) -> Body | None:
     temporaries = count - 2
 
     def body(x: np.ndarray, out: np.ndarray) -> None:
-        values: list[Any] = [x, out] + [np.empty_like(out) for _ in range(temporaries)]
+        borrowed, taken = _borrow(out, temporaries)
+        values: list[Any] = [x, out, *borrowed]
         for operation, into, a, b in steps:
             first = values[a] if isinstance(a, int) else a
             if b is None:
                 operation(first, values[into])
             else:
                 operation(first, values[b] if isinstance(b, int) else b, out=values[into])
+        _return(taken)
 
     return body
+
+
+def _binary(expression: Any) -> Any:
+    """Sums and products of more than two terms as left-nested pairs, in the order of their
+    arguments: one ufunc call each."""
+    if not expression.args:
+        return expression
+    args = [_binary(arg) for arg in expression.args]
+    if isinstance(expression, (sympy.Add, sympy.Mul)) and len(args) > 2:
+        nested = args[0]
+        for arg in args[1:]:
+            nested = expression.func(nested, arg, evaluate=False)
+        return nested
+    if all(a is b for a, b in zip(args, expression.args, strict=True)):
+        return expression
+    return expression.func(*args, evaluate=False)
+
+
+def _scaled(node: Any) -> Callable[[np.ndarray, np.ndarray], Any] | None:
+    """GELU's erfc(c*x) or exp(k*x**2) of one operand, its constants given, into a buffer."""
+    function = {"erfc_scaled": _erfc_scaled, "exp_scaled_square": _exp_scaled_square}.get(
+        str(node.func)
+    )
+    if function is None or not all(arg.is_Number for arg in node.args[1:]):
+        return None
+    constants = [float(arg) for arg in node.args[1:]]
+    return lambda a, into: function(a, *constants, out=into)
 
 
 def _lambdified(prepared: Any) -> Callable[[np.ndarray], Any]:
@@ -643,44 +741,57 @@ def _power(base: np.ndarray, exponent: int) -> np.ndarray:
     return 1 / result if exponent < 0 else result
 
 
-def _erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
-    """`numeric.erfc_scaled` (erfc(c*x), c = c_hi + c_lo): SciPy's erfc of z = fl(c*x)
-    corrected to first order for the rounding of z, erfc(z + d) = erfc(z) - d*2/sqrt(pi)*
-    exp(-z**2), and the twice-precision erfc only where |z| > `ERFC_PLAIN_BELOW`. d = c*x - z
-    comes from x split at float32's 24 bits (x_hi + x_lo) and c_hi likewise (c1 + c2): c1*x_hi
-    and c1*x_lo are exact, c1*x_hi - z is exact (Sterbenz), so d is exact to ~2**-24 of itself
-    in 9 passes, where Dekker's product takes 13 (the correction is ~1e-16 of erfc: its own
-    relative accuracy need not be better)."""
-    z = c_hi * x
-    result = scipy_special().erfc(z)
-    if x.dtype == np.float32:  # float32's rounding of z dwarfs any correction
-        return result
-    c1 = float(np.float32(c_hi))
-    high = x.astype(np.float32).astype(np.float64)  # huge x: inf and nan, patched below
-    low = np.subtract(x, high)
-    error = np.multiply(high, c1, out=high)
-    np.subtract(error, z, out=error)
-    error += np.multiply(low, c1, out=low)
-    error += np.multiply(x, (c_hi - c1) + c_lo, out=low)
-    gaussian = np.multiply(z, z, out=low)
+def _erfc_scaled(
+    x: np.ndarray, c_hi: float, c_lo: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """`numeric.erfc_scaled` (erfc(c*x), c = c_hi + c_lo), into `out` (not x) where given:
+    exp(-z**2)*P(|z|)/Q(|z|) for z = fl(c*x) (`ERFCX_P`), 2 minus that for z < 0, and the
+    twice-precision erfc of `actcli.numeric` where |z| > `ERFC_PLAIN_BELOW`, inf or nan."""
+    if x.dtype == np.float32:  # float32's rounding of z dwarfs the fit's digits
+        return scipy_special().erfc(np.multiply(x, c_hi, out=out), out=out)
+    result = np.empty_like(x) if out is None else out
+    (z, y, divisor), taken = _borrow(x, 3)
+    np.multiply(x, c_hi, out=z)
+    np.abs(z, out=y)
+    plain = not y.size or bool(np.maximum.reduce(y, axis=None) <= ERFC_PLAIN_BELOW)
+    np.multiply(y, ERFCX_P[-1], out=result)
+    result += ERFCX_P[-2]
+    np.add(y, ERFCX_Q[-2], out=divisor)
+    for p, q in zip(ERFCX_P[-3::-1], ERFCX_Q[-3::-1], strict=True):
+        result *= y
+        result += p
+        divisor *= y
+        divisor += q
+    result /= divisor
+    gaussian = np.multiply(z, z, out=divisor)
     np.negative(gaussian, out=gaussian)
-    np.exp(gaussian, out=gaussian)
-    gaussian *= error
-    gaussian *= 2 / math.sqrt(math.pi)
-    result -= gaussian
-    return _patch(result, x, ~(np.abs(z) <= ERFC_PLAIN_BELOW), numeric.erfc_scaled, c_hi, c_lo)
+    result *= np.exp(gaussian, out=gaussian)
+    # erfc(-y) = 2 - erfc(y): (1 - s) + s*erfc(y) for s = sign(z), exactly 2 - erfc(y) or
+    # erfc(y), and 1 at z = +-0
+    sign = np.sign(z, out=y)
+    result *= sign
+    result += np.subtract(1.0, sign, out=gaussian)
+    if not plain:
+        _patch(result, x, ~(np.abs(z, out=z) <= ERFC_PLAIN_BELOW), numeric.erfc_scaled, c_hi, c_lo)
+    _return(taken)
+    return result
 
 
-def _exp_scaled_square(x: np.ndarray, k_hi: float, k_lo: float) -> np.ndarray:
-    """`numeric.exp_scaled_square` (exp(k*x**2)) where |k|*x**2 > `EXP_SQUARE_PLAIN_BELOW`,
-    plain exp below (the rounding of x**2 costs at most about |k|*x**2 ulp there)."""
-    exponent = np.multiply(x, x)
+def _exp_scaled_square(
+    x: np.ndarray, k_hi: float, k_lo: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """`numeric.exp_scaled_square` (exp(k*x**2)), into `out` (not x) where given, where
+    |k|*x**2 > `EXP_SQUARE_PLAIN_BELOW`; plain exp below (the rounding of x**2 costs at most
+    about |k|*x**2 ulp there)."""
+    (exponent,), taken = _borrow(x, 1)
+    np.multiply(x, x, out=exponent)
     exponent *= k_hi
-    result = np.exp(exponent)
-    if x.dtype == np.float32:
-        return result
-    tail = np.greater(np.abs(exponent, out=exponent), EXP_SQUARE_PLAIN_BELOW)  # nan: nan already
-    return _patch(result, x, tail, numeric.exp_scaled_square, k_hi, k_lo)
+    result = np.exp(exponent, out=out)
+    if x.dtype != np.float32:
+        tail = np.greater(np.abs(exponent, out=exponent), EXP_SQUARE_PLAIN_BELOW)  # nan: nan
+        _patch(result, x, tail, numeric.exp_scaled_square, k_hi, k_lo)
+    _return(taken)
+    return result
 
 
 def _patch(

@@ -79,11 +79,12 @@ def erfc(z: np.ndarray) -> np.ndarray:
     """erfc accurate in the far right tail: SciPy's erfc loses ~140 ulp near z = 23.6 (it
     rounds z**2), so there it is erfcx(z)*exp(-z**2) with z**2 carried to twice precision.
     The tail's points are computed by themselves (on 10 numbers each NumPy call costs ~1 us,
-    and the `where`s that would select them cost more than the points)."""
+    and the `where`s that would select them cost more than the points). Beyond z = 30 erfc
+    is below the smallest subnormal: SciPy's 0 stands (z**2 would overflow the split)."""
     special = scipy_special()
     z = np.asarray(z, dtype=np.float64)
     result = np.asarray(special.erfc(z))
-    tail = np.isfinite(z) & (z > 1)
+    tail = (z > 1) & (z < ERFC_ZERO_BEYOND)
     if tail.any():
         t = z[tail]
         square = t * t
@@ -110,6 +111,7 @@ def erfc_scaled(x: np.ndarray, c_hi: float, c_lo: float) -> np.ndarray:
 
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+ERFC_ZERO_BEYOND = 30.0  # erfc(27.3) is the smallest subnormal; erfc(30) = 2.6e-393
 SPLIT_BELOW = 1e150  # Dekker's splitting of x (times 2**27 + 1) overflows beyond
 
 
