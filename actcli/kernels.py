@@ -493,8 +493,18 @@ def _smooth_body(expression: Any) -> Body:
         if _negated(first) is not None and _negated(second) is None:
             first, second = second, first
         subtracted = _negated(second)
-        terms = _lambdified([first, second if subtracted is None else subtracted])
+        last = second if subtracted is None else subtracted
         combine = np.add if subtracted is None else np.subtract
+        ufunc = _ufunc_of_x(last)
+        if ufunc is not None:  # x - tanh(x): tanh into out, no temporary
+            term = (lambda x: x) if first == X else _lambdified(first)
+
+            def into_out(x: np.ndarray, out: np.ndarray) -> None:
+                ufunc(x, out=out)
+                combine(term(x), out, out=out)
+
+            return into_out
+        terms = _lambdified([first, last])
         return lambda x, out: combine(*terms(x), out=out)
     return _assign(_lambdified(prepared))
 
@@ -1627,7 +1637,21 @@ def _select(regions: list[Region], compiled: Compiled) -> tuple[Body, Any]:
 
     widest = max(pieces, key=unbounded)
     background = _smooth_body(widest)  # written into out, as compiled(widest) computes it
-    constants = _runs(regions, zeros=True)
+
+    def written_anyway(value: float, first: Region, last: Region) -> bool:
+        """A breakpoint's value (tanhshrink's at +-1/4 and 0) that its piece writes there
+        itself: one comparison pass fewer each. A piece other than the background writes
+        its breakpoints after the constants; the background's value is checked here."""
+        if first is not last or not first.point or first.expression not in pieces:
+            return False
+        if first.expression != widest:
+            return True
+        got = np.empty(1)
+        with np.errstate(all="ignore"):
+            background(np.array([first.low]), got)
+        return bool(got[0] == value and np.signbit(got[0]) == np.signbit(value))
+
+    constants = [run for run in _runs(regions, zeros=True) if not written_anyway(*run)]
     plan = [
         (
             _in_place(_prepared(expression)) or compiled(expression),

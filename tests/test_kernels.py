@@ -171,6 +171,25 @@ def test_large_arrays_go_block_by_block(name, order):
         assert (same(got, expected) | np.isclose(got, expected, rtol=1e-12)).all()
 
 
+@pytest.mark.parametrize(
+    ("expression", "at_zero"),
+    [("x - tanh(x) + 1 - sign(x)**2", 1.0), ("x - tanh(x) + heaviside(x) - heaviside(x, 0)", 0.5)],
+)
+def test_a_breakpoint_value_of_its_own_survives_the_pieces_around_it(expression, at_zero):
+    """tanhshrink's series on (-1/4, 1/4) and x - tanh(x) outside, with a value of its own at
+    0 (hand: 1 + 0 - 0, and heaviside's 1/2 minus 0): the select kernel skips breakpoint
+    constants that a piece writes anyway, not this one; every other point is the generic
+    path's value."""
+    activation = load_activation(expression=expression)
+    kernel = activation.function(0)
+    x = np.concatenate([[0.0, -0.0, 0.25, -0.25, 5e-324, -5e-324], probes(activation)])
+    got = kernel(x)
+    assert kernel.strategy == "select"
+    assert got[0] == got[1] == at_zero
+    generic = compile_scalar(activation.numeric_source(0))(x)
+    assert (same(got, generic) | np.isclose(got, generic, rtol=1e-12, atol=1e-300)).all()
+
+
 def test_threads_evaluating_at_once_get_their_own_temporaries():
     """Block-sized temporaries are reused from a per-thread pool: four threads evaluating
     GELU's f' (a program whose erfc borrows its own) on different arrays at once each get
