@@ -214,7 +214,10 @@ def _cached_run(
         return None
 
 
-REPAIR_SECONDS = 0.5  # per point: a value mpmath cannot reach in that time stays nan
+REPAIR_SECONDS = 0.5  # per point: a value mpmath cannot reach in that time stays as it was
+# infinite results re-checked per call (0.2-4 ms each): an overflow is most often the true
+# value's, and a pipe of a million of them would take minutes
+INFINITIES_CHECKED = 256
 
 
 def _repaired(
@@ -222,24 +225,36 @@ def _repaired(
 ) -> EvalResult:
     """Where float64 evaluation gave nan at a real x that is no cut point (inf*0 far out,
     as in x*exp(x)*(1 - tanh(exp(x))**2) at x = 1000), the value recomputed with mpmath
-    and rounded to float64: nan only where f^(order) is really undefined."""
-    bad = np.isnan(result.y)
+    and rounded to float64: nan only where f^(order) is really undefined. The first
+    `INFINITIES_CHECKED` infinite results are recomputed too: an overflow inside the float
+    form can give +inf where f^(order) is finite or -inf (f'' of (cosh(x) + x)/(x + expm1(x))
+    at x = -1000)."""
+    bad = ~np.isfinite(result.y)
     if not bad.any():
         return result
     bad &= np.isfinite(result.x)
     bad &= ~np.isin(result.x, [k.x for k in plan.kinks])
+    infinite = np.flatnonzero(bad & np.isinf(result.y))
+    bad.reshape(-1)[infinite[INFINITIES_CHECKED:]] = False  # a view: bad is new
     if not bad.any():
         return result
     reference = activation_of().reference(result.order)
     y = result.y.copy()
-    for index in np.nonzero(bad)[0]:
+    flat_x, flat_y = result.x.reshape(-1), y.reshape(-1)  # a single x is a 0-d array
+    timed_out = False  # after one infinity mpmath could not reach, the rest are float64's
+    for index in np.flatnonzero(bad):
+        if timed_out and np.isinf(flat_y[index]):
+            continue
         try:
             with alarm(REPAIR_SECONDS):
-                value = reference(float(result.x[index]))
-        except (ActcliError, ArithmeticError, ValueError, TypeError, Timeout):
+                value = reference(float(flat_x[index]))
+        except Timeout:
+            timed_out = timed_out or bool(np.isinf(flat_y[index]))
+            continue
+        except (ActcliError, ArithmeticError, ValueError, TypeError):
             continue
         if value is not None:
-            y[index] = value
+            flat_y[index] = value
     return dataclasses.replace(result, y=y)
 
 

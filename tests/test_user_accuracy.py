@@ -528,3 +528,68 @@ def test_a_difference_of_logarithms_is_one_log1p_where_it_cancels(run_actcli, or
             assert float(got) == math.copysign(math.inf, want)
         else:
             assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
+
+
+@pytest.mark.slow  # ~2 s: the form is chosen among measured candidates
+def test_an_infinity_from_an_overflow_inside_the_float_form_is_rechecked(run_actcli):
+    """f'' of (cosh(x) + x)/(x + expm1(x)) far left: every candidate form overflows there,
+    and float64 gave +inf at x = -1000 and -800, where the true value is about
+    -e**(-x)/(2*(1 - x)) (hand: cosh(x) ~ e**(-x)/2 and expm1(x) ~ -1 as x -> -oo, and two
+    derivatives of e**(-x) keep its sign): -9.8e430 at -1000, beyond float64, so -inf. Each
+    infinite result is recomputed with mpmath; the sign and the finite values are held to
+    mpmath's diff at 80+ digits (-7.2e300 at -700)."""
+
+    def f(x):
+        return (mpmath.cosh(x) + x) / (x + mpmath.expm1(x))
+
+    points = (-1000.0, -800.0, -720.0, -700.0)
+    data = evaluate(run_actcli, "(cosh(x) + x)/(x + expm1(x))", 2, points)
+    for x, got in zip(points, data["y"], strict=True):
+        want = truth(f, x, 2)
+        assert want < 0
+        if abs(want) > LARGEST:
+            assert float(got) == -math.inf, (x, got)
+        else:
+            assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
+
+
+def test_only_the_first_infinities_are_rechecked(monkeypatch):
+    """A float form's inf is recomputed with mpmath for the first `INFINITIES_CHECKED` values
+    of a call (0.2-4 ms each; exp(x) on a million x beyond 709.8 would take minutes): with the
+    limit set to 1, f'' of (cosh(x) + x)/(x + expm1(x)) at -1000 twice is -inf (mpmath, the
+    test above) and then float64's +inf. A single x (a 0-d array) is repaired as well."""
+    from actcli import evaluation
+    from actcli.api import evaluate as evaluate_api
+
+    activation = load_activation(expression="(cosh(x) + x)/(x + expm1(x))")
+    assert float(evaluate_api(activation, -1000.0, order=2).y) == -math.inf
+    monkeypatch.setattr(evaluation, "INFINITIES_CHECKED", 1)
+    y = evaluate_api(activation, [-1000.0, -1000.0], order=2).y
+    assert list(y) == [-math.inf, math.inf]
+
+
+def test_after_one_infinity_out_of_reach_the_rest_are_not_rechecked(monkeypatch):
+    """An infinity whose mpmath value is not reached in `REPAIR_SECONDS` stays float64's, and
+    so do the infinities after it in that call (each would wait as long): the reference is
+    asked once, not three times."""
+    import time
+
+    from actcli import evaluation
+    from actcli.activation import Activation
+    from actcli.api import evaluate as evaluate_api
+
+    asked = []
+
+    def slow(order):
+        def reference(x):
+            asked.append(x)
+            time.sleep(0.5)
+            return -math.inf
+
+        return reference
+
+    activation = load_activation(expression="(cosh(x) + x)/(x + expm1(x))")
+    monkeypatch.setattr(evaluation, "REPAIR_SECONDS", 0.05)
+    monkeypatch.setattr(Activation, "reference", lambda self, order: slow(order))
+    y = evaluate_api(activation, [-1000.0, -900.0, -800.0], order=2).y
+    assert list(y) == [math.inf] * 3 and asked == [-1000.0]
