@@ -140,7 +140,8 @@ class Structure:
     def __init__(self, activation: Bound, expression: Any = None, budget: Budget | None = None):
         self.activation = activation
         self.budget = budget or Budget(30.0)
-        self.definition = to_piecewise(activation.expression if expression is None else expression)
+        self.written = activation.expression if expression is None else expression
+        self.definition = to_piecewise(self.written)
         self.parts: list[Part] = []
         self.cuts: list[Cut] = []
         self._limits: dict[tuple[int, int, str], Limit] = {}
@@ -215,7 +216,15 @@ class Structure:
         value = bounded(lambda: self.definition.subs(X, point), LIMIT_SECONDS, self.budget)
         if value is None or not _is_real_number(value):
             return None
+        if self.written is not self.definition and self._undefined_as_written(point):
+            return None
         return _simple(value, self.budget)
+
+    def _undefined_as_written(self, point: Any) -> bool:
+        """0/0 or c/0 in the expression as written, where folding it into one Piecewise
+        cancelled the division (x/abs(x) is 1 on x >= 0 once folded, but undefined at 0)."""
+        value = bounded(lambda: self.written.subs(X, point), LIMIT_SECONDS, self.budget)
+        return value is not None and value.has(sympy.nan, sympy.zoo)
 
     def _singular_points(self, branch: Any, lower: Any, upper: Any) -> list[tuple[Any, str]]:
         """(x, kind) where the branch has a pole or a log singularity, or its real domain ends,

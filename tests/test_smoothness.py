@@ -357,3 +357,34 @@ def test_a_reciprocal_sign_inside_a_max_is_no_crash(run_actcli):
     code, out, err = run_actcli("smoothness", "--expr", expression, "--format", "json")
     assert code == 0, err
     assert json.loads(out)["class"] == "C0"
+
+
+@pytest.mark.parametrize(
+    ("expression", "at_zero", "class_"),
+    [
+        ("x/abs(x)", None, "C-1"),  # 0/0, one-sided limits -1 and 1
+        ("abs(x)/x", None, "C-1"),
+        ("1/sign(x)", None, "C-1"),  # 1/0, one-sided limits -1 and 1
+        ("x/sign(x)", 0.0, "C0"),  # 0/0, both limits 0: |x| extended continuously
+        ("heaviside(x)", 0.5, "C-1"),  # defined at 0 as written (1/2), nothing cancelled
+    ],
+)
+def test_a_division_that_folding_cancels_stays_undefined_at_its_point(
+    run_actcli, expression, at_zero, class_
+):
+    """Folding x/abs(x) into one Piecewise cancels x/x: the fold reads 1 on x >= 0, and eval
+    printed 1 at 0, where the expression as written is 0/0 (1/sign(x) printed 0, for 1/0).
+    The value at a cut point is now undefined wherever the expression as written is 0/0 or
+    c/0 there; the one-sided limits (hand: -1 and 1 for x/|x| and 1/sign(x), 0 and 0 for
+    x/sign(x) = |x|) decide between nan and the continuous extension."""
+    code, out, err = run_actcli("eval", "--expr", expression, "--", "0", "-2", "3")
+    assert code == 0, err
+    values = [float(v) for v in out.split()]
+    if at_zero is None:
+        assert math.isnan(values[0]) and "f is undefined at x = 0.0" in err
+    else:
+        assert values[0] == at_zero and "undefined" not in err
+    assert values[1:] == [float(sympy.sympify(expression.replace("heaviside", "Heaviside"))
+                           .subs("x", v)) for v in (-2, 3)]  # fmt: skip
+    code, out, _ = run_actcli("smoothness", "--expr", expression, "--format", "json")
+    assert json.loads(out)["class"] == class_
