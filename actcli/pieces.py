@@ -58,15 +58,27 @@ def to_piecewise(expression: sympy.Expr) -> sympy.Expr:
         lambda node: node.is_Pow and isinstance(node.base, sympy.sign) and node.exp == -1,
         lambda node: node.base,
     )
-    rewritten = expression.replace(
-        lambda node: isinstance(node, kinds), lambda node: node.rewrite(sympy.Piecewise)
-    )
+    rewritten = expression.replace(lambda node: isinstance(node, kinds), _as_piecewise)
     try:
         return sympy.piecewise_fold(rewritten)
     except (TypeError, ValueError) as exc:  # SymPy's own comparisons failing inside the fold
         raise AnalysisError(
             f"SymPy cannot fold {sympy.sstr(expression)} into one piecewise definition ({exc})"
         ) from None
+
+
+def _as_piecewise(node: sympy.Expr) -> sympy.Expr:
+    """max/min/abs/sign/heaviside as a Piecewise. SymPy rewrites abs(u) and sign(u) only where
+    it knows u real, which it does not for sqrt(x) - 1 or log(x) (real only where f is: the
+    real domain is handled apart); left as they were, their kinks went unseen (sign(log(x))
+    was Cinf) and their derivatives were unevaluated Derivative or complex-valued forms."""
+    rewritten = node.rewrite(sympy.Piecewise)
+    if rewritten != node or not isinstance(node, (sympy.Abs, sympy.sign)):
+        return rewritten
+    (u,) = node.args
+    if isinstance(node, sympy.Abs):
+        return sympy.Piecewise((u, u >= 0), (-u, True))
+    return sympy.Piecewise((1, u > 0), (-1, u < 0), (0, True))
 
 
 def _check_fold_cost(expression: sympy.Expr) -> None:

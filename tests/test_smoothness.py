@@ -388,3 +388,41 @@ def test_a_division_that_folding_cancels_stays_undefined_at_its_point(
                            .subs("x", v)) for v in (-2, 3)]  # fmt: skip
     code, out, _ = run_actcli("smoothness", "--expr", expression, "--format", "json")
     assert json.loads(out)["class"] == class_
+
+
+@pytest.mark.parametrize(
+    ("expression", "kink", "order", "left", "right", "class_"),
+    [
+        ("sign(log(x))", 1.0, 0, -1.0, 1.0, "C-1"),  # log(x) < 0 left of 1, > 0 right
+        ("abs(sqrt(x) - 1)", 1.0, 1, -0.5, 0.5, "C0"),  # (sqrt x)' = 1/(2 sqrt x) = 1/2 at 1
+        ("abs(log(x))", 1.0, 1, -1.0, 1.0, "C0"),  # (log x)' = 1/x = 1 at 1
+        ("abs(x*sqrt(x + 1))", 0.0, 1, -1.0, 1.0, "C0"),  # (x sqrt(x+1))' = sqrt(1) at 0
+    ],
+)
+def test_abs_and_sign_of_an_argument_real_only_on_the_domain_have_their_kinks(
+    run_actcli, expression, kink, order, left, right, class_
+):
+    """SymPy rewrites abs(u) and sign(u) as a Piecewise only where it knows u real, which it
+    does not for log(x) or sqrt(x) - 1: their kinks went unseen (sign(log(x)) was Cinf) and
+    `eval --order 1` crashed (exit 70: an unevaluated Derivative, a complex-valued abs'). The
+    one-sided limits at the kink, by hand beside each case, and eval's nan there."""
+    code, out, err = run_actcli("smoothness", "--expr", expression, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["class"] == class_
+    (point,) = [p for p in result["points"] if p["x"] == kink]
+    assert point["left"][order] == pytest.approx(left, rel=1e-12)
+    assert point["right"][order] == pytest.approx(right, rel=1e-12)
+    code, out, err = run_actcli("eval", "--expr", expression, "--order", "1", "--", "0.5", "1", "2")
+    assert code == 0, err
+    assert math.isnan(float(out.split()[1])) and "does not exist at x = 1.0" in err or kink != 1
+
+
+def test_the_derivative_of_sign_of_a_real_power_is_zero_not_a_crash(run_actcli):
+    """sign(x**(3/2)) is 1 for x > 0 (and undefined for x < 0): its derivative there is 0;
+    `eval --order 1` exited 70 (SymPy's unevaluated Derivative reached the printer)."""
+    code, out, err = run_actcli(
+        "eval", "--expr", "sign(sqrt(x)*x)", "--order", "1", "--", "0.5", "2"
+    )
+    assert code == 0, err
+    assert [float(v) for v in out.split()] == [0.0, 0.0]
