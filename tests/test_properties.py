@@ -678,3 +678,20 @@ def test_csv_of_scalar_and_vector_rows(capsys):
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["activation"] for r in rows] == ["relu", "softmax"]
     assert rows[0]["range_lower_closed"] == "true" and rows[1]["range_lower_closed"] == ""
+
+
+def test_a_sampled_extreme_is_one_the_function_takes_there():
+    """cos(cosh(x)) beyond |x| = 37: cosh(x) rounds to a multiple of 2**30 and more, so its
+    float cosine is noise, and the range's upper end was 0.99999994 "attained" at x = -58.05,
+    where f is 0.26 (a generative test found it): the first 200 sign changes of f' refined
+    were all out there. They are refined nearest 0 first, and each sampled extreme is
+    re-evaluated with an Arb enclosure at its point (to 3000 bits). The range is [-1, 1]
+    (hand: f = 1 where cosh(x) = 2*pi, -1 where cosh(x) = pi), and the ends reported attained
+    are f's values there (mpmath at 60 digits)."""
+    mpmath.mp.dps = 60
+    p = properties(bind(inline_spec("cos(cosh(x))")))
+    r = p.range
+    assert r.method == "numeric" and r.lower_closed and r.upper_closed
+    assert r.lower == pytest.approx(-1, abs=1e-12) and r.upper == pytest.approx(1, abs=1e-12)
+    for value, at in ((r.lower, r.lower_at), (r.upper, r.upper_at)):
+        assert float(mpmath.cos(mpmath.cosh(mpmath.mpf(at)))) == pytest.approx(value, abs=1e-12)

@@ -102,6 +102,7 @@ class Range:
 
 METHOD_RANK = {"numeric": 0, "interval": 1, "symbolic": 2}
 MAX_REGIONS = 1500  # branch-and-bound regions per extreme
+CHECKED_SAMPLES = 64  # sampled extremes re-evaluated with Arb per extreme, at most
 
 
 def weakest(methods: list[str]) -> str:
@@ -378,7 +379,9 @@ def _numeric_image(
     xs, signs = x[keep], np.sign(slope[keep])
     brentq = scipy_optimize().brentq
     derivative = analysis.scalar(order + 1)
-    for i in np.nonzero(signs[:-1] != signs[1:])[0][:200]:
+    changes = np.nonzero(signs[:-1] != signs[1:])[0]
+    # the 200 nearest 0 first: far out a float form may be noise (cos(cosh(x)) beyond 37)
+    for i in changes[np.argsort(np.abs(xs[changes]), kind="stable")][:200]:
         a, b = float(xs[i]), float(xs[i + 1])
         try:
             root = brentq(derivative, a, b, xtol=1e-300, rtol=1e-15, maxiter=200)
@@ -387,7 +390,43 @@ def _numeric_image(
         value = analysis.scalar(order)(root)
         if math.isfinite(value):
             candidates.append(Value(value, None, True, root, rank=1))
-    return best_of(candidates, True), best_of(candidates, False)
+    return (
+        _checked(analysis, index, order, candidates, True),
+        _checked(analysis, index, order, candidates, False),
+    )
+
+
+def _checked(
+    analysis: Analysis, index: int, order: int, candidates: list[Value], lowest: bool
+) -> Value:
+    """The lowest (or highest) candidate whose float value an Arb enclosure at its point
+    confirms. Where the float form loses every digit (cos(cosh(x)) beyond |x| = 37: cosh
+    rounds to a multiple of 2**30), a sample's value is noise and was reported as attained
+    (0.99999994 at x = -58.05, where f is 0.26): such a candidate takes the enclosure's
+    value where that is tight, and is dropped otherwise. After `CHECKED_SAMPLES` refuted ones,
+    only confirmed candidates (and limits) count."""
+    pool = list(candidates)
+    confirmed: list[Value] = [c for c in pool if c.exact is not None or not c.attained]
+    for _ in range(CHECKED_SAMPLES):
+        best = best_of(pool, lowest)
+        if best.exact is not None or not best.attained or best.at is None:
+            return best
+        if any(c is best for c in confirmed) or not math.isfinite(best.value):
+            return best
+        enclosure = analysis.tight_point(index, order, best.at)
+        tight = enclosure is not None and enclosure.high - enclosure.low <= 1e-13 * max(
+            1.0, abs(enclosure.low), abs(enclosure.high)
+        )
+        if enclosure is None or tight and enclosure.low - tolerance(enclosure.low) <= (
+            best.value
+        ) <= enclosure.high + tolerance(enclosure.high):
+            return best
+        pool = [c for c in pool if not (c.at == best.at and c.exact is None)]
+        if tight:
+            corrected = Value(_middle(enclosure), None, True, best.at, rank=best.rank)
+            pool.append(corrected)
+            confirmed.append(corrected)
+    return best_of(confirmed, lowest)
 
 
 def samples(lo: float, hi: float) -> np.ndarray:
