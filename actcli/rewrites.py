@@ -17,7 +17,11 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   `log(sigmoid(u))` -> `-softplus(-u)`; `c*log(A) - q*c*log(B)` -> `c*log1p((A - B**q)/B**q)`
   where A - B**q cancels (`log(1 + x**2) - 2*log(|x|)` is `log1p(1/x**2)`);
   `c*softplus(u) - c*u` -> `c*softplus(-u)`;
-  `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u)
+  `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u);
+  `log(tanh(u))` -> `log1p(-2*sigmoid(-2u))` where u >= 1
+- `log(S)` and `S**e` (e not an integer) for a sum S = c*exp(u) + R with one exponential
+  (expm1(u) counts as exp(u) - 1): exp(u) taken out where u > 0, `u + log(c + R*exp(-u))` and
+  `exp(e*u)*(c + R*exp(-u))**e` (`log(expm1(x))`, `sqrt(exp(x) + x)` are finite at x = 1000)
 - `(a + b*exp(u))**-n` (a, b > 0) -> `sigmoid(-u - log(b/a))**n/a**n`;
   `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n)
 - a quotient or logarithm of a sum of two or more exponentials: divided through by the largest
@@ -187,6 +191,11 @@ def _log_rule(node: Any) -> Any:
             return -softplus(-argument.args[0])
         if argument.is_Add and sympy.S.One in argument.args:
             return log1p(argument - 1)
+        if isinstance(argument, sympy.tanh):  # tanh u = 1 - 2 sigmoid(-2u): no 1 - tiny
+            u = argument.args[0]
+            return sympy.Piecewise(
+                (log1p(-2 * sigmoid(-2 * u)), u >= 1), (sympy.log(argument), True)
+            )
         if isinstance(argument, sympy.cosh):  # log cosh u = |u| + softplus(-2|u|) - log 2
             u = argument.args[0]
             return sympy.Piecewise(
@@ -459,6 +468,35 @@ def _scale_square_root(node: Any) -> Any:
     )
 
 
+def _growth_rule(node: Any) -> Any:
+    """log(S) and S**e (e not an integer) for a sum S = c*exp(u) + R with one exponential
+    (c > 0; expm1(u) is exp(u) - 1): exp(u) taken out where u > 0, u + log(c + R*exp(-u))
+    and exp(e*u)*(c + R*exp(-u))**e, which do not overflow with exp(u) (log(expm1(x)) and
+    sqrt(exp(x) + x) were inf at x = 1000). Equal wherever S > 0, where both are real."""
+    if isinstance(node, sympy.log):
+        total, power = node.args[0], None
+    elif node.is_Pow and not node.exp.is_Integer and _free(node.exp):
+        total, power = node.base, node.exp
+    else:
+        return None
+    if isinstance(total, expm1):
+        total = sympy.Add(sympy.exp(total.args[0]), -1, evaluate=False)
+    if not total.is_Add:
+        return None
+    growing = [(t, f, c) for t in total.args for f, c in _factors(t)
+               if isinstance(f, sympy.exp) and _free(c) and c.is_positive and f.has(X)]  # fmt: skip
+    if len(growing) != 1 or any(t is not growing[0][0] and t.has(sympy.exp) for t in total.args):
+        return None
+    term, factor, c = growing[0]
+    u = factor.args[0]
+    rest = sympy.Add(*(t for t in total.args if t is not term))
+    inner = c + sympy.powsimp(rest * sympy.exp(-u))
+    taken_out = u + sympy.log(inner) if power is None else sympy.exp(power * u) * inner**power
+    # not again inside: (1 + exp(-x))**e would take exp(-x) out where x < 0, and so on
+    others = tuple(rule for rule in _RULES if rule is not _growth_rule)
+    return sympy.Piecewise((_bottom_up(taken_out, others), u > 0), (node, True))
+
+
 def _softplus_rule(node: Any) -> Any:
     """c*softplus(u) - c*u -> c*softplus(-u) (log(1 + exp(x)) - x at x = 30 keeps its digits)."""
     if not node.is_Add:
@@ -481,6 +519,7 @@ _RULES: tuple[Rule, ...] = (
     _softplus_rule,
     _log_rule,
     _log_difference_rule,
+    _growth_rule,
     _sigmoid_rule,
     _exp_sigmoid_rule,
     _rationalise_rule,

@@ -194,7 +194,17 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     lower = _stable_form(definition, order - 1) if order else None
     if lower is not None and not lower.approximate:  # first: it is often already clean
         sources.insert(0, sympy.diff(lower.expression, X))
+        combined = _expanded_exp(lower.expression)
+        if combined != sources[0]:
+            sources.insert(1, combined)
     candidates = _candidates(sources, exact, order)
+    if lower is not None and lower.approximate:
+        # the lower order's exact rewrite, differentiated: its series patch kept its
+        # derivative out, and with it the forms that take exp(x) out of log(exp(x) + x)
+        rewritten = _rewritten(sympy.diff(definition, X, order - 1))
+        derived = None if rewritten is None else _rewritten(_expanded_exp(rewritten))
+        if derived is not None and derived not in candidates:
+            candidates.insert(-1, derived)
     x = grid(breakpoints(exact))
     try:
         reference = reference_at(exact, x)
@@ -223,6 +233,13 @@ def _stable_form(definition: Any, order: int) -> StableForm:
     if patched is not None:
         return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
     return StableForm(chosen, worst(errors), as_written)
+
+
+def _expanded_exp(expression: Any) -> Any:
+    """The derivative with its products of exponentials combined, term by term (exp(-x)*
+    exp(x/2) is exp(-x/2), not 0*inf at x = 1e5)."""
+    derivative = sympy.diff(expression, X)
+    return _per_piece(derivative, lambda value: sympy.powsimp(sympy.expand(value)))
 
 
 def _errors_of(candidate: Any, reference: Reference) -> np.ndarray | None:

@@ -417,9 +417,13 @@ def _checked(
         tight = enclosure is not None and enclosure.high - enclosure.low <= 1e-13 * max(
             1.0, abs(enclosure.low), abs(enclosure.high)
         )
-        if enclosure is None or tight and enclosure.low - tolerance(enclosure.low) <= (
-            best.value
-        ) <= enclosure.high + tolerance(enclosure.high):
+        if (
+            enclosure is None
+            or tight
+            and enclosure.low - tolerance(enclosure.low)
+            <= (best.value)
+            <= enclosure.high + tolerance(enclosure.high)
+        ):
             return best
         pool = [c for c in pool if not (c.at == best.at and c.exact is None)]
         if tight:
