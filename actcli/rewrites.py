@@ -19,14 +19,18 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   `c*softplus(u) - c*u` -> `c*softplus(-u)`;
   `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u);
   `log(tanh(u))` -> `log1p(-2*sigmoid(-2u))` where u >= 1
-- `log(S)` and `S**e` (e not an integer) for a sum S = c*exp(u) + R with one exponential
-  (expm1(u) counts as exp(u) - 1): exp(u) taken out where u > 0, `u + log(c + R*exp(-u))` and
-  `exp(e*u)*(c + R*exp(-u))**e` (`log(expm1(x))`, `sqrt(exp(x) + x)` are finite at x = 1000)
+- `log(S)`, `S**e` (e not an integer) and `N/S**n` for a sum S = c*exp(u) + R with one
+  exponential (expm1(u) counts as exp(u) - 1; R in x for a quotient): exp(u) taken out where
+  u > 0, `u + log(c + R*exp(-u))`, `exp(e*u)*(c + R*exp(-u))**e` and
+  `N*exp(-n*u)/(c + R*exp(-u))**n` (`log(expm1(x))`, `sqrt(exp(x) + x)`,
+  `exp(x)/(1 + x**2 + exp(x))` are finite at x = 1000)
 - `(a + b*exp(u))**-n` (a, b > 0) -> `sigmoid(-u - log(b/a))**n/a**n`;
   `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n)
-- a quotient or logarithm of a sum of two or more exponentials: divided through by the largest
-  exponential, one piece per term that can be largest (`(exp(x) - exp(-x))/(exp(x) + exp(-x))`
-  -> `-expm1(-2x)*sigmoid(2x)` where x >= 0; `log(exp(x) + exp(-x))` -> `x + softplus(-2x)`)
+- a quotient, logarithm or non-integer power of a sum of two or more exponentials (sinh and
+  cosh among them): divided through by the largest exponential, one piece per term that can
+  be largest (`(exp(x) - exp(-x))/(exp(x) + exp(-x))` -> `-expm1(-2x)*sigmoid(2x)` where
+  x >= 0; `log(exp(x) + exp(-x))` -> `x + softplus(-2x)`; `log(sinh(x))` -> `x +
+  log(-expm1(-2x)/2)` where x >= 0)
 - `A + B*sqrt(P)` where A and B*sqrt(P) have opposite signs -> `(A**2 - B**2*P)/(A - B*sqrt(P))`
   when A**2 - B**2*P cancels to something shorter (squareplus: `(x + sqrt(x**2 + 4))/2` is
   `2/(sqrt(x**2 + 4) - x)` for x < 0)
@@ -366,18 +370,29 @@ def _absorb(factors: list[Any], u: Any, n: int) -> Any:
     return sympy.Mul(*out)
 
 
-def _logsumexp_rule(node: Any) -> Any:
-    """log(sum of exponentials, positive coefficients) -> u + log(sum*exp(-u)), u the largest."""
-    if not isinstance(node, sympy.log):
+def _largest_out_rule(node: Any) -> Any:
+    """log(S) -> u + log(S*exp(-u)) and S**e -> exp(e*u)*(S*exp(-u))**e (e not an integer)
+    for a sum S of exponentials, u the largest exponent (one piece per exponent that can be):
+    log(exp(x) + exp(-x)), log(sinh(x)) and sqrt(cosh(x)) written in exponentials. Equal
+    wherever S > 0, where both sides are real (a piece where S < 0 is nan either way)."""
+    if isinstance(node, sympy.log):
+        total, power = node.args[0], None
+    elif node.is_Pow and not node.exp.is_Integer and _free(node.exp):
+        total, power = node.base, node.exp
+    else:
         return None
-    terms = _exponentials(node.args[0])
+    if isinstance(total, sympy.sinh) or power is not None and isinstance(total, sympy.cosh):
+        total = sympy.expand(total.rewrite(sympy.exp))  # (exp(u) +- exp(-u))/2; log(cosh(u)):
+        # the log rule's |u| + softplus(-2|u|) - log(2)
+    terms = _exponentials(total)
     exponents = _pivots(terms) if terms else None
-    if exponents is None or not all(c.is_positive for c, _ in terms):
+    if exponents is None:
         return None
     pieces = []
     for u in exponents:
-        value = u + sympy.log(_divide(node.args[0], u))
-        pieces.append((local_rewrite(value), _where_largest(u, exponents)))
+        inner = _divide(total, u)
+        value = u + sympy.log(inner) if power is None else sympy.exp(power * u) * inner**power
+        pieces.append((_inner_rewrite(value), _where_largest(u, exponents)))
     pieces[-1] = (pieces[-1][0], True)
     return sympy.Piecewise(*pieces)
 
@@ -469,18 +484,71 @@ def _scale_square_root(node: Any) -> Any:
 
 
 def _growth_rule(node: Any) -> Any:
-    """log(S) and S**e (e not an integer) for a sum S = c*exp(u) + R with one exponential
-    (c > 0; expm1(u) is exp(u) - 1): exp(u) taken out where u > 0, u + log(c + R*exp(-u))
-    and exp(e*u)*(c + R*exp(-u))**e, which do not overflow with exp(u) (log(expm1(x)) and
-    sqrt(exp(x) + x) were inf at x = 1000). Equal wherever S > 0, where both are real."""
-    if isinstance(node, sympy.log):
+    """log(S), log1p(S - 1), S**e (e not an integer) and N/S**n for a sum S = c*exp(u) + R
+    with one exponential (c > 0; expm1(u) is exp(u) - 1; R in x for a quotient, else the
+    sigmoid rule's): exp(u) taken out where u > 0, u + log(c + R*exp(-u)), exp(e*u)*(c +
+    R*exp(-u))**e and N*exp(-n*u)/(c + R*exp(-u))**n, which do not overflow with exp(u)
+    (log(expm1(x)), sqrt(exp(x) + x) and exp(x)/(1 + x**2 + exp(x)) were inf or nan at
+    x = 1000). Equal wherever S > 0 (a quotient: S != 0), where both are real. Quotients
+    are taken top-down (`_growth_ratio_rule`): N must be divided with its divisor."""
+    return _taken_out(node, quotient=False)
+
+
+def _growth_ratio_rule(node: Any) -> Any:
+    return _taken_out(node, quotient=True)
+
+
+def _taken_out(node: Any, quotient: bool) -> Any:
+    divisor = None
+    if quotient:
+        divisor = _growing_divisor(node)
+        if divisor is None:
+            return None
+        total, power = divisor[0].base, divisor[0].exp
+    elif isinstance(node, sympy.log):
         total, power = node.args[0], None
+    elif isinstance(node, log1p):
+        total, power = 1 + node.args[0], None
     elif node.is_Pow and not node.exp.is_Integer and _free(node.exp):
         total, power = node.base, node.exp
     else:
         return None
     if isinstance(total, expm1):
         total = sympy.Add(sympy.exp(total.args[0]), -1, evaluate=False)
+    split = _one_exponential(total)
+    if split is None or divisor is not None and _free(split[2]):
+        return None
+    u, c, rest = split
+    inner = c + sympy.powsimp(rest * sympy.exp(-u))
+    if divisor is not None:
+        n = int(-power)
+        taken_out = _absorb(divisor[1], u, n) / inner**n
+    elif power is None:
+        taken_out = u + sympy.log(inner)
+    else:
+        taken_out = sympy.exp(power * u) * inner**power
+    kept = _bottom_up(node, _RULES) if quotient else node  # top-down: the rest not yet
+    return sympy.Piecewise((_inner_rewrite(taken_out), u > 0), (kept, True))
+
+
+def _inner_rewrite(value: Any) -> Any:
+    """`local_rewrite` of what an exponential was taken out of, without taking one out again
+    ((1 + exp(-x))**e would have exp(-x) taken out where x < 0, and so on)."""
+    return _bottom_up(value, tuple(rule for rule in _RULES if rule is not _growth_rule))
+
+
+def _growing_divisor(node: Any) -> tuple[Any, list[Any]] | None:
+    """(S**-n, the other factors) for a product or power with a factor S**-n (n a positive
+    integer, S a sum in x); None otherwise."""
+    factors = list(node.args) if node.is_Mul else [node]
+    for index, factor in enumerate(factors):
+        if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0 and factor.base.is_Add:
+            return factor, [f for i, f in enumerate(factors) if i != index]
+    return None
+
+
+def _one_exponential(total: Any) -> tuple[Any, Any, Any] | None:
+    """(u, c, R) for a sum total = c*exp(u) + R with c > 0, u in x and R free of exp."""
     if not total.is_Add:
         return None
     growing = [(t, f, c) for t in total.args for f, c in _factors(t)
@@ -488,13 +556,7 @@ def _growth_rule(node: Any) -> Any:
     if len(growing) != 1 or any(t is not growing[0][0] and t.has(sympy.exp) for t in total.args):
         return None
     term, factor, c = growing[0]
-    u = factor.args[0]
-    rest = sympy.Add(*(t for t in total.args if t is not term))
-    inner = c + sympy.powsimp(rest * sympy.exp(-u))
-    taken_out = u + sympy.log(inner) if power is None else sympy.exp(power * u) * inner**power
-    # not again inside: (1 + exp(-x))**e would take exp(-x) out where x < 0, and so on
-    others = tuple(rule for rule in _RULES if rule is not _growth_rule)
-    return sympy.Piecewise((_bottom_up(taken_out, others), u > 0), (node, True))
+    return factor.args[0], c, sympy.Add(*(t for t in total.args if t is not term))
 
 
 def _softplus_rule(node: Any) -> Any:
@@ -524,4 +586,4 @@ _RULES: tuple[Rule, ...] = (
     _exp_sigmoid_rule,
     _rationalise_rule,
 )
-_DIVIDING_RULES: tuple[Rule, ...] = (_logsumexp_rule, _ratio_rule)
+_DIVIDING_RULES: tuple[Rule, ...] = (_largest_out_rule, _ratio_rule, _growth_ratio_rule)

@@ -293,6 +293,8 @@ def _variants(expression: Any, order: int) -> list[Any]:
         steps += [lambda e: sympy.cancel(sympy.together(e)), sympy.factor]
         if expression.has(sympy.sinh, sympy.cosh):  # exponentials that cancel only written out
             steps.append(lambda e: sympy.cancel(sympy.together(e.rewrite(sympy.exp))))
+            # or combine: exp(-x)*sinh(x) is (1 - exp(-2x))/2, not inf*0 at x = 1000
+            steps.append(lambda e: sympy.powsimp(sympy.expand(e.rewrite(sympy.exp))))
         if expression.has(expm1):  # exp(u)/expm1(u)**2: divided through by exp(2u) once written
             steps.append(lambda e: sympy.cancel(sympy.together(to_elementary(e))))
     if ops <= SIMPLIFY_BUDGET:
