@@ -39,6 +39,8 @@ def scalar_source(expression: Any) -> str:
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
     names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
     compensated = float_constants(compensate_exp_square(compensate_erfc(expression)))
+    # zoo, a division by 0 that folding made explicit (x/heaviside(x) for x < 0): undefined
+    compensated = compensated.xreplace({sympy.zoo: sympy.nan})
     function = sympy.lambdify(X, compensated, modules=[dict.fromkeys(names), "numpy"])
     return inspect.getsource(function)
 
@@ -203,7 +205,9 @@ def reference_function(
     errors): results smaller than it are not refined (gelu at x = -100 is 1e-2174; resolving
     it relatively takes thousands of digits and seconds per point).
     """
-    compiled = sympy.lambdify(X, to_elementary(expression), modules="mpmath")
+    # zoo (a division by 0 the folding made explicit: x/heaviside(x) for x < 0) is undefined
+    undefined = to_elementary(expression).xreplace({sympy.zoo: sympy.nan})
+    compiled = sympy.lambdify(X, undefined, modules="mpmath")
     tiny = mpmath.mpf("1e-400")
 
     def evaluate(x: Any) -> Any:

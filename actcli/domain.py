@@ -441,13 +441,16 @@ def undefined_where(definition: Any, derivative: Any) -> Any:
     """Where f is not real but the formula of its derivative is (d/dx log(x) = 1/x at x = -1):
     the conditions of each branch's real domain that `derivative` lost, on the part where that
     branch of `definition` is active. A derivative exists only where f does, so numeric
-    evaluation must give nan there; false when nothing was lost."""
+    evaluation must give nan there; false when nothing was lost. A branch that is zoo (a
+    division by 0 made explicit by folding: 1/heaviside(x - 1) for x < 1) is nowhere real,
+    though its derivative is 0."""
     kept = _real_domain(derivative)
     pieces = definition.args if isinstance(definition, sympy.Piecewise) else ((definition, True),)
     undefined = []
     earlier: Any = sympy.false
     for branch, condition in pieces:
-        lost = _real_domain(branch) - kept
+        nowhere = branch.has(sympy.zoo, sympy.nan)
+        lost = {sympy.false} if nowhere else _real_domain(branch) - kept
         if lost:
             where = sympy.And(condition, sympy.Not(earlier), sympy.Not(sympy.And(*lost)))
             undefined.append(_as_interval_condition(where))
@@ -491,7 +494,10 @@ def _numeric_zeros(expression: Any, lo: float, hi: float) -> list[Any]:
 
 
 def _real_at(branch: Any, probe: float) -> bool:
-    """The branch is real at the probe (and so on its whole part)."""
+    """The branch is real at the probe (and so on its whole part); not where it is zoo*x
+    (x/heaviside(x) for x < 0, a division by 0)."""
+    if branch.has(sympy.zoo, sympy.nan):
+        return False
     function = sympy.lambdify(X, to_elementary(branch), modules="mpmath")
     try:
         with mpmath.workdps(30):

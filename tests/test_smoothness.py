@@ -426,3 +426,24 @@ def test_the_derivative_of_sign_of_a_real_power_is_zero_not_a_crash(run_actcli):
     )
     assert code == 0, err
     assert [float(v) for v in out.split()] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("expression", "f", "f_prime"),
+    [
+        # heaviside is 0 left of its step: x/0 and 1/0 there (undefined), 1/2 at it, 1 right
+        ("x/heaviside(x)", ["nan", "0.0", "1.0", "2.0"], ["nan", "1.0", "1.0", "1.0"]),
+        ("1/heaviside(x - 1)", ["nan", "nan", "2.0", "1.0"], ["nan", "nan", "nan", "0.0"]),
+    ],
+)
+def test_a_division_by_a_step_is_undefined_where_the_step_is_0(run_actcli, expression, f, f_prime):
+    """Folding x/heaviside(x) gives a zoo*x branch for x < 0, which no printer could name
+    (eval exited 70: KeyError 'ComplexInfinity'); 1/heaviside(x - 1)'s zoo branch has the
+    derivative 0, which eval printed where f is undefined. Points -1, 0, 1, 2 (hand values
+    beside each case); f' at 1 in the second case is nan: f jumps from undefined to 2 to 1."""
+    for order, want in ((0, f), (1, f_prime)):
+        code, out, err = run_actcli(
+            "eval", "--expr", expression, "--order", str(order), "--", "-1", "0", "1", "2"
+        )
+        assert code == 0, err
+        assert out.split() == want
