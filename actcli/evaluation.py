@@ -229,9 +229,10 @@ def _repaired(
     `INFINITIES_CHECKED` infinite results are recomputed too: an overflow inside the float
     form can give +inf where f^(order) is finite or -inf (f'' of (cosh(x) + x)/(x + expm1(x))
     at x = -1000)."""
-    bad = ~np.isfinite(result.y)
-    if not bad.any():
+    finite = np.isfinite(result.y)
+    if finite.all():  # two NumPy calls on the common path: a loop of small calls pays each
         return result
+    bad = ~finite
     bad &= np.isfinite(result.x)
     bad &= ~np.isin(result.x, [k.x for k in plan.kinks])
     infinite = np.flatnonzero(bad & np.isinf(result.y))
