@@ -34,7 +34,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from actcli.budget import Timeout, alarm
+from actcli.budget import Budget, Timeout, alarm, bounded
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
@@ -58,6 +58,9 @@ SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
 SERIES_RADII = (0.5, 0.25, 0.125)
+# SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
+# 6 s, expm1(x/sin(x))' ran past the command's minute
+SERIES_SECONDS = 20.0
 
 
 def grid(breakpoints: Sequence[float] = ()) -> np.ndarray:
@@ -409,20 +412,42 @@ def _series_patch(
 
 
 def _taylor_polynomial(exact: Any) -> Any:
-    """exact's Taylor polynomial about 0 through x**SERIES_ORDER, every coefficient rational;
-    None where there is none. From Arb's power series where each coefficient's ball (640
-    bits) holds a rational of denominator at most 10**60, the one continued fractions find
-    (milliseconds: SymPy's series of sigmoid'' takes 3 s); else from SymPy's series."""
+    """exact's Taylor polynomial about 0 through x**SERIES_ORDER; None where there is none.
+    From Arb's power series where each coefficient's ball (640 bits) holds a rational of
+    denominator at most 10**60, the one continued fractions find (milliseconds: SymPy's
+    series of sigmoid'' takes 3 s), else holds one value to 30 digits (erf(x)/x: multiples
+    of 1/sqrt(pi)), a Float; else from SymPy's series, its real coefficients as Floats."""
     balls = taylor_coefficients(exact, SERIES_ORDER + 1)
-    rationals = [_rational_in(ball) for ball in balls] if balls is not None else [None]
-    if all(r is not None for r in rationals):
-        return sympy.Poly.from_list(rationals[::-1], X)
-    try:
-        series = sympy.series(to_elementary(exact), X, 0, SERIES_ORDER + 1).removeO()
-        polynomial = sympy.Poly(series, X)
-    except Exception:  # PoleError (sin(1/x)), and SymPy's many others: no Taylor piece
+    if balls is not None:
+        rationals = [_rational_in(ball) for ball in balls]
+        if all(r is not None for r in rationals):
+            return sympy.Poly.from_list(rationals[::-1], X)
+        pairs = zip(rationals, balls, strict=True)
+        floats = [_float_in(ball) if r is None else r for r, ball in pairs]
+        if all(f is not None for f in floats):
+            return sympy.Poly.from_list(floats[::-1], X)
+    elementary = to_elementary(exact)
+    polynomial = bounded(  # None on PoleError (sin(1/x)), SymPy's many others, or time
+        lambda: sympy.Poly(sympy.series(elementary, X, 0, SERIES_ORDER + 1).removeO(), X),
+        SERIES_SECONDS,
+        Budget(SERIES_SECONDS),
+    )
+    if polynomial is None:
         return None
-    return polynomial if all(c.is_Rational for c in polynomial.coeffs()) else None
+    coefficients = polynomial.all_coeffs()
+    if all(c.is_Rational for c in coefficients):
+        return polynomial
+    if not all(c.is_number and c.is_real for c in coefficients):
+        return None
+    return sympy.Poly.from_list([c.evalf(30) for c in coefficients], X)
+
+
+def _float_in(ball: Any) -> Any:
+    """The ball's value as a 30-digit Float where the ball pins it down that far, else None."""
+    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
+    if radius > abs(middle) * Fraction(1, 10**32):
+        return None
+    return sympy.Float(sympy.Rational(middle.numerator, middle.denominator), 30)
 
 
 def _rational_in(ball: Any) -> Any:

@@ -140,14 +140,23 @@ def test_taylor_polynomial_from_arb_is_sympys(expression):
     assert ours == sympy.Poly(theirs.removeO(), X)
 
 
-def test_no_taylor_polynomial_with_irrational_coefficients_or_at_a_pole():
-    """x*erf(x/sqrt(2)) has sqrt(2/pi) in its coefficients: no rational polynomial (SymPy's
-    series, the fallback, says so too); 1/x and log(x) have no series about 0."""
+def test_irrational_taylor_coefficients_are_30_digit_floats_and_a_pole_has_none():
+    """x*erf(x/sqrt(2)) has sqrt(2/pi) in its coefficients: no rational recovers them, so
+    each is a Float of 30 digits, equal to SymPy's exact series coefficient (a second
+    method) to 1e-28; erf(x)/x's f' lost every digit near 0 for want of one. 1/x and log(x)
+    have no series about 0."""
     from flint import arb
 
     from actcli.interval import taylor_coefficients
 
-    assert stabilize._taylor_polynomial(X * sympy.erf(X / SQRT2)) is None
+    expression = X * sympy.erf(X / SQRT2)
+    ours = stabilize._taylor_polynomial(expression)
+    exact = sympy.Poly(sympy.series(expression, X, 0, stabilize.SERIES_ORDER + 1).removeO(), X)
+    assert ours.degree() == exact.degree()
+    for power in range(exact.degree() + 1):
+        want = sympy.N(exact.coeff_monomial(X**power), 40)
+        got = sympy.N(ours.coeff_monomial(X**power), 40)
+        assert abs(got - want) <= sympy.Float("1e-28", 40) * abs(want), (power, got, want)
     assert taylor_coefficients(1 / X, 8) is None
     assert taylor_coefficients(sympy.log(X), 8) is None
     assert stabilize._rational_in(arb(2).sqrt()) is None  # 53 bits: too wide a ball
