@@ -18,7 +18,8 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   where A - B**q cancels (`log(1 + x**2) - 2*log(|x|)` is `log1p(1/x**2)`);
   `c*softplus(u) - c*u` -> `c*softplus(-u)`;
   `log(cosh(u))` -> `|u| + softplus(-2|u|) - log(2)` (one piece per sign of u);
-  `log(tanh(u))` -> `log1p(-2*sigmoid(-2u))` where u >= 1
+  `log(tanh(u))` -> `log1p(-2*sigmoid(-2u))` where u >= 1; `c*sigmoid(u) - c*sigmoid(v)` ->
+  `c*(sigmoid(-v) - sigmoid(-u))` where u + v > 0 (tanh as 2*sigmoid(2u) - 1 likewise)
 - `log(S)`, `S**e` (e not an integer) and `N/S**n` for a sum S = c*exp(u) + R with one
   exponential (expm1(u) counts as exp(u) - 1; R in x for a quotient): exp(u) taken out where
   u > 0, `u + log(c + R*exp(-u))`, `exp(e*u)*(c + R*exp(-u))**e` and
