@@ -39,10 +39,14 @@ def scalar_source(expression: Any) -> str:
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
     names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
     compensated = float_constants(compensate_exp_square(compensate_erfc(expression)))
-    # zoo, a division by 0 that folding made explicit (x/heaviside(x) for x < 0): undefined
-    compensated = compensated.xreplace({sympy.zoo: sympy.nan})
-    function = sympy.lambdify(X, compensated, modules=[dict.fromkeys(names), "numpy"])
+    function = sympy.lambdify(X, _zoo_as_nan(compensated), modules=[dict.fromkeys(names), "numpy"])
     return inspect.getsource(function)
+
+
+def _zoo_as_nan(expression: Any) -> Any:
+    """zoo, a division by 0 that folding made explicit (x/heaviside(x) for x < 0), as nan:
+    undefined there, and a name the NumPy and mpmath printers have."""
+    return expression.xreplace({sympy.zoo: sympy.nan})
 
 
 FLOAT_INTEGER_LIMIT = 2**1000  # beyond it, an exact integer is written as a float literal
@@ -205,9 +209,7 @@ def reference_function(
     errors): results smaller than it are not refined (gelu at x = -100 is 1e-2174; resolving
     it relatively takes thousands of digits and seconds per point).
     """
-    # zoo (a division by 0 the folding made explicit: x/heaviside(x) for x < 0) is undefined
-    undefined = to_elementary(expression).xreplace({sympy.zoo: sympy.nan})
-    compiled = sympy.lambdify(X, undefined, modules="mpmath")
+    compiled = sympy.lambdify(X, _zoo_as_nan(to_elementary(expression)), modules="mpmath")
     tiny = mpmath.mpf("1e-400")
 
     def evaluate(x: Any) -> Any:

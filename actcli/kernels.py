@@ -45,10 +45,11 @@ user's `--expr "max(0, x)"` gets the same kernel as the built-in relu:
   is exp(-z**2)*P(|z|)/Q(|z|) for z = fl(c*x) in NumPy passes (a rational fit of degree
   (7, 7), see `ERFCX_P`; SciPy's erfc is a scalar loop, 3x torch's whole GELU), with the
   twice-precision erfc and exp(k*x**2) only in the tails where rounding their argument
-  matters more; elsewhere one plain NumPy call. What is built of sums and
-  products of two operands, squares, cubes, exp and reciprocals alone runs as a register
-  program (`_program`): the printed code's operations, one ufunc call each into a buffer
-  reused once its value is dead, the last into out (SiLU's f': one temporary, not six).
+  matters more; elsewhere one plain NumPy call. What is built of sums, products, squares,
+  cubes, exp, reciprocals and GELU's erfc and exp(k*x**2) alone runs as a register program
+  (`_program`): the printed code's operations, one ufunc call each into a buffer reused once
+  its value is dead, the last into out (SiLU's f': one temporary, not six); block-sized
+  temporaries come from a per-thread pool (`_borrow`).
 
 Kernels take `dtype` (float32 input is evaluated in float32 where the generic path does) and
 `out` (an array to write into, not overlapping x, as Monte Carlo networks do per layer), and
@@ -85,7 +86,7 @@ Body = Callable[[np.ndarray, np.ndarray], None]  # writes f(x) into out (x's sha
 # beyond these |c*x| and |k*x**2| (x > 2.8 in magnitude: 0.5% of standard normal inputs).
 # Below, rounding z = c*x costs erfc(z) at most 2*z**2 ulp (its log-derivative is -2z) and
 # rounding x**2 costs exp(k*x**2) at most |k|*x**2 ulp: 8 and 2 ulp, about the helpers' own
-# error (GELU's f and f' are within 14 ulp of mpmath there, test_kernels.py).
+# error (test_kernels.py holds erfc(c*x) to 2*z**2 + 4 ulp of mpmath there).
 ERFC_PLAIN_BELOW = 2.0
 EXP_SQUARE_PLAIN_BELOW = 2.0
 
