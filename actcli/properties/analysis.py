@@ -165,11 +165,16 @@ class Analysis:
         enclosure = None
         for bits in POINT_BITS:
             enclosure = self.enclose(part_index, order, Interval(arb(x), arb(x)), bits)
-            if enclosure is None or enclosure.high - enclosure.low <= 1e-13 * max(
-                1.0, abs(enclosure.low), abs(enclosure.high)
-            ):
+            if enclosure is None or tight(enclosure):
                 return enclosure
         return enclosure
+
+
+def tight(enclosure: Interval) -> bool:
+    """The enclosure pins its value to 1e-13 relative (or absolute, below 1)."""
+    return enclosure.high - enclosure.low <= 1e-13 * max(
+        1.0, abs(enclosure.low), abs(enclosure.high)
+    )
 
 
 def rationalise(expression: sympy.Expr) -> sympy.Expr:

@@ -25,7 +25,7 @@ from actcli.interval import Endpoint, Interval, constant_enclosure
 from actcli.isolate import as_float, futile, split_region
 from actcli.json_values import json_number
 from actcli.pieces import simple_rational_root
-from actcli.properties.analysis import GRID_STEP, TAIL, WINDOW, Analysis
+from actcli.properties.analysis import GRID_STEP, TAIL, WINDOW, Analysis, tight
 from actcli.properties.values import (
     SIMPLIFY_SECONDS,
     Value,
@@ -414,19 +414,14 @@ def _checked(
         if any(c is best for c in confirmed) or not math.isfinite(best.value):
             return best
         enclosure = analysis.tight_point(index, order, best.at)
-        tight = enclosure is not None and enclosure.high - enclosure.low <= 1e-13 * max(
-            1.0, abs(enclosure.low), abs(enclosure.high)
-        )
-        if (
-            enclosure is None
-            or tight
-            and enclosure.low - tolerance(enclosure.low)
-            <= (best.value)
-            <= enclosure.high + tolerance(enclosure.high)
-        ):
+        if enclosure is None:
+            return best  # no form Arb can evaluate: nothing to check against
+        pinned = tight(enclosure)
+        low, high = enclosure.low, enclosure.high
+        if pinned and low - tolerance(low) <= best.value <= high + tolerance(high):
             return best
         pool = [c for c in pool if not (c.at == best.at and c.exact is None)]
-        if tight:
+        if pinned:
             corrected = Value(_middle(enclosure), None, True, best.at, rank=best.rank)
             pool.append(corrected)
             confirmed.append(corrected)
