@@ -496,6 +496,7 @@ def _growth_rule(node: Any) -> Any:
 
 
 def _growth_ratio_rule(node: Any) -> Any:
+    """`_growth_rule`'s N/S**n, tried before the children (N and S divided together)."""
     return _taken_out(node, quotient=True)
 
 
