@@ -426,9 +426,17 @@ def _taylor_polynomial(exact: Any) -> Any:
         floats = [_float_in(ball) if r is None else r for r, ball in pairs]
         if all(f is not None for f in floats):
             return sympy.Poly.from_list(floats[::-1], X)
-    elementary = to_elementary(exact)
-    polynomial = bounded(  # None on PoleError (sin(1/x)), SymPy's many others, or time
-        lambda: sympy.Poly(sympy.series(elementary, X, 0, SERIES_ORDER + 1).removeO(), X),
+    return _series_polynomial(to_elementary(exact), X)
+
+
+def _series_polynomial(expression: Any, variable: Any) -> Any:
+    """SymPy's series of the expression about variable = 0 through SERIES_ORDER, as a
+    polynomial with exact rational or 30-digit Float coefficients; None where there is none
+    (a pole, an essential singularity, SymPy's many errors) or it takes SERIES_SECONDS."""
+    polynomial = bounded(
+        lambda: sympy.Poly(
+            sympy.series(expression, variable, 0, SERIES_ORDER + 1).removeO(), variable
+        ),
         SERIES_SECONDS,
         Budget(SERIES_SECONDS),
     )
@@ -439,7 +447,7 @@ def _taylor_polynomial(exact: Any) -> Any:
         return polynomial
     if not all(c.is_number and c.is_real for c in coefficients):
         return None
-    return sympy.Poly.from_list([c.evalf(30) for c in coefficients], X)
+    return sympy.Poly.from_list([c.evalf(30) for c in coefficients], variable)
 
 
 def _float_in(ball: Any) -> Any:
@@ -480,12 +488,9 @@ def _far_patch(
     if isinstance(exact, sympy.Piecewise):
         return None
     t = sympy.Dummy("t", positive=True)
-    try:
-        series = sympy.series(to_elementary(exact).subs(X, 1 / t), t, 0, SERIES_ORDER + 1)
-        polynomial = sympy.Poly(series.removeO(), t)
-    except Exception:  # an essential singularity at infinity (exp(-x)): no polynomial in 1/x
-        return None
-    if not all(c.is_Rational for c in polynomial.coeffs()):
+    # None at an essential singularity at infinity (exp(-x)): no polynomial in 1/x
+    polynomial = _series_polynomial(to_elementary(exact).subs(X, 1 / t), t)
+    if polynomial is None:
         return None
     check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
     for radius in (4.0, 10.0, 30.0, 100.0, 1e3, 1e4):
