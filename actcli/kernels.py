@@ -697,8 +697,10 @@ def _sigmoid_alone(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """sigmoid(u) whose exp nothing else shares: 1/(1 + exp(-u)), four passes where the shared
     form takes seven (SciPy's expit, one ufunc but not vectorised, costs ~2.5x more and gives
     0 below u = -709.78). Where exp(-u) overflows (u < -709.78, -88.7 in float32) the true
-    value is subnormal or 0: those points take `numeric.sigmoid`, exp(u)/(1 + exp(u))."""
-    result = np.negative(np.asarray(u), out=out)
+    value is subnormal or 0: those points take `numeric.sigmoid`, exp(u)/(1 + exp(u)). A
+    constant u (sigmoid(softplus(3/2))) is a 0-d array, whose negation would be a scalar."""
+    u = np.asarray(u)
+    result = np.negative(u, out=np.empty_like(u) if out is None else out)
     np.exp(result, out=result)
     result += 1
     _reciprocal_of(result, result)

@@ -207,6 +207,24 @@ def test_gelu_in_float32_matches_mpmath():
             assert abs(float(value) - true) <= 16 * np.spacing(np.float32(abs(float(true))))
 
 
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_sigmoid_of_a_constant_beside_x_is_no_crash(order):
+    """sigmoid(softplus(3/2)) + cosh(x): the lone-sigmoid helper met a constant argument, a
+    0-d array whose negation NumPy returns as a scalar, and raised TypeError (a generated
+    expression, seed 1414141). Against mpmath at 40 digits: the constant plus cosh(x), and
+    sinh(x) for f'."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    constant = 1 / (1 + mpmath.exp(-mpmath.log1p(mpmath.exp(mpmath.mpf(3) / 2))))
+    x = np.array([-3.0, 0.0, 0.5, 2.0])
+    got = load_activation(expression="sigmoid(softplus(3/2)) + cosh(x)").function(order)(x)
+    for xi, value in zip(x, got, strict=True):
+        t = mpmath.mpf(xi)
+        true = constant + mpmath.cosh(t) if order == 0 else mpmath.sinh(t)
+        assert abs(value - true) <= 1e-15 * max(1, abs(true)), (xi, value, true)
+
+
 def test_threads_evaluating_at_once_get_their_own_temporaries():
     """Block-sized temporaries are reused from a per-thread pool: four threads evaluating
     GELU's f' (a program whose erfc borrows its own) on different arrays at once each get
