@@ -437,9 +437,7 @@ def _binary(expression: Any) -> Any:
 
 def _scaled(node: Any) -> Callable[[np.ndarray, np.ndarray], Any] | None:
     """GELU's erfc(c*x) or exp(k*x**2) of one operand, its constants given, into a buffer."""
-    function = {"erfc_scaled": _erfc_scaled, "exp_scaled_square": _exp_scaled_square}.get(
-        str(node.func)
-    )
+    function = _SCALED.get(str(node.func))
     if function is None or not all(arg.is_Number for arg in node.args[1:]):
         return None
     constants = [float(arg) for arg in node.args[1:]]
@@ -827,6 +825,9 @@ _UNARY: dict[Any, Callable[[np.ndarray, np.ndarray], Any]] = {
 }
 
 
+# GELU's erfc(c*x) and exp(k*x**2), by the name `compiler` gives them; a program runs them too
+_SCALED = {"erfc_scaled": _erfc_scaled, "exp_scaled_square": _exp_scaled_square}
+
 _NAMES = {
     "sigmoid_numerator": _sigmoid_numerator,
     "sigmoid_alone": _sigmoid_alone,
@@ -835,8 +836,7 @@ _NAMES = {
     "integer_power": _power,
     "reciprocal": lambda b: _reciprocal_of(b, None),
     "sigmoid_times": np.multiply,
-    "erfc_scaled": _erfc_scaled,
-    "exp_scaled_square": _exp_scaled_square,
+    **_SCALED,
     "erfc": numeric.erfc,
     "erf": lambda z: scipy_special().erf(z),
 }

@@ -376,12 +376,10 @@ def _largest_out_rule(node: Any) -> Any:
     for a sum S of exponentials, u the largest exponent (one piece per exponent that can be):
     log(exp(x) + exp(-x)), log(sinh(x)) and sqrt(cosh(x)) written in exponentials. Equal
     wherever S > 0, where both sides are real (a piece where S < 0 is nan either way)."""
-    if isinstance(node, sympy.log):
-        total, power = node.args[0], None
-    elif node.is_Pow and not node.exp.is_Integer and _free(node.exp):
-        total, power = node.base, node.exp
-    else:
+    outer = _log_or_root(node)
+    if outer is None:
         return None
+    total, power = outer
     if isinstance(total, sympy.sinh) or power is not None and isinstance(total, sympy.cosh):
         total = sympy.expand(total.rewrite(sympy.exp))  # (exp(u) +- exp(-u))/2; log(cosh(u)):
         # the log rule's |u| + softplus(-2|u|) - log(2)
@@ -391,11 +389,25 @@ def _largest_out_rule(node: Any) -> Any:
         return None
     pieces = []
     for u in exponents:
-        inner = _divide(total, u)
-        value = u + sympy.log(inner) if power is None else sympy.exp(power * u) * inner**power
+        value = _out_of(_divide(total, u), u, power)
         pieces.append((_inner_rewrite(value), _where_largest(u, exponents)))
     pieces[-1] = (pieces[-1][0], True)
     return sympy.Piecewise(*pieces)
+
+
+def _log_or_root(node: Any) -> tuple[Any, Any] | None:
+    """(S, None) for log(S), (S, e) for S**e with e a constant that is not an integer."""
+    if isinstance(node, sympy.log):
+        return node.args[0], None
+    if node.is_Pow and not node.exp.is_Integer and _free(node.exp):
+        return node.base, node.exp
+    return None
+
+
+def _out_of(inner: Any, u: Any, power: Any) -> Any:
+    """log(S) or S**power for S = exp(u)*inner, exp(u) taken out: u + log(inner) or
+    exp(power*u)*inner**power."""
+    return u + sympy.log(inner) if power is None else sympy.exp(power * u) * inner**power
 
 
 # -- square roots ----------------------------------------------------------------------------
@@ -507,12 +519,10 @@ def _taken_out(node: Any, quotient: bool) -> Any:
         if divisor is None:
             return None
         total, power = divisor[0].base, divisor[0].exp
-    elif isinstance(node, sympy.log):
-        total, power = node.args[0], None
     elif isinstance(node, log1p):
         total, power = 1 + node.args[0], None
-    elif node.is_Pow and not node.exp.is_Integer and _free(node.exp):
-        total, power = node.base, node.exp
+    elif (outer := _log_or_root(node)) is not None:
+        total, power = outer
     else:
         return None
     if isinstance(total, expm1):
@@ -525,10 +535,8 @@ def _taken_out(node: Any, quotient: bool) -> Any:
     if divisor is not None:
         n = int(-power)
         taken_out = _absorb(divisor[1], u, n) / inner**n
-    elif power is None:
-        taken_out = u + sympy.log(inner)
     else:
-        taken_out = sympy.exp(power * u) * inner**power
+        taken_out = _out_of(inner, u, power)
     kept = _bottom_up(node, _RULES) if quotient else node  # top-down: the rest not yet
     return sympy.Piecewise((_inner_rewrite(taken_out), u > 0), (kept, True))
 
