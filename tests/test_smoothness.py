@@ -8,7 +8,10 @@ import math
 import pytest
 import sympy
 
+from actcli.budget import Budget
 from actcli.cli import main
+from actcli.domain import side_limit
+from actcli.expr import X
 from actcli.registry import Registry
 from actcli.smoothness import smoothness
 from actcli.spec import class_rank
@@ -315,7 +318,11 @@ def test_a_domain_end_through_softplus_is_exact(run_actcli):
     assert point["found"] == "symbolic" and sympy.sympify(point["x_exact"]) == sympy.log(
         sympy.E - 1
     )
-    assert float(point["left"][0]) == -math.inf
+    # with s = softplus(x) -> 1-, sigma = s' > 0: f' = -sigma/(1 - s) -> -oo and
+    # f'' = -sigma'/(1 - s) - sigma**2/(1 - s)**2 -> -oo (two terms of one sign); beyond the
+    # end f is not real, so the right side has no limits
+    assert [float(v) for v in point["left"][:3]] == [-math.inf] * 3
+    assert all(math.isnan(float(v)) for v in point["right"])
     code, out, err = run_actcli("properties", "--expr", "log1p(-softplus(x))", "--format", "json")
     assert code == 0, err
     (row,) = json.loads(out)["activations"]
@@ -447,3 +454,33 @@ def test_a_division_by_a_step_is_undefined_where_the_step_is_0(run_actcli, expre
         )
         assert code == 0, err
         assert out.split() == want
+
+
+@pytest.mark.parametrize(
+    ("expression", "point", "direction", "expected"),
+    [
+        # -1 * x**-2 * (2 + cos x): a negative constant, +oo and 3: -oo
+        ("-(2 + cos(x))/x**2", "0", "+", "-oo"),
+        # the sum of two terms that go to -oo from below log(e - 1) (see above): -oo
+        (
+            "-1/((1 + exp(-x))*(1 - log(1 + exp(x)))) - 1/((1 + exp(-x))*(1 - log(1 + exp(x))))**2",
+            "log(E - 1)",
+            "-",
+            "-oo",
+        ),
+        # 0*oo and oo - oo are left to SymPy's limit of the whole: x*log(x) -> 0, and
+        # 1/x - 1/sin(x) = -x/6 + O(x**3) -> 0, its derivative -> -1/6 (hand series)
+        ("x*log(x)", "0", "+", "0"),
+        ("1/x - 1/sin(x)", "0", "-", "0"),
+        ("-1/x**2 + cos(x)/sin(x)**2", "0", "+", "-1/6"),
+    ],
+)
+def test_one_sided_limits_by_the_algebra_of_limits(expression, point, direction, expected):
+    """A sum or product's limit comes from its parts' where that is determinate (fast), and
+    from SymPy's limit of the whole where it is not (no verdict from an indeterminate form)."""
+    parsed = sympy.sympify(expression, locals={"x": X})
+    limit = side_limit(parsed, sympy.sympify(point), direction, Budget(30))
+    if expected in ("oo", "-oo"):
+        assert limit.kind == expected
+    else:
+        assert limit.kind == "value" and sympy.simplify(limit.value - sympy.Rational(expected)) == 0
