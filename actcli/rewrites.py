@@ -26,7 +26,8 @@ Piecewise gives equal pieces, chosen so that each is used where it does not canc
   `N*exp(-n*u)/(c + R*exp(-u))**n` (`log(expm1(x))`, `sqrt(exp(x) + x)`,
   `exp(x)/(1 + x**2 + exp(x))` are finite at x = 1000)
 - `(a + b*exp(u))**-n` (a, b > 0) -> `sigmoid(-u - log(b/a))**n/a**n`;
-  `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n)
+  `exp(-k*u)*sigmoid(u)**n` -> `sigmoid(-u)**k*sigmoid(u)**(n - k)` (1 <= k <= n);
+  `exp(v)*sigmoid(-w)**n` -> `exp(v - n*w)*sigmoid(w)**n` where w > 0 is proven
 - a quotient, logarithm or non-integer power of a sum of two or more exponentials (sinh and
   cosh among them): divided through by the largest exponential, one piece per term that can
   be largest (`(exp(x) - exp(-x))/(exp(x) + exp(-x))` -> `-expm1(-2x)*sigmoid(2x)` where
@@ -284,6 +285,25 @@ def _exp_sigmoid_rule(node: Any) -> Any:
             if k.is_Integer and n.is_Integer and 1 <= k <= n:
                 others = [f for f in node.args if f is not exponential and f is not power]
                 return sympy.Mul(sigmoid(-u) ** k * sigmoid(u) ** (n - k), *others)
+    return None
+
+
+def _exp_complement_rule(node: Any) -> Any:
+    """exp(v)*sigmoid(-w)**n -> exp(v - n*w)*sigmoid(w)**n where SymPy proves w > 0 (sigmoid(-w)
+    is e**-w*sigmoid(w)): the exponential overflows where the sigmoid underflows, and their
+    product is exp of one exponent (TanhExp's f', 4*x*exp(x)*sigmoid(-2*exp(x))*... after
+    1 - tanh(u)**2 is rewritten, was inf*0 = nan from x = 710)."""
+    if not node.is_Mul:
+        return None
+    exponentials = [f for f in node.args if isinstance(f, sympy.exp)]
+    sigmoids = [f for f in node.args if isinstance(_base(f), sigmoid)]
+    for exponential in exponentials:
+        for power in sigmoids:
+            w, n = -_base(power).args[0], _exponent(power)
+            if w.is_positive and n.is_Integer and n > 0:
+                others = [f for f in node.args if f is not exponential and f is not power]
+                moved = sympy.exp(exponential.args[0] - n * w) * sigmoid(w) ** n
+                return sympy.Mul(moved, *others)
     return None
 
 
@@ -622,6 +642,7 @@ _RULES: tuple[Rule, ...] = (
     _saturated_difference_rule,
     _sigmoid_rule,
     _exp_sigmoid_rule,
+    _exp_complement_rule,
     _rationalise_rule,
 )
 _DIVIDING_RULES: tuple[Rule, ...] = (_largest_out_rule, _ratio_rule, _growth_ratio_rule)

@@ -58,6 +58,12 @@ SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
 SERIES_RADII = (0.5, 0.25, 0.125)
+# an exponential tail patch: tried where digits are lost beyond |x| = TAIL_FROM, a series in
+# exp(-|x|) through TAIL_ORDER, for |x| >= the first radius where it is checked good
+TAIL_FROM = 20.0
+TAIL_RADII = (10.0, 20.0, 40.0, 100.0, 300.0, 700.0)
+TAIL_ORDER = 4
+TAIL_SECONDS = 5.0
 # SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
 # 6 s, expm1(x/sin(x))' ran past the command's minute
 SERIES_SECONDS = 20.0
@@ -229,13 +235,15 @@ def _stable_form(definition: Any, order: int) -> StableForm:
         if errors is not None:
             measured.append((branches, errors))
     chosen, errors = _choose(measured, x)
-    far = _far_patch(exact, chosen, errors, reference)
-    if far is not None:
-        chosen, errors = far
+    approximate = False
+    for patch in (_far_patch, _exponential_tail_patch):
+        found = patch(exact, chosen, errors, reference)
+        if found is not None:
+            (chosen, errors), approximate = found, True
     patched = _series_patch(exact, chosen, errors, reference)
     if patched is not None:
         return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
-    return StableForm(chosen, worst(errors), as_written)
+    return StableForm(chosen, worst(errors), as_written, approximate)
 
 
 def _expanded_exp(expression: Any) -> Any:
@@ -515,6 +523,84 @@ def _far_patch(
             return candidate, patched
         return None
     return None
+
+
+def _exponential_tail_patch(
+    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
+) -> tuple[Any, np.ndarray] | None:
+    """On each side where `chosen` loses digits beyond |x| = TAIL_FROM, a series in
+    t = exp(x) (x -> -oo) or exp(-x) (x -> +oo), used for |x| >= R where mpmath confirms its
+    truncation error below SERIES_TOLERANCE at R, 2R and 4R. It is for what underflows or
+    cancels as t -> 0: log(softplus(x)) is -inf at x = -1000 (softplus underflows to 0),
+    where the series x - t/2 + 5t**2/24 - ... gives -1000; exp(x)*log1p(exp(-x)) is inf*0 at
+    1000, where 1 - t/2 + t**2/3 - ... gives 1."""
+    if sympy.count_ops(exact) > SERIES_BUDGET or isinstance(exact, sympy.Piecewise):
+        return None
+    found = None
+    for side in (-1, 1):
+        if worst(errors, side * reference.x >= TAIL_FROM) <= TARGET:
+            continue
+        series = _tail_series(exact, side)
+        if series is None:
+            continue
+        check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
+        approximation = sympy.lambdify(X, series, modules="mpmath")
+        for radius in TAIL_RADII:
+            points = [side * radius * d for d in (1, 2, 4)]
+            truths = _nonzero_truths(check, points)
+            if truths is None:
+                continue
+            with mpmath.workdps(DIGITS + 20):
+                good = all(
+                    abs(mpmath.re(approximation(mpmath.mpf(p))) - v) <= SERIES_TOLERANCE * abs(v)
+                    for p, v in zip(points, truths, strict=True)
+                )
+            if not good:
+                continue
+            beyond = side * X >= sympy.Integer(int(radius))
+            candidate = sympy.Piecewise((series, beyond), (chosen, True))
+            patched = _errors_of(candidate, reference)
+            changed = side * reference.x >= radius  # elsewhere the candidate is `chosen`
+            if patched is not None and _fewer_misses(patched, errors, changed):
+                chosen, errors = found = candidate, patched
+            break
+    return found
+
+
+def _fewer_misses(patched: np.ndarray, errors: np.ndarray, where: np.ndarray) -> bool:
+    """Fewer points off by more than TARGET and no worse a worst error: far out the reference
+    itself can be wrong (exp(x)*log(1 + exp(-x)) is 0 at x = 1e4 to mpmath's 1200 digits, where
+    the truth is 1), so a worst error of inf before and after says nothing."""
+    misses = np.count_nonzero(patched[where] > TARGET), np.count_nonzero(errors[where] > TARGET)
+    return misses[0] < misses[1] and worst(patched, where) <= worst(errors, where)
+
+
+def _tail_series(exact: Any, side: int) -> Any:
+    """exact as a series in t = exp(-side*x) through t**TAIL_ORDER, x kept as a parameter
+    (hyperbolic functions written as exponentials, each exp(k*x + c) as exp(c)*t**(-side*k),
+    log(t) put back as -side*x), and t written as exp(-side*x) again; None where exact has
+    an exponential not linear in x with a rational slope, SymPy finds no series (tanh(exp(x)):
+    exp(1/t) as t -> 0) or takes TAIL_SECONDS."""
+    t = sympy.Dummy("t", positive=True)
+
+    def in_t(node: Any) -> Any:
+        slope = sympy.diff(node.args[0], X)
+        if not slope.is_Rational:
+            raise ValueError("not an exponential of a rational multiple of x")
+        return sympy.exp(node.args[0] - slope * X) * t ** (-side * slope)
+
+    def series() -> Any:
+        hyperbolic = to_elementary(exact).rewrite([sympy.sinh, sympy.cosh, sympy.tanh], sympy.exp)
+        written = hyperbolic.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
+        if not written.has(t):
+            return None  # no exponential: nothing to expand in
+        expansion = sympy.series(written, t, 0, TAIL_ORDER + 1).removeO()
+        return expansion.subs(sympy.log(t), -side * X).subs(t, sympy.exp(-side * X))
+
+    found = bounded(series, TAIL_SECONDS, Budget(TAIL_SECONDS))  # None also where it raised
+    if found is None or found.has(sympy.Order, sympy.Subs, sympy.nan, sympy.zoo, sympy.I):
+        return None
+    return found
 
 
 def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float) -> Any:

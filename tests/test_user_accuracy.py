@@ -170,6 +170,8 @@ IDENTITIES = [
     (1 / (1 + sympy.exp(-u)), sigmoid),
     (2 / (3 + 5 * sympy.exp(u)) ** 2, sigmoid),
     (sympy.exp(-2 * u) * sigmoid(u) ** 3, sigmoid),
+    # exp(v)*sigmoid(-w) = exp(v - w)*sigmoid(w) where w > 0: TanhExp's f' at x >= 710
+    (u * sympy.exp(u) * sigmoid(-2 * sympy.exp(u)) ** 2, sigmoid),
     ((sympy.exp(u) - sympy.exp(-u)) / (sympy.exp(u) + sympy.exp(-u)), sigmoid),
     (sympy.log(sympy.exp(u) + sympy.exp(-u)), softplus),
     (sympy.log(1 + sympy.exp(u) + sympy.exp(2 * u)), log1p),
@@ -567,8 +569,9 @@ def test_a_difference_of_logarithms_is_one_log1p_where_it_cancels(run_actcli, or
 
 @pytest.mark.slow  # ~2 s: the form is chosen among measured candidates
 def test_an_infinity_from_an_overflow_inside_the_float_form_is_rechecked(run_actcli):
-    """f'' of (cosh(x) + x)/(x + expm1(x)) far left: every candidate form overflows there,
-    and float64 gave +inf at x = -1000 and -800, where the true value is about
+    """f'' of (cosh(x) + x)/(x + expm1(x)) far left: every candidate form overflows there
+    (float64 gave +inf at x = -1000 and -800; now the exponential tail patch gives -inf, and
+    eval's mpmath re-check of infinities stands behind it), where the true value is about
     -e**(-x)/(2*(1 - x)) (hand: cosh(x) ~ e**(-x)/2 and expm1(x) ~ -1 as x -> -oo, and two
     derivatives of e**(-x) keep its sign): -9.8e430 at -1000, beyond float64, so -inf. Each
     infinite result is recomputed with mpmath; the sign and the finite values are held to
@@ -588,19 +591,37 @@ def test_an_infinity_from_an_overflow_inside_the_float_form_is_rechecked(run_act
             assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
 
 
+def float_form_gave(x: list[float] | float, y: list[float] | float, order: int):
+    """An evaluation whose float form gave y at x (+inf where it overflowed with the wrong
+    sign, as forms did before the exponential tail patch): what `_repaired` starts from."""
+    from actcli.evaluation import EvalResult
+
+    return EvalResult("expr", {}, order, np.asarray(x), np.asarray(y))
+
+
+class NoKinks:
+    kinks = ()
+
+
 def test_only_the_first_infinities_are_rechecked(monkeypatch):
     """A float form's inf is recomputed with mpmath for the first `INFINITIES_CHECKED` values
     of a call (0.2-4 ms each; exp(x) on a million x beyond 709.8 would take minutes): with the
-    limit set to 1, f'' of (cosh(x) + x)/(x + expm1(x)) at -1000 twice is -inf (mpmath, the
-    test above) and then float64's +inf. A single x (a 0-d array) is repaired as well."""
+    limit set to 1, an overflow to +inf of f'' of (cosh(x) + x)/(x + expm1(x)) at -1000, twice,
+    is -inf (mpmath, the test above) and then stays +inf. A single x (a 0-d array) is
+    repaired as well."""
     from actcli import evaluation
-    from actcli.api import evaluate as evaluate_api
 
     activation = load_activation(expression="(cosh(x) + x)/(x + expm1(x))")
-    assert float(evaluate_api(activation, -1000.0, order=2).y) == -math.inf
+    repaired = evaluation._repaired(
+        float_form_gave(-1000.0, math.inf, 2), NoKinks, lambda: activation
+    )
+    assert float(repaired.y) == -math.inf
     monkeypatch.setattr(evaluation, "INFINITIES_CHECKED", 1)
-    y = evaluate_api(activation, [-1000.0, -1000.0], order=2).y
-    assert list(y) == [-math.inf, math.inf]
+    overflowed = float_form_gave([-1000.0, -1000.0], [math.inf, math.inf], 2)
+    assert list(evaluation._repaired(overflowed, NoKinks, lambda: activation).y) == [
+        -math.inf,
+        math.inf,
+    ]
 
 
 def test_after_one_infinity_out_of_reach_the_rest_are_not_rechecked(monkeypatch):
@@ -611,7 +632,6 @@ def test_after_one_infinity_out_of_reach_the_rest_are_not_rechecked(monkeypatch)
 
     from actcli import evaluation
     from actcli.activation import Activation
-    from actcli.api import evaluate as evaluate_api
 
     asked = []
 
@@ -626,7 +646,8 @@ def test_after_one_infinity_out_of_reach_the_rest_are_not_rechecked(monkeypatch)
     activation = load_activation(expression="(cosh(x) + x)/(x + expm1(x))")
     monkeypatch.setattr(evaluation, "REPAIR_SECONDS", 0.05)
     monkeypatch.setattr(Activation, "reference", lambda self, order: slow(order))
-    y = evaluate_api(activation, [-1000.0, -900.0, -800.0], order=2).y
+    overflowed = float_form_gave([-1000.0, -900.0, -800.0], [math.inf] * 3, 2)
+    y = evaluation._repaired(overflowed, NoKinks, lambda: activation).y
     assert list(y) == [math.inf] * 3 and asked == [-1000.0]
 
 
@@ -644,6 +665,8 @@ def test_after_one_infinity_out_of_reach_the_rest_are_not_rechecked(monkeypatch)
         ("log(sinh(x))", lambda x: mpmath.log(mpmath.sinh(x))),
         ("log(cosh(x) - 1)", lambda x: mpmath.log(mpmath.cosh(x) - 1)),
         ("sinh(x)/exp(x)", lambda x: -mpmath.expm1(-2 * x) / 2),
+        # TanhExp: f' = tanh(e**x) + x*e**x*(1 - tanh(e**x)**2) was inf*0 from x = 710
+        ("x*tanh(exp(x))", lambda x: x * mpmath.tanh(mpmath.exp(x))),
     ],
 )
 @pytest.mark.parametrize("order", [0, 1])
@@ -662,3 +685,54 @@ def test_the_compiled_form_does_not_overflow_where_f_is_finite(expression, refer
             assert value == math.copysign(math.inf, want), (x, value)
         else:
             assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
+
+
+def mp_softplus(x):
+    return mpmath.log1p(mpmath.exp(x))
+
+
+@pytest.mark.parametrize(
+    ("expression", "reference"),
+    [
+        ("log(softplus(x))", lambda x: mpmath.log(mp_softplus(x))),
+        ("sqrt(log(1 + exp(x)))", lambda x: mpmath.sqrt(mp_softplus(x))),
+        (
+            "x*tanh(softplus(x))/softplus(x)",
+            lambda x: x * mpmath.tanh(mp_softplus(x)) / mp_softplus(x),
+        ),
+        ("exp(x)*log(1 + exp(-x))", lambda x: mpmath.exp(x) * mpmath.log1p(mpmath.exp(-x))),
+    ],
+)
+@pytest.mark.parametrize("order", [0, 1])
+def test_an_exponential_tail_is_a_series_in_exp_of_minus_abs_x(expression, reference, order):
+    """Where the form as written underflows or cancels as t = exp(-|x|) -> 0, the compiled form
+    beyond some |x| is a series in t (hand: log(softplus(x)) = x + log(log1p(t)/t) =
+    x - t/2 + 5t**2/24 - ..., t = e**x, where softplus underflowed to 0 and the log gave -inf at
+    x = -1000; e**x*log1p(e**-x) = 1 - t/2 + t**2/3 - ..., t = e**-x, was inf*0 at 1000;
+    x*tanh(s)/s at -1000 was 0/0, and its f' at 36 was 17% off). Held to mpmath's diff at 80+
+    digits, or within 1e-300 where the truth is that small (a relative target means nothing
+    there: e**x*log1p(e**-x) at -745.5 is 1.3e-321 = -x*e**x, and e**x underflows)."""
+    points = [-1e8, -1e5, -1000.0, -745.5, -700.0, -40.0, -3.0, 3.0, 36.0, 700.0, 745.5, 1000.0]
+    got = load_activation(expression=expression).function(order)(np.array(points))
+    for x, value in zip(points, got, strict=True):
+        want = truth(reference, x, order)
+        if want is None:
+            assert abs(value) <= SMALLEST_NORMAL, (x, value)
+        else:
+            assert abs(value - want) <= max(1e-13 * abs(want), 1e-300), (x, value, want)
+
+
+def test_the_tail_series_of_log_softplus_is_the_hand_expansion():
+    """log(softplus(x)) = log(t) + log(1 - t/2 + t**2/3 - t**3/4 + ...), t = e**x; with u the
+    sum after 1, log(1 + u) = u - u**2/2 + u**3/3 - ... gives -t/2, then 1/3 - 1/8 = 5/24 for
+    t**2 and -1/4 + 1/6 - 1/24 = -1/8 for t**3. It is a truncated series, so the form is
+    marked approximate."""
+    from actcli.stabilize import _tail_series
+
+    definition = parse_expression("log(softplus(x))", scalar_namespace({}))
+    t = sympy.Symbol("t", positive=True)
+    series = sympy.expand(_tail_series(definition, -1).subs(X, sympy.log(t)))
+    rest = series - sympy.log(t)  # x = log(t)
+    expected = [0, sympy.Rational(-1, 2), sympy.Rational(5, 24), sympy.Rational(-1, 8)]
+    assert not rest.has(sympy.log) and [rest.coeff(t, k) for k in range(4)] == expected
+    assert stable_form(definition).approximate
