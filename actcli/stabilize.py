@@ -58,10 +58,10 @@ SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
 SERIES_RADII = (0.5, 0.25, 0.125)
-# an exponential tail patch: tried where digits are lost beyond |x| = TAIL_FROM, a series in
-# exp(-|x|) through TAIL_ORDER, for |x| >= the first radius where it is checked good
+# tail patches: tried where digits are lost beyond |x| = TAIL_FROM, a series in 1/|x| (through
+# SERIES_ORDER) or exp(-|x|) (through TAIL_ORDER), for |x| >= the first radius checked good
 TAIL_FROM = 20.0
-TAIL_RADII = (10.0, 20.0, 40.0, 100.0, 300.0, 700.0)
+TAIL_RADII = (4.0, 10.0, 20.0, 40.0, 100.0, 300.0, 700.0, 1e3, 1e4)
 TAIL_ORDER = 4
 TAIL_SECONDS = 5.0
 # SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
@@ -236,10 +236,9 @@ def _stable_form(definition: Any, order: int) -> StableForm:
             measured.append((branches, errors))
     chosen, errors = _choose(measured, x)
     approximate = False
-    for patch in (_far_patch, _exponential_tail_patch):
-        found = patch(exact, chosen, errors, reference)
-        if found is not None:
-            (chosen, errors), approximate = found, True
+    far = _tail_patches(exact, chosen, errors, reference)
+    if far is not None:
+        (chosen, errors), approximate = far, True
     patched = _series_patch(exact, chosen, errors, reference)
     if patched is not None:
         return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
@@ -437,16 +436,16 @@ def _taylor_polynomial(exact: Any) -> Any:
     return _series_polynomial(to_elementary(exact), X)
 
 
-def _series_polynomial(expression: Any, variable: Any) -> Any:
+def _series_polynomial(expression: Any, variable: Any, seconds: float = SERIES_SECONDS) -> Any:
     """SymPy's series of the expression about variable = 0 through SERIES_ORDER, as a
     polynomial with exact rational or 30-digit Float coefficients; None where there is none
-    (a pole, an essential singularity, SymPy's many errors) or it takes SERIES_SECONDS."""
+    (a pole, an essential singularity, SymPy's many errors) or it takes `seconds`."""
     polynomial = bounded(
         lambda: sympy.Poly(
             sympy.series(expression, variable, 0, SERIES_ORDER + 1).removeO(), variable
         ),
-        SERIES_SECONDS,
-        Budget(SERIES_SECONDS),
+        seconds,
+        Budget(seconds),
     )
     if polynomial is None:
         return None
@@ -484,78 +483,30 @@ def _ratio(value: Any) -> tuple[int, int]:
     return (mantissa * 2**exponent, 1) if exponent >= 0 else (mantissa, 2**-exponent)
 
 
-def _far_patch(
+def _tail_patches(
     exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
 ) -> tuple[Any, np.ndarray] | None:
-    """A Taylor polynomial in t = 1/x, used for |x| > R where `chosen` loses digits far out
-    (x*sin(1/x)' = sin(1/x) - cos(1/x)/x cancels to t**3/3 for large x); its truncation error
-    is checked with mpmath at R, 2R, 4R (both signs), as for the polynomial about 0."""
-    far = np.abs(reference.x) > 50
-    if worst(errors, far) <= TARGET or sympy.count_ops(exact) > SERIES_BUDGET:
-        return None
-    if isinstance(exact, sympy.Piecewise):
-        return None
-    t = sympy.Dummy("t", positive=True)
-    # None at an essential singularity at infinity (exp(-x)): no polynomial in 1/x
-    polynomial = _series_polynomial(to_elementary(exact).subs(X, 1 / t), t)
-    if polynomial is None:
-        return None
-    check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
-    for radius in (4.0, 10.0, 30.0, 100.0, 1e3, 1e4):
-        points = [s * radius * d for d in (1, 2, 4) for s in (1, -1)]
-        truths = _nonzero_truths(check, points)
-        if truths is None:
-            return None
-        with mpmath.workdps(DIGITS + 20):
-            good = all(
-                abs(mpmath.mpf(polynomial.eval(sympy.Rational(1) / sympy.Rational(p))) - v)
-                <= SERIES_TOLERANCE * abs(v)
-                for p, v in zip(points, truths, strict=True)
-            )
-        if not good:
-            continue
-        tail = polynomial.as_expr().subs(t, 1 / X)
-        bound = sympy.Rational(int(radius))
-        candidate = sympy.Piecewise((tail, (X >= bound) | (X <= -bound)), (chosen, True))
-        patched = _errors_of(candidate, reference)
-        changed = np.abs(reference.x) >= int(radius)  # elsewhere the candidate is `chosen`
-        if patched is not None and worst(patched, changed) < worst(errors, changed):
-            return candidate, patched
-        return None
-    return None
-
-
-def _exponential_tail_patch(
-    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
-) -> tuple[Any, np.ndarray] | None:
-    """On each side where `chosen` loses digits beyond |x| = TAIL_FROM, a series in
-    t = exp(x) (x -> -oo) or exp(-x) (x -> +oo), used for |x| >= R where mpmath confirms its
-    truncation error below SERIES_TOLERANCE at R, 2R and 4R. It is for what underflows or
-    cancels as t -> 0: log(softplus(x)) is -inf at x = -1000 (softplus underflows to 0),
-    where the series x - t/2 + 5t**2/24 - ... gives -1000; exp(x)*log1p(exp(-x)) is inf*0 at
-    1000, where 1 - t/2 + t**2/3 - ... gives 1."""
+    """On each side where `chosen` loses digits beyond |x| = TAIL_FROM, a series in a t that
+    goes to 0 as |x| -> oo, used for |x| >= R where mpmath confirms its truncation error below
+    SERIES_TOLERANCE at R, 2R and 4R: first in t = exp(-|x|) (`_exponential_series`: for what
+    underflows or cancels as exp(-|x|) -> 0, log(softplus(x)) is -inf at x = -1000, where
+    x - t/2 + 5t**2/24 - ... gives -1000; exp(x)*log1p(exp(-x)) is inf*0 at 1000, where
+    1 - t/2 + t**2/3 - ... gives 1), then in t = 1/|x| (`_inverse_series`: x*sin(1/x)' =
+    sin(1/x) - cos(1/x)/x cancels to t**3/3; exp(x**2)*erfc(x) is nan beyond 27, where it is
+    t/sqrt(pi) - t**3/(2*sqrt(pi)) + ...)."""
     if sympy.count_ops(exact) > SERIES_BUDGET or isinstance(exact, sympy.Piecewise):
         return None
+    if all(worst(errors, side * reference.x >= TAIL_FROM) <= TARGET for side in (-1, 1)):
+        return None
     found = None
-    for side in (-1, 1):
-        if worst(errors, side * reference.x >= TAIL_FROM) <= TARGET:
-            continue
-        series = _tail_series(exact, side)
-        if series is None:
-            continue
-        check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
-        approximation = sympy.lambdify(X, series, modules="mpmath")
-        for radius in TAIL_RADII:
-            points = [side * radius * d for d in (1, 2, 4)]
-            truths = _nonzero_truths(check, points)
-            if truths is None:
+    check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
+    for series_on in (_exponential_series, _inverse_series):  # the first fails fast or helps
+        for side in (-1, 1):
+            if worst(errors, side * reference.x >= TAIL_FROM) <= TARGET:
                 continue
-            with mpmath.workdps(DIGITS + 20):
-                good = all(
-                    abs(mpmath.re(approximation(mpmath.mpf(p))) - v) <= SERIES_TOLERANCE * abs(v)
-                    for p, v in zip(points, truths, strict=True)
-                )
-            if not good:
+            series = series_on(exact, side)
+            radius = None if series is None else _tail_radius(series, check, side)
+            if radius is None:
                 continue
             beyond = side * X >= sympy.Integer(int(radius))
             candidate = sympy.Piecewise((series, beyond), (chosen, True))
@@ -563,8 +514,25 @@ def _exponential_tail_patch(
             changed = side * reference.x >= radius  # elsewhere the candidate is `chosen`
             if patched is not None and _fewer_misses(patched, errors, changed):
                 chosen, errors = found = candidate, patched
-            break
     return found
+
+
+def _tail_radius(series: Any, check: Callable[[Any], Any], side: int) -> float | None:
+    """The first of TAIL_RADII, R, where the series is within SERIES_TOLERANCE of mpmath at
+    side*R, 2R and 4R; None when there is none."""
+    approximation = sympy.lambdify(X, series, modules="mpmath")
+    for radius in TAIL_RADII:
+        points = [side * radius * d for d in (1, 2, 4)]
+        truths = _nonzero_truths(check, points)
+        if truths is None:
+            continue
+        with mpmath.workdps(DIGITS + 20):
+            if all(
+                abs(mpmath.re(approximation(mpmath.mpf(p))) - v) <= SERIES_TOLERANCE * abs(v)
+                for p, v in zip(points, truths, strict=True)
+            ):
+                return radius
+    return None
 
 
 def _fewer_misses(patched: np.ndarray, errors: np.ndarray, where: np.ndarray) -> bool:
@@ -575,7 +543,15 @@ def _fewer_misses(patched: np.ndarray, errors: np.ndarray, where: np.ndarray) ->
     return misses[0] < misses[1] and worst(patched, where) <= worst(errors, where)
 
 
-def _tail_series(exact: Any, side: int) -> Any:
+def _inverse_series(exact: Any, side: int) -> Any:
+    """exact's series in t = 1/|x| on one side (x = side/t) through t**SERIES_ORDER, written in
+    x again; None where there is none (an essential singularity at infinity: exp(-x))."""
+    t = sympy.Dummy("t", positive=True)
+    polynomial = _series_polynomial(to_elementary(exact).subs(X, side / t), t, TAIL_SECONDS)
+    return None if polynomial is None else polynomial.as_expr().subs(t, side / X)
+
+
+def _exponential_series(exact: Any, side: int) -> Any:
     """exact as a series in t = exp(-side*x) through t**TAIL_ORDER, x kept as a parameter
     (hyperbolic functions written as exponentials, each exp(k*x + c) as exp(c)*t**(-side*k),
     log(t) put back as -side*x), and t written as exp(-side*x) again; None where exact has

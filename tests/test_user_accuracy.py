@@ -704,6 +704,7 @@ def mp_softplus(x):
     ],
 )
 @pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.slow  # up to ~6 s: SymPy's series in exp(-x) of x*tanh(softplus(x))/softplus(x)'
 def test_an_exponential_tail_is_a_series_in_exp_of_minus_abs_x(expression, reference, order):
     """Where the form as written underflows or cancels as t = exp(-|x|) -> 0, the compiled form
     beyond some |x| is a series in t (hand: log(softplus(x)) = x + log(log1p(t)/t) =
@@ -722,17 +723,46 @@ def test_an_exponential_tail_is_a_series_in_exp_of_minus_abs_x(expression, refer
             assert abs(value - want) <= max(1e-13 * abs(want), 1e-300), (x, value, want)
 
 
-def test_the_tail_series_of_log_softplus_is_the_hand_expansion():
+def test_the_exponential_series_of_log_softplus_is_the_hand_expansion():
     """log(softplus(x)) = log(t) + log(1 - t/2 + t**2/3 - t**3/4 + ...), t = e**x; with u the
     sum after 1, log(1 + u) = u - u**2/2 + u**3/3 - ... gives -t/2, then 1/3 - 1/8 = 5/24 for
     t**2 and -1/4 + 1/6 - 1/24 = -1/8 for t**3. It is a truncated series, so the form is
     marked approximate."""
-    from actcli.stabilize import _tail_series
+    from actcli.stabilize import _exponential_series
 
     definition = parse_expression("log(softplus(x))", scalar_namespace({}))
     t = sympy.Symbol("t", positive=True)
-    series = sympy.expand(_tail_series(definition, -1).subs(X, sympy.log(t)))
+    series = sympy.expand(_exponential_series(definition, -1).subs(X, sympy.log(t)))
     rest = series - sympy.log(t)  # x = log(t)
     expected = [0, sympy.Rational(-1, 2), sympy.Rational(5, 24), sympy.Rational(-1, 8)]
     assert not rest.has(sympy.log) and [rest.coeff(t, k) for k in range(4)] == expected
     assert stable_form(definition).approximate
+
+
+@pytest.mark.parametrize(
+    ("expression", "reference"),
+    [
+        ("x*sin(1/x)", lambda x: x * mpmath.sin(1 / x)),
+        ("exp(x**2)*erfc(x)", lambda x: mpmath.exp(x**2) * mpmath.erfc(x)),
+        (
+            "x*exp(x**2/2)*erfc(x/sqrt(2))",
+            lambda x: x * mpmath.exp(x**2 / 2) * mpmath.erfc(x / mpmath.sqrt(2)),
+        ),
+    ],
+)
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_far_tail_is_a_series_in_one_over_x(expression, reference, order):
+    """Beyond some |x|, on each side where the form as written loses digits, the compiled form
+    is a series in t = 1/|x| (hand: x*sin(1/x)' = sin(t) - t*cos(t) = t**3/3 - ... cancels;
+    exp(x**2)*erfc(x) = t/sqrt(pi) - t**3/(2*sqrt(pi)) + ... for x > 0 (A&S 7.1.23) was
+    inf*0 = nan beyond x = 27, and the Mills-ratio form x*exp(x**2/2)*erfc(x/sqrt(2)) ->
+    sqrt(2/pi) likewise; for x < 0 both overflow with the truth). Held to mpmath's diff at
+    80+ digits, inf where the truth is beyond float64."""
+    points = [-1e8, -1e5, -1000.0, -30.0, -3.0, 3.0, 26.0, 28.0, 36.0, 700.0, 1e5, 1e8]
+    got = load_activation(expression=expression).function(order)(np.array(points))
+    for x, value in zip(points, got, strict=True):
+        want = truth(reference, x, order)
+        if abs(want) > LARGEST:
+            assert value == math.copysign(math.inf, want), (x, value)
+        else:
+            assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
