@@ -346,7 +346,7 @@ def _suggestions(
         if text is None:
             notes.append(f"the better form of {_name(result.order)} has no spec text")
             continue
-        if approximate:  # a Taylor piece: `check` verifies the stable form within this
+        if approximate:  # a truncated series: `check` verifies the stable form within this
             text += f"\ntolerance: {SERIES_TOLERANCE:.2g}"
         key = "stable" if result.order == 0 else f"stable_derivatives.{result.order}"
         found.append(Suggestion(key, measured, text))

@@ -10,13 +10,30 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 
-class sigmoid(sympy.Function):
+class _PositiveOnTheReals(sympy.Function):
+    """A function > 0 at every real argument, also where exp(u) underflows: left to SymPy, a
+    low-precision evaluation found softplus(-800) = 0 (log(softplus(-800)) was zoo)."""
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real or None
+
+    _eval_is_extended_positive = _eval_is_positive
+
+    def _eval_is_zero(self):
+        return False if self.args[0].is_real else None
+
+
+class sigmoid(_PositiveOnTheReals):
     """Logistic function 1/(1 + exp(-u))."""
 
     nargs = 1
@@ -40,14 +57,8 @@ class sigmoid(sympy.Function):
     def _eval_evalf(self, prec):
         return self.rewrite(sympy.exp)._eval_evalf(prec)
 
-    def _eval_is_real(self):
-        return self.args[0].is_real
 
-    def _eval_is_positive(self):
-        return self.args[0].is_real or None
-
-
-class softplus(sympy.Function):
+class softplus(_PositiveOnTheReals):
     """Softplus log(1 + exp(u))."""
 
     nargs = 1
@@ -70,13 +81,15 @@ class softplus(sympy.Function):
     _eval_rewrite_as_log = _eval_rewrite_as_exp
 
     def _eval_evalf(self, prec):
-        return self.rewrite(sympy.exp)._eval_evalf(prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        return self.args[0].is_real or None
+        """log1p(exp(u)), or u + log1p(exp(-u)) for u > 0, in mpmath: SymPy's evalf of
+        log(1 + exp(u)) rounds 1 + exp(u) to 1 (0 for u = -100000, not 3.6e-43430)."""
+        u = self.args[0]._eval_evalf(prec)
+        if u is None or not u.is_Float:  # symbolic or complex: SymPy's own evaluation
+            return self.rewrite(sympy.exp)._eval_evalf(prec)
+        with mpmath.workprec(prec + 10):
+            v = u._to_mpmath(prec + 10)
+            value = v + mpmath.log1p(mpmath.exp(-v)) if v > 0 else mpmath.log1p(mpmath.exp(v))
+        return sympy.Float._new(value._mpf_, prec)
 
 
 class erfc(sympy.erfc):

@@ -409,3 +409,34 @@ def test_a_claim_mpmath_cannot_evaluate_everywhere_is_refuted_where_it_can(run_a
     assert witness["x"] > 0 and witness["true"] == 1.0
     # exp(exp(exp(x))) > e^e for x > 0; beyond float64 it is written "inf" (JSON has no inf)
     assert witness["claimed"] == "inf" or witness["claimed"] > math.exp(math.e)
+
+
+TRUNCATED_SERIES_SPEC = """name: log_softplus
+title: log of softplus, with a truncated series for f'' far left
+kind: scalar
+definition: "log(softplus(x))"
+stable_derivatives:
+  2:
+    piecewise:
+      - {{when: "x <= -20", value: "251*exp(4*x)/180 - 9*exp(3*x)/8 + 5*exp(2*x)/6 - {c1}*exp(x)"}}
+      - {{otherwise: "(sigmoid(-x)*softplus(x) - sigmoid(x))*sigmoid(x)/softplus(x)**2"}}
+    tolerance: 1.4e-17
+references: ["hand"]
+"""
+
+
+@pytest.mark.parametrize(("c1", "status"), [("1/2", "holds_approximately"), ("1/3", "refuted")])
+def test_a_truncated_series_claim_meets_the_exact_form_within_its_tolerance(
+    tmp_path: Path, c1: str, status: str
+) -> None:
+    """f = log(softplus(x)), t = e**x: f = x + log(1 - t/2 + t**2/3 - t**3/4 + t**4/5 - ...)
+    = x - t/2 + 5t**2/24 - t**3/8 + 251t**4/2880 - ... (hand: log(1 + u) = u - u**2/2 +
+    u**3/3 - u**4/4; for t**4, 1/5 - 13/72 + 1/12 - 1/64 = 251/2880), so f'' =
+    -t/2 + 5t**2/6 - 9t**3/8 + 251t**4/180 - ... The series meets the exact form at x = -20
+    within e**-80 relative, not exactly: that point was a failure (and SymPy, deciding
+    softplus(-20) = 0, made f itself jump there). With -t/3 it is refuted."""
+    path = tmp_path / "log_softplus.yaml"
+    path.write_text(TRUNCATED_SERIES_SPEC.format(c1=c1))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "stable_derivatives.2"]
+    assert result.status == status, result.detail
+    assert "does not exist" not in result.detail

@@ -20,6 +20,7 @@ import time
 import warnings
 from datetime import timedelta
 
+import mpmath
 import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
@@ -39,6 +40,7 @@ from actcli.expr import (
     scalar_namespace,
     vector_namespace,
 )
+from actcli.functions import sigmoid, softplus
 
 ALPHA = sympy.Symbol("alpha", positive=True)
 BETA = sympy.Symbol("beta", positive=True)
@@ -998,3 +1000,19 @@ def test_grammar_shaped_expressions_parse_or_raise_expression_error(text, namesp
 @given(text=conditions, namespace=namespaces)
 def test_grammar_shaped_conditions_parse_or_raise_expression_error(text, namespace):
     parse_or_reject(text, namespace, True)
+
+
+@pytest.mark.parametrize("point", [-800, -100000, 30, 100000])
+def test_softplus_and_sigmoid_stay_positive_where_exp_underflows(point):
+    """softplus(u) > 0 and 0 < sigmoid(u) for every real u. SymPy decided softplus(-800) = 0
+    from a low-precision evaluation (log(softplus(x)) at -800 became zoo: check then said f
+    jumps there), and its evalf of log(1 + exp(u)) rounds 1 + exp(u) to 1 (0 at -100000).
+    Values against mpmath's log1p at 40 digits."""
+    u = sympy.Integer(point)
+    for function in (softplus, sigmoid):
+        assert function(u).is_zero is False and function(u).is_positive is True
+    assert sympy.log(softplus(X)).subs(X, u) != sympy.zoo
+    with mpmath.workdps(40):
+        exact = mpmath.log1p(mpmath.exp(point))
+        for value in (sympy.N(softplus(u), 30), softplus(sympy.Float(point))):
+            assert abs(mpmath.mpf(value) - exact) <= 1e-14 * exact

@@ -208,7 +208,7 @@ def _verdict(
             left_branch = active_branch_at(ctx.definition, ctx.activation, left.probe)
             right_branch = active_branch_at(ctx.definition, ctx.activation, right.probe)
             value = point_value(point, left_branch, right_branch, order, ctx.activation)
-            note = _at_point(ctx, value, claimed, what, output_form, comparison)
+            note = _at_point(ctx, value, claimed, what, output_form, comparison, tolerance)
             if note:
                 notes.append(note)
     _numeric(ctx, claimed, numeric_truth, pieces, tolerance, comparison, output_form)
@@ -222,9 +222,11 @@ def _at_point(
     what: str,
     output_form: Any,
     comparison: _Comparison,
+    tolerance: float | None,
 ) -> str:
     """The claim at a breakpoint: a convention where the derivative does not exist, else
-    it must give the derivative's value."""
+    it must give the derivative's value (within the claim's tolerance, if it has one: a
+    truncated series meets the exact form at its radius within it, not exactly)."""
     point = sympy.sstr(value.x)
     sides = f"one-sided limits {sympy.sstr(value.left)} and {sympy.sstr(value.right)}"
     if value.exists is False:
@@ -244,7 +246,7 @@ def _at_point(
     except TypeError:  # SymPy cannot order the claim's own conditions there (zoo, y >= 0)
         return f"the claim's value at x = {point} is not decided (its conditions there are not)"
     exact = ctx.at_values(value.left)
-    if not is_zero(at - exact):
+    if not (is_zero(at - exact) or _within(at, exact, tolerance)):
         comparison.failures.append(point)
         comparison.worst = {
             "x": float(sympy.N(ctx.at_values(value.x))),
@@ -253,6 +255,16 @@ def _at_point(
             "true": as_float(exact),
         }
     return ""
+
+
+def _within(claimed: Any, exact: Any, tolerance: float | None) -> bool:
+    """|claimed - exact| <= tolerance*max(1, |exact|) at 50 digits, as `_numeric` measures."""
+    if tolerance is None:
+        return False
+    difference, size = sympy.N(claimed - exact, 50), sympy.N(exact, 50)
+    if not (difference.is_number and size.is_number):
+        return False
+    return bool(abs(difference) <= tolerance * max(abs(size), 1))
 
 
 def _numeric(
