@@ -21,7 +21,7 @@ from actcli.domain import Structure, undefined_where
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
 from actcli.generated import Kink
-from actcli.interval import Undefined, point_function
+from actcli.interval import Undefined, constant_value, point_function
 from actcli.options import MAX_SERIES, parse_sweep
 from actcli.pieces import canonical_piecewise, symbolic_breakpoints, to_piecewise
 from actcli.registry import Registry, load_spec_argument
@@ -224,7 +224,7 @@ class Activation:
                 str(cut.x),
                 tuple(s[0].number() if left_part.defined else math.nan for s in sides),
                 tuple(s[1].number() if right_part.defined else math.nan for s in sides),
-                math.nan if cut.value is None else float(sympy.N(cut.value, 30)),
+                math.nan if cut.value is None else constant_value(cut.value).real,
                 "both"
                 if left_part.defined and right_part.defined
                 else "left"

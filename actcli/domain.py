@@ -34,6 +34,7 @@ from actcli.deferred import scipy_optimize
 from actcli.errors import AnalysisError
 from actcli.expr import X
 from actcli.functions import beyond_solvers, log1p, simplify, to_elementary
+from actcli.interval import constant_value
 from actcli.pieces import (
     Bound,
     active_branch_at,
@@ -575,7 +576,7 @@ def to_float(value: Any) -> float:
         return math.inf
     if value == -sympy.oo:
         return -math.inf
-    return float(sympy.re(sympy.N(value, 30)))
+    return constant_value(value).real
 
 
 __all__ = ["Cut", "Limit", "Part", "Structure", "side_limit", "to_float"]

@@ -37,6 +37,7 @@ from actcli.domain import Limit, Structure, _singular_at
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X
 from actcli.functions import reduce_max, reduce_min, simplify
+from actcli.interval import constant_value
 from actcli.json_values import json_number
 from actcli.pieces import active_branch_at, intervals, to_piecewise
 from actcli.proofs import is_zero
@@ -518,7 +519,7 @@ def _simple(value: Any) -> Any:
 def _number(value: Any) -> float:
 
     try:
-        number = complex(sympy.N(value, 30))
+        number = constant_value(value)
     except (TypeError, ValueError):
         return math.nan
     return number.real if abs(number.imag) < 1e-300 else math.nan

@@ -141,3 +141,28 @@ def _fraction(point):
     assert point.is_exact()
     mantissa, exponent = (int(n) for n in point.man_exp())
     return Fraction(mantissa) * Fraction(2) ** exponent
+
+
+def test_a_compound_constant_is_enclosed_by_arb_not_by_sympys_rounding():
+    """SymPy's N rounds 1 + exp(-700) to 1, so it makes log(1 + exp(-700)) 0 and
+    log(1 + exp(-700))*exp(700) 0, where the truth is 1 (log1p(t)/t -> 1): the ball built
+    from N excluded the true value. Arb's ball of the tree holds it (mpmath's log1p at 50
+    digits), and a value read off such a constant is the truth, not 0."""
+    from actcli.domain import to_float
+    from actcli.interval import constant_enclosure, constant_value
+
+    t = sympy.exp(-700)
+    with mpmath.workdps(50):
+        small = mpmath.log1p(mpmath.exp(-700))
+        ratio = small * mpmath.exp(700)
+
+    def exact(point):  # an Arb endpoint (radius 0) as an mpmath number
+        mantissa, exponent = point.man_exp()
+        return mpmath.mpf((int(mantissa), int(exponent)))
+
+    for value, truth in ((sympy.log(1 + t), small), (sympy.log(1 + t) / t, ratio)):
+        ball = constant_enclosure(value)
+        low, high = exact(ball.lo.lower()), exact(ball.hi.upper())
+        assert low <= truth <= high and high - low <= 1e-15 * truth
+        assert abs(to_float(value) - truth) <= 1e-15 * truth
+        assert abs(constant_value(value).real - truth) <= 1e-15 * truth

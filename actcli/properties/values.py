@@ -16,6 +16,7 @@ import sympy
 from actcli.budget import Budget, bounded
 from actcli.expr import X
 from actcli.functions import simplify
+from actcli.interval import constant_value
 
 FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 SIMPLIFY_SECONDS = 1.0
@@ -85,7 +86,7 @@ def to_float(expression: Any) -> float:
         return math.inf
     if expression is -sympy.oo or expression == -sympy.oo:
         return -math.inf
-    number = complex(sympy.N(expression, 30))
+    number = constant_value(expression)
     return number.real if abs(number.imag) <= 1e-20 * max(1.0, abs(number.real)) else math.nan
 
 
