@@ -426,6 +426,7 @@ references: ["hand"]
 
 
 @pytest.mark.parametrize(("c1", "status"), [("1/2", "holds_approximately"), ("1/3", "refuted")])
+@pytest.mark.slow  # ~2 s: the claim is checked at mpmath precision on each piece
 def test_a_truncated_series_claim_meets_the_exact_form_within_its_tolerance(
     tmp_path: Path, c1: str, status: str
 ) -> None:
