@@ -59,11 +59,13 @@ SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
 SERIES_RADII = (0.5, 0.25, 0.125)
 # tail patches: tried where digits are lost beyond |x| = TAIL_FROM, a series in 1/|x| (through
-# SERIES_ORDER) or exp(-|x|) (through TAIL_ORDER), for |x| >= the first radius checked good
+# SERIES_ORDER) or exp(-|x|) (TAIL_ORDERS), for |x| >= the first radius checked good
 TAIL_FROM = 20.0
-TAIL_RADII = (4.0, 10.0, 20.0, 40.0, 100.0, 300.0, 700.0, 1e3, 1e4)
-TAIL_ORDER = 4
-TAIL_SECONDS = 5.0
+TAIL_RADII = (4.0, 5.0, 10.0, 20.0, 40.0, 100.0, 300.0, 700.0, 1e3, 1e4)
+# (powers of exp(-|x|), SymPy's seconds): through t**8 first, which holds from |x| = 10 (f''
+# of log(softplus(x)) cancels to 7e-12 at -10); through t**4 where that takes too long
+TAIL_ORDERS = ((8, 2.0), (4, 5.0))
+TAIL_SECONDS = 5.0  # for the series in 1/|x|
 # SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
 # 6 s, expm1(x/sin(x))' ran past the command's minute
 SERIES_SECONDS = 20.0
@@ -552,11 +554,11 @@ def _inverse_series(exact: Any, side: int) -> Any:
 
 
 def _exponential_series(exact: Any, side: int) -> Any:
-    """exact as a series in t = exp(-side*x) through t**TAIL_ORDER, x kept as a parameter
-    (hyperbolic functions written as exponentials, each exp(k*x + c) as exp(c)*t**(-side*k),
-    log(t) put back as -side*x), and t written as exp(-side*x) again; None where exact has
-    an exponential not linear in x with a rational slope, SymPy finds no series (tanh(exp(x)):
-    exp(1/t) as t -> 0) or takes TAIL_SECONDS."""
+    """exact as a series in t = exp(-side*x) through the first of TAIL_ORDERS SymPy finds in
+    time, x kept as a parameter (hyperbolic functions written as exponentials, each
+    exp(k*x + c) as exp(c)*t**(-side*k), log(t) put back as -side*x), and t written as
+    exp(-side*x) again; None where exact has an exponential not linear in x with a rational
+    slope, or SymPy finds no series (tanh(exp(x)): exp(1/t) as t -> 0) in time."""
     t = sympy.Dummy("t", positive=True)
 
     def in_t(node: Any) -> Any:
@@ -565,15 +567,22 @@ def _exponential_series(exact: Any, side: int) -> Any:
             raise ValueError("not an exponential of a rational multiple of x")
         return sympy.exp(node.args[0] - slope * X) * t ** (-side * slope)
 
-    def series() -> Any:
+    def written() -> Any:
         hyperbolic = to_elementary(exact).rewrite([sympy.sinh, sympy.cosh, sympy.tanh], sympy.exp)
-        written = hyperbolic.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
-        if not written.has(t):
-            return None  # no exponential: nothing to expand in
-        expansion = sympy.series(written, t, 0, TAIL_ORDER + 1).removeO()
+        return hyperbolic.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
+
+    in_terms_of_t = bounded(written, TAIL_SECONDS, Budget(TAIL_SECONDS))  # None where it raised
+    if in_terms_of_t is None or not in_terms_of_t.has(t):
+        return None  # no exponential: nothing to expand in
+
+    def series(order: int) -> Any:
+        expansion = sympy.series(in_terms_of_t, t, 0, order + 1).removeO()
         return expansion.subs(sympy.log(t), -side * X).subs(t, sympy.exp(-side * X))
 
-    found = bounded(series, TAIL_SECONDS, Budget(TAIL_SECONDS))  # None also where it raised
+    for order, seconds in TAIL_ORDERS:
+        found = bounded(functools.partial(series, order), seconds, Budget(seconds))
+        if found is not None:
+            break
     if found is None or found.has(sympy.Order, sympy.Subs, sympy.nan, sympy.zoo, sympy.I):
         return None
     return found

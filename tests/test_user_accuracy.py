@@ -766,3 +766,19 @@ def test_a_far_tail_is_a_series_in_one_over_x(expression, reference, order):
             assert value == math.copysign(math.inf, want), (x, value)
         else:
             assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
+
+
+@pytest.mark.slow  # ~2 s: the forms of f, f' and f'' are searched
+def test_the_second_derivative_of_log_softplus_does_not_cancel_far_left():
+    """f'' of log(softplus(x)) is (sigmoid'*s - sigmoid**2)/s**2, s = softplus(x): the
+    numerator cancels to -t**2/2 + ... (t = e**x) from terms of size t, so the form lost
+    7e-12 at x = -10; the series -t/2 + 5t**2/6 - ... through t**8 holds from x = -10 on.
+    (Between -10 and -5 the form still loses up to ~2.4e-13, at -7: no grid point is there.)"""
+    points = [-1000.0, -40.0, -20.0, -10.0, -3.0, -1.0]
+    got = load_activation(expression="log(softplus(x))").function(2)(np.array(points))
+    for x, value in zip(points, got, strict=True):
+        want = truth(lambda z: mpmath.log(mp_softplus(z)), x, 2)
+        if want is None:  # -e**-1000/2: below the float range
+            assert abs(value) <= SMALLEST_NORMAL, (x, value)
+        else:
+            assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
