@@ -274,17 +274,11 @@ def _sigmoid_rule(node: Any) -> Any:
 def _exp_sigmoid_rule(node: Any) -> Any:
     """exp(-k*u)*sigmoid(u)**n -> sigmoid(-u)**k*sigmoid(u)**(n - k), 1 <= k <= n (the
     exponential overflows where the sigmoid underflows; the product does neither)."""
-    if not node.is_Mul:
-        return None
-    exponentials = [f for f in node.args if isinstance(f, sympy.exp)]
-    sigmoids = [f for f in node.args if isinstance(_base(f), sigmoid)]
-    for exponential in exponentials:
-        for power in sigmoids:
-            u, n = _base(power).args[0], _exponent(power)
-            k = sympy.cancel(-exponential.args[0] / u)
-            if k.is_Integer and n.is_Integer and 1 <= k <= n:
-                others = [f for f in node.args if f is not exponential and f is not power]
-                return sympy.Mul(sigmoid(-u) ** k * sigmoid(u) ** (n - k), *others)
+    for exponential, power, others in _exp_sigmoid_pairs(node):
+        u, n = _base(power).args[0], _exponent(power)
+        k = sympy.cancel(-exponential.args[0] / u)
+        if k.is_Integer and n.is_Integer and 1 <= k <= n:
+            return sympy.Mul(sigmoid(-u) ** k * sigmoid(u) ** (n - k), *others)
     return None
 
 
@@ -293,18 +287,24 @@ def _exp_complement_rule(node: Any) -> Any:
     is e**-w*sigmoid(w)): the exponential overflows where the sigmoid underflows, and their
     product is exp of one exponent (TanhExp's f', 4*x*exp(x)*sigmoid(-2*exp(x))*... after
     1 - tanh(u)**2 is rewritten, was inf*0 = nan from x = 710)."""
+    for exponential, power, others in _exp_sigmoid_pairs(node):
+        w, n = -_base(power).args[0], _exponent(power)
+        if w.is_positive and n.is_Integer and n > 0:
+            moved = sympy.exp(exponential.args[0] - n * w) * sigmoid(w) ** n
+            return sympy.Mul(moved, *others)
+    return None
+
+
+def _exp_sigmoid_pairs(node: Any) -> Iterator[tuple[Any, Any, list[Any]]]:
+    """Each exponential factor of a product with each sigmoid (power) factor, and the rest."""
     if not node.is_Mul:
-        return None
+        return
     exponentials = [f for f in node.args if isinstance(f, sympy.exp)]
     sigmoids = [f for f in node.args if isinstance(_base(f), sigmoid)]
     for exponential in exponentials:
         for power in sigmoids:
-            w, n = -_base(power).args[0], _exponent(power)
-            if w.is_positive and n.is_Integer and n > 0:
-                others = [f for f in node.args if f is not exponential and f is not power]
-                moved = sympy.exp(exponential.args[0] - n * w) * sigmoid(w) ** n
-                return sympy.Mul(moved, *others)
-    return None
+            others = [f for f in node.args if f is not exponential and f is not power]
+            yield exponential, power, others
 
 
 def _base(factor: Any) -> Any:
