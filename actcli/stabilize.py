@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -64,8 +65,9 @@ TAIL_FROM = 20.0
 TAIL_RADII = (4.0, 5.0, 10.0, 20.0, 40.0, 100.0, 300.0, 700.0, 1e3, 1e4)
 # (powers of exp(-|x|), SymPy's seconds): through t**8 first, which holds from |x| = 10 (f''
 # of log(softplus(x)) cancels to 7e-12 at -10); through t**4 where that takes too long
-TAIL_ORDERS = ((8, 2.0), (4, 5.0))
-TAIL_SECONDS = 5.0  # for the series in 1/|x|
+TAIL_ORDERS = ((8, 2.0), (4, 10.0))
+TAIL_SECONDS = 5.0  # for the series in 1/|x|, and for the radius search of each series
+TAIL_BUDGET = 15.0  # SymPy's seconds for all tail series of one derivative
 # SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
 # 6 s, expm1(x/sin(x))' ran past the command's minute
 SERIES_SECONDS = 20.0
@@ -502,11 +504,12 @@ def _tail_patches(
         return None
     found = None
     check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
+    budget = Budget(TAIL_BUDGET)
     for series_on in (_exponential_series, _inverse_series):  # the first fails fast or helps
         for side in (-1, 1):
             if worst(errors, side * reference.x >= TAIL_FROM) <= TARGET:
                 continue
-            series = series_on(exact, side)
+            series = series_on(exact, side, budget)
             radius = None if series is None else _tail_radius(series, check, side)
             if radius is None:
                 continue
@@ -521,9 +524,13 @@ def _tail_patches(
 
 def _tail_radius(series: Any, check: Callable[[Any], Any], side: int) -> float | None:
     """The first of TAIL_RADII, R, where the series is within SERIES_TOLERANCE of mpmath at
-    side*R, 2R and 4R; None when there is none."""
+    side*R, 2R and 4R; None when there is none within TAIL_SECONDS (the references can be
+    slow: each may take POINT_SECONDS, and exp(exp(x)) at 40 is exp(2e17))."""
     approximation = sympy.lambdify(X, series, modules="mpmath")
+    deadline = time.monotonic() + TAIL_SECONDS
     for radius in TAIL_RADII:
+        if time.monotonic() > deadline:
+            return None
         points = [side * radius * d for d in (1, 2, 4)]
         truths = _nonzero_truths(check, points)
         if truths is None:
@@ -545,15 +552,17 @@ def _fewer_misses(patched: np.ndarray, errors: np.ndarray, where: np.ndarray) ->
     return misses[0] < misses[1] and worst(patched, where) <= worst(errors, where)
 
 
-def _inverse_series(exact: Any, side: int) -> Any:
+def _inverse_series(exact: Any, side: int, budget: Budget) -> Any:
     """exact's series in t = 1/|x| on one side (x = side/t) through t**SERIES_ORDER, written in
     x again; None where there is none (an essential singularity at infinity: exp(-x))."""
     t = sympy.Dummy("t", positive=True)
-    polynomial = _series_polynomial(to_elementary(exact).subs(X, side / t), t, TAIL_SECONDS)
+    polynomial = _series_polynomial(
+        to_elementary(exact).subs(X, side / t), t, min(TAIL_SECONDS, budget.left())
+    )
     return None if polynomial is None else polynomial.as_expr().subs(t, side / X)
 
 
-def _exponential_series(exact: Any, side: int) -> Any:
+def _exponential_series(exact: Any, side: int, budget: Budget) -> Any:
     """exact as a series in t = exp(-side*x) through the first of TAIL_ORDERS SymPy finds in
     time, x kept as a parameter (hyperbolic functions written as exponentials, each
     exp(k*x + c) as exp(c)*t**(-side*k), log(t) put back as -side*x), and t written as
@@ -571,7 +580,7 @@ def _exponential_series(exact: Any, side: int) -> Any:
         hyperbolic = to_elementary(exact).rewrite([sympy.sinh, sympy.cosh, sympy.tanh], sympy.exp)
         return hyperbolic.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
 
-    in_terms_of_t = bounded(written, TAIL_SECONDS, Budget(TAIL_SECONDS))  # None where it raised
+    in_terms_of_t = bounded(written, TAIL_SECONDS, budget)  # None also where it raised
     if in_terms_of_t is None or not in_terms_of_t.has(t):
         return None  # no exponential: nothing to expand in
 
@@ -580,7 +589,7 @@ def _exponential_series(exact: Any, side: int) -> Any:
         return expansion.subs(sympy.log(t), -side * X).subs(t, sympy.exp(-side * X))
 
     for order, seconds in TAIL_ORDERS:
-        found = bounded(functools.partial(series, order), seconds, Budget(seconds))
+        found = bounded(functools.partial(series, order), seconds, budget)
         if found is not None:
             break
     if found is None or found.has(sympy.Order, sympy.Subs, sympy.nan, sympy.zoo, sympy.I):
