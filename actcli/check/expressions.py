@@ -26,6 +26,7 @@ from actcli.check.context import (
 )
 from actcli.check.result import ClaimResult
 from actcli.expr import X, Y
+from actcli.interval import constant_value
 from actcli.options import check_order
 from actcli.pieces import active_branch_at
 from actcli.proofs import is_zero
@@ -258,13 +259,12 @@ def _at_point(
 
 
 def _within(claimed: Any, exact: Any, tolerance: float | None) -> bool:
-    """|claimed - exact| <= tolerance*max(1, |exact|) at 50 digits, as `_numeric` measures."""
-    if tolerance is None:
+    """|claimed - exact| <= tolerance*max(1, |exact|), as `_numeric` measures (the values read
+    as `constant_value` reads them: SymPy's N can round a difference to 0)."""
+    if tolerance is None or not (claimed - exact).is_number or not exact.is_number:
         return False
-    difference, size = sympy.N(claimed - exact, 50), sympy.N(exact, 50)
-    if not (difference.is_number and size.is_number):
-        return False
-    return bool(abs(difference) <= tolerance * max(abs(size), 1))
+    difference, size = constant_value(claimed - exact, 50), constant_value(exact, 50)
+    return abs(difference) <= tolerance * max(abs(size), 1)
 
 
 def _numeric(
