@@ -57,6 +57,7 @@ MEASURE_BUDGET = 5000  # count_ops above which no form is searched or measured (
 ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
 SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
+TAYLOR_DEGREE = SERIES_ORDER + 3  # the definition's: its third derivative's still has 30
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
 SERIES_RADII = (0.5, 0.25, 0.125)
 # tail patches: tried where digits are lost beyond |x| = TAIL_FROM, a series in 1/|x| (through
@@ -68,8 +69,8 @@ TAIL_RADII = (4.0, 5.0, 10.0, 20.0, 40.0, 100.0, 300.0, 700.0, 1e3, 1e4)
 TAIL_ORDERS = ((8, 2.0), (4, 10.0))
 TAIL_SECONDS = 5.0  # for the series in 1/|x|, and for the radius search of each series
 TAIL_BUDGET = 15.0  # SymPy's seconds for all tail series of one derivative
-# SymPy's series where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x's f'' takes
-# 6 s, expm1(x/sin(x))' ran past the command's minute
+# SymPy's series of a definition where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x
+# takes 1 s through x**33 (its f'''s own took 6-17 s), expm1(x/sin(x)) ran past the minute
 SERIES_SECONDS = 20.0
 
 
@@ -240,10 +241,10 @@ def _stable_form(definition: Any, order: int) -> StableForm:
             measured.append((branches, errors))
     chosen, errors = _choose(measured, x)
     approximate = False
-    far = _tail_patches(exact, chosen, errors, reference)
+    far = _tail_patches(definition, order, exact, chosen, errors, reference)
     if far is not None:
         (chosen, errors), approximate = far, True
-    patched = _series_patch(exact, chosen, errors, reference)
+    patched = _series_patch(definition, order, exact, chosen, errors, reference)
     if patched is not None:
         return StableForm(patched[0], worst(patched[1]), as_written, approximate=True)
     return StableForm(chosen, worst(errors), as_written, approximate)
@@ -392,19 +393,24 @@ def _side_choice(
 
 
 def _series_patch(
-    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
+    definition: Any, order: int, exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
 ) -> tuple[Any, np.ndarray] | None:
-    """A Taylor polynomial about 0 inside a radius r where `chosen` loses digits near 0 and the
-    polynomial's truncation error, checked with mpmath at r, r/2, r/4 (both signs), is below
-    SERIES_TOLERANCE; None when that does not help."""
+    """A Taylor polynomial about 0 inside a radius r where `chosen` (for exact, the order-th
+    derivative of definition) loses digits near 0 and the polynomial's truncation error,
+    checked with mpmath at r, r/2, r/4 (both signs), is below SERIES_TOLERANCE; None when that
+    does not help. The polynomial is the order-th derivative of the definition's (Taylor
+    series differentiate term by term): found once for every order, and the definition's
+    series is the cheapest (SymPy's of x/expm1(x) + x takes ~1 s, of its f'' 6-17 s, which
+    left the patch, and the digits near 0, to the machine's speed)."""
     near = (np.abs(reference.x) < 0.5) & (reference.x != 0)
     if worst(errors, near) <= TARGET or sympy.count_ops(exact) > SERIES_BUDGET:
         return None
     if isinstance(exact, sympy.Piecewise):
         return None
-    polynomial = _taylor_polynomial(exact)
-    if polynomial is None:
+    base = _definition_taylor(definition)
+    if base is None:
         return None
+    polynomial = base.diff((X, order)) if order else base
     check = reference_function(exact, digits=DIGITS, max_dps=MAX_DPS)
     for radius in SERIES_RADII:
         truncated = _shortest_within(polynomial, check, radius)
@@ -422,13 +428,19 @@ def _series_patch(
     return None
 
 
-def _taylor_polynomial(exact: Any) -> Any:
-    """exact's Taylor polynomial about 0 through x**SERIES_ORDER; None where there is none.
+@functools.lru_cache(maxsize=256)
+def _definition_taylor(definition: Any) -> Any:
+    """The definition's Taylor polynomial through TAYLOR_DEGREE, for it and its derivatives."""
+    return _taylor_polynomial(definition, TAYLOR_DEGREE)
+
+
+def _taylor_polynomial(exact: Any, degree: int = SERIES_ORDER) -> Any:
+    """exact's Taylor polynomial about 0 through x**degree; None where there is none.
     From Arb's power series where each coefficient's ball (640 bits) holds a rational of
     denominator at most 10**60, the one continued fractions find (milliseconds: SymPy's
     series of sigmoid'' takes 3 s), else holds one value to 30 digits (erf(x)/x: multiples
     of 1/sqrt(pi)), a Float; else from SymPy's series, its real coefficients as Floats."""
-    balls = taylor_coefficients(exact, SERIES_ORDER + 1)
+    balls = taylor_coefficients(exact, degree + 1)
     if balls is not None:
         rationals = [_rational_in(ball) for ball in balls]
         if all(r is not None for r in rationals):
@@ -437,17 +449,17 @@ def _taylor_polynomial(exact: Any) -> Any:
         floats = [_float_in(ball) if r is None else r for r, ball in pairs]
         if all(f is not None for f in floats):
             return sympy.Poly.from_list(floats[::-1], X)
-    return _series_polynomial(to_elementary(exact), X)
+    return _series_polynomial(to_elementary(exact), X, degree=degree)
 
 
-def _series_polynomial(expression: Any, variable: Any, seconds: float = SERIES_SECONDS) -> Any:
-    """SymPy's series of the expression about variable = 0 through SERIES_ORDER, as a
+def _series_polynomial(
+    expression: Any, variable: Any, seconds: float = SERIES_SECONDS, degree: int = SERIES_ORDER
+) -> Any:
+    """SymPy's series of the expression about variable = 0 through variable**degree, as a
     polynomial with exact rational or 30-digit Float coefficients; None where there is none
     (a pole, an essential singularity, SymPy's many errors) or it takes `seconds`."""
     polynomial = bounded(
-        lambda: sympy.Poly(
-            sympy.series(expression, variable, 0, SERIES_ORDER + 1).removeO(), variable
-        ),
+        lambda: sympy.Poly(sympy.series(expression, variable, 0, degree + 1).removeO(), variable),
         seconds,
         Budget(seconds),
     )
@@ -488,16 +500,18 @@ def _ratio(value: Any) -> tuple[int, int]:
 
 
 def _tail_patches(
-    exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
+    definition: Any, order: int, exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
 ) -> tuple[Any, np.ndarray] | None:
-    """On each side where `chosen` loses digits beyond |x| = TAIL_FROM, a series in a t that
+    """On each side where `chosen` (for exact, the order-th derivative of definition) loses
+    digits beyond |x| = TAIL_FROM, a series in a t that
     goes to 0 as |x| -> oo, used for |x| >= R where mpmath confirms its truncation error below
     SERIES_TOLERANCE at R, 2R and 4R: first in t = exp(-|x|) (`_exponential_series`: for what
     underflows or cancels as exp(-|x|) -> 0, log(softplus(x)) is -inf at x = -1000, where
     x - t/2 + 5t**2/24 - ... gives -1000; exp(x)*log1p(exp(-x)) is inf*0 at 1000, where
     1 - t/2 + t**2/3 - ... gives 1), then in t = 1/|x| (`_inverse_series`: x*sin(1/x)' =
     sin(1/x) - cos(1/x)/x cancels to t**3/3; exp(x**2)*erfc(x) is nan beyond 27, where it is
-    t/sqrt(pi) - t**3/(2*sqrt(pi)) + ...)."""
+    t/sqrt(pi) - t**3/(2*sqrt(pi)) + ...). The series is the order-th derivative of the
+    definition's (`_definition_series`), checked like any other."""
     if sympy.count_ops(exact) > SERIES_BUDGET or isinstance(exact, sympy.Piecewise):
         return None
     if all(worst(errors, side * reference.x >= TAIL_FROM) <= TARGET for side in (-1, 1)):
@@ -509,7 +523,9 @@ def _tail_patches(
         for side in (-1, 1):
             if worst(errors, side * reference.x >= TAIL_FROM) <= TARGET:
                 continue
-            series = series_on(exact, side, budget)
+            series = _definition_series(series_on, definition, side, budget)
+            if series is not None and order:
+                series = sympy.diff(series, X, order)
             radius = None if series is None else _tail_radius(series, check, side)
             if radius is None:
                 continue
@@ -520,6 +536,24 @@ def _tail_patches(
             if patched is not None and _fewer_misses(patched, errors, changed):
                 chosen, errors = found = candidate, patched
     return found
+
+
+_tail_series: dict[tuple[str, Any, int], Any] = {}
+
+
+def _definition_series(
+    series_on: Callable[..., Any], definition: Any, side: int, budget: Budget
+) -> Any:
+    """`series_on(definition, side, budget)`, found once for every derivative: SymPy's series
+    of the definition is the cheapest (x*tanh(softplus(x))/softplus(x)'s through exp(4x) took
+    8 s on one machine and more than its share of TAIL_BUDGET on a slower one, where the
+    definition's takes 1 s), and a series differentiates term by term."""
+    key = (series_on.__name__, definition, side)
+    if key not in _tail_series:
+        if len(_tail_series) >= 256:
+            _tail_series.clear()
+        _tail_series[key] = series_on(definition, side, budget)
+    return _tail_series[key]
 
 
 def _tail_radius(series: Any, check: Callable[[Any], Any], side: int) -> float | None:
