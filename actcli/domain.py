@@ -328,6 +328,8 @@ def side_limit(expression: Any, point: Any, direction: str, budget: Budget) -> L
         return Limit("value", _simple(value, budget))
     elif (by_parts := _limit_by_parts(expression, point, direction, budget)) is not None:
         return by_parts
+    elif (at_end := _limit_at_an_end(expression, point, direction, budget)) is not None:
+        return at_end
     elementary = to_elementary(expression)
     found = bounded(lambda: sympy.limit(elementary, X, point, direction), 2 * LIMIT_SECONDS, budget)
     return _as_limit(found)
@@ -355,6 +357,45 @@ def _limit_by_parts(expression: Any, point: Any, direction: str, budget: Budget)
         return None
     negative = sum(sign < 0 for sign in signs) + sum(limit.kind == "-oo" for limit in limits)
     return Limit("-oo" if negative % 2 else "oo")
+
+
+def _limit_at_an_end(expression: Any, point: Any, direction: str, budget: Budget) -> Limit | None:
+    """The limit of log(u), log1p(u) or u**p (p a negative number) at a finite point where u
+    tends to the end of the function's domain (0; -1 for log1p) from the side that the sign of
+    u'(point) proves (u - end ~ u'(point)*(x - point)): -oo for the logs, +-oo for the power.
+    None where u' vanishes there, its sign is unknown, or u leaves the real domain: SymPy's
+    limit decides. sympy.limit of log1p(-softplus(x)) at log(e - 1) took 1.5 s, and ran out
+    of its time on a loaded machine."""
+    if isinstance(expression, sympy.log | log1p):
+        inner, end = expression.args[0], (-1 if isinstance(expression, log1p) else 0)
+    elif isinstance(expression, sympy.Pow) and expression.exp.is_negative:
+        inner, end = expression.base, 0
+    else:
+        return None
+    if point in (sympy.oo, -sympy.oo) or not inner.has(X):
+        return None
+    limit = side_limit(inner, point, direction, budget)
+    if limit.kind != "value" or not _is_exactly(limit.value, end, budget):
+        return None
+    slope = bounded(lambda: sympy.diff(inner, X).subs(X, point), LIMIT_SECONDS, budget)
+    if slope is None or not _is_real_number(slope) or _singular_at(sympy.diff(inner, X), point):
+        return None
+    rising = slope.is_positive if direction == "+" else slope.is_negative  # u - end > 0
+    falling = slope.is_negative if direction == "+" else slope.is_positive
+    if rising:
+        return Limit("oo" if isinstance(expression, sympy.Pow) else "-oo")
+    if falling and isinstance(expression, sympy.Pow) and expression.exp.is_integer:
+        return Limit("-oo" if expression.exp.is_odd else "oo")
+    return None
+
+
+def _is_exactly(value: Any, number: int, budget: Budget) -> bool:
+    """value == number, proven by SymPy (softplus(log(e - 1)) is 1 written out)."""
+    difference = to_elementary(value) - number
+    if difference == 0:
+        return True
+    simpler = bounded(lambda: simplify(difference), LIMIT_SECONDS, budget)
+    return simpler is not None and simpler == 0
 
 
 def _as_limit(found: Any) -> Limit:
