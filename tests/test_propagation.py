@@ -789,28 +789,42 @@ def test_box_muller_float32_tail_reaches_past_24_bit_uniforms() -> None:
 def test_monte_carlo_is_the_same_on_one_thread_or_three(monkeypatch, dtype: str) -> None:
     """BLAS is held to one thread and the columns of each product are split over actcli's own
     threads, so a run gives the same floats whatever the thread count (a multi-threaded BLAS
-    rounds float32 products differently with another thread count)."""
+    rounds float32 products differently with another thread count); a batch of three blocks."""
     activation = load_activation("tanh")
+    batch = 2 * montecarlo_module.PRODUCT_COLUMNS + 3
     found = []
     for threads in (1, 3):
         monkeypatch.setattr(montecarlo_module, "blas_threads", lambda threads=threads: threads)
-        found.append(run_mc(activation, depth=12, width=512, batch=67, dtype=dtype, sigma_w2=1.3))
+        found.append(
+            run_mc(activation, depth=12, width=512, batch=batch, dtype=dtype, sigma_w2=1.3)
+        )
     for name in ("log10_factor", "z_mean", "z_variance", "dead_fraction", "saturated_fraction"):
         assert np.array_equal(getattr(found[0], name), getattr(found[1], name)), name
 
 
-def test_split_products_equal_one_blas_call() -> None:
-    """_Products against numpy.matmul on one BLAS thread, bit for bit, for column counts that
-    do not divide evenly (and fewer columns than twice the threads: no split)."""
+def test_products_are_blocks_of_one_blas_call_each_on_any_thread_count() -> None:
+    """_Products on 1, 2 and 3 threads: bit for bit the same, each block of PRODUCT_COLUMNS
+    columns equal to one single-threaded BLAS call on those columns (which can round
+    differently from one call on all of them: OpenBLAS's AVX2 sgemm does), and the whole
+    within float32 rounding of numpy.matmul; column counts below, at and above a block, and
+    not a multiple of one."""
     from threadpoolctl import threadpool_limits
 
+    block_columns = montecarlo_module.PRODUCT_COLUMNS
     generator = np.random.default_rng(3)
     matrix = generator.standard_normal((300, 300)).astype(np.float32)
-    with threadpool_limits(1, user_api="blas"), montecarlo_module._Products(3) as product:
-        for columns in (1, 5, 7, 128, 131):
-            block = generator.standard_normal((300, columns)).astype(np.float32)
-            want = np.matmul(matrix, block)
-            got = product(matrix, block, np.empty_like(want))
-            assert np.array_equal(got, want), columns
-            got_t = product(matrix.T, block, np.empty_like(want))
-            assert np.array_equal(got_t, np.matmul(matrix.T, block)), columns
+    for columns in (1, 5, block_columns, block_columns + 3, 3 * block_columns + 1):
+        block = generator.standard_normal((300, columns)).astype(np.float32)
+        for operator in (matrix, matrix.T):
+            exact = operator.astype(np.float64) @ block.astype(np.float64)
+            found = []
+            with threadpool_limits(1, user_api="blas"):
+                for threads in (1, 2, 3):
+                    with montecarlo_module._Products(threads) as product:
+                        found.append(product(operator, block, np.empty_like(block)))
+                for low in range(0, columns, block_columns):
+                    part = slice(low, low + block_columns)
+                    assert np.array_equal(found[0][:, part], operator @ block[:, part]), columns
+            assert all(np.array_equal(found[0], other) for other in found[1:]), columns
+            scale = np.abs(operator).astype(np.float64) @ np.abs(block).astype(np.float64)
+            assert np.all(np.abs(found[0] - exact) <= 300 * 2.0**-24 * scale), columns

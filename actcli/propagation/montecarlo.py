@@ -12,9 +12,10 @@ l >= 1 gives G^l (N, N) and then b^l (N, 1), both standard normal, in the run dt
 G^l by `box_muller_float32`, every other draw by `Generator.standard_normal`). Gaussian
 init: W^l = sqrt(sigma_w2 / N) G^l; orthogonal init: Q R = G^l (LAPACK QR), Q's columns times
 sign(diag R), W^l = sqrt(sigma_w2) Q. b^l = sigma_b b-draw. Products are computed as
-z^l = c (G^l a) + b^l and (W^l)^T delta = c ((G^l)^T delta) with c the scale above, BLAS held
-to one thread and the columns split over as many of actcli's threads as BLAS had
-(`_Products`): the same floats on any number of threads.
+z^l = c (G^l a) + b^l and (W^l)^T delta = c ((G^l)^T delta) with c the scale above, each
+product in blocks of `PRODUCT_COLUMNS` columns, one single-threaded BLAS call per block, the
+blocks spread over as many of actcli's threads as BLAS had (`_Products`): the same floats on
+any number of threads.
 
 Memory: a network never holds all its weights. The backward pass needs phi'(z^l) (width x batch
 per layer, stored in the run dtype) and W^l, which is regenerated from its layer's seed; up to
@@ -349,11 +350,13 @@ def blas_threads() -> int:
 
 
 class _Products:
-    """out = matrix @ block with BLAS held to one thread and the block's columns split over
-    `threads` of ours. OpenBLAS's own threads spin between calls and fought the threads drawing
-    the next weights (two BLAS threads ran no faster than one); and each column is now summed
-    by single-threaded BLAS whatever the thread count, so a run gives the same floats on one
-    thread, two, or a Dask worker."""
+    """out = matrix @ block with BLAS held to one thread, in blocks of PRODUCT_COLUMNS columns
+    spread over `threads` of ours. OpenBLAS's own threads spin between calls and fought the
+    threads drawing the next weights (two BLAS threads ran no faster than one). The blocks are
+    the same whatever the thread count, so a run gives the same floats on one thread, two, or
+    a Dask worker: a column's sum can depend on how many columns share its call (OpenBLAS's
+    AVX2 sgemm rounds column 100 of 128 differently from column 57 of 43), never on which
+    thread makes the call."""
 
     def __init__(self, threads: int) -> None:
         self._threads = threads
@@ -368,24 +371,33 @@ class _Products:
 
     def __call__(self, matrix: np.ndarray, block: np.ndarray, out: np.ndarray) -> np.ndarray:
         columns = block.shape[1]
-        if self._executor is None or columns < 2 * self._threads:
+        if columns <= PRODUCT_COLUMNS:
             return np.matmul(matrix, block, out=out)
-        bounds = [columns * k // self._threads for k in range(self._threads + 1)]
-        parts = [slice(low, high) for low, high in zip(bounds[:-1], bounds[1:], strict=True)]
+        parts = [slice(low, low + PRODUCT_COLUMNS) for low in range(0, columns, PRODUCT_COLUMNS)]
         errors = np.geterr()  # floating-point error handling is per thread: take the caller's
+        shares = min(self._threads, len(parts))
         others = [
-            self._executor.submit(_matmul, matrix, block[:, part], out[:, part], errors)
-            for part in parts[1:]
+            self._executor.submit(_matmuls, matrix, block, out, parts[k::shares], errors)
+            for k in range(1, shares)
+            if self._executor is not None
         ]
-        np.matmul(matrix, block[:, parts[0]], out=out[:, parts[0]])
+        _matmuls(matrix, block, out, parts[::shares], errors)
         for future in others:
             future.result()
         return out
 
 
-def _matmul(matrix: np.ndarray, block: np.ndarray, out: np.ndarray, errors: dict) -> None:
+# columns per BLAS call: a whole product in such calls took 0-7% longer than in one (float32
+# and float64, 256 and 1024 rows, one thread); 64 took up to 22% longer
+PRODUCT_COLUMNS = 128
+
+
+def _matmuls(
+    matrix: np.ndarray, block: np.ndarray, out: np.ndarray, parts: list[slice], errors: dict
+) -> None:
     with np.errstate(**errors):
-        np.matmul(matrix, block, out=out)
+        for part in parts:
+            np.matmul(matrix, block[:, part], out=out[:, part])
 
 
 class _Drawer:
