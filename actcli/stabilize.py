@@ -549,11 +549,14 @@ def _definition_series(
     8 s on one machine and more than its share of TAIL_BUDGET on a slower one, where the
     definition's takes 1 s), and a series differentiates term by term."""
     key = (series_on.__name__, definition, side)
-    if key not in _tail_series:
+    if key in _tail_series:
+        return _tail_series[key]
+    series = series_on(definition, side, budget)
+    if series is not None or budget.left() > 0:  # not for want of a share of the budget
         if len(_tail_series) >= 256:
             _tail_series.clear()
-        _tail_series[key] = series_on(definition, side, budget)
-    return _tail_series[key]
+        _tail_series[key] = series
+    return series
 
 
 def _tail_radius(series: Any, check: Callable[[Any], Any], side: int) -> float | None:
