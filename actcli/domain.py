@@ -368,7 +368,11 @@ def _limit_at_an_end(expression: Any, point: Any, direction: str, budget: Budget
     of its time on a loaded machine."""
     if isinstance(expression, sympy.log | log1p):
         inner, end = expression.args[0], (-1 if isinstance(expression, log1p) else 0)
-    elif isinstance(expression, sympy.Pow) and expression.exp.is_negative:
+    elif (
+        isinstance(expression, sympy.Pow)
+        and expression.exp.is_number
+        and expression.exp.is_negative
+    ):
         inner, end = expression.base, 0
     else:
         return None
