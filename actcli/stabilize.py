@@ -525,7 +525,9 @@ def _tail_patches(
                 continue
             series = _definition_series(series_on, definition, side, budget)
             if series is not None and order:
-                series = sympy.diff(series, X, order)
+                series = bounded(
+                    functools.partial(_differentiated, series, order, side), TAIL_SECONDS, budget
+                )
             radius = None if series is None else _tail_radius(series, check, side)
             if radius is None:
                 continue
@@ -607,15 +609,9 @@ def _exponential_series(exact: Any, side: int, budget: Budget) -> Any:
     slope, or SymPy finds no series (tanh(exp(x)): exp(1/t) as t -> 0) in time."""
     t = sympy.Dummy("t", positive=True)
 
-    def in_t(node: Any) -> Any:
-        slope = sympy.diff(node.args[0], X)
-        if not slope.is_Rational:
-            raise ValueError("not an exponential of a rational multiple of x")
-        return sympy.exp(node.args[0] - slope * X) * t ** (-side * slope)
-
     def written() -> Any:
         hyperbolic = to_elementary(exact).rewrite([sympy.sinh, sympy.cosh, sympy.tanh], sympy.exp)
-        return hyperbolic.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
+        return _exponentials_in_t(hyperbolic, t, side)
 
     in_terms_of_t = bounded(written, TAIL_SECONDS, budget)  # None also where it raised
     if in_terms_of_t is None or not in_terms_of_t.has(t):
@@ -632,6 +628,31 @@ def _exponential_series(exact: Any, side: int, budget: Budget) -> Any:
     if found is None or found.has(sympy.Order, sympy.Subs, sympy.nan, sympy.zoo, sympy.I):
         return None
     return found
+
+
+def _exponentials_in_t(expression: Any, t: Any, side: int) -> Any:
+    """Each exp(k*x + c) of the expression as exp(c)*t**(-side*k), t standing for
+    exp(-side*x); ValueError where a slope k is not a rational number."""
+
+    def in_t(node: Any) -> Any:
+        slope = sympy.diff(node.args[0], X)
+        if not slope.is_Rational:
+            raise ValueError("not an exponential of a rational multiple of x")
+        return sympy.exp(node.args[0] - slope * X) * t ** (-side * slope)
+
+    return expression.replace(lambda n: isinstance(n, sympy.exp) and n.has(X), in_t)
+
+
+def _differentiated(series: Any, order: int, side: int) -> Any:
+    """The order-th derivative of a tail series, grouped by powers of t = exp(-side*x) as
+    the series was: d/dx (c(x)*t**k) = (c'(x) - side*k*c(x))*t**k. Written out term by term
+    the exponentials overflow apart: f' of sinh(x)/x is exp(x)/(2x) - exp(x)/(2x**2) + ...,
+    inf - inf = nan at 745.5, where (1/(2x) - 1/(2x**2))*exp(x) is inf, as f' is."""
+    t = sympy.Dummy("t", positive=True)
+    derivative = _exponentials_in_t(series, t, side)
+    for _ in range(order):
+        derivative = sympy.diff(derivative, X) - side * t * sympy.diff(derivative, t)
+    return sympy.collect(sympy.expand(derivative), t).subs(t, sympy.exp(-side * X))
 
 
 def _shortest_within(polynomial: Any, check: Callable[[Any], Any], radius: float) -> Any:

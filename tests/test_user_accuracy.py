@@ -796,3 +796,24 @@ def test_a_derivatives_taylor_patch_is_the_definitions_differentiated():
     second = _definition_taylor(X / expm1(X) + X).diff((X, 2))
     for k in range(SERIES_ORDER + 1):
         assert second.coeff_monomial(X**k) == sympy.bernoulli(k + 2) / sympy.factorial(k), k
+
+
+@pytest.mark.parametrize("expression", ["sinh(x)/x", "expm1(x)/x"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_derived_tail_series_keeps_each_exponential_with_its_coefficient(expression, order):
+    """f' of sinh(x)/x is (1/(2x) - 1/(2x**2))*e**x + (1/(2x) + 1/(2x**2))*e**-x (by hand):
+    the definition's series (e**x - e**-x)/(2x) differentiated term by term and written out
+    is e**x/(2x) - e**x/(2x**2) + ..., inf - inf = nan at 745.5. Grouped by powers of e**x it
+    is finite up to x ~ 709 + log(2x) and +inf beyond, as f^(k) is; so for expm1(x)/x."""
+    reference = {
+        "sinh(x)/x": lambda x: mpmath.sinh(x) / x,
+        "expm1(x)/x": lambda x: mpmath.expm1(x) / x,
+    }[expression]
+    points = [36.0, 700.0, 745.5, 1000.0, 1e5]
+    got = load_activation(expression=expression).function(order)(np.array(points))
+    for x, value in zip(points, got, strict=True):
+        want = truth(reference, x, order)
+        if abs(want) > LARGEST:
+            assert value == math.inf, (x, value)
+        else:
+            assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
