@@ -503,10 +503,10 @@ def _tail_patches(
     definition: Any, order: int, exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
 ) -> tuple[Any, np.ndarray] | None:
     """On each side where `chosen` (for exact, the order-th derivative of definition) loses
-    digits beyond |x| = TAIL_FROM, a series in a t that
-    goes to 0 as |x| -> oo, used for |x| >= R where mpmath confirms its truncation error below
-    SERIES_TOLERANCE at R, 2R and 4R: first in t = exp(-|x|) (`_exponential_series`: for what
-    underflows or cancels as exp(-|x|) -> 0, log(softplus(x)) is -inf at x = -1000, where
+    digits beyond |x| = TAIL_FROM, a series in a t that goes to 0 as |x| -> oo, used for
+    |x| >= R where mpmath confirms its truncation error below SERIES_TOLERANCE at R, 2R and
+    4R: first in t = exp(-|x|) (`_exponential_series`: for what underflows or cancels as
+    exp(-|x|) -> 0, log(softplus(x)) is -inf at x = -1000, where
     x - t/2 + 5t**2/24 - ... gives -1000; exp(x)*log1p(exp(-x)) is inf*0 at 1000, where
     1 - t/2 + t**2/3 - ... gives 1), then in t = 1/|x| (`_inverse_series`: x*sin(1/x)' =
     sin(1/x) - cos(1/x)/x cancels to t**3/3; exp(x**2)*erfc(x) is nan beyond 27, where it is
@@ -647,7 +647,8 @@ def _differentiated(series: Any, order: int, side: int) -> Any:
     """The order-th derivative of a tail series, grouped by powers of t = exp(-side*x) as
     the series was: d/dx (c(x)*t**k) = (c'(x) - side*k*c(x))*t**k. Written out term by term
     the exponentials overflow apart: f' of sinh(x)/x is exp(x)/(2x) - exp(x)/(2x**2) + ...,
-    inf - inf = nan at 745.5, where (1/(2x) - 1/(2x**2))*exp(x) is inf, as f' is."""
+    inf - inf = nan at 745.5, where (1/(2x) - 1/(2x**2))*exp(x) is inf, as f' is. A series in
+    1/|x| has no exponential: its terms are differentiated one by one."""
     t = sympy.Dummy("t", positive=True)
     derivative = _exponentials_in_t(series, t, side)
     for _ in range(order):
