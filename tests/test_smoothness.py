@@ -12,7 +12,7 @@ from actcli.budget import Budget
 from actcli.cli import main
 from actcli.domain import side_limit
 from actcli.expr import X
-from actcli.functions import log1p, softplus
+from actcli.functions import expm1, log1p, softplus
 from actcli.registry import Registry
 from actcli.smoothness import smoothness
 from actcli.spec import class_rank
@@ -515,3 +515,40 @@ def test_one_sided_limits_at_the_end_of_a_domain(expression, point, direction, e
         assert limit.kind == expected
     else:
         assert limit.kind == "value" and limit.value == sympy.Integer(expected)
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "expected"),
+    [
+        # x/(e**x - 1) = sum B_n x**n/n!, so its n-th derivative at 0 is B_n: 1/6, 0, -1/30
+        ("x/expm1(x)", 2, "1/6"),
+        ("x/expm1(x)", 3, "0"),
+        ("x/expm1(x)", 4, "-1/30"),
+        # sin(x)/x = 1 - x**2/6 + x**4/120 - ...: f''(0) = -1/3, f''''(0) = 24/120 = 1/5
+        ("sin(x)/x", 2, "-1/3"),
+        ("sin(x)/x", 4, "1/5"),
+        # sin(pi*x)/(x - 1) at 1: the numerator's slope pi*cos(pi) = -pi over 1
+        ("sin(pi*x)/(x - 1)", 0, "-pi"),
+    ],
+)
+def test_a_removable_singularity_has_its_taylor_coefficient_as_limit(expression, order, expected):
+    """At a 0/0 of N/D with N and D analytic, the limit is N^(k)/D^(k) at the point for the
+    first k where D^(k) is not 0 (l'Hopital's rule; hand values from the Taylor series in
+    the comments). SymPy's limit of f''' of x/expm1(x) took 2 s, beyond its time: the class
+    of x/expm1(x) came out C>=2, not Cinf."""
+    parsed = sympy.sympify(expression, locals={"x": X, "expm1": expm1})
+    point = sympy.Integer(1 if "x - 1" in expression else 0)
+    derivative = sympy.diff(parsed, X, order)
+    for direction in "+-":
+        limit = side_limit(derivative, point, direction, Budget(30))
+        assert limit.kind == "value", (direction, limit)
+        assert sympy.simplify(limit.value - sympy.sympify(expected)) == 0, (direction, limit)
+
+
+def test_x_over_expm1_is_smooth_at_its_removable_point(run_actcli):
+    code, out, err = run_actcli("smoothness", "--expr", "x/expm1(x)", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["class"] == "Cinf"
+    (point,) = data["points"]
+    assert point["left_exact"] == point["right_exact"] == ["1", "-1/2", "1/6", "0"]
