@@ -383,8 +383,9 @@ def _limit_at_an_end(expression: Any, point: Any, direction: str, budget: Budget
     limit = side_limit(inner, point, direction, budget)
     if limit.kind != "value" or not _is_exactly(limit.value, end, budget):
         return None
-    slope = bounded(lambda: sympy.diff(inner, X).subs(X, point), LIMIT_SECONDS, budget)
-    if slope is None or not _is_real_number(slope) or _singular_at(sympy.diff(inner, X), point):
+    derivative = sympy.diff(inner, X)
+    slope = bounded(lambda: derivative.subs(X, point), LIMIT_SECONDS, budget)
+    if slope is None or not _is_real_number(slope) or _singular_at(derivative, point):
         return None
     rising = slope.is_positive if direction == "+" else slope.is_negative  # u - end > 0
     falling = slope.is_negative if direction == "+" else slope.is_positive
@@ -424,9 +425,7 @@ def _removable_limit(expression: Any, point: Any, budget: Budget) -> Limit | Non
 
     def ratio() -> Any:
         numerator, denominator = sympy.fraction(sympy.together(expression))
-        if not denominator.has(X) or _singular_at(numerator, point):
-            return None
-        if _singular_at(denominator, point):
+        if not denominator.has(X) or any(_singular_at(e, point) for e in (numerator, denominator)):
             return None
         for _ in range(LHOPITAL_ORDERS):
             top, bottom = numerator.subs(X, point), denominator.subs(X, point)
