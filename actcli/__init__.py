@@ -73,11 +73,13 @@ _API = (
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that `import actcli` (and `actcli --help`) stays light.
+    # Lazy, so that `import actcli` (and `actcli --help`) stays light. Kept in the module once
+    # found: `actcli.evaluate(...)` in a loop then costs a dict lookup, not this call (~5 us).
     if name in _API:
         from actcli import api  # deferred
 
-        return getattr(api, name)
+        value = globals()[name] = getattr(api, name)
+        return value
     raise AttributeError(f"module 'actcli' has no attribute {name!r}")
 
 

@@ -81,3 +81,24 @@ def test_twice_precision_helpers_give_the_same_values_on_their_fast_paths():
     error = numeric.two_product_error(normal, normal, square)
     for a, s, e in zip(normal, square, error, strict=True):
         assert Fraction(float(e)) == Fraction(float(a)) ** 2 - Fraction(float(s))
+
+
+def test_a_breakpoint_joined_to_its_region_is_one_comparison_with_the_same_values():
+    """Eq(x, a) | (x < a), as the pieces of a Piecewise come, prints as x <= a (and with x > a
+    as x >= a): one comparison, not logical_or.reduce over two. The values are the
+    definition's by hand, at the breakpoints, at -0.0, +-inf and nan (nan satisfies no
+    comparison, so the `otherwise` piece, then the nan check). An `otherwise` piece that is a
+    Python int beyond int64 (2**70) stays a float, as it was beside select's nan default."""
+    from actcli.compiler import compile_scalar, scalar_source
+
+    below = sympy.Or(sympy.Eq(X, 0), X < 0)
+    above = sympy.Or(sympy.Eq(1, X), X > 1)  # the equality's sides the other way round
+    expression = sympy.Piecewise((-X, below), (X**2, above), (2**70, True))
+    source = scalar_source(expression)
+    assert "logical_or" not in source
+    assert "less_equal(x, 0)" in source and "greater_equal(x, 1)" in source
+    x = np.array([-np.inf, -2.0, -0.0, 0.0, 0.5, 1.0, 3.0, np.inf, np.nan])
+    by_hand = [np.inf, 2.0, 0.0, -0.0, 2.0**70, 1.0, 9.0, np.inf, np.nan]
+    got = compile_scalar(expression)(x)
+    assert got.tolist()[:-1] == by_hand[:-1] and np.isnan(got[-1])
+    assert [math.copysign(1, v) for v in got[2:4]] == [1, -1]  # -(-0.0) and -(0.0)
