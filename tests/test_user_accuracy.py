@@ -153,6 +153,11 @@ IDENTITIES = [
     (c * expm1(u) + c, sympy.exp),
     (sympy.log(1 + u**2) - sympy.log(u**2), log1p),
     (sympy.log(u**2 + u) - 2 * sympy.log(u), log1p),
+    # weights not in a rational ratio, their sum shorter (no argument is 1 + ..., which
+    # would be log1p by itself): (w + 1)*log(w + 1) - w*log(w) for w = u**2 + 2, and weights
+    # u**3 + u and -u**3
+    ((u**2 + 3) * sympy.log(u**2 + 3) - (u**2 + 2) * sympy.log(u**2 + 2), log1p),
+    ((u**3 + u) * sympy.log(u**2 + 3) - u**3 * sympy.log(u**2 + 2), log1p),
     (sympy.exp(u) - sympy.exp(-u), expm1),
     (1 + sympy.erf(u), erfc),
     (1 - sympy.erf(u), erfc),
@@ -567,6 +572,21 @@ def test_a_difference_of_logarithms_is_one_log1p_where_it_cancels(run_actcli, or
             assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
 
 
+@pytest.mark.parametrize("x", [-1e5, 0.1, 3.0, 700.0, 1e5, 1e8])
+def test_a_weighted_difference_of_logarithms_is_taken_apart_where_it_cancels(run_actcli, x):
+    """f' of log(1 + x^2)/log(2 + x^2) has the numerator 2x((x^2 + 2) log(x^2 + 2) -
+    (x^2 + 1) log(x^2 + 1)): as written it lost 4 digits at x = 700 and 6 at 1e5. Taken apart
+    as 2x(log(x^2 + 2) + (x^2 + 1) log1p(1/(x^2 + 1))), its terms have one sign. mpmath's
+    numerical derivative of the quotient as written, at 80+ digits, is the reference."""
+
+    def f(t):
+        return mpmath.log(1 + t**2) / mpmath.log(2 + t**2)
+
+    (got,) = evaluate(run_actcli, "log(1 + x**2)/log(2 + x**2)", 1, (x,))["y"]
+    want = truth(f, x, 1)
+    assert abs(float(got) - want) <= 1e-13 * abs(want), (x, got, want)
+
+
 @pytest.mark.slow  # ~2 s: the form is chosen among measured candidates
 def test_an_infinity_from_an_overflow_inside_the_float_form_is_rechecked(run_actcli):
     """f'' of (cosh(x) + x)/(x + expm1(x)) far left: every candidate form overflows there
@@ -817,3 +837,4 @@ def test_a_derived_tail_series_keeps_each_exponential_with_its_coefficient(expre
             assert value == math.inf, (x, value)
         else:
             assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
+
