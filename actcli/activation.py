@@ -17,7 +17,8 @@ import mpmath
 import sympy
 
 from actcli import compiler, kernels
-from actcli.domain import Structure, undefined_where
+from actcli.budget import Budget
+from actcli.domain import Structure, two_sided_limit, undefined_where
 from actcli.errors import AnalysisError, ExpressionError, UsageError
 from actcli.expr import Namespace, X, parse_expression, scalar_namespace, vector_namespace
 from actcli.generated import Kink
@@ -145,6 +146,18 @@ class Activation:
             return float(mpmath.re(result))
 
         return value
+
+    def limit_value(self, order: int, x: float, seconds: float) -> float | None:
+        """f^(order) at x from its limit there, where both one-sided limits are the same
+        finite number (`domain.two_sided_limit`: the definition's Taylor series there, exact
+        rules, SymPy's limit): the value at a removable 0/0 that no list of cut points holds
+        (expm1(x/sin(x)) at 0: sin has infinitely many zeros, so there is none); None where
+        there is no such limit."""
+        exact = canonical_piecewise(self.expression, self)
+        expression = sympy.diff(exact, X, order) if order else exact
+        point = sympy.Rational(x)
+        limit = two_sided_limit(expression, point, Budget(seconds), derivative_of=(exact, order))
+        return limit.number() if limit.finite else None
 
     def numeric_code(self, order: int) -> str:
         """The NumPy source that evaluates f^(order) (see `actcli.numeric.function_from_source`)."""

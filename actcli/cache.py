@@ -57,6 +57,7 @@ _CODE = (
     "evaluation.py",
     "expr.py",
     "functions.py",
+    "interval.py",
     "numeric.py",
     "pieces.py",
     "rewrites.py",

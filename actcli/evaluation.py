@@ -239,24 +239,47 @@ def _repaired(
     bad.reshape(-1)[infinite[INFINITIES_CHECKED:]] = False  # a view: bad is new
     if not bad.any():
         return result
-    reference = activation_of().reference(result.order)
+    activation = activation_of()
+    reference = activation.reference(result.order)
     y = result.y.copy()
     flat_x, flat_y = result.x.reshape(-1), y.reshape(-1)  # a single x is a 0-d array
     timed_out = False  # after one infinity mpmath could not reach, the rest are float64's
+    limits: dict[float, float | None] = {}  # at 0/0 points, by x
     for index in np.flatnonzero(bad):
         if timed_out and np.isinf(flat_y[index]):
             continue
+        x = float(flat_x[index])
         try:
             with alarm(REPAIR_SECONDS):
-                value = reference(float(flat_x[index]))
+                value = reference(x)
         except Timeout:
             timed_out = timed_out or bool(np.isinf(flat_y[index]))
             continue
+        except ZeroDivisionError:  # 0/0 at any precision: a removable singularity, or a pole
+            value = _limit_value(activation, result.order, x, limits)
         except (ActcliError, ArithmeticError, ValueError, TypeError):
             continue
         if value is not None:
             flat_y[index] = value
     return dataclasses.replace(result, y=y)
+
+
+LIMIT_SECONDS = 5.0  # SymPy's time for the two one-sided limits at one point
+LIMITS_TAKEN = 8  # distinct points per call where limits are taken (each may take seconds)
+
+
+def _limit_value(
+    activation: Activation, order: int, x: float, limits: dict[float, float | None]
+) -> float | None:
+    """f^(order) at a point where it evaluates to 0/0, from its limit there (the first
+    `LIMITS_TAKEN` distinct points; a point repeated is looked up)."""
+    if x not in limits and len(limits) < LIMITS_TAKEN:
+        try:
+            with alarm(LIMIT_SECONDS):
+                limits[x] = activation.limit_value(order, x, LIMIT_SECONDS)
+        except (Timeout, ActcliError, ArithmeticError, ValueError, TypeError):
+            limits[x] = None
+    return limits.get(x)
 
 
 def _bind(spec: Spec, params: Mapping[str, str]) -> Activation:

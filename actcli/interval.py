@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any, NamedTuple, Union
 
 import mpmath
@@ -809,46 +810,114 @@ def taylor_coefficients(expression: Any, count: int, bits: int = 640) -> list[ar
     """The first `count` Taylor coefficients of the expression about x = 0 as Arb balls, by
     power-series arithmetic at `bits` (milliseconds where SymPy's series takes seconds for
     sigmoid''); None where a node has no series here or the series does not exist (a pole, a
-    branch point, log at 0)."""
+    branch point, log at 0). A quotient whose denominator's series starts with k exact zeros
+    is one where the numerator's does too (x/sin(x), sin(x)/x: a removable singularity):
+    both are divided by x**k, which leaves k fewer known terms, so the series run
+    `SHIFT_ALLOWANCE` terms longer and at most that many are spent."""
     saved = ctx.prec, ctx.cap
-    ctx.prec, ctx.cap = max(ctx.prec, bits), count
+    ctx.prec, ctx.cap = max(ctx.prec, bits), count + SHIFT_ALLOWANCE
+    shifts: list[int] = []
     try:
-        series = _series(expression)
+        series = _series(expression, shifts)
         coefficients = list(series.coeffs()) if isinstance(series, arb_series) else [series]
     except (AnalysisError, Undefined, ZeroDivisionError, ValueError, TypeError):
         return None
     finally:
         ctx.prec, ctx.cap = saved
-    coefficients += [arb(0)] * (count - len(coefficients))
+    if sum(shifts) > SHIFT_ALLOWANCE:
+        return None
+    coefficients = (coefficients + [arb(0)] * count)[:count]
     return coefficients if all(c.is_finite() for c in coefficients) else None
 
 
-def _series(node: Any) -> arb_series | arb:
+SHIFT_ALLOWANCE = 8  # powers of x divided out of quotients, all quotients together
+
+
+def ball_number(ball: arb) -> Any:
+    """The number a ball pins down: the rational of `rational_in`, else a 30-digit Float where
+    the ball is that narrow, else None."""
+    rational = rational_in(ball)
+    if rational is not None:
+        return rational
+    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
+    if radius > abs(middle) * Fraction(1, 10**32):
+        return None
+    return sympy.Float(sympy.Rational(middle.numerator, middle.denominator), 30)
+
+
+def rational_in(ball: arb) -> Any:
+    """The rational of denominator at most 10**60 inside a ball of radius below 10**-150 (two
+    such rationals differ by 10**-120 at least: it is unique), or None."""
+    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
+    if radius > Fraction(1, 10**150):
+        return None
+    guess = middle.limit_denominator(10**60)
+    if abs(guess - middle) > radius:
+        return None
+    return sympy.Rational(guess.numerator, guess.denominator)
+
+
+def _ratio(value: arb) -> tuple[int, int]:
+    """An exact Arb number (a midpoint, a radius) as (numerator, denominator)."""
+    mantissa, exponent = (int(part) for part in value.man_exp())
+    return (mantissa * 2**exponent, 1) if exponent >= 0 else (mantissa, 2**-exponent)
+
+
+def _series(node: Any, shifts: list[int]) -> arb_series | arb:
     if node == X:
         return arb_series([0, 1])
     if node.is_number:
         constant = _constant(node)
         return arb.union(constant.lo, constant.hi)
     if isinstance(node, sympy.Add):
-        return sum((_series(arg) for arg in node.args[1:]), _series(node.args[0]))
+        terms = [_series(arg, shifts) for arg in node.args]
+        return sum(terms[1:], terms[0])
+    if isinstance(node, sympy.Mul | sympy.Pow) and (divisors := _divisors(node)):
+        factors = [f for f in (node.args if node.is_Mul else (node,)) if f not in divisors]
+        numerator = _product([_series(f, shifts) for f in factors])
+        denominator = _product([_series(d.base**-d.exp, shifts) for d in divisors])
+        return _quotient(numerator, denominator, shifts)
     if isinstance(node, sympy.Mul):
-        product = _series(node.args[0])
-        for arg in node.args[1:]:
-            product = product * _series(arg)
-        return product
+        return _product([_series(arg, shifts) for arg in node.args])
     if isinstance(node, sympy.Pow) and node.exp.is_Integer:
-        base = _series(node.base)
-        n = int(node.exp)
-        power = arb_series([1])
-        for _ in range(abs(n)):
-            power = power * base
-        return power if n >= 0 else 1 / power
+        return _product([_series(node.base, shifts)] * int(node.exp))
     if isinstance(node, sympy.Pow) and node.exp == sympy.Rational(1, 2):
-        return _as_series(_series(node.base)).sqrt()
+        return _as_series(_series(node.base, shifts)).sqrt()
     function = _SERIES_FUNCTIONS.get(type(node))
     if function is None or len(node.args) != 1:
         raise AnalysisError(f"no power series for {type(node).__name__}")
-    return function(_as_series(_series(node.args[0])))
+    return function(_as_series(_series(node.args[0], shifts)))
+
+
+def _divisors(node: Any) -> list[Any]:
+    """The factors x-dependent b**-n (n a positive integer) of a product or power."""
+    factors = node.args if node.is_Mul else (node,)
+    return [f for f in factors if f.is_Pow and f.exp.is_Integer and f.exp < 0 and f.base.has(X)]
+
+
+def _product(factors: list[arb_series | arb]) -> arb_series | arb:
+    product: arb_series | arb = arb_series([1])
+    for factor in factors:
+        product = product * factor
+    return product
+
+
+def _quotient(
+    numerator: arb_series | arb, denominator: arb_series | arb, shifts: list[int]
+) -> arb_series:
+    """numerator/denominator, each first divided by x**k where the denominator's series starts
+    with k exact zeros (then the numerator's must too: else a pole, ZeroDivisionError)."""
+    top = list(_as_series(numerator).coeffs())
+    bottom = list(_as_series(denominator).coeffs())
+    zeros = next((k for k, c in enumerate(bottom) if not c.is_zero()), None)
+    if zeros is None:
+        raise ZeroDivisionError("a series divided by zero")
+    if zeros:
+        if not all(c.is_zero() for c in top[:zeros]):
+            raise ZeroDivisionError("a pole at 0")
+        top, bottom = top[zeros:], bottom[zeros:]
+        shifts.append(zeros)
+    return arb_series(top) / arb_series(bottom)
 
 
 def _as_series(value: arb_series | arb) -> arb_series:

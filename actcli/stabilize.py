@@ -28,7 +28,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -40,7 +39,7 @@ from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
 from actcli.functions import expm1, simplify, to_elementary
-from actcli.interval import reference_ball, taylor_coefficients
+from actcli.interval import ball_number, rational_in, reference_ball, taylor_coefficients
 from actcli.rewrites import rewrite
 from actcli.supervisor import step
 
@@ -55,7 +54,7 @@ FAR = 100.0
 SIMPLIFY_BUDGET = 25  # count_ops above which SymPy's simplify is not tried (it can take minutes)
 MEASURE_BUDGET = 5000  # count_ops above which no form is searched or measured (55 nested sin: f'')
 ALGEBRA_BUDGET = 160  # count_ops above which together/cancel/factor are not tried
-SERIES_BUDGET = 40  # count_ops above which no Taylor polynomial is tried
+SERIES_BUDGET = 40  # count_ops of a definition above which no series of it is tried
 SERIES_ORDER = 30  # highest power of x in a Taylor polynomial
 TAYLOR_DEGREE = SERIES_ORDER + 3  # the definition's: its third derivative's still has 30
 SERIES_TOLERANCE = 2.0**-56  # truncation error allowed inside the radius, relative
@@ -403,8 +402,8 @@ def _series_patch(
     series is the cheapest (SymPy's of x/expm1(x) + x takes ~1 s, of its f'' 6-17 s, which
     left the patch, and the digits near 0, to the machine's speed)."""
     near = (np.abs(reference.x) < 0.5) & (reference.x != 0)
-    if worst(errors, near) <= TARGET or sympy.count_ops(exact) > SERIES_BUDGET:
-        return None
+    if worst(errors, near) <= TARGET or sympy.count_ops(definition) > SERIES_BUDGET:
+        return None  # the derivative's own size does not matter: its series is derived
     if isinstance(exact, sympy.Piecewise):
         return None
     base = _definition_taylor(definition)
@@ -442,13 +441,12 @@ def _taylor_polynomial(exact: Any, degree: int = SERIES_ORDER) -> Any:
     of 1/sqrt(pi)), a Float; else from SymPy's series, its real coefficients as Floats."""
     balls = taylor_coefficients(exact, degree + 1)
     if balls is not None:
-        rationals = [_rational_in(ball) for ball in balls]
+        rationals = [rational_in(ball) for ball in balls]
         if all(r is not None for r in rationals):
             return sympy.Poly.from_list(rationals[::-1], X)
-        pairs = zip(rationals, balls, strict=True)
-        floats = [_float_in(ball) if r is None else r for r, ball in pairs]
-        if all(f is not None for f in floats):
-            return sympy.Poly.from_list(floats[::-1], X)
+        numbers = [ball_number(ball) for ball in balls]
+        if all(n is not None for n in numbers):
+            return sympy.Poly.from_list(numbers[::-1], X)
     return _series_polynomial(to_elementary(exact), X, degree=degree)
 
 
@@ -473,32 +471,6 @@ def _series_polynomial(
     return sympy.Poly.from_list([c.evalf(30) for c in coefficients], variable)
 
 
-def _float_in(ball: Any) -> Any:
-    """The ball's value as a 30-digit Float where the ball pins it down that far, else None."""
-    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
-    if radius > abs(middle) * Fraction(1, 10**32):
-        return None
-    return sympy.Float(sympy.Rational(middle.numerator, middle.denominator), 30)
-
-
-def _rational_in(ball: Any) -> Any:
-    """The rational of denominator at most 10**60 inside a ball of radius below 10**-150 (two
-    such rationals differ by 10**-120 at least: it is unique), or None."""
-    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
-    if radius > Fraction(1, 10**150):
-        return None
-    guess = middle.limit_denominator(10**60)
-    if abs(guess - middle) > radius:
-        return None
-    return sympy.Rational(guess.numerator, guess.denominator)
-
-
-def _ratio(value: Any) -> tuple[int, int]:
-    """An exact Arb number (a midpoint, a radius) as (numerator, denominator)."""
-    mantissa, exponent = (int(part) for part in value.man_exp())
-    return (mantissa * 2**exponent, 1) if exponent >= 0 else (mantissa, 2**-exponent)
-
-
 def _tail_patches(
     definition: Any, order: int, exact: Any, chosen: Any, errors: np.ndarray, reference: Reference
 ) -> tuple[Any, np.ndarray] | None:
@@ -512,7 +484,7 @@ def _tail_patches(
     sin(1/x) - cos(1/x)/x cancels to t**3/3; exp(x**2)*erfc(x) is nan beyond 27, where it is
     t/sqrt(pi) - t**3/(2*sqrt(pi)) + ...). The series is the order-th derivative of the
     definition's (`_definition_series`), checked like any other."""
-    if sympy.count_ops(exact) > SERIES_BUDGET or isinstance(exact, sympy.Piecewise):
+    if sympy.count_ops(definition) > SERIES_BUDGET or isinstance(exact, sympy.Piecewise):
         return None
     if all(worst(errors, side * reference.x >= TAIL_FROM) <= TARGET for side in (-1, 1)):
         return None

@@ -529,6 +529,14 @@ def test_one_sided_limits_at_the_end_of_a_domain(expression, point, direction, e
         ("sin(x)/x", 4, "1/5"),
         # sin(pi*x)/(x - 1) at 1: the numerator's slope pi*cos(pi) = -pi over 1
         ("sin(pi*x)/(x - 1)", 0, "-pi"),
+        # a removable 0/0 inside a function: x/sin(x) = 1 + x**2/6 + 7x**4/360 + ..., so
+        # expm1(x/sin(x)) = e*exp(x**2/6 + 7x**4/360 + ...) - 1 = (e - 1) + e*x**2/6 +
+        # e*(7/360 + 1/72)*x**4 + ...: f = e - 1, f' = 0, f'' = e/3, f''' = 0 (f'''' = 4e/5:
+        # test_user_accuracy, from the definition's series; its terms have poles apart)
+        ("expm1(x/sin(x))", 0, "E - 1"),
+        ("expm1(x/sin(x))", 1, "0"),
+        ("expm1(x/sin(x))", 2, "E/3"),
+        ("expm1(x/sin(x))", 3, "0"),
     ],
 )
 def test_a_removable_singularity_has_its_taylor_coefficient_as_limit(expression, order, expected):
@@ -552,3 +560,17 @@ def test_x_over_expm1_is_smooth_at_its_removable_point(run_actcli):
     assert data["class"] == "Cinf"
     (point,) = data["points"]
     assert point["left_exact"] == point["right_exact"] == ["1", "-1/2", "1/6", "0"]
+
+
+def test_a_derivatives_limit_comes_from_the_definitions_series_where_its_terms_blow_up():
+    """f'''' of expm1(x/sin(x)) is a sum of terms with poles at 0 that only the sum cancels:
+    no rule of side_limit takes it apart, and SymPy's limit ran out of time. Told that it is
+    the 4th derivative of f, side_limit reads it off f's Taylor series (Arb's, the 0/0 of
+    x/sin(x) divided through): 4! * e/30 = 4e/5 by hand (x/sin(x) = 1 + x**2/6 + 7x**4/360,
+    so expm1 of it has x**4 coefficient e*(7/360 + 1/72) = e/30), from both sides."""
+    f = expm1(X / sympy.sin(X))
+    derivative = sympy.diff(f, X, 4)
+    for direction in "+-":
+        limit = side_limit(derivative, sympy.Integer(0), direction, Budget(0), derivative_of=(f, 4))
+        assert limit.kind == "value", limit
+        assert abs(limit.value - 4 * sympy.E / 5) < sympy.Float("1e-28", 40)

@@ -838,3 +838,32 @@ def test_a_derived_tail_series_keeps_each_exponential_with_its_coefficient(expre
         else:
             assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
 
+
+E = math.e
+
+
+@pytest.mark.parametrize(
+    ("order", "at_zero"),
+    # x/sin(x) = 1 + x^2/6 + 7x^4/360 + ..., so expm1(x/sin(x)) = (e - 1) + e x^2/6 +
+    # e (7/360 + 1/72) x^4 + ...: f^(k)(0) = k! c_k = e - 1, 0, e/3, 0, 4e/5
+    [(0, E - 1), (1, 0.0), (2, E / 3), (3, 0.0), (4, 4 * E / 5)],
+)
+def test_a_removable_singularity_inside_a_function_is_filled_and_accurate_near_it(
+    run_actcli, order, at_zero
+):
+    """expm1(x/sin(x)): sin has infinitely many zeros, so no list of cut points holds 0 and
+    the float form is 0/0 there (nan), while its derivatives near 0 lost every digit to
+    cancellation (f' at 1e-10 was 3.8e-6 for 9.06e-11). At 0 the value is the limit (the
+    definition's Taylor series), near 0 a Taylor patch; mpmath's derivative of the quotient as
+    written is the reference away from 0."""
+
+    def f(t):
+        return mpmath.expm1(t / mpmath.sin(t))
+
+    points = (0.0, -1e-10, 1e-10, 1e-3, -0.3, 0.5, 3.0)
+    data = evaluate(run_actcli, "expm1(x/sin(x))", order, points)
+    got = [float(v) for v in data["y"]]
+    assert got[0] == pytest.approx(at_zero, rel=1e-15, abs=0.0)
+    for x, value in zip(points[1:], got[1:], strict=True):
+        want = truth(f, x, order)
+        assert abs(value - want) <= 1e-13 * abs(want), (x, value, want)
