@@ -13,6 +13,9 @@ What the generated code does, in both languages:
 - GELU-style terms get the same compensation as actcli's own numeric path: erfc(c*x) with an
   irrational c, and exp(k*x**2), carry the rounding error of c*x and of x**2 to twice precision
   (C: with `fma`; NumPy: Dekker's product), so the Gaussian tails keep their last digits.
+- A product exp(v)*erfc(u) is written as it stands (C99 has no erfcx): where erfc(u) is
+  subnormal (u > 26.5) it keeps few digits, which `actcli eval` does not lose
+  (`numeric.exp_times_erfc`).
 - Every numeric constant (sqrt(2)/sqrt(pi), 1/3, SELU's lambda*alpha, ...) is evaluated exactly
   and rounded once to the nearest double; no irrational macro (M_PI, M_SQRT2) is used, since they
   are not part of C99.

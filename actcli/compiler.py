@@ -37,8 +37,10 @@ def scalar_source(expression: Any) -> str:
     if extra:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
-    names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "sigmoid", "softplus")
-    compensated = float_constants(compensate_exp_square(compensate_erfc(expression)))
+    names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "exp_times_erfc", "sigmoid")
+    names += ("softplus",)
+    compensated = compensate_exp_square(compensate_erfc(compensate_exp_erfc(expression)))
+    compensated = float_constants(compensated)
     printed = _merged_comparisons(_zoo_as_nan(compensated))
     function = sympy.lambdify(X, printed, modules=[dict.fromkeys(names), "numpy"])
     return inspect.getsource(function)
@@ -115,6 +117,29 @@ def compensate_exp_square(expression: Any) -> Any:
         return sympy.Function("exp_scaled_square")(X, *_split(node.args[0] / X**2))
 
     return expression.replace(matches, scaled)
+
+
+def compensate_exp_erfc(expression: Any) -> Any:
+    """exp(v)*erfc(u) (one erfc, any exponentials, in one product) -> exp_times_erfc(v, u):
+    erfc underflows beyond u = 26.5 where the product need not (`numeric.exp_times_erfc`)."""
+
+    def parts(node: Any) -> tuple[list[Any], list[Any], list[Any]]:
+        factors = node.args if node.is_Mul else ()
+        errors = [f for f in factors if isinstance(f, sympy.erfc) and f.args[0].has(X)]
+        exponentials = [f for f in factors if isinstance(f, sympy.exp) and f.args[0].has(X)]
+        rest = [f for f in factors if f not in errors and f not in exponentials]
+        return errors, exponentials, rest
+
+    def matches(node: Any) -> bool:
+        errors, exponentials, _ = parts(node)
+        return len(errors) == 1 and bool(exponentials)
+
+    def combined(node: Any) -> Any:
+        (error,), exponentials, rest = parts(node)
+        exponent = sympy.Add(*(f.args[0] for f in exponentials))
+        return sympy.Mul(*rest) * sympy.Function("exp_times_erfc")(exponent, error.args[0])
+
+    return expression.replace(matches, combined)
 
 
 def compensate_erfc(expression: Any) -> Any:

@@ -74,7 +74,7 @@ SOURCE_FUNCTIONS = frozenset(
         *("exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign"),
         *("sin", "cos", "tan", "arctan", "tanh", "sinh", "cosh", "erf", "erfc"),
         *("maximum", "minimum", "amax", "amin", "heaviside", "Heaviside", "DiracDelta"),
-        *("sigmoid", "softplus", "erfc_scaled", "exp_scaled_square"),
+        *("sigmoid", "softplus", "erfc_scaled", "exp_scaled_square", "exp_times_erfc"),
         # Piecewise and its conditions
         *("select", "where", "equal", "not_equal", "greater", "greater_equal", "less"),
         *("less_equal", "logical_and", "logical_or", "logical_not"),

@@ -295,7 +295,9 @@ def _prepared(expression: Any) -> Any:
     )
     rewritten = _integer_powers(_shared_exponentials(expression, uses))
     compensated = compiler.float_constants(
-        compiler.compensate_exp_square(compiler.compensate_erfc(rewritten))
+        compiler.compensate_exp_square(
+            compiler.compensate_erfc(compiler.compensate_exp_erfc(rewritten))
+        )
     )
     return _folded_constants(compensated)
 
@@ -839,6 +841,7 @@ _NAMES = {
     **_SCALED,
     "erfc": numeric.erfc,
     "erf": lambda z: scipy_special().erf(z),
+    "exp_times_erfc": numeric.exp_times_erfc,
 }
 
 
