@@ -796,12 +796,13 @@ def _is_real_number(value: Any) -> bool:
 
 
 def to_float(value: Any) -> float:
-    """A SymPy number (or +-oo) as a float."""
+    """A real SymPy number as a float (+-inf for +-oo, nan when it is not real)."""
     if value == sympy.oo:
         return math.inf
     if value == -sympy.oo:
         return -math.inf
-    return constant_value(value).real
+    number = constant_value(value)
+    return number.real if abs(number.imag) <= 1e-20 * max(1.0, abs(number.real)) else math.nan
 
 
 __all__ = ["Cut", "Limit", "Part", "Structure", "side_limit", "to_float"]

@@ -14,9 +14,9 @@ import numpy as np
 import sympy
 
 from actcli.budget import Budget, bounded
+from actcli.domain import to_float
 from actcli.expr import X
 from actcli.functions import simplify
-from actcli.interval import constant_value
 
 FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 SIMPLIFY_SECONDS = 1.0
@@ -78,16 +78,6 @@ def best_of(candidates: list[Value], lowest: bool) -> Value:
         witness.at_exact,
         chosen.rank,
     )
-
-
-def to_float(expression: Any) -> float:
-    """A real SymPy number as a float (+-inf for +-oo, nan when it is not real)."""
-    if expression is sympy.oo:
-        return math.inf
-    if expression is -sympy.oo or expression == -sympy.oo:
-        return -math.inf
-    number = constant_value(expression)
-    return number.real if abs(number.imag) <= 1e-20 * max(1.0, abs(number.real)) else math.nan
 
 
 def is_real_number(expression: Any) -> bool:
