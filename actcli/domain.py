@@ -433,6 +433,7 @@ _CONTINUOUS = (
     sympy.sinh,
     sympy.cosh,
     sympy.atan,
+    sympy.asinh,
     sympy.erf,
     sympy.erfc,
     sigmoid,

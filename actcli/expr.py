@@ -73,6 +73,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sympy.Basic], tuple[int, ...] | None]] 
     "sinh": (sympy.sinh, (1,)),
     "cosh": (sympy.cosh, (1,)),
     "atan": (sympy.atan, (1,)),
+    "asinh": (sympy.asinh, (1,)),
     "erf": (sympy.erf, (1,)),
     "erfc": (erfc, (1,)),
     "max": (sympy.Max, None),

@@ -72,7 +72,7 @@ SOURCE_FUNCTIONS = frozenset(
     {
         # the grammar's functions, as NumPy names, and actcli's kernels
         *("exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign"),
-        *("sin", "cos", "tan", "arctan", "tanh", "sinh", "cosh", "erf", "erfc"),
+        *("sin", "cos", "tan", "arctan", "arcsinh", "tanh", "sinh", "cosh", "erf", "erfc"),
         *("maximum", "minimum", "amax", "amin", "heaviside", "Heaviside", "DiracDelta"),
         *("sigmoid", "softplus", "erfc_scaled", "exp_scaled_square", "exp_times_erfc"),
         # Piecewise and its conditions

@@ -16,6 +16,7 @@ FUNCTION_NAMES = [
     "sinh",
     "cosh",
     "atan",
+    "asinh",
     "erf",
     "erfc",
     "max",

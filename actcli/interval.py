@@ -933,6 +933,7 @@ _SERIES_FUNCTIONS: dict[type, Callable[[arb_series], arb_series]] = {
     sympy.cos: lambda s: s.cos(),
     sympy.tan: lambda s: s.tan(),
     sympy.atan: lambda s: s.atan(),
+    sympy.asinh: lambda s: (s + (1 + s * s).sqrt()).log(),
     sympy.erf: lambda s: s.erf(),
     sympy.erfc: lambda s: s.erfc(),
     sympy_erfc: lambda s: s.erfc(),

@@ -120,6 +120,7 @@ UNARY_FUNCTIONS = {
     "sinh": ("sinh", math.sinh, _ANY),
     "cosh": ("cosh", math.cosh, _ANY),
     "atan": ("atan", math.atan, _ANY),
+    "asinh": ("asinh", math.asinh, _ANY),
     "erf": ("erf", math.erf, _ANY),
     "erfc": ("erfc", math.erfc, _ANY),
     "sigmoid": ("sigmoid", _sigmoid, _ANY),
@@ -899,7 +900,7 @@ TOKENS = [
     *["+", "-", "*", "/", "**", "//", "%", "@", "^", "(", ")", "[", "]", ",", ".", ":"],
     *["<", ">", "<=", ">=", "==", "!=", "&", "|", "~", " and ", " or ", "not ", " if ", " else "],
     *["exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tanh", "sinh"],
-    *["cosh", "atan", "erf", "erfc", "max", "min", "heaviside", "sigmoid", "softplus"],
+    *["cosh", "atan", "asinh", "erf", "erfc", "max", "min", "heaviside", "sigmoid", "softplus"],
     *["sum", "logsumexp", "delta", "lambda", "__import__", "__class__", "'s'", "=", ":=", " "],
 ]
 
@@ -953,6 +954,7 @@ _UNARY = [
     "sinh",
     "cosh",
     "atan",
+    "asinh",
     "erf",
     "erfc",
     "heaviside",

@@ -48,7 +48,7 @@ KAPPA_MAX = 1e3
 NUMBERS = ("1", "2", "3", "0.5", "1.5", "0.1")
 SMOOTH = (
     "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "sinh", "cosh", "atan",
-    "erf", "erfc", "sigmoid", "softplus",
+    "asinh", "erf", "erfc", "sigmoid", "softplus",
 )  # fmt: skip
 KINKED = ("abs", "sign", "heaviside", "max", "min")
 SETTINGS = settings(

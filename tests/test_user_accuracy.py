@@ -53,6 +53,8 @@ CASES: dict[str, tuple[Callable, dict[float, tuple[int, ...]]]] = {
     "x/(1 + exp(-x))": (lambda x: x / (1 + mpmath.exp(-x)), {}),
     "(exp(x) - exp(-x))/(exp(x) + exp(-x))": (lambda x: mpmath.tanh(x), {}),
     "x*erf(x)": (lambda x: x * mpmath.erf(x), {}),
+    "asinh(x)": (lambda x: mpmath.asinh(x), {}),
+    "x*asinh(x)/sqrt(1 + x**2)": (lambda x: x * mpmath.asinh(x) / mpmath.sqrt(1 + x**2), {}),
     "x/(1 + abs(x))": (lambda x: x / (1 + abs(x)), {0.0: (2,)}),
     "exp(x)/(1 + exp(x))": (lambda x: 1 / (1 + mpmath.exp(-x)), {}),
     "log(exp(x) + exp(-x))": (_log_cosh2, {}),
