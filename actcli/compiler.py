@@ -37,13 +37,22 @@ def scalar_source(expression: Any) -> str:
     if extra:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
-    names = ("erf", "erfc", "erfc_scaled", "exp_scaled_square", "exp_times_erfc", "sigmoid")
-    names += ("softplus",)
     compensated = compensate_exp_square(compensate_erfc(compensate_exp_erfc(expression)))
-    compensated = float_constants(compensated)
-    printed = _merged_comparisons(_zoo_as_nan(compensated))
-    function = sympy.lambdify(X, printed, modules=[dict.fromkeys(names), "numpy"])
+    printed = _merged_comparisons(_zoo_as_nan(float_constants(compensated)))
+    function = sympy.lambdify(X, printed, modules=[dict.fromkeys(_KERNEL_NAMES), "numpy"])
     return inspect.getsource(function)
+
+
+# printed by name, bound by `numeric.namespace` (not NumPy's erf, nor SymPy's own printing)
+_KERNEL_NAMES = (
+    "erf",
+    "erfc",
+    "erfc_scaled",
+    "exp_scaled_square",
+    "exp_times_erfc",
+    "sigmoid",
+    "softplus",
+)
 
 
 def _merged_comparisons(expression: Any) -> Any:
