@@ -415,12 +415,12 @@ def _limit_of_the_rest(
     if not settled or not rest:
         return None
     remaining = side_limit(sympy.Mul(*rest), point, direction, budget)
-    scale = sympy.Mul(*settled)
     if remaining.kind == "value":
-        return Limit("value", _simple(scale * remaining.value, budget))
-    if remaining.kind in ("oo", "-oo"):
+        return Limit("value", _simple(sympy.Mul(*settled) * remaining.value, budget))
+    if remaining.kind in ("oo", "-oo"):  # the sign from each settled factor's proven sign
         flipped = {"oo": "-oo", "-oo": "oo"}[remaining.kind]
-        return Limit(remaining.kind if scale.is_positive else flipped)
+        negative = sum(bool(value.is_negative) for value in settled) % 2
+        return Limit(flipped if negative else remaining.kind)
     return None
 
 

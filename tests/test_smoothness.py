@@ -574,3 +574,12 @@ def test_a_derivatives_limit_comes_from_the_definitions_series_where_its_terms_b
         limit = side_limit(derivative, sympy.Integer(0), direction, Budget(0), derivative_of=(f, 4))
         assert limit.kind == "value", limit
         assert abs(limit.value - 4 * sympy.E / 5) < sympy.Float("1e-28", 40)
+
+
+def test_a_settled_factor_keeps_its_sign_when_the_rest_diverges():
+    """-3*sin(x)/x**2 at 0: the factors' limits -3, 0 and oo are 0*oo, so -3 (finite, nonzero)
+    is taken out and sin(x)/x**2 judged whole: +oo from the right and -oo from the left (sin(x)
+    ~ x), so the product is -oo and +oo (by hand)."""
+    expression = -3 * sympy.sin(X) / X**2
+    assert side_limit(expression, sympy.Integer(0), "+", Budget(30)).kind == "-oo"
+    assert side_limit(expression, sympy.Integer(0), "-", Budget(30)).kind == "oo"
