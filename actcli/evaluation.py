@@ -264,7 +264,7 @@ def _repaired(
     return dataclasses.replace(result, y=y)
 
 
-LIMIT_SECONDS = 5.0  # SymPy's time for the two one-sided limits at one point
+REPAIR_LIMIT_SECONDS = 5.0  # for the two one-sided limits at one 0/0 point
 LIMITS_TAKEN = 8  # distinct points per call where limits are taken (each may take seconds)
 
 
@@ -275,8 +275,8 @@ def _limit_value(
     `LIMITS_TAKEN` distinct points; a point repeated is looked up)."""
     if x not in limits and len(limits) < LIMITS_TAKEN:
         try:
-            with alarm(LIMIT_SECONDS):
-                limits[x] = activation.limit_value(order, x, LIMIT_SECONDS)
+            with alarm(REPAIR_LIMIT_SECONDS):
+                limits[x] = activation.limit_value(order, x, REPAIR_LIMIT_SECONDS)
         except (Timeout, ActcliError, ArithmeticError, ValueError, TypeError):
             limits[x] = None
     return limits.get(x)

@@ -839,7 +839,7 @@ def ball_number(ball: arb) -> Any:
     rational = rational_in(ball)
     if rational is not None:
         return rational
-    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
+    middle, radius = _exact_parts(ball)
     if radius > abs(middle) * Fraction(1, 10**32):
         return None
     return sympy.Float(sympy.Rational(middle.numerator, middle.denominator), 30)
@@ -848,7 +848,7 @@ def ball_number(ball: arb) -> Any:
 def rational_in(ball: arb) -> Any:
     """The rational of denominator at most 10**60 inside a ball of radius below 10**-150 (two
     such rationals differ by 10**-120 at least: it is unique), or None."""
-    middle, radius = (Fraction(*_ratio(part)) for part in (ball.mid(), ball.rad()))
+    middle, radius = _exact_parts(ball)
     if radius > Fraction(1, 10**150):
         return None
     guess = middle.limit_denominator(10**60)
@@ -857,10 +857,14 @@ def rational_in(ball: arb) -> Any:
     return sympy.Rational(guess.numerator, guess.denominator)
 
 
-def _ratio(value: arb) -> tuple[int, int]:
-    """An exact Arb number (a midpoint, a radius) as (numerator, denominator)."""
+def _exact_parts(ball: arb) -> tuple[Fraction, Fraction]:
+    """A ball's midpoint and radius, each an exact binary number, as fractions."""
+    return _fraction(ball.mid()), _fraction(ball.rad())
+
+
+def _fraction(value: arb) -> Fraction:
     mantissa, exponent = (int(part) for part in value.man_exp())
-    return (mantissa * 2**exponent, 1) if exponent >= 0 else (mantissa, 2**-exponent)
+    return Fraction(mantissa * 2**exponent) if exponent >= 0 else Fraction(mantissa, 2**-exponent)
 
 
 def _series(node: Any, shifts: list[int]) -> arb_series | arb:
