@@ -704,19 +704,50 @@ def _constant(value: Any) -> Interval:
 
 
 def constant_value(value: Any, digits: int = 30) -> complex:
-    """complex(sympy.N(value, digits)); where that is exactly 0 for a value not written as 0,
-    the value of an Arb ball that excludes 0 (`reference_ball`, up to 4096 bits): SymPy makes
-    log(1 + exp(-700)) 0 (truth 9.9e-305) and log(1 + exp(-700))*exp(700) 0 (truth 1). A
-    true zero (log(6) - log(2) - log(3)) keeps 0: every ball holds 0."""
-    number = complex(sympy.N(value, digits))
-    if number != 0 or value == 0 or not isinstance(value, sympy.Basic) or value.has(X):
-        return number
+    """complex(sympy.N(value, digits)) where SymPy determines it; else the value of an Arb
+    ball (`reference_ball`, up to 4096 bits). SymPy makes log(1 + exp(-700)) 0 (truth
+    9.9e-305) and log(1 + exp(-700))*exp(700) 0 (truth 1); and a true zero it cannot prove,
+    log(6) - log(2) - log(3) or log1p(exp(20)) - log(1 + exp(20)), comes out as `0.e-164`, a
+    Float of 1 bit that reads 1.7e-164. Arb's ball of a true zero lies within 2**-1100 at 4096
+    bits, where every value rounds to the float 0.0. An expression balls do not take
+    (Piecewise, |u|, ...) gets SymPy's value at up to `ZERO_DIGITS` digits: 0.0 where SymPy
+    bounds it below float64's least subnormal, nan where nothing determines it."""
+    number = sympy.N(value, digits)
+    if value == 0 or not isinstance(value, sympy.Basic) or value.has(X):
+        return complex(number)
+    if number != 0 and _determined(number):
+        return complex(number)
     function = reference_ball(value, DIGITS_OF_CONSTANTS)
     found = None if function is None else function(0.0)
-    return number if found is None else complex(found)
+    if found is not None:
+        return complex(found)
+    if number == 0:
+        return 0j
+    parts = [_float_part(part) for part in value.evalf(digits, maxn=ZERO_DIGITS).as_real_imag()]
+    return complex(*parts)
+
+
+def _determined(number: Any) -> bool:
+    """Whether every part of an evalf result carries at least float64's 53 bits (SymPy gives
+    a part it could not separate from 0 one bit)."""
+    return all(
+        not isinstance(part, sympy.Float) or part._prec >= FLOAT_BITS
+        for part in number.as_real_imag()
+    )
+
+
+def _float_part(part: Any) -> float:
+    """A real part of an evalf result as a float: 0.0 for an undetermined part that SymPy
+    bounds below half the least subnormal (every value there rounds to 0.0), else nan."""
+    if not isinstance(part, sympy.Float) or part._prec >= FLOAT_BITS:
+        return float(part)
+    return 0.0 if abs(part) < HALF_LEAST_SUBNORMAL else math.nan
 
 
 DIGITS_OF_CONSTANTS = 20
+ZERO_DIGITS = 1400  # SymPy's working precision, in digits, where no ball decides a constant
+FLOAT_BITS = 53
+HALF_LEAST_SUBNORMAL = sympy.Rational(1, 2**1075)
 
 
 # -- entry points ------------------------------------------------------------------------------

@@ -166,3 +166,38 @@ def test_a_compound_constant_is_enclosed_by_arb_not_by_sympys_rounding():
         assert low <= truth <= high and high - low <= 1e-15 * truth
         assert abs(to_float(value) - truth) <= 1e-15 * truth
         assert abs(constant_value(value).real - truth) <= 1e-15 * truth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "log(6) - log(2) - log(3)",
+        "log1p(exp(20)) - log(1 + exp(20))",
+        "tanh(log(2)) - 3/5",
+        "erf(1) + erfc(1) - 1",
+    ],
+)
+def test_a_true_zero_sympy_cannot_prove_reads_zero_not_a_one_bit_float(text):
+    """SymPy's N gives these `0.e-164`, a Float of one bit whose value is 1.7e-164: the range
+    of a piecewise difference reported that as its supremum. Each is 0 by a hand identity:
+    log 6 = log 2 + log 3; log1p(u) = log(1 + u); tanh(log 2) = (4 - 1)/(4 + 1); erf + erfc = 1."""
+    from actcli.domain import to_float
+    from actcli.expr import Namespace, parse_expression
+    from actcli.interval import constant_value
+
+    value = parse_expression(text, Namespace({}))
+    assert value != 0  # not simplified away: the case at hand
+    assert constant_value(value) == 0
+    assert to_float(value) == 0.0
+    assert to_float(sympy.Abs(value)) == 0.0  # no ball for |u|: SymPy at 1400 digits
+
+
+def test_a_tiny_constant_beside_a_true_zero_keeps_its_value():
+    """1e-200 + (log 6 - log 2 - log 3) is 1e-200, which N gives exactly; exp(-800)*(1 +
+    that zero) is exp(-700), 9.9e-305 (mpmath): a tiny true value is no zero."""
+    from actcli.domain import to_float
+
+    zero = sympy.log(6) - sympy.log(2) - sympy.log(3)
+    assert to_float(sympy.Rational(1, 10**200) + zero) == 1e-200
+    truth = float(mpmath.exp(-700))
+    assert abs(to_float(sympy.exp(-700) * (1 + zero)) - truth) <= 1e-15 * truth

@@ -695,3 +695,41 @@ def test_a_sampled_extreme_is_one_the_function_takes_there():
     assert r.lower == pytest.approx(-1, abs=1e-12) and r.upper == pytest.approx(1, abs=1e-12)
     for value, at in ((r.lower, r.lower_at), (r.upper, r.upper_at)):
         assert float(mpmath.cos(mpmath.cosh(mpmath.mpf(at)))) == pytest.approx(value, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("log1p(exp(x)) - log(1 + exp(x))", 0.0),  # log1p(u) = log(1 + u)
+        ("log(exp(x)) - x + 2", 2.0),
+        ("sqrt(x**2)**2 - x**2 + 1/3", 1 / 3),
+    ],
+)
+def test_a_constant_not_written_as_one_has_its_value_as_a_closed_range(text, value):
+    """Each is constant by the identity in its comment; its range was the empty (c, c): both
+    ends came from limits, and a limit attains nothing."""
+    p = properties(bind(inline_spec(text)))
+    r = p.range
+    assert p.monotonic == "constant"
+    assert r.lower_closed and r.upper_closed
+    assert r.lower == r.upper and abs(r.lower - value) <= 1e-15
+
+
+def test_a_value_at_a_breakpoint_that_is_zero_unsimplified_is_zero(tmp_path):
+    """PyTorch's softplus minus the exact one: x - log(1 + exp(x)) above 20, and
+    log1p(exp(x)) - log(1 + exp(x)) = 0 at and below it. The supremum is that 0, attained;
+    it was read as 1.7e-164 (SymPy's N of the unsimplified 0 at x = 20). The infimum is the
+    limit at 20 from above, -log1p(exp(-20)) (mpmath), not attained."""
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "torch_minus_exact.yaml"
+    path.write_text(
+        "name: torch_minus_exact\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x > 20", value: "x - log(1 + exp(x))"}\n'
+        '    - {otherwise: "log1p(exp(x)) - log(1 + exp(x))"}\n'
+    )
+    r = properties(bind(load_spec(path))).range
+    assert r.upper == 0.0 and r.upper_closed
+    truth = -float(mpmath.log1p(mpmath.exp(-20)))
+    assert abs(r.lower - truth) <= 1e-15 * abs(truth) and not r.lower_closed

@@ -23,6 +23,7 @@ from actcli.budget import Budget, bounded
 from actcli.domain import Structure
 from actcli.errors import AnalysisError
 from actcli.expr import X
+from actcli.functions import simplify
 from actcli.interval import (
     Enclosure,
     Interval,
@@ -32,6 +33,7 @@ from actcli.interval import (
     point_function,
     working_precision,
 )
+from actcli.properties.values import FLAT_OPS
 
 BUDGET_SECONDS = 20.0  # all SymPy work for one activation
 FORM_SECONDS = 1.0
@@ -42,6 +44,7 @@ GRID_STEP = 0.01
 POINT_BITS = (120, 600, 3000)  # `tight_point`'s precisions
 LIMIT_OPS = 40
 LIMIT_SECONDS = 1.0
+FLAT_SECONDS = 0.5
 
 
 class Analysis:
@@ -96,6 +99,19 @@ class Analysis:
     def scalar(self, order: int) -> Callable[[float], float]:
         """f^(order) at one point, as a NumPy float (overflow gives inf, never an exception)."""
         return lambda x: self.evaluate(order, np.array([x]))[0]
+
+    def is_flat(self, part_index: int, order: int) -> bool:
+        """f^(order) is constant on the part: structurally, or by a bounded simplify of a small
+        expression (never by sampling)."""
+        key = ("flat", part_index, order)
+        if key not in self.cache:
+            part = self.parts[part_index]
+            g, slope = part.derivative(order), part.derivative(order + 1)
+            flat = not g.has(X) or slope == 0
+            if not flat and sympy.count_ops(slope) <= FLAT_OPS:
+                flat = bool(bounded(lambda: simplify(slope) == 0, FLAT_SECONDS, self.budget))
+            self.cache[key] = flat
+        return self.cache[key]  # type: ignore[return-value]
 
     # -- enclosures ----------------------------------------------------------------------
     def forms(self, part_index: int, order: int) -> list[Enclosure]:

@@ -142,6 +142,8 @@ def _image(analysis: Analysis, index: int, order: int) -> Image:
         value = Value(to_float(g), g, True, part.probe, None, rank=4)
         return Image(value, value, "symbolic")
     ends = _end_values(analysis, index, order)
+    if analysis.is_flat(index, order):
+        return _constant_image(analysis, index, order, ends)
     ends_method = "symbolic" if all(v.exact is not None for v in ends) else "numeric"
     if ends_method == "numeric":  # the search needs the ends' values; sampling they are
         low, high = _numeric_image(analysis, index, order, ends)
@@ -165,6 +167,18 @@ def _image(analysis: Analysis, index: int, order: int) -> Image:
         return Image(low, high, method)
     low, high = _numeric_image(analysis, index, order, ends + exact_points)
     return Image(low, high, "numeric")
+
+
+def _constant_image(analysis: Analysis, index: int, order: int, ends: list[Value]) -> Image:
+    """The image of f^(order) where it is constant on the part (`Analysis.is_flat`): one value,
+    attained everywhere. Its limits at the ends equal it, but a limit attains nothing:
+    log1p(exp(x)) - log(1 + exp(x)) had the empty range (0, 0)."""
+    part = analysis.parts[index]
+    exact = next((v.exact for v in ends if v.exact is not None and math.isfinite(v.value)), None)
+    if exact is None:
+        exact = part.derivative(order).subs(X, sympy.Rational(part.probe))
+    value = Value(to_float(exact), exact, True, part.probe, None, rank=4)
+    return Image(value, value, "symbolic")
 
 
 def _end_values(analysis: Analysis, index: int, order: int) -> list[Value]:

@@ -16,27 +16,13 @@ from flint import arb
 
 from actcli.budget import bounded
 from actcli.expr import X
-from actcli.functions import simplify
 from actcli.isolate import Undecided, sign_regions
 from actcli.properties.analysis import LIMIT_OPS, Analysis
 from actcli.properties.extrema import samples, weakest
 from actcli.properties.values import ties, to_float
 
 SIGN_SECONDS = 0.5
-FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 MONOTONIC_KINDS = ("increasing", "nondecreasing", "decreasing", "nonincreasing", "none")
-
-
-def is_flat(analysis: Analysis, index: int, order: int) -> bool:
-    """f^(order) is constant on part `index`: structurally, or by a bounded simplify of a small
-    expression (never by sampling)."""
-    part = analysis.parts[index]
-    g, slope = part.derivative(order), part.derivative(order + 1)
-    if not g.has(X) or slope == 0:
-        return True
-    if sympy.count_ops(slope) <= FLAT_OPS:
-        return bool(bounded(lambda: simplify(slope) == 0, SIGN_SECONDS, analysis.budget))
-    return False
 
 
 def slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], str]:
@@ -51,7 +37,7 @@ def slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], s
 def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], str]:
     part = analysis.parts[index]
     slope = part.derivative(order + 1)
-    if is_flat(analysis, index, order):
+    if analysis.is_flat(index, order):
         return {0}, "symbolic"
     if not slope.has(X):
         return ({1} if to_float(slope) > 0 else {-1}), "symbolic"

@@ -14,7 +14,6 @@ import sympy
 from actcli.expr import X
 from actcli.properties.analysis import Analysis
 from actcli.properties.extrema import numeric_end
-from actcli.properties.monotonic import is_flat
 from actcli.properties.values import interval_text, is_zero, to_float
 
 Region = tuple[Any, Any, bool, bool]  # (lower, upper, lower_closed, upper_closed), SymPy ends
@@ -65,7 +64,7 @@ def zero_gradient(analysis: Analysis) -> list[Region]:
     regions: list[list[Any]] = []
     previous_flat = False
     for index, part in enumerate(analysis.parts):
-        flat = part.defined and is_flat(analysis, index, 0)
+        flat = part.defined and analysis.is_flat(index, 0)
         if flat:
             if previous_flat and _smooth_zero_at(analysis, index - 1):
                 regions[-1][1] = part.upper

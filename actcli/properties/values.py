@@ -7,16 +7,12 @@ Every other module of `actcli.properties` builds on these, so they import nothin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sympy
 
-from actcli.budget import Budget, bounded
 from actcli.domain import to_float
-from actcli.expr import X
-from actcli.functions import simplify
 
 FLAT_OPS = 12  # count_ops above which 'f^(k+1) == 0' is only decided structurally
 SIMPLIFY_SECONDS = 1.0
@@ -101,52 +97,6 @@ def is_zero(expression: Any) -> bool:
     if not is_real_number(expression):
         return False
     return abs(complex(sympy.N(expression, 50))) < 1e-40
-
-
-@dataclass
-class Piece:
-    """One interval between breakpoints and the branch of f active on it."""
-
-    lower: Any  # SymPy, -oo for none
-    upper: Any
-    lo: float
-    hi: float
-    probe: float
-    branch: Any  # the branch as written (actcli functions kept)
-    elementary: Any  # the branch in exp/log terms, for limits and solve
-    derivatives: list[Any] = field(default_factory=list)  # elementary f, f', f'', f'''
-    samples: np.ndarray | None = None
-    values: list[np.ndarray] = field(default_factory=list)  # F_k(samples), k = 0..2
-    _flat: dict[int, bool] = field(default_factory=dict)
-
-    def derivative(self, order: int) -> Any:
-        """f^(order) of the elementary branch, differentiated once and kept."""
-        if not self.derivatives:
-            self.derivatives.append(self.elementary)
-        while len(self.derivatives) <= order:
-            self.derivatives.append(sympy.diff(self.derivatives[-1], X))
-        return self.derivatives[order]
-
-    def flat(self, order: int) -> bool:
-        """f^(order) is constant on this piece (its derivative is identically 0): structurally,
-        or by a bounded simplify of a small expression."""
-
-        if self._flat.get(order) is None:
-            g = self.derivative(order)
-            slope = self.derivative(order + 1)
-            if not g.has(X) or slope == 0:
-                self._flat[order] = True
-            else:
-                small = sympy.count_ops(slope) <= FLAT_OPS
-                zero = small and bounded(
-                    lambda: simplify(slope) == 0, SIMPLIFY_SECONDS, Budget(1.0)
-                )
-                self._flat[order] = bool(zero)
-        return self._flat[order]
-
-    def contains(self, x: float) -> bool:
-        """x lies strictly inside the piece."""
-        return self.lo < x < self.hi
 
 
 def union(items: list[tuple[Value, Value]]) -> list[tuple[Value, Value]]:
