@@ -441,3 +441,49 @@ def test_a_truncated_series_claim_meets_the_exact_form_within_its_tolerance(
     (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "stable_derivatives.2"]
     assert result.status == status, result.detail
     assert "does not exist" not in result.detail
+
+
+FAR_OUT_SPEC = """name: far_out
+title: a claim and a variant that differ from the truth by a term u
+kind: scalar
+definition: "x"
+variants:
+  drifting:
+    expression: "x + {u}"
+    tolerance: 1e-3
+claims:
+  derivative:
+    expression: "1 + {u}"
+    tolerance: 1e-3
+references: ["hand"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("u", "size", "within"),
+    [
+        ("exp(x - 100)", lambda x: mpmath.exp(x - 100), False),
+        ("exp(-x - 100)", lambda x: mpmath.exp(-x - 100), False),
+        ("1e-4*tanh(x)", lambda x: 1e-4 * abs(math.tanh(x)), True),
+    ],
+)
+def test_a_tolerance_is_not_met_on_a_window_alone(tmp_path: Path, u, size, within):
+    """f = x and f' = 1 (hand); the claimed f' and the variant differ from them by u. With
+    u = exp(+-x - 100), |u| < 1e-30 on every point of the old sampling windows (+-30 for
+    claims, +-50 for variants) but 1 at |x| = 100: both were reported within the tolerance
+    1e-3. The far points refute them, each with a witness where |u| > 1e-3 (by hand). A u
+    that is within 1e-4 everywhere (|tanh| <= 1) still holds approximately."""
+    path = tmp_path / "far_out.yaml"
+    path.write_text(FAR_OUT_SPEC.format(u=u))
+    results = {r.claim: r for r in check_spec(load_spec(path))}
+    derivative, variant = results["derivative"], results["variants.drifting"]
+    if within:
+        assert derivative.status == "holds_approximately", derivative.detail
+        assert "out to |x| = 1e+300" in derivative.detail
+        assert variant.status == "holds_approximately", variant.detail
+        return
+    assert derivative.status == "refuted", derivative.detail
+    assert size(derivative.counterexample["x"]) > 1e-3
+    assert derivative.counterexample["true"] == 1.0
+    assert variant.status == "refuted", variant.detail
+    assert size(variant.counterexample["x"]) > 1e-3

@@ -24,6 +24,8 @@ from actcli.spec import Definition
 
 DIGITS = 50
 POINTS_PER_PIECE = 6
+FAR_POINTS = (60.0, 300.0, 3e3, 1e5, 1e10, 1e30, 1e100, 1e300)  # |x| beyond the window
+POINT_SECONDS = 2.0  # one sample point of a claim in mpmath: exp(exp(exp(30))) never ends
 
 
 @dataclass
@@ -93,10 +95,7 @@ class CheckContext:
         return sets
 
     def sample_points(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
-        symbols = {self.activation.symbols[k]: v for k, v in values.items()}
-        edges = []
-        for piece in pieces[1:]:
-            edges.append(float(sympy.N(sympy.sympify(piece.lower).subs(symbols))))
+        edges = self._edges(pieces, values)
         points: list[float] = []
         bounds = [-math.inf, *edges, math.inf]
         for low, high in zip(bounds, bounds[1:], strict=False):
@@ -110,6 +109,17 @@ class CheckContext:
             step = 1e-6 * max(1.0, abs(edge))
             points += [edge - step, edge + step]
         return [p for p in points if all(abs(p - e) > 1e-12 for e in edges)]
+
+    def far_points(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
+        """Points beyond the sampling window, +-FAR_POINTS outside the outermost breakpoints:
+        where numbers decide a verdict (a tolerance, no symbolic proof), a claim wrong only
+        far out must not pass. mpmath's exponents do not overflow at 1e300."""
+        edges = self._edges(pieces, values) or [0.0]
+        return [-x for x in FAR_POINTS if -x < edges[0]] + [x for x in FAR_POINTS if x > edges[-1]]
+
+    def _edges(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
+        symbols = {self.activation.symbols[k]: v for k, v in values.items()}
+        return [float(sympy.N(sympy.sympify(p.lower).subs(symbols))) for p in pieces[1:]]
 
     def mp_function(self, expression: Any, with_y: bool = False) -> Callable[..., Any]:
         """expression(x, params[, y]) in mpmath, actcli's functions rewritten to exp/log."""

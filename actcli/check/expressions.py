@@ -16,6 +16,7 @@ from actcli.budget import Timeout, alarm
 from actcli.calculus import point_value
 from actcli.check.context import (
     DIGITS,
+    POINT_SECONDS,
     CheckContext,
     Piece,
     as_float,
@@ -47,9 +48,8 @@ class _Comparison:
     exceptions: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     skipped: int = 0  # sample points not evaluated within POINT_SECONDS
-
-
-POINT_SECONDS = 2.0  # one sample point of a claim in mpmath: exp(exp(exp(30))) never ends
+    far_skipped: int = 0  # ... of the far points (`CheckContext.far_points`)
+    farthest: float = 0.0  # the largest |x| compared
 
 
 def _conclude(
@@ -65,9 +65,15 @@ def _conclude(
             f"{comparison.skipped} sample points not evaluated (over {POINT_SECONDS:g} s each "
             "in mpmath)",
         ]
+    if comparison.far_skipped:
+        notes = [
+            *notes,
+            f"{comparison.far_skipped} far points not evaluated (over {POINT_SECONDS:g} s each)",
+        ]
     extra = ("; " + "; ".join(notes)) if notes else ""
     digits = min(comparison.worst_digits, DIGITS)
-    numbers = f"{comparison.points} points, worst agreement {digits:.0f} digits"
+    reach = f" out to |x| = {comparison.farthest:.3g}" if comparison.farthest > 1e3 else ""
+    numbers = f"{comparison.points} points{reach}, worst agreement {digits:.0f} digits"
     if comparison.worst is not None:
         status = "refuted"
         if tolerance is not None and not comparison.failures:
@@ -278,27 +284,45 @@ def _numeric(
 ) -> None:
     definition_mp = ctx.mp_function(ctx.numeric_definition)
     claim_mp = ctx.mp_function(claimed, with_y=output_form is not None)
+
+    def compare(point: float, digits: int) -> tuple[Any, Any, float, float]:
+        """(claimed, true, |error|, error relative to the scale) at x = point."""
+        with alarm(POINT_SECONDS), mpmath.workdps(digits):
+            x = mpmath.mpf(point)
+            true = numeric_truth(definition_mp, x, numbers)
+            if output_form is not None:
+                got = claim_mp(x, numbers, definition_mp(x, numbers))
+            else:
+                got = claim_mp(x, numbers)
+            error = abs(got - true)
+            scale = max(abs(true), mpmath.mpf(1)) if tolerance else abs(true)
+            return got, true, float(error), float(error / scale) if scale else float(error)
+
+    decided_by_numbers = tolerance is not None or not all(comparison.proven)
     for values in ctx.parameter_sets:
         numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
-        for point in ctx.sample_points(pieces, values):
+        far = ctx.far_points(pieces, values) if decided_by_numbers else []
+        beyond_reach: set[bool] = set()  # the sides where a far point took too long
+        for point in ctx.sample_points(pieces, values) + far:
+            if point in far and (point > 0) in beyond_reach:
+                comparison.far_skipped += 1  # farther out takes longer still
+                continue
             try:
-                with alarm(POINT_SECONDS), mpmath.workdps(working_digits(point)):
-                    x = mpmath.mpf(point)
-                    true = numeric_truth(definition_mp, x, numbers)
-                    if output_form is not None:
-                        got = claim_mp(x, numbers, definition_mp(x, numbers))
-                    else:
-                        got = claim_mp(x, numbers)
-                    error = abs(got - true)
-                    scale = max(abs(true), mpmath.mpf(1)) if tolerance else abs(true)
+                got, true, error, relative = compare(point, working_digits(point))
+                if point in far and relative > (tolerance or AGREE):  # a witness far out:
+                    got, true, error, relative = compare(point, 2 * working_digits(point))
             except Timeout:
-                comparison.skipped += 1
+                if point in far:
+                    comparison.far_skipped += 1
+                    beyond_reach.add(point > 0)
+                else:
+                    comparison.skipped += 1
                 continue
             comparison.points += 1
-            relative = float(error / scale) if scale else float(error)
+            comparison.farthest = max(comparison.farthest, abs(point))
             digits = -math.log10(max(relative, 1e-60))
             comparison.worst_digits = min(comparison.worst_digits, digits)
-            bad = relative > (tolerance or AGREE) and float(error) > 1e-25
+            bad = relative > (tolerance or AGREE) and error > 1e-25
             if relative > comparison.worst_error:
                 comparison.worst_error = relative
             if bad and (comparison.worst is None or relative > comparison.worst.get("_e", 0)):

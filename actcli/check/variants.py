@@ -8,11 +8,15 @@ from typing import Any
 import mpmath
 import sympy
 
+from actcli.budget import Timeout, alarm
 from actcli.check.context import (
+    FAR_POINTS,
+    POINT_SECONDS,
     CheckContext,
     Piece,
     interval_text,
     params_text,
+    working_digits,
 )
 from actcli.check.result import ClaimResult
 from actcli.expr import X
@@ -37,8 +41,10 @@ def variant(ctx: CheckContext, name: str) -> ClaimResult:
         return ClaimResult(ctx.spec.name, label, "holds", "identical to the definition")
     size, where, place = _largest_difference(ctx, claimed, different)
     parts = ", ".join(interval_text(p) for p in different)
+    unbounded = any(sympy.oo in (abs(p.lower), abs(p.upper)) for p in different)
+    reach = f", out to |x| = {max(FAR_POINTS):.3g}" if unbounded else ""
     detail = (
-        f"max |{name} - definition| = {size:.3g} {place} (numeric, at "
+        f"max |{name} - definition| = {size:.3g} {place} (numeric{reach}, at "
         f"{params_text(ctx.float_values())}); differs on {parts}"
     )
     tolerance = variant.definition.tolerance
@@ -88,6 +94,17 @@ def _largest_difference(
                 value = abs(float(f(mpmath.mpf(x))))
                 if value > best[0]:
                     best = (value, x, f"at x = {x:.6g}")
+            for side in _far_points(piece, low, high):
+                for x in side:
+                    try:
+                        with alarm(POINT_SECONDS), mpmath.workdps(working_digits(x)):
+                            value = abs(float(f(mpmath.mpf(x))))
+                        if value > best[0]:  # confirmed at twice the digits: terms are huge
+                            with alarm(POINT_SECONDS), mpmath.workdps(2 * working_digits(x)):
+                                value = abs(float(f(mpmath.mpf(x))))
+                    except Timeout:
+                        break  # farther out takes longer still
+                    best = max(best, (value, x, f"at x = {x:.6g}"))
             for edge, inward in ((low, 1), (high, -1)):
                 if (
                     piece.lower == -sympy.oo
@@ -102,3 +119,11 @@ def _largest_difference(
                     side = "above" if inward == 1 else "below"
                     best = (value, edge, f"as x -> {edge:.6g} from {side}")
     return best
+
+
+def _far_points(piece: Piece, low: float, high: float) -> list[list[float]]:
+    """+-FAR_POINTS on a piece's infinite ends (below, above; each side from near to far),
+    beyond the grid's +-50: a variant that parts from the definition only far out
+    (x + exp(x - 100)) is not within a tolerance."""
+    below = [-x for x in FAR_POINTS if -x < high] if piece.lower == -sympy.oo else []
+    return [below, [x for x in FAR_POINTS if x > low] if piece.upper == sympy.oo else []]
