@@ -285,9 +285,11 @@ def check(
     expression: str | None = None,
     claims: Sequence[str] = (),
     params: Mapping[str, str] | None = None,
+    workers: int | None = None,
 ) -> CheckResult:
     """`actcli check`: the claims of the named specs (or all), or `claims` (KEY=VALUE) about one
-    activation instead of its own; `result.refuted` is the command's exit 1.
+    activation instead of its own; `result.refuted` is the command's exit 1. The specs go to
+    `workers` local processes (default: the cores, for as many specs as `--all`).
 
     >>> import actcli
     >>> result = actcli.check("softsign", claims=["monotonic=increasing"])
@@ -307,7 +309,7 @@ def check(
         claimed = groups[0][0][0].claims
         for order in claimed["derivatives"].value if "derivatives" in claimed else {}:
             check_order(order, 1, f"--claim derivatives.{order} (an order)")
-    results = [command(s, p, claims_only=bool(claims)) for s, p in groups]
+    results = [command(s, p, claims_only=bool(claims), workers=workers) for s, p in groups]
     if len(results) == 1:
         return results[0]
     return dataclasses.replace(

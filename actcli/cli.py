@@ -393,6 +393,7 @@ def check_command(
         typer.Option("--claim", help="Check KEY=VALUE instead of the spec's own claims."),
     ] = None,
     param: ParamOption = None,
+    workers: WorkersOption = None,
     fmt: CheckFormat = None,
 ) -> None:
     """Prove or refute every claim of a spec: holds, holds_approximately, partial, refuted
@@ -405,6 +406,7 @@ def check_command(
         expression=expr,
         claims=claim or [],
         params=parse_param_options(param or []),
+        workers=workers,
     )
     render.render(result, fmt)
     if result.refuted:

@@ -487,3 +487,19 @@ def test_a_tolerance_is_not_met_on_a_window_alone(tmp_path: Path, u, size, withi
     assert derivative.counterexample["true"] == 1.0
     assert variant.status == "refuted", variant.detail
     assert size(variant.counterexample["x"]) > 1e-3
+
+
+@pytest.mark.slow  # ~6 s: two worker processes import SymPy and SciPy
+def test_specs_checked_on_workers_give_the_results_of_one_process():
+    """Each spec's sample points are seeded by its name, so two workers give what one process
+    gives, result for result and in the specs' order."""
+    specs = [resolve_spec(name) for name in ("relu", "elu", "softsign", "hard_sigmoid")]
+    alone = check(specs, workers=1)
+    shared = check(specs, workers=2)
+    assert shared == alone
+    assert [r.activation for r in shared.results][0] == "relu"
+
+
+def test_a_worker_count_that_is_no_count_is_a_usage_error():
+    with pytest.raises(UsageError, match="--workers 0"):
+        check([resolve_spec("relu")], workers=0)

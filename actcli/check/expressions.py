@@ -298,40 +298,59 @@ def _numeric(
             scale = max(abs(true), mpmath.mpf(1)) if tolerance else abs(true)
             return got, true, float(error), float(error / scale) if scale else float(error)
 
+    # the far points only where numbers decide and the window found no witness (one there
+    # is the easier to read)
     decided_by_numbers = tolerance is not None or not all(comparison.proven)
-    for values in ctx.parameter_sets:
-        numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
-        far = ctx.far_points(pieces, values) if decided_by_numbers else []
-        beyond_reach: set[bool] = set()  # the sides where a far point took too long
-        for point in ctx.sample_points(pieces, values) + far:
-            if point in far and (point > 0) in beyond_reach:
-                comparison.far_skipped += 1  # farther out takes longer still
-                continue
-            try:
-                got, true, error, relative = compare(point, working_digits(point))
-                if point in far and relative > (tolerance or AGREE):  # a witness far out:
-                    got, true, error, relative = compare(point, 2 * working_digits(point))
-            except Timeout:
-                if point in far:
-                    comparison.far_skipped += 1
-                    beyond_reach.add(point > 0)
-                else:
-                    comparison.skipped += 1
-                continue
-            comparison.points += 1
-            comparison.farthest = max(comparison.farthest, abs(point))
-            digits = -math.log10(max(relative, 1e-60))
-            comparison.worst_digits = min(comparison.worst_digits, digits)
-            bad = relative > (tolerance or AGREE) and error > 1e-25
-            if relative > comparison.worst_error:
-                comparison.worst_error = relative
-            if bad and (comparison.worst is None or relative > comparison.worst.get("_e", 0)):
-                comparison.worst = {
-                    "x": float(point),
-                    "params": {k: float(v) for k, v in numbers.items()},
-                    "claimed": float(got),
-                    "true": float(true),
-                    "_e": relative,
-                }
+    for far in (False, True):
+        if far and (comparison.worst is not None or not decided_by_numbers):
+            break
+        for values in ctx.parameter_sets:
+            numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
+            points = (ctx.far_points if far else ctx.sample_points)(pieces, values)
+            _compare_points(points, far, numbers, compare, tolerance, comparison)
     if comparison.worst is not None:
         comparison.worst.pop("_e", None)
+
+
+def _compare_points(
+    points: list[float],
+    far: bool,
+    numbers: dict[str, Any],
+    compare: Callable[[float, int], tuple[Any, Any, float, float]],
+    tolerance: float | None,
+    comparison: _Comparison,
+) -> None:
+    """Compare at each point (`compare(x, digits)`), keeping the worst witness. A witness
+    far out is re-computed at twice the digits; a far point over POINT_SECONDS ends its side
+    (farther out takes longer still)."""
+    beyond_reach: set[bool] = set()  # the sides where a far point took too long
+    for point in points:
+        if far and (point > 0) in beyond_reach:
+            comparison.far_skipped += 1
+            continue
+        try:
+            got, true, error, relative = compare(point, working_digits(point))
+            if far and relative > (tolerance or AGREE):
+                got, true, error, relative = compare(point, 2 * working_digits(point))
+        except Timeout:
+            if far:
+                comparison.far_skipped += 1
+                beyond_reach.add(point > 0)
+            else:
+                comparison.skipped += 1
+            continue
+        comparison.points += 1
+        comparison.farthest = max(comparison.farthest, abs(point))
+        digits = -math.log10(max(relative, 1e-60))
+        comparison.worst_digits = min(comparison.worst_digits, digits)
+        bad = relative > (tolerance or AGREE) and error > 1e-25
+        if relative > comparison.worst_error:
+            comparison.worst_error = relative
+        if bad and (comparison.worst is None or relative > comparison.worst.get("_e", 0)):
+            comparison.worst = {
+                "x": float(point),
+                "params": {k: float(v) for k, v in numbers.items()},
+                "claimed": float(got),
+                "true": float(true),
+                "_e": relative,
+            }
