@@ -16,6 +16,7 @@ from actcli.check.context import (
     Piece,
     interval_text,
     params_text,
+    settled,
     working_digits,
 )
 from actcli.check.result import ClaimResult
@@ -98,10 +99,14 @@ def _largest_difference(
                 for x in side:
                     try:
                         with alarm(POINT_SECONDS), mpmath.workdps(working_digits(x)):
-                            value = abs(float(f(mpmath.mpf(x))))
-                        if value > best[0]:  # confirmed at twice the digits: terms are huge
+                            first = f(mpmath.mpf(x))
+                        if abs(float(first)) > best[0]:  # confirmed at twice the digits
                             with alarm(POINT_SECONDS), mpmath.workdps(2 * working_digits(x)):
-                                value = abs(float(f(mpmath.mpf(x))))
+                                again = f(mpmath.mpf(x))
+                            if not settled(first, again):
+                                continue  # exp(exp(x)) at 3000 has more digits than these
+                            first = again
+                        value = abs(float(first))
                     except Timeout:
                         break  # farther out takes longer still
                     best = max(best, (value, x, f"at x = {x:.6g}"))
