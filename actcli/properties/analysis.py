@@ -23,7 +23,7 @@ from actcli.budget import Budget, bounded
 from actcli.domain import Structure
 from actcli.errors import AnalysisError
 from actcli.expr import X
-from actcli.functions import simplify
+from actcli.functions import simplify, to_elementary
 from actcli.interval import (
     Enclosure,
     Interval,
@@ -102,16 +102,29 @@ class Analysis:
 
     def is_flat(self, part_index: int, order: int) -> bool:
         """f^(order) is constant on the part: structurally, or by a bounded simplify of a small
-        expression (never by sampling)."""
+        slope; of a larger one, in exp and log terms, where the slope vanishes at a few points
+        (samples only choose where to try: tanh(x) - 2*sigmoid(2*x) is flat by the simplify)."""
         key = ("flat", part_index, order)
         if key not in self.cache:
             part = self.parts[part_index]
             g, slope = part.derivative(order), part.derivative(order + 1)
             flat = not g.has(X) or slope == 0
-            if not flat and sympy.count_ops(slope) <= FLAT_OPS:
+            ops = sympy.count_ops(slope) if not flat else 0
+            if not flat and ops <= FLAT_OPS:
                 flat = bool(bounded(lambda: simplify(slope) == 0, FLAT_SECONDS, self.budget))
+            if not flat and ops <= LIMIT_OPS and self._vanishes_at_points(part_index, order + 1):
+                elementary = to_elementary(slope)
+                zero = bounded(lambda: simplify(elementary) == 0, FLAT_SECONDS, self.budget)
+                flat = bool(zero)
             self.cache[key] = flat
         return self.cache[key]  # type: ignore[return-value]
+
+    def _vanishes_at_points(self, part_index: int, order: int) -> bool:
+        """f^(order) is 0 to rounding (1e-9) at five points around the part's probe."""
+        part = self.parts[part_index]
+        x = part.probe + np.array([-1.7, -0.6, 0.0, 0.45, 1.3]) * max(1.0, abs(part.probe))
+        values = self.evaluate(order, x[(part.lo < x) & (x < part.hi)])
+        return bool(values.size) and bool(np.all(np.abs(values) <= 1e-9))
 
     # -- enclosures ----------------------------------------------------------------------
     def forms(self, part_index: int, order: int) -> list[Enclosure]:

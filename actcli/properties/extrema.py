@@ -380,14 +380,14 @@ def _numeric_image(
     x = samples(part.lo, part.hi)
     values = analysis.evaluate(order, x)
     candidates = list(seeds)
-    finite = np.isfinite(values)
-    if finite.any():
-        i = int(np.argmin(np.where(finite, values, np.inf)))
-        j = int(np.argmax(np.where(finite, values, -np.inf)))
+    inside = np.isfinite(values)
+    if math.isinf(part.lo) or math.isinf(part.hi):
+        inside[[0, -1]] = False  # a window's edge is no evidence: the end limit covers it
+    if inside.any():  # (of tied samples the first inside: f constant has its value attained)
+        i = int(np.argmin(np.where(inside, values, np.inf)))
+        j = int(np.argmax(np.where(inside, values, -np.inf)))
         for k in (i, j):
-            at_edge = k in (0, len(x) - 1) and (math.isinf(part.lo) or math.isinf(part.hi))
-            if not at_edge:  # a window's edge is no evidence: the end limit covers it
-                candidates.append(Value(float(values[k]), None, True, float(x[k]), rank=5))
+            candidates.append(Value(float(values[k]), None, True, float(x[k]), rank=5))
     slope = analysis.evaluate(order + 1, x)
     keep = np.isfinite(slope) & (slope != 0)
     xs, signs = x[keep], np.sign(slope[keep])
