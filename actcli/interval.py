@@ -720,7 +720,7 @@ def constant_value(value: Any, digits: int = 30) -> complex:
     function = reference_ball(value, DIGITS_OF_CONSTANTS)
     found = None if function is None else function(0.0)
     if found is not None:
-        return complex(found)
+        return complex(found) + 0.0  # a ball of a true zero reads 0.0, not -0.0
     if number == 0:
         return 0j
     parts = [_float_part(part) for part in value.evalf(digits, maxn=ZERO_DIGITS).as_real_imag()]

@@ -189,6 +189,7 @@ def test_a_true_zero_sympy_cannot_prove_reads_zero_not_a_one_bit_float(text):
     assert value != 0  # not simplified away: the case at hand
     assert constant_value(value) == 0
     assert to_float(value) == 0.0
+    assert str(to_float(value)) == "0.0"  # not -0.0 (a jump printed as -0.0)
     assert to_float(sympy.Abs(value)) == 0.0  # no ball for |u|: SymPy at 1400 digits
 
 

@@ -583,3 +583,23 @@ def test_a_settled_factor_keeps_its_sign_when_the_rest_diverges():
     expression = -3 * sympy.sin(X) / X**2
     assert side_limit(expression, sympy.Integer(0), "+", Budget(30)).kind == "-oo"
     assert side_limit(expression, sympy.Integer(0), "-", Budget(30)).kind == "oo"
+
+
+def test_pieces_that_differ_by_an_unsimplified_zero_are_joined_smoothly(tmp_path):
+    """Left x - 1 + (tanh(log 2) - 3/5), right x - 1 + (erf(1) + erfc(1) - 1)*x: both are
+    x - 1 by hand (tanh(log 2) = 3/5, erf + erfc = 1), so f is Cinf at 1 with every jump 0.
+    SymPy's N reads such zeros as one-bit Floats; the jumps printed -0.0."""
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "zero_jump.yaml"
+    path.write_text(
+        "name: zero_jump\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x <= 1", value: "tanh(log(2)) - 3/5 + (x - 1)"}\n'
+        '    - {otherwise: "x - 1 + (erf(1) + erfc(1) - 1)*x"}\n'
+    )
+    result = smoothness(load_spec(path)).to_json()
+    assert result["class"] == "Cinf"
+    (point,) = result["points"]
+    assert point["left"][:2] == point["right"][:2] == [0.0, 1.0]
+    assert all(str(jump) == "0.0" for jump in point["jumps"])
