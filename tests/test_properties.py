@@ -736,3 +736,15 @@ def test_a_value_at_a_breakpoint_that_is_zero_unsimplified_is_zero(tmp_path):
     assert r.upper == 0.0 and r.upper_closed
     truth = -float(mpmath.log1p(mpmath.exp(-20)))
     assert abs(r.lower - truth) <= 1e-15 * abs(truth) and not r.lower_closed
+
+
+def test_a_constant_whose_flatness_is_not_proven_still_attains_its_value(monkeypatch):
+    """With no proof that the slope is 0 (the simplify out of time on a loaded machine:
+    `is_flat` made False here), tanh(x) - 2*sigmoid(2*x) + 1 went through the search, whose
+    inf and sup were the exact limits 0 at both ends: the empty range (0, 0). An inf equal to
+    the sup is a constant, attained: [0, 0]."""
+    from actcli.properties.analysis import Analysis
+
+    monkeypatch.setattr(Analysis, "is_flat", lambda self, index, order: False)
+    r = properties(bind(inline_spec("tanh(x) - 2*sigmoid(2*x) + 1"))).range
+    assert (r.lower, r.upper, r.lower_closed, r.upper_closed) == (0.0, 0.0, True, True)

@@ -123,8 +123,22 @@ def image(analysis: Analysis, index: int, order: int) -> Image:
     """The image of f^(order) over part `index` (cached: see `_image`)."""
     key = ("image", index, order)
     if key not in analysis.cache:
-        analysis.cache[key] = _image(analysis, index, order)
+        found = _image(analysis, index, order)
+        analysis.cache[key] = _tied_ends_attained(analysis.parts[index].probe, found)
     return analysis.cache[key]
+
+
+def _tied_ends_attained(probe: float, found: Image) -> Image:
+    """An image whose inf and sup are one exact number: f^(order) is that constant on the
+    part, so it is attained there. Two limits alone read as the empty (c, c): so it was for
+    tanh(x) - 2*sigmoid(2*x) + 1 where the simplify behind `is_flat` ran out of time."""
+    low, high = found.low, found.high
+    if low.attained and high.attained or not math.isfinite(low.value):
+        return found
+    if low.exact is None or high.exact is None or low.exact != high.exact:
+        return found
+    value = Value(low.value, low.exact, True, probe, None, rank=low.rank)
+    return Image(value, value, found.method)
 
 
 def _image(analysis: Analysis, index: int, order: int) -> Image:
