@@ -351,9 +351,11 @@ def properties(
     every: bool = False,
     expression: str | None = None,
     params: Mapping[str, str] | None = None,
+    workers: int | None = None,
 ) -> PropertiesResult:
     """`actcli properties`: the property table of the named specs (or all, vector kinds too):
-    one `(Properties, smoothness class)` row each.
+    one `(Properties, smoothness class)` row each; the specs go to `workers` local processes
+    (default: the cores, for as many specs as `--all`).
 
     >>> import actcli
     >>> row, smoothness_class = actcli.properties("relu").rows[0]
@@ -363,7 +365,7 @@ def properties(
     from actcli.properties import PropertiesResult, property_table  # deferred
 
     groups = _groups(arguments, every, expression, params)
-    tables = [property_table(specs, p) for specs, p in groups]
+    tables = [property_table(specs, p, workers=workers) for specs, p in groups]
     return PropertiesResult(tuple(row for table in tables for row in table.rows))
 
 

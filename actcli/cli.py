@@ -470,6 +470,7 @@ def properties_command(
     ] = False,
     expr: ExprOption = None,
     param: ParamOption = None,
+    workers: WorkersOption = None,
     fmt: PropertiesFormat = None,
 ) -> None:
     """The property table: range, bounds, monotonicity, f(0), identity near 0, smoothness,
@@ -481,6 +482,7 @@ def properties_command(
         every=every,
         expression=expr,
         params=parse_param_options(param or []),
+        workers=workers,
     )
     render.render(result, render.choose_format(fmt, FORMATS["properties"], "text"))
 

@@ -738,6 +738,21 @@ def test_a_value_at_a_breakpoint_that_is_zero_unsimplified_is_zero(tmp_path):
     assert abs(r.lower - truth) <= 1e-15 * abs(truth) and not r.lower_closed
 
 
+@pytest.mark.slow  # ~6 s: two worker processes import SymPy and SciPy
+def test_rows_found_on_workers_are_the_rows_of_one_process():
+    """The rows of several specs, found on two worker processes, in the specs' order, are those
+    of one process (compared as JSON: a nan moment is not equal to itself)."""
+    from actcli.properties import property_table
+
+    specs = [_registry().get(name) for name in ("relu", "softsign", "softmax", "hard_sigmoid")]
+
+    def rows(workers):
+        found = property_table(specs, workers=workers).rows
+        return json.dumps([(row.to_json(), klass) for row, klass in found])
+
+    assert rows(2) == rows(1)
+
+
 def test_a_constant_whose_flatness_is_not_proven_still_attains_its_value(monkeypatch):
     """With no proof that the slope is 0 (the simplify out of time on a loaded machine:
     `is_flat` made False here), tanh(x) - 2*sigmoid(2*x) + 1 went through the search, whose
