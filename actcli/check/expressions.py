@@ -287,7 +287,7 @@ def _numeric(
     definition_mp = ctx.mp_function(ctx.numeric_definition)
     claim_mp = ctx.mp_function(claimed, with_y=output_form is not None)
 
-    def compare(point: float, digits: int) -> tuple[Any, Any, float, float]:
+    def compare(point: float, digits: int, numbers: Any) -> tuple[Any, Any, float, float]:
         """(claimed, true, |error|, error relative to the scale) at x = point."""
         with alarm(POINT_SECONDS), mpmath.workdps(digits):
             x = mpmath.mpf(point)
@@ -318,11 +318,11 @@ def _compare_points(
     points: list[float],
     far: bool,
     numbers: dict[str, Any],
-    compare: Callable[[float, int], tuple[Any, Any, float, float]],
+    compare: Callable[[float, int, Any], tuple[Any, Any, float, float]],
     tolerance: float | None,
     comparison: _Comparison,
 ) -> None:
-    """Compare at each point (`compare(x, digits)`), keeping the worst witness. A witness
+    """Compare at each point (`compare(x, digits, numbers)`), keeping the worst witness. A witness
     far out is re-computed at twice the digits (and another finite-difference step) and
     counts only where both computations agree: exp(exp(x)) at 3000 needs more digits than
     x has, and no step resolves its derivative. A far point over POINT_SECONDS ends its side
@@ -333,10 +333,10 @@ def _compare_points(
             comparison.far_skipped += 1
             continue
         try:
-            got, true, error, relative = compare(point, working_digits(point))
+            got, true, error, relative = compare(point, working_digits(point), numbers)
             if far and relative > (tolerance or AGREE):
                 first = (got, true)
-                got, true, error, relative = compare(point, 2 * working_digits(point))
+                got, true, error, relative = compare(point, 2 * working_digits(point), numbers)
                 if not (settled(first[0], got) and settled(first[1], true)):
                     comparison.far_skipped += 1
                     continue
