@@ -560,3 +560,17 @@ def test_a_variant_piece_beyond_the_grid_window_is_measured_on_itself(tmp_path: 
     assert found, result.detail
     truth = float(mpmath.log1p(mpmath.exp(-100)))
     assert abs(float(found.group(1)) - truth) <= 1e-2 * truth  # printed to 3 digits
+
+
+def test_far_points_past_their_time_are_left_out_and_said_so(tmp_path: Path, monkeypatch):
+    """With no time for far points (FAR_SECONDS = 0) none is compared: the verdict is the
+    window's, and the detail counts the 16 far points (8 a side) left out. (A slow
+    definition far out must not push a check past the command's time limit.)"""
+    from actcli.check import expressions
+
+    monkeypatch.setattr(expressions, "FAR_SECONDS", 0.0)
+    path = tmp_path / "far_out.yaml"
+    path.write_text(FAR_OUT_SPEC.format(u="exp(x - 100)"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "holds_approximately", result.detail
+    assert "16 far points left out" in result.detail

@@ -26,6 +26,7 @@ DIGITS = 50
 POINTS_PER_PIECE = 6
 FAR_POINTS = (60.0, 300.0, 3e3, 1e5, 1e10, 1e30, 1e100, 1e300)  # |x| beyond the window
 POINT_SECONDS = 2.0  # one sample point of a claim in mpmath: exp(exp(exp(30))) never ends
+FAR_SECONDS = 4.0  # all far points of one claim or variant: the rest are left out, and said so
 
 
 @dataclass

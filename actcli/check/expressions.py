@@ -5,6 +5,7 @@ output) and stable forms. Each is compared with the truth piece by piece, symbol
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from actcli.budget import Timeout, alarm
 from actcli.calculus import point_value
 from actcli.check.context import (
     DIGITS,
+    FAR_SECONDS,
     POINT_SECONDS,
     CheckContext,
     Piece,
@@ -69,8 +71,8 @@ def _conclude(
     if comparison.far_skipped:
         notes = [
             *notes,
-            f"{comparison.far_skipped} far points left out (over {POINT_SECONDS:g} s each, or "
-            "unsettled at twice the digits)",
+            f"{comparison.far_skipped} far points left out (over {POINT_SECONDS:g} s each or "
+            f"{FAR_SECONDS:g} s in all in mpmath, or unsettled at twice the digits)",
         ]
     extra = ("; " + "; ".join(notes)) if notes else ""
     digits = min(comparison.worst_digits, DIGITS)
@@ -306,10 +308,11 @@ def _numeric(
     for far in (False, True):
         if far and (comparison.worst is not None or not decided_by_numbers):
             break
+        deadline = time.monotonic() + FAR_SECONDS if far else math.inf
         for values in ctx.parameter_sets:
             numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
             points = (ctx.far_points if far else ctx.sample_points)(pieces, values)
-            _compare_points(points, far, numbers, compare, tolerance, comparison)
+            _compare_points(points, far, numbers, compare, tolerance, comparison, deadline)
     if comparison.worst is not None:
         comparison.worst.pop("_e", None)
 
@@ -321,15 +324,16 @@ def _compare_points(
     compare: Callable[[float, int, Any], tuple[Any, Any, float, float]],
     tolerance: float | None,
     comparison: _Comparison,
+    deadline: float,
 ) -> None:
     """Compare at each point (`compare(x, digits, numbers)`), keeping the worst witness. A witness
     far out is re-computed at twice the digits (and another finite-difference step) and
     counts only where both computations agree: exp(exp(x)) at 3000 needs more digits than
     x has, and no step resolves its derivative. A far point over POINT_SECONDS ends its side
-    (farther out takes longer still)."""
+    (farther out takes longer still), and none starts after the `deadline` (monotonic)."""
     beyond_reach: set[bool] = set()  # the sides where a far point took too long
     for point in points:
-        if far and (point > 0) in beyond_reach:
+        if far and ((point > 0) in beyond_reach or time.monotonic() > deadline):
             comparison.far_skipped += 1
             continue
         try:

@@ -3,6 +3,7 @@ far apart the two are elsewhere."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import mpmath
@@ -11,6 +12,7 @@ import sympy
 from actcli.budget import Timeout, alarm
 from actcli.check.context import (
     FAR_POINTS,
+    FAR_SECONDS,
     POINT_SECONDS,
     CheckContext,
     Piece,
@@ -86,6 +88,7 @@ def _largest_difference(
             return abs(float(f(mpmath.mpf(x))))
 
     best: tuple[float, float, str] = (0.0, 0.0, "")
+    deadline = time.monotonic() + FAR_SECONDS
     for piece in pieces:
         lower, upper = (
             None
@@ -101,6 +104,8 @@ def _largest_difference(
         best = _larger(best, (size(peak), peak, f"at x = {peak:.6g}"))
         for side in _far_points(piece, low, high):
             for x in side:
+                if time.monotonic() > deadline:
+                    break
                 try:
                     with alarm(POINT_SECONDS), mpmath.workdps(working_digits(x)):
                         first = f(mpmath.mpf(x))
