@@ -49,9 +49,20 @@ CASES: list[list[str]] = [
     ["eval", "stairs.yaml", "0.5"],
     ["smoothness", "stairs.yaml"],
     ["properties", "stairs.yaml"],
+    # far points of claims with a tolerance (check's +-60 ... +-1e300) on a function that
+    # outgrows mpmath there: each side stops at its first slow point, all share 4 s
+    ["check", "far.yaml"],
     # tail series in exp(-|x|) on both sides, for f, f' and f'' (SymPy's slowest found)
     ["eval", "--expr", "x*tanh(softplus(x))/softplus(x)", "--order", "2", "--", "-1000", "1000"],
 ]
+FAR_SPEC = (
+    "name: far\ntitle: exp(exp(x)) with claims checked far out\nkind: scalar\n"
+    'references: [hand]\ndefinition: "exp(exp(x))"\nclaims:\n  derivative:\n'
+    '    expression: "exp(x + exp(x))*(1 + 1e-12)"\n    tolerance: 1e-9\n'
+    "  derivatives:\n    2:\n"
+    '      expression: "exp(x + exp(x))*(1 + exp(x))"\n      tolerance: 1e-9\n'
+    'variants:\n  v:\n    expression: "exp(exp(x))*(1 + 1e-6*tanh(x))"\n    tolerance: 1e-3\n'
+)
 
 
 def run(args: list[str], timeout: float, folder: str) -> tuple[int, float, float]:
@@ -77,6 +88,7 @@ def main() -> None:
     worst_time, worst_memory, internal = 0.0, 0.0, 0
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "stairs.yaml").write_text(SPEC)
+        Path(folder, "far.yaml").write_text(FAR_SPEC)
         cases = [c for c in CASES if options.only in " ".join(c)]
         for args in cases:
             code, seconds, megabytes = run(args, options.timeout, folder)
