@@ -116,7 +116,7 @@ class CheckContext:
         where numbers decide a verdict (a tolerance, no symbolic proof), a claim wrong only
         far out must not pass. mpmath's exponents do not overflow at 1e300."""
         edges = self._edges(pieces, values) or [0.0]
-        return [-x for x in FAR_POINTS if -x < edges[0]] + [x for x in FAR_POINTS if x > edges[-1]]
+        return far_beyond(edges[0], -1) + far_beyond(edges[-1], 1)
 
     def _edges(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
         symbols = {self.activation.symbols[k]: v for k, v in values.items()}
@@ -140,6 +140,11 @@ class CheckContext:
 
     def float_values(self) -> dict[str, float]:
         return {k: as_float(v) for k, v in self.activation.values.items()}
+
+
+def far_beyond(end: float, direction: int) -> list[float]:
+    """The FAR_POINTS (negated for direction -1) that lie beyond `end` that way, near to far."""
+    return [direction * x for x in FAR_POINTS if x > direction * end]
 
 
 def settled(a: Any, b: Any) -> bool:

@@ -16,6 +16,7 @@ from actcli.check.context import (
     POINT_SECONDS,
     CheckContext,
     Piece,
+    far_beyond,
     interval_text,
     params_text,
     settled,
@@ -102,7 +103,7 @@ def _largest_difference(
             sizes = [abs(float(f(mpmath.mpf(x)))) for x in grid]
         peak = grid[sizes.index(max(sizes))]  # the first of tied points
         best = _larger(best, (size(peak), peak, f"at x = {peak:.6g}"))
-        for side in _far_points(piece, low, high):
+        for side in _far_points(lower, upper):
             for x in side:
                 if time.monotonic() > deadline:
                     break
@@ -151,9 +152,12 @@ def _window(lower: float | None, upper: float | None) -> tuple[float, float]:
     return lower, upper
 
 
-def _far_points(piece: Piece, low: float, high: float) -> list[list[float]]:
-    """+-FAR_POINTS on a piece's infinite ends (below, above; each side from near to far),
-    beyond the grid's +-50: a variant that parts from the definition only far out
+def _far_points(lower: float | None, upper: float | None) -> list[list[float]]:
+    """The far points on a piece's infinite ends (None), beyond the grid's window, each side
+    from near to far: a variant that parts from the definition only far out
     (x + exp(x - 100)) is not within a tolerance."""
-    below = [-x for x in FAR_POINTS if -x < high] if piece.lower == -sympy.oo else []
-    return [below, [x for x in FAR_POINTS if x > low] if piece.upper == sympy.oo else []]
+    low, high = _window(lower, upper)
+    return [
+        far_beyond(low, -1) if lower is None else [],
+        far_beyond(high, 1) if upper is None else [],
+    ]
