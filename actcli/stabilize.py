@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from actcli.budget import Budget, Timeout, alarm, bounded
+from actcli.budget import Budget, Timeout, alarm, bounded, clock
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
@@ -538,9 +537,9 @@ def _tail_radius(series: Any, check: Callable[[Any], Any], side: int) -> float |
     side*R, 2R and 4R; None when there is none within TAIL_SECONDS (the references can be
     slow: each may take POINT_SECONDS, and exp(exp(x)) at 40 is exp(2e17))."""
     approximation = sympy.lambdify(X, series, modules="mpmath")
-    deadline = time.monotonic() + TAIL_SECONDS
+    deadline = clock() + TAIL_SECONDS
     for radius in TAIL_RADII:
-        if time.monotonic() > deadline:
+        if clock() >= deadline:
             return None
         points = [side * radius * d for d in (1, 2, 4)]
         truths = _nonzero_truths(check, points)
