@@ -789,7 +789,9 @@ def point_function(expression: Any) -> Callable[[float], float | None]:
     return value
 
 
-def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | None:
+def reference_ball(
+    expression: Any, digits: int, *, relative: bool = False
+) -> Callable[[float], Any] | None:
     """x -> the expression's value at x as an mpmath number with `digits` correct significant
     digits, from an Arb ball at x tight enough at 256, 1024 or 4096 bits, or a value in a ball
     that lies wholly beyond 2**1100 or within 2**-1100 in magnitude, where every value rounds
@@ -797,7 +799,11 @@ def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | Non
     ball is (0 inside it: a zero or a cancellation beyond 4096 bits; undefined; nan):
     the caller then asks mpmath. Arb's balls are rigorous, and one evaluation of a smooth
     expression costs ~10 us where mpmath's agreeing pair costs ~0.3 ms. The function is None
-    for an expression balls do not take (Piecewise, |u|, max, sign, ...)."""
+    for an expression balls do not take (Piecewise, |u|, max, sign, ...).
+
+    With `relative`, only a ball that is exact or tight relative to its value counts: one far
+    beyond float64's range says nothing of how it compares with another value (a witness's
+    claimed and true values)."""
     if not _ball_friendly(expression):
         return None
     functions = {}
@@ -819,11 +825,14 @@ def reference_ball(expression: Any, digits: int) -> Callable[[float], Any] | Non
                 if not ball.is_finite():
                     return None
                 middle = ball.mid()
+                tight = ball.rad() == 0 or middle != 0 and ball.rad() <= abs(middle) * tolerance
                 if (
-                    middle != 0
-                    and ball.rad() <= abs(middle) * tolerance
-                    or ball.abs_upper() < FLOAT_NEGLIGIBLE
-                    or ball.abs_lower() > 1 / FLOAT_NEGLIGIBLE
+                    tight
+                    or not relative
+                    and (
+                        ball.abs_upper() < FLOAT_NEGLIGIBLE
+                        or ball.abs_lower() > 1 / FLOAT_NEGLIGIBLE
+                    )
                 ):
                     mantissa, exponent = middle.man_exp()
                     with mpmath.workprec(bits):

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import mpmath
+import numpy
 import pytest
 
 from actcli import api
@@ -574,3 +575,87 @@ def test_far_points_past_their_time_are_left_out_and_said_so(tmp_path: Path, mon
     (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
     assert result.status == "holds_approximately", result.detail
     assert "16 far points left out" in result.detail
+
+
+CANCELLING_VARIANT = """name: cancelling_variant
+title: exp(x), and a variant that adds sin(x)/1000 and a zero float64 cannot see
+kind: scalar
+definition: "exp(x)"
+variants:
+  wobbly:
+    expression: "exp(x) + sin(x)/1000 + cosh(x)**2 - sinh(x)**2 - 1"
+    tolerance: 1e-2
+references: ["hand"]
+"""
+
+
+def test_a_variant_whose_float64_difference_is_rounding_is_measured_exactly(
+    tmp_path: Path,
+):
+    """The variant minus the definition is sin(x)/1000 (hand: cosh**2 - sinh**2 = 1): at
+    most 1e-3, and on the grid's steps of 0.025 some point has |sin x| >= cos(0.0125). In
+    float64 cosh(x)**2 - sinh(x)**2 - 1 is rounding as large as ulp(cosh(50)**2) ~ 1e27,
+    largest far from the true peak; the grid's ranking must not rest on it."""
+    import re
+
+    path = tmp_path / "cancelling_variant.yaml"
+    path.write_text(CANCELLING_VARIANT)
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "variants.wobbly"]
+    assert result.status == "holds_approximately", result.detail
+    found = re.search(r"= ([0-9.e+-]+) at x = ([0-9.e+-]+)", result.detail)
+    assert found, result.detail
+    size, where = float(found.group(1)), float(found.group(2))
+    assert 1e-3 * math.cos(0.0125) * (1 - 1e-3) <= size <= 1e-3 * (1 + 1e-3)
+    assert abs(abs(math.sin(where)) - 1) <= 1e-3  # printed to 6 digits
+
+
+def test_the_grid_peak_is_decided_at_30_digits_whatever_float64_ranks():
+    """`_grid_peak` with a float64 ranking that is wrong (its largest values where |f| is
+    small) or right: the answer is the exact argmax of |f| on the grid either way, the first
+    of tied points."""
+    from actcli.check.variants import _grid_peak
+
+    grid = [k / 100 for k in range(1, 400)]
+    exact = lambda x: abs(float(mpmath.sin(x)))  # noqa: E731  largest on the grid at 1.57
+    misleading = lambda points: 1e3 * (points - 1.0) ** 2  # noqa: E731
+    faithful = lambda points: numpy.abs(numpy.sin(points))  # noqa: E731
+    assert _grid_peak(exact, misleading, grid) == 1.57
+    assert _grid_peak(exact, faithful, grid) == 1.57
+    assert _grid_peak(exact, None, grid) == 1.57
+    flat = lambda x: 2.0  # noqa: E731
+    assert _grid_peak(flat, lambda points: numpy.full(points.shape, 2.0), grid) == 0.01
+
+
+ABSORBED_CLAIM = """name: absorbed_claim
+title: exp(x), a derivative claim within 1e-12 holding a zero that fixed digits lose far out
+kind: scalar
+definition: "exp(x)"
+claims:
+  derivative:
+    expression: "exp(x)*(1 + 1e-12) + cosh(x)**2 - sinh(x)**2 - 1"
+    tolerance: 1e-9
+references: ["hand"]
+"""
+
+
+def test_a_far_witness_that_is_rounding_at_every_precision_is_no_witness(tmp_path: Path):
+    """The claim is f'*(1 + 1e-12) (hand: cosh**2 - sinh**2 = 1), within the tolerance
+    everywhere. At x = -3000, cosh(x)**2 ~ 1e2605: at 900 digits and at 1800 alike the two
+    squares round to one number, so both computations read the claim as -1 against the
+    truth e**-3000, and agreed: refuted at x = -3000. A witness's values now come from Arb
+    balls, and where no ball is tight (4096 bits are 1233 digits) the point is left out."""
+    path = tmp_path / "absorbed_claim.yaml"
+    path.write_text(ABSORBED_CLAIM)
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "holds_approximately", result.detail
+    assert "far points left out" in result.detail
+
+
+def test_a_claim_proven_on_every_piece_is_not_compared_far_out(tmp_path: Path):
+    """cosh(x)**2 - sinh(x)**2 - 1 is 0 (hand), so the claim is exactly f' = e**x and the
+    symbolic proof settles it: no far point is compared, and none can refute it."""
+    path = tmp_path / "absorbed_claim.yaml"
+    path.write_text(ABSORBED_CLAIM.replace("exp(x)*(1 + 1e-12) +", "exp(x) +"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "holds", result.detail
+    assert "out to" not in result.detail and "far points" not in result.detail

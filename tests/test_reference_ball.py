@@ -66,6 +66,19 @@ def test_a_ball_beyond_floats_gives_a_value_that_rounds_the_same():
     assert reference_ball(wide, 20)(1.0) is None
 
 
+def test_relative_balls_give_only_values_known_to_their_digits():
+    """With `relative`, the balls beyond float64's range give nothing (a witness compares two
+    such values: a loose ball says nothing of their difference), a tight one its value
+    (exp(1e4) to 20 digits, mpmath) and an exact ball its number, 0 included."""
+    tiny = reference_ball(sympy.exp(-sympy.exp(-X)), 20, relative=True)(-1e8)
+    wide = sympy.exp(X) * (2 + sympy.sin(X * sympy.Integer(10) ** 2000))
+    assert tiny is None and reference_ball(wide, 20, relative=True)(1e4) is None
+    value = reference_ball(sympy.exp(X), 20, relative=True)(1e4)
+    assert abs(value / mpmath.exp(10**4) - 1) < mpmath.mpf(10) ** -20
+    assert reference_ball(X - X, 20, relative=True)(3.0) == 0
+    assert reference_ball(X * 0 + 5, 20, relative=True)(3.0) == 5
+
+
 def test_farther_points_are_not_asked_once_the_tail_runs_out_of_time(monkeypatch):
     """Beyond FAR, a point farther out on the same side as one whose mpmath reference ran out
     of time is left out unasked (counted missing); nearer points, the other side, and a

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from actcli.calculus import Case
 from actcli.errors import ActcliError
 from actcli.expr import X, Y
 from actcli.functions import to_elementary
+from actcli.interval import reference_ball
 from actcli.pieces import probe_between, symbolic_breakpoints, to_piecewise, with_values
 from actcli.spec import Definition
 
@@ -96,7 +97,7 @@ class CheckContext:
         return sets
 
     def sample_points(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
-        edges = self._edges(pieces, values)
+        edges = self.edges(pieces, values)
         points: list[float] = []
         bounds = [-math.inf, *edges, math.inf]
         for low, high in zip(bounds, bounds[1:], strict=False):
@@ -115,10 +116,11 @@ class CheckContext:
         """Points beyond the sampling window, +-FAR_POINTS outside the outermost breakpoints:
         where numbers decide a verdict (a tolerance, no symbolic proof), a claim wrong only
         far out must not pass. mpmath's exponents do not overflow at 1e300."""
-        edges = self._edges(pieces, values) or [0.0]
+        edges = self.edges(pieces, values) or [0.0]
         return far_beyond(edges[0], -1) + far_beyond(edges[-1], 1)
 
-    def _edges(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
+    def edges(self, pieces: list[Piece], values: Mapping[str, Any]) -> list[float]:
+        """The breakpoints between the pieces at these parameter values, as floats."""
         symbols = {self.activation.symbols[k]: v for k, v in values.items()}
         return [float(sympy.N(sympy.sympify(p.lower).subs(symbols))) for p in pieces[1:]]
 
@@ -145,6 +147,21 @@ class CheckContext:
 def far_beyond(end: float, direction: int) -> list[float]:
     """The FAR_POINTS (negated for direction -1) that lie beyond `end` that way, near to far."""
     return [direction * x for x in FAR_POINTS if x > direction * end]
+
+
+def ball_values(expressions: Sequence[Any]) -> Callable[[float], tuple[Any, ...] | None] | None:
+    """x -> each expression's value at x to DIGITS digits from Arb balls (rigorous), None where
+    one ball is not that tight; None in place of the function where an expression takes no
+    balls (Piecewise, |u|, ...). A witness's values are re-verified with it."""
+    functions = [reference_ball(e, DIGITS, relative=True) for e in expressions]
+    if None in functions:
+        return None
+
+    def values(x: float) -> tuple[Any, ...] | None:
+        found = tuple(function(x) for function in functions)
+        return None if None in found else found
+
+    return values
 
 
 def settled(a: Any, b: Any) -> bool:
