@@ -426,3 +426,36 @@ def test_a_derivative_column_is_right_at_a_breakpoint_where_it_exists():
     column = table.exact[1]
     assert column[2] == 1.0 and table.x[2] == 0.0
     assert all(b.measured_error <= b.certified_error for b in table.budgets)
+
+
+def test_a_large_table_is_certified_at_the_peak_of_its_bounding_derivative():
+    """GELU's f'' = (2 - x**2) phi(x) (hand) peaks at 0 with 2 phi(0) = 2/sqrt(2 pi), so
+    the linear bound on a grid with a node at 0 is h**2/8 * 2/sqrt(2 pi) up to Arb's few
+    ulp: the segments around the peak are bounded one by one (the blocks of 64 segments
+    bounded first are looser), and no other block's bound exceeds them."""
+    from actcli.lut import bounds
+
+    points = 40 * bounds.BLOCK + 1  # h = 1/(20 BLOCK); 0 is a node
+    table = make_table(activation("gelu"), lo=-1, hi=1, points=points)
+    h = 2 / (points - 1)
+    peak = h**2 / 8 * 2 / math.sqrt(2 * math.pi)
+    assert table.budgets[0].interpolation_bound == pytest.approx(peak, rel=1e-9)
+    assert table.measured_error <= table.certified_error
+
+
+def test_the_reference_values_are_exact_inside_pieces_and_at_breakpoints():
+    """The table's reference (an Arb ball of the piece's branch, else mpmath) against
+    mpmath: GELU far in its tail (-37: 1e-300 in size), ELU's f' on both sides of its kink
+    and at the kink itself (0: the definition's piece there, alpha*exp(0) = 1 for x <= 0)."""
+    from actcli.lut.bounds import analyse
+
+    gelu = analyse(activation("gelu"), 0, "linear").exact
+    for x in (-37.0, -8.0, -1e-3, 0.5, 7.25):
+        with mpmath.workdps(40):
+            truth = mpmath.mpf(x) / 2 * mpmath.erfc(-mpmath.mpf(x) / mpmath.sqrt(2))
+        assert abs(gelu(x) - truth) <= mpmath.mpf(10) ** -19 * abs(truth)
+    elu = analyse(activation("elu"), 1, "linear").exact
+    for x in (-2.0, -1e-300, 0.0, 1e-300, 3.0):
+        with mpmath.workdps(40):
+            truth = mpmath.exp(x) if x <= 0 else mpmath.mpf(1)
+        assert abs(elu(x) - truth) <= mpmath.mpf(10) ** -19
