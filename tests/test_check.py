@@ -153,6 +153,43 @@ def test_wrong_smoothness_claim_is_refuted_at_alpha_one_half() -> None:
     assert r.counterexample == {"params": {"alpha": 0.5}, "class": "C0"}
 
 
+POWER_SPEC = """name: power_kink
+title: x**a for x > 0, 0 elsewhere
+kind: scalar
+parameters:
+  a: {default: 2.0, domain: "[2, 3]"}
+definition:
+  piecewise:
+    - {when: "x > 0", value: "x**a"}
+    - {otherwise: "0"}
+claims:
+  smoothness: C1
+references: ["hand"]
+"""
+
+
+def test_a_smoothness_claim_is_refuted_only_by_a_class_below_it(tmp_path: Path) -> None:
+    """f' = a x**(a-1) -> 0 at 0+ for a > 1, so f is C1 for every a in [2, 3] (hand); f''
+    jumps from 0 to 2 at a = 2 and is continuous for a > 2. C1 was refuted with a
+    'counterexample' of class C2 (SymPy takes no limit of x**a with a symbolic): a value
+    whose class is higher than the claim refutes nothing. C2 is refuted at a = 2 (C1)."""
+    path = tmp_path / "power_kink.yaml"
+    path.write_text(POWER_SPEC)
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "smoothness"]
+    assert result.status in ("holds", "unproven"), result.detail
+    path.write_text(POWER_SPEC.replace("smoothness: C1", "smoothness: C2"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "smoothness"]
+    assert result.status == "refuted", result.detail
+    assert result.counterexample == {"params": {"a": 2.0}, "class": "C1"}
+
+
+def test_a_smoothness_claim_below_the_class_of_every_value_is_refuted() -> None:
+    """CELU is C1 for every alpha (f' = exp(x/alpha) -> 1 at 0-, hand): claiming C0 is
+    refuted by that proof, though no single value has a class below C0."""
+    (r,) = _check_claims("celu", ["smoothness=C0"])
+    assert r.status == "refuted" and "C1 for every value" in r.detail, r.detail
+
+
 # -- wrong claims are refuted, with a counterexample checked by hand -------------------------------
 
 

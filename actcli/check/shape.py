@@ -32,8 +32,10 @@ from actcli.spec import INTERVAL, class_rank
 
 def smoothness_claim(ctx: CheckContext) -> ClaimResult:
     """The claimed class must be the one that holds for every parameter value in the
-    domain (the parameters not given with --param); a value where the class is lower is
-    the counterexample."""
+    domain (the parameters not given with --param): the lowest class over them. It is
+    refuted by a value where the class is lower, or by a proof that every value's class is
+    higher; where the analysis with symbolic parameters finds another class but no value
+    tried shows one below the claim (a limit SymPy cannot take with x**a), it is unproven."""
     claimed = ctx.spec.claims["smoothness"].value
     rank = class_rank(claimed)
     given = {k: str(v) for k, v in ctx.activation.values.items() if k not in ctx.symbolic}
@@ -59,7 +61,16 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
     if class_rank(generic) == rank or (generic.startswith("C>=") and rank >= class_rank(generic)):
         return ClaimResult(name, "smoothness", "holds", f"proven symbolically: {detail}")
     counterexample = _class_counterexample(ctx, rank, order)
-    return ClaimResult(name, "smoothness", "refuted", f"the class is {detail}", counterexample)
+    higher = math.isfinite(rank) and conditions.get(f"C{int(rank) + 1}") == "True"
+    if counterexample is not None or not ctx.symbolic or higher:
+        return ClaimResult(name, "smoothness", "refuted", f"the class is {detail}", counterexample)
+    return ClaimResult(
+        name,
+        "smoothness",
+        "unproven",
+        f"with symbolic parameters the analysis finds {detail}, but no parameter value tried "
+        f"has a class below {claimed}",
+    )
 
 
 def _generic_class(
@@ -79,9 +90,10 @@ def _generic_class(
     return best
 
 
-def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[str, Any]:
-    """Parameter values (0.5, 2, 1.5 times the default, ... in the domain) where the
-    class differs from the claim."""
+def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[str, Any] | None:
+    """Parameter values (the defaults, 0.5, 2, 1.5 times the default, ... in the domain)
+    where the class is below the claim, or (all parameters given) differs from it; None
+    where no value tried has such a class."""
     tries: list[dict[str, str]] = [{}]
     for name in ctx.symbolic:
         domain = ctx.spec.parameter(name).domain
@@ -96,10 +108,12 @@ def _class_counterexample(ctx: CheckContext, rank: float, order: int) -> dict[st
         except ActcliError:
             continue
         result = smoothness(ctx.spec, params, max_order=order, variants=False)
-        if class_rank(result.smoothness_class) != rank:
+        found = class_rank(result.smoothness_class)
+        below = found < rank and not result.smoothness_class.startswith("C>=")  # at least
+        if below or (not ctx.symbolic and found != rank):
             values = {k: as_float(v) for k, v in result.params.items()}
             return {"params": values, "class": result.smoothness_class}
-    return {"params": ctx.float_values(), "class": "unknown"}
+    return None
 
 
 PROVEN = ("symbolic", "interval")
