@@ -32,6 +32,38 @@ from actcli.spec_expressions import parameter_symbols
 from actcli.stabilize import stable_form
 
 
+def folded_constant_sums(expression: Any) -> Any:
+    """Each sum's constant terms, where there are two or more, as one float: their value to
+    30 digits (`interval.constant_value`). Float64 arithmetic on the terms themselves
+    cancels to rounding: x + exp(pi*sqrt(163)) - 640320**3 - 744 gave -480 at x = 1 (the
+    constant is -7.5e-13), cosh(40) - sinh(40) gave 0 (4.2e-18). Piecewise conditions keep
+    their exact constants (the breakpoints)."""
+
+    def fold(node: Any) -> Any:
+        if not node.args or node.is_number and not isinstance(node, sympy.Add):
+            return node
+        if isinstance(node, sympy.Piecewise):
+            values = [fold(value) for value, _ in node.args]
+            if all(new is old for new, (old, _) in zip(values, node.args, strict=True)):
+                return node
+            return sympy.Piecewise(*zip(values, (c for _, c in node.args), strict=True))
+        args = [fold(arg) for arg in node.args]
+        if any(new is not old for new, old in zip(args, node.args, strict=True)):
+            node = node.func(*args)  # rebuilt only where a term changed: 1/6*(x + 3) stays
+        if not isinstance(node, sympy.Add):
+            return node
+        constants = [arg for arg in node.args if arg.is_number]
+        if len(constants) < 2:
+            return node
+        value = constant_value(sympy.Add(*constants))
+        if value.imag or not math.isfinite(value.real):
+            return node
+        rest = [arg for arg in node.args if not arg.is_number]
+        return sympy.Add(sympy.Float(value.real, 17), *rest)
+
+    return fold(expression)
+
+
 @dataclass(frozen=True)
 class Activation:
     """A spec with every parameter given an exact value (`values`, SymPy numbers)."""
@@ -92,7 +124,7 @@ class Activation:
         rewrites of the definition (`actcli.stabilize`; with `measured=False` the rewrites
         alone, without measuring candidates against mpmath: much cheaper, nearly as good).
         A derivative is nan where f is not real, even where its formula is (`_within_domain`)."""
-        formula = self._numeric_formula(order, measured)
+        formula = folded_constant_sums(self._numeric_formula(order, measured))
         return self._within_domain(formula) if order else formula
 
     def _numeric_formula(self, order: int, measured: bool) -> sympy.Expr:

@@ -917,3 +917,21 @@ def test_exp_times_erfc_against_mpmath_on_its_tail():
                 assert abs(value - want) <= 1e-15 * abs(want), (a, b, value, want)
             else:
                 assert abs(value) <= SMALLEST_NORMAL, (a, b, value, want)
+
+
+def test_constant_terms_that_cancel_are_one_exact_constant():
+    """exp(pi*sqrt(163)) - 640320**3 - 744 is -7.4992740280181e-13 (Ramanujan's near-integer,
+    mpmath), which float64 arithmetic on the terms read as -480 (f(1) = -480);
+    cosh(40) - sinh(40) = exp(-40) (hand), which it read as 0, so the second moment of
+    x*exp(-x**2) + exp(-40) under N(0, 1), 5**-1.5 + exp(-80) (hand: E[x**2 exp(-2x**2)]
+    = (1 + 4)**-1.5, E[x exp(-x**2)] = 0), came out 0."""
+    with mpmath.workdps(50):
+        c = mpmath.exp(mpmath.pi * mpmath.sqrt(163)) - 640320**3 - 744
+        truths = [float(x + c) for x in (0, 1, -1000)]
+    import actcli
+    from actcli.properties import properties
+
+    near_integer = load_activation(expression="x + exp(pi*sqrt(163)) - 640320**3 - 744")
+    assert list(actcli.evaluate(near_integer, [0.0, 1.0, -1000.0]).y) == truths
+    found = properties(load_activation(expression="x*exp(-x**2) + cosh(40) - sinh(40)"))
+    assert found.second_moment == pytest.approx(5**-1.5 + math.exp(-80), rel=1e-12)
