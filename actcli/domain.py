@@ -224,12 +224,24 @@ class Structure:
         float stands for a point where f may be undefined: `_extended` decides there)."""
         if isinstance(point, sympy.Float) and _singular_at(self.definition, point):
             return None
+        if self._pole_at(point):
+            return None
         value = bounded(lambda: self.definition.subs(X, point), LIMIT_SECONDS, self.budget)
         if value is None or not _is_real_number(value):
             return None
         if self.written is not self.definition and self._undefined_as_written(point):
             return None
         return _simple(value, self.budget)
+
+    def _pole_at(self, point: Any) -> bool:
+        """A pole of the (one-branch) definition at the exact point, which SymPy's value can
+        hide: (1 + 1/x)**x at 0 is zoo**0 = 1 to SymPy, and f is undefined there."""
+        if self.definition.has(sympy.Piecewise):
+            return False  # the pole may lie in a branch not active at the point
+        return any(
+            kind == "singularity" and argument.subs(X, point) == 0
+            for argument, kind in _singular_arguments(self.definition)
+        )
 
     def _undefined_as_written(self, point: Any) -> bool:
         """0/0 or c/0 in the expression as written, where folding it into one Piecewise

@@ -624,6 +624,15 @@ def test_user_expressions():
     assert (r.lower, r.upper, r.lower_closed, r.upper_closed) == (-1.0, 1.0, True, True)
 
 
+def test_a_pole_sympy_hides_is_no_attained_value():
+    """(1 + 1/x)**x: SymPy makes it zoo**0 = 1 at x = 0, where f is undefined; f > 1 on
+    (0, oo) (a base above 1 to a positive power) and f -> 1 as x -> 0+ (hand), so the range's
+    lower end 1 is open, and -1 (a pole of 1/(1 + 1/x)) is no part of the domain."""
+    p = properties(bind(inline_spec("(1+1/x)**x")))
+    assert p.range.lower == 1.0 and not p.range.lower_closed
+    assert p.to_json()["domain"] == "(-oo, -1) U (0, oo)"
+
+
 def test_alarm_nesting_and_threads():
     """A caller's own alarm survives; off the main thread the analysis still runs."""
     fired = []
