@@ -696,3 +696,26 @@ def test_a_claim_proven_on_every_piece_is_not_compared_far_out(tmp_path: Path):
     (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
     assert result.status == "holds", result.detail
     assert "out to" not in result.detail and "far points" not in result.detail
+
+
+def test_a_variant_just_past_its_tolerance_is_refuted_at_its_true_maximum(tmp_path: Path):
+    """GELU's tanh form parts from the erf form by at most |d(x)| near x = -2.699, where
+    d'(x) = 0 (mpmath: findroot of d' from the definitions written here). The grid alone
+    read 4.7323463e-4 at its point -2.7, under a tolerance just below the true maximum."""
+    c = mpmath.sqrt(2 / mpmath.pi)
+    with mpmath.workdps(40):
+
+        def d(x):
+            tanh_form = x / 2 * (1 + mpmath.tanh(c * (x + mpmath.mpf("0.044715") * x**3)))
+            return tanh_form - x / 2 * (1 + mpmath.erf(x / mpmath.sqrt(2)))
+
+        where = mpmath.findroot(lambda x: mpmath.diff(d, x), -2.7)
+        truth = abs(d(where))
+    tolerance = float(truth) * (1 - 1e-6)
+    text = (Path(__file__).parent.parent / "specs" / "gelu.yaml").read_text()
+    path = tmp_path / "gelu.yaml"
+    path.write_text(text.replace("tolerance: 5e-4", f"tolerance: {tolerance!r}"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "variants.tanh"]
+    assert result.status == "refuted", result.detail
+    assert result.counterexample["difference"] == pytest.approx(float(truth), rel=1e-9)
+    assert result.counterexample["x"] == pytest.approx(float(where), abs=1e-6)

@@ -3,6 +3,7 @@ far apart the two are elsewhere."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -112,7 +113,8 @@ def _largest_difference(
         low, high = _window(lower, upper)
         grid = [low + (high - low) * (t / GRID_STEPS) for t in range(1, GRID_STEPS)]
         peak = _grid_peak(_exact_sizes(ctx.at_values(branches), size), rough, grid)
-        best = _larger(best, (size(peak), peak, f"at x = {peak:.6g}"))
+        peak, value = _refined_peak(size, peak, (high - low) / GRID_STEPS, lower, upper)
+        best = _larger(best, (value, peak, f"at x = {peak:.6g}"))
         ball = None  # the branches' difference as Arb balls, made at a first far witness
         for side in _far_points(lower, upper):
             for x in side:
@@ -151,6 +153,46 @@ def _exact_sizes(branches: Any, size: Callable[[float], float]) -> Callable[[flo
         return size(x) if found is None else abs(float(found))
 
     return exact
+
+
+REFINE_STEPS = 40  # golden-section steps: the grid spacing shrunk 0.618**40 ~ 4e-9 times
+
+
+def _refined_peak(
+    size: Callable[[float], float],
+    peak: float,
+    spacing: float,
+    lower: float | None,
+    upper: float | None,
+) -> tuple[float, float]:
+    """(x, size(x)) at the largest |difference| near a grid point, by golden-section search
+    within one spacing of it, and 1e-9 (relative) inside the piece's finite ends (lower,
+    upper; None where infinite), which are approached apart; the grid point itself unless a
+    point there is strictly larger. The grid alone read GELU's tanh variant as 4.732346e-4 at
+    -2.7, below a tolerance of 4.73235e-4 that the true maximum, 4.7323552e-4 at
+    -2.698941, exceeds."""
+    best = (peak, size(peak))
+    a, b = peak - spacing, peak + spacing
+    if lower is not None:
+        a = max(a, lower + 1e-9 * max(1.0, abs(lower)))
+    if upper is not None:
+        b = min(b, upper - 1e-9 * max(1.0, abs(upper)))
+    ratio = (math.sqrt(5) - 1) / 2
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    size_c, size_d = size(c), size(d)
+    for _ in range(REFINE_STEPS):
+        if size_c >= size_d:
+            b, d, size_d = d, c, size_c
+            c = b - ratio * (b - a)
+            size_c = size(c)
+        else:
+            a, c, size_c = c, d, size_d
+            d = a + ratio * (b - a)
+            size_d = size(d)
+    for x, value in ((c, size_c), (d, size_d)):
+        if value > best[1]:
+            best = (x, value)
+    return best
 
 
 def _twice(f: Callable[[Any], Any]) -> Callable[[float], tuple[Any] | None]:
