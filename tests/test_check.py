@@ -719,3 +719,45 @@ def test_a_variant_just_past_its_tolerance_is_refuted_at_its_true_maximum(tmp_pa
     assert result.status == "refuted", result.detail
     assert result.counterexample["difference"] == pytest.approx(float(truth), rel=1e-9)
     assert result.counterexample["x"] == pytest.approx(float(where), abs=1e-6)
+
+
+NARROW_BUMPS = """name: narrow_bumps
+title: GELU, a derivative claim and a variant each off by a bump of width 1
+kind: scalar
+definition: "x/2*(1 + erf(x/sqrt(2)))"
+variants:
+  bump:
+    expression: "x/2*(1 + erf(x/sqrt(2))) + exp(-(x - 55)**2)"
+    tolerance: 1e-3
+claims:
+  derivative:
+    expression: "(1 + erf(x/sqrt(2)))/2 + x*exp(-x**2/2)/sqrt(2*pi) + exp(-(x - {c})**2)"
+    tolerance: 1e-3
+references: ["hand"]
+"""
+
+
+@pytest.mark.parametrize("centre", [10, 45])
+def test_a_claim_or_variant_off_on_a_narrow_stretch_is_refuted_there(tmp_path: Path, centre):
+    """The claim is f' + exp(-(x - c)**2), the variant f + exp(-(x - 55)**2) (hand): each
+    is 1 away from the truth at its centre, where f' = 1 (c = 10, 45) and where the
+    variant's max is; 6 random points in +-30, the variant grid in +-50 and the far points
+    60, 300, ... missed them (holds_approximately, 1.4e-11 at x = 60). A float64 scan of
+    each piece now points the exact comparison there."""
+    path = tmp_path / "narrow_bumps.yaml"
+    path.write_text(NARROW_BUMPS.replace("{c}", str(centre)))
+    results = {r.claim: r for r in check_spec(load_spec(path))}
+    claim, variant = results["derivative"], results["variants.bump"]
+    assert claim.status == "refuted", claim.detail
+    x = claim.counterexample["x"]
+    assert abs(x - centre) < 0.5
+    with mpmath.workdps(30):  # f'(x) = Phi(x) + x phi(x); the claim adds the bump
+        true = mpmath.ncdf(x) + x * mpmath.npdf(x)
+        assert claim.counterexample["true"] == pytest.approx(float(true), rel=1e-12)
+        bump = mpmath.exp(-((x - centre) ** 2))
+        assert claim.counterexample["claimed"] == pytest.approx(float(true + bump), rel=1e-12)
+    assert variant.status == "refuted", variant.detail
+    assert variant.counterexample["difference"] == pytest.approx(
+        math.exp(-((variant.counterexample["x"] - 55) ** 2)), rel=1e-9
+    )
+    assert abs(variant.counterexample["x"] - 55) < 0.05

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy
 
 from actcli.activation import Activation, bind, build_expression
@@ -147,6 +148,30 @@ class CheckContext:
 def far_beyond(end: float, direction: int) -> list[float]:
     """The FAR_POINTS (negated for direction -1) that lie beyond `end` that way, near to far."""
     return [direction * x for x in FAR_POINTS if x > direction * end]
+
+
+SCAN_POINTS = 20001  # a float64 grid on each piece within +-SCAN_REACH
+SCAN_REACH = 1000.0
+SCAN_CANDIDATES = 4
+
+
+def scan_candidates(
+    size: Callable[[np.ndarray], np.ndarray], lower: float, upper: float, threshold: float
+) -> list[float]:
+    """Up to SCAN_CANDIDATES points of a dense float64 grid on (lower, upper) within
+    +-SCAN_REACH where `size` (a float64 measure of disagreement) is largest and above
+    `threshold`: a claim or variant that parts from the truth on a stretch narrower than the
+    sample points' spacing (a bump of width 1 at x = 10, or at 55 between the variant grid
+    and the far points) is looked at there too, exactly. Float64 only chooses the points."""
+    low, high = max(lower, -SCAN_REACH), min(upper, SCAN_REACH)
+    if not low < high:
+        return []
+    grid = np.linspace(low, high, SCAN_POINTS)[1:-1]
+    with np.errstate(all="ignore"):
+        values = np.asarray(size(grid), dtype=np.float64)
+    values = np.where(np.isfinite(values), values, -np.inf)
+    order = np.argsort(-values, kind="stable")[:SCAN_CANDIDATES]
+    return [float(grid[i]) for i in order if values[i] > threshold]
 
 
 def ball_values(expressions: Sequence[Any]) -> Callable[[float], tuple[Any, ...] | None] | None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy
 
+from actcli import compiler
 from actcli.budget import Timeout, alarm, clock
 from actcli.calculus import point_value
 from actcli.check.context import (
@@ -26,10 +28,12 @@ from actcli.check.context import (
     derivative_name,
     numeric_diff,
     numeric_diff_parameter,
+    scan_candidates,
     settled,
     working_digits,
 )
 from actcli.check.result import ClaimResult
+from actcli.errors import ActcliError
 from actcli.expr import X, Y
 from actcli.interval import constant_value
 from actcli.options import check_order
@@ -312,12 +316,45 @@ def _numeric(
         for values in ctx.parameter_sets:
             numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
             points = (ctx.far_points if far else ctx.sample_points)(pieces, values)
+            if not far and not all(comparison.proven):
+                points += _scanned(ctx, pieces, forms, values, tolerance)
             reverify = _reverifier(ctx, pieces, forms, values, compare, numbers)
             _compare_points(
                 points, far, numbers, compare, reverify, tolerance, comparison, deadline
             )
     if comparison.worst is not None:
         comparison.worst.pop("_e", None)
+
+
+SCAN_FLOOR = 1e-8  # float64's disagreement that is worth an exact look, at the least
+
+
+def _scanned(
+    ctx: CheckContext,
+    pieces: list[Piece],
+    forms: list[tuple[Any, Any]],
+    values: dict[str, Any],
+    tolerance: float | None,
+) -> list[float]:
+    """Points of each piece where float64 finds the claim apart from the truth by more than
+    the tolerance (or SCAN_FLOOR) between the sample points (`scan_candidates`)."""
+    symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
+    edges = [-math.inf, *ctx.edges(pieces, values), math.inf]
+    found: list[float] = []
+    for (claimed, true), lower, upper in zip(forms, edges, edges[1:], strict=False):
+        try:
+            claimed64 = compiler.compile_scalar(claimed.subs(symbols))
+            true64 = compiler.compile_scalar(true.subs(symbols))
+        except (ActcliError, ArithmeticError, LookupError, TypeError, ValueError, SyntaxError):
+            continue
+
+        def size(x: np.ndarray, claimed64: Any = claimed64, true64: Any = true64) -> np.ndarray:
+            truth = true64(x)
+            scale = np.maximum(np.abs(truth), 1.0) if tolerance else np.abs(truth)
+            return np.abs(claimed64(x) - truth) / scale
+
+        found += scan_candidates(size, lower, upper, max(tolerance or 0.0, SCAN_FLOOR))
+    return found
 
 
 def _reverifier(

@@ -24,6 +24,7 @@ from actcli.check.context import (
     far_beyond,
     interval_text,
     params_text,
+    scan_candidates,
     settled,
     working_digits,
 )
@@ -115,6 +116,10 @@ def _largest_difference(
         peak = _grid_peak(_exact_sizes(ctx.at_values(branches), size), rough, grid)
         peak, value = _refined_peak(size, peak, (high - low) / GRID_STEPS, lower, upper)
         best = _larger(best, (value, peak, f"at x = {peak:.6g}"))
+        if rough is not None:  # beyond the grid's window, and between its points
+            ends = (-math.inf if lower is None else lower, math.inf if upper is None else upper)
+            for x in scan_candidates(rough, *ends, threshold=best[0]):
+                best = _larger(best, (size(x), x, f"at x = {x:.6g}"))
         ball = None  # the branches' difference as Arb balls, made at a first far witness
         for side in _far_points(lower, upper):
             for x in side:
