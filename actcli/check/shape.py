@@ -62,6 +62,8 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
         return ClaimResult(name, "smoothness", "holds", f"proven symbolically: {detail}")
     counterexample = _class_counterexample(ctx, rank, order)
     higher = math.isfinite(rank) and conditions.get(f"C{int(rank) + 1}") == "True"
+    if counterexample is None and higher:  # proven for every value: the defaults show it
+        counterexample = {"params": ctx.float_values(), "class": generic}
     if counterexample is not None or not ctx.symbolic or higher:
         return ClaimResult(name, "smoothness", "refuted", f"the class is {detail}", counterexample)
     return ClaimResult(
