@@ -761,3 +761,41 @@ def test_a_claim_or_variant_off_on_a_narrow_stretch_is_refuted_there(tmp_path: P
         math.exp(-((variant.counterexample["x"] - 55) ** 2)), rel=1e-9
     )
     assert abs(variant.counterexample["x"] - 55) < 0.05
+
+
+MOVING_BREAKPOINT = """name: moving_breakpoint
+title: relu shifted by a, with a derivative claim that has the default threshold as a number
+kind: scalar
+parameters:
+  a: {default: 1, domain: positive}
+definition:
+  piecewise:
+    - {when: "x > a", value: "x - a"}
+    - {otherwise: "0"}
+claims:
+  derivative:
+    piecewise:
+      - {when: "x > THRESHOLD", value: "1"}
+      - {otherwise: "0"}
+references: ["hand"]
+"""
+
+
+def test_a_claim_true_only_where_its_breakpoints_meet_the_definitions_is_refuted(
+    tmp_path: Path,
+):
+    """f' = [x > a] (hand); the claim [x > 1] equals it only at a = 1, the default, where
+    the two breakpoints are one: its two pieces were proven there and the claim 'held for
+    every a'. At the random a the pieces are cut there, and between 1 and a the claim is 1
+    where f' is 0 (or the reverse). With [x > a] the claim holds, proven."""
+    path = tmp_path / "moving_breakpoint.yaml"
+    path.write_text(MOVING_BREAKPOINT.replace("THRESHOLD", "1"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "refuted", result.detail
+    witness = result.counterexample
+    a, x = witness["params"]["a"], witness["x"]
+    assert min(1, a) < x < max(1, a)
+    assert (witness["claimed"], witness["true"]) == (float(x > 1), float(x > a))
+    path.write_text(MOVING_BREAKPOINT.replace("THRESHOLD", "a"))
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "holds", result.detail

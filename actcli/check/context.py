@@ -21,7 +21,13 @@ from actcli.errors import ActcliError
 from actcli.expr import X, Y
 from actcli.functions import to_elementary
 from actcli.interval import reference_ball
-from actcli.pieces import probe_between, symbolic_breakpoints, to_piecewise, with_values
+from actcli.pieces import (
+    active_branch_at,
+    probe_between,
+    symbolic_breakpoints,
+    to_piecewise,
+    with_values,
+)
 from actcli.spec import Definition
 
 DIGITS = 50
@@ -70,13 +76,23 @@ class CheckContext:
         }
         return to_piecewise(expression.subs(values))
 
-    def pieces(self, claimed: Any) -> list[Piece]:
-        points = symbolic_breakpoints(sympy.Add(self.definition, claimed), self.activation)
+    def pieces(self, claimed: Any, values: Mapping[str, Any] | None = None) -> list[Piece]:
+        """The intervals between the breakpoints of the definition and `claimed`, ordered
+        (and told apart) at the parameter `values` (the bound ones by default): where a
+        breakpoint moves with a free parameter, another set of values can have other pieces
+        (x > a and x > 1 are one breakpoint at a = 1, two elsewhere)."""
+        bound = self.activation if values is None else _AtValues(self.activation, values)
+        points = symbolic_breakpoints(sympy.Add(self.definition, claimed), bound)
         edges = [-sympy.oo, *points, sympy.oo]
         return [
-            Piece(lo, hi, probe_between(lo, hi, self.activation))
+            Piece(lo, hi, probe_between(lo, hi, bound))
             for lo, hi in zip(edges, edges[1:], strict=False)
         ]
+
+    def branch(self, expression: Any, piece: Piece, values: Mapping[str, Any] | None) -> Any:
+        """The expression's branch on a piece of `pieces(..., values)`."""
+        bound = self.activation if values is None else _AtValues(self.activation, values)
+        return active_branch_at(expression, bound, piece.probe)
 
     def make_parameter_sets(self) -> list[dict[str, Any]]:
         """The bound values, and one random set for the symbolic parameters (seeded)."""
@@ -143,6 +159,25 @@ class CheckContext:
 
     def float_values(self) -> dict[str, float]:
         return {k: as_float(v) for k, v in self.activation.values.items()}
+
+
+@dataclass(frozen=True)
+class _AtValues:
+    """An activation's parameters at other values (`pieces.Bound`), to cut pieces there."""
+
+    activation: Activation
+    values: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.activation.name
+
+    @property
+    def symbols(self) -> Mapping[str, Any]:
+        return self.activation.symbols
+
+    def symbolic(self) -> Any:
+        return self.activation.symbolic()
 
 
 def far_beyond(end: float, direction: int) -> list[float]:

@@ -208,19 +208,31 @@ def _verdict(
 ) -> ClaimResult:
     spec_name = ctx.spec.name
     definition = ctx.definition if definition is None else definition
-    pieces = ctx.pieces(claimed)
     comparison = _Comparison()
     tolerance = claim.tolerance
-    forms = []  # (claimed, true) on each piece, symbolic: a witness is re-verified with them
-    for piece in pieces:
-        branch = active_branch_at(definition, ctx.activation, piece.probe)
-        claimed_branch = active_branch_at(claimed, ctx.activation, piece.probe)
-        if output_form is not None:
-            claimed_branch = claimed_branch.subs(Y, branch)
-        true_branch = truth(branch)
-        comparison.proven.append(is_zero(claimed_branch - true_branch))
-        forms.append((claimed_branch, true_branch))
+
+    def structure(values: dict[str, Any] | None) -> Structure:
+        """The pieces at these parameter values, and (claimed, true) on each, symbolic."""
+        pieces = ctx.pieces(claimed, values)
+        forms = []
+        for piece in pieces:
+            branch = ctx.branch(definition, piece, values)
+            claimed_branch = ctx.branch(claimed, piece, values)
+            if output_form is not None:
+                claimed_branch = claimed_branch.subs(Y, branch)
+            forms.append((claimed_branch, truth(branch)))
+        return pieces, forms
+
+    structures = [structure(None)] + [structure(v) for v in ctx.parameter_sets[1:]]
+    pieces, forms = structures[0]
+    comparison.proven = [is_zero(got - true) for got, true in forms]
     notes = []
+    if any(_cuts(other) != _cuts(pieces) for other, _ in structures[1:]):
+        comparison.proven = [False] * len(forms)  # proven where the pieces are these only
+        notes.append(
+            "the breakpoints move with the free parameters, so a proof on the defaults' "
+            "pieces is no proof for every value"
+        )
     if order:
         for left, right in zip(pieces, pieces[1:], strict=False):
             point = left.upper
@@ -230,8 +242,15 @@ def _verdict(
             note = _at_point(ctx, value, claimed, what, output_form, comparison, tolerance)
             if note:
                 notes.append(note)
-    _numeric(ctx, claimed, numeric_truth, pieces, forms, tolerance, comparison, output_form)
+    _numeric(ctx, claimed, numeric_truth, structures, tolerance, comparison, output_form)
     return _conclude(spec_name, name, comparison, tolerance, notes)
+
+
+Structure = tuple[list[Piece], list[tuple[Any, Any]]]
+
+
+def _cuts(pieces: list[Piece]) -> list[str]:
+    return [sympy.srepr(piece.lower) for piece in pieces[1:]]
 
 
 def _at_point(
@@ -289,12 +308,13 @@ def _numeric(
     ctx: CheckContext,
     claimed: Any,
     numeric_truth: Callable[..., Any],
-    pieces: list[Piece],
-    forms: list[tuple[Any, Any]],
+    structures: list[Structure],
     tolerance: float | None,
     comparison: _Comparison,
     output_form: Any,
 ) -> None:
+    """The claim against numbers at each parameter set, on that set's pieces
+    (`structures`, in the order of `ctx.parameter_sets`)."""
     definition_mp = ctx.mp_function(ctx.numeric_definition)
     claim_mp = ctx.mp_function(claimed, with_y=output_form is not None)
 
@@ -313,7 +333,7 @@ def _numeric(
         if far and (comparison.worst is not None or all(comparison.proven)):
             break
         deadline = clock() + FAR_SECONDS if far else math.inf
-        for values in ctx.parameter_sets:
+        for values, (pieces, forms) in zip(ctx.parameter_sets, structures, strict=True):
             numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
             points = (ctx.far_points if far else ctx.sample_points)(pieces, values)
             if not far and not all(comparison.proven):
