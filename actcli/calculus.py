@@ -18,6 +18,8 @@ from typing import Any
 import sympy
 
 from actcli.activation import Activation
+from actcli.budget import Budget
+from actcli.domain import LIMIT_SECONDS, side_limit
 from actcli.errors import AnalysisError, UsageError
 from actcli.expr import X, Y
 from actcli.functions import simplify
@@ -209,8 +211,8 @@ def point_value(
     """Whether d^order/dx^order exists at a breakpoint: f..f^(order) must all be continuous."""
     jumps = []
     for k in range(order + 1):
-        left_k = tidy(sympy.diff(left, X, k).subs(X, point))
-        right_k = tidy(sympy.diff(right, X, k).subs(X, point))
+        left_k = _side_value(sympy.diff(left, X, k), point, "-")
+        right_k = _side_value(sympy.diff(right, X, k), point, "+")
         jumps.append((k, left_k, right_k, tidy(left_k - right_k)))
     left_value, right_value = jumps[-1][1], jumps[-1][2]
     nonzero = [(k, jump) for k, _, _, jump in jumps if jump != 0]
@@ -229,6 +231,19 @@ def point_value(
     if condition is sympy.false:
         return PointValue(point, left_value, right_value, False)
     return PointValue(point, left_value, right_value, None, condition)
+
+
+def _side_value(expression: Any, point: Any, direction: str) -> Any:
+    """A branch's value at a breakpoint from one side: the value there, or where that is no
+    number (0/0: 3*(-x)**(3/2)/(2*x) at 0, f' of |x|**1.5 from the left) its one-sided limit
+    (`domain.side_limit`; nan where none is found)."""
+    value = tidy(expression.subs(X, point))
+    if not value.has(sympy.nan, sympy.zoo):
+        return value
+    limit = side_limit(expression, point, direction, Budget(2 * LIMIT_SECONDS))
+    if limit.kind == "value":
+        return tidy(limit.value)
+    return {"oo": sympy.oo, "-oo": -sympy.oo}.get(limit.kind, value)
 
 
 def _merge(cases: list[Case], points: list[PointValue]) -> list[Case]:

@@ -799,3 +799,26 @@ def test_a_claim_true_only_where_its_breakpoints_meet_the_definitions_is_refuted
     path.write_text(MOVING_BREAKPOINT.replace("THRESHOLD", "a"))
     (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
     assert result.status == "holds", result.detail
+
+
+def test_a_false_value_where_the_derivative_exists_is_no_convention(tmp_path: Path):
+    """f = |x|**1.5 has f'(0) = lim 1.5 |h|**0.5 = 0 (hand), so a claim of 7 at x = 0 is
+    wrong there; f' read as 'not existing' at 0 (its left branch is 0/0 there) and the 7
+    passed as a convention."""
+    path = tmp_path / "power_three_halves.yaml"
+    path.write_text(
+        """name: power_three_halves
+title: abs(x) to the power 1.5
+kind: scalar
+definition: "abs(x)**1.5"
+claims:
+  derivative:
+    piecewise:
+      - {when: "x == 0", value: "7"}
+      - {otherwise: "1.5*sign(x)*sqrt(abs(x))"}
+references: ["hand"]
+"""
+    )
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    assert result.status == "refuted", result.detail
+    assert result.counterexample == {"x": 0.0, "params": {}, "claimed": 7.0, "true": 0.0}

@@ -807,3 +807,21 @@ def test_expr_mish(capsys) -> None:
     assert code == 0, err
     assert "tanh" in out
     no_convention_functions(out)
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "left", "right", "exists"),
+    [
+        ("abs(x)**1.5", 1, 0, 0, True),  # 1.5 |x|**0.5 sign(x) -> 0 from both sides
+        ("abs(x)**2.5", 2, 0, 0, True),  # 3.75 |x|**0.5 -> 0
+        ("abs(x)**2.5", 3, -oo, oo, False),  # 1.875 |x|**-0.5 sign(x) -> -oo, oo
+    ],
+)
+def test_a_branch_that_is_0_over_0_at_a_breakpoint_has_its_limit_there(
+    expression, order, left, right, exists
+):
+    """f' of |x|**1.5 from the left is 3*(-x)**(3/2)/(2*x), 0/0 at 0: it read as nan, so
+    f' 'did not exist' at 0 and a false value claimed there passed as a convention. The
+    one-sided limits (hand, in the comments) decide."""
+    (point,) = api.derive(expression=expression, order=order).derivative.points
+    assert (point.left, point.right, point.exists) == (left, right, exists)
