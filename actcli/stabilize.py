@@ -70,6 +70,10 @@ TAIL_BUDGET = 15.0  # SymPy's seconds for all tail series of one derivative
 # SymPy's series of a definition where Arb's gives none (a removable 0/0 at 0): x/expm1(x) + x
 # takes 1 s through x**33 (its f'''s own took 6-17 s), expm1(x/sin(x)) ran past the minute
 SERIES_SECONDS = 20.0
+# SymPy's algebraic rearrangements of one expression (cancel, factor, simplify): factor of
+# tanh(x) + exp(x - 500) ran past three minutes; the ones that finish take well under a second
+REARRANGE_SECONDS = 4.0
+REARRANGE_BUDGET = 10.0
 
 
 def grid(breakpoints: Sequence[float] = ()) -> np.ndarray:
@@ -313,13 +317,13 @@ def _variants(expression: Any, order: int) -> list[Any]:
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)
     variants = [expression]
+    budget = Budget(REARRANGE_BUDGET)
     for rearrange in steps:
-        try:
-            variants.append(_per_piece(expression, rearrange))
-        except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
-            continue
-        except sympy.PolynomialError:
-            continue
+        found = bounded(
+            functools.partial(_per_piece, expression, rearrange), REARRANGE_SECONDS, budget
+        )  # None where it raised or ran out of time
+        if found is not None:
+            variants.append(found)
     return variants
 
 

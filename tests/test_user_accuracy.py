@@ -935,3 +935,17 @@ def test_constant_terms_that_cancel_are_one_exact_constant():
     assert list(actcli.evaluate(near_integer, [0.0, 1.0, -1000.0]).y) == truths
     found = properties(load_activation(expression="x*exp(-x**2) + cosh(40) - sinh(40)"))
     assert found.second_moment == pytest.approx(5**-1.5 + math.exp(-80), rel=1e-12)
+
+
+@pytest.mark.slow  # ~9 s: the rearrangements that cannot finish run into their limits
+def test_an_expression_whose_factoring_never_ends_is_still_evaluated():
+    """SymPy's factor of tanh(x) + exp(x - 500) (a polynomial in exp(x) with the coefficient
+    exp(-500)) ran past three minutes, and `eval` with it; each rearrangement now has
+    REARRANGE_SECONDS of CPU time. Values against mpmath."""
+    import actcli
+
+    points = [1.0, -1000.0, 600.0, 1000.0]
+    with mpmath.workdps(50):
+        truths = [float(mpmath.tanh(x) + mpmath.exp(x - 500)) for x in points]
+    found = actcli.evaluate(load_activation(expression="tanh(x) + exp(x - 500)"), points).y
+    assert all(abs(y - t) <= 1e-15 * abs(t) for y, t in zip(found, truths, strict=True))
