@@ -184,17 +184,9 @@ class Structure:
         for lower, upper in zip(edges, edges[1:], strict=False):
             probe = probe_between(lower, upper, self.activation)
             branch = active_branch_at(self.definition, self.activation, probe)
-            self.parts.append(
-                Part(
-                    lower,
-                    upper,
-                    to_float(lower),
-                    to_float(upper),
-                    probe,
-                    branch,
-                    _real_at(branch, probe),
-                )
-            )
+            low, high = to_float(lower), to_float(upper)
+            real = _real_at(branch, probe) and _real_at(branch, _second_probe(low, high, probe))
+            self.parts.append(Part(lower, upper, low, high, probe, branch, real))
         for point, kinds in ordered:
             self.cuts.append(Cut(point, frozenset(kinds), self._value_at(point)))
         for index, cut in enumerate(self.cuts):
@@ -760,6 +752,19 @@ def _numeric_zeros(expression: Any, lo: float, hi: float) -> list[Any]:
         root = brentq(lambda t: float(function(np.array([t]))[0]), grid[i], grid[i + 1])
         roots.append(refined_float(expression, root))
     return sorted(roots, key=float)
+
+
+def _second_probe(low: float, high: float, probe: float) -> float:
+    """Another point of the part (low, high), away from the probe: a branch real at one
+    point can be complex on the rest of its part (sqrt(x)*log(x) is -pi at the probe -1 of
+    x < 0, and complex at every other x < 0)."""
+    if math.isinf(low) and math.isinf(high):
+        return probe + math.sqrt(2)
+    if math.isinf(low):
+        return high - math.sqrt(2)
+    if math.isinf(high):
+        return low + math.sqrt(2)
+    return low + (high - low) * (3 - math.sqrt(5)) / 2
 
 
 def _real_at(branch: Any, probe: float) -> bool:

@@ -633,6 +633,16 @@ def test_a_pole_sympy_hides_is_no_attained_value():
     assert p.to_json()["domain"] == "(-oo, -1) U (0, oo)"
 
 
+def test_a_branch_real_at_its_probe_alone_is_not_real_on_its_part():
+    """sqrt(x)*log(x) at x < 0 is i sqrt(-x) (log(-x) + i pi) (hand): real only at x = -1
+    (-pi), the part's probe. The part x < 0 was taken as real: domain (-oo, oo) and a
+    'symbolic' left saturation. It is (0, oo) now, and nothing saturates on the left."""
+    p = properties(bind(inline_spec("sqrt(x)*log(x)")))
+    row = p.to_json()
+    assert row["domain"] == "(0, oo)" and row["saturates_left"] is False
+    assert p.range.lower == pytest.approx(-2 * math.exp(-1), rel=1e-15)  # min at e**-2
+
+
 def test_alarm_nesting_and_threads():
     """A caller's own alarm survives; off the main thread the analysis still runs."""
     fired = []
