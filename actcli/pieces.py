@@ -181,13 +181,20 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
         return numeric_roots(expression.subs(values))
 
 
+OUTER_REACH = 1e8  # numeric roots are looked for out to here
+OUTER_POINTS = 20001
+
+
 def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
-    """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid,
-    refined by bisection (Brent). They come back as SymPy Floats, which marks them numeric,
-    except a simple rational where the expression is exactly 0 (x = tanh x at 0)."""
+    """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid
+    (200,001 points on [low, high], and 20,001 geometric ones a side from there out to
+    1e8: x - sin(x) = 150 at 149.02 was missed, and the piece beyond it with it), refined by
+    bisection (Brent). They come back as SymPy Floats, which marks them numeric, except a
+    simple rational where the expression is exactly 0 (x = tanh x at 0)."""
     function = compile_scalar(expression)
     brentq = scipy_optimize().brentq
-    grid = np.linspace(low, high, 200001)
+    outward = np.geomspace(1.0, OUTER_REACH / max(abs(low), abs(high), 1.0), OUTER_POINTS)[1:]
+    grid = np.concatenate([low * outward[::-1], np.linspace(low, high, 200001), high * outward])
     values = function(grid)
     fa, fb = values[:-1], values[1:]
     with np.errstate(invalid="ignore"):  # the signs' product: fa*fb can underflow to 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import mpmath
 import pytest
 import sympy
 
@@ -603,3 +604,34 @@ def test_pieces_that_differ_by_an_unsimplified_zero_are_joined_smoothly(tmp_path
     (point,) = result["points"]
     assert point["left"][:2] == point["right"][:2] == [0.0, 1.0]
     assert all(str(jump) == "0.0" for jump in point["jumps"])
+
+
+def test_a_breakpoint_solved_numerically_beyond_100_is_found(tmp_path):
+    """The piece x - sin(x) > 150 starts at the root of x - sin(x) = 150, 149.0208903
+    (mpmath's findroot, below), past the [-100, 100] where numeric roots were looked for:
+    the piece was dropped, so eval gave 200**2 at x = 200 where f is 0, and f was Cinf."""
+    from actcli.api import evaluate, load_activation
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "late_cut.yaml"
+    path.write_text(
+        """name: late_cut
+title: x**2 cut to 0 where x - sin(x) > 150
+kind: scalar
+definition:
+  piecewise:
+    - {when: "x - sin(x) > 150", value: "0"}
+    - {otherwise: "x**2"}
+references: ["hand"]
+"""
+    )
+    root = float(mpmath.findroot(lambda x: x - mpmath.sin(x) - 150, 149))
+    assert list(evaluate(load_activation(str(path)), [100.0, 148.0, 150.0, 200.0]).y) == [
+        1e4,
+        148.0**2,
+        0.0,
+        0.0,
+    ]
+    result = smoothness(load_spec(path), {})
+    assert result.smoothness_class == "C-1"
+    assert [float(p.x) for p in result.points] == pytest.approx([root], abs=1e-12)
