@@ -76,6 +76,14 @@ def _one(results, claim: str):
     return found[0]
 
 
+def _checked(tmp_path: Path, text: str, claim: str):
+    """One claim's result for the spec written from `text`."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == claim]
+    return result
+
+
 def _check_claims(name: str, claims: list[str], params: dict[str, str] | None = None):
     spec = api.with_claims(resolve_spec(name), claims)
     return check([spec], params, claims_only=True).results
@@ -173,12 +181,11 @@ def test_a_smoothness_claim_is_refuted_only_by_a_class_below_it(tmp_path: Path) 
     jumps from 0 to 2 at a = 2 and is continuous for a > 2. C1 was refuted with a
     'counterexample' of class C2 (SymPy takes no limit of x**a with a symbolic): a value
     whose class is higher than the claim refutes nothing. C2 is refuted at a = 2 (C1)."""
-    path = tmp_path / "power_kink.yaml"
-    path.write_text(POWER_SPEC)
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "smoothness"]
+    result = _checked(tmp_path, POWER_SPEC, "smoothness")
     assert result.status in ("holds", "unproven"), result.detail
-    path.write_text(POWER_SPEC.replace("smoothness: C1", "smoothness: C2"))
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "smoothness"]
+    result = _checked(
+        tmp_path, POWER_SPEC.replace("smoothness: C1", "smoothness: C2"), "smoothness"
+    )
     assert result.status == "refuted", result.detail
     assert result.counterexample == {"params": {"a": 2.0}, "class": "C1"}
 
@@ -474,9 +481,7 @@ def test_a_truncated_series_claim_meets_the_exact_form_within_its_tolerance(
     -t/2 + 5t**2/6 - 9t**3/8 + 251t**4/180 - ... The series meets the exact form at x = -20
     within e**-80 relative, not exactly: that point was a failure (and SymPy, deciding
     softplus(-20) = 0, made f itself jump there). With -t/3 it is refuted."""
-    path = tmp_path / "log_softplus.yaml"
-    path.write_text(TRUNCATED_SERIES_SPEC.format(c1=c1))
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "stable_derivatives.2"]
+    result = _checked(tmp_path, TRUNCATED_SERIES_SPEC.format(c1=c1), "stable_derivatives.2")
     assert result.status == status, result.detail
     assert "does not exist" not in result.detail
 
@@ -562,9 +567,7 @@ def test_a_far_point_whose_numbers_are_unsettled_is_no_witness(tmp_path: Path):
     x = 60, and exp(3000) has 1303 digits before the point, more than 928 working digits.
     Such points refuted the claim ('differs by up to 1'); now a far witness must come out the
     same at twice the digits and another step, and these are left out, said so."""
-    path = tmp_path / "double_exponential.yaml"
-    path.write_text(DOUBLE_EXPONENTIAL_SPEC)
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    result = _checked(tmp_path, DOUBLE_EXPONENTIAL_SPEC, "derivative")
     assert result.status == "holds_approximately", result.detail
     assert "far points left out" in result.detail
 
@@ -590,9 +593,7 @@ def test_a_variant_piece_beyond_the_grid_window_is_measured_on_itself(tmp_path: 
     at 100 as 0: the maximum came out 5.2e-131, at x = 300."""
     import re
 
-    path = tmp_path / "late_threshold.yaml"
-    path.write_text(THRESHOLD_BEYOND_THE_WINDOW)
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "variants.thresholded"]
+    result = _checked(tmp_path, THRESHOLD_BEYOND_THE_WINDOW, "variants.thresholded")
     assert result.status == "holds_approximately", result.detail
     found = re.search(r"= ([0-9.e+-]+) as x -> 100 from above", result.detail)
     assert found, result.detail
@@ -636,9 +637,7 @@ def test_a_variant_whose_float64_difference_is_rounding_is_measured_exactly(
     largest far from the true peak; the grid's ranking must not rest on it."""
     import re
 
-    path = tmp_path / "cancelling_variant.yaml"
-    path.write_text(CANCELLING_VARIANT)
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "variants.wobbly"]
+    result = _checked(tmp_path, CANCELLING_VARIANT, "variants.wobbly")
     assert result.status == "holds_approximately", result.detail
     found = re.search(r"= ([0-9.e+-]+) at x = ([0-9.e+-]+)", result.detail)
     assert found, result.detail
@@ -682,9 +681,7 @@ def test_a_far_witness_that_is_rounding_at_every_precision_is_no_witness(tmp_pat
     squares round to one number, so both computations read the claim as -1 against the
     truth e**-3000, and agreed: refuted at x = -3000. A witness's values now come from Arb
     balls, and where no ball is tight (4096 bits are 1233 digits) the point is left out."""
-    path = tmp_path / "absorbed_claim.yaml"
-    path.write_text(ABSORBED_CLAIM)
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    result = _checked(tmp_path, ABSORBED_CLAIM, "derivative")
     assert result.status == "holds_approximately", result.detail
     assert "far points left out" in result.detail
 
@@ -714,9 +711,9 @@ def test_a_variant_just_past_its_tolerance_is_refuted_at_its_true_maximum(tmp_pa
         truth = abs(d(where))
     tolerance = float(truth) * (1 - 1e-6)
     text = (Path(__file__).parent.parent / "specs" / "gelu.yaml").read_text()
-    path = tmp_path / "gelu.yaml"
-    path.write_text(text.replace("tolerance: 5e-4", f"tolerance: {tolerance!r}"))
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "variants.tanh"]
+    result = _checked(
+        tmp_path, text.replace("tolerance: 5e-4", f"tolerance: {tolerance!r}"), "variants.tanh"
+    )
     assert result.status == "refuted", result.detail
     assert result.counterexample["difference"] == pytest.approx(float(truth), rel=1e-9)
     assert result.counterexample["x"] == pytest.approx(float(where), abs=1e-6)
@@ -789,16 +786,13 @@ def test_a_claim_true_only_where_its_breakpoints_meet_the_definitions_is_refuted
     the two breakpoints are one: its two pieces were proven there and the claim 'held for
     every a'. At the random a the pieces are cut there, and between 1 and a the claim is 1
     where f' is 0 (or the reverse). With [x > a] the claim holds, proven."""
-    path = tmp_path / "moving_breakpoint.yaml"
-    path.write_text(MOVING_BREAKPOINT.replace("THRESHOLD", "1"))
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    result = _checked(tmp_path, MOVING_BREAKPOINT.replace("THRESHOLD", "1"), "derivative")
     assert result.status == "refuted", result.detail
     witness = result.counterexample
     a, x = witness["params"]["a"], witness["x"]
     assert min(1, a) < x < max(1, a)
     assert (witness["claimed"], witness["true"]) == (float(x > 1), float(x > a))
-    path.write_text(MOVING_BREAKPOINT.replace("THRESHOLD", "a"))
-    (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
+    result = _checked(tmp_path, MOVING_BREAKPOINT.replace("THRESHOLD", "a"), "derivative")
     assert result.status == "holds", result.detail
 
 
