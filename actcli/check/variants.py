@@ -113,13 +113,14 @@ def _largest_difference(
         )
         low, high = _window(lower, upper)
         grid = [low + (high - low) * (t / GRID_STEPS) for t in range(1, GRID_STEPS)]
-        peak = _grid_peak(_exact_sizes(ctx.at_values(branches), size), rough, grid)
+        exact = _exact_sizes(ctx.at_values(branches), size)
+        peak = _grid_peak(exact, rough, grid)
         peak, value = _refined_peak(size, peak, (high - low) / GRID_STEPS, lower, upper)
         best = _larger(best, (value, peak, f"at x = {peak:.6g}"))
         if rough is not None:  # beyond the grid's window, and between its points
             ends = (-math.inf if lower is None else lower, math.inf if upper is None else upper)
             for x in scan_candidates(rough, *ends, threshold=best[0]):
-                best = _larger(best, (size(x), x, f"at x = {x:.6g}"))
+                best = _larger(best, (exact(x), x, f"at x = {x:.6g}"))
         ball = None  # the branches' difference as Arb balls, made at a first far witness
         for side in _far_points(lower, upper):
             for x in side:
