@@ -817,3 +817,27 @@ references: ["hand"]
     (result,) = [r for r in check_spec(load_spec(path)) if r.claim == "derivative"]
     assert result.status == "refuted", result.detail
     assert result.counterexample == {"x": 0.0, "params": {}, "claimed": 7.0, "true": 0.0}
+
+
+def test_a_claim_off_by_less_than_1e_minus_25_is_refuted_on_rigorous_values(tmp_path: Path):
+    """f = log1p(exp(-x)), f' = -exp(-x)/(1 + exp(-x)) (hand); the claim adds exp(-1000),
+    which beyond x = 1000 is larger than f' itself. The absolute floor 1e-25 (for 50-digit
+    finite differences) kept it 'unproven'; at x = 3000 Arb balls give both values
+    rigorously (5.08e-435 against -1.31e-1303, mpmath), so it is refuted, the values shown
+    in the detail (their floats are 0 and -0)."""
+    spec = """name: tiny_off
+title: log1p(exp(-x)), a derivative claim off by exp(-1000)
+kind: scalar
+definition: "log1p(exp(-x))"
+claims:
+  derivative: "-sigmoid(-x) + exp(-1000)"
+references: ["hand"]
+"""
+    result = _checked(tmp_path, spec, "derivative")
+    assert result.status == "refuted", result.detail
+    x = result.counterexample["x"]
+    assert x > 1000
+    with mpmath.workdps(30):
+        claimed = mpmath.nstr(-mpmath.exp(-x) / (1 + mpmath.exp(-x)) + mpmath.exp(-1000), 3)
+        true = mpmath.nstr(-mpmath.exp(-x) / (1 + mpmath.exp(-x)), 3)
+    assert f"(claimed {claimed}, true {true})" in result.detail

@@ -8,7 +8,7 @@ import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
@@ -58,6 +58,7 @@ class _Comparison:
     skipped: int = 0  # sample points not evaluated within POINT_SECONDS
     far_skipped: int = 0  # ... of the far points (`CheckContext.far_points`)
     farthest: float = 0.0  # the largest |x| compared
+    shown: str = ""  # the witness's values where floats cannot hold them (`_beyond_floats`)
 
 
 def _conclude(
@@ -88,7 +89,7 @@ def _conclude(
         if tolerance is not None and not comparison.failures:
             detail = f"differs by up to {comparison.worst_error:.3g} (tolerance {tolerance:g})"
         else:
-            detail = "differs from the truth"
+            detail = "differs from the truth" + comparison.shown
         return ClaimResult(activation, name, status, detail + extra, comparison.worst)
     if all(comparison.proven):
         return ClaimResult(
@@ -344,6 +345,7 @@ def _numeric(
             )
     if comparison.worst is not None:
         comparison.worst.pop("_e", None)
+        comparison.shown = comparison.worst.pop("_shown", "")
 
 
 SCAN_FLOOR = 1e-8  # float64's disagreement that is worth an exact look, at the least
@@ -384,7 +386,7 @@ def _reverifier(
     values: dict[str, Any],
     compare: Callable[[float, int, Any], tuple[Any, Any]],
     numbers: dict[str, Any],
-) -> Callable[[float, bool, tuple[Any, Any]], tuple[Any, Any] | None]:
+) -> Callable[[float, bool, tuple[Any, Any]], Reverified | None]:
     """(point, far, (claimed, true) as first computed) -> the witness's two values again, or
     None where they are not settled: from Arb balls of the point's piece's symbolic forms
     (rigorous; a fixed precision can lose a cancellation whole, alike at any multiple of
@@ -396,18 +398,39 @@ def _reverifier(
     symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
     balls: dict[int, Callable[[float], tuple[Any, ...] | None] | None] = {}
 
-    def reverify(point: float, far: bool, first: tuple[Any, Any]) -> tuple[Any, Any] | None:
+    def reverify(point: float, far: bool, first: tuple[Any, Any]) -> Reverified | None:
         piece = bisect.bisect(edges, point)
         if piece not in balls:
             balls[piece] = ball_values([form.subs(symbols) for form in forms[piece]])
         if balls[piece] is not None:
-            return balls[piece](point)
+            found = balls[piece](point)
+            return None if found is None else Reverified(*found, rigorous=True)
         if not far:
-            return first
+            return Reverified(*first, rigorous=False)
         again = compare(point, 2 * working_digits(point), numbers)
-        return again if all(map(settled, first, again)) else None
+        return Reverified(*again, rigorous=False) if all(map(settled, first, again)) else None
 
     return reverify
+
+
+def _beyond_floats(got: Any, true: Any) -> str:
+    """' (claimed 5.1e-435, true -1.3e-1303)' where a float reads either value as 0 or inf
+    (the counterexample's floats would show two equal numbers), else ''."""
+    values = (got, true)
+    if all(v == 0 or math.isfinite(float(v)) and float(v) != 0 for v in values):
+        return ""
+    claimed, true_text = (mpmath.nstr(v, 3) for v in values)
+    return f" (claimed {claimed}, true {true_text})"
+
+
+class Reverified(NamedTuple):
+    """A witness's claimed and true values computed again; `rigorous` where from Arb balls
+    (then even a difference below 1e-25, beyond what 50-digit finite differences resolve,
+    is one: -sigmoid(-x) + exp(-1000) is not f' of log(1 + exp(x)) - x at x = 3000)."""
+
+    got: Any
+    true: Any
+    rigorous: bool
 
 
 def _difference(got: Any, true: Any, tolerance: float | None) -> tuple[float, float]:
@@ -422,7 +445,7 @@ def _compare_points(
     far: bool,
     numbers: dict[str, Any],
     compare: Callable[[float, int, Any], tuple[Any, Any]],
-    reverify: Callable[[float, bool, tuple[Any, Any]], tuple[Any, Any] | None],
+    reverify: Callable[[float, bool, tuple[Any, Any]], Reverified | None],
     tolerance: float | None,
     comparison: _Comparison,
     deadline: float,
@@ -440,7 +463,10 @@ def _compare_points(
         try:
             got, true = compare(point, working_digits(point), numbers)
             error, relative = _difference(got, true, tolerance)
-            if relative > (tolerance or AGREE):
+            rigorous = False
+            # a true value of 0 may be one lost whole (log1p(exp(-3000)) beside 3000)
+            zero = not tolerance and true == 0 and got != 0
+            if relative > (tolerance or AGREE) or zero:
                 again = reverify(point, far, (got, true))
                 if again is None:
                     if far:
@@ -448,7 +474,7 @@ def _compare_points(
                     else:
                         comparison.skipped += 1
                     continue
-                got, true = again
+                got, true, rigorous = again
                 error, relative = _difference(got, true, tolerance)
         except Timeout:
             if far:
@@ -461,7 +487,7 @@ def _compare_points(
         comparison.farthest = max(comparison.farthest, abs(point))
         digits = -math.log10(max(relative, 1e-60))
         comparison.worst_digits = min(comparison.worst_digits, digits)
-        bad = relative > (tolerance or AGREE) and error > 1e-25
+        bad = relative > (tolerance or AGREE) and (rigorous or error > 1e-25)
         if relative > comparison.worst_error:
             comparison.worst_error = relative
         if bad and (comparison.worst is None or relative > comparison.worst.get("_e", 0)):
@@ -471,4 +497,5 @@ def _compare_points(
                 "claimed": float(got),
                 "true": float(true),
                 "_e": relative,
+                "_shown": _beyond_floats(got, true),
             }
