@@ -183,14 +183,18 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
 
 OUTER_REACH = 1e8  # numeric roots are looked for out to here
 OUTER_POINTS = 20001
+OUTER_ROOTS = 8  # more sign changes than this beyond the window a side: an oscillation there
 
 
 def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
     """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid
     (200,001 points on [low, high], and 20,001 geometric ones a side from there out to
     1e8: x - sin(x) = 150 at 149.02 was missed, and the piece beyond it with it), refined by
-    bisection (Brent). They come back as SymPy Floats, which marks them numeric, except a
-    simple rational where the expression is exactly 0 (x = tanh x at 0)."""
+    bisection (Brent). Beyond the window a side with more than OUTER_ROOTS sign changes
+    oscillates (1/x - cos(x), like cos(x), out to where the grid's step passes pi: thousands
+    of roots, minutes to refine) and is left out, as it always was. They come back as SymPy
+    Floats, which marks them numeric, except a simple rational where the expression is
+    exactly 0 (x = tanh x at 0)."""
     function = compile_scalar(expression)
     brentq = scipy_optimize().brentq
     outward = np.geomspace(1.0, OUTER_REACH / max(abs(low), abs(high), 1.0), OUTER_POINTS)[1:]
@@ -199,6 +203,10 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
     fa, fb = values[:-1], values[1:]
     with np.errstate(invalid="ignore"):  # the signs' product: fa*fb can underflow to 0
         crossing = (fa == 0) | (np.isfinite(fa) & np.isfinite(fb) & (np.sign(fa) * np.sign(fb) < 0))
+    inner = outward.size  # the window's first interval; the far side's starts after it
+    for side in (crossing[:inner], crossing[inner + 200000 :]):  # views: zeroed in place
+        if np.count_nonzero(side) > OUTER_ROOTS:
+            side[:] = False
     roots = []
     for i in np.flatnonzero(crossing).tolist():
         a, b = float(grid[i]), float(grid[i + 1])
