@@ -328,17 +328,22 @@ def _numeric(
                 return claim_mp(x, numbers, definition_mp(x, numbers)), true
             return claim_mp(x, numbers), true
 
-    # the far points only where numbers decide and the window found no witness (one there
-    # is the easier to read); a claim proven on every piece holds within any tolerance
-    for far in (False, True):
-        if far and (comparison.worst is not None or all(comparison.proven)):
+    # the float64 scan's points, then the far points, only where numbers decide and nothing
+    # before found a witness (one in the sampling window is the easier to read); a claim
+    # proven on every piece holds within any tolerance
+    for stage in ("samples", "scan", "far"):
+        if stage != "samples" and (comparison.worst is not None or all(comparison.proven)):
             break
+        far = stage == "far"
         deadline = clock() + FAR_SECONDS if far else math.inf
         for values, (pieces, forms) in zip(ctx.parameter_sets, structures, strict=True):
             numbers = {k: mpmath.mpf(str(as_float(v))) for k, v in values.items()}
-            points = (ctx.far_points if far else ctx.sample_points)(pieces, values)
-            if not far and not all(comparison.proven):
-                points += _scanned(ctx, pieces, forms, values, tolerance)
+            if stage == "samples":
+                points = ctx.sample_points(pieces, values)
+            elif stage == "scan":
+                points = _scanned(ctx, pieces, forms, values, tolerance)
+            else:
+                points = ctx.far_points(pieces, values)
             reverify = _reverifier(ctx, pieces, forms, values, compare, numbers)
             _compare_points(
                 points, far, numbers, compare, reverify, tolerance, comparison, deadline
