@@ -15,6 +15,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from actcli import compiler
 from actcli.activation import Activation, bind, build_expression
 from actcli.calculus import Case
 from actcli.errors import ActcliError
@@ -188,6 +189,16 @@ def far_beyond(end: float, direction: int) -> list[float]:
 SCAN_POINTS = 20001  # a float64 grid on each piece within +-SCAN_REACH
 SCAN_REACH = 1000.0
 SCAN_CANDIDATES = 4
+
+
+def float64_form(expression: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The expression compiled in float64 (actcli's NumPy form), or None where it does not
+    compile: its values only choose where mpmath or Arb look (`scan_candidates`, the
+    variant grid's ranking), never decide."""
+    try:
+        return compiler.compile_scalar(expression)
+    except (ActcliError, ArithmeticError, LookupError, TypeError, ValueError, SyntaxError):
+        return None
 
 
 def scan_candidates(

@@ -14,7 +14,6 @@ import mpmath
 import numpy as np
 import sympy
 
-from actcli import compiler
 from actcli.budget import Timeout, alarm, clock
 from actcli.calculus import point_value
 from actcli.check.context import (
@@ -26,6 +25,7 @@ from actcli.check.context import (
     as_float,
     ball_values,
     derivative_name,
+    float64_form,
     numeric_diff,
     numeric_diff_parameter,
     scan_candidates,
@@ -33,7 +33,6 @@ from actcli.check.context import (
     working_digits,
 )
 from actcli.check.result import ClaimResult
-from actcli.errors import ActcliError
 from actcli.expr import X, Y
 from actcli.interval import constant_value
 from actcli.options import check_order
@@ -369,10 +368,9 @@ def _scanned(
     edges = [-math.inf, *ctx.edges(pieces, values), math.inf]
     found: list[float] = []
     for (claimed, true), lower, upper in zip(forms, edges, edges[1:], strict=False):
-        try:
-            claimed64 = compiler.compile_scalar(claimed.subs(symbols))
-            true64 = compiler.compile_scalar(true.subs(symbols))
-        except (ActcliError, ArithmeticError, LookupError, TypeError, ValueError, SyntaxError):
+        claimed64 = float64_form(claimed.subs(symbols))
+        true64 = float64_form(true.subs(symbols))
+        if claimed64 is None or true64 is None:
             continue
 
         def size(x: np.ndarray, claimed64: Any = claimed64, true64: Any = true64) -> np.ndarray:

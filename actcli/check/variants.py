@@ -11,7 +11,6 @@ import mpmath
 import numpy as np
 import sympy
 
-from actcli import compiler
 from actcli.budget import Timeout, alarm, clock
 from actcli.check.context import (
     DIGITS,
@@ -22,6 +21,7 @@ from actcli.check.context import (
     Piece,
     ball_values,
     far_beyond,
+    float64_form,
     interval_text,
     params_text,
     scan_candidates,
@@ -29,7 +29,6 @@ from actcli.check.context import (
     working_digits,
 )
 from actcli.check.result import ClaimResult
-from actcli.errors import ActcliError
 from actcli.expr import X
 from actcli.functions import to_elementary
 from actcli.interval import reference_ball
@@ -221,11 +220,9 @@ AGREEMENT = 1e-6  # float64 and the working digits at every candidate, relativel
 
 
 def _float_sizes(difference: Any) -> Callable[[np.ndarray], np.ndarray] | None:
-    """|difference| in float64 (actcli's compiled NumPy form), or None where it cannot be
-    compiled; its values only choose which grid points `_grid_peak` evaluates in mpmath."""
-    try:
-        function = compiler.compile_scalar(difference)
-    except (ActcliError, ArithmeticError, LookupError, TypeError, ValueError, SyntaxError):
+    """|difference| in float64 (`float64_form`), or None where it does not compile."""
+    function = float64_form(difference)
+    if function is None:
         return None
 
     def sizes(x: np.ndarray) -> np.ndarray:
