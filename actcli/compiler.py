@@ -23,6 +23,7 @@ from actcli.deferred import scipy_special
 from actcli.errors import AnalysisError
 from actcli.expr import I, J, N, X
 from actcli.functions import logsumexp, reduce_max, reduce_min, sigmoid, softplus, to_elementary
+from actcli.generated import SOURCE_FUNCTIONS
 from actcli.numeric import ScalarFunction, function_from_source, namespace
 from actcli.numeric import sigmoid as numeric_sigmoid
 from actcli.numeric import softplus as numeric_softplus
@@ -38,7 +39,7 @@ def scalar_source(expression: Any) -> str:
         names = ", ".join(sorted(map(str, extra)))
         raise AnalysisError(f"cannot evaluate numerically: symbols without values: {names}")
     compensated = compensate_exp_square(compensate_erfc(compensate_exp_erfc(expression)))
-    printed = _merged_comparisons(_zoo_as_nan(float_constants(compensated)))
+    printed = _merged_comparisons(_zoo_as_nan(float_constants(_unnamed_constants(compensated))))
     function = sympy.lambdify(X, printed, modules=[dict.fromkeys(_KERNEL_NAMES), "numpy"])
     return inspect.getsource(function)
 
@@ -104,6 +105,25 @@ def float_constants(expression: Any) -> Any:
         )
 
     return expression.replace(huge, lambda node: sympy.Float(node, 17))
+
+
+def _unnamed_constants(expression: Any) -> Any:
+    """Constant applications of functions the generated source has no name for, as float
+    literals (nan where not real): a breakpoint that SymPy solved with LambertW, as in
+    exp(x) - x - 2 > 0, was a NameError at run time."""
+
+    def unnamed(node: Any) -> bool:
+        return (
+            isinstance(node, sympy.Function)
+            and type(node).__name__ not in SOURCE_FUNCTIONS
+            and bool(node.is_number)
+        )
+
+    def value(node: Any) -> Any:
+        number = complex(sympy.N(node, 30))
+        return sympy.Float(number.real, 17) if number.imag == 0 else sympy.nan
+
+    return expression.replace(unnamed, value)
 
 
 def _split(constant: Any) -> tuple[Any, Any]:
