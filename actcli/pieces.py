@@ -21,9 +21,10 @@ import sympy
 from actcli.budget import Budget, bounded
 from actcli.compiler import compile_scalar
 from actcli.deferred import scipy_optimize
-from actcli.errors import AnalysisError, ResourceLimitError
+from actcli.errors import ActcliError, AnalysisError, ResourceLimitError
 from actcli.expr import X
 from actcli.functions import beyond_solvers, simplify, to_elementary
+from actcli.numeric import ScalarFunction
 
 SOLVE_SECONDS = 2.0
 ROOT_DIGITS = 120  # numerically found roots, refined by mpmath (`refined_zero`)
@@ -159,9 +160,13 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
     """Real zeros of an expression in x: SymPy's solve, unless solveset sees infinitely many
     (a periodic boundary such as sin(x), where solve lists only a few: then no finite list of
     breakpoints describes the function, and the analysis refuses); numeric where SymPy fails.
+    Where solveset leaves an equation unsolved, solve's list need not be complete (it gives
+    one of the two roots of exp(x) - x - 2, and none of 10**6*(x - sin(x) - 10)**2 - 1):
+    the numeric roots it lacks are added.
     """
     if beyond_solvers(expression, X):
         return numeric_roots(expression.subs(values))
+    unsolved = False
     if not (expression.free_symbols - {X}):
         found = bounded(
             lambda: sympy.solveset(expression, X, sympy.S.Reals), SOLVE_SECONDS, Budget(5.0)
@@ -175,10 +180,27 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
                 f"{sympy.sstr(expression)} = 0 has infinitely many solutions: no finite list "
                 "of breakpoints describes this activation"
             )
+        unsolved = found is None or found.has(sympy.ConditionSet)
     try:
-        return sympy.solve(expression, X)
+        solved = sympy.solve(expression, X)
     except NotImplementedError:
         return numeric_roots(expression.subs(values))
+    return _completed(solved, numeric_roots(expression)) if unsolved else solved
+
+
+def _completed(solved: list[Any], numeric: list[Any]) -> list[Any]:
+    """SymPy's solutions and the numeric roots that are none of them (within 1e-9)."""
+    known = []
+    for solution in solved:
+        number = complex(sympy.N(solution, 30))
+        if abs(number.imag) < 1e-12:
+            known.append(number.real)
+    missing = [
+        root
+        for root in numeric
+        if all(abs(float(root) - k) > 1e-9 * max(1.0, abs(k)) for k in known)
+    ]
+    return [*solved, *missing]
 
 
 OUTER_REACH = 1e8  # numeric roots are looked for out to here
@@ -189,12 +211,13 @@ OUTER_ROOTS = 8  # more sign changes than this beyond the window a side: an osci
 def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> list[Any]:
     """Real roots of an expression in x where SymPy's solve gives up: sign changes on a grid
     (200,001 points on [low, high], and 20,001 geometric ones a side from there out to
-    1e8: x - sin(x) = 150 at 149.02 was missed, and the piece beyond it with it), refined by
-    bisection (Brent). Beyond the window a side with more than OUTER_ROOTS sign changes
-    oscillates (1/x - cos(x), like cos(x), out to where the grid's step passes pi: thousands
-    of roots, minutes to refine) and is left out, as it always was. They come back as SymPy
-    Floats, which marks them numeric, except a simple rational where the expression is
-    exactly 0 (x = tanh x at 0)."""
+    1e8: x - sin(x) = 150 at 149.02 was missed, and the piece beyond it with it), and pairs
+    of roots inside one step around an extremum (`_turning_points`), refined by bisection
+    (Brent). Beyond the window a side with more than OUTER_ROOTS roots oscillates
+    (1/x - cos(x), like cos(x), out to where the grid's step passes pi: thousands of roots,
+    minutes to refine) and is left out, as it always was. They come back as SymPy Floats,
+    which marks them numeric, except a simple rational where the expression is exactly 0
+    (x = tanh x at 0)."""
     function = compile_scalar(expression)
     brentq = scipy_optimize().brentq
     outward = np.geomspace(1.0, OUTER_REACH / max(abs(low), abs(high), 1.0), OUTER_POINTS)[1:]
@@ -203,19 +226,58 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
     fa, fb = values[:-1], values[1:]
     with np.errstate(invalid="ignore"):  # the signs' product: fa*fb can underflow to 0
         crossing = (fa == 0) | (np.isfinite(fa) & np.isfinite(fb) & (np.sign(fa) * np.sign(fb) < 0))
+    turning, extrema = _turning_points(expression, function, grid, values, crossing)
     inner = outward.size  # the window's first interval; the far side's starts after it
-    for side in (crossing[:inner], crossing[inner + 200000 :]):  # views: zeroed in place
-        if np.count_nonzero(side) > OUTER_ROOTS:
-            side[:] = False
+    for side in (slice(0, inner), slice(inner + 200000, None)):
+        if np.count_nonzero(crossing[side]) + 2 * np.count_nonzero(turning[side]) > OUTER_ROOTS:
+            crossing[side] = turning[side] = False
+    brackets = [(float(grid[i]), float(grid[i + 1])) for i in np.flatnonzero(crossing).tolist()]
+    for i in np.flatnonzero(turning).tolist():  # a root on each side of the extremum
+        brackets += [(float(grid[i]), float(extrema[i])), (float(extrema[i]), float(grid[i + 1]))]
     roots = []
-    for i in np.flatnonzero(crossing).tolist():
-        a, b = float(grid[i]), float(grid[i + 1])
+    for a, b in sorted(brackets):
         root = a
-        if fa[i] != 0:
+        if function(np.array([a]))[0] != 0:
             root = brentq(lambda t: float(function(np.array([t]))[0]), a, b, xtol=1e-15)
         exact = simple_rational_root(expression, root, a, b)
         roots.append(exact if exact is not None else refined_float(expression, root))
     return roots
+
+
+def _turning_points(
+    expression: Any,
+    function: ScalarFunction,
+    grid: np.ndarray,
+    values: np.ndarray,
+    crossing: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The grid steps (a mask) with an extremum inside at which the expression takes the other
+    sign than at both ends, and those extrema (by step): two roots in one step, which no sign
+    change on the grid shows ((x - sin(x) - 10)**2 < 1e-6 holds on a piece 1e-3 wide). The
+    extrema are the derivative's sign changes, located by a bisection of all steps at once."""
+    turning, extrema = np.zeros(crossing.size, dtype=bool), np.zeros(crossing.size)
+    try:
+        slope = compile_scalar(sympy.diff(expression, X))
+    except (ActcliError, ArithmeticError, ValueError, TypeError, RecursionError):
+        return turning, extrema
+    slopes = slope(grid)
+    fa, fb, sa, sb = values[:-1], values[1:], slopes[:-1], slopes[1:]
+    with np.errstate(invalid="ignore"):
+        candidate = ~crossing & np.isfinite(fa) & np.isfinite(fb) & (fa != 0)
+        candidate &= np.isfinite(sa) & np.isfinite(sb) & (np.sign(sa) * np.sign(sb) < 0)
+    steps = np.flatnonzero(candidate)
+    low, high, side = grid[steps], grid[steps + 1], np.sign(sa[steps])
+    for _ in range(60):  # to the last bit of a step of 1e-3 (and of the widest far step)
+        middle = 0.5 * (low + high)
+        same = np.sign(slope(middle)) == side
+        low, high = np.where(same, middle, low), np.where(same, high, middle)
+    extremum = 0.5 * (low + high)
+    at_extremum = function(extremum)
+    with np.errstate(invalid="ignore"):
+        other_sign = (at_extremum == 0) | (np.sign(at_extremum) * np.sign(fa[steps]) < 0)
+    turning[steps[other_sign]] = True
+    extrema[steps[other_sign]] = extremum[other_sign]
+    return turning, extrema
 
 
 @functools.lru_cache(maxsize=256)

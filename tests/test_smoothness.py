@@ -635,3 +635,56 @@ references: ["hand"]
     result = smoothness(load_spec(path), {})
     assert result.smoothness_class == "C-1"
     assert [float(p.x) for p in result.points] == pytest.approx([root], abs=1e-12)
+
+
+def test_a_piece_narrower_than_the_root_grid_is_found(tmp_path):
+    """(x - sin(x) - 10)**2 < 1e-6 holds between the roots of x - sin(x) = 10 -+ 1e-3
+    (mpmath's findroot, below), 1.02e-3 apart: no sign change on the 1e-3 grid shows them,
+    and SymPy's solve returns no solution at all (solveset: a ConditionSet). The piece was
+    lost: eval gave 94.37 at 9.7144 where f is 0, and f was proven Cinf."""
+    from actcli.api import evaluate, load_activation
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "narrow.yaml"
+    path.write_text(
+        "name: narrow\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "(x - sin(x) - 10)**2 < 1e-6", value: "0"}\n'
+        '    - {otherwise: "x**2"}\n'
+    )
+    with mpmath.workdps(30):
+        roots = [
+            float(mpmath.findroot(lambda x, c=c: x - mpmath.sin(x) - 10 - c, 9.714))
+            for c in (mpmath.mpf("-0.001"), mpmath.mpf("0.001"))
+        ]
+    inside = (roots[0] + roots[1]) / 2
+    outside = [roots[0] - 1e-4, roots[1] + 1e-4]
+    y = evaluate(load_activation(str(path)), [inside, *outside]).y
+    assert list(y) == [0.0, outside[0] ** 2, outside[1] ** 2]
+    result = smoothness(load_spec(path), {})
+    assert result.smoothness_class == "C-1"
+    assert [float(p.x) for p in result.points] == pytest.approx(roots, abs=1e-13)
+
+
+def test_a_root_solve_leaves_out_is_added(tmp_path):
+    """exp(x) - x - 2 = 0 at x = -2 - W0(-e**-2) = -1.8414 and -2 - W-1(-e**-2) = 1.1462
+    (the two real branches of Lambert's W, by hand from (x + 2)e**-(x + 2) = e**-2); SymPy's
+    solve lists the first only. eval stopped with a NameError (LambertW in the generated
+    source) and the second cut was missing."""
+    from actcli.api import evaluate, load_activation
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "lambert_cut.yaml"
+    path.write_text(
+        "name: lambert_cut\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "exp(x) - x - 2 > 0", value: "x"}\n'
+        '    - {otherwise: "0"}\n'
+    )
+    w = -mpmath.exp(-2)
+    roots = [float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)]
+    points = [roots[0] - 1e-9, roots[0] + 1e-9, 0.0, roots[1] - 1e-9, roots[1] + 1e-9]
+    y = evaluate(load_activation(str(path)), points).y
+    assert list(y) == [points[0], 0.0, 0.0, 0.0, points[4]]
+    result = smoothness(load_spec(path), {})
+    assert [float(p.x) for p in result.points] == pytest.approx(roots, abs=1e-13)
