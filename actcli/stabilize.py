@@ -503,6 +503,8 @@ def _tail_patches(
                 series = bounded(
                     functools.partial(_differentiated, series, order, side), TAIL_SECONDS, budget
                 )
+            if series is not None:  # erf(x) - 1 + 2*exp(-2*x) - ...: -erfc(x) + ... keeps
+                series = _rewritten(series) or series  # the digits that erf(x) - 1 loses
             radius = None if series is None else _tail_radius(series, check, side)
             if radius is None:
                 continue
@@ -570,8 +572,11 @@ def _inverse_series(exact: Any, side: int, budget: Budget) -> Any:
     """exact's series in t = 1/|x| on one side (x = side/t) through t**SERIES_ORDER, written in
     x again; None where there is none (an essential singularity at infinity: exp(-x))."""
     t = sympy.Dummy("t", positive=True)
+    elementary = to_elementary(exact).replace(  # SymPy has no expansion of asinh at oo
+        sympy.asinh, lambda u: sympy.log(u + sympy.sqrt(u**2 + 1))
+    )
     polynomial = _series_polynomial(
-        to_elementary(exact).subs(X, side / t), t, min(TAIL_SECONDS, budget.left())
+        elementary.subs(X, side / t), t, min(TAIL_SECONDS, budget.left())
     )
     return None if polynomial is None else polynomial.as_expr().subs(t, side / X)
 

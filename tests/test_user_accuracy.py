@@ -79,6 +79,9 @@ CASES: dict[str, tuple[Callable, dict[float, tuple[int, ...]]]] = {
     # its Taylor coefficients are multiples of 1/sqrt(pi), which no rational series held:
     # f' was 2.98e-8 at x = 1e-8 (truth -7.5e-9); 2/sqrt(pi) at 0, its limit
     "erf(x)/x": (lambda x: mpmath.erf(x) / x if x else 2 / mpmath.sqrt(mpmath.pi), {}),
+    # both terms tend to +-1: the tail series in exp(-2|x|) kept erf(x) -+ 1, which float64
+    # rounds to 1e-16 absolute: 0 at x = -30 (truth -1.75e-26), 1.8e-12 off at 6
+    "erf(x) - tanh(x)": (lambda x: mpmath.erf(x) - mpmath.tanh(x), {}),
 }
 
 
@@ -140,6 +143,26 @@ def test_user_expression_agrees_with_mpmath(run_actcli, expression, order):
         if not ok:
             failures.append(f"x={x!r}: got {got!r}, mpmath {mpmath.nstr(true, 20)}")
     assert not failures, f"{expression} order {order}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.slow
+def test_a_difference_of_logarithms_that_cancels_far_out(run_actcli, order):
+    """asinh(x) - log(2x) = 1/(4x**2) - ... (x > 0 only): SymPy has no series of asinh at oo,
+    so no tail patch was found; the float difference was 2e-5 off at 1e5 and of the wrong sign
+    at 1e8 (-1.7e-15, truth 2.5e-17)."""
+
+    def reference(x):
+        return mpmath.asinh(x) - mpmath.log(2 * x)
+
+    points = [0.5, 3.0, 10.0, 1e3, 1e5, 1e8, 1e150]
+    data = evaluate(run_actcli, "asinh(x) - log(2*x)", order, points)
+    for x, got in zip(points, map(float, data["y"]), strict=True):
+        true = truth(reference, x, order)
+        if true is None or abs(true) < SMALLEST_NORMAL:
+            assert abs(got) <= SMALLEST_NORMAL, (x, got)
+        else:
+            assert abs(got - true) <= RELATIVE * abs(true), (x, got, mpmath.nstr(true, 20))
 
 
 # -- the rewrites are identities ---------------------------------------------------------------
