@@ -353,6 +353,10 @@ def side_limit(
         return _numeric_side_limit(expression, root, direction)
     elif value is not None and _is_real_number(value) and not _singular_at(expression, point):
         return Limit("value", _simple(value, budget))
+    elif derivative_of is not None and (
+        puiseux := _one_sided_series_limit(*derivative_of, point, direction, budget)
+    ):
+        return puiseux
     elif (by_parts := _limit_by_parts(expression, point, direction, budget)) is not None:
         return by_parts
     elif (through := _limit_through(expression, point, direction, budget)) is not None:
@@ -378,6 +382,48 @@ def two_sided_limit(
     if left.kind == right.kind == "value" and _equal(left.value, right.value):
         return left
     return Limit("unknown")
+
+
+def _one_sided_series_limit(
+    function: Any, order: int, point: Any, direction: str, budget: Budget
+) -> Limit | None:
+    """lim f^(order) at a finite exact point from one side, from SymPy's series of f in
+    h = |x - point| on that side, where it is a sum of c*h**e (e rational, c a real number)
+    and its order term is beyond h**order: order! times the coefficient of h**order (signed
+    by the side), or +-oo from the lowest power e < order that is not an integer from 0 to
+    order - 1 (its order-th derivative blows up). sqrt(1 - exp(-x**2)) is h - h**3/4 + ...
+    on either side of 0, so f''' tends to 3/2 from the left, where the derivative's five
+    terms tend to +-oo or 0 and neither the rules below nor SymPy's limit settled it in time.
+    None where there is no such series (a log(h) term, an essential singularity) in time."""
+    function = sympy.sympify(function)
+    if point in (sympy.oo, -sympy.oo) or isinstance(point, sympy.Float) or not function.has(X):
+        return None
+    h = sympy.Dummy("h", positive=True)
+    side = 1 if direction == "+" else -1
+    shifted = to_elementary(function).subs(X, point + side * h)
+    series = bounded(lambda: sympy.series(shifted, h, 0, order + 2), LIMIT_SECONDS, budget)
+    if series is None or series.has(sympy.log, sympy.AccumBounds, sympy.zoo, sympy.nan):
+        return None
+    remainder = series.getO()
+    if remainder is not None and (
+        remainder.point != (0,) or remainder.expr.as_coeff_exponent(h)[1] <= order
+    ):
+        return None
+    terms: dict[Any, Any] = {}
+    for term in sympy.Add.make_args(series.removeO()):
+        coefficient, exponent = term.as_coeff_exponent(h)
+        if coefficient.has(h) or not exponent.is_Rational or not _is_real_number(coefficient):
+            return None
+        terms[exponent] = terms.get(exponent, 0) + coefficient
+    exploding = [
+        e for e, c in terms.items() if c != 0 and e < order and not (e.is_integer and e >= 0)
+    ]
+    if exploding:
+        lowest = min(exploding)
+        factor = terms[lowest] * sympy.ff(lowest, order) * side**order
+        return Limit("oo" if factor > 0 else "-oo")
+    coefficient = terms.get(sympy.Integer(order), sympy.Integer(0))
+    return Limit("value", coefficient * math.factorial(order) * side**order)
 
 
 def _limit_by_parts(expression: Any, point: Any, direction: str, budget: Budget) -> Limit | None:

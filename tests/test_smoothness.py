@@ -688,3 +688,26 @@ def test_a_root_solve_leaves_out_is_added(tmp_path):
     assert list(y) == [points[0], 0.0, 0.0, 0.0, points[4]]
     result = smoothness(load_spec(path), {})
     assert [float(p.x) for p in result.points] == pytest.approx(roots, abs=1e-13)
+
+
+@pytest.mark.parametrize(
+    "expression, order, left, right",
+    [
+        # f' = 1/(1 + x**2) - 1/(1 + x**2) = 0 for x != 0, so every f^(k), k >= 1, is 0 on
+        # both sides; SymPy's limit of f'' (three terms, each +-oo) did not end in time
+        ("atan(x) + atan(1/x)", 2, 0, 0),
+        # sqrt(1 - exp(-x**2)) = |x|*sqrt(1 - x**2/2 + ...) = |x| - |x|**3/4 + ..., so f''' is
+        # 3!/4 = 3/2 from the left and -3/2 from the right (by hand, from exp's series)
+        ("sqrt(1 - exp(-x**2))", 3, sympy.Rational(3, 2), sympy.Rational(-3, 2)),
+        # sqrt(x**2 + x**3) = |x|*(1 + x/2 - x**2/8 + ...) (x >= -1): f'' is -1 from the left
+        # and 1 from the right
+        ("sqrt(x**2 + x**3)", 2, -1, 1),
+    ],
+)
+def test_one_sided_limits_that_only_the_series_settles(expression, order, left, right):
+    """The one-sided limits of f^(k) at 0 from f's series on each side (x = -+h, h > 0): the
+    first two printed nan (the class still right)."""
+    from actcli.api import smoothness as smoothness_of
+
+    (point,) = [p for p in smoothness_of(expression=expression).points if p.x == 0]
+    assert (point.left[order], point.right[order]) == (left, right)
