@@ -726,11 +726,9 @@ def _smoothness_lines(data: dict[str, Any], indent: str) -> list[str]:
         columns = zip(point["left_exact"], point["right_exact"], point["jumps_exact"], strict=True)
         for k, (left, right, jump) in enumerate(columns):
             name = "f" + ("'" * k if k <= 3 else f"^({k})")
-            number = point["jumps"][k]
-            shown = jump if len(jump) <= 24 else f"{number:.10g}"
             lines.append(
                 f"{indent}    {name:<6} left {_short(left, point['left'][k])}, "
-                f"right {_short(right, point['right'][k])}, jump {shown}"
+                f"right {_short(right, point['right'][k])}, jump {_short(jump, point['jumps'][k])}"
             )
     if data["note"]:
         lines.append(f"{indent}  ({data['note']})")

@@ -342,10 +342,58 @@ def _analyse_symbolic(
 
 def _point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
 
-    def limits(branch: Any) -> tuple[Any, ...]:
-        return tuple(_simple(sympy.diff(branch, X, k).subs(X, x)) for k in range(max_order + 1))
+    def limits(branch: Any, direction: str) -> tuple[Any, ...]:
+        values = []
+        for k in range(max_order + 1):
+            derivative = sympy.diff(branch, X, k)
+            value = _simple(derivative.subs(X, x))
+            if value.has(sympy.nan, sympy.zoo):  # 0**(a - 1): the limit depends on a
+                value = _power_sum_limit(derivative, x, direction)
+            values.append(value)
+        return tuple(values)
 
-    return Point(x, kind, limits(left), limits(right), _identical(left, right), (left, right))
+    return Point(
+        x, kind, limits(left, "-"), limits(right, "+"), _identical(left, right), (left, right)
+    )
+
+
+def _power_sum_limit(expression: Any, point: Any, direction: str) -> Any:
+    """The one-sided limit at `point` of a sum of c*(x - point)**e whose exponents involve the
+    parameters, as a Piecewise on their signs: each term tends to 0 (e > 0), c (e = 0) or
+    +-oo (e < 0, c's sign). x**a's f' at 0 from the right is a*x**(a - 1): 0 for a > 1, 1 at
+    a = 1, oo below, where substitution gave nan (and the class condition False). nan where
+    the expression is not such a sum or two infinite terms may cancel."""
+    h = sympy.Dummy("h", positive=True)
+    side = 1 if direction == "+" else -1
+    shifted = sympy.expand(sympy.powdenest(expression.subs(X, point + side * h), force=True))
+    terms: dict[Any, Any] = {}
+    for term in sympy.Add.make_args(shifted):
+        coefficient, exponent = sympy.powsimp(term, force=True).as_coeff_exponent(h)
+        if coefficient.has(h):
+            return sympy.nan
+        terms[exponent] = terms.get(exponent, 0) + coefficient
+    limits = []
+    infinite = 0
+    for exponent, coefficient in terms.items():
+        coefficient = sympy.factor(coefficient)
+        if coefficient.is_real is not True:  # (-h)**a: not real
+            return sympy.nan
+        if coefficient == 0 or exponent.is_positive:
+            continue
+        infinite += exponent.is_positive is not True and exponent.is_zero is not True
+        limits.append(
+            sympy.Piecewise(
+                (0, exponent > 0),
+                (coefficient, sympy.Eq(exponent, 0)),
+                (0, sympy.Eq(coefficient, 0)),
+                (sympy.oo, coefficient > 0),
+                (-sympy.oo, True),
+            )
+        )
+    if infinite > 1:
+        return sympy.nan
+    found = sympy.piecewise_fold(sympy.Add(*limits)) if limits else sympy.Integer(0)
+    return sympy.nan if found.has(sympy.nan) else found
 
 
 def _identical(left: Any, right: Any) -> bool:
@@ -358,17 +406,17 @@ def _singular_points(piecewise: Any, activation: Activation, max_order: int) -> 
     """Real zeros of denominators (singularities) and of log/sqrt arguments (domain ends)."""
 
     found: list[Point] = []
-    candidates: list[tuple[Any, str]] = []
+    candidates: list[tuple[Any, Any, str]] = []  # (the node, the argument that vanishes, kind)
     for power in piecewise.atoms(sympy.Pow):
         if power.exp.is_negative and power.base.has(X):
-            candidates.append((power.base, "singularity"))
+            candidates.append((power, power.base, "singularity"))
         elif power.exp.is_Rational and not power.exp.is_Integer and power.base.has(X):
-            candidates.append((power.base, "domain"))
+            candidates.append((power, power.base, "domain"))
     for log in piecewise.atoms(sympy.log):
         if log.args[0].has(X):
-            candidates.append((log.args[0], "domain"))
+            candidates.append((log, log.args[0], "domain"))
     seen = set()
-    for base, kind in candidates:
+    for node, base, kind in candidates:
         try:
             roots = sympy.solve(base, X)
         except NotImplementedError:
@@ -381,7 +429,7 @@ def _singular_points(piecewise: Any, activation: Activation, max_order: int) -> 
             step = 1e-9 * max(1.0, abs(value))
             left = active_branch_at(piecewise, activation, value - step)
             right = active_branch_at(piecewise, activation, value + step)
-            if not (left.has(base) or right.has(base)):
+            if not (left.has(node) or right.has(node)):  # not the base: (1 + x/a)/2 has x/a
                 continue  # the zero lies where another piece is active
             found.append(_limits_point(root, kind, left, right, max_order))
     return found
@@ -466,22 +514,56 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
                 jumps.append(_simple(point.value - point.left[0]))
             for jump in jumps:
                 if jump != 0:
-                    accumulated = sympy.And(accumulated, _solve_zero(jump))
-        accumulated = simplify(accumulated)
+                    accumulated = _both(accumulated, _solve_zero(jump))
+        accumulated = _tidy(accumulated)
         conditions.append((f"C{k}", accumulated))
     same_everywhere = sympy.true
     for point in points:
         if point.kind != "breakpoint":
             same_everywhere = sympy.false
         elif not point.same_function:
-            same_everywhere = sympy.And(same_everywhere, _identical_condition(point))
-    conditions.append(("Cinf", simplify(same_everywhere)))
+            same_everywhere = _both(same_everywhere, _identical_condition(point))
+    conditions.append(("Cinf", _tidy(same_everywhere)))
     return tuple(conditions)
+
+
+# a condition no analysis settled: a jump that is nan (a limit not found), not a jump that
+# is never 0 (printed "unknown"; `check` then proves no class from it)
+UNKNOWN = sympy.Symbol("unknown")
+
+
+def _tidy(condition: Any) -> Any:
+    """A condition simplified; on one parameter, as the set it describes: a > 1 and (a > 2 or
+    a**2 - a = 0) is a > 2."""
+    if condition is UNKNOWN:
+        return condition
+    condition = simplify(condition)
+    symbols = condition.free_symbols
+    if len(symbols) == 1 and not isinstance(condition, sympy.logic.boolalg.BooleanAtom):
+        found = bounded(condition.as_set, 2.0, Budget(2.0))
+        if found is not None:
+            return simplify(found.as_relational(symbols.pop()))
+    return condition
+
+
+def _both(condition: Any, other: Any) -> Any:
+    """condition and other, where either may be UNKNOWN (false wins over it)."""
+    if condition is sympy.false or other is sympy.false:
+        return sympy.false
+    if condition is UNKNOWN or other is UNKNOWN:
+        return UNKNOWN
+    return sympy.And(condition, other)
 
 
 def _solve_zero(expression: Any) -> Any:
     """The condition on the parameters under which `expression` = 0."""
 
+    if expression.has(sympy.nan):
+        return UNKNOWN
+    if isinstance(expression, sympy.Piecewise):  # (0, a > 1), (1, a = 1), (oo, True)
+        return sympy.Or(
+            *(sympy.And(condition, _solve_zero(value)) for value, condition in expression.args)
+        )
     symbols = sorted(expression.free_symbols, key=str)
     if not symbols:
         return sympy.true if expression == 0 else sympy.false
@@ -500,13 +582,36 @@ def _solve_zero(expression: Any) -> Any:
 
 def _identical_condition(point: Point) -> Any:
     """When the pieces meeting at a breakpoint become one analytic function: all derivative
-    jumps vanish (checked on the orders computed), and then the difference of the pieces."""
+    jumps vanish (checked on the orders computed), and the difference of the pieces is 0 for
+    every x (`_identically_zero`): x**a against 0 had every jump through f''' 0 for a > 3,
+    and was said to be Cinf there."""
 
     condition = sympy.true
     for jump in point.jumps:
         if jump != 0:
-            condition = sympy.And(condition, _solve_zero(jump))
-    return condition
+            condition = _both(condition, _solve_zero(jump))
+    if point.same_function or condition is sympy.false:
+        return condition
+    left, right = point.branches
+    return _both(condition, _identically_zero(left - right))
+
+
+IDENTITY_POINTS = (sympy.Rational(1, 3), sympy.Rational(2, 7), sympy.Rational(5, 11))
+
+
+def _identically_zero(difference: Any) -> Any:
+    """The parameter values where a difference of branches is 0 for every x: solutions of its
+    values at a few x (a necessary condition), kept where SymPy proves the difference 0 with
+    them; false where there is none, UNKNOWN where SymPy finds none in time."""
+    parameters = sorted(difference.free_symbols - {X}, key=str)
+    if not parameters:
+        return sympy.true if is_zero(difference) else sympy.false
+    equations = [difference.subs(X, x) for x in IDENTITY_POINTS]
+    solutions = bounded(lambda: sympy.solve(equations, parameters, dict=True), 2.0, Budget(2.0))
+    if solutions is None:
+        return UNKNOWN
+    proven = [s for s in solutions if is_zero(difference.subs(s))]
+    return sympy.Or(*(sympy.And(*(sympy.Eq(k, v) for k, v in s.items())) for s in proven))
 
 
 def _simple(value: Any) -> Any:

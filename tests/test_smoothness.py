@@ -711,3 +711,93 @@ def test_one_sided_limits_that_only_the_series_settles(expression, order, left, 
 
     (point,) = [p for p in smoothness_of(expression=expression).points if p.x == 0]
     assert (point.left[order], point.right[order]) == (left, right)
+
+
+def _spec_file(tmp_path, name: str, when: str, value: str, otherwise: str) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"name: {name}\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        'parameters:\n  a: {default: 2, domain: "(0, oo)"}\n'
+        "definition:\n  piecewise:\n"
+        f'    - {{when: "{when}", value: "{value}"}}\n'
+        f'    - {{otherwise: "{otherwise}"}}\n'
+    )
+    return str(path)
+
+
+def _conditions(path: str) -> dict[str, str]:
+    from actcli.api import smoothness as smoothness_of
+
+    return dict(smoothness_of(path, symbolic_params=True).conditions)
+
+
+def test_a_power_with_a_symbolic_exponent_has_its_classes_by_the_exponent(tmp_path):
+    """x**a for x > 0, 0 else (a > 0): f^(k) = a(a-1)...(a-k+1) x**(a-k) tends to 0 from the
+    right when a > k, to k! when a = k and to +-oo below (by hand), against 0 on the left:
+    C_k iff a > k, and never Cinf (x**a is not 0). Substitution gave 0**(a - 1) = nan: the
+    conditions were False."""
+    path = _spec_file(tmp_path, "power_a", "x > 0", "x**a", "0")
+    conditions = _conditions(path)
+    assert conditions == {
+        "C0": "True",
+        "C1": "a > 1",
+        "C2": "a > 2",
+        "C3": "a > 3",
+        "Cinf": "False",
+    }
+
+
+def test_a_domain_end_of_an_inactive_branch_is_no_point(tmp_path):
+    """sqrt(x/a) is active only for x > a > 0; at x = 0 the other branch (1 + x/a)/2 holds,
+    which contains x/a but no root of it. The spurious domain point at 0 made every condition
+    False; at x = a both pieces are 1 with slope 1/(2a), and f'' jumps by -1/(4a**2) (by hand):
+    C1 for every a, not C2."""
+    from actcli.api import smoothness as smoothness_of
+
+    path = _spec_file(tmp_path, "root_a", "x > a", "sqrt(x/a)", "(1 + x/a)/2")
+    result = smoothness_of(path, symbolic_params=True)
+    assert [str(p.x) for p in result.points] == ["a"]
+    assert dict(result.conditions) == {
+        "C0": "True",
+        "C1": "True",
+        "C2": "False",
+        "C3": "False",
+        "Cinf": "False",
+    }
+
+
+def test_pieces_that_become_one_function_are_cinf_only_there(tmp_path):
+    """a*x for x > 0, x else: one analytic function exactly when a = 1 (by hand)."""
+    path = _spec_file(tmp_path, "slope_a", "x > 0", "a*x", "x")
+    assert set(_conditions(path).values()) == {"True", "a = 1"}
+    assert _conditions(path)["Cinf"] == "a = 1"
+
+
+def test_a_long_jump_that_is_not_a_number_renders_as_text():
+    """The table form printed a jump longer than 24 characters by its number, with a format
+    that fails on "nan" (an internal error)."""
+    from actcli.render import _smoothness_lines
+
+    data = {
+        "activation": "t",
+        "params": {},
+        "params_exact": {},
+        "class": "C0",
+        "points": [
+            {
+                "x_exact": "0",
+                "kind": "breakpoint",
+                "found": "symbolic",
+                "left_exact": ["0"],
+                "right_exact": ["0"],
+                "jumps_exact": ["Piecewise((0, a > 1), (nan, True))"],
+                "left": [0.0],
+                "right": [0.0],
+                "jumps": ["nan"],
+            }
+        ],
+        "note": "",
+        "conditions": [],
+    }
+    lines = _smoothness_lines(data, "")
+    assert lines[-1].endswith("jump nan")
