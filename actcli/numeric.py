@@ -10,6 +10,7 @@ source from SymPy expressions.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable
 from typing import Any
@@ -217,6 +218,7 @@ def function_from_source(source: str) -> ScalarFunction:
     names = namespace(source)
     exec(source, names)
     compiled = names["_lambdifygenerated"]
+    propagates_nan = _called_names(source) <= NAN_PROPAGATING
 
     def evaluate(x: np.ndarray, dtype: DTypeLike = np.float64) -> np.ndarray:
         x = np.asarray(x, dtype=dtype)
@@ -225,10 +227,31 @@ def function_from_source(source: str) -> ScalarFunction:
         if np.iscomplexobj(result):  # a constant such as I: real only where the imaginary part is 0
             result = np.where(np.imag(result) == 0, np.real(result), np.nan)
         if isinstance(result, np.ndarray) and result.shape == x.shape:
-            result = result.astype(dtype)  # a copy: the function may return x itself
-        else:
+            if result.dtype != dtype or result.base is not None or result is x:
+                result = result.astype(dtype)  # a copy: the function may return x or a view
+            if propagates_nan:
+                return result
+        else:  # a constant
             result = np.broadcast_to(np.asarray(result, dtype=dtype), x.shape).copy()
         result[np.isnan(x)] = np.nan  # a Piecewise would send nan to its `otherwise` branch
         return result
 
     return evaluate
+
+
+# the functions of generated source that give nan at nan (each is tested so): source calling
+# only these needs no pass that puts nan back where x is nan (two passes over the array and a
+# tenth of a small call); a Piecewise's `select` would send nan to its `otherwise` branch
+NAN_PROPAGATING = frozenset(
+    {
+        *("exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "sin", "cos"),
+        *("tan", "arctan", "arcsinh", "tanh", "sinh", "cosh", "maximum", "minimum"),
+        *("heaviside", "Heaviside", "DiracDelta", "sigmoid", "softplus"),
+    }
+)
+
+
+def _called_names(source: str) -> frozenset[str]:
+    """The names the source calls ("." for a call of an attribute: logical_or.reduce)."""
+    calls = [node.func for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
+    return frozenset(f.id if isinstance(f, ast.Name) else "." for f in calls)

@@ -16,6 +16,7 @@ from actcli.api import load_activation
 from actcli.compiler import compile_scalar
 from actcli.expr import X
 from actcli.kernels import BLOCK
+from actcli.numeric import NAN_PROPAGATING
 from actcli.registry import Registry
 
 SCALARS = [spec for spec in Registry.default() if spec.kind == "scalar"]
@@ -788,3 +789,23 @@ def test_a_constant_derivative_keeps_nan(name, dtype):
     assert kernel.strategy == "constant" and got.dtype == dtype
     assert bits(got, expected).all(), x[~bits(got, expected)][:5]
     assert kernel(x, dtype=dtype, out=out) is out and bits(out, expected).all()
+
+
+@pytest.mark.parametrize("name", sorted(NAN_PROPAGATING))
+def test_a_function_said_to_propagate_nan_does(name):
+    """Source calling only these skips the pass that puts nan back where x is nan: each must
+    give nan at nan itself, at either sign of nan and beside ordinary numbers."""
+    from actcli.numeric import function_from_source
+
+    arguments = {"maximum": "x, 0.0", "minimum": "x, 0.0", "heaviside": "x, 0.5"}
+    source = f"def _lambdifygenerated(x):\n    return {name}({arguments.get(name, 'x')})\n"
+    y = function_from_source(source)(np.array([np.nan, -np.nan, 0.5]))
+    assert np.isnan(y[:2]).all() and np.isfinite(y[2])
+
+
+def test_a_piecewise_sends_nan_to_nan_not_to_its_otherwise_branch():
+    from actcli.numeric import function_from_source
+
+    body = "select([less(x, 0), True], [0, x], default=nan)"
+    source = f"def _lambdifygenerated(x):\n    return {body}\n"
+    assert np.isnan(function_from_source(source)(np.array([np.nan]))).all()
