@@ -54,6 +54,7 @@ from actcli.pieces import (
     refined_zero,
     to_piecewise,
 )
+from actcli.rewrites import rewrite
 
 SOLVE_SECONDS = 2.0
 LIMIT_SECONDS = 1.0
@@ -347,6 +348,8 @@ def side_limit(
             return Limit("oo" if value == sympy.oo else "-oo")
         if value is not None and _is_real_number(value):
             return Limit("value", _simple(value, budget))
+        if _vanishes_at_infinity(expression, point):
+            return Limit("value", sympy.Integer(0))
     elif (
         isinstance(point, sympy.Float) and (root := _vanishing_root(expression, point)) is not None
     ):
@@ -424,6 +427,50 @@ def _one_sided_series_limit(
         return Limit("oo" if factor > 0 else "-oo")
     coefficient = terms.get(sympy.Integer(order), sympy.Integer(0))
     return Limit("value", coefficient * math.factorial(order) * side**order)
+
+
+def _vanishes_at_infinity(expression: Any, point: Any) -> bool:
+    """At +-oo, a sum of products of rational functions of x (at most polynomial growth) with
+    at least one factor that decays exponentially tends to 0 (|r(x)| <= C|x|**n, where
+    e**q(x) <= e**(-c|x|)): exp(q) and sigmoid(q) with q a polynomial tending to -oo there,
+    erfc(q) with q tending to +oo, and 1 + tanh(q), 1 + erf(q) and the like through the exact
+    rewrites (2*sigmoid(2q), erfc(-q)). gelu_tanh at -oo, x*(1 + tanh(u))/2, took SymPy's
+    limit 1-3 s."""
+    if isinstance(expression, sympy.Add):
+        return all(_vanishes_at_infinity(term, point) for term in expression.args)
+    decays = False
+    for factor in sympy.Mul.make_args(expression):
+        if not factor.has(X) or factor.is_rational_function(X):
+            continue
+        try:
+            form = rewrite(factor)
+        except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
+            return False
+        if form.is_Pow and form.exp.is_positive and form.exp.is_number:
+            form = form.base  # a positive power of what decays decays
+        dependent = form.as_independent(X, as_Add=False)[1]
+        if not _decays(dependent, point):
+            return False
+        decays = True
+    return decays
+
+
+def _decays(factor: Any, point: Any) -> bool:
+    """exp(q) or sigmoid(q), q -> -oo, or erfc(q), q -> +oo, q a polynomial in x."""
+    if isinstance(factor, sympy.exp | sigmoid):
+        argument, sign = factor.args[0], -1
+    elif isinstance(factor, sympy.erfc):
+        argument, sign = factor.args[0], 1
+    else:
+        return False
+    if not argument.is_polynomial(X):
+        return False
+    polynomial = sympy.Poly(argument, X)
+    degree, leading = polynomial.degree(), polynomial.LC()
+    if degree < 1 or not (leading.is_number and leading.is_real):
+        return False
+    toward = leading * (1 if point == sympy.oo else (-1) ** degree)
+    return bool(toward * sign > 0)
 
 
 def _limit_by_parts(expression: Any, point: Any, direction: str, budget: Budget) -> Limit | None:
