@@ -348,8 +348,9 @@ def side_limit(
             return Limit("oo" if value == sympy.oo else "-oo")
         if value is not None and _is_real_number(value):
             return Limit("value", _simple(value, budget))
-        if _vanishes_at_infinity(expression, point):
-            return Limit("value", sympy.Integer(0))
+        rest = _without_vanishing_terms(expression, point)
+        if rest is not None:  # the limit of what is left, a smaller expression
+            return side_limit(rest, point, direction, budget)
     elif (
         isinstance(point, sympy.Float) and (root := _vanishing_root(expression, point)) is not None
     ):
@@ -429,30 +430,43 @@ def _one_sided_series_limit(
     return Limit("value", coefficient * math.factorial(order) * side**order)
 
 
-def _vanishes_at_infinity(expression: Any, point: Any) -> bool:
-    """At +-oo, a sum of products of rational functions of x (at most polynomial growth) with
-    at least one factor that decays exponentially tends to 0 (|r(x)| <= C|x|**n, where
-    e**q(x) <= e**(-c|x|)): exp(q) and sigmoid(q) with q a polynomial tending to -oo there,
-    erfc(q) with q tending to +oo, and 1 + tanh(q), 1 + erf(q) and the like through the exact
-    rewrites (2*sigmoid(2q), erfc(-q)). gelu_tanh at -oo, x*(1 + tanh(u))/2, took SymPy's
-    limit 1-3 s."""
-    if isinstance(expression, sympy.Add):
-        return all(_vanishes_at_infinity(term, point) for term in expression.args)
+def _without_vanishing_terms(expression: Any, point: Any) -> Any | None:
+    """At +-oo, the expression without its terms that tend to 0 (`_vanishes_at_infinity`);
+    None where no term does."""
+    terms = sympy.Add.make_args(expression)
+    kept = [term for term in terms if not _vanishes_at_infinity(term, point)]
+    return None if len(kept) == len(terms) else sympy.Add(*kept)
+
+
+def _vanishes_at_infinity(term: Any, point: Any) -> bool:
+    """At +-oo, a product of rational functions of x (at most polynomial growth), bounded
+    functions (sigmoid, tanh, erf, erfc, sin, cos, atan) and at least one factor that decays
+    exponentially tends to 0 (|r(x)| <= C|x|**n, where e**q(x) <= e**(-c|x|)): exp(q) and
+    sigmoid(q) with q a polynomial tending to -oo there, erfc(q) with q tending to +oo, and
+    1 + tanh(q), 1 - tanh(q)**2, 1 + erf(q) and the like through the exact rewrites
+    (2*sigmoid(2q), 4*sigmoid(2q)*sigmoid(-2q), erfc(-q)). gelu_tanh and its f' at -oo and
+    oo took SymPy's limit 1-3 s each."""
     decays = False
-    for factor in sympy.Mul.make_args(expression):
+    for factor in sympy.Mul.make_args(term):
         if not factor.has(X) or factor.is_rational_function(X):
             continue
         try:
             form = rewrite(factor)
         except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
             return False
-        if form.is_Pow and form.exp.is_positive and form.exp.is_number:
-            form = form.base  # a positive power of what decays decays
-        dependent = form.as_independent(X, as_Add=False)[1]
-        if not _decays(dependent, point):
-            return False
-        decays = True
+        for part in sympy.Mul.make_args(form):
+            if part.is_Pow and part.exp.is_positive and part.exp.is_number:
+                part = part.base  # a positive power of what decays decays, of what is bounded
+            if not part.has(X) or part.is_rational_function(X):
+                continue
+            if _decays(part, point):
+                decays = True
+            elif not isinstance(part, _BOUNDED):
+                return False
     return decays
+
+
+_BOUNDED = (sigmoid, sympy.tanh, sympy.erf, sympy.erfc, sympy.sin, sympy.cos, sympy.atan)
 
 
 def _decays(factor: Any, point: Any) -> bool:
