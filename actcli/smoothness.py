@@ -324,7 +324,10 @@ def _analyse_symbolic(
         if value.is_number and not value.is_finite:
             value = None
         points.append(dataclasses.replace(found, value=value))
-    points.extend(_singular_points(piecewise, activation, max_order))
+    breakpoints = {point.x for point in points}
+    points.extend(  # a singularity at a breakpoint is judged there, from its one-sided limits
+        p for p in _singular_points(piecewise, activation, max_order) if p.x not in breakpoints
+    )
     at_values = {activation.symbols[k]: v for k, v in activation.values.items()}
     klass = _class([_at(p, at_values) for p in points], max_order)
     conditions = _conditions(points, max_order)
@@ -347,7 +350,9 @@ def _point(x: Any, kind: str, left: Any, right: Any, max_order: int) -> Point:
         for k in range(max_order + 1):
             derivative = sympy.diff(branch, X, k)
             value = _simple(derivative.subs(X, x))
-            if value.has(sympy.nan, sympy.zoo):  # 0**(a - 1): the limit depends on a
+            if value.has(sympy.nan, sympy.zoo) or any(  # 0**(a - 1): the limit depends on a
+                power.base == 0 for power in value.atoms(sympy.Pow)
+            ):
                 value = _power_sum_limit(derivative, x, direction)
             values.append(value)
         return tuple(values)
@@ -515,6 +520,8 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
             for jump in jumps:
                 if jump != 0:
                     accumulated = _both(accumulated, _solve_zero(jump))
+            for limit in (point.left[k], point.right[k]):  # +-oo on both sides: no jump, no f^(k)
+                accumulated = _both(accumulated, _finite(limit))
         accumulated = _tidy(accumulated)
         conditions.append((f"C{k}", accumulated))
     same_everywhere = sympy.true
@@ -544,6 +551,18 @@ def _tidy(condition: Any) -> Any:
         if found is not None:
             return simplify(found.as_relational(symbols.pop()))
     return condition
+
+
+def _finite(limit: Any) -> Any:
+    """The condition on the parameters under which a one-sided limit is a finite number."""
+    limit = sympy.sympify(limit)
+    if isinstance(limit, sympy.Piecewise):
+        return sympy.Or(*(sympy.And(c, _finite(v)) for v, c in limit.args))
+    if limit.has(sympy.nan):
+        return UNKNOWN
+    if limit.has(sympy.oo, -sympy.oo, sympy.zoo):
+        return sympy.false
+    return sympy.true
 
 
 def _both(condition: Any, other: Any) -> Any:
@@ -600,17 +619,26 @@ IDENTITY_POINTS = (sympy.Rational(1, 3), sympy.Rational(2, 7), sympy.Rational(5,
 
 
 def _identically_zero(difference: Any) -> Any:
-    """The parameter values where a difference of branches is 0 for every x: solutions of its
-    values at a few x (a necessary condition), kept where SymPy proves the difference 0 with
-    them; false where there is none, UNKNOWN where SymPy finds none in time."""
+    """The parameter values where a difference of branches is 0 for every x: the solutions of
+    its values at one x per parameter (a necessary condition), kept where SymPy proves the
+    difference 0 with them. false where there is none and the equations are rational in the
+    parameters (SymPy's solve then finds every solution); else UNKNOWN (x**a - (-x)**a is 0
+    for even integers a, which solve does not list)."""
     parameters = sorted(difference.free_symbols - {X}, key=str)
     if not parameters:
         return sympy.true if is_zero(difference) else sympy.false
-    equations = [difference.subs(X, x) for x in IDENTITY_POINTS]
+    if len(parameters) > len(IDENTITY_POINTS):
+        return UNKNOWN
+    equations = [difference.subs(X, x) for x in IDENTITY_POINTS[: len(parameters)]]
+    if any(e.is_zero is False for e in equations):  # (1/3)**a: never 0, whatever a is
+        return sympy.false
     solutions = bounded(lambda: sympy.solve(equations, parameters, dict=True), 2.0, Budget(2.0))
     if solutions is None:
         return UNKNOWN
     proven = [s for s in solutions if is_zero(difference.subs(s))]
+    complete = all(e.is_rational_function(*parameters) for e in equations)
+    if not proven and not complete:
+        return UNKNOWN
     return sympy.Or(*(sympy.And(*(sympy.Eq(k, v) for k, v in s.items())) for s in proven))
 
 
@@ -618,7 +646,12 @@ def _simple(value: Any) -> Any:
     """Simplified when that is cheap (limit values and jumps are usually small)."""
 
     value = sympy.sympify(value)
-    return simplify(value) if sympy.count_ops(value) <= 30 else value
+    if sympy.count_ops(value) > 30:
+        return value
+    try:
+        return simplify(value)
+    except (NotImplementedError, TypeError, ValueError):  # "not sure of sign of a - 2"
+        return value
 
 
 def _number(value: Any) -> float:
