@@ -181,9 +181,8 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
                 "of breakpoints describes this activation"
             )
         unsolved = found is None or found.has(sympy.ConditionSet)
-    try:
-        solved = sympy.solve(expression, X)
-    except NotImplementedError:
+    solved = bounded(lambda: sympy.solve(expression, X), SOLVE_SECONDS, Budget(SOLVE_SECONDS))
+    if solved is None:  # NotImplementedError, or no end (exp(x) - 1 - x = 1e-20: minutes)
         return numeric_roots(expression.subs(values))
     return _completed(solved, numeric_roots(expression)) if unsolved else solved
 
@@ -226,6 +225,10 @@ def numeric_roots(expression: Any, low: float = -100.0, high: float = 100.0) -> 
     fa, fb = values[:-1], values[1:]
     with np.errstate(invalid="ignore"):  # the signs' product: fa*fb can underflow to 0
         crossing = (fa == 0) | (np.isfinite(fa) & np.isfinite(fb) & (np.sign(fa) * np.sign(fb) < 0))
+    # a run of exact zeros is a plateau of rounding (sigmoid(x) - 1 beyond x = 37), not
+    # thousands of roots to refine: only a zero between two nonzero values is one
+    plateau = (fa == 0) & ((fb == 0) | (np.concatenate([[1.0], fa[:-1]]) == 0))
+    crossing &= ~plateau
     turning, extrema = _turning_points(expression, function, grid, values, crossing)
     inner = outward.size  # the window's first interval; the far side's starts after it
     for side in (slice(0, inner), slice(inner + 200000, None)):

@@ -864,3 +864,21 @@ def test_symbolic_conditions_by_hand(tmp_path, value, otherwise, domain, expecte
     path = _spec_file(tmp_path, "family", "x > 0", value, otherwise, domain)
     conditions = _conditions(path)
     assert {k: conditions[k] for k in expected} == expected
+
+
+def test_a_condition_true_everywhere_is_no_plateau_of_roots(tmp_path):
+    """sigmoid(x) < 1 holds for every real x (by hand: sigmoid(x) = 1/(1 + e**-x) < 1); in
+    float64 sigmoid(x) - 1 is exactly 0 beyond x = 37, and each of those grid points was
+    taken for a root and refined with mpmath: eval ran for minutes. f is x everywhere."""
+    from actcli.api import evaluate, load_activation
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "plateau.yaml"
+    path.write_text(
+        "name: plateau\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "sigmoid(x) < 1", value: "x"}\n'
+        '    - {otherwise: "0"}\n'
+    )
+    assert list(evaluate(load_activation(str(path)), [-5.0, 30.0, 50.0]).y) == [-5.0, 30.0, 50.0]
+    assert smoothness(load_spec(path), {}).smoothness_class == "Cinf"
