@@ -54,6 +54,7 @@ from actcli.pieces import (
     refined_zero,
     to_piecewise,
 )
+from actcli.proofs import is_zero
 from actcli.rewrites import rewrite
 
 SOLVE_SECONDS = 2.0
@@ -220,6 +221,8 @@ class Structure:
         if self._pole_at(point):
             return None
         value = bounded(lambda: self.definition.subs(X, point), LIMIT_SECONDS, self.budget)
+        if value is not None and value.has(sympy.Piecewise):  # conditions SymPy left open
+            value = _decided_piecewise(value)
         if value is None or not _is_real_number(value):
             return None
         if self.written is not self.definition and self._undefined_as_written(point):
@@ -906,6 +909,40 @@ def _simple(value: Any, budget: Budget) -> Any:
         return value
     simpler = bounded(lambda: simplify(value), LIMIT_SECONDS, budget)
     return value if simpler is None else simpler
+
+
+def _decided_piecewise(value: Any) -> Any:
+    """A Piecewise at a point whose conditions SymPy left undecided (x*exp(x) != 1 at
+    x = LambertW(1)), decided exactly: a comparison whose sides' difference is proven 0 is
+    decided as equality, else by the sign of that difference at 30 digits. Unchanged where a
+    difference is neither proven 0 nor clearly away from it (numerically evaluating the
+    condition took LambertW(1)*exp(LambertW(1)) for 1 + 1e-31: f's value there was wrong)."""
+
+    def truth(condition: Any) -> Any:
+        if isinstance(condition, sympy.logic.boolalg.BooleanAtom):
+            return condition
+        if isinstance(condition, sympy.And | sympy.Or | sympy.Not):
+            parts = [truth(arg) for arg in condition.args]
+            return None if any(p is None for p in parts) else condition.func(*parts)
+        if not isinstance(condition, sympy.core.relational.Relational):
+            return None
+        difference = condition.lhs - condition.rhs
+        if is_zero(difference):
+            return condition.func(0, 0)
+        number = constant_value(difference)
+        if number.imag or abs(number.real) < 1e-25:
+            return None
+        return condition.func(sympy.Float(number.real, 30), 0)
+
+    if not isinstance(value, sympy.Piecewise):
+        return value
+    for branch, condition in value.args:
+        decided = truth(condition)
+        if decided is None:
+            return value
+        if decided is sympy.true:
+            return _decided_piecewise(branch)
+    return value
 
 
 def _is_real_number(value: Any) -> bool:

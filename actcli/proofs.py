@@ -29,7 +29,7 @@ def is_zero(expression: Any) -> bool:
         return True
     if not numerically_zero(expression):
         return False
-    elementary = to_elementary(expression)
+    elementary = _lambert_exponentials(to_elementary(expression))
     attempts = (
         lambda: sympy.expand(elementary),
         lambda: sympy.cancel(sympy.together(elementary.rewrite(sympy.exp))),
@@ -46,6 +46,27 @@ def is_zero(expression: Any) -> bool:
         except (TypeError, ValueError, RecursionError, NotImplementedError):
             continue
     return False
+
+
+def _lambert_exponentials(expression: Any) -> Any:
+    """exp(c + W_k(z)) as exp(c)*z/W_k(z) (z = W*e**W defines W, on every branch), which SymPy
+    does not apply: W(1)*exp(W(1)) - 1 and exp(-W(1)) - W(1), both 0, were not proven, and a
+    breakpoint solved as a LambertW had the wrong value and a jump that is none."""
+
+    def split(node: Any) -> Any:
+        terms = sympy.Add.make_args(node.args[0])
+        lamberts = [t for t in terms if isinstance(t, sympy.LambertW)]
+        negated = [t for t in terms if isinstance(-t, sympy.LambertW)]
+        if len(lamberts) + len(negated) != 1:
+            return node
+        w = (lamberts or [-negated[0]])[0]
+        rest = sympy.exp(sympy.Add(*[t for t in terms if t is not w and t != -w]))
+        ratio = w.args[0] / w  # exp(W(z)) = z/W(z)
+        return rest * (ratio if lamberts else 1 / ratio)
+
+    if not expression.has(sympy.LambertW):
+        return expression
+    return expression.replace(lambda n: isinstance(n, sympy.exp) and n.has(sympy.LambertW), split)
 
 
 def numerically_zero(expression: Any) -> bool:

@@ -882,3 +882,29 @@ def test_a_condition_true_everywhere_is_no_plateau_of_roots(tmp_path):
     )
     assert list(evaluate(load_activation(str(path)), [-5.0, 30.0, 50.0]).y) == [-5.0, 30.0, 50.0]
     assert smoothness(load_spec(path), {}).smoothness_class == "Cinf"
+
+
+@pytest.mark.parametrize(
+    ("when", "value", "otherwise", "expected"),
+    [
+        # W(1)*e**W(1) = 1 defines W(1) = 0.567...: f is 0 there, beside limits W(1): C-1
+        ("x*exp(x) != 1", "x", "0", "C-1"),
+        # e**-W(1) = W(1) (the same identity): both pieces meet at W(1), slopes -W(1) and 1
+        ("x*exp(x) > 1", "x", "exp(-x)", "C0"),
+    ],
+)
+def test_a_breakpoint_solved_by_lambert_w_has_its_exact_value(
+    tmp_path, when, value, otherwise, expected
+):
+    """SymPy left x*exp(x) != 1 undecided at x = LambertW(1), numbers took it for true, and
+    it could not prove exp(-LambertW(1)) = LambertW(1): f was said to be Cinf, and C-1."""
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "lambert.yaml"
+    path.write_text(
+        "name: lambert\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        f'    - {{when: "{when}", value: "{value}"}}\n'
+        f'    - {{otherwise: "{otherwise}"}}\n'
+    )
+    assert smoothness(load_spec(path), {}).smoothness_class == expected
