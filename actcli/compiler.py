@@ -150,22 +150,35 @@ def compensate_exp_square(expression: Any) -> Any:
 
 def compensate_exp_erfc(expression: Any) -> Any:
     """exp(v)*erfc(u) (one erfc, any exponentials, in one product) -> exp_times_erfc(v, u):
-    erfc underflows beyond u = 26.5 where the product need not (`numeric.exp_times_erfc`)."""
+    erfc underflows beyond u = 26.5 where the product need not (`numeric.exp_times_erfc`);
+    exp(v)/erfc(u) -> 1/exp_times_erfc(-v, u) likewise (log(erfc(x))' at 27 is
+    -2*exp(-x**2)/(sqrt(pi)*erfc(x)), two underflows: 2e-6 off)."""
 
-    def parts(node: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    def is_error(f: Any, power: int) -> bool:
+        if power == -1:
+            f = f.base if f.is_Pow and f.exp == -1 else None
+        return isinstance(f, sympy.erfc) and f.args[0].has(X)
+
+    def parts(node: Any) -> tuple[list[Any], int, list[Any], list[Any]]:
         factors = node.args if node.is_Mul else ()
-        errors = [f for f in factors if isinstance(f, sympy.erfc) and f.args[0].has(X)]
+        for power in (1, -1):
+            errors = [f for f in factors if is_error(f, power)]
+            if errors:
+                break
         exponentials = [f for f in factors if isinstance(f, sympy.exp) and f.args[0].has(X)]
         rest = [f for f in factors if f not in errors and f not in exponentials]
-        return errors, exponentials, rest
+        return errors, power, exponentials, rest
 
     def matches(node: Any) -> bool:
-        errors, exponentials, _ = parts(node)
+        errors, _, exponentials, _ = parts(node)
         return len(errors) == 1 and bool(exponentials)
 
     def combined(node: Any) -> Any:
-        (error,), exponentials, rest = parts(node)
+        (error,), power, exponentials, rest = parts(node)
         exponent = sympy.Add(*(f.args[0] for f in exponentials))
+        if power == -1:
+            product = sympy.Function("exp_times_erfc")(-exponent, error.base.args[0])
+            return sympy.Mul(*rest) / product
         return sympy.Mul(*rest) * sympy.Function("exp_times_erfc")(exponent, error.args[0])
 
     return expression.replace(matches, combined)

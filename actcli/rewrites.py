@@ -225,6 +225,12 @@ def _log_rule(node: Any) -> Any:
             return sympy.Piecewise(
                 (log1p(-2 * sigmoid(-2 * u)), u >= 1), (sympy.log(argument), True)
             )
+        if isinstance(argument, sympy.erfc):  # erfc(u) underflows beyond 26.5, e**(u**2)*erfc(u)
+            u = argument.args[0]  # does not: the compiler's exp_times_erfc keeps it
+            return sympy.Piecewise(
+                (sympy.log(sympy.exp(u**2) * argument) - u**2, u >= 1),
+                (sympy.log(argument), True),
+            )
         if isinstance(argument, sympy.cosh):  # log cosh u = |u| + softplus(-2|u|) - log 2
             u = argument.args[0]
             return sympy.Piecewise(

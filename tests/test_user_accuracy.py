@@ -190,6 +190,22 @@ def test_a_difference_of_error_functions_is_a_difference_of_tails(run_actcli, ex
             assert abs(got - true) <= RELATIVE * abs(true), (x, got, mpmath.nstr(true, 20))
 
 
+@pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.slow
+def test_the_log_of_an_underflowing_erfc(run_actcli, order):
+    """log(erfc(x)) = log(e**(x**2)*erfc(x)) - x**2: erfc underflows from x = 26.5 (the log was
+    6.5e-10 off at 27, f' 2.3e-6: -2*exp(-x**2)/(sqrt(pi)*erfc(x)), two underflows)."""
+
+    def reference(x):
+        return mpmath.log(mpmath.erfc(x))
+
+    points = [-5.0, 0.5, 3.0, 10.0, 20.0, 26.0, 26.75, 27.0, 28.0, 100.0]
+    data = evaluate(run_actcli, "log(erfc(x))", order, points)
+    for x, got in zip(points, map(float, data["y"]), strict=True):
+        true = truth(reference, x, order)
+        assert abs(got - true) <= RELATIVE * abs(true), (x, got, mpmath.nstr(true, 20))
+
+
 # -- the rewrites are identities ---------------------------------------------------------------
 
 u = X  # the rewrites act on expressions in x (coefficients are whatever is free of x)
