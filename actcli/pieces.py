@@ -25,6 +25,7 @@ from actcli.errors import ActcliError, AnalysisError, ResourceLimitError
 from actcli.expr import X
 from actcli.functions import beyond_solvers, simplify, to_elementary
 from actcli.numeric import ScalarFunction
+from actcli.proofs import is_zero
 
 SOLVE_SECONDS = 2.0
 ROOT_DIGITS = 120  # numerically found roots, refined by mpmath (`refined_zero`)
@@ -184,7 +185,24 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
     solved = bounded(lambda: sympy.solve(expression, X), SOLVE_SECONDS, Budget(SOLVE_SECONDS))
     if solved is None:  # NotImplementedError, or no end (exp(x) - 1 - x = 1e-20: minutes)
         return numeric_roots(expression.subs(values))
+    solved += _other_lambert_branches(expression, solved)
     return _completed(solved, numeric_roots(expression)) if unsolved else solved
+
+
+def _other_lambert_branches(expression: Any, solved: list[Any]) -> list[Any]:
+    """Each solution in Lambert's W on its principal branch, also on the branch k = -1 where
+    that is proven a root: solve gives -a - W(-exp(-a)) for exp(x) - x = a and leaves out
+    -a - W_-1(-exp(-a)), the other real root for a > 1 (a breakpoint lost with the
+    parameters kept symbolic)."""
+    found = []
+    for solution in solved:
+        other = solution.replace(
+            lambda n: isinstance(n, sympy.LambertW) and len(n.args) == 1,
+            lambda n: sympy.LambertW(n.args[0], -1),
+        )
+        if other != solution and other not in solved and is_zero(expression.subs(X, other)):
+            found.append(other)
+    return found
 
 
 def _completed(solved: list[Any], numeric: list[Any]) -> list[Any]:

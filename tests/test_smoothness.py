@@ -908,3 +908,18 @@ def test_a_breakpoint_solved_by_lambert_w_has_its_exact_value(
         f'    - {{otherwise: "{otherwise}"}}\n'
     )
     assert smoothness(load_spec(path), {}).smoothness_class == expected
+
+
+def test_both_lambert_branches_are_breakpoints_with_a_symbolic_parameter(tmp_path):
+    """exp(x) - x = a (a > 1) has two real roots, -a - W0(-e**-a) and -a - W-1(-e**-a) (by
+    hand from (x + a)e**-(x + a) = e**-a; mpmath's lambertw for their values at a = 2):
+    SymPy's solve lists the first only, and --symbolic-params lost the second cut."""
+    from actcli.api import smoothness as smoothness_of
+
+    path = _spec_file(tmp_path, "lambert_a", "exp(x) - x > a", "1", "0", '"(1, oo)"')
+    result = smoothness_of(path, symbolic_params=True)
+    a = sympy.Symbol("a")
+    at_two = sorted(float(sympy.sympify(str(p.x)).subs(a, 2)) for p in result.points)
+    w = -mpmath.exp(-2)
+    assert at_two == pytest.approx([float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)])
+    assert dict(result.conditions)["C0"] == "False"
