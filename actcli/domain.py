@@ -443,7 +443,8 @@ def _without_vanishing_terms(expression: Any, point: Any) -> Any | None:
 
 def _vanishes_at_infinity(term: Any, point: Any) -> bool:
     """At +-oo, a product of rational functions of x (at most polynomial growth), bounded
-    functions (sigmoid, tanh, erf, erfc, sin, cos, atan) and at least one factor that decays
+    functions of real arguments (sigmoid, tanh, erf, erfc, sin, cos, atan) and at least one
+    factor that decays
     exponentially tends to 0 (|r(x)| <= C|x|**n, where e**q(x) <= e**(-c|x|)): exp(q) and
     sigmoid(q) with q a polynomial tending to -oo there, erfc(q) with q tending to +oo, and
     1 + tanh(q), 1 - tanh(q)**2, 1 + erf(q) and the like through the exact rewrites
@@ -464,9 +465,17 @@ def _vanishes_at_infinity(term: Any, point: Any) -> bool:
                 continue
             if _decays(part, point):
                 decays = True
-            elif not isinstance(part, _BOUNDED):
+            elif not (isinstance(part, _BOUNDED) and _real_on_the_reals(part.args[0])):
                 return False
     return decays
+
+
+def _real_on_the_reals(expression: Any) -> bool:
+    """No fractional power, log or inverse function that leaves the reals: cos(x*sqrt(x)) is
+    cosh(|x|**1.5) for x < 0, not bounded."""
+    return not expression.has(sympy.log, sympy.asin, sympy.acos, sympy.acosh, sympy.atanh) and all(
+        power.exp.is_integer for power in expression.atoms(sympy.Pow) if power.base.has(X)
+    )
 
 
 _BOUNDED = (sigmoid, sympy.tanh, sympy.erf, sympy.erfc, sympy.sin, sympy.cos, sympy.atan)

@@ -923,3 +923,15 @@ def test_both_lambert_branches_are_breakpoints_with_a_symbolic_parameter(tmp_pat
     w = -mpmath.exp(-2)
     assert at_two == pytest.approx([float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)])
     assert dict(result.conditions)["C0"] == "False"
+
+
+def test_a_bounded_function_of_a_complex_argument_is_not_bounded():
+    """cos(x*sqrt(x)) is cosh(|x|**1.5) for x < 0 (sqrt(x) = i*sqrt(|x|)): times exp(x) it
+    grows without bound (mpmath: 1.2e9 at -10), and was dropped as a vanishing term."""
+    from actcli.domain import _without_vanishing_terms
+
+    expression = sympy.cos(X * sympy.sqrt(X)) * sympy.exp(X)
+    assert _without_vanishing_terms(expression, -sympy.oo) is None
+    with mpmath.workdps(30):
+        value = mpmath.cos(mpmath.mpf(-10) * mpmath.sqrt(mpmath.mpf(-10))) * mpmath.exp(-10)
+    assert abs(value) > 1e9
