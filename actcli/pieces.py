@@ -185,7 +185,8 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
     solved = bounded(lambda: sympy.solve(expression, X), SOLVE_SECONDS, Budget(SOLVE_SECONDS))
     if solved is None:  # NotImplementedError, or no end (exp(x) - 1 - x = 1e-20: minutes)
         return numeric_roots(expression.subs(values))
-    solved += _other_lambert_branches(expression, solved)
+    if not (expression.free_symbols - {X}):  # with parameters its realness is SymPy's guess
+        solved += _other_lambert_branches(expression, solved)
     return _completed(solved, numeric_roots(expression)) if unsolved else solved
 
 

@@ -330,7 +330,13 @@ def _analyse_symbolic(
     )
     at_values = {activation.symbols[k]: v for k, v in activation.values.items()}
     klass = _class([_at(p, at_values) for p in points], max_order)
-    conditions = _conditions(points, max_order)
+    if any(sympy.sympify(p.x).is_real is not True for p in points):
+        # a cut that is real at these values only (-a - LambertW(-exp(-a)) needs a >= 1): the
+        # cuts elsewhere differ, and with them the conditions
+        names = [f"C{k}" for k in range(max_order + 1)] + ["Cinf"]
+        conditions: tuple[tuple[str, Any], ...] = tuple((name, UNKNOWN) for name in names)
+    else:
+        conditions = _conditions(points, max_order)
     # the class is at these values (with --symbolic-params the conditions say the rest)
     return Smoothness(
         activation.name,
@@ -530,8 +536,23 @@ def _conditions(points: list[Point], max_order: int) -> tuple[tuple[str, Any], .
             same_everywhere = sympy.false
         elif not point.same_function:
             same_everywhere = _both(same_everywhere, _identical_condition(point))
-    conditions.append(("Cinf", _tidy(same_everywhere)))
+    same_everywhere = _tidy(same_everywhere)
+    highest = conditions[-1][1]
+    if highest is sympy.false:  # not even C(max_order)
+        same_everywhere = sympy.false
+    elif same_everywhere is not UNKNOWN and not _equivalent(same_everywhere, highest):
+        # one function on both sides is enough for Cinf, not needed: x**a*exp(-1/x) against
+        # 0 is Cinf for every a, its pieces never the same function
+        same_everywhere = UNKNOWN
+    conditions.append(("Cinf", same_everywhere))
     return tuple(conditions)
+
+
+def _equivalent(condition: Any, other: Any) -> bool:
+    """The same condition (proven by SymPy's boolean simplification)."""
+    if other is UNKNOWN:
+        return False
+    return bool(simplify(sympy.Equivalent(condition, other)) is sympy.true)
 
 
 # a condition no analysis settled: a jump that is nan (a limit not found), not a jump that

@@ -736,8 +736,8 @@ def _conditions(path: str) -> dict[str, str]:
 def test_a_power_with_a_symbolic_exponent_has_its_classes_by_the_exponent(tmp_path):
     """x**a for x > 0, 0 else (a > 0): f^(k) = a(a-1)...(a-k+1) x**(a-k) tends to 0 from the
     right when a > k, to k! when a = k and to +-oo below (by hand), against 0 on the left:
-    C_k iff a > k, and never Cinf (x**a is not 0). Substitution gave 0**(a - 1) = nan: the
-    conditions were False."""
+    C_k iff a > k (Cinf for no a, which the orders checked cannot show: unknown).
+    Substitution gave 0**(a - 1) = nan: the conditions were False."""
     path = _spec_file(tmp_path, "power_a", "x > 0", "x**a", "0")
     conditions = _conditions(path)
     assert conditions == {
@@ -745,7 +745,7 @@ def test_a_power_with_a_symbolic_exponent_has_its_classes_by_the_exponent(tmp_pa
         "C1": "a > 1",
         "C2": "a > 2",
         "C3": "a > 3",
-        "Cinf": "False",
+        "Cinf": "unknown",
     }
 
 
@@ -910,19 +910,22 @@ def test_a_breakpoint_solved_by_lambert_w_has_its_exact_value(
     assert smoothness(load_spec(path), {}).smoothness_class == expected
 
 
-def test_both_lambert_branches_are_breakpoints_with_a_symbolic_parameter(tmp_path):
-    """exp(x) - x = a (a > 1) has two real roots, -a - W0(-e**-a) and -a - W-1(-e**-a) (by
-    hand from (x + a)e**-(x + a) = e**-a; mpmath's lambertw for their values at a = 2):
-    SymPy's solve lists the first only, and --symbolic-params lost the second cut."""
+def test_cuts_real_only_for_some_parameters_leave_the_conditions_unknown(tmp_path):
+    """exp(x) - x = a has two real roots, -a - W0(-e**-a) and -a - W-1(-e**-a), for a > 1
+    (by hand from (x + a)e**-(x + a) = e**-a; mpmath's lambertw for their values at a = 2)
+    and none for a < 1, where f is 1 everywhere: no condition holds for every a, so with
+    --symbolic-params they are unknown (C0 iff False was printed); at a = 2 both cuts."""
     from actcli.api import smoothness as smoothness_of
 
-    path = _spec_file(tmp_path, "lambert_a", "exp(x) - x > a", "1", "0", '"(1, oo)"')
-    result = smoothness_of(path, symbolic_params=True)
-    a = sympy.Symbol("a")
-    at_two = sorted(float(sympy.sympify(str(p.x)).subs(a, 2)) for p in result.points)
+    path = _spec_file(tmp_path, "lambert_a", "exp(x) - x > a", "1", "0")
+    conditions = _conditions(path)
+    assert set(conditions.values()) == {"unknown"}
+    result = smoothness_of(path, params={"a": "2"})
     w = -mpmath.exp(-2)
-    assert at_two == pytest.approx([float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)])
-    assert dict(result.conditions)["C0"] == "False"
+    assert sorted(float(p.x) for p in result.points) == pytest.approx(
+        [float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)]
+    )
+    assert result.smoothness_class == "C-1"
 
 
 def test_a_bounded_function_of_a_complex_argument_is_not_bounded():
