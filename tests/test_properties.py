@@ -782,3 +782,21 @@ def test_a_constant_whose_flatness_is_not_proven_still_attains_its_value(monkeyp
     monkeypatch.setattr(Analysis, "is_flat", lambda self, index, order: False)
     r = properties(bind(inline_spec("tanh(x) - 2*sigmoid(2*x) + 1"))).range
     assert (r.lower, r.upper, r.lower_closed, r.upper_closed) == (0.0, 0.0, True, True)
+
+
+@pytest.mark.parametrize(
+    ("expression", "upper"),
+    [
+        # f >= 0, f(0) = 0 (attained), f -> oo as x -> -oo (by hand)
+        ("x**30*exp(-x)", math.inf),
+        # max at x**2 = 20: 20**20*e**-20 (by hand from f' = x**39*(40 - 2x**2)*e**-x**2)
+        ("x**40*exp(-x**2)", float(mpmath.mpf(20) ** 20 * mpmath.exp(-20))),
+    ],
+)
+def test_a_minimum_at_a_root_of_high_multiplicity_is_attained(expression, upper):
+    """The interval search met f(0) = 0 as an exact one-point enclosure, but kept it as a float,
+    which tied with the exact limit 0 at +oo and did not count as attained: (0, oo) was
+    'proven by interval arithmetic' for [0, oo)."""
+    r = properties(bind(inline_spec(expression, {}), {})).range
+    assert (r.lower, r.lower_closed) == (0, True)
+    assert r.upper == pytest.approx(upper, rel=1e-12)

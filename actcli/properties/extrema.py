@@ -356,7 +356,7 @@ def _branch_and_bound(
             at = analysis.point(index, order, end)
             if at is None:
                 return None
-            candidates.append(Value(_middle(at), None, True, as_float(end), rank=1))
+            candidates.append(Value(_middle(at), _exact(at), True, as_float(end), rank=1))
             best = min(best, sign * (at.high if lowest else at.low))
             continue
         if futile(region):
@@ -376,6 +376,14 @@ def _branch_and_bound(
             continue
         stack.extend(halves)
     return best_of(candidates, lowest)
+
+
+def _exact(enclosure: Interval) -> Any:
+    """The enclosed value as an exact rational where the enclosure is one point: x**30*exp(-x)
+    is 0 at x = 0, which tied with its exact limit 0 at +oo and, being a float, did not count
+    as attained ((0, oo) for [0, oo))."""
+    low, high = enclosure.low, enclosure.high
+    return sympy.Rational(low) if low == high and math.isfinite(low) else None
 
 
 def _middle(enclosure: Interval) -> float:
