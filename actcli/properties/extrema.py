@@ -283,7 +283,7 @@ def _with_exact_value(analysis: Analysis, index: int, order: int, value: Value) 
     rational next to where the search found it (LiSHT's minimum at 0), or `sympy.solve` finds
     a root there (SiLU's minimum -LambertW(exp(-1))); the search proved there is no other
     extreme, these only name this one."""
-    if value.exact is not None or not value.attained or value.at is None:
+    if value.at_exact is not None or not value.attained or value.at is None:
         return value
     part = analysis.parts[index]
     slope = to_elementary(part.derivative(order + 1))
