@@ -841,3 +841,21 @@ references: ["hand"]
         claimed = mpmath.nstr(-mpmath.exp(-x) / (1 + mpmath.exp(-x)) + mpmath.exp(-1000), 3)
         true = mpmath.nstr(-mpmath.exp(-x) / (1 + mpmath.exp(-x)), 3)
     assert f"(claimed {claimed}, true {true})" in result.detail
+
+
+def test_a_smoothness_claim_at_breakpoints_found_numerically_is_unproven(tmp_path):
+    """x - sin(x) = 5 has one root, 4.1526 (x - sin(x) never decreases), found on a grid and
+    refined; the class there is judged from values compared at 1e-10. That is evidence, not
+    the proof a 'holds' promises (it said 'proven symbolically')."""
+    from actcli.api import check
+
+    path = tmp_path / "numeric_cut.yaml"
+    path.write_text(
+        "name: numeric_cut\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x - sin(x) > 5", value: "x - sin(x) - 5"}\n'
+        '    - {otherwise: "0"}\n'
+    )
+    (result,) = check(str(path), claims=["smoothness=C0"]).results
+    assert result.status == "unproven"
+    assert "found numerically" in result.detail

@@ -59,6 +59,16 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
             "cannot be told from a higher class",
         )
     if class_rank(generic) == rank or (generic.startswith("C>=") and rank >= class_rank(generic)):
+        numeric = [p for p in result.points if isinstance(p.x, sympy.Float)]
+        if numeric:  # found on a grid, compared to 1e-10: evidence, not a proof
+            return ClaimResult(
+                name,
+                "smoothness",
+                "unproven",
+                f"{detail} with {len(numeric)} breakpoint(s) found numerically (x = "
+                f"{float(numeric[0].x):.10g}): their values are compared at 1e-10 and a piece "
+                "narrower than the root search's grid could be missing",
+            )
         return ClaimResult(name, "smoothness", "holds", f"proven symbolically: {detail}")
     counterexample = _class_counterexample(ctx, rank, order)
     higher = math.isfinite(rank) and conditions.get(f"C{int(rank) + 1}") == "True"
