@@ -110,11 +110,11 @@ def float_constants(expression: Any) -> Any:
 def _unnamed_constants(expression: Any) -> Any:
     """Constant applications of functions the generated source has no name for, as float
     literals (nan where not real): a breakpoint that SymPy solved with LambertW, as in
-    exp(x) - x - 2 > 0, was a NameError at run time."""
+    exp(x) - x - 2 > 0, or a root of a quintic (CRootOf), was a NameError at run time."""
 
     def unnamed(node: Any) -> bool:
         return (
-            isinstance(node, sympy.Function)
+            isinstance(node, (sympy.Function, sympy.CRootOf))
             and type(node).__name__ not in SOURCE_FUNCTIONS
             and bool(node.is_number)
         )

@@ -127,14 +127,27 @@ def symbolic_breakpoints(definition: sympy.Expr, activation: Bound) -> list[Any]
     """x where a Piecewise condition switches, possibly in terms of parameters, sorted by value
     at the parameters' values."""
     values = default_values(activation)
-    return list(_breakpoints(definition, tuple(sorted(values.items(), key=str))))
+    return list(_breakpoints(definition, tuple(sorted(values.items(), key=str)))[0])
+
+
+def breakpoints_at_values_only(definition: sympy.Expr, activation: Bound) -> bool:
+    """Whether `symbolic_breakpoints` with parameters in the boundaries may hold at the
+    parameters' values only: a boundary's solution in the parameters was not real there (for
+    exp(x) - x = a, -a - W(-exp(-a)) is real for a >= 1 only: no cut at a = 1/2, two at a = 2),
+    or its roots were found numerically, at those values."""
+    values = default_values(activation)
+    return _breakpoints(definition, tuple(sorted(values.items(), key=str)))[1]
 
 
 @functools.lru_cache(maxsize=128)
-def _breakpoints(definition: sympy.Expr, items: tuple[tuple[Any, Any], ...]) -> tuple[Any, ...]:
-    """`symbolic_breakpoints`, remembered: an activation's kinks, table, plot and checks all
-    ask, and solving a boundary SymPy cannot solve runs into its time limit each time."""
+def _breakpoints(
+    definition: sympy.Expr, items: tuple[tuple[Any, Any], ...]
+) -> tuple[tuple[Any, ...], bool]:
+    """`symbolic_breakpoints` and `breakpoints_at_values_only`, remembered: an activation's
+    kinks, table, plot and checks all ask, and solving a boundary SymPy cannot solve runs into
+    its time limit each time."""
     found: dict[float, Any] = {}
+    at_values_only = False
     values = dict(items)
     for piecewise in definition.atoms(sympy.Piecewise):
         for _, condition in piecewise.args:
@@ -145,16 +158,26 @@ def _breakpoints(definition: sympy.Expr, items: tuple[tuple[Any, Any], ...]) -> 
                 # the condition switches where the boundary crosses 0, or jumps across it at a
                 # pole (heaviside(1/x) switches at 0): zeros of numerator and denominator
                 numerator, denominator = sympy.fraction(sympy.together(boundary))
-                solutions = []
                 for part in (numerator, denominator):
                     if X not in part.free_symbols:
                         continue
-                    solutions += _zeros(part, values)
-                for solution in solutions:
-                    number = complex(sympy.N(solution.subs(values)))
-                    if abs(number.imag) < 1e-12:
-                        found.setdefault(round(number.real, 12), simplify(solution))
-    return tuple(found[key] for key in sorted(found))
+                    for solution in _zeros(part, values):
+                        number = complex(sympy.N(solution.subs(values)))
+                        if abs(number.imag) < 1e-12:
+                            found.setdefault(round(number.real, 12), simplify(solution))
+                        at_values_only |= _at_values_only(part, solution, number)
+    return tuple(found[key] for key in sorted(found)), at_values_only
+
+
+def _at_values_only(part: Any, solution: Any, number: complex) -> bool:
+    """Whether a zero of a boundary with parameters is one at their values only: in terms of
+    the parameters but not real there, or a number (found numerically at the values) that is
+    no zero for every value of them."""
+    if not (part.free_symbols - {X}):
+        return False
+    if solution.free_symbols:
+        return abs(number.imag) >= 1e-12
+    return not is_zero(part.subs(X, solution))
 
 
 def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
@@ -187,7 +210,20 @@ def _zeros(expression: Any, values: Mapping[Any, Any]) -> list[Any]:
         return numeric_roots(expression.subs(values))
     if not (expression.free_symbols - {X}):  # with parameters its realness is SymPy's guess
         solved += _other_lambert_branches(expression, solved)
-    return _completed(solved, numeric_roots(expression)) if unsolved else solved
+        return _completed(solved, numeric_roots(expression), {}) if unsolved else solved
+    if _radical_solvable(expression):
+        return solved
+    # in the parameters solve's list can be empty (x**5 + x = a: []) or partial: the roots
+    # at the values that none of its solutions gives there are added
+    return _completed(solved, numeric_roots(expression.subs(values)), values)
+
+
+def _radical_solvable(expression: Any) -> bool:
+    """A polynomial in x of degree at most 4: solve gives all its roots in radicals."""
+    try:
+        return sympy.Poly(expression, X).degree() <= 4
+    except sympy.PolynomialError:
+        return False
 
 
 def _other_lambert_branches(expression: Any, solved: list[Any]) -> list[Any]:
@@ -206,11 +242,12 @@ def _other_lambert_branches(expression: Any, solved: list[Any]) -> list[Any]:
     return found
 
 
-def _completed(solved: list[Any], numeric: list[Any]) -> list[Any]:
-    """SymPy's solutions and the numeric roots that are none of them (within 1e-9)."""
+def _completed(solved: list[Any], numeric: list[Any], values: Mapping[Any, Any]) -> list[Any]:
+    """SymPy's solutions and the numeric roots that are none of them (within 1e-9) at the
+    parameters' values."""
     known = []
     for solution in solved:
-        number = complex(sympy.N(solution, 30))
+        number = complex(sympy.N(solution.subs(values), 30))
         if abs(number.imag) < 1e-12:
             known.append(number.real)
     missing = [

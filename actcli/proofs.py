@@ -75,7 +75,10 @@ def numerically_zero(expression: Any) -> bool:
     defers to the symbolic proof)."""
 
     symbols = sorted(expression.free_symbols, key=str)
-    function = sympy.lambdify(symbols, to_elementary(expression), modules="mpmath")
+    elementary = to_elementary(expression).replace(  # mpmath has no name for a CRootOf
+        lambda n: isinstance(n, sympy.CRootOf) and n.is_number, lambda n: n.evalf(70)
+    )
+    function = sympy.lambdify(symbols, elementary, modules="mpmath")
     for seed in (0.3141, 0.7071, 1.4142):
         values = [mpmath.mpf(seed) * (k + 1) ** 0.5 for k in range(len(symbols))]
         try:

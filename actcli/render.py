@@ -719,7 +719,8 @@ def _smoothness_lines(data: dict[str, Any], indent: str) -> list[str]:
         f"{k} = {_short(v, data['params'][k])}" for k, v in data["params_exact"].items()
     )
     at = f" at {params}" if params else ""
-    lines = [f"{indent}{data['activation']}: {data['class']}{at}"]
+    found = " (from points found numerically)" if data["class_found"] == "numeric" else ""
+    lines = [f"{indent}{data['activation']}: {data['class']}{at}{found}"]
     for point in data["points"]:
         found = ", found numerically" if point["found"] == "numeric" else ""
         lines.append(f"{indent}  x = {point['x_exact']} ({point['kind']}{found}):")
@@ -806,7 +807,7 @@ def _property_cells(row: dict[str, Any]) -> list[str]:
         row["activation"],
         mark("range", row["range"]["exact" if row["range"]["interval"] else "image"]),
         mark("monotonic", row["monotonic"] or "-"),
-        row["smoothness"],
+        mark("smoothness", row["smoothness"]),
         mark("zero_at_origin", yes(row["zero_at_origin"])),
         mark("identity_near_origin", yes(row["identity_near_origin"])),
         mark("saturates_left", saturates),

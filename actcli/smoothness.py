@@ -39,7 +39,7 @@ from actcli.expr import X
 from actcli.functions import reduce_max, reduce_min, simplify
 from actcli.interval import constant_value
 from actcli.json_values import json_number
-from actcli.pieces import active_branch_at, intervals, to_piecewise
+from actcli.pieces import active_branch_at, breakpoints_at_values_only, intervals, to_piecewise
 from actcli.proofs import is_zero
 from actcli.spec import Spec
 from actcli.supervisor import step
@@ -108,6 +108,13 @@ class Smoothness:
     variants: tuple[tuple[str, Smoothness], ...] = ()
     note: str = ""  # how the class was found, where that is not from points (vector kinds)
 
+    @property
+    def found(self) -> str:
+        """ "numeric" where a point was located numerically: a float64 grid can put a cut off
+        its place or miss one (a piece narrower than its step), so the class is evidence."""
+        numeric = any(isinstance(p.x, sympy.Float) for p in self.points)
+        return "numeric" if numeric else "symbolic"
+
     def to_json(self) -> dict[str, Any]:
 
         return {
@@ -115,6 +122,7 @@ class Smoothness:
             "params": {k: json_number(_number(v)) for k, v in self.params.items()},
             "params_exact": {k: sympy.sstr(v) for k, v in self.params.items()},
             "class": self.smoothness_class,
+            "class_found": self.found,
             "max_order_checked": self.max_order,
             "points": [p.to_json(self.params) for p in self.points],
             "conditions": [
@@ -330,9 +338,12 @@ def _analyse_symbolic(
     )
     at_values = {activation.symbols[k]: v for k, v in activation.values.items()}
     klass = _class([_at(p, at_values) for p in points], max_order)
-    if any(sympy.sympify(p.x).is_real is not True for p in points):
-        # a cut that is real at these values only (-a - LambertW(-exp(-a)) needs a >= 1): the
-        # cuts elsewhere differ, and with them the conditions
+    if breakpoints_at_values_only(piecewise, activation) or any(
+        sympy.sympify(p.x).is_real is not True for p in points
+    ):
+        # a cut that is real at these values only (-a - LambertW(-exp(-a)) needs a >= 1: none
+        # at a = 1/2, two at a = 2), or found numerically there: the cuts elsewhere differ,
+        # and with them the conditions
         names = [f"C{k}" for k in range(max_order + 1)] + ["Cinf"]
         conditions: tuple[tuple[str, Any], ...] = tuple((name, UNKNOWN) for name in names)
     else:

@@ -800,3 +800,21 @@ def test_a_minimum_at_a_root_of_high_multiplicity_is_attained(expression, upper)
     r = properties(bind(inline_spec(expression, {}), {})).range
     assert (r.lower, r.lower_closed) == (0, True)
     assert r.upper == pytest.approx(upper, rel=1e-12)
+
+
+def test_entries_that_rest_on_a_cut_found_numerically_are_labelled_numeric():
+    """max(x - sin(x), 5) is 5 left of the root r of x - sin(x) = 5 (no closed form: found
+    numerically) and x - sin(x) right of it: f' = 0 on (-oo, r), the dead-unit probability is
+    Phi(r), and the class (C0) comes from f's sides at r. All three were labelled symbolic."""
+    import actcli
+
+    (row, smoothness_class), *_ = actcli.properties(expression="max(x - sin(x), 5)").rows
+    data = row.to_json()
+    root = mpmath.findroot(lambda t: t - mpmath.sin(t) - 5, 4.15)
+    assert smoothness_class == "C0"
+    assert data["dead_probability"] == pytest.approx(float(mpmath.ncdf(root)), rel=1e-13)
+    for key in ("zero_gradient", "dead_probability", "smoothness"):
+        assert data["methods"][key] == "numeric"
+    (relu, _), *_ = actcli.properties("relu").rows
+    for key in ("zero_gradient", "dead_probability", "smoothness"):
+        assert relu.to_json()["methods"][key] == "symbolic"

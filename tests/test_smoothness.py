@@ -133,6 +133,20 @@ def test_singularity_and_domain_end():
     assert smoothness(inline_spec("x*abs(x)")).smoothness_class == "C1"
 
 
+def test_a_class_from_breakpoints_found_numerically_says_so(capsys):
+    """max(x - sin(x), 5) switches where x - sin(x) = 5, which SymPy cannot solve: the cut is
+    located on a float64 grid, which can miss a piece narrower than its step, so the class
+    (C0 here: f' jumps from 0 to 1 - cos(x) there, by hand) is labelled numeric."""
+    assert main(["smoothness", "--expr", "max(x - sin(x), 5)", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["class"], data["class_found"]) == ("C0", "numeric")
+    (point,) = data["points"]
+    root = mpmath.findroot(lambda t: t - mpmath.sin(t) - 5, 4.15)
+    assert point["x"] == pytest.approx(float(root), abs=1e-14)
+    assert main(["smoothness", "--expr", "max(x - sin(x), 5)"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "expr: C0 (from points found numerically)"
+
+
 def test_class_order():
     ranks = [class_rank(c) for c in ("C-1", "C0", "C1", "C>=3", "Cinf")]
     assert ranks == sorted(ranks)
@@ -145,6 +159,7 @@ def test_cli_require_and_json(capsys):
     assert main(["smoothness", "elu", "--symbolic-params", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["class"] == "C1" and data["max_order_checked"] == 3
+    assert data["class_found"] == "symbolic"
     (point,) = data["points"]
     assert point["kind"] == "breakpoint" and point["x"] == 0.0
     assert point["jumps_exact"][:2] == ["0", "1 - alpha"]
@@ -785,6 +800,7 @@ def test_a_long_jump_that_is_not_a_number_renders_as_text():
         "params": {},
         "params_exact": {},
         "class": "C0",
+        "class_found": "symbolic",
         "points": [
             {
                 "x_exact": "0",
@@ -925,6 +941,39 @@ def test_cuts_real_only_for_some_parameters_leave_the_conditions_unknown(tmp_pat
     assert sorted(float(p.x) for p in result.points) == pytest.approx(
         [float(-2 - mpmath.lambertw(w, k)) for k in (0, -1)]
     )
+    assert result.smoothness_class == "C-1"
+
+
+@pytest.mark.parametrize("default", ["1/2", "2"])
+def test_cuts_that_exist_for_some_parameters_only_leave_the_conditions_unknown(tmp_path, default):
+    """exp(x) - x >= 1 (its minimum, at 0), so for a < 1 the condition exp(x) - x > a always
+    holds and f = exp(x) - x is Cinf, while for a > 1 there are two cuts where f' jumps
+    (f = a beyond them): C0 and not C1 (by hand). At the default a = 1/2 SymPy's solution
+    -a - W(-exp(-a)) is not real, no cut was seen, and "C1 iff True" was printed."""
+    path = tmp_path / "some_a.yaml"
+    path.write_text(
+        "name: some_a\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        f"parameters:\n  a: {{default: {default}, domain: real}}\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "exp(x) - x > a", value: "exp(x) - x"}\n'
+        '    - {otherwise: "a"}\n'
+    )
+    assert set(_conditions(str(path)).values()) == {"unknown"}
+
+
+def test_a_cut_solve_cannot_express_in_the_parameters_leaves_the_conditions_unknown(tmp_path):
+    """x**5 + x = a has one real root (x**5 + x increases), which SymPy's solve cannot write in
+    a: it returned no solution, and with no breakpoint every condition was True, though f
+    jumps there for every a > 0 but one (a*r against r**2 at the root r: equal iff r = a,
+    i.e. a**5 = 0). At a = 3/2 the cut is where mpmath's findroot puts it; the class is
+    C-1. Both crashed (CRootOf had no name in the mpmath screen of proofs)."""
+    from actcli.api import smoothness as smoothness_of
+
+    path = _spec_file(tmp_path, "quintic", "x**5 + x > a", "x**2", "a*x")
+    assert set(_conditions(path).values()) == {"unknown"}
+    result = smoothness_of(path, params={"a": "3/2"})
+    root = float(mpmath.findroot(lambda t: t**5 + t - mpmath.mpf(3) / 2, 0.9))
+    assert [float(p.x) for p in result.points] == pytest.approx([root], abs=1e-13)
     assert result.smoothness_class == "C-1"
 
 

@@ -77,6 +77,14 @@ def zero_gradient(analysis: Analysis) -> list[Region]:
     return [tuple(r) for r in regions]
 
 
+def regions_method(regions: list[Region]) -> str:
+    """ "numeric" where an end of a region is a cut found numerically (a SymPy Float), else
+    "symbolic": the regions, and the dead-unit probability from them, are only as exact as
+    their ends."""
+    ends = [end for region in regions for end in region[:2]]
+    return "numeric" if any(isinstance(end, sympy.Float) for end in ends) else "symbolic"
+
+
 def _smooth_zero_at(analysis: Analysis, index: int) -> bool:
     """f is continuous at cut `index` and f' exists there and is 0."""
     cut = analysis.cuts[index]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +23,7 @@ from actcli.properties.regions import (
     gaussian_mass,
     origin,
     region_text,
+    regions_method,
     saturation,
     zero_gradient,
 )
@@ -203,13 +204,13 @@ def properties(activation: Activation) -> Properties:
         "identity_near_origin": "symbolic",
         "saturates_left": saturation_method,
         "saturates_right": saturation_method,
-        "zero_gradient": "symbolic",
+        "zero_gradient": regions_method(regions),
         "max_abs_derivative": max_method,
         "mean": "numeric",
         "second_moment": "numeric",
         "derivative_mean": "numeric",
         "derivative_second_moment": "numeric",
-        "dead_probability": "symbolic",
+        "dead_probability": regions_method(regions),
     }
     excluded = [cut for cut in analysis.cuts if cut.value is None]
     if excluded:
@@ -294,7 +295,7 @@ class PropertiesResult:
         for row, smoothness_class in self.rows:
             data = row.to_json()
             data["smoothness"] = smoothness_class
-            data["methods"]["smoothness"] = "symbolic"
+            data["methods"].setdefault("smoothness", "symbolic")
             rows.append(data)
         return rows
 
@@ -330,10 +331,15 @@ SPEC_SECONDS = 0.5  # one built-in's row: 17.5 s for the 31 of `properties --all
 def property_row(
     job: tuple[Spec, Mapping[str, str]], tick: object = None
 ) -> tuple[Properties | VectorProperties, str]:
-    """One spec's row and smoothness class (`property_table` runs it, here or in a worker)."""
+    """One spec's row and smoothness class (`property_table` runs it, here or in a worker);
+    a class from points found numerically is labelled so in the row's methods."""
     spec, params = job
     with step(f"finding the properties of {spec.name}"):
-        klass = smoothness(spec, params).smoothness_class
+        found = smoothness(spec, params)
         activation = bind(spec, params)
-        row = vector_properties(activation) if spec.kind == "vector" else properties(activation)
-        return row, klass
+        if spec.kind == "vector":
+            return vector_properties(activation), found.smoothness_class
+        row = properties(activation)
+        return replace(
+            row, methods={**row.methods, "smoothness": found.found}
+        ), found.smoothness_class
