@@ -37,7 +37,7 @@ from actcli.budget import Budget, Timeout, alarm, bounded, clock
 from actcli.compiler import compile_scalar, reference_function
 from actcli.errors import ActcliError
 from actcli.expr import X
-from actcli.functions import expm1, simplify, to_elementary
+from actcli.functions import expm1, sigmoid, simplify, to_elementary
 from actcli.interval import ball_number, rational_in, reference_ball, taylor_coefficients
 from actcli.rewrites import rewrite
 from actcli.supervisor import step
@@ -312,7 +312,9 @@ def _variants(expression: Any, order: int) -> list[Any]:
             steps.append(lambda e: sympy.cancel(sympy.together(e.rewrite(sympy.exp))))
             # or combine: exp(-x)*sinh(x) is (1 - exp(-2x))/2, not inf*0 at x = 1000
             steps.append(lambda e: sympy.powsimp(sympy.expand(e.rewrite(sympy.exp))))
-        if expression.has(expm1):  # exp(u)/expm1(u)**2: divided through by exp(2u) once written
+        if expression.has(expm1, sigmoid):
+            # exp(u)/expm1(u)**2: divided through by exp(2u) once written out; sigmoid(x) - 1
+            # + exp(-x) is 1/(exp(2x) + exp(x)), with no cancellation left
             steps.append(lambda e: sympy.cancel(sympy.together(to_elementary(e))))
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)

@@ -159,6 +159,21 @@ def test_a_difference_of_logarithms_that_cancels_far_out(run_actcli, order):
     assert_accurate(run_actcli, "asinh(x) - log(2*x)", order, points, reference)
 
 
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_a_sigmoid_that_cancels_an_exponential_is_written_without_the_cancellation(
+    run_actcli, order
+):
+    """sigmoid(x) - 1 + exp(-x) = exp(-x) - 1/(1 + exp(x)) = 1/(exp(2x) + exp(x)) (by hand):
+    as typed it lost 8 digits at x = 9.5 (1.75e-8 off) and a series patch covered x >= 10
+    only; written over a common denominator there is nothing left to cancel."""
+
+    def reference(x):
+        return 1 / (1 + mpmath.exp(-x)) - 1 + mpmath.exp(-x)
+
+    points = [-700.0, -5.0, 0.0, 2.5, 9.5, 14.0, 30.0, 300.0]
+    assert_accurate(run_actcli, "sigmoid(x) - 1 + exp(-x)", order, points, reference)
+
+
 def assert_accurate(run_actcli, expression: str, order: int, points, reference) -> None:
     """eval within RELATIVE of mpmath at each point (within the smallest normal number where
     the truth is below float64's normal range)."""
