@@ -859,3 +859,61 @@ def test_a_smoothness_claim_at_breakpoints_found_numerically_is_unproven(tmp_pat
     (result,) = check(str(path), claims=["smoothness=C0"]).results
     assert result.status == "unproven"
     assert "found numerically" in result.detail
+
+
+# -- range claims: ends are compared exactly ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression, claim, status",
+    [
+        # exp(x) - 1e-13 > -1e-13 and tends to it at -oo: inf is -1e-13, not 0
+        ("exp(x) - 1e-13", "(0, oo)", "refuted"),
+        # sup of sigmoid(x) + 1e-13 is 1 + 1e-13
+        ("sigmoid(x) + 1e-13", "(0, 1)", "refuted"),
+        # atan tends to pi/2 = 1.5707963267948966..., 9e-13 above the decimal claimed
+        ("atan(x)", "(-1.570796326794, 1.570796326794)", "refuted"),
+        ("atan(x)", "(-pi/2, pi/2)", "holds"),
+        # x*exp(-x**2) peaks at x = 1/sqrt(2) (f' = (1 - 2x**2)exp(-x**2)): sqrt(2)exp(-1/2)/2
+        ("x*exp(-x**2)", "[-0.4288819424803, 0.4288819424803]", "refuted"),
+        ("x*exp(-x**2)", "[-sqrt(2)*exp(-1/2)/2, sqrt(2)*exp(-1/2)/2]", "holds"),
+    ],
+)
+def test_a_range_claim_holds_only_with_the_exact_ends(expression, claim, status) -> None:
+    """The claimed ends were compared with the range's floats to 1e-9: every false claim here
+    (off by 1e-13 to 5e-14) "held", proven symbolically."""
+    (result,) = api.check(expression=expression, claims=[f"range={claim}"]).results
+    assert result.status == status, result.detail
+
+
+def test_a_range_exceeded_by_one_part_in_a_trillion_has_a_witness() -> None:
+    """tanh(x) + 1e-12*exp(-(x - 40)**2) at 40 is 1 + 1e-12 - 2*exp(-80)/(1 + exp(-80)) > 1
+    (mpmath below); a witness had to clear the claim by 1e-12 relative, so the claimed (-1, 1)
+    was only unproven."""
+    (result,) = api.check(
+        expression="tanh(x) + 1e-12*exp(-(x - 40)**2)", claims=["range=(-1, 1)"]
+    ).results
+    assert result.status == "refuted"
+    x = mpmath.mpf(result.counterexample["x"])
+    with mpmath.workdps(50):
+        value = mpmath.tanh(x) + mpmath.mpf("1e-12") * mpmath.exp(-((x - 40) ** 2))
+    assert value > 1
+
+
+@pytest.mark.parametrize(
+    "expression, claim, status",
+    [
+        # exp(-1/|x|) has every derivative 0 at 0 from both sides; |x|**3.5 has f'''' =
+        # 3.5*2.5*1.5*0.5*|x|**-0.5 -> oo at 0 (by hand): C3 exactly
+        ("exp(-1/abs(x)) + abs(x)**3.5", "Cinf", "unproven"),
+        ("exp(-1/abs(x)) + abs(x)**3.5", "C3", "holds"),
+        # |x|**5: the 5th derivative is -120 left of 0 and 120 right of it: C4 exactly
+        ("exp(-1/abs(x)) + abs(x)**5", "Cinf", "unproven"),
+        ("exp(-1/abs(x)) + abs(x)**5", "C4", "holds"),
+    ],
+)
+def test_a_class_known_only_from_below_proves_no_higher_claim(expression, claim, status):
+    """ "C>=3" (the limits of f'''' not settled at the orders checked) held any claim from C3
+    up: Cinf and C3 both "held" for a function that is C3 exactly."""
+    (result,) = api.check(expression=expression, claims=[f"smoothness={claim}"]).results
+    assert result.status == status, result.detail

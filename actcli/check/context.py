@@ -243,10 +243,15 @@ def settled(a: Any, b: Any) -> bool:
 SETTLED = 1e-10
 
 
+SAME_END = (
+    1e-9  # relative: a claimed end this close to a range end found in numbers is no refutation
+)
+
+
 def same_end(a: float, b: float) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    return abs(a - b) <= SAME_END * max(1.0, abs(b))
 
 
 def working_digits(x: float) -> int:

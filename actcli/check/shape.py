@@ -14,6 +14,7 @@ from actcli.activation import bind
 from actcli.budget import Timeout, alarm
 from actcli.calculus import point_value
 from actcli.check.context import (
+    SAME_END,
     CheckContext,
     as_float,
     same_end,
@@ -58,7 +59,17 @@ def smoothness_claim(ctx: CheckContext) -> ClaimResult:
             f"{detail}; orders above {SMOOTHNESS_MAX_ORDER} are not checked, so {claimed} "
             "cannot be told from a higher class",
         )
-    if class_rank(generic) == rank or (generic.startswith("C>=") and rank >= class_rank(generic)):
+    if generic.startswith("C>=") and rank >= class_rank(generic):
+        # at least that class is proven; where it ends is not (exp(-1/|x|) + |x|**3.5 is C3,
+        # its 4th derivative unbounded at 0, which no limit settled: Cinf "held")
+        return ClaimResult(
+            name,
+            "smoothness",
+            "unproven",
+            f"{detail}: a one-sided limit of a higher derivative was not found, so {claimed} "
+            "is not proven",
+        )
+    if class_rank(generic) == rank:
         numeric = [p for p in result.points if isinstance(p.x, sympy.Float)]
         if numeric:  # found on a grid, compared to 1e-10: evidence, not a proof
             return ClaimResult(
@@ -142,6 +153,7 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
     """
     claim = ctx.spec.claims[key].value
     methods = set()
+    unsettled = False
     shown = ""  # the truth at the default parameters
     for values in ctx.parameter_sets:
         cache_key = tuple(sorted((k, str(v)) for k, v in values.items()))
@@ -153,6 +165,10 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
         methods.add(method)
         agrees, truth, claimed = _property_agrees(ctx, key, claim, found, values)
         shown = shown or truth
+        if agrees is None:  # the ends agree in numbers, their equality is not proven
+            methods.add("numeric")
+            unsettled = True
+            continue
         if agrees:
             continue
         params = {k: as_float(v) for k, v in values.items()}
@@ -182,12 +198,27 @@ def property_claim(ctx: CheckContext, key: str) -> ClaimResult:
         return ClaimResult(
             ctx.spec.name, key, "holds", f"proven {how} at {at}; at the defaults {shown}"
         )
-    detail = f"numeric agreement only (global search) at {at}; at the defaults {shown}"
+    if unsettled:
+        detail = (
+            f"the claimed ends agree with the range's to {SAME_END:g} but are not proven equal "
+            f"(at {at}); at the defaults {shown}"
+        )
+    else:
+        detail = f"numeric agreement only (global search) at {at}; at the defaults {shown}"
     return ClaimResult(ctx.spec.name, key, "unproven", detail)
 
 
 WITNESS_SECONDS = 0.5  # per point: a value out of reach in that time is no witness
-MARGIN = 1e-12  # a witness must clear the claim by this much, relative (claims are decimals)
+WITNESS_ULPS = 4  # a witness clears the claim by this many units in the last place
+WITNESS_FLOOR = 1e-25  # and by this much at least: 50 digits leave ~1e-50 where f is 0
+
+
+def _margin(*values: float) -> float:
+    """How far a recomputed value (rounded from 50 digits or an Arb ball) must be past a
+    claim to violate it: a few ulps (rounding is monotone, so such a gap is the truth's),
+    not a relative 1e-12 (1 + 1e-12 against a claimed sup 1 was no witness)."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    return max(WITNESS_ULPS * math.ulp(largest), WITNESS_FLOOR)
 
 
 def _point_witness(
@@ -225,7 +256,7 @@ def _point_witness(
             fa, fb = value(a), value(b)
             if fa is None or fb is None or not (math.isfinite(fa) and math.isfinite(fb)):
                 continue
-            margin = MARGIN * max(1.0, abs(fa), abs(fb))
+            margin = _margin(fa, fb)
             up, down = (
                 claim in ("increasing", "nondecreasing"),
                 claim in ("decreasing", "nonincreasing"),
@@ -243,8 +274,8 @@ def _point_witness(
         v = value(x)
         if v is None or math.isnan(v):
             continue
-        below = low is not None and v < float(low) - MARGIN * max(1.0, abs(float(low)))
-        above = high is not None and v > float(high) + MARGIN * max(1.0, abs(float(high)))
+        below = low is not None and v < float(low) - _margin(v, float(low))
+        above = high is not None and v > float(high) + _margin(v, float(high))
         if below or above:
             return {"x": float(x), "value": v}
     return None
@@ -283,20 +314,42 @@ def _property_agrees(
 
 def _range_agrees(
     ctx: CheckContext, claim: Any, found: Any, values: Mapping[str, Any]
-) -> tuple[bool, str, str]:
+) -> tuple[bool | None, str, str]:
+    """Whether the claimed interval is the range: True where its ends are proven equal to the
+    range's exact ends, False where an end or its closedness differs, None where the ends
+    agree in numbers only (a range end found numerically, or a difference no proof settles)."""
     opening, low, high, closing = INTERVAL.match(claim.text).groups()
     namespace = scalar_namespace(ctx.activation.symbols, variables=("oo",))
     symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
-    ends = [float(sympy.N(parse_expression(e, namespace).subs(symbols))) for e in (low, high)]
+    ends = [parse_expression(e, namespace).subs(symbols) for e in (low, high)]
     truth = found.exact if found.interval else f"{found.image} (not an interval)"
-    agrees = (
-        found.interval
-        and same_end(ends[0], found.lower)
-        and same_end(ends[1], found.upper)
-        and (opening == "[") == found.lower_closed
-        and (closing == "]") == found.upper_closed
-    )
-    return bool(agrees), truth, claim.text
+    closedness = (opening == "[") == found.lower_closed and (closing == "]") == found.upper_closed
+    if not (found.interval and closedness):
+        return False, truth, claim.text
+    verdicts = [
+        _same_end(claimed, number, exact)
+        for claimed, number, exact in zip(ends, (found.lower, found.upper), found.ends, strict=True)
+    ]
+    if False in verdicts:
+        return False, truth, claim.text
+    return (None if None in verdicts else True), truth, claim.text
+
+
+def _same_end(claimed: Any, number: float, exact: Any) -> bool | None:
+    """A claimed end against a range end (its float, and its SymPy form where known exactly):
+    True when proven equal, False when they differ (exp(x) - 1e-13 has inf -1e-13, not 0),
+    None when only numbers say they agree."""
+    if not claimed.is_finite or not math.isfinite(number):
+        return bool(claimed == (sympy.oo if number > 0 else -sympy.oo))
+    if exact is not None and not exact.has(sympy.Float):
+        difference = claimed - exact
+        if is_zero(difference):
+            return True
+        size = abs(complex(sympy.N(difference, 50)))
+        if size > 1e-40 * max(1.0, abs(number)):
+            return False
+        return None
+    return None if same_end(float(claimed), number) else False
 
 
 def origin(ctx: CheckContext, key: str) -> ClaimResult:

@@ -72,6 +72,7 @@ class Range:
     upper_at_exact: str | None = None
     text: str = ""
     image: str = ""
+    ends: tuple[Any, Any] = (None, None)  # the ends as SymPy expressions, where known exactly
 
     def to_json(self) -> dict[str, Any]:
 
@@ -547,6 +548,7 @@ def value_range(analysis: Analysis) -> Range:
             number_text(low.value), number_text(high.value), lower_closed, upper_closed
         ),
         image=" U ".join(component_text(c) for c in components),
+        ends=(low.exact, high.exact),
     )
 
 
