@@ -917,3 +917,43 @@ def test_a_class_known_only_from_below_proves_no_higher_claim(expression, claim,
     up: Cinf and C3 both "held" for a function that is C3 exactly."""
     (result,) = api.check(expression=expression, claims=[f"smoothness={claim}"]).results
     assert result.status == status, result.detail
+
+
+def _origin_spec(tmp_path: Path, definition: str, default: str, domain: str, claim: str) -> str:
+    path = tmp_path / "origin.yaml"
+    path.write_text(
+        "name: origin\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        f"parameters:\n  c: {{default: {default}, domain: {domain}}}\n"
+        f"definition:\n{definition}\nclaims:\n  {claim}\n"
+    )
+    return str(path)
+
+
+SIGMOID_PLUS_C = '  "sigmoid(x) + c"'
+C_ON_THE_RIGHT = '  piecewise:\n    - {when: "x >= 0", value: "x + c"}\n    - {otherwise: "x"}'
+
+
+@pytest.mark.parametrize(
+    "definition, default, domain, claim, status, witness",
+    [
+        # f(0) = 1/2 + c: 0 at c = -1/2, in the real domain (the claim false "held")
+        (SIGMOID_PLUS_C, "0.25", "real", "zero_at_origin: false", "refuted", -0.5),
+        # ... but not in the positive one
+        (SIGMOID_PLUS_C, "0.25", "positive", "zero_at_origin: false", "holds", None),
+        # f'(0) = 1/4 for every c: never the identity near 0
+        (SIGMOID_PLUS_C, "0.25", "real", "identity_near_origin: false", "holds", None),
+        # f(0) = c: true at the default c = 0, false elsewhere (the default was the witness)
+        (C_ON_THE_RIGHT, "0", "real", "zero_at_origin: true", "refuted", "nonzero"),
+        (C_ON_THE_RIGHT, "0", "real", "zero_at_origin: false", "refuted", 0.0),
+    ],
+)
+def test_an_origin_claim_holds_for_every_parameter_value_or_is_refuted_where_it_fails(
+    tmp_path, definition, default, domain, claim, status, witness
+) -> None:
+    path = _origin_spec(tmp_path, definition, default, domain, claim)
+    (result,) = check_spec(load_spec(Path(path)))
+    assert result.status == status, result.detail
+    if witness == "nonzero":
+        assert result.counterexample["params"]["c"] != 0
+    elif witness is not None:
+        assert result.counterexample["params"]["c"] == witness

@@ -818,3 +818,23 @@ def test_entries_that_rest_on_a_cut_found_numerically_are_labelled_numeric():
     (relu, _), *_ = actcli.properties("relu").rows
     for key in ("zero_gradient", "dead_probability", "smoothness"):
         assert relu.to_json()["methods"][key] == "symbolic"
+
+
+@pytest.mark.parametrize(
+    "expression, zero, identity",
+    [
+        ("exp(-(x - 30)**2)", False, False),  # f(0) = exp(-900) = 1.4e-391
+        ("sigmoid(x - 800)", False, False),  # f(0) = 1/(1 + exp(800))
+        ("x + 1e-50", False, False),  # f(0) = 1e-50
+        ("x*(1 + exp(-1000))", True, False),  # f'(0) = 1 + exp(-1000)
+        ("log(1 + exp(x)) - log(2)", True, False),  # f(0) = 0 exactly, f'(0) = 1/2
+        ("log(2*exp(x) + 4) - log(6)", True, False),  # log(6) - log(6): f'(0) = 1/3
+    ],
+)
+def test_the_origin_entries_tell_a_tiny_number_from_zero(expression, zero, identity):
+    """f(0) = 0 and f'(0) = 1 were decided by |value| < 1e-40: exp(-900) was 0 and
+    1 + exp(-1000) was 1, labelled symbolic. Truths by hand, beside each case."""
+    import actcli
+
+    (row, _), *_ = actcli.properties(expression=expression).rows
+    assert (row.zero_at_origin, row.identity_near_origin) == (zero, identity)

@@ -11,7 +11,7 @@ import mpmath
 import sympy
 
 from actcli.activation import bind
-from actcli.budget import Timeout, alarm
+from actcli.budget import Budget, Timeout, alarm, bounded
 from actcli.calculus import point_value
 from actcli.check.context import (
     SAME_END,
@@ -353,27 +353,74 @@ def _same_end(claimed: Any, number: float, exact: Any) -> bool | None:
 
 
 def origin(ctx: CheckContext, key: str) -> ClaimResult:
+    """f(0) = 0 (and f'(0) = 1) as claimed for every value of the parameters not given: a
+    claim of true needs the residual identically 0, a claim of false needs it nonzero for
+    every value (sigmoid(x) + c is 0 at 0 for c = -1/2: the claim false was said to hold)."""
     definition = ctx.definition
     at_zero = simplify(active_branch_at(definition, ctx.activation, 0.0).subs(X, 0))
     claimed = ctx.spec.claims[key].value
-    zero = is_zero(at_zero) if at_zero.free_symbols else at_zero == 0
+    residual = at_zero
     if key == "zero_at_origin":
-        truth, detail = zero, f"f(0) = {sympy.sstr(at_zero)}"
+        detail = f"f(0) = {sympy.sstr(at_zero)}"
     else:
         left = active_branch_at(definition, ctx.activation, -1e-9)
         right = active_branch_at(definition, ctx.activation, 1e-9)
         value = point_value(sympy.S.Zero, left, right, 1, ctx.activation)
-        slope_one = value.exists is True and is_zero(value.left - 1)
-        truth = zero and slope_one
         slope = sympy.sstr(value.left) if value.exists else "does not exist"
         detail = f"f(0) = {sympy.sstr(at_zero)}, f'(0) {'= ' if value.exists else ''}{slope}"
+        residual = at_zero**2 + (value.left - 1) ** 2 if value.exists is True else sympy.S.One
     detail += f" (claimed: {key} = {'true' if claimed else 'false'})"
+    everywhere = is_zero(residual) if residual.free_symbols else residual == 0
+    if not residual.free_symbols or everywhere:
+        witness: dict[str, Any] | None = ctx.float_values()
+        truth = everywhere
+    else:  # not identically 0: true for some values of the parameters at most
+        roots = None if claimed else _roots_in_domain(ctx, residual)
+        if claimed:  # it must be identically 0, and is not
+            truth, witness = False, _nonzero_at(ctx, residual)
+        else:  # it must be nonzero for every value: a root in the domain refutes
+            truth, witness = bool(roots), (roots[0] if roots else None)
+        if (truth != claimed and witness is None) or (not claimed and roots is None):
+            return ClaimResult(
+                ctx.spec.name,
+                key,
+                "unproven",
+                f"{detail}: whether it holds depends on the parameters, and no value was found "
+                "that decides it",
+            )
     if truth == claimed:
         return ClaimResult(ctx.spec.name, key, "holds", f"proven symbolically: {detail}")
-    counterexample = {
-        "x": 0.0,
-        "params": ctx.float_values(),
-        "claimed": claimed,
-        "true": truth,
-    }
+    counterexample = {"x": 0.0, "params": witness, "claimed": claimed, "true": truth}
     return ClaimResult(ctx.spec.name, key, "refuted", detail, counterexample)
+
+
+def _nonzero_at(ctx: CheckContext, residual: Any) -> dict[str, Any] | None:
+    """The parameter set checked (defaults first, then the random one) where `residual` is
+    not 0, or None."""
+    for values in ctx.parameter_sets:
+        symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
+        if not is_zero(residual.subs(symbols)):
+            return {k: as_float(v) for k, v in values.items()}
+    return None
+
+
+def _roots_in_domain(ctx: CheckContext, residual: Any) -> list[dict[str, Any]] | None:
+    """Parameter values (the others at their defaults) in the domain where `residual`, which
+    involves one parameter, is 0 (SymPy's solveset over the reals); None where it involves
+    several or the solutions are not a finite set."""
+    if len(residual.free_symbols) != 1:
+        return None
+    (symbol,) = residual.free_symbols
+    domain = ctx.spec.parameter(symbol.name).domain
+    roots = bounded(
+        lambda: sympy.solveset(residual, symbol, sympy.S.Reals), ROOT_SECONDS, Budget(ROOT_SECONDS)
+    )
+    if roots is sympy.S.EmptySet:
+        return []
+    if not isinstance(roots, sympy.FiniteSet):
+        return None
+    found = sorted((float(r) for r in roots if r.is_real), key=abs)
+    return [{**ctx.float_values(), symbol.name: r} for r in found if domain.contains(r)]
+
+
+ROOT_SECONDS = 5.0  # solving f(0) = 0 for a parameter
