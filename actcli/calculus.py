@@ -129,11 +129,15 @@ def derivative(
         raise UsageError(f"--order {order}: must be between 1 and {MAX_ORDER}")
     if activation.kind != "scalar":
         raise UsageError(f"{activation.name} is a vector activation: use its Jacobian")
-    definition = to_piecewise(with_values(activation, symbolic))
     variable = X if wrt == "x" else activation.symbols.get(wrt)
     if variable is None:
         known = ", ".join(("x", *activation.spec.parameter_names))
         raise UsageError(f"--wrt {wrt}: not x or a parameter of {activation.name} ({known})")
+    # by a parameter given a value: differentiated as a symbol, then put at its value (once
+    # substituted, d/dalpha of elu at alpha = 2 was 0)
+    held = wrt == "x" or wrt in symbolic
+    definition = to_piecewise(with_values(activation, symbolic if held else [*symbolic, wrt]))
+    at_value = {} if held else {variable: activation.values[wrt]}
     pieces = intervals(definition, activation)
     cases = []
     for index, (lower, upper, probe) in enumerate(pieces):
@@ -141,12 +145,15 @@ def derivative(
         for k in range(1, order + 1):
             result = tidy_derivative(branch, variable, k)
             progress(index * order + k, len(pieces) * order, "derivatives (piece x order)")
+        if at_value:
+            lower, upper, result = lower.subs(at_value), upper.subs(at_value), result.subs(at_value)
+            result = tidy(result)
         cases.append(Case(lower, upper, result))
     points = []
     for index in range(1, len(pieces)):
         point = pieces[index][0]
         if wrt != "x":  # by a parameter: cases may merge wherever their formulas agree
-            points.append(PointValue(point, None, None, True))
+            points.append(PointValue(point.subs(at_value), None, None, True))
             continue
         left = active_branch_at(definition, activation, pieces[index - 1][2])
         right = active_branch_at(definition, activation, pieces[index][2])

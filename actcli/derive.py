@@ -128,6 +128,8 @@ def _derive(
     symbolic = [name for name in spec.parameter_names if name not in (params or {})]
     bound = {k: v for k, v in activation.values.items() if k not in symbolic}
     if language is not None:
+        if wrt != "x":  # the code is of f and its x-derivatives: --wrt would be ignored
+            raise UsageError(f"--wrt {wrt}: code (--format {language}) is for x-derivatives only")
         code = generate_code(activation, list(range(order + 1)), language)
         return DeriveResult(spec.name, dict(activation.values), order, wrt, code=code)
     if spec.kind == "vector":

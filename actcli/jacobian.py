@@ -128,11 +128,12 @@ def _explicit(activation: Activation, n: int) -> Any:
     )
 
 
-def explicit_outputs(activation: Activation, n: int) -> list[Any]:
-    """The components y_0..y_{n-1} (one for R^n -> R) as expressions in symbols x0..x{n-1}."""
+def explicit_outputs(activation: Activation, n: int, definition: Any = None) -> list[Any]:
+    """The components y_0..y_{n-1} (one for R^n -> R) as expressions in symbols x0..x{n-1},
+    of `definition` (by default the activation's, its parameters at their values)."""
 
     inputs = sympy.symbols(f"x0:{n}", real=True)
-    expression = activation.expression.subs(N, n)
+    expression = (activation.expression if definition is None else definition).subs(N, n)
 
     def expand(node: Any) -> Any:
         body, index = node.args[0], node.args[1]

@@ -957,3 +957,26 @@ def test_an_origin_claim_holds_for_every_parameter_value_or_is_refuted_where_it_
         assert result.counterexample["params"]["c"] != 0
     elif witness is not None:
         assert result.counterexample["params"]["c"] == witness
+
+
+@pytest.mark.parametrize(
+    "claim, status",
+    [
+        # softmax of x/t: d y_i/d x_j = y_i*(delta_ij - y_j)/t (the chain rule through x/t)
+        ("y[i]*(delta(i, j) - y[j])/t", "holds"),
+        ("y[i]*(delta(i, j) - y[j])", "refuted"),  # true at t = 1 only: it held there
+    ],
+)
+def test_a_jacobian_claim_holds_for_every_value_of_a_free_parameter(tmp_path, claim, status):
+    path = tmp_path / "tempered.yaml"
+    path.write_text(
+        "name: tempered\ntitle: t\nkind: vector\nreferences: [hand]\n"
+        "parameters:\n  t: {default: 1, domain: positive}\n"
+        'definition:\n  expression: "exp(x[i]/t)/sum(exp(x[j]/t), j)"\n'
+        f'claims:\n  jacobian: "{claim}"\n'
+    )
+    (result,) = check_spec(load_spec(path))
+    assert result.status == status, result.detail
+    if status == "refuted":  # at a temperature other than 1, where the entries differ
+        assert result.counterexample["params"]["t"] != 1
+        assert result.counterexample["claimed"] != pytest.approx(result.counterexample["true"])

@@ -485,6 +485,33 @@ def test_hardtanh_by_its_clamps() -> None:
     _check_cases("hardtanh", derived("hardtanh", 1, "max_val"), by_max)
 
 
+@pytest.mark.parametrize(
+    "name, wrt, value, pieces",
+    [
+        # d/dalpha alpha*(exp(x) - 1) = exp(x) - 1 for x < 0, 0 for x > 0 (by hand)
+        ("elu", "alpha", "2", [(-oo, 0, exp(x) - 1), (0, oo, _0)]),
+        ("prelu", "a", "1/10", [(-oo, 0, x), (0, oo, _0)]),
+        # d/dbeta log(1 + exp(beta x))/beta at beta = 2: x*sigmoid(2x)/2 - log(1 + exp(2x))/4
+        ("softplus", "beta", "2", [(-oo, oo, x * _sigmoid(2 * x) / 2 - log(1 + exp(2 * x)) / 4)]),
+        # hardtanh's clamp at max_val = 3: f = max_val beyond it, so d/dmax_val is 1 there
+        ("hardtanh", "max_val", "3", [(-oo, -1, _0), (-1, 3, _0), (3, oo, _1)]),
+    ],
+)
+def test_a_derivative_by_a_parameter_given_a_value(name, wrt, value, pieces) -> None:
+    """--wrt alpha with --param alpha=2 substituted alpha before differentiating: 0."""
+    result = derived(name, 1, wrt, ((wrt, value),))
+    for lo, hi, hand in pieces:  # each piece by hand, against the case that holds its middle
+        point = probe(float(lo), float(hi))
+        (case,) = [c for c in result.cases if float(c.lower) <= point <= float(c.upper)]
+        assert same(case.expression, hand), f"{name}: {case.expression} vs {hand}"
+
+
+def test_wrt_with_code_output_is_usage_error(capsys) -> None:
+    """Code is of f and its x-derivatives: --wrt was ignored silently."""
+    code, out, err = cli_run(capsys, "derive", "elu", "--wrt", "alpha", "--format", "python")
+    assert code == 2 and out == "" and "--wrt alpha" in err
+
+
 def test_unknown_wrt_is_usage_error(capsys) -> None:
     with pytest.raises(UsageError):
         api.derive("elu", wrt="beta")
