@@ -882,7 +882,10 @@ def ball_number(ball: arb) -> Any:
     middle, radius = _exact_parts(ball)
     if radius > abs(middle) * Fraction(1, 10**32):
         return None
-    return sympy.Float(sympy.Rational(middle.numerator, middle.denominator), 30)
+    # through mpmath, not a Rational: a Taylor coefficient of sin(1e300*x) has thousands of
+    # digits, past Python's limit on int-to-string conversion (an internal error)
+    with mpmath.workprec(128):
+        return sympy.Float(mpmath.mpf(middle.numerator) / middle.denominator, 30)
 
 
 def rational_in(ball: arb) -> Any:

@@ -1027,3 +1027,15 @@ def test_an_expression_whose_factoring_never_ends_is_still_evaluated():
         truths = [float(mpmath.tanh(x) + mpmath.exp(x - 500)) for x in points]
     found = actcli.evaluate(load_activation(expression="tanh(x) + exp(x - 500)"), points).y
     assert all(abs(y - t) <= 1e-15 * abs(t) for y, t in zip(found, truths, strict=True))
+
+
+def test_a_huge_constant_inside_a_sine_is_no_internal_error(run_actcli):
+    """sin(1e300*x): the Taylor coefficients of f at 0, (10**300)**k/k!, have thousands of
+    digits, and turning one into a Float went through a string Python refuses to make (exit
+    70). Where x*10**300 is moderate the value is well conditioned: mpmath at 50 digits."""
+    points = [1e-300, -2.5e-300, 3e-301]
+    data = evaluate(run_actcli, "sin(1e300*x)", 0, points)
+    with mpmath.workdps(50):
+        for x, got in zip(points, map(float, data["y"]), strict=True):
+            true = mpmath.sin(mpmath.mpf(10) ** 300 * mpmath.mpf(x))
+            assert abs(got - true) <= RELATIVE * abs(true), (x, got)
