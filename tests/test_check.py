@@ -980,3 +980,36 @@ def test_a_jacobian_claim_holds_for_every_value_of_a_free_parameter(tmp_path, cl
     if status == "refuted":  # at a temperature other than 1, where the entries differ
         assert result.counterexample["params"]["t"] != 1
         assert result.counterexample["claimed"] != pytest.approx(result.counterexample["true"])
+
+
+@pytest.mark.parametrize("seed", ["0", "1"])
+def test_a_claim_cut_at_a_number_where_the_definition_is_cut_at_a_parameter(tmp_path, seed):
+    """f = (x - c)**2 beyond x = c; the claim f' = 2(x - c) beyond x = 1/2 is true at the
+    default c = 1/2 only (at c = 1, x = 3/4: claim -1/2, f' = 0). Under some hash seeds the
+    claim was evaluated at x = c after c had its value: `c > 1/2` undecided, exit 70."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "moving.yaml"
+    path.write_text(
+        "name: moving\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "parameters:\n  c: {default: 0.5, domain: positive}\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x > c", value: "(x - c)**2"}\n'
+        '    - {otherwise: "0"}\n'
+        "claims:\n  derivative:\n    piecewise:\n"
+        '      - {when: "x > 0.5", value: "2*(x - c)"}\n'
+        '      - {otherwise: "0"}\n'
+    )
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    run = subprocess.run(
+        [sys.executable, "-m", "actcli", "check", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 1, run.stderr
+    (result,) = json.loads(run.stdout)["results"]
+    assert result["status"] == "refuted"

@@ -278,9 +278,11 @@ def _at_point(
             f"only then ({sides}; elsewhere the claim's value there is a convention)"
         )
     try:
-        at = ctx.at_values(claimed).subs(X, value.x)
+        # x first, then the parameters: a breakpoint x = c put c back into the claim after
+        # its values (x > 1/2 at x = c left undecided: an internal error)
+        at = ctx.at_values(sympy.sympify(claimed).subs(X, value.x))
         if output_form is not None:
-            at = at.subs(Y, ctx.at_values(ctx.definition).subs(X, value.x))
+            at = at.subs(Y, ctx.at_values(ctx.definition.subs(X, value.x)))
     except TypeError:  # SymPy cannot order the claim's own conditions there (zoo, y >= 0)
         return f"the claim's value at x = {point} is not decided (its conditions there are not)"
     exact = ctx.at_values(value.left)
