@@ -1013,3 +1013,15 @@ def test_a_claim_cut_at_a_number_where_the_definition_is_cut_at_a_parameter(tmp_
     assert run.returncode == 1, run.stderr
     (result,) = json.loads(run.stdout)["results"]
     assert result["status"] == "refuted"
+
+
+def test_a_claim_too_large_for_mpmath_at_some_points_is_still_judged() -> None:
+    """x**x**x**x has no mpmath value at 30 ("too many digits") and at 3 is 3**(3**27), an
+    integer of 1e13 bits: both were internal errors (OverflowError, out of memory). Such
+    points are skipped; relu' = 1 for x > 0 refutes the claim where it is evaluated."""
+    (result,) = _check_claims("relu", ["derivative=x**x**x**x"])
+    assert result.status == "refuted"
+    x = mpmath.mpf(result.counterexample["x"])
+    assert x > 0 and result.counterexample["true"] == 1.0
+    with mpmath.workdps(30):
+        assert result.counterexample["claimed"] == pytest.approx(float(x ** (x ** (x**x))))

@@ -481,7 +481,9 @@ def _compare_points(
                     continue
                 got, true, rigorous = again
                 error, relative = _difference(got, true, tolerance)
-        except Timeout:
+        except (Timeout, OverflowError, MemoryError):
+            # x**x**x**x: mpmath makes 3**(3**27) an integer of 1e13 bits (one allocation
+            # that fails) and has no number for 30**(30**(30**30)): no value there
             if far:
                 comparison.far_skipped += 1
                 beyond_reach.add(point > 0)
