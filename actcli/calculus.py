@@ -10,7 +10,7 @@ parameters; they are ordered by the parameters' default values (stated in the re
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -299,7 +299,9 @@ def _require_monotone(slope: sympy.Expr, case: Case, probe: float, activation: A
 
 
 def _inverse(branch: sympy.Expr, case: Case, probe: float, activation: Activation) -> Any:
-    """x in terms of y on this piece: the solution of y = branch(x) that returns the probe."""
+    """x in terms of y on this piece: the solution of y = branch(x) that returns x at the probe
+    and near both ends of the piece. SymPy writes the cube root of x**3 = y as y**(1/3), not
+    real for y < 0 (f' was 3*y**(2/3)): odd roots are also tried as real roots."""
     values = default_values(activation)
     if sympy.count_ops(branch) > 60:
         raise AnalysisError(f"f is too complicated to invert on {case.condition()}")
@@ -307,9 +309,34 @@ def _inverse(branch: sympy.Expr, case: Case, probe: float, activation: Activatio
         solutions = sympy.solve(sympy.Eq(Y, branch), X)
     except (NotImplementedError, ValueError):
         solutions = []
-    y_probe = branch.subs(values).subs(X, probe)
+    points = _spread(case, probe, values)
     for solution in solutions:
-        back = complex(sympy.N(solution.subs(values).subs(Y, y_probe)))
-        if abs(back.imag) < 1e-9 and abs(back.real - probe) < 1e-9 * max(1, abs(probe)):
-            return solution
+        for candidate in (solution, _real_odd_roots(solution)):
+            if all(_returns(candidate.subs(values), branch.subs(values), x) for x in points):
+                return candidate
     raise AnalysisError(f"no closed form for x in terms of y = f(x) on {case.condition()}")
+
+
+def _spread(case: Case, probe: float, values: Mapping[Any, Any]) -> list[float]:
+    """The probe and two points near the ends of the piece (10 + |probe| out where infinite)."""
+    reach = 10.0 + abs(probe)
+    ends = []
+    for end, away in ((case.lower, -reach), (case.upper, reach)):
+        value = sympy.sympify(end).subs(values)
+        ends.append(float(value) if value.is_finite else probe + away)
+    low, high = ends
+    return [probe, low + (high - low) / 20, high - (high - low) / 20]
+
+
+def _returns(solution: Any, branch: Any, x: float) -> bool:
+    """Whether x(y) gives back x at y = branch(x)."""
+    back = complex(sympy.N(solution.subs(Y, branch.subs(X, x))))
+    return abs(back.imag) < 1e-9 and abs(back.real - x) < 1e-9 * max(1, abs(x))
+
+
+def _real_odd_roots(expression: Any) -> Any:
+    """u**(p/q) with q odd as the real root's p-th power: sign(u)*|u|**(1/q), to the p."""
+    return expression.replace(
+        lambda n: n.is_Pow and n.exp.is_Rational and n.exp.q % 2 == 1 and n.exp.q > 1,
+        lambda n: (sympy.sign(n.base) * abs(n.base) ** sympy.Rational(1, n.exp.q)) ** n.exp.p,
+    )

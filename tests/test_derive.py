@@ -852,3 +852,21 @@ def test_a_branch_that_is_0_over_0_at_a_breakpoint_has_its_limit_there(
     one-sided limits (hand, in the comments) decide."""
     (point,) = api.derive(expression=expression, order=order).derivative.points
     assert (point.left, point.right, point.exists) == (left, right, exists)
+
+
+@pytest.mark.parametrize(
+    "expression, hand",
+    [
+        # y = x**3: x = sign(y)*|y|**(1/3), f' = 3x**2 = 3|y|**(2/3); SymPy's y**(2/3) is not
+        # real for y < 0
+        ("x**3", lambda y: 3 * abs(y) ** (mpmath.mpf(2) / 3)),
+        ("x**5", lambda y: 5 * abs(y) ** (mpmath.mpf(4) / 5)),
+    ],
+)
+def test_an_odd_power_in_terms_of_its_output_is_real_for_negative_y(expression, hand) -> None:
+    from actcli.expr import Y
+
+    (case,) = api.derive(expression=expression, output=True).derivative.cases
+    for value in (-8, -0.5, 0.5, 27):
+        got = complex(sympy.N(case.expression.subs(Y, value)))
+        assert got.imag == 0 and got.real == pytest.approx(float(hand(mpmath.mpf(value))))
