@@ -31,7 +31,6 @@ from actcli.errors import (
     SpecPathWarning,
     UnknownActivationError,
     UsageError,
-    clipped,
     quoted,
 )
 from actcli.spec import Spec, variant_spec
@@ -68,10 +67,10 @@ def _spec_path_directory(entry: str) -> Path:
     try:
         directory = Path(entry).expanduser()
     except RuntimeError:  # ~nouser (pathlib cannot expand it), or no home directory at all
-        message = f"{clipped(entry)}: cannot expand '~' (no such user, or no home directory)"
+        message = f"{quoted(entry)}: cannot expand '~' (no such user, or no home directory)"
         raise SpecError([f"{SPEC_PATH_VARIABLE}: {message}"]) from None
     if not directory.is_dir():
-        raise SpecError([f"{SPEC_PATH_VARIABLE}: {clipped(entry)}: not a directory"])
+        raise SpecError([f"{SPEC_PATH_VARIABLE}: {quoted(entry)}: not a directory"])
     return directory
 
 
@@ -80,7 +79,7 @@ def _listed(directory: Path) -> list[Path]:
         return spec_files(directory)
     except OSError as exc:
         reason = exc.strerror or exc
-        raise SpecError([f"{SPEC_PATH_VARIABLE}: {clipped(str(directory))}: {reason}"]) from None
+        raise SpecError([f"{SPEC_PATH_VARIABLE}: {quoted(str(directory))}: {reason}"]) from None
 
 
 class Registry:

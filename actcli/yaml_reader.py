@@ -8,6 +8,7 @@ collects problems instead of stopping at the first; `actcli.spec_file` reads spe
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -168,6 +169,12 @@ class NodeReader:
         text = str(value) if not isinstance(value, str) else value
         if not text.strip() and not allow_empty:
             self.problem(node, where, "must not be empty")
+            return None
+        control = next(
+            (c for c in text if c not in "\n\t" and unicodedata.category(c) == "Cc"), None
+        )
+        if control is not None:  # an ESC in a title reached the terminal from show and list
+            self.problem(node, where, f"contains the control character U+{ord(control):04X}")
             return None
         return text
 

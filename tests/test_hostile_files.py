@@ -122,7 +122,7 @@ def test_unknown_user_in_spec_path(entry: str, run_actcli, monkeypatch: pytest.M
     code, out, err = run_actcli("list")
     assert code == 2
     assert err.strip() == (
-        f"ACTCLI_SPEC_PATH: {entry}: cannot expand '~' (no such user, or no home directory)"
+        f"ACTCLI_SPEC_PATH: {entry!r}: cannot expand '~' (no such user, or no home directory)"
     )
 
 
@@ -162,3 +162,29 @@ def test_long_expression_is_clipped_in_the_message(run_actcli) -> None:
     code, out, err = run_actcli("eval", "--expr", expression, "1")
     assert code == 2
     assert len(err) < MAX_QUOTED + 200, err
+
+
+@pytest.mark.parametrize("character", ["\x1b", "\x07", "\x9b", "\x00"])
+def test_a_control_character_in_a_spec_text_is_refused_with_its_line(
+    tmp_path, run_actcli, character: str
+) -> None:
+    """An ESC in a title reached the terminal from `show` and `list` (and validated): a
+    text of a spec may hold line breaks and tabs, no other control character."""
+    path = tmp_path / "control.yaml"
+    escaped = f"\\x{ord(character):02x}"
+    path.write_text(
+        f'name: control\ntitle: "a{escaped}[31mred"\nkind: scalar\n'
+        'references: [hand]\ndefinition: "x"\n'
+    )
+    code, out, err = run_actcli("validate", str(path))
+    assert code == 2 and character not in err
+    assert err.strip() == (
+        f"{path}:2: title: contains the control character U+{ord(character):04X}"
+    )
+
+
+def test_a_spec_path_entry_is_quoted_in_its_error(run_actcli, monkeypatch) -> None:
+    """An entry with an ESC (a terminal's title sequence) was echoed raw."""
+    monkeypatch.setenv("ACTCLI_SPEC_PATH", "\x1b]0;pwned\x07")
+    code, _, err = run_actcli("list")
+    assert code == 2 and "\x1b" not in err and "\\x1b]0;pwned\\x07" in err

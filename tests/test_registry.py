@@ -279,7 +279,7 @@ def test_spec_path_entry_that_is_a_file(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(SPEC_PATH_VARIABLE, str(entry))
     with pytest.raises(SpecError) as caught:
         Registry.default()
-    assert caught.value.problems == [f"{SPEC_PATH_VARIABLE}: {entry}: not a directory"]
+    assert caught.value.problems == [f"{SPEC_PATH_VARIABLE}: {str(entry)!r}: not a directory"]
 
 
 def test_spec_path_entry_that_does_not_exist(
