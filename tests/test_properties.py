@@ -838,3 +838,21 @@ def test_the_origin_entries_tell_a_tiny_number_from_zero(expression, zero, ident
 
     (row, _), *_ = actcli.properties(expression=expression).rows
     assert (row.zero_at_origin, row.identity_near_origin) == (zero, identity)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(x**2 - 1)/(x - 1)",  # x + 1 where defined (f' = 1)
+        # x - 2 + 1/(1 + x**2): f' = 1 - 2x/(1 + x**2)**2 >= 1 - 3*sqrt(3)/8 > 0 (the maximum
+        # of 2x/(1 + x**2)**2 is at x = 1/sqrt(3), by hand)
+        "(x**2 - 4)/(x + 2) + 1/(1 + x**2)",
+    ],
+)
+def test_a_rational_function_is_not_made_non_monotonic_by_its_removable_singularity(expression):
+    """Sampled beside the removable singularity, the uncancelled forms lost their digits and
+    the witness [1.000000012, 1.000000016, 1.000000022] made (x**2 - 1)/(x - 1) "none"."""
+    import actcli
+
+    (row, _), *_ = actcli.properties(expression=expression).rows
+    assert row.monotonic == "increasing"

@@ -146,7 +146,13 @@ class Analysis:
         if not expression.has(X) or sympy.count_ops(expression) > FORM_OPS:
             return []
         found = []
-        rewrites = (sympy.together, sympy.factor_terms, lambda e: rationalise(sympy.together(e)))
+        rewrites = (
+            sympy.together,
+            sympy.factor_terms,
+            lambda e: rationalise(sympy.together(e)),
+            # common factors out: (x**2 - 4)/(x + 2) is x - 2, with no 0/0 beside -2
+            lambda e: sympy.cancel(sympy.together(e)),
+        )
         for rewrite in rewrites:
             value = bounded(lambda r=rewrite: r(expression), FORM_SECONDS, self.budget)
             if value is not None and value != expression and value not in found:

@@ -15,6 +15,7 @@ import sympy
 from flint import arb
 
 from actcli.budget import bounded
+from actcli.compiler import compile_scalar
 from actcli.expr import X
 from actcli.isolate import Undecided, sign_regions
 from actcli.properties.analysis import LIMIT_OPS, Analysis
@@ -39,6 +40,11 @@ def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], 
     slope = part.derivative(order + 1)
     if analysis.is_flat(index, order):
         return {0}, "symbolic"
+    rational = slope.is_rational_function(X) and sympy.count_ops(slope) <= LIMIT_OPS
+    if rational:
+        # (x**2 - 1)/(x - 1) has slope 1 once cancelled; sampled beside the removable
+        # singularity at 1, it lost its digits and f was "none" (not monotonic)
+        slope = sympy.cancel(slope)
     if not slope.has(X):
         return ({1} if to_float(slope) > 0 else {-1}), "symbolic"
     decided = _symbolic_sign(analysis, index, slope)
@@ -59,11 +65,15 @@ def _slope_signs(analysis: Analysis, index: int, order: int) -> tuple[set[int], 
             if signs and (len(signs) > 1 or not undecided or _touching(regions)):
                 return signs, "interval"
     x = samples(part.lo, part.hi)
-    sampled = analysis.evaluate(order + 1, x)
+    if rational:  # the cancelled forms: no 0/0 beside a removable singularity
+        values = compile_scalar(sympy.cancel(part.derivative(order)))(x)
+        sampled = compile_scalar(slope)(x)
+    else:
+        values, sampled = analysis.evaluate(order, x), analysis.evaluate(order + 1, x)
     finite = sampled[np.isfinite(sampled)]
     noise = 1e-12 * float(np.max(np.abs(finite))) if finite.size else 0.0
     found = {int(s) for s in np.sign(finite[np.abs(finite) > noise])}  # no sign from rounding
-    return (found | _sampled_steps(analysis.evaluate(order, x)) or {0}), "numeric"
+    return (found | _sampled_steps(values) or {0}), "numeric"
 
 
 def _sampled_steps(values: np.ndarray) -> set[int]:
