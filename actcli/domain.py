@@ -376,6 +376,12 @@ def side_limit(
         return series  # exact where a rule above found it, else from the ball; SymPy's last
     elementary = to_elementary(expression)
     found = bounded(lambda: sympy.limit(elementary, X, point, direction), 2 * LIMIT_SECONDS, budget)
+    if (found is None or found.has(sympy.Limit)) and elementary.has(sympy.erfc):
+        # SymPy's limit knows erf's ends, not erfc's at -oo (erfc(x) there was unknown)
+        rewritten = elementary.rewrite(sympy.erf)
+        found = bounded(
+            lambda: sympy.limit(rewritten, X, point, direction), 2 * LIMIT_SECONDS, budget
+        )
     return _as_limit(found)
 
 

@@ -856,3 +856,14 @@ def test_a_rational_function_is_not_made_non_monotonic_by_its_removable_singular
 
     (row, _), *_ = actcli.properties(expression=expression).rows
     assert row.monotonic == "increasing"
+
+
+def test_erfc_tends_to_two_at_minus_infinity_without_reaching_it():
+    """erfc decreases from 2 (at -oo) to 0 (at +oo), reaching neither (by hand: erfc' =
+    -2exp(-x**2)/sqrt(pi) < 0). SymPy's limit leaves erfc at -oo unevaluated; a float sample
+    rounding to 2.0 then made the range (0, 2] (numeric)."""
+    import actcli
+
+    (row, _), *_ = actcli.properties(expression="erfc(x)").rows
+    data = row.to_json()["range"]
+    assert (data["exact"], data["method"]) == ("(0, 2)", "symbolic")
