@@ -372,6 +372,15 @@ class _Builder:
         if name == "delta" and "delta" in self.namespace.symbols:
             return self._delta(node)
         if name not in FUNCTIONS:
+            if self.namespace.vector and name in REDUCTIONS:  # known, but not so called
+                free = self.namespace.free_indices
+                bound = " or ".join(sorted(self.namespace.indices - free))
+                if not bound:  # a Jacobian's i and j are both free
+                    shown = ", ".join(sorted(free))
+                    message = f"{name}() has no index to reduce over here ({shown} are free)"
+                else:
+                    message = f"{name}(EXPR, INDEX) reduces over an index ({bound})"
+                raise self.fail(message, node)
             known = ", ".join(sorted(self._function_names()))
             raise self.fail(f"unknown function '{name}' (known: {known})", node.func)
         constructor, arities = FUNCTIONS[name]

@@ -673,8 +673,8 @@ def _render_jacobian(data: dict[str, Any], fmt: str, out: IO[str]) -> None:
     if data["note"]:
         lines.append(f"  ({data['note']})")
     if data["matrix"] is not None:
-        n = len(data["matrix"])
-        lines.append(f"as a {n}x{n} matrix (rows y_r, columns x_c):")
+        rows, columns = len(data["matrix"]), len(data["matrix"][0])  # maxout: 1 x n
+        lines.append(f"as a {rows}x{columns} matrix (rows y_r, columns x_c):")
         lines.extend(f"  {row}" for row in data["matrix"])
     _prose(out, lines)
 

@@ -1025,3 +1025,10 @@ def test_a_claim_too_large_for_mpmath_at_some_points_is_still_judged() -> None:
     assert x > 0 and result.counterexample["true"] == 1.0
     with mpmath.workdps(30):
         assert result.counterexample["claimed"] == pytest.approx(float(x ** (x ** (x**x))))
+
+
+def test_a_jacobian_claim_cannot_reduce_over_its_free_indices(cli) -> None:
+    """i and j are the Jacobian's free indices: sum() in a claim has nothing to reduce over
+    (the message called sum unknown while listing it among the known functions)."""
+    code, _, err = cli("check", "softmax", "--claim", "jacobian=y[i] + 0*sum(y[k], k)")
+    assert code == 2 and "sum() has no index to reduce over here (i, j are free)" in err

@@ -870,3 +870,9 @@ def test_an_odd_power_in_terms_of_its_output_is_real_for_negative_y(expression, 
     for value in (-8, -0.5, 0.5, 27):
         got = complex(sympy.N(case.expression.subs(Y, value)))
         assert got.imag == 0 and got.real == pytest.approx(float(hand(mpmath.mpf(value))))
+
+
+def test_the_jacobian_of_a_reduction_is_one_row(capsys) -> None:
+    """maxout maps R^3 to R: its Jacobian is 1x3 (it was called a 1x1 matrix)."""
+    code, out, _ = cli_run(capsys, "derive", "maxout", "--n", "3")
+    assert code == 0 and "as a 1x3 matrix" in out

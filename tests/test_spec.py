@@ -416,3 +416,25 @@ def test_exact_default_is_not_a_float() -> None:
 @pytest.mark.parametrize("text", ["abc", "", "1/0", "nan", "inf", "-inf", "0x10", "1_000", "1/x"])
 def test_exact_default_junk_is_none(text: str) -> None:
     assert exact_default(text) is None
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        # softmax's index is j: k is no index here
+        ("exp(x[i])/sum(exp(x[k]), k)", "sum(EXPR, INDEX) reduces over an index (j)"),
+    ],
+)
+def test_a_reduction_over_an_unknown_index_says_which_index(tmp_path, expression, message):
+    """The message was "unknown function 'sum' (known: ..., sum, ...)"."""
+    from actcli.errors import SpecError
+    from actcli.spec_file import load_spec
+
+    path = tmp_path / "v.yaml"
+    path.write_text(
+        "name: v\ntitle: t\nkind: vector\nreferences: [hand]\n"
+        f'definition:\n  expression: "{expression}"\n'
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert message in str(caught.value)
