@@ -86,6 +86,29 @@ def test_bad_options_are_one_line_errors_and_write_nothing(run_actcli, tmp_path,
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("expression", ["sin(x)/x", "x*sin(1/x)", "exp(-1/x**2)"])
+def test_a_singular_point_inside_a_segment_is_refused_not_a_crash(run_actcli, expression):
+    """10 points on [-1, 1]: step 2/9, so x = 0 is no node but the midpoint of the segment
+    [-1/9, 1/9], where each formula is 0/0 (or 1/0) and its f'' has no interval enclosure.
+    It crashed (ZeroDivisionError, exit 70) measuring there; with 0 a node it was refused."""
+    code, out, err = run_actcli(
+        "table", "--expr", expression, "--range", "-1", "1", "--points", "10"
+    )
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("actcli: error: table: ")
+    a, b = (float(v) for v in err.split("[")[1].split("]")[0].split(", "))
+    assert a == pytest.approx(-1 / 9, rel=1e-15) and b == pytest.approx(1 / 9, rel=1e-15)
+
+
+@pytest.mark.parametrize("argv", [["--points", "256"], ["--max-error", "1e-3"]])
+def test_no_infinite_error_is_certified(run_actcli, argv):
+    """sqrt(|x|)'' = -1/(4|x|^(3/2)) is unbounded at 0: no h^2/8 sup|f''| bound exists on the
+    segment around it. It printed "certified max error inf" and wrote the table."""
+    code, out, err = run_actcli("table", "--expr", "sqrt(abs(x))", "--range", "-1", "1", *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "no finite bound" in err and "f''" in err
+
+
 def test_a_failed_run_keeps_an_existing_table(run_actcli, tmp_path):
     (tmp_path / "t.csv").write_text("previous table\n")
     assert run_actcli("table", "relu", "--points", "1", "-o", "t.csv")[0] == 2

@@ -35,9 +35,11 @@ platform's libm. Each segment is cut at the breakpoints of the definition (each 
 with its own branch, the cut widened by a few ulp), and into 4 sub-pieces against
 over-estimation. Where a branch's enclosure is not finite (a pole, a value that may be
 undefined) the spec's stable form (proven equal to the definition by `actcli check`) is tried;
-still not finite: the bound is infinite, and a --max-error request is refused. Jumps and
-kinks come from `Activation.kinks` (one-sided limits,
-30 digits), with a few ulp of slack.
+still not finite: the table is refused (an infinite bound certifies nothing), naming the
+first segment without one: sqrt(|x|) around 0 (f'' unbounded), and sin(x)/x around 0, whose
+f'' is bounded but whose formula is 0/0 there, so no interval enclosure of it is finite.
+Jumps and kinks come from `Activation.kinks` (one-sided limits, 30 digits), with a few ulp of
+slack.
 
 The certified error of an order is interpolation_bound + quantisation_error + evaluation_error:
 

@@ -1,12 +1,10 @@
 """The notes of a finished table: what a reader must know to trust or use it.
 
 Kept apart so that their wording changes here only (fold, chosen Q format, saturation,
-breakpoints and what they cost, stable forms, uncertifiable orders, the measurement).
+breakpoints and what they cost, stable forms, the measurement).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -61,12 +59,6 @@ def notes(
                 notes.append(f"{g}' jumps by {event.kink:.3g} {where} (a kink of {g}): {term}")
     if build.used_stable:
         notes.append("where the definition's derivative overflows, its bound uses the stable form")
-    for b in build.budgets:
-        if not math.isfinite(b.interpolation_bound):
-            notes.append(
-                f"{label(b.order)}: the interpolation error cannot be certified "
-                "(no finite bound on the derivative somewhere in the range)"
-            )
     notes.append(
         f"measured at {count} points against mpmath (segment midpoints, near every breakpoint)"
     )

@@ -30,6 +30,7 @@ class Build:
     fmt: Format
     budgets: tuple[ErrorBudget, ...]
     used_stable: bool
+    unbounded: tuple[int, float, float] | None  # (order, a, b): a segment with no finite bound
 
     @property
     def certified(self) -> float:
@@ -67,11 +68,30 @@ def build(
     if fmt.fixed and fmt.fraction_bits is None:
         fmt = auto_format(fmt, values)
     stored, budgets, used_stable = [], [], False
+    unbounded = None
     for info, column in zip(infos, values, strict=True):
         quantised, quantisation = quantise(column, fmt, info.exact, x)
         bounds, stable = segment_bounds(info, x, column, interp)
         used_stable = used_stable or stable
+        bad = np.flatnonzero(~np.isfinite(bounds))
+        if bad.size and unbounded is None:
+            unbounded = (info.order, float(x[bad[0]]), float(x[bad[0] + 1]))
         evaluation = EVALUATION_RELATIVE * float(np.max(np.abs(column))) + 1e-300
         stored.append(quantised)
         budgets.append(ErrorBudget(info.order, float(np.max(bounds)), quantisation, evaluation))
-    return Build(x, step, tuple(values), tuple(stored), fmt, tuple(budgets), used_stable)
+    return Build(x, step, tuple(values), tuple(stored), fmt, tuple(budgets), used_stable, unbounded)
+
+
+def unbounded_message(build: Build, interp: str) -> str | None:
+    """Why `build` has no finite certified error, naming the first segment without a bound;
+    None when it has one. An infinite "certified" error certifies nothing, so it is refused."""
+    if build.unbounded is None:
+        return None
+    order, a, b = build.unbounded
+    bounding = label(order + (2 if interp == "linear" else 1))
+    return (
+        f"the {interp} interpolation error of {label(order)} has no finite bound on "
+        f"[{a:.17g}, {b:.17g}]: {bounding} has no finite interval bound there (unbounded, "
+        "or its formula undefined at a point of it, such as 0/0); pick a --range without "
+        "that point"
+    )

@@ -14,7 +14,7 @@ import numpy as np
 from actcli.compiler import compile_scalar
 from actcli.errors import UsageError
 from actcli.lut.bounds import EVALUATION_RELATIVE, Event, Order
-from actcli.lut.grid import Build, build
+from actcli.lut.grid import Build, build, unbounded_message
 from actcli.lut.numberformat import Format
 from actcli.lut.result import label
 
@@ -81,7 +81,7 @@ def search(
         if attempt(candidate):
             return cache[candidate]
     passed = attempt(first)
-    _refuse_floor(cache[first], option, target)
+    _refuse_floor(cache[first], option, target, interp)
     if passed:
         passing, failing = first, 1
         while passing > 2:
@@ -148,15 +148,12 @@ def _refuse_evaluation_floor(
             )
 
 
-def _refuse_floor(build: Build, option: str, target: float) -> None:
+def _refuse_floor(build: Build, option: str, target: float, interp: str) -> None:
     """Refuse when the number format alone, or an unboundable derivative, misses E."""
+    unbounded = unbounded_message(build, interp)
+    if unbounded is not None:
+        raise UsageError(f"{option}: {unbounded}")
     for budget in build.budgets:
-        if not math.isfinite(budget.interpolation_bound):
-            raise UsageError(
-                f"{option}: the interpolation error of {label(budget.order)} cannot be "
-                "certified on this range (its derivative has no finite interval bound); "
-                "narrow the range"
-            )
         floor = budget.quantisation_error + budget.evaluation_error
         if floor > target:
             top = max(float(np.max(np.abs(v))) for v in build.values)

@@ -104,6 +104,9 @@ def make_table(
             )
         check_size(count)
         build = grid.build(infos, start, hi, count, fmt, interp)
+        unbounded = grid.unbounded_message(build, interp)
+        if unbounded is not None:
+            raise UsageError(f"table: {unbounded}")
     result = TableResult(
         activation=activation.name,
         params=activation.params,
