@@ -109,6 +109,25 @@ def test_no_infinite_error_is_certified(run_actcli, argv):
     assert len(err.splitlines()) == 1 and "no finite bound" in err and "f''" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "truth", "falsehood"),
+    [
+        # sqrt is continuous on [0, 1] with sqrt(0) = 0; it is f'' = -x^(-3/2)/4 that is
+        # unbounded at 0, so no h^2/8 sup|f''| bound exists on the first segment
+        (["--range", "0", "1"], "no finite bound on [0, ", "pole"),
+        # below 0 sqrt has no real value: that is the reason, not a pole
+        (["--range", "-1", "1"], "no real value on the left of x = 0", "pole"),
+        # 1/x -> +-oo at 0: a pole indeed
+        (["--expr", "1/x", "--range", "-1", "1"], "unbounded at x = 0 (a pole)", "no real"),
+    ],
+)
+def test_a_refusal_at_a_singular_point_says_what_is_true(run_actcli, argv, truth, falsehood):
+    """sqrt(x) on [0, 1] was refused as "f is unbounded at x = 0 (a pole)"."""
+    code, out, err = run_actcli("table", "--expr", "sqrt(x)", *argv)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert truth in err and falsehood not in err
+
+
 def test_a_failed_run_keeps_an_existing_table(run_actcli, tmp_path):
     (tmp_path / "t.csv").write_text("previous table\n")
     assert run_actcli("table", "relu", "--points", "1", "-o", "t.csv")[0] == 2

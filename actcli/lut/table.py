@@ -12,7 +12,7 @@ from dataclasses import replace
 from actcli.activation import Activation
 from actcli.errors import AnalysisError, ResourceLimitError, UsageError
 from actcli.lut import explain, grid, reflection
-from actcli.lut.bounds import analyse
+from actcli.lut.bounds import Event, analyse
 from actcli.lut.measure import measure
 from actcli.lut.numberformat import Format, parse_format
 from actcli.lut.result import ErrorBudget, TableResult, label
@@ -73,11 +73,7 @@ def make_table(
     infos = [analyse(activation, k, interp) for k in orders]
     for info in infos:
         for event in info.events:
-            if start <= event.x <= hi and not math.isfinite(event.jump):
-                raise UsageError(
-                    f"table: {label(info.order)} is unbounded at x = {event.x:.17g} (a pole); "
-                    "pick a --range without it"
-                )
+            _refuse_singularity(info.order, event, start, hi)
 
     def check_size(count: int) -> None:
         if max_output_bytes is None:
@@ -145,6 +141,25 @@ def make_table(
 
 
 CERTIFICATE_SLACK = 1e-6  # relative: the measurement's own float rounding
+
+
+def _refuse_singularity(order: int, event: Event, start: float, hi: float) -> None:
+    """Refuse a breakpoint where g = f^(order) goes to infinity (a pole) or has no value, on a
+    side inside [start, hi]: only the side the table covers counts (sqrt at a range end 0 is
+    finite and continuous; that its f'' is unbounded there is the bound's to say)."""
+    sides = [("left", event.left)] if start < event.x <= hi else []
+    sides += [("right", event.right)] if start <= event.x < hi else []
+    for side, value in sides:
+        if math.isinf(value):
+            raise UsageError(
+                f"table: {label(order)} is unbounded at x = {event.x:.17g} (a pole); "
+                "pick a --range without it"
+            )
+        if math.isnan(value):
+            raise UsageError(
+                f"table: {label(order)} has no real value on the {side} of x = "
+                f"{event.x:.17g}; pick a --range where it is defined"
+            )
 
 
 def _check_options(
