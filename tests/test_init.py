@@ -135,3 +135,29 @@ def test_help_keeps_the_brackets_of_its_formulas(run_actcli):
     assert code == 0 and "E[f(z)]" in " ".join(out.split())
     code, out, _ = run_actcli("phase", "--help")
     assert code == 0 and "E[f(sqrt(q) z)^2]" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("expression", "diverging"),
+    [
+        # 1/x: E[f(z)^2] = E[1/z^2] = inf (1/z^2 is not integrable at 0): no q map at all
+        ("1/x", "E[f(sqrt(q) z)^2] = inf"),
+        # sqrt|x|: E[f'(z)^2] = E[1/(4|z|)] = inf although E[f(z)^2] = E|z| = sqrt(2/pi)
+        ("sqrt(abs(x))", "E[f'(sqrt(q) z)^2] = inf"),
+    ],
+)
+def test_a_diverging_moment_is_said_not_hidden(capsys, expression, diverging):
+    """1/x ran 10 s into an out-of-memory exit 3; sqrt(abs(x)) claimed an edge of chaos at
+    sigma_w^2 = 4e150 with q* = inf."""
+    (row,) = run_json(capsys, "--expr", expression)
+    assert row["critical"] is None
+    assert row["critical_note"].startswith("no edge of chaos") and diverging in row["critical_note"]
+    if expression == "1/x":
+        assert row["second_moment"] == "inf" and row["variance_preserving"] is None
+        assert diverging in row["variance_preserving_note"]
+    else:
+        assert row["second_moment"] == pytest.approx(math.sqrt(2 / math.pi), rel=1e-12)
+        assert row["variance_preserving"]["sigma_w2"] == pytest.approx(
+            math.sqrt(math.pi / 2), rel=1e-12
+        )
+        assert row["variance_preserving"]["chi_1"] == "inf"

@@ -277,3 +277,14 @@ def test_tanhshrink_settles_at_the_attractor_below_an_unstable_fixed_point() -> 
     assert diagram.q_star[0, 0] == pytest.approx(q, rel=1e-10)
     assert diagram.chi_1[0, 0] == pytest.approx(chi, rel=1e-10)
     assert diagram.phase[0][0] == "ordered"
+
+
+def test_an_infinite_chi_1_is_chaotic_and_has_no_critical_line():
+    """sqrt|x|: q* is finite (q -> sigma_w^2 sqrt(2q/pi) + sigma_b^2 is sublinear) but
+    chi_1 = sigma_w^2 E[1/(4 sqrt(q*)|z|)] = inf: chaotic everywhere, never ordered. It printed
+    "undetermined" and a critical line at sigma_w^2 = 4e150."""
+    result = actcli.phase(expression="sqrt(abs(x))", sigma_w2=(1, 2, 2), sigma_b2=(0, 0.1, 2))
+    (diagram,) = result.diagrams
+    assert diagram.counts()["chaotic"] == 4
+    assert np.all(np.isposinf(diagram.chi_1))
+    assert [point.sigma_w2 for point in diagram.critical_line] == [None, None]

@@ -190,6 +190,23 @@ def test_critical_reports_no_root(moments) -> None:
     assert found.largest_chi_1 == 0.0
 
 
+def test_a_moment_with_a_non_integrable_pole_is_infinite_and_no_edge_is_claimed() -> None:
+    """sqrt|x|: f'(x)^2 = 1/(4|x|), so E[f'(sqrt(q) z)^2] = E[1/|z|] / (4 sqrt(q)) = inf for
+    every q (1/|z| is not integrable at 0), while E[f(sqrt(q) z)^2] = sqrt(q) E|z| =
+    sqrt(2q/pi) stays finite. It claimed an edge of chaos at sigma_w^2 = 4e150 (1 over f'^2 at
+    1e150, the q -> oo 'limit')."""
+    moments = GaussianMoments(load_activation(expression="sqrt(abs(x))"))
+    for q in (0.25, 1.0, 9.0):
+        assert moments.expect(q) == pytest.approx(math.sqrt(2 * q / math.pi), rel=1e-12)
+        assert moments.expect(q, order=1) == math.inf
+    found = critical_sigma_w2(moments, 0.0)
+    assert found.sigma_w2 is None and "chi_1 = inf" in found.reason
+    with pytest.raises(UsageError, match="no edge of chaos"):
+        simulate_depth(
+            [load_activation(expression="sqrt(abs(x))")], mode="meanfield", depth=5, critical=True
+        )
+
+
 # -- Monte Carlo -----------------------------------------------------------------------------
 
 

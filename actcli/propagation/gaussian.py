@@ -10,6 +10,11 @@ below 1e-16 of that scale, a panel is not finite, or a q still refines more than
 Plain Gauss-Hermite would converge slowly on kinked functions (200 nodes give E[selu'(z)^2] =
 1.0665, the true value is 1.0716).
 
+A pole of f or f' at a cut point, |g(x)| ~ |x - c|^-p, makes E[|g|^k] diverge for every q once
+k*p >= 1 (1/x: E[f^2]; sqrt|x|: E[f'^2] = E[1/(4|x|)]). Quadrature cannot tell that from a slow
+integral (it refined until memory ran out on 1/x), so p is measured first (`Pole`) and such a
+moment is +inf for even k, undefined (nan) for odd k, without quadrature.
+
 Why panels in x: every q of an octave shares them, and every q that refines a panel shares its
 halves, so f^(k) is evaluated once per node and cached. A phase diagram's tens of thousands of
 expectations then cost an exp() per node rather than an f (GELU's accurate f costs ~200 ns a
@@ -26,10 +31,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from actcli.activation import Activation
+from actcli.errors import AnalysisError
 
 Z_MAX = 37.5
 _LOW_ORDER, _HIGH_ORDER = 24, 36
@@ -40,6 +47,8 @@ _MAX_PANELS = 2000  # per q and round: beyond, the integrand is not resolvable (
 _NORMAL = 1.0 / math.sqrt(2.0 * math.pi)
 _EDGES = (0, 1, 2, 3, 4, 6)  # a level's panels end at +-2^(j+k): |z| = 1/2..1 to 32..64
 _CHUNK = 1024  # panels per pass: the temporaries stay in the processor's cache
+_POLE_DISTANCES = (2.0**-30, 2.0**-40)  # from a cut point, relative to max(|c|, 1)
+_GROWTH_SLACK = 1e-6  # the measured growth's own rounding: |x|^-1/2 squared is |x|^-1
 
 
 def _rules() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,6 +148,61 @@ def _grown(array: np.ndarray, capacity: int) -> np.ndarray:
     return grown
 
 
+@dataclass(frozen=True)
+class Pole:
+    """|f^(order)(x)| ~ |x - c|^-growth beside the cut point c: E[|f^(order)|^p] diverges for
+    every q > 0 once p * growth >= 1, whatever the Gaussian's width."""
+
+    order: int
+    x: float
+    growth: float
+
+    def diverges(self, power: int) -> bool:
+        return power * self.growth >= 1 - _GROWTH_SLACK
+
+    def reason(self, power: int = 2) -> str:
+        g = "f" + "'" * self.order
+        return (
+            f"E[{g}(sqrt(q) z)^{power}] = inf for every q > 0 (|{g}|^{power} ~ "
+            f"|x - c|^-{power * self.growth:.3g} near c = {self.x:.17g} is not integrable)"
+        )
+
+
+def _poles(activation: Activation) -> tuple[Pole, ...]:
+    """The strongest pole of f and of f' at the activation's cut points (`Activation.kinks`:
+    a one-sided limit that is infinite), its growth p in |g| ~ |x - c|^-p measured from the
+    high-precision reference at 2^-30 and 2^-40 (times max(|c|, 1)) from c. Quadrature cannot
+    tell a divergent integral from a slow one (it failed to converge, or refined until memory
+    ran out: 1/x); this can."""
+    strongest: dict[int, Pole] = {}
+    for kink in activation.kinks(1):
+        for order in (0, 1):
+            sides = [
+                direction
+                for direction, limits in ((-1, kink.left), (1, kink.right))
+                if math.isinf(limits[order])
+            ]
+            if not sides:
+                continue
+            reference = activation.reference(order)
+            for direction in sides:
+                near, far = (
+                    kink.x + direction * d * max(abs(kink.x), 1.0) for d in _POLE_DISTANCES
+                )
+                try:
+                    values = [reference(near), reference(far)]
+                except AnalysisError:  # no reference value there: no evidence of a pole
+                    continue
+                if any(v is None or v == 0 or not math.isfinite(v) for v in values):
+                    continue
+                growth = math.log(abs(values[0] / values[1])) / math.log(
+                    _POLE_DISTANCES[1] / _POLE_DISTANCES[0]
+                )
+                if order not in strongest or growth > strongest[order].growth:
+                    strongest[order] = Pole(order, kink.x, growth)
+    return tuple(strongest.values())
+
+
 class GaussianMoments:
     """E[f^(k)(sqrt(q) z)^p] for z ~ N(0, 1), for one scalar activation f."""
 
@@ -147,6 +211,11 @@ class GaussianMoments:
         functions = {0: activation.function(0), 1: activation.function(1)}
         self._functions = functions
         self._panels = _Panels(functions, [value for value, _ in activation.breakpoints()])
+        self.poles = _poles(activation)
+
+    def divergence(self, order: int, power: int = 2) -> Pole | None:
+        """The pole that makes E[f^(order)(sqrt(q) z)^power] diverge for every q, if any."""
+        return next((p for p in self.poles if p.order == order and p.diverges(power)), None)
 
     def expect(self, q: float, order: int = 0, power: int = 2) -> float:
         """E[f^(order)(sqrt(q) z)^power]; see `expect_many`."""
@@ -185,6 +254,9 @@ class GaussianMoments:
     ) -> tuple[np.ndarray, np.ndarray]:
         value = np.full(q.shape, math.nan)
         second = np.full(q.shape, math.nan)
+        if self.divergence(order, power) is not None:  # +inf for an even power; else undefined
+            value[(q >= 0) & ~np.isnan(q)] = math.inf if power % 2 == 0 else math.nan
+            return value, second
         if np.any(q == 0):
             value[q == 0] = self._limit(1e-300, order, power)
         if np.any(np.isposinf(q)):

@@ -173,8 +173,10 @@ def _row(activation: Activation, sigma_b2: float) -> InitRow:
     sigma_w2 = variance_preserving_sigma_w2(moments, sigma_b2)
     preserving = None
     depth_scale = explosion_scale = None
+    diverging = moments.divergence(0) or moments.divergence(1)
+    why_infinite = "" if diverging is None else f" ({diverging.reason()})"
     if sigma_w2 is None:
-        why = "sigma_b^2 >= 1" if sigma_b2 >= 1 else f"E[f(z)^2] = {second:.6g}"
+        why = "sigma_b^2 >= 1" if sigma_b2 >= 1 else f"E[f(z)^2] = {second:.6g}{why_infinite}"
         note = f"no variance preserving sigma_w^2: {why}"
     else:
         chi_1 = moments.chi(sigma_w2, 1.0)
@@ -183,6 +185,7 @@ def _row(activation: Activation, sigma_b2: float) -> InitRow:
         note = (
             f"sigma_w^2 E[f(z)^2] + sigma_b^2 = 1 with E[f(z)^2] = {second:.10g} (the second "
             f"moment: the mean E[f(z)] = {mean:.6g} counts as signal); chi_1 = {chi_1:.6g}"
+            f"{why_infinite}"
         )
     found = critical_sigma_w2(moments, sigma_b2)
     critical = None

@@ -556,6 +556,17 @@ def critical_line(
     for bias in biases:
         if not (math.isfinite(bias) and bias >= 0):
             raise ValueError(f"sigma_b2 = {bias!r}: must be zero or positive")
+    divergent = moment_divergence(moments)
+    if divergent is not None:
+        return [
+            Critical(
+                None,
+                f"no edge of chaos for sigma_b^2 = {bias:g}: {divergent}",
+                bias,
+                variance_preserving_sigma_w2=variance_preserving_sigma_w2(moments, bias),
+            )
+            for bias in biases
+        ]
     curves = _curves(moments, biases)
     crossings = _crossings(moments, biases, curves)
     linear = _linear_tail_candidate(moments)
@@ -608,6 +619,18 @@ def critical_line(
             hit = _no_edge(bias, branch, crossings[row][1], rejected[row])
         answers.append(dataclasses.replace(hit, variance_preserving_sigma_w2=preserving))
     return answers
+
+
+def moment_divergence(moments: GaussianMoments) -> str | None:
+    """Why no sigma_w2 > 0 has a finite fixed point with finite chi_1, when a pole of phi or
+    phi' makes E[phi^2] or E[phi'^2] diverge at every q (`GaussianMoments.divergence`)."""
+    pole = moments.divergence(0)
+    if pole is not None:
+        return f"{pole.reason()}, so the variance map diverges: no finite q*"
+    pole = moments.divergence(1)
+    if pole is not None:
+        return f"{pole.reason()}, so chi_1 = inf: every sigma_w^2 > 0 is chaotic, none ordered"
+    return None
 
 
 def _no_edge(

@@ -10,8 +10,10 @@ sigma_w2):
   collapses, inf when it diverges.
 - chi_1 = sigma_w2 E[f'(sqrt(q*) z)^2] (its q -> 0 or q -> oo limit when q* is 0 or inf).
 - the depth scale xi = -1/ln chi_1: layers per e-fold of gradient decay; inf in the critical
-  phase, negative in the chaotic one (-xi layers per e-fold of growth), 0 at chi_1 = 0.
-- the phase: ordered (chi_1 < 1), chaotic (chi_1 > 1), critical (|chi_1 - 1| <= 1e-9),
+  phase, negative in the chaotic one (-xi layers per e-fold of growth), 0 at chi_1 = 0 (-0 at
+  chi_1 = inf).
+- the phase: ordered (chi_1 < 1), chaotic (chi_1 > 1, inf included: E[f'^2] diverges for
+  sqrt|x|, whose q* is finite), critical (|chi_1 - 1| <= 1e-9),
   divergent (the map diverges: no finite q*), undetermined (the iteration did not converge or
   an expectation failed).
 
@@ -115,7 +117,7 @@ def phase_of(status: str, chi_1: float) -> str:
     """The phase of a grid point from `settle`'s fixed-point status and chi_1."""
     if status == "diverges":
         return "divergent"
-    if status == "no_convergence" or not math.isfinite(chi_1):
+    if status == "no_convergence" or math.isnan(chi_1):  # inf (E[phi'^2] diverges): chaotic
         return "undetermined"
     if abs(chi_1 - 1.0) <= CRITICAL_TOLERANCE:
         return "critical"
@@ -123,10 +125,11 @@ def phase_of(status: str, chi_1: float) -> str:
 
 
 def depth_scale(chi_1: float, phase: str) -> float:
-    """-1/ln chi_1: inf in the critical phase, 0 at chi_1 = 0, nan when chi_1 is not known."""
+    """-1/ln chi_1: inf in the critical phase, 0 at chi_1 = 0, -0 at chi_1 = inf, nan when
+    chi_1 is not known."""
     if phase == "critical":
         return math.inf
-    if not (math.isfinite(chi_1) and chi_1 >= 0):
+    if not chi_1 >= 0:
         return math.nan
     if chi_1 == 0:
         return 0.0
