@@ -896,6 +896,7 @@ def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: boo
         ]
         if fmt in ("csv", "tsv"):
             _delimited(out, fmt, columns, [[_plain(v) for v in row] for row in rows])
+            _depth_notes_to(err, runs, grid)
             return
         headers = ("activation", *lead, "layer", "log10 factor", "± std", "mean field",
                    "mean z", "var z", "dead", "saturated")  # fmt: skip
@@ -912,6 +913,7 @@ def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: boo
         )  # fmt: skip
         rows = [[*(run[c] for c in lead), *map(_plain, _depth_cells(run))] for run in runs]
         _delimited(out, fmt, columns, rows)
+        _depth_notes_to(err, runs, grid)
         return
     # the verdict next to the name: the last column to go on a narrow terminal
     headers = (*("L", "N")[: len(lead)], "#", "activation", "verdict", "init", "σw²", "σb²",
@@ -934,6 +936,13 @@ def _render_depth(result: Any, fmt: str, out: IO[str], err: IO[str], layers: boo
     )
     _table(out, title, headers, table, err)
     _prose(out, _depth_note_lines(runs, grid))
+
+
+def _depth_notes_to(err: IO[str], runs: list[dict[str, Any]], grid: bool) -> None:
+    """The notes the table prints under it, as `actcli: note:` lines on stderr: CSV and TSV
+    on stdout have no place for them, and "overflow first at layer 39" explains a nan."""
+    for line in _depth_note_lines(runs, grid):
+        err.write(f"actcli: note: {line}\n")
 
 
 def _depth_note_lines(runs: list[dict[str, Any]], grid: bool) -> list[str]:

@@ -76,6 +76,24 @@ def test_csv_summary_and_per_layer_rows(run_actcli):
     assert all(0.4 < float(r["dead_fraction"]) < 0.6 for r in layers if r["activation"] == "relu")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("layers", [[], ["--layers"]])
+def test_delimited_output_keeps_the_notes_on_stderr(run_actcli, fmt, layers):
+    """relu at sigma_w^2 = 50: q grows 25-fold a layer, so the std of z at layer l is
+    sqrt(50 * 25^(l-1)) = sqrt(2) 5^l; float32 (max 3.4e38) overflows once a few std of that
+    pass it: 5^l ~ 1e38, l ~ 54 (38 / log10 5 = 54.4). The rows say nan; the note says why.
+    CSV and TSV dropped every note."""
+    argv = ["relu", "--sigma-w2", "50", "--depth", "60", "--mode", "montecarlo", *SMALL]
+    code, out, err = run_actcli("simulate-depth", *argv, "--format", fmt, *layers)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
+    assert rows and all(set(row) == set(rows[0]) for row in rows)  # stdout stays pure data
+    notes = [line for line in err.splitlines() if line.startswith("actcli: note: relu: ")]
+    overflow = [line for line in notes if "overflow first at layer" in line]
+    assert len(overflow) == 1 and "(forward pass)" in overflow[0]
+    assert 50 <= int(overflow[0].split("layer ")[1].split()[0]) <= 56
+
+
 def test_table_names_the_verdict_and_the_figure_is_written(run_actcli, tmp_path):
     code, out, _ = run_actcli("simulate-depth", "sigmoid", "--depth", "20", *SMALL,
                        "--plot", "depth.svg", "--format", "table")  # fmt: skip
