@@ -19,6 +19,7 @@ from actcli.api import load_activation
 from actcli.cli import main
 from actcli.propagation.meanfield import GaussianMoments, fixed_point
 from actcli.propagation.phase import phase_rows
+from actcli.propagation.phase_figure import phase_figure
 
 
 def run_json(capsys, *args: str) -> list[dict]:
@@ -288,3 +289,7 @@ def test_an_infinite_chi_1_is_chaotic_and_has_no_critical_line():
     assert diagram.counts()["chaotic"] == 4
     assert np.all(np.isposinf(diagram.chi_1))
     assert [point.sigma_w2 for point in diagram.critical_line] == [None, None]
+    # the figure paints them chaotic (above the colour scale), not grey like a divergent map
+    (mesh,) = phase_figure(result).axes[0].collections
+    assert not np.ma.getmaskarray(mesh.get_array()).any()
+    assert np.all(mesh.get_array() > mesh.norm.vmax)

@@ -3,9 +3,10 @@ sigma_b2 (y), one panel per activation.
 
 chi_1 is a diverging colour map centred on 1 (`TwoSlopeNorm`: blue ordered, red chaotic, white
 at the edge of chaos); grid points where the variance map diverges or did not settle are left
-grey (their chi_1 is a limit, not a fixed point's). The critical line (`critical_sigma_w2` at
-each sigma_b2 of the grid, found by root finding) is drawn over it in black, broken where there
-is none.
+grey (their chi_1 is a limit, not a fixed point's); chi_1 = inf at a finite q* (E[f'^2]
+diverges, as for sqrt|x|) takes the scale's top colour, its colour bar extended. The critical
+line (`critical_sigma_w2` at each sigma_b2 of the grid, found by root finding) is drawn over it
+in black, broken where there is none.
 """
 
 from __future__ import annotations
@@ -38,22 +39,24 @@ def phase_figure(result: PhaseResult, style: str = "light") -> Figure:
                     for row in diagram.phase
                 ]
             )
-            chi = np.where(settled & np.isfinite(diagram.chi_1), diagram.chi_1, np.nan)
+            chi = np.where(settled, diagram.chi_1, np.nan)
             shown = chi[np.isfinite(chi)]
             low = min(float(shown.min()), 1 - _MARGIN) if shown.size else 1 - _MARGIN
             high = max(float(shown.max()), 1 + _MARGIN) if shown.size else 1 + _MARGIN
-            cmap = matplotlib.colormaps["RdBu_r"].copy()
-            cmap.set_bad(colours["muted"])
+            cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad=colours["muted"])
+            infinite = np.isposinf(chi)  # E[f'^2] diverges (sqrt|x|): chaotic, the scale's top
             mesh = axes.pcolormesh(
                 diagram.sigma_w2,
                 diagram.sigma_b2,
-                np.ma.masked_invalid(chi),
+                np.ma.masked_invalid(np.where(infinite, 2 * high, chi)),
                 shading="nearest",
                 cmap=cmap,
                 norm=TwoSlopeNorm(vcenter=1.0, vmin=low, vmax=high),
                 rasterized=True,
             )
-            figure.colorbar(mesh, ax=axes, label="χ1")
+            figure.colorbar(
+                mesh, ax=axes, label="χ1", extend="max" if infinite.any() else "neither"
+            )
             line = [
                 (point.sigma_w2, point.sigma_b2)
                 if point.sigma_w2 is not None
@@ -75,8 +78,9 @@ def phase_figure(result: PhaseResult, style: str = "light") -> Figure:
             Line2D([], [], color=colours["ink"], linewidth=1.6, label="critical line (χ1 = 1)")
         ]
         if any(
-            not np.all(np.isfinite(d.chi_1)) or "divergent" in sum(d.phase, ())
+            phase in ("divergent", "undetermined")
             for d in result.diagrams
+            for phase in sum(d.phase, ())
         ):
             handles.append(Patch(color=colours["muted"], label="divergent / undetermined"))
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
