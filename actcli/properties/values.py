@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from actcli.domain import to_float
 
@@ -91,12 +92,18 @@ def is_real_number(expression: Any) -> bool:
 
 
 def is_zero(expression: Any) -> bool:
-    """0 exactly, or a real number that is 0 to 40 digits (SymPy cannot always simplify it)."""
+    """0 exactly, or a real number SymPy's evaluation cannot tell from 0 at up to 1000 digits
+    (an identity it cannot simplify: log(2) + log(3) - log(6)). exp(-900) is told apart
+    (1.4e-391): a cut-off at 1e-40 took it, and f(0) of exp(-(x - 30)**2), for 0."""
     if expression == 0:
         return True
     if not is_real_number(expression):
         return False
-    return abs(complex(sympy.N(expression, 50))) < 1e-40
+    try:
+        sympy.N(expression, 50, strict=True, maxn=1000)
+    except PrecisionExhausted:
+        return True
+    return False
 
 
 def union(items: list[tuple[Value, Value]]) -> list[tuple[Value, Value]]:
