@@ -35,6 +35,7 @@ DEFAULT_MAX_MEMORY = 4 << 30
 BOARD_BYTES = 512
 KILLED_BY_SIGNAL = 128
 SI_KERNEL = 0x80  # siginfo si_code of a signal the kernel sent (a terminal's Ctrl-C)
+WAIT_SLICE = 3600.0  # seconds of one wait for a signal; the deadline is checked after each
 WATCHED = {
     getattr(signal, n) for n in ("SIGCHLD", "SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)
 }
@@ -169,6 +170,10 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
         _run_child(command, board)
     try:
         status = _wait(pid, timeout)
+    except BaseException:  # the watchdog itself failed: the child must not run on unwatched
+        with contextlib.suppress(OSError):
+            _kill(pid)
+        raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if status is None:
@@ -228,11 +233,19 @@ def _wait(pid: int, timeout: float | None) -> int | None:
             return status
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _kill(pid)
             return None
-        received = signal.sigtimedwait(WATCHED, 3600.0 if left is None else left)
+        # an hour at most at a time: a limit of 1e20 s is past what time_t holds
+        received = signal.sigtimedwait(
+            WATCHED, WAIT_SLICE if left is None else min(left, WAIT_SLICE)
+        )
         if received is None or received.si_signo == signal.SIGCHLD:
             continue
         if received.si_signo != signal.SIGINT or received.si_code != SI_KERNEL:
             os.kill(pid, received.si_signo)
+
+
+def _kill(pid: int) -> None:
+    """Kill the child and reap it."""
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)

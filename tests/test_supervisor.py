@@ -128,6 +128,33 @@ def test_exit_codes_pass_through_and_no_limit_means_none():
     assert supervisor.supervise(lambda: sys.exit(5), 30.0) == 5
 
 
+def test_a_timeout_past_the_platform_clock_still_supervises(monkeypatch):
+    """1e20 s overflowed time_t in the wait for signals: a traceback, the child left running."""
+    monkeypatch.setenv("ACTCLI_TIMEOUT", "1e20")
+    _, seconds = supervisor.split_timeout(["list"])
+    assert supervisor.supervise(lambda: time.sleep(0.3) or 7, seconds) == 7
+
+
+def test_a_failing_watchdog_kills_its_child(monkeypatch):
+    forked: list[int] = []
+    fork = os.fork
+
+    def recording_fork() -> int:
+        pid = fork()
+        forked.append(pid)
+        return pid
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("watchdog broke")
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    monkeypatch.setattr(signal, "sigtimedwait", broken)
+    with pytest.raises(RuntimeError, match="watchdog broke"):
+        supervisor.supervise(lambda: time.sleep(60) or 0, 30.0)
+    with pytest.raises(ChildProcessError):  # killed and reaped already
+        os.waitpid(forked[0], os.WNOHANG)
+
+
 @pytest.mark.slow
 def test_sigterm_reaches_the_command():
     process = actcli("--timeout", "60", "smoothness", "--expr", MANY_KINKS)
