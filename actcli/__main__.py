@@ -38,11 +38,12 @@ def run() -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         args, timeout = split_timeout(sys.argv[1:])
-    except ActcliError as exc:
+        command = next((a for a in args if not a.startswith("-")), "")
+        code = supervise(lambda: _command(args), timeout, f"running actcli {command}".strip())
+    except ActcliError as exc:  # a bad limit, refused before the fork: only the parent is here
         print(f"actcli: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    command = next((a for a in args if not a.startswith("-")), "")
-    sys.exit(supervise(lambda: _command(args), timeout, f"running actcli {command}".strip()))
+    sys.exit(code)
 
 
 def blas_bound(args: list[str]) -> bool:

@@ -32,6 +32,8 @@ except ImportError:  # pragma: no cover - Windows: no address-space limit, no fo
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_MEMORY = 4 << 30
+MIN_MAX_MEMORY = 256 << 20
+LARGEST_MAX_MEMORY = (1 << 63) - (1 << 40)  # whole terabytes that setrlimit's C long holds
 BOARD_BYTES = 512
 KILLED_BY_SIGNAL = 128
 SI_KERNEL = 0x80  # siginfo si_code of a signal the kernel sent (a terminal's Ctrl-C)
@@ -87,8 +89,13 @@ def _seconds(text: str | None, source: str) -> float | None:
 
 
 def max_memory() -> int:
-    """The child's address-space cap in bytes: $ACTCLI_MAX_MEMORY (e.g. 8G), else 4 GiB."""
-    text = os.environ.get("ACTCLI_MAX_MEMORY", "").strip().upper()
+    """The child's address-space cap in bytes: $ACTCLI_MAX_MEMORY (e.g. 8G), else 4 GiB.
+
+    Raises:
+        UsageError: not a size, below 256M, or above what setrlimit takes (8388607T).
+    """
+    raw = os.environ.get("ACTCLI_MAX_MEMORY", "").strip()
+    text = raw.upper()
     if not text:
         return DEFAULT_MAX_MEMORY
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -96,9 +103,15 @@ def max_memory() -> int:
     try:
         value = float(text[:-1] if text[-1:] in units else text) * scale
     except ValueError:
-        raise UsageError(f"ACTCLI_MAX_MEMORY: {text[:40]!r} is not a size like 4G") from None
-    if not (math.isfinite(value) and value >= 256 << 20):
-        raise UsageError(f"ACTCLI_MAX_MEMORY: {text[:40]!r} is below 256M")
+        value = math.nan
+    if not math.isfinite(value):
+        raise UsageError(f"ACTCLI_MAX_MEMORY: {raw[:40]!r} is not a size like 4G")
+    if value < MIN_MAX_MEMORY:
+        raise UsageError(f"ACTCLI_MAX_MEMORY: {raw[:40]!r} is below 256M")
+    if value > LARGEST_MAX_MEMORY:
+        raise UsageError(
+            f"ACTCLI_MAX_MEMORY: {raw[:40]!r} is above the largest cap, {LARGEST_MAX_MEMORY >> 40}T"
+        )
     return int(value)
 
 
@@ -157,9 +170,14 @@ def _show() -> None:
 def supervise(command: Callable[[], int], timeout: float | None, name: str = "") -> int:
     """command() in a forked child, killed after `timeout` seconds (exit 3, with the step it
     was in, else `name`); the child's exit code otherwise. Without fork (Windows), command()
-    in process."""
+    in process.
+
+    Raises:
+        UsageError: $ACTCLI_MAX_MEMORY is no valid cap (before anything is forked).
+    """
     if not hasattr(os, "fork") or not hasattr(signal, "sigtimedwait"):  # Windows, macOS
         return command()
+    limit = max_memory()  # a bad $ACTCLI_MAX_MEMORY is refused here, before the fork
     board = mmap.mmap(-1, BOARD_BYTES)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -167,7 +185,7 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
     pid = os.fork()
     if pid == 0:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        _run_child(command, board)
+        _run_child(command, board, limit)
     try:
         status = _wait(pid, timeout)
     except BaseException:  # the watchdog itself failed: the child must not run on unwatched
@@ -193,12 +211,12 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
     return os.waitstatus_to_exitcode(status)
 
 
-def _run_child(command: Callable[[], int], board: mmap.mmap) -> None:
+def _run_child(command: Callable[[], int], board: mmap.mmap, memory: int) -> None:
     """Run the command and leave with its code, never returning into the parent's code."""
     code = 1
     try:
         _board.append(board)
-        _cap_memory()
+        _cap_memory(memory)
         code = command()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -211,11 +229,10 @@ def _run_child(command: Callable[[], int], board: mmap.mmap) -> None:
         os._exit(code)
 
 
-def _cap_memory() -> None:
+def _cap_memory(limit: int) -> None:
     if resource is None:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = max_memory()
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     if soft == resource.RLIM_INFINITY or soft > limit:

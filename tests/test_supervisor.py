@@ -75,11 +75,24 @@ def test_memory_cap_from_the_environment(text, size, monkeypatch):
     assert supervisor.max_memory() == size
 
 
-@pytest.mark.parametrize("bad", ["lots", "10M", "-1G"])
+@pytest.mark.parametrize("bad", ["lots", "10M", "-1G", "0", "255M", "inf", "99999999999T"])
 def test_a_memory_cap_that_is_no_size_or_too_small_is_refused(bad, monkeypatch):
     monkeypatch.setenv("ACTCLI_MAX_MEMORY", bad)
     with pytest.raises(UsageError, match="ACTCLI_MAX_MEMORY"):
         supervisor.max_memory()
+
+
+def test_a_bad_memory_cap_is_refused_before_the_fork(monkeypatch):
+    """It was raised in the child, where it became a traceback and exit 1."""
+    monkeypatch.setenv("ACTCLI_MAX_MEMORY", "garbage")
+    with pytest.raises(UsageError, match="'garbage' is not a size"):
+        supervisor.supervise(lambda: 0, 30.0)
+    process = actcli("list", env={"ACTCLI_MAX_MEMORY": "99999999999T"})
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and out == ""
+    assert err == (
+        "actcli: error: ACTCLI_MAX_MEMORY: '99999999999T' is above the largest cap, 8388607T\n"
+    )
 
 
 @pytest.mark.slow
