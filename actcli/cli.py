@@ -44,6 +44,7 @@ from actcli.options import (
     TABLE_POINTS_LIMIT,
     check_order,
     choose_workers,
+    format_bytes,
     format_name,
     is_number,
     number_format,
@@ -55,7 +56,7 @@ from actcli.options import (
     parse_verdicts,
 )
 from actcli.spec import class_rank
-from actcli.supervisor import DEFAULT_MAX_MEMORY, current_step, split_timeout
+from actcli.supervisor import current_step, memory_cap, split_timeout
 from actcli.version import __version__
 
 try:  # typer >= 0.22 vendors click; earlier versions use the click package
@@ -1084,11 +1085,14 @@ def _run(args: list[str], debug: bool) -> int:
         _traceback(debug)
         doing = current_step()
         where = f" while {doing}" if doing else ""
-        print(
-            f"actcli: error: out of memory{where}; the console script caps the address space "
-            f"at {DEFAULT_MAX_MEMORY >> 30} GiB, raise it with ACTCLI_MAX_MEMORY (e.g. 8G)",
-            file=sys.stderr,
+        cap = memory_cap()
+        raise_it = (
+            ""
+            if cap is None
+            else f"; the address space is capped at {format_bytes(cap)}, raise it with "
+            f"ACTCLI_MAX_MEMORY (e.g. {format_bytes(2 * cap)})"
         )
+        print(f"actcli: error: out of memory{where}{raise_it}", file=sys.stderr)
         return EXIT_RESOURCE
     except Exception as exc:  # a bug: still one line, the traceback behind --debug
         _traceback(debug)

@@ -127,6 +127,15 @@ def allow_memory(size: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def memory_cap() -> int | None:
+    """The address-space cap the supervised child runs under ($ACTCLI_MAX_MEMORY, or what
+    `allow_memory` raised it to), for an out-of-memory message; None in process."""
+    if not _board or resource is None:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 @contextmanager
 def step(name: str) -> Iterator[None]:
     """Name what the command is doing, for the message if the watchdog stops it."""

@@ -186,7 +186,25 @@ def test_out_of_memory_in_a_command_is_exit_3_with_a_message(run_actcli, monkeyp
     monkeypatch.setattr(api, "derive", exhausted)
     code, out, err = run_actcli("derive", "relu")
     assert code == EXIT_RESOURCE and out == ""
-    assert err.startswith("actcli: error: out of memory") and "ACTCLI_MAX_MEMORY" in err
+    assert err == "actcli: error: out of memory\n"  # in process: no cap to name
+
+
+def test_out_of_memory_names_the_cap_the_child_ran_under(capfd, monkeypatch):
+    """It named the 4 GiB default whatever ACTCLI_MAX_MEMORY was."""
+    from actcli import api
+    from actcli.cli import main
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(api, "derive", exhausted)
+    monkeypatch.setenv("ACTCLI_MAX_MEMORY", "300M")
+    capfd.readouterr()
+    assert supervisor.supervise(lambda: main(["derive", "relu"]), 30.0) == EXIT_RESOURCE
+    assert capfd.readouterr().err == (
+        "actcli: error: out of memory; the address space is capped at 300M, "
+        "raise it with ACTCLI_MAX_MEMORY (e.g. 600M)\n"
+    )
 
 
 def test_in_process_main_accepts_the_timeout_option(run_actcli):
