@@ -25,6 +25,7 @@ and table (`cli._PanelFormatter`, `render.help_panels`): 147 -> 110 ms, the floo
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -34,6 +35,7 @@ from actcli.supervisor import split_timeout, supervise
 
 
 def run() -> None:
+    _hold_closed_streams()
     if not blas_bound(sys.argv[1:]):
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
@@ -44,6 +46,22 @@ def run() -> None:
         print(f"actcli: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     sys.exit(code)
+
+
+def _hold_closed_streams() -> None:
+    """Put /dev/null, opened the wrong way round, on a standard stream that was closed
+    (`actcli list >&-`, `<&-`), where Python had set sys.stdout (...) to None: writing it fails
+    with EBADF (a failed write of stdout, exit 3; a diagnostic lost, as stderr was closed),
+    reading it too (stdin that cannot be read, exit 2), as on the closed descriptor, but no
+    file actcli opens later can take its number and receive what is meant for the stream."""
+    for name, mode, flags in (
+        ("stdin", "r", os.O_WRONLY),
+        ("stdout", "w", os.O_RDONLY),
+        ("stderr", "w", os.O_RDONLY),
+    ):
+        if getattr(sys, name) is None:
+            with contextlib.suppress(OSError):  # the lowest free descriptor: the stream's own
+                setattr(sys, name, open(os.open(os.devnull, flags), mode, encoding="utf-8"))
 
 
 def blas_bound(args: list[str]) -> bool:

@@ -310,7 +310,7 @@ def eval_command(
     spec = api.load_spec_argument(name, expression=expr, params=params)
     vector = spec.kind == "vector"
     if not words or words == ["-"]:
-        text, source = sys.stdin.read(), "stdin"
+        text, source = _read_stdin(), "stdin"
     else:
         if "-" in words:
             raise UsageError("'-' (stdin) cannot be mixed with numbers")
@@ -325,6 +325,16 @@ def eval_command(
         return
     result = api.evaluate_spec(spec, params, x, order=order, at_kink=at_kink)
     render.render(result, render.choose_format(fmt, FORMATS["eval"], "text"))
+
+
+def _read_stdin() -> str:
+    """All of stdin; one that cannot be read (closed: `<&-`) is bad input, not a bug."""
+    try:
+        return sys.stdin.read()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read stdin ({exc.strerror}): give the numbers as arguments or on stdin"
+        ) from None
 
 
 @app.command(
