@@ -31,7 +31,7 @@ import os
 import sys
 
 from actcli.errors import EXIT_INTERRUPTED, ActcliError
-from actcli.supervisor import split_timeout, supervise
+from actcli.supervisor import say, split_timeout, supervise
 
 
 def run() -> None:
@@ -43,7 +43,7 @@ def run() -> None:
         command = next((a for a in args if not a.startswith("-")), "")
         code = supervise(lambda: _command(args), timeout, f"running actcli {command}".strip())
     except ActcliError as exc:  # a bad limit, refused before the fork: only the parent is here
-        print(f"actcli: error: {exc}", file=sys.stderr)
+        say(f"actcli: error: {exc}")
         sys.exit(exc.exit_code)
     sys.exit(code)
 
@@ -75,7 +75,7 @@ def _command(args: list[str]) -> int:
     try:
         from actcli.cli import main  # deferred: Ctrl-C while typer loads exits 130 too
     except KeyboardInterrupt:
-        print("actcli: interrupted", file=sys.stderr)
+        say("actcli: interrupted")
         return EXIT_INTERRUPTED
     finally:
         gc.freeze()

@@ -56,7 +56,7 @@ from actcli.options import (
     parse_verdicts,
 )
 from actcli.spec import class_rank
-from actcli.supervisor import current_step, memory_cap, split_timeout
+from actcli.supervisor import current_step, memory_cap, say, split_timeout
 from actcli.version import __version__
 
 try:  # typer >= 0.22 vendors click; earlier versions use the click package
@@ -927,7 +927,13 @@ def main(argv: list[str] | None = None) -> int:
     # The option parser would read -1e5 as -1 -e 5 and -inf as -i -n -f: shield negative numbers
     # with a space, which every number parser here ignores.
     args = [f" {arg}" if arg.startswith("-") and is_number(arg) else arg for arg in args]
-    with _signals(), warnings.catch_warnings(), render.complete_writes(), render.progress_line():
+    with (
+        _signals(),
+        warnings.catch_warnings(),
+        render.complete_writes(),
+        render.lossy_stderr(),
+        render.progress_line(),
+    ):
         if not debug:  # NumPy overflow, SymPy deprecations, matplotlib: not the user's business
             warnings.simplefilter("ignore")
         warnings.filterwarnings("default", category=SpecPathWarning)  # a skipped user spec
@@ -1162,8 +1168,7 @@ def _say(line: str) -> None:
     """One line on stderr, cut to MAX_MESSAGE characters (an echoed input can be megabytes)."""
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 3] + "..."
-    with contextlib.suppress(OSError, ValueError):  # stderr closed or full: nothing to do
-        print(line, file=sys.stderr)
+    say(line)
 
 
 def _report(exc: ActcliError) -> None:

@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from actcli.catalog import ListResult, ShowResult, ValidateResult, pieces_text
 from actcli.errors import OutputClosed, ResourceLimitError, UsageError
@@ -198,6 +198,37 @@ def complete_writes() -> Iterator[None]:
         replacement, sys.stdout = sys.stdout, original
         with contextlib.suppress(OSError, ValueError):  # reported by render.flush already
             replacement.flush()
+
+
+@contextlib.contextmanager
+def lossy_stderr() -> Iterator[None]:
+    """For the time of the block, a diagnostic that cannot be written to stderr (`2>/dev/full`,
+    its reader gone, closed) is dropped: the command keeps its own exit code, never 70."""
+    original = sys.stderr
+    sys.stderr = cast(TextIO, _LossyStream(original))
+    try:
+        yield
+    finally:
+        sys.stderr = original
+
+
+class _LossyStream:
+    """A text stream whose write and flush errors are ignored; everything else is the stream's."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            return self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 PROGRESS_INTERVAL = 0.1  # seconds between two redraws of the progress line

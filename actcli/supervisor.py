@@ -206,18 +206,24 @@ def supervise(command: Callable[[], int], timeout: float | None, name: str = "")
     if status is None:
         doing = board[:].split(b"\0", 1)[0].decode("utf-8", "replace") or name
         where = f" while {doing}" if doing else ""
-        print(
+        say(
             f"actcli: error: stopped after the {timeout:g} s time limit{where}; "
-            "raise it with --timeout SECONDS (0 for no limit)",
-            file=sys.stderr,
+            "raise it with --timeout SECONDS (0 for no limit)"
         )
         return EXIT_RESOURCE
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number == signal.SIGKILL:
-            print("actcli: error: killed (SIGKILL; out of memory?)", file=sys.stderr)
+            say("actcli: error: killed (SIGKILL; out of memory?)")
         return KILLED_BY_SIGNAL + number
     return os.waitstatus_to_exitcode(status)
+
+
+def say(line: str) -> None:
+    """One line on stderr, where a stderr that cannot be written (`2>/dev/full`, its reader
+    gone) loses it and changes nothing else: the exit code stays the command's."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr)
 
 
 def _run_child(command: Callable[[], int], board: mmap.mmap, memory: int) -> None:
