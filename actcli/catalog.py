@@ -242,7 +242,12 @@ def validate(
     passed in because it loads SymPy and NumPy), also how accurate each valid scalar spec
     evaluates in float64 at its default parameters."""
     reports: list[tuple[FileReport, Spec | None]] = []
+    seen: set[Path | str] = set()
     for path in paths:
+        file = _real_path(path)
+        if file in seen:  # the same file named twice (`a.yaml ./a.yaml`): no clash with itself
+            continue
+        seen.add(file)
         try:
             spec = load_spec(path)
         except SpecError as exc:
@@ -258,6 +263,15 @@ def validate(
             accuracy, note = _measured(measure, spec)
         final.append(FileReport(r.path, r.name, problems, accuracy, note))
     return ValidateResult(tuple(final))
+
+
+def _real_path(path: str) -> Path | str:
+    """The file `path` names, links resolved; the text itself where it is no path at all (a
+    NUL byte), which `load_spec` reports."""
+    try:
+        return Path(path).resolve()
+    except (OSError, ValueError):
+        return path
 
 
 def _measured(measure: Measure, spec: Spec) -> tuple[AccuracyReport | None, str]:

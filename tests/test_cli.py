@@ -909,6 +909,15 @@ def test_validate_mixed_files_json(cli, tmp_path: Path) -> None:
     assert doc["files"][1]["problems"]
 
 
+def test_validate_checks_a_file_named_twice_once(cli, tmp_path: Path) -> None:
+    """It was reported as a duplicate of itself (exit 2)."""
+    (tmp_path / "good.yaml").write_text(GOOD_SPEC)
+    (tmp_path / "link.yaml").symlink_to("good.yaml")
+    code, out, err = cli("validate", "good.yaml", "./good.yaml", "link.yaml", "--format", "json")
+    assert code == 0 and err == ""
+    assert [f["path"] for f in json.loads(out)["files"]] == ["good.yaml"]
+
+
 def test_validate_missing_file(cli) -> None:
     code, _, err = cli("validate", "missing.yaml")
     assert code == 2 and "missing.yaml" in err and "Traceback" not in err
