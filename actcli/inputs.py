@@ -34,7 +34,13 @@ def parse_numbers(
                 return np.array(text.split(), dtype=np.float64)
         except ValueError:
             pass  # a header row, or a bad token the slow path names
-    lines = [(n, _uncommented(line)) for n, line in enumerate(text.splitlines(), start=1)]
+    # numbered by "\n" as wc, sed and editors count; split further where str.splitlines
+    # would (\r, \f, \x1c, U+2028), so what is read stays as it was
+    lines = [
+        (n, _uncommented(row))
+        for n, line in enumerate(text.split("\n"), start=1)
+        for row in line.splitlines()
+    ]
     lines = [(n, line) for n, line in lines if line.strip()]
     header = None
     if lines and source != "argument" and _is_header(lines[0][1], column is not None):

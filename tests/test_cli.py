@@ -633,6 +633,16 @@ def test_stdin_non_number_names_the_line(cli) -> None:
     assert_usage_error(*cli("eval", "relu", stdin="1 2\n3\nfoo 4\n"), "stdin line 3", "foo")
 
 
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\r", "\u2028"])
+def test_stdin_lines_are_counted_by_newlines_only(cli, separator) -> None:
+    """str.splitlines counted these as line breaks too: `stdin line 3` where wc says 2."""
+    text = f"1{separator}2\nabc\n"
+    assert_usage_error(*cli("eval", "relu", stdin=text), "stdin line 2:", "abc")
+    assert_usage_error(*cli("eval", "softmax", stdin=f"1 2{separator}3 4\n5 x\n"), "line 2:")
+    code, out, _ = cli("eval", "relu", "--column", "1", stdin=f"1,0{separator}2,0\r\n3,0\n")
+    assert code == 0 and values(out) == [1.0, 2.0, 3.0]  # still separate rows, as before
+
+
 def test_stdin_vector_non_number_names_the_line(cli) -> None:
     assert_usage_error(*cli("eval", "softmax", stdin="1 2\n3 x\n"), "line 2", "x")
 
