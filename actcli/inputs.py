@@ -22,12 +22,14 @@ def parse_numbers(
     `#` starts a comment; blank lines are skipped; on stdin a first line of two or more names
     (or of one, with `column`) is a header. Rows with commas (or a header, or `column`) are a
     table: one number per row is read, from `column` (1-based index or header name), else from
-    the column named `x`, else from the only column. Empty input gives an empty array.
+    the column named `x`, else from the only column. Empty input gives an empty array. A
+    leading byte order mark is ignored.
 
     Raises:
         InputError: naming the line and the token that is not a number.
         UsageError: `column` names no column, or a table has several and none was chosen.
     """
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save UTF-8
     if not vector and column is None and "#" not in text and "," not in text:
         try:  # the fast path for plain numbers (a million values)
             if "_" not in text:  # NumPy and float() read 1_000 as 1000; a typo is likelier

@@ -643,6 +643,14 @@ def test_stdin_lines_are_counted_by_newlines_only(cli, separator) -> None:
     assert code == 0 and values(out) == [1.0, 2.0, 3.0]  # still separate rows, as before
 
 
+def test_stdin_starting_with_a_byte_order_mark_is_read(cli) -> None:
+    """It was `'\\ufeff1' is not a number`; a header behind one was not found either."""
+    code, out, _ = cli("eval", "relu", stdin="\ufeff1\n-2\n")
+    assert code == 0 and values(out) == [1.0, 0.0]
+    code, out, _ = cli("eval", "relu", stdin="\ufeffx,f\n3,0\n")
+    assert code == 0 and values(out) == [3.0]
+
+
 def test_stdin_vector_non_number_names_the_line(cli) -> None:
     assert_usage_error(*cli("eval", "softmax", stdin="1 2\n3 x\n"), "line 2", "x")
 
