@@ -385,11 +385,16 @@ def probe_between(lower: Any, upper: Any, activation: Bound) -> float:
     high = math.inf if upper == sympy.oo else float(sympy.N(sympy.sympify(upper).subs(values)))
     if math.isinf(low) and math.isinf(high):
         return 0.5
+    # a step of 1 vanishes in rounding beyond 2**53: 1e16 - 1 is 1e16, the breakpoint itself,
+    # and the piece left of it took the right one's branch (abs(x - 1e16) was x - 1e16)
     if math.isinf(low):
-        return high - 1.0
+        return high - max(1.0, abs(high) * PROBE_STEP)
     if math.isinf(high):
-        return low + 1.0
+        return low + max(1.0, abs(low) * PROBE_STEP)
     return (low + high) / 2
+
+
+PROBE_STEP = 2.0**-20  # relative: a probe beyond a breakpoint is this far from it, or 1
 
 
 def active_branch_at(expression: sympy.Expr, activation: Bound, probe: float) -> sympy.Expr:

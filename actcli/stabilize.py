@@ -312,9 +312,11 @@ def _variants(expression: Any, order: int) -> list[Any]:
             steps.append(lambda e: sympy.cancel(sympy.together(e.rewrite(sympy.exp))))
             # or combine: exp(-x)*sinh(x) is (1 - exp(-2x))/2, not inf*0 at x = 1000
             steps.append(lambda e: sympy.powsimp(sympy.expand(e.rewrite(sympy.exp))))
-        if expression.has(expm1, sigmoid):
+        if expression.has(expm1) or (order == 0 and expression.has(sigmoid)):
             # exp(u)/expm1(u)**2: divided through by exp(2u) once written out; sigmoid(x) - 1
-            # + exp(-x) is 1/(exp(2x) + exp(x)), with no cancellation left
+            # + exp(-x) is 1/(exp(2x) + exp(x)), with no cancellation left (a definition's
+            # only: its derivatives start from its chosen form, and written out x*sigmoid(x)'s
+            # f' lost the sigmoid structure its kernel is chosen by)
             steps.append(lambda e: sympy.cancel(sympy.together(to_elementary(e))))
     if ops <= SIMPLIFY_BUDGET:
         steps.append(simplify)
@@ -361,7 +363,9 @@ def _choose(measured: list[tuple[Any, np.ndarray]], x: np.ndarray) -> tuple[Any,
     return sympy.Piecewise(*pieces), errors
 
 
-SPLITS = (4.0, 30.0, 200.0, 1e3, 1e4)  # |x| where a side of 0 may switch from one form to another
+# |x| where a side of 0 may switch from one form to another (erf(2x) - erf(x) as typed up to 1,
+# as a difference of tails beyond: as typed it was 1e-9 off at -3.9)
+SPLITS = (1.0, 4.0, 30.0, 200.0, 1e3, 1e4)
 
 
 def _score(errors: np.ndarray, floor: float = 1e-15) -> tuple[float, ...]:
@@ -688,7 +692,11 @@ def breakpoints(expression: Any) -> list[float]:
             continue
         if polynomial.degree() > 4:
             continue
-        for root in polynomial.nroots():
+        try:
+            roots = polynomial.nroots()
+        except mpmath.libmp.NoConvergence:  # x - 1e30: its iteration never settles (was exit 70)
+            roots = polynomial.real_roots()  # exact isolation: slower, always ends
+        for root in roots:
             value = complex(root)
             if abs(value.imag) < 1e-12:
                 found.add(value.real)

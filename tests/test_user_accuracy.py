@@ -1039,3 +1039,38 @@ def test_a_huge_constant_inside_a_sine_is_no_internal_error(run_actcli):
         for x, got in zip(points, map(float, data["y"]), strict=True):
             true = mpmath.sin(mpmath.mpf(10) ** 300 * mpmath.mpf(x))
             assert abs(got - true) <= RELATIVE * abs(true), (x, got)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_difference_of_error_functions_switches_to_tails_beyond_one(run_actcli, order):
+    """erf(2x) - erf(x) is erfc(x) - erfc(2x) (and erfc(-2x) - erfc(-x) for x < 0): as typed
+    it was kept on |x| < 4, where near |x| = 4 both terms are within 1e-7 of +-1 (1e-9 off at
+    -3.9, 3.4e-12 at -3); the chooser may now switch at |x| = 1."""
+
+    def reference(x):
+        return mpmath.erf(2 * x) - mpmath.erf(x)
+
+    points = [-3.9, -3.0, -2.0, -1.0, -0.5, 1e-5, 3.0, 3.9]
+    assert_accurate(run_actcli, "erf(2*x) - erf(x)", order, points, reference)
+
+
+@pytest.mark.parametrize(
+    "expression, x, truth",
+    [
+        # the piece left of a breakpoint beyond 2**53: its probe, 1e16 - 1, rounded onto the
+        # breakpoint, and the left piece took the right one's branch (by hand, each)
+        ("abs(x - 1e16)", 1.0, mpmath.mpf(10) ** 16 - 1),
+        ("min(x, 1e16)", 1.0, 1),
+        ("sign(x - 1e16)", 1.0, -1),
+        ("max(x - 1e25, 0)", 1.0, 0),
+        ("heaviside(x - 1e25)", 1.0, 0),
+        # a breakpoint at 1e30: SymPy's nroots did not converge (exit 70)
+        ("max(x, 1e30)", 1.0, mpmath.mpf(10) ** 30),
+        ("abs(x - 1e30)", 5e30, mpmath.mpf(5e30) - mpmath.mpf(10) ** 30),
+    ],
+)
+def test_a_breakpoint_beyond_two_to_the_53(run_actcli, expression, x, truth):
+    data = evaluate(run_actcli, expression, 0, [x])
+    (got,) = map(float, data["y"])
+    with mpmath.workdps(50):
+        assert got == pytest.approx(float(truth), rel=RELATIVE, abs=0)
