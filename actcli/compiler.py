@@ -243,6 +243,10 @@ class _VectorEvaluator:
             if index == J:
                 return self.x[:, None, :]
         if isinstance(node, sympy.Add):
+            subtracted = [a for a in node.args if isinstance(-a, logsumexp)]
+            if len(subtracted) == 1:
+                rest = sympy.Add(*(a for a in node.args if a is not subtracted[0]))
+                return self._minus_logsumexp(rest, -subtracted[0])
             return sum((self.visit(arg) for arg in node.args), np.asarray(0.0))
         if isinstance(node, sympy.Mul):
             result = np.asarray(1.0)
@@ -283,6 +287,29 @@ class _VectorEvaluator:
             if function is not None:
                 return function(self.visit(node.args[0]))
         raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
+
+    def _minus_logsumexp(self, rest: Any, reduction: Any) -> np.ndarray:
+        """rest - logsumexp(body) as (rest - m) - log1p(sum of exp(body - m) but the largest),
+        m the largest body: softmax's x_i - logsumexp(x) was x_i - (m + log n), log n lost
+        beside m = 1e16 (softmax of [1e16, 1e16] was [1, 1]), and log_softmax's largest entry
+        lost its digits (-log1p(exp(-40)) was 0)."""
+        body = self.visit(reduction.args[0])
+        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+        largest = np.max(body, axis=2, keepdims=True)
+        shift = np.where(np.isfinite(largest), largest, 0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = np.exp(body - shift)
+        first = np.argmax(body, axis=2)[..., None]  # one largest term, which is exp(0) = 1
+        np.put_along_axis(terms, first, 0.0, axis=2)
+        others = np.sum(terms, axis=2, keepdims=True)
+        kept = self.visit(rest)
+        result = (kept - shift) - np.log1p(others)
+        unshifted = ~np.isfinite(largest)  # an infinite or nan largest: as SciPy has it
+        if unshifted.any():
+            with np.errstate(invalid="ignore"):
+                plain = kept - scipy_special().logsumexp(body, axis=2, keepdims=True)
+            result = np.where(unshifted, plain, result)
+        return result
 
 
 def reference_function(

@@ -1259,3 +1259,35 @@ def test_bash_completion_completes_names_and_formats(cli, tmp_path) -> None:
     done = subprocess.run(["bash", "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["eval", "npy", "relu relu6"]
+
+
+VECTORS = [
+    [1e16, 1e16],  # softmax [1/2, 1/2]: log 2 was lost beside 1e16 ([1, 1])
+    [1e15, 1e15, -3.0],
+    [0.0, 40.0],  # log_softmax's largest entry -log1p(exp(-40)) = -4.2e-18 was 0
+    [0.0, 30.0, 60.0],
+    [1e10, 1e10 + 0.5],
+    [100000.1, 100000.0],
+    [1e300, 1e300, 1e300],
+    [-1000.0, 0.0, 1000.0],
+]
+
+
+@pytest.mark.parametrize("vector", VECTORS)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_a_normalising_activation_keeps_its_digits_at_large_inputs(cli, name, vector) -> None:
+    """Each entry within 1e-13 of mpmath at 60 digits (the float inputs taken exactly)."""
+    code, out, _ = cli("eval", name, "--", *map(repr, vector))
+    assert code == 0
+    got = [float(v) for v in out.split()]
+    with mpmath.workdps(60):
+        x = [mpmath.mpf(v) for v in vector]
+        if name == "softmin":
+            x = [-v for v in x]
+        top = max(x)  # shifted: 60 digits would not hold log(3) beside 1e300
+        log_sum = mpmath.log(mpmath.fsum(mpmath.exp(v - top) for v in x))
+        truth = [(v - top) - log_sum for v in x]
+        if name != "log_softmax":
+            truth = [mpmath.exp(t) for t in truth]
+        for value, true in zip(got, truth, strict=True):
+            assert abs(value - true) <= 1e-13 * abs(true) or abs(true) < 1e-300, (value, true)
