@@ -248,6 +248,11 @@ class _VectorEvaluator:
                 rest = sympy.Add(*(a for a in node.args if a is not subtracted[0]))
                 return self._minus_logsumexp(rest, -subtracted[0])
             return sum((self.visit(arg) for arg in node.args), np.asarray(0.0))
+        if isinstance(node, sympy.Mul) and (quotient := self._shifted_quotient(node)) is not None:
+            return quotient
+        if isinstance(node, sympy.log) and _sum_of_exponentials(node.args[0]):
+            shift, terms = self._shifted_terms(node.args[0])
+            return shift + np.log(np.sum(terms, axis=2, keepdims=True))
         if isinstance(node, sympy.Mul):
             result = np.asarray(1.0)
             for arg in node.args:
@@ -288,6 +293,33 @@ class _VectorEvaluator:
                 return function(self.visit(node.args[0]))
         raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
 
+    def _shifted_terms(self, total: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(m, exp(body - m)) for a sum of exp(body) over j, m the largest body (0 where that
+        is not finite): the sum is exp(m) times the terms' sum, which cannot overflow."""
+        body = self.visit(total.args[0].args[0])
+        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+        largest = np.max(body, axis=2, keepdims=True)
+        shift = np.where(np.isfinite(largest), largest, 0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return shift, np.exp(body - shift)
+
+    def _shifted_quotient(self, node: Any) -> np.ndarray | None:
+        """exp(a)/sum(exp(body), j) (times other factors) as exp(a - m)/sum(exp(body - m), j):
+        a softmax written as its definition was nan at [1000, 1000] (inf/inf), and with a
+        temperature of 1e-300 at [1, 2, 3]. None where the product has no such quotient."""
+        sums = [a for a in node.args if a.is_Pow and a.exp == -1 and _sum_of_exponentials(a.base)]
+        powers = [a for a in node.args if isinstance(a, sympy.exp)]
+        if len(sums) != 1 or len(powers) != 1:
+            return None
+        shift, terms = self._shifted_terms(sums[0].base)
+        with np.errstate(invalid="ignore", over="ignore"):
+            result = np.exp(self.visit(powers[0].args[0]) - shift)
+        result = result / np.sum(terms, axis=2, keepdims=True)
+        for factor in node.args:
+            if factor is not sums[0] and factor is not powers[0]:
+                result = result * self.visit(factor)
+        return result
+
     def _minus_logsumexp(self, rest: Any, reduction: Any) -> np.ndarray:
         """rest - logsumexp(body) as (rest - m) - log1p(sum of exp(body - m) but the largest),
         m the largest body: softmax's x_i - logsumexp(x) was x_i - (m + log n), log n lost
@@ -310,6 +342,10 @@ class _VectorEvaluator:
                 plain = kept - scipy_special().logsumexp(body, axis=2, keepdims=True)
             result = np.where(unshifted, plain, result)
         return result
+
+
+def _sum_of_exponentials(node: Any) -> bool:
+    return isinstance(node, sympy.Sum) and isinstance(node.args[0], sympy.exp)
 
 
 def reference_function(

@@ -1291,3 +1291,46 @@ def test_a_normalising_activation_keeps_its_digits_at_large_inputs(cli, name, ve
             truth = [mpmath.exp(t) for t in truth]
         for value, true in zip(got, truth, strict=True):
             assert abs(value - true) <= 1e-13 * abs(true) or abs(true) < 1e-300, (value, true)
+
+
+def _vector_spec(tmp_path, expression: str) -> str:
+    path = tmp_path / "user_vector.yaml"
+    path.write_text(
+        "name: user_vector\ntitle: t\nkind: vector\nreferences: [hand]\n"
+        "parameters:\n  t: {default: 1, domain: positive}\n"
+        f'definition:\n  expression: "{expression}"\n'
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "vector, temperature",
+    [([1000.0, 1000.0], "1"), ([710.0, 0.0], "1"), ([1.0, 2.0, 3.0], "1e-300"), ([-800.0], "1")],
+)
+def test_a_softmax_written_as_its_definition_does_not_overflow(cli, tmp_path, vector, temperature):
+    """exp(x[i]/t)/sum(exp(x[j]/t), j) was nan at [1000, 1000] (inf/inf) and at [1, 2, 3]
+    with t = 1e-300; the truth from mpmath at 60 digits, shifted by the largest entry."""
+    path = _vector_spec(tmp_path, "exp(x[i]/t)/sum(exp(x[j]/t), j)")
+    code, out, _ = cli("eval", path, "--param", f"t={temperature}", "--", *map(repr, vector))
+    assert code == 0
+    with mpmath.workdps(60):
+        z = [mpmath.mpf(v) / mpmath.mpf(temperature) for v in vector]
+        top = max(z)
+        total = mpmath.fsum(mpmath.exp(v - top) for v in z)
+        for value, v in zip(map(float, out.split()), z, strict=True):
+            true = mpmath.exp(v - top) / total
+            assert abs(value - true) <= 1e-13 * true or true < 1e-300, (value, true)
+
+
+@pytest.mark.parametrize(
+    "vector", [[1000.0, 0.0, -1000.0], [-800.0, -800.0], [1e300, 1e300], [0.5, -0.25]]
+)
+def test_a_log_of_a_sum_of_exponentials_does_not_overflow(cli, tmp_path, vector):
+    """log(sum(exp(x[j]), j)) was inf at [1000, 0, -1000] and -inf at [-800, -800]."""
+    path = _vector_spec(tmp_path, "log(sum(exp(x[j]), j))")
+    code, out, _ = cli("eval", path, "--", *map(repr, vector))
+    assert code == 0
+    with mpmath.workdps(60):
+        top = max(mpmath.mpf(v) for v in vector)
+        true = top + mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v) - top) for v in vector))
+    assert float(out) == pytest.approx(float(true), rel=1e-13)
