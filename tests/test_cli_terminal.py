@@ -248,7 +248,9 @@ def test_simulate_depth_fail_on_says_why(run_actcli) -> None:
         "simulate-depth", "sigmoid", "--depth", "30", *DEPTH[2:], "--fail-on", "vanishing"
     )
     assert code == 1 and "vanishing" in out
-    assert err == "actcli: simulate-depth: sigmoid is vanishing (--fail-on vanishing)\n"
+    *notes, last = err.splitlines()  # a delimited format's notes go to stderr first
+    assert last == "actcli: simulate-depth: sigmoid is vanishing (--fail-on vanishing)"
+    assert all(line.startswith("actcli: note: sigmoid: ") for line in notes)
 
 
 def test_check_refuted_says_why_even_with_json(run_actcli) -> None:
