@@ -867,3 +867,52 @@ def test_erfc_tends_to_two_at_minus_infinity_without_reaching_it():
     (row, _), *_ = actcli.properties(expression="erfc(x)").rows
     data = row.to_json()["range"]
     assert (data["exact"], data["method"]) == ("(0, 2)", "symbolic")
+
+
+@pytest.mark.parametrize(
+    "expression, key, truth",
+    [
+        # f**2 phi = 1/((1 + x**2)**2 sqrt(2 pi)): integral sqrt(pi/8) (by hand: the
+        # integral of (1 + x**2)**-2 is pi/2)
+        ("exp(x**2/4)/(1 + x**2)", "second_moment", mpmath.sqrt(mpmath.pi / 8)),
+        # f**2 phi = 1/((1 + x**2) sqrt(2 pi)): pi/sqrt(2 pi) = sqrt(pi/2)
+        ("exp(x**2/4)/sqrt(1 + x**2)", "second_moment", mpmath.sqrt(mpmath.pi / 2)),
+        ("exp(x**2/2)/(1 + x**2)", "mean", mpmath.sqrt(mpmath.pi / 2)),
+        # f'**2 phi = (x/2 - x/sqrt(1 + x**2))**2 exp(-2 sqrt(1 + x**2))/sqrt(2 pi): mpmath
+        (
+            "exp(x**2/4 - sqrt(1 + x**2))",
+            "derivative_second_moment",
+            mpmath.quad(
+                lambda x: (
+                    (x / 2 - x / mpmath.sqrt(1 + x**2)) ** 2
+                    * mpmath.exp(-2 * mpmath.sqrt(1 + x**2))
+                    / mpmath.sqrt(2 * mpmath.pi)
+                ),
+                [-mpmath.inf, 0, mpmath.inf],
+            ),
+        ),
+    ],
+)
+def test_a_moment_at_the_edge_of_divergence_is_finite(expression, key, truth):
+    """|g|**k growing like exp(x**2/2) itself: the factor beside it decides (x**-4 is
+    integrable). These were inf ("diverges"), and init found no variance-preserving
+    sigma_w**2 for the first."""
+    import actcli
+
+    (row, _), *_ = actcli.properties(expression=expression).rows
+    assert row.to_json()[key] == pytest.approx(float(truth), rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "expression, key",
+    [
+        ("exp(x**2/4)/sqrt(1 + abs(x))", "second_moment"),
+        ("exp(x**2/4)/log(2 + x**2)", "second_moment"),
+    ],
+)
+def test_a_moment_just_past_the_edge_diverges(expression, key):
+    """f**2 phi ~ 1/(|x| sqrt(2 pi)) and 1/(log(x**2)**2 sqrt(2 pi)): not integrable."""
+    import actcli
+
+    (row, _), *_ = actcli.properties(expression=expression).rows
+    assert row.to_json()[key] == "inf"
