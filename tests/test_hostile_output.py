@@ -360,9 +360,15 @@ def test_a_signal_while_writing_removes_the_temporary_file(tmp_path, signum):
     assert "Traceback" not in err
 
 
+# a table that takes 12 s on a fast 2-core VM (200,001 points took 1.7 s there, under the
+# tests' 2 s of sleeping: the command ended before its signal came)
+LONG_TABLE = ("table", "tanh", "--points", "2000001", "--max-points", "4000000")
+LONG_TABLE += ("--max-output-size", "1G", "-o", "t.csv")
+
+
 def test_sigterm_during_the_computation_exits_143_and_writes_nothing(tmp_path):
-    process = actcli("table", "tanh", "--points", "200001", "-o", "t.csv", cwd=tmp_path)
-    time.sleep(1.5)  # the table takes about 10 s
+    process = actcli(*LONG_TABLE, cwd=tmp_path)
+    time.sleep(1.5)
     process.send_signal(signal.SIGTERM)
     code, _, err = finish(process)
     assert code == 143, err
@@ -373,12 +379,7 @@ def test_sigterm_during_the_computation_exits_143_and_writes_nothing(tmp_path):
 @pytest.mark.slow
 def test_an_ignored_sighup_stays_ignored(tmp_path):
     process = actcli(
-        "table",
-        "tanh",
-        "--points",
-        "200001",
-        "-o",
-        "t.csv",
+        *LONG_TABLE,
         cwd=tmp_path,
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
     )
