@@ -258,6 +258,8 @@ class _VectorEvaluator:
             for arg in node.args:
                 result = result * self.visit(arg)
             return result
+        if isinstance(node, sympy.Pow) and _sum_of_squares(node.base) and node.exp.is_number:
+            return self._scaled_power(node.base, float(node.exp))
         if isinstance(node, sympy.Pow):
             return np.power(self.visit(node.base), self.visit(node.exp))
         reductions = {
@@ -292,6 +294,21 @@ class _VectorEvaluator:
             if function is not None:
                 return function(self.visit(node.args[0]))
         raise AnalysisError(f"cannot evaluate {node} numerically for a vector activation")
+
+    def _scaled_power(self, total: Any, exponent: float) -> np.ndarray:
+        """(sum of b_j**2)**e as m**(2e) * (sum of (b_j/m)**2)**e, m the largest |b_j|: the
+        norm in x[i]/sqrt(sum(x[j]**2, j)) was 0 at [1e200, 1e200] (the squares overflow)
+        and inf at [1e-200, 1e-200] (they underflow)."""
+        body = self.visit(total.args[0].base)
+        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+        largest = np.max(np.abs(body), axis=2, keepdims=True)
+        # scaled only where the squares could leave float64's range: elsewhere as written
+        # (3/sqrt(9 + 16) is 0.6 exactly, 0.6000000000000001 through the scale)
+        scale = np.where((largest > SQUARES_SAFE[0]) & (largest < SQUARES_SAFE[1]), 1.0, largest)
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            squares = np.sum((body / scale) ** 2, axis=2, keepdims=True)
+            return scale ** (2 * exponent) * squares**exponent
 
     def _shifted_terms(self, total: Any) -> tuple[np.ndarray, np.ndarray]:
         """(m, exp(body - m)) for a sum of exp(body) over j, m the largest body (0 where that
@@ -342,6 +359,13 @@ class _VectorEvaluator:
                 plain = kept - scipy_special().logsumexp(body, axis=2, keepdims=True)
             result = np.where(unshifted, plain, result)
         return result
+
+
+SQUARES_SAFE = (1e-140, 1e140)  # |b| within these: a sum of squares stays normal and finite
+
+
+def _sum_of_squares(node: Any) -> bool:
+    return isinstance(node, sympy.Sum) and node.args[0].is_Pow and node.args[0].exp == 2
 
 
 def _sum_of_exponentials(node: Any) -> bool:

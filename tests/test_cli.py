@@ -1334,3 +1334,18 @@ def test_a_log_of_a_sum_of_exponentials_does_not_overflow(cli, tmp_path, vector)
         top = max(mpmath.mpf(v) for v in vector)
         true = top + mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v) - top) for v in vector))
     assert float(out) == pytest.approx(float(true), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "vector", [[1e200, 1e200], [1e-200, 1e-200], [1e300, -1e300, 1.0], [3.0, 4.0], [1e-5, 2e150]]
+)
+def test_a_norm_does_not_overflow_in_its_squares(cli, tmp_path, vector):
+    """x[i]/sqrt(sum(x[j]**2, j)) was 0 at [1e200, 1e200] (the squares overflow) and inf at
+    [1e-200, 1e-200] (they underflow); mpmath at 60 digits for the truth."""
+    path = _vector_spec(tmp_path, "x[i]/sqrt(sum(x[j]**2, j))")
+    code, out, _ = cli("eval", path, "--", *map(repr, vector))
+    assert code == 0
+    with mpmath.workdps(60):
+        norm = mpmath.sqrt(mpmath.fsum(mpmath.mpf(v) ** 2 for v in vector))
+        for value, v in zip(map(float, out.split()), vector, strict=True):
+            assert value == pytest.approx(float(mpmath.mpf(v) / norm), rel=1e-15)
