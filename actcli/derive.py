@@ -20,6 +20,7 @@ from actcli.expr import X
 from actcli.jacobian import jacobian
 from actcli.json_values import json_number
 from actcli.options import check_order
+from actcli.pieces import with_values
 from actcli.spec import Spec
 from actcli.supervisor import step
 
@@ -39,6 +40,7 @@ class DeriveResult:
     jacobian: Any = None  # actcli.jacobian.Jacobian for vector kinds
     no_output_form: str = ""  # why f' is not a function of y, when asked for one
     code: str = ""  # --format python / c
+    symbolic: tuple[str, ...] = ()  # a Jacobian's parameters kept as symbols
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -59,6 +61,9 @@ class DeriveResult:
                     "matrix": None
                     if jac.matrix is None
                     else [[sympy.sstr(e) for e in row] for row in jac.matrix.tolist()],
+                    "symbolic_params": sorted(
+                        {s.name for s in jac.in_x.free_symbols} & set(self.symbolic)
+                    ),
                 }
             )
             return data
@@ -135,7 +140,9 @@ def _derive(
     if spec.kind == "vector":
         if order != 1 or wrt != "x" or output:
             raise UsageError("vector activations: derive gives the first-order Jacobian only")
-        return DeriveResult(spec.name, bound, 1, "x", jacobian=jacobian(activation, n))
+        held = with_values(activation, symbolic)  # the parameters not given stay symbols
+        found = jacobian(activation, n, held)
+        return DeriveResult(spec.name, bound, 1, "x", jacobian=found, symbolic=tuple(symbolic))
     if n is not None:
         raise UsageError("--n is for vector activations")
     if output:

@@ -36,12 +36,14 @@ class Jacobian:
     matrix: Any = None  # explicit n x n SymPy Matrix, when asked for
 
 
-def jacobian(activation: Activation, n: int | None = None) -> Jacobian:
-    """The Jacobian of a vector activation (parameters substituted), optionally for length n."""
+def jacobian(activation: Activation, n: int | None = None, definition: Any = None) -> Jacobian:
+    """The Jacobian of a vector activation, optionally for length n: of `definition` (by
+    default the activation's, parameters substituted; derive keeps those not given as
+    symbols, as for scalars: softmax of x/t was shown at t = 1 without saying so)."""
 
     if n is not None and not 1 <= n <= MAX_EXPLICIT_N:
         raise UsageError(f"--n {n}: give 1 to {MAX_EXPLICIT_N}")
-    expression = activation.expression
+    expression = activation.expression if definition is None else definition
     k = sympy.Symbol("k", integer=True, nonnegative=True)
     reductions = sorted(expression.atoms(sympy.Sum, reduce_max, reduce_min, logsumexp), key=str)
     placeholders = [sympy.Dummy(f"R{m}") for m in range(len(reductions))]
@@ -64,7 +66,7 @@ def jacobian(activation: Activation, n: int | None = None) -> Jacobian:
     in_x = tidy(result.xreplace(dict(zip(placeholders, reductions, strict=True))), thorough=True)
     in_y = _in_outputs(outer, result, placeholders, k)
     rename = {k: J} if not reductions or in_y is not None else {}
-    matrix = _explicit(activation, n) if n is not None else None
+    matrix = _explicit(activation, n, expression) if n is not None else None
     return Jacobian(
         in_x.xreplace(rename) if not in_x.has(sympy.Sum) else in_x,
         None if in_y is None else in_y.xreplace({k: J}),
@@ -112,10 +114,10 @@ def _in_outputs(outer: Any, result: Any, placeholders: list[Any], k: Any) -> Any
     return tidy(simplified, thorough=True)
 
 
-def _explicit(activation: Activation, n: int) -> Any:
+def _explicit(activation: Activation, n: int, definition: Any) -> Any:
     """The n x n matrix d y_r / d x_c of the definition with n fixed (symbols x0, x1, ...)."""
 
-    outputs = explicit_outputs(activation, n)
+    outputs = explicit_outputs(activation, n, definition)
     inputs = sympy.symbols(f"x0:{n}", real=True)
     matrix = sympy.Matrix([[simplify(sympy.diff(out, var)) for var in inputs] for out in outputs])
     # d max/dx is Heaviside(x_c - max(others)): its value at 0 (a tie) is a convention, not a

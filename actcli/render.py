@@ -695,7 +695,11 @@ def _render_jacobian(data: dict[str, Any], fmt: str, out: IO[str]) -> None:
         out.write(data["latex"] + "\n")
         return
     name = data["activation"]
-    lines = [f"d y_i / d x_j for {name} (y = {name}(x)):"]
+    symbolic = ", ".join(data["symbolic_params"])
+    lines = [
+        f"d y_i / d x_j for {name} (y = {name}(x)):"
+        + (f"   ({symbolic} symbolic)" if symbolic else "")
+    ]
     if data["jacobian_in_outputs"] is not None:
         lines.append(f"  {data['jacobian_in_outputs']}")
         lines.append(f"  in x: {data['jacobian']}")

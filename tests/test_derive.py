@@ -876,3 +876,24 @@ def test_the_jacobian_of_a_reduction_is_one_row(capsys) -> None:
     """maxout maps R^3 to R: its Jacobian is 1x3 (it was called a 1x1 matrix)."""
     code, out, _ = cli_run(capsys, "derive", "maxout", "--n", "3")
     assert code == 0 and "as a 1x3 matrix" in out
+
+
+def test_a_vector_jacobian_keeps_a_parameter_not_given_as_a_symbol(capsys, tmp_path) -> None:
+    """softmax of x/t: d y_i/d x_j = y_i (delta_ij - y_j)/t (the chain rule through x/t, by
+    hand). derive printed its t = 1 form without saying so."""
+    path = tmp_path / "tempered.yaml"
+    path.write_text(
+        "name: tempered\ntitle: t\nkind: vector\nreferences: [hand]\n"
+        "parameters:\n  t: {default: 1, domain: positive}\n"
+        'definition:\n  expression: "exp(x[i]/t)/sum(exp(x[j]/t), j)"\n'
+    )
+    code, out, _ = cli_run(capsys, "derive", str(path), "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["symbolic_params"] == ["t"]
+    i, j, t = sympy.symbols("i j t")
+    y = sympy.IndexedBase("y")
+    hand = y[i] * (sympy.KroneckerDelta(i, j) - y[j]) / t
+    got = sympy.sympify(data["expression"], locals={"t": t, "i": i, "j": j, "y": y})
+    assert sympy.simplify(got - hand) == 0
+    code, out, _ = cli_run(capsys, "derive", str(path), "--param", "t=2", "--format", "json")
+    assert json.loads(out)["symbolic_params"] == []
