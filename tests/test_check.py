@@ -1032,3 +1032,29 @@ def test_a_jacobian_claim_cannot_reduce_over_its_free_indices(cli) -> None:
     (the message called sum unknown while listing it among the known functions)."""
     code, _, err = cli("check", "softmax", "--claim", "jacobian=y[i] + 0*sum(y[k], k)")
     assert code == 2 and "sum() has no index to reduce over here (i, j are free)" in err
+
+
+def test_a_condition_on_a_parameter_alone_is_not_proven_at_the_defaults(tmp_path) -> None:
+    """f = alpha*exp(x/alpha) has f' = exp(x/alpha); the claim exp(x/min(alpha, 5)) agrees
+    only for alpha <= 5 (by hand), and a variant alpha*x + x**2 written as x**2 for alpha > 3
+    only at alpha = 0. Both branches were chosen at the defaults and "held"."""
+    path = tmp_path / "by_parameter.yaml"
+    path.write_text(
+        "name: by_parameter\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "parameters:\n  alpha: {default: 1, domain: positive}\n"
+        'definition: "alpha*exp(x/alpha) + x**2"\n'
+        'claims:\n  derivative: "exp(x/min(alpha, 5)) + 2*x"\n'
+        "variants:\n  v:\n    piecewise:\n"
+        '      - {when: "alpha > 3", value: "x**2"}\n'
+        '      - {otherwise: "alpha*exp(x/alpha) + x**2"}\n'
+    )
+    results = {r.claim: r for r in check_spec(load_spec(path))}
+    assert results["derivative"].status != "holds", results["derivative"].detail
+    assert results["variants.v"].status != "holds", results["variants.v"].detail
+    assert "alpha" in results["derivative"].detail
+
+
+def test_a_claim_with_no_value_at_some_points_is_no_internal_error() -> None:
+    """0**x has no value for x < 0 (mpmath divides by zero): an internal error (exit 70)."""
+    (result,) = _check_claims("relu", ["derivative=0**x"])
+    assert result.status in ("refuted", "unproven")

@@ -306,3 +306,22 @@ def derivative_name(order: int) -> str:
 def as_float(value: Any) -> float:
     """An exact SymPy number as the nearest float (30 digits first, then rounded once)."""
     return float(sympy.N(value, 30))
+
+
+def parameter_condition(ctx: CheckContext, *expressions: Any) -> str:
+    """A condition of the claim or the definition on free parameters alone (min(alpha, 5)
+    is a Piecewise on alpha < 5), as text; "" where there is none. Its branch was chosen at
+    the default values, where exp(x/min(alpha, 5)) equals f' of alpha*exp(x/alpha): "held"."""
+    free = {ctx.activation.symbols[name] for name in ctx.symbolic}
+    for expression in expressions:
+        for condition in to_piecewise(sympy.sympify(expression)).atoms(sympy.Piecewise):
+            for _, when in condition.args:
+                for relation in when.atoms(sympy.core.relational.Relational):
+                    if relation.free_symbols & free and X not in relation.free_symbols:
+                        return sympy.sstr(relation)
+    return ""
+
+
+def cut_texts(pieces: list[Piece]) -> list[str]:
+    """The pieces' cut points as exact texts, to tell whether they move with the parameters."""
+    return [sympy.srepr(piece.lower) for piece in pieces[1:]]

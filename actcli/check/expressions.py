@@ -24,10 +24,12 @@ from actcli.check.context import (
     Piece,
     as_float,
     ball_values,
+    cut_texts,
     derivative_name,
     float64_form,
     numeric_diff,
     numeric_diff_parameter,
+    parameter_condition,
     scan_candidates,
     settled,
     working_digits,
@@ -227,11 +229,17 @@ def _verdict(
     pieces, forms = structures[0]
     comparison.proven = [is_zero(got - true) for got, true in forms]
     notes = []
-    if any(_cuts(other) != _cuts(pieces) for other, _ in structures[1:]):
+    if any(cut_texts(other) != cut_texts(pieces) for other, _ in structures[1:]):
         comparison.proven = [False] * len(forms)  # proven where the pieces are these only
         notes.append(
             "the breakpoints move with the free parameters, so a proof on the defaults' "
             "pieces is no proof for every value"
+        )
+    elif decided := parameter_condition(ctx, claimed, definition):
+        comparison.proven = [False] * len(forms)  # its branches were chosen at the defaults
+        notes.append(
+            f"a condition on the parameters alone ({decided}) was decided at the defaults, so "
+            "a proof there is no proof for every value"
         )
     if order:
         for left, right in zip(pieces, pieces[1:], strict=False):
@@ -247,10 +255,6 @@ def _verdict(
 
 
 Structure = tuple[list[Piece], list[tuple[Any, Any]]]
-
-
-def _cuts(pieces: list[Piece]) -> list[str]:
-    return [sympy.srepr(piece.lower) for piece in pieces[1:]]
 
 
 def _at_point(
@@ -481,9 +485,10 @@ def _compare_points(
                     continue
                 got, true, rigorous = again
                 error, relative = _difference(got, true, tolerance)
-        except (Timeout, OverflowError, MemoryError):
+        except (Timeout, OverflowError, MemoryError, ZeroDivisionError):
             # x**x**x**x: mpmath makes 3**(3**27) an integer of 1e13 bits (one allocation
-            # that fails) and has no number for 30**(30**(30**30)): no value there
+            # that fails) and has no number for 30**(30**(30**30)); 0**x at x < 0 divides
+            # by zero: no value there
             if far:
                 comparison.far_skipped += 1
                 beyond_reach.add(point > 0)

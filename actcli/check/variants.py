@@ -20,9 +20,11 @@ from actcli.check.context import (
     CheckContext,
     Piece,
     ball_values,
+    cut_texts,
     far_beyond,
     float64_form,
     interval_text,
+    parameter_condition,
     params_text,
     scan_candidates,
     settled,
@@ -52,6 +54,24 @@ def variant(ctx: CheckContext, name: str) -> ClaimResult:
             different.append((piece, claimed_branch - branch))
     label = f"variants.{name}"
     if not different:
+        # its pieces and branches are the defaults': a proof for every value needs them fixed
+        moved = any(
+            cut_texts(ctx.pieces(claimed, v)) != cut_texts(pieces) for v in ctx.parameter_sets[1:]
+        )
+        decided = parameter_condition(ctx, claimed, ctx.definition)
+        if moved or decided:
+            why = (
+                f"a condition on the parameters alone ({decided})"
+                if decided
+                else ("the breakpoints move with the free parameters")
+            )
+            return ClaimResult(
+                ctx.spec.name,
+                label,
+                "unproven",
+                f"identical to the definition at the default parameters; {why}, so that is "
+                "no proof for every value",
+            )
         return ClaimResult(ctx.spec.name, label, "holds", "identical to the definition")
     size, where, place = _largest_difference(ctx, claimed, different)
     parts = ", ".join(interval_text(p) for p, _ in different)
