@@ -1058,3 +1058,30 @@ def test_a_claim_with_no_value_at_some_points_is_no_internal_error() -> None:
     """0**x has no value for x < 0 (mpmath divides by zero): an internal error (exit 70)."""
     (result,) = _check_claims("relu", ["derivative=0**x"])
     assert result.status in ("refuted", "unproven")
+
+
+FIVE_AT_ZERO = """
+      - {when: "x > 0", value: "x"}
+      - {when: "x < 0", value: "0"}
+      - {otherwise: "5"}
+"""
+
+
+def test_a_form_that_differs_from_the_definition_at_one_point_is_not_identical(tmp_path) -> None:
+    """ReLU written with the value 5 at x = 0 (by hand: relu(0) = 0): as a stable form it
+    "held" and as a variant it was "identical to the definition" (samples avoid cuts)."""
+    path = tmp_path / "point.yaml"
+    path.write_text(
+        "name: point\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x > 0", value: "x"}\n'
+        '    - {otherwise: "0"}\n'
+        f"stable:\n  piecewise:{FIVE_AT_ZERO.replace(chr(10) + '  ', chr(10))}"
+        f"variants:\n  v:\n    piecewise:{FIVE_AT_ZERO}"
+    )
+    results = {r.claim: r for r in check_spec(load_spec(path))}
+    assert results["stable"].status == "refuted"
+    assert results["variants.v"].status == "partial"
+    for key in ("stable", "variants.v"):
+        cx = results[key].counterexample
+        assert (cx["x"], cx["claimed"], cx["true"]) == (0.0, 5.0, 0.0)

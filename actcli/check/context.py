@@ -29,6 +29,7 @@ from actcli.pieces import (
     to_piecewise,
     with_values,
 )
+from actcli.proofs import is_zero
 from actcli.spec import Definition
 
 DIGITS = 50
@@ -325,3 +326,18 @@ def parameter_condition(ctx: CheckContext, *expressions: Any) -> str:
 def cut_texts(pieces: list[Piece]) -> list[str]:
     """The pieces' cut points as exact texts, to tell whether they move with the parameters."""
     return [sympy.srepr(piece.lower) for piece in pieces[1:]]
+
+
+def values_at_cut(
+    ctx: CheckContext, point: Any, claimed: Any, definition: Any
+) -> tuple[Any, Any] | None:
+    """(claimed, definition) at a cut point, at the parameter values, where both are finite
+    numbers and differ (not proven equal); else None."""
+    try:
+        at = ctx.at_values(sympy.sympify(claimed).subs(X, point))
+        exact = ctx.at_values(sympy.sympify(definition).subs(X, point))
+    except TypeError:  # a condition SymPy cannot order there: the pieces' limits decide
+        return None
+    if not (at.is_number and exact.is_number and at.is_finite and exact.is_finite):
+        return None
+    return None if is_zero(at - exact) else (at, exact)

@@ -32,6 +32,7 @@ from actcli.check.context import (
     parameter_condition,
     scan_candidates,
     settled,
+    values_at_cut,
     working_digits,
 )
 from actcli.check.result import ClaimResult
@@ -241,6 +242,9 @@ def _verdict(
             f"a condition on the parameters alone ({decided}) was decided at the defaults, so "
             "a proof there is no proof for every value"
         )
+    if not order and what == "the definition":  # a stable form: its value at each cut too
+        for piece in pieces[1:]:
+            _value_at_cut(ctx, piece.lower, claimed, definition, comparison, tolerance)
     if order:
         for left, right in zip(pieces, pieces[1:], strict=False):
             point = left.upper
@@ -255,6 +259,29 @@ def _verdict(
 
 
 Structure = tuple[list[Piece], list[tuple[Any, Any]]]
+
+
+def _value_at_cut(
+    ctx: CheckContext,
+    point: Any,
+    claimed: Any,
+    definition: Any,
+    comparison: _Comparison,
+    tolerance: float | None,
+) -> None:
+    """A form claimed equal to the definition must equal it at the cut points too: ReLU's
+    stable form with 5 at x = 0 "held" (the sample points avoid the cuts)."""
+    found = values_at_cut(ctx, point, claimed, definition)
+    if found is None or _within(*found, tolerance):
+        return
+    at, exact = found
+    comparison.failures.append(sympy.sstr(point))
+    comparison.worst = {
+        "x": float(sympy.N(ctx.at_values(point))),
+        "params": ctx.float_values(),
+        "claimed": as_float(at),
+        "true": as_float(exact),
+    }
 
 
 def _at_point(
