@@ -183,3 +183,28 @@ def test_a_table_too_big_to_write_is_refused_up_front(run_actcli, tmp_path, argv
     code, _, err = run_actcli("table", "gelu", "--points", "1000", "--max-output-size", "1M",
                               "--format", "csv")  # fmt: skip
     assert code == 0, err
+
+
+@pytest.mark.parametrize("low, high", [("-5e-324", "5e-324"), ("1", "1.0000000000000002")])
+def test_nodes_that_are_not_distinct_floats_are_refused(run_actcli, low, high):
+    """[-5e-324, 5e-324] with 5 points had step 0 (five equal x, measured error nan) and
+    [1, 1 + 2**-52] repeated nodes, both written with exit 0."""
+    code, out, err = run_actcli("table", "tanh", "--range", low, high, "--points", "5")
+    assert code == 2 and out == ""
+    assert "are not distinct float64 numbers" in err
+
+
+def test_fixed_point_rounds_just_below_a_tie_down(run_actcli):
+    """x - 1e-17 at x = 1/8 times 2**2 is 1/2 - 4e-17: nearest integer 0 (by hand); the
+    rounding at 53 bits made it 1 (and 2, 3, 4 at 3/8, 5/8, 7/8)."""
+    code, out, _ = run_actcli(
+        "table", "-e", "x - 1/10**17", "--range", "0", "1", "--step", "0.125",
+        "--fixed-point", "Q1.2", "-f", "csv",
+    )  # fmt: skip
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    with mpmath.workdps(50):
+        for x, stored in rows:
+            scaled = (mpmath.mpf(x) - mpmath.mpf(10) ** -17) * 4
+            nearest = mpmath.sign(scaled) * mpmath.floor(abs(scaled) + mpmath.mpf(1) / 2)
+            assert int(stored) == int(nearest), (x, stored)

@@ -55,6 +55,11 @@ def build(
     check_memory(points, len(infos))
     step = (hi - start) / (points - 1)
     x = start + np.arange(points) * step
+    if not (step > 0 and np.all(np.diff(x) > 0)):  # [-5e-324, 5e-324]: step 0, one x
+        raise UsageError(
+            f"table: {points} nodes on [{start:.17g}, {hi:.17g}] are not distinct float64 "
+            "numbers; pick fewer points or a wider --range"
+        )
     values = []
     for info in infos:
         column = info.function(x)

@@ -124,9 +124,11 @@ def quantise(
 
 
 def _round_exact(value: Any, n: int) -> float:
-
-    scaled = value * mpmath.mpf(2) ** n
-    return float(mpmath.sign(scaled) * mpmath.floor(abs(scaled) + mpmath.mpf(0.5)))
+    """value * 2**n to the nearest integer, ties away from zero, with bits to spare (at 53
+    bits, 0.49999999999999996 + 0.5 rounded up to 1)."""
+    with mpmath.workprec(mpmath.mp.prec + 256):
+        scaled = mpmath.mpf(value) * mpmath.mpf(2) ** n
+        return float(mpmath.sign(scaled) * mpmath.floor(abs(scaled) + mpmath.mpf(0.5)))
 
 
 def _round_float_exact(value: Any, dtype: np.dtype, top: float) -> Any:
