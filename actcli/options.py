@@ -97,11 +97,14 @@ def check_order(order: int, least: int = 0, what: str | None = None) -> int:
 def parse_sweep(text: str) -> tuple[str, list[str]]:
     """`--sweep NAME=V1,V2,...` as the parameter name and its values (as written)."""
     name, sep, values = text.partition("=")
-    items = [v.strip() for v in values.split(",") if v.strip()]
-    if not sep or not name.strip() or not items:
+    items = [v.strip() for v in values.split(",")]
+    if not sep or not name.strip() or not all(items):  # alpha=1,,2 dropped its empty value
         raise UsageError(
             f"--sweep {text[:80]!r}: expected NAME=V1,V2,..., e.g. --sweep alpha=0.5,1,2"
         )
+    repeated = next((v for i, v in enumerate(items) if v in items[:i]), None)
+    if repeated is not None:  # alpha=1,1 drew one curve twice
+        raise UsageError(f"--sweep {name.strip()}: the value {repeated} is given twice")
     if len(items) > MAX_SERIES:
         raise UsageError(f"--sweep {name.strip()}: {len(items)} values, more than {MAX_SERIES}")
     return name.strip(), items

@@ -110,3 +110,12 @@ def test_param_values_are_named_in_the_labels(run_actcli):
     )
     assert code == 0
     assert [s["label"] for s in json.loads(out)["series"]] == ["elu (alpha=0.5)", "relu"]
+
+
+@pytest.mark.parametrize(
+    "sweep, needle", [("alpha=1,,2", "expected NAME=V1"), ("alpha=1,1", "given twice")]
+)
+def test_a_sweep_with_an_empty_or_repeated_value_is_refused(run_actcli, tmp_path, sweep, needle):
+    """alpha=1,,2 dropped its empty value and alpha=1,1 drew one curve twice, silently."""
+    code, _, err = run_actcli("plot", "elu", "--sweep", sweep, "-o", str(tmp_path / "p.png"))
+    assert code == 2 and needle in err and not (tmp_path / "p.png").exists()
