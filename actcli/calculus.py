@@ -222,6 +222,8 @@ def point_value(
         right_k = _side_value(sympy.diff(right, X, k), point, "+")
         jumps.append((k, left_k, right_k, tidy(left_k - right_k)))
     left_value, right_value = jumps[-1][1], jumps[-1][2]
+    if any(jump.has(sympy.nan) for *_, jump in jumps):  # a one-sided limit not found: no verdict
+        return PointValue(point, left_value, right_value, None, None, UNDECIDED)
     nonzero = [(k, jump) for k, _, _, jump in jumps if jump != 0]
     if not nonzero:
         return PointValue(point, left_value, right_value, True)
@@ -238,6 +240,9 @@ def point_value(
     if condition is sympy.false:
         return PointValue(point, left_value, right_value, False)
     return PointValue(point, left_value, right_value, None, condition)
+
+
+UNDECIDED = "a one-sided limit there was not found"  # |x|**p at 0 with p symbolic: nan, nan
 
 
 def _side_value(expression: Any, point: Any, direction: str) -> Any:

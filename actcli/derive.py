@@ -91,6 +91,7 @@ class DeriveResult:
                         "left": sympy.sstr(p.left),
                         "right": sympy.sstr(p.right),
                         "exists_when": None if p.condition is None else p.condition_text(),
+                        "decided": p.exists is not None or p.condition is not None,
                         "reason": p.reason,
                     }
                     for p in result.undefined_at

@@ -676,6 +676,8 @@ def _render_derive(result: DeriveResult, fmt: str, out: IO[str], err: IO[str]) -
         sides = f"left {point['left']}, right {point['right']}"
         if point["exists_when"] is not None:
             lines.append(f"{where}: exists only if {point['exists_when']} ({sides})")
+        elif not point["decided"]:
+            lines.append(f"{where}: not decided ({sides}; {point['reason']})")
         else:
             reason = f"; {point['reason']}" if point["reason"] else ""
             lines.append(f"{where}: does not exist ({sides}{reason})")

@@ -897,3 +897,19 @@ def test_a_vector_jacobian_keeps_a_parameter_not_given_as_a_symbol(capsys, tmp_p
     assert sympy.simplify(got - hand) == 0
     code, out, _ = cli_run(capsys, "derive", str(path), "--param", "t=2", "--format", "json")
     assert json.loads(out)["symbolic_params"] == []
+
+
+def test_a_point_whose_limits_are_not_found_is_not_called_undefined(capsys, tmp_path) -> None:
+    """|x|**p with p symbolic: SymPy finds no one-sided limit of p*(-x)**p/x at 0 (nan), and
+    the derivative was said not to exist there; it does for every p > 1 (|x|**p/|x| -> 0)."""
+    path = tmp_path / "power.yaml"
+    path.write_text(
+        "name: power\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "parameters:\n  p: {default: 2, domain: positive}\n"
+        'definition: "abs(x)**p"\n'
+    )
+    code, out, _ = cli_run(capsys, "derive", str(path), "--format", "json")
+    (point,) = json.loads(out)["undefined_at"]
+    assert code == 0 and point["decided"] is False
+    code, out, _ = cli_run(capsys, "derive", str(path))
+    assert "at x = 0: not decided" in out and "does not exist" not in out

@@ -303,6 +303,8 @@ def _at_point(
             f"except at x = {point}, where {what} does not exist ({sides}; the claim's "
             "value there is a convention)"
         )
+    if value.exists is None and value.condition is None:
+        return f"except at x = {point}, where whether {what} exists is not decided ({sides})"
     if value.exists is None:
         return (
             f"except at x = {point} unless {value.condition_text()}: {what} exists there "

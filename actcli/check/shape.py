@@ -367,6 +367,8 @@ def origin(ctx: CheckContext, key: str) -> ClaimResult:
         right = active_branch_at(definition, ctx.activation, 1e-9)
         value = point_value(sympy.S.Zero, left, right, 1, ctx.activation)
         slope = sympy.sstr(value.left) if value.exists else "does not exist"
+        if value.exists is None and value.condition is None:
+            slope = "is not decided (a one-sided limit was not found)"
         detail = f"f(0) = {sympy.sstr(at_zero)}, f'(0) {'= ' if value.exists else ''}{slope}"
         residual = at_zero**2 + (value.left - 1) ** 2 if value.exists is True else sympy.S.One
     detail += f" (claimed: {key} = {'true' if claimed else 'false'})"
