@@ -1085,3 +1085,44 @@ def test_a_form_that_differs_from_the_definition_at_one_point_is_not_identical(t
     for key in ("stable", "variants.v"):
         cx = results[key].counterexample
         assert (cx["x"], cx["claimed"], cx["true"]) == (0.0, 5.0, 0.0)
+
+
+def test_cuts_that_may_trade_places_with_a_parameter_prove_nothing(tmp_path) -> None:
+    """f = x**2 beyond alpha, alpha*x below; the claim 2x beyond 10 and beyond alpha, alpha
+    below, is true for alpha <= 10 only (at alpha = 20, x = 15: claimed 30, f' = 20, by
+    hand). At the default alpha = 1 and the random set both cuts kept their order: "held"."""
+    path = tmp_path / "crossing.yaml"
+    path.write_text(
+        "name: crossing\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "parameters:\n  alpha: {default: 1, domain: positive}\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x > alpha", value: "x**2"}\n'
+        '    - {otherwise: "alpha*x"}\n'
+        "claims:\n  derivative:\n    piecewise:\n"
+        '      - {when: "x > 10", value: "2*x"}\n'
+        '      - {when: "x > alpha", value: "2*x"}\n'
+        '      - {otherwise: "alpha"}\n'
+    )
+    (result,) = check_spec(load_spec(path))
+    assert result.status != "holds", result.detail
+
+
+def test_a_claim_at_a_breakpoint_is_checked_at_every_parameter_set(tmp_path) -> None:
+    """f = x**2 + alpha*x beyond 0, alpha*x below: f'(0) = alpha (both sides, by hand); a
+    claimed 1 there agreed at the default alpha = 1 only and "held"."""
+    path = tmp_path / "at_zero.yaml"
+    path.write_text(
+        "name: at_zero\ntitle: t\nkind: scalar\nreferences: [hand]\n"
+        "parameters:\n  alpha: {default: 1, domain: positive}\n"
+        "definition:\n  piecewise:\n"
+        '    - {when: "x > 0", value: "x**2 + alpha*x"}\n'
+        '    - {otherwise: "alpha*x"}\n'
+        "claims:\n  derivative:\n    piecewise:\n"
+        '      - {when: "x > 0", value: "2*x + alpha"}\n'
+        '      - {when: "x < 0", value: "alpha"}\n'
+        '      - {otherwise: "1"}\n'
+    )
+    (result,) = check_spec(load_spec(path))
+    assert result.status == "refuted"
+    cx = result.counterexample
+    assert cx["x"] == 0.0 and cx["claimed"] == 1.0 and cx["true"] == cx["params"]["alpha"] != 1

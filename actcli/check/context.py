@@ -9,6 +9,7 @@ import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import mpmath
@@ -19,7 +20,7 @@ from actcli import compiler
 from actcli.activation import Activation, bind, build_expression
 from actcli.calculus import Case
 from actcli.errors import ActcliError
-from actcli.expr import X, Y
+from actcli.expr import X, Y, parse_expression, scalar_namespace
 from actcli.functions import to_elementary
 from actcli.interval import reference_ball
 from actcli.pieces import (
@@ -341,3 +342,31 @@ def values_at_cut(
     if not (at.is_number and exact.is_number and at.is_finite and exact.is_finite):
         return None
     return None if is_zero(at - exact) else (at, exact)
+
+
+def cuts_may_cross(ctx: CheckContext, pieces: list[Piece]) -> bool:
+    """Whether two neighbouring cut points, one moving with a free parameter, may trade places
+    for some value in the domains: x > 10 and x > alpha are in this order for alpha > 10
+    only, and a proof on the defaults' pieces (alpha = 1) is none for alpha = 20. A cut's
+    lead is settled by SymPy's assumptions from the domains, or by a constraint of the spec
+    (hardtanh: min_val < max_val)."""
+    constraints = [
+        parse_expression(c.text, scalar_namespace(ctx.activation.symbols), condition=True)
+        for c in ctx.spec.constraints
+    ]
+    leads = [
+        r.gts - r.lts
+        for r in constraints
+        if isinstance(
+            r, (sympy.StrictLessThan, sympy.StrictGreaterThan, sympy.LessThan, sympy.GreaterThan)
+        )
+    ]
+    for left, right in pairwise(piece.lower for piece in pieces[1:]):
+        difference = sympy.sympify(right - left)
+        # nonnegative: cuts that meet at a value (softshrink's -lambd and lambd at 0) only
+        # lose the piece between them, whose proof stands elsewhere
+        if not difference.free_symbols or difference.is_nonnegative:
+            continue
+        if not any(is_zero(difference - lead) for lead in leads):
+            return True
+    return False

@@ -22,6 +22,7 @@ from actcli.check.context import (
     as_float,
     ball_values,
     cut_texts,
+    cuts_may_cross,
     far_beyond,
     float64_form,
     interval_text,
@@ -78,7 +79,7 @@ def variant(ctx: CheckContext, name: str) -> ClaimResult:
         )
     if not different:
         # its pieces and branches are the defaults': a proof for every value needs them fixed
-        moved = any(
+        moved = cuts_may_cross(ctx, pieces) or any(
             cut_texts(ctx.pieces(claimed, v)) != cut_texts(pieces) for v in ctx.parameter_sets[1:]
         )
         decided = parameter_condition(ctx, claimed, ctx.definition)
