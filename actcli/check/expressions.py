@@ -317,15 +317,15 @@ def _at_point(
     # values (x > 1/2 at x = c left undecided: an internal error); at the defaults, then at
     # the other parameter sets checked (f'(0) = alpha against a claimed 1 agreed at alpha =
     # 1 only)
-    general = sympy.sympify(claimed).subs(X, value.x)
-    if output_form is not None:
-        general = general.subs(Y, ctx.definition.subs(X, value.x))
     for values in ctx.parameter_sets:
         symbols = {ctx.activation.symbols[k]: v for k, v in values.items()}
         try:
-            at, exact = general.subs(symbols), sympy.sympify(value.left).subs(symbols)
+            at = sympy.sympify(claimed).subs(X, value.x).subs(symbols)
+            if output_form is not None:
+                at = at.subs(Y, ctx.definition.subs(X, value.x).subs(symbols))
+            exact = sympy.sympify(value.left).subs(symbols)
         except TypeError:  # SymPy cannot order the claim's own conditions (zoo, y >= 0)
-            return f"the claim's value at x = {point} is not decided (its conditions are not)"
+            return f"the claim's value at x = {point} is not decided (its conditions there are not)"
         if at.free_symbols or exact.free_symbols:
             continue
         if not (is_zero(at - exact) or _within(at, exact, tolerance)):
