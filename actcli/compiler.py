@@ -251,7 +251,7 @@ class _VectorEvaluator:
         if isinstance(node, sympy.Mul) and (quotient := self._shifted_quotient(node)) is not None:
             return quotient
         if isinstance(node, sympy.log) and _sum_of_exponentials(node.args[0]):
-            shift, terms = self._shifted_terms(node.args[0])
+            _, _, shift, terms = self._shifted_terms(node.args[0].args[0].args[0])
             return shift + np.log(np.sum(terms, axis=2, keepdims=True))
         if isinstance(node, sympy.Mul):
             result = np.asarray(1.0)
@@ -299,8 +299,7 @@ class _VectorEvaluator:
         """(sum of b_j**2)**e as m**(2e) * (sum of (b_j/m)**2)**e, m the largest |b_j|: the
         norm in x[i]/sqrt(sum(x[j]**2, j)) was 0 at [1e200, 1e200] (the squares overflow)
         and inf at [1e-200, 1e-200] (they underflow)."""
-        body = self.visit(total.args[0].base)
-        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+        body = self._over_j(total.args[0].base)
         largest = np.max(np.abs(body), axis=2, keepdims=True)
         # scaled only where the squares could leave float64's range: elsewhere as written
         # (3/sqrt(9 + 16) is 0.6 exactly, 0.6000000000000001 through the scale)
@@ -310,15 +309,20 @@ class _VectorEvaluator:
             squares = np.sum((body / scale) ** 2, axis=2, keepdims=True)
             return scale ** (2 * exponent) * squares**exponent
 
-    def _shifted_terms(self, total: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(m, exp(body - m)) for a sum of exp(body) over j, m the largest body (0 where that
-        is not finite): the sum is exp(m) times the terms' sum, which cannot overflow."""
-        body = self.visit(total.args[0].args[0])
-        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+    def _over_j(self, expression: Any) -> np.ndarray:
+        """A reduction's body, (batch, rows, n) whatever shape it broadcasts from."""
+        body = self.visit(expression)
+        return np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
+
+    def _shifted_terms(self, exponent: Any) -> tuple[np.ndarray, ...]:
+        """(b, its largest entry m, the shift, exp(b - shift)) for the exponents b over j; the
+        shift is m, or 0 where m is not finite: a sum of exp(b) is exp(m) times the terms'
+        sum, which cannot overflow."""
+        body = self._over_j(exponent)
         largest = np.max(body, axis=2, keepdims=True)
         shift = np.where(np.isfinite(largest), largest, 0.0)
         with np.errstate(invalid="ignore", over="ignore"):
-            return shift, np.exp(body - shift)
+            return body, largest, shift, np.exp(body - shift)
 
     def _shifted_quotient(self, node: Any) -> np.ndarray | None:
         """exp(a)/sum(exp(body), j) (times other factors) as exp(a - m)/sum(exp(body - m), j):
@@ -328,7 +332,7 @@ class _VectorEvaluator:
         powers = [a for a in node.args if isinstance(a, sympy.exp)]
         if len(sums) != 1 or len(powers) != 1:
             return None
-        shift, terms = self._shifted_terms(sums[0].base)
+        _, _, shift, terms = self._shifted_terms(sums[0].base.args[0].args[0])
         with np.errstate(invalid="ignore", over="ignore"):
             result = np.exp(self.visit(powers[0].args[0]) - shift)
         result = result / np.sum(terms, axis=2, keepdims=True)
@@ -342,12 +346,7 @@ class _VectorEvaluator:
         m the largest body: softmax's x_i - logsumexp(x) was x_i - (m + log n), log n lost
         beside m = 1e16 (softmax of [1e16, 1e16] was [1, 1]), and log_softmax's largest entry
         lost its digits (-log1p(exp(-40)) was 0)."""
-        body = self.visit(reduction.args[0])
-        body = np.broadcast_to(body, (*body.shape[:2], self.x.shape[1]))
-        largest = np.max(body, axis=2, keepdims=True)
-        shift = np.where(np.isfinite(largest), largest, 0.0)
-        with np.errstate(invalid="ignore", over="ignore"):
-            terms = np.exp(body - shift)
+        body, largest, shift, terms = self._shifted_terms(reduction.args[0])
         first = np.argmax(body, axis=2)[..., None]  # one largest term, which is exp(0) = 1
         np.put_along_axis(terms, first, 0.0, axis=2)
         others = np.sum(terms, axis=2, keepdims=True)

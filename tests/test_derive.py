@@ -878,14 +878,23 @@ def test_the_jacobian_of_a_reduction_is_one_row(capsys) -> None:
     assert code == 0 and "as a 1x3 matrix" in out
 
 
+def _one_parameter_spec(
+    tmp_path: Path, kind: str, name: str, definition: str, default: str = "1"
+) -> Path:
+    """A spec file of one positive parameter and the `definition:` text given."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"name: spec\ntitle: t\nkind: {kind}\nreferences: [hand]\n"
+        f"parameters:\n  {name}: {{default: {default}, domain: positive}}\n{definition}"
+    )
+    return path
+
+
 def test_a_vector_jacobian_keeps_a_parameter_not_given_as_a_symbol(capsys, tmp_path) -> None:
     """softmax of x/t: d y_i/d x_j = y_i (delta_ij - y_j)/t (the chain rule through x/t, by
     hand). derive printed its t = 1 form without saying so."""
-    path = tmp_path / "tempered.yaml"
-    path.write_text(
-        "name: tempered\ntitle: t\nkind: vector\nreferences: [hand]\n"
-        "parameters:\n  t: {default: 1, domain: positive}\n"
-        'definition:\n  expression: "exp(x[i]/t)/sum(exp(x[j]/t), j)"\n'
+    path = _one_parameter_spec(
+        tmp_path, "vector", "t", 'definition:\n  expression: "exp(x[i]/t)/sum(exp(x[j]/t), j)"\n'
     )
     code, out, _ = cli_run(capsys, "derive", str(path), "--format", "json")
     data = json.loads(out)
@@ -902,12 +911,7 @@ def test_a_vector_jacobian_keeps_a_parameter_not_given_as_a_symbol(capsys, tmp_p
 def test_a_point_whose_limits_are_not_found_is_not_called_undefined(capsys, tmp_path) -> None:
     """|x|**p with p symbolic: SymPy finds no one-sided limit of p*(-x)**p/x at 0 (nan), and
     the derivative was said not to exist there; it does for every p > 1 (|x|**p/|x| -> 0)."""
-    path = tmp_path / "power.yaml"
-    path.write_text(
-        "name: power\ntitle: t\nkind: scalar\nreferences: [hand]\n"
-        "parameters:\n  p: {default: 2, domain: positive}\n"
-        'definition: "abs(x)**p"\n'
-    )
+    path = _one_parameter_spec(tmp_path, "scalar", "p", 'definition: "abs(x)**p"\n', "2")
     code, out, _ = cli_run(capsys, "derive", str(path), "--format", "json")
     (point,) = json.loads(out)["undefined_at"]
     assert code == 0 and point["decided"] is False
